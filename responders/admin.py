@@ -1,0 +1,31 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from responders.models import Team, Unit, User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ("username", "email", "team", "is_active", "is_staff")
+    list_filter = ("is_active", "is_staff", "groups", "team")
+    list_select_related = ("team",)
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        ("Team", {"fields": ("team",)}),
+    )
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind")
+    list_filter = ("kind",)
+    search_fields = ("name",)
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = ("call_sign", "team", "status", "status_changed_at")
+    list_filter = ("status", "team")
+    list_select_related = ("team",)
+    search_fields = ("call_sign",)
+    filter_horizontal = ("members",)

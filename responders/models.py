@@ -1,0 +1,110 @@
+"""The workforce: staff users, their teams, and the units (call signs) they staff."""
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+from acs.models import BaseModel
+from acs.roles import Role
+
+
+class User(AbstractUser):
+    """A person or machine client that signs in. Roles are Django groups named after `Role`."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    team = models.ForeignKey(
+        "responders.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
+    # Set for partner users: the agency whose referrals and capacity they may see.
+    organization = models.ForeignKey(
+        "resources.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="partner_users",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(AbstractUser.Meta):
+        ordering = ("id",)
+        swappable = "AUTH_USER_MODEL"
+
+    @property
+    def role_names(self) -> list[str]:
+        # Reads the prefetch cache when a list view prefetched groups.
+        valid = set(Role.values)
+        return sorted(g.name for g in self.groups.all() if g.name in valid)
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [Role(name).label for name in self.role_names]
+
+    def has_role(self, role: Role) -> bool:
+        return role.value in self.role_names
+
+
+class TeamKind(models.TextChoices):
+    BEHAVIORAL_HEALTH = "behavioral_health", "Behavioral Health Responders"
+    MOBILE_CRISIS = "mobile_crisis", "Mobile Crisis Team"
+    COMMUNITY = "community", "Community Responders"
+    STREET_OUTREACH = "street_outreach", "Street Outreach & Resource"
+    CASE_MANAGEMENT = "case_management", "Case management"
+
+
+class Team(BaseModel):
+    Kind = TeamKind
+
+    name = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+
+    class Meta(BaseModel.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=[k.value for k in TeamKind]),
+                name="responders_team_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UnitStatus(models.TextChoices):
+    AVAILABLE = "available", "Available"
+    DISPATCHED = "dispatched", "Dispatched"
+    EN_ROUTE = "en_route", "En route"
+    ON_SCENE = "on_scene", "On scene"
+    TRANSPORTING = "transporting", "Transporting"
+    AT_DESTINATION = "at_destination", "At destination"
+    CLEARED = "cleared", "Cleared"
+    OUT_OF_SERVICE = "out_of_service", "Out of service"
+
+
+class Unit(BaseModel):
+    """A call sign (ACS-12) staffed by responders for a shift; CAD is the source of truth."""
+
+    Status = UnitStatus
+
+    call_sign = models.CharField(max_length=32, unique=True)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="units"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OUT_OF_SERVICE)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    members = models.ManyToManyField(User, blank=True, related_name="units")
+
+    class Meta(BaseModel.Meta):
+        ordering = ("call_sign",)
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in UnitStatus]),
+                name="responders_unit_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["status"], name="responders_unit_status_idx")]
+
+    def __str__(self) -> str:
+        return self.call_sign

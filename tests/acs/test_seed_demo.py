@@ -1,0 +1,52 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from acs.management.commands.seed_demo import DEMO_USERS, demo_password
+from acs.roles import Role
+from cases.models import Call, Resident
+from resources.models import Organization, Service, ServiceAtLocation
+from responders.models import Team, Unit, User
+
+pytestmark = pytest.mark.django_db
+
+COUNTED = [Team, Unit, User, Call, Resident, Organization, Service, ServiceAtLocation]
+
+
+def counts():
+    return {model.__name__: model.objects.count() for model in COUNTED}
+
+
+def test_seed_demo_creates_one_user_per_role_who_can_sign_in_with_the_printed_password(
+    client, capsys
+):
+    call_command("seed_demo")
+    printed = capsys.readouterr().out
+
+    roles = set()
+    for username in DEMO_USERS:
+        user = User.objects.get(username=username)
+        roles.update(user.role_names)
+        assert demo_password(username) in printed
+        assert client.login(username=username, password=demo_password(username))
+    assert roles == set(Role.values)
+
+
+def test_seed_demo_is_idempotent_and_deterministic():
+    call_command("seed_demo", quiet_logins=True)
+    first = counts()
+    first_ids = set(Resident.objects.values_list("public_id", flat=True))
+
+    call_command("seed_demo", quiet_logins=True)
+
+    assert counts() == first
+    assert set(Resident.objects.values_list("public_id", flat=True)) == first_ids
+    assert all(first[name] > 0 for name in first)
+
+
+def test_seed_demo_refuses_to_run_in_production(settings):
+    settings.PRODUCTION = True
+
+    with pytest.raises(CommandError, match="refuses"):
+        call_command("seed_demo")
+
+    assert not User.objects.filter(username="admin").exists()

@@ -1,0 +1,127 @@
+"""Personas and the rules for tests that need a real service.
+
+Tests run against real PostgreSQL (the embedded one when DATABASE_URL is unset) and, where they
+are marked `redis`, real Redis from REDIS_URL. Without Redis those tests are skipped and the run
+says so loudly at the end; with CI=true a missing service fails the run instead.
+"""
+
+import os
+
+import pytest
+
+from acs.roles import Role
+from tests.factories import OrganizationFactory, TeamFactory, UnitFactory, UserFactory
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+_missing_services: list[str] = []
+
+
+def service_missing(service: str, reason: str) -> None:
+    """Skip the running test for want of a service, or fail it in CI."""
+    if IN_CI:
+        pytest.fail(f"CI needs {service} but {reason}", pytrace=False)
+    _missing_services.append(f"{service}: {reason}")
+    pytest.skip(f"needs {service}: {reason}")
+
+
+def redis_url_or_skip() -> str:
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        service_missing("Redis", "REDIS_URL is not set")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        service_missing("Redis", f"{type(exc).__name__} connecting to REDIS_URL")
+    return url
+
+
+@pytest.fixture(autouse=True)
+def _require_marked_services(request):
+    if request.node.get_closest_marker("redis"):
+        redis_url_or_skip()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if _missing_services:
+        lines = sorted(set(_missing_services))
+        terminalreporter.section("SKIPPED FOR WANT OF A SERVICE", sep="!", red=True, bold=True)
+        terminalreporter.write_line(
+            f"{len(_missing_services)} test(s) did not run because a service is missing:",
+            red=True,
+            bold=True,
+        )
+        for line in lines:
+            terminalreporter.write_line(f"  - {line}", red=True)
+        terminalreporter.write_line(
+            "Start the service and set its URL (see .env.example) to run them. "
+            "In CI (CI=true) this is a failure.",
+            red=True,
+        )
+
+
+# --- personas -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="Behavioral Health Responders")
+
+
+@pytest.fixture
+def unit(team):
+    return UnitFactory(call_sign="ACS-11", team=team)
+
+
+@pytest.fixture
+def responder(unit):
+    user = UserFactory(username="responder", role=Role.RESPONDER, team=unit.team)
+    unit.members.add(user)
+    return user
+
+
+@pytest.fixture
+def case_manager(db):
+    return UserFactory(username="casemanager", role=Role.CASE_MANAGER)
+
+
+@pytest.fixture
+def supervisor(team):
+    return UserFactory(username="supervisor", role=Role.SUPERVISOR, team=team)
+
+
+@pytest.fixture
+def agency_a(db):
+    return OrganizationFactory(name="Agency A")
+
+
+@pytest.fixture
+def agency_b(db):
+    return OrganizationFactory(name="Agency B")
+
+
+@pytest.fixture
+def partner_a(agency_a):
+    return UserFactory(username="partner-a", role=Role.PARTNER_USER, organization=agency_a)
+
+
+@pytest.fixture
+def partner_b(agency_b):
+    return UserFactory(username="partner-b", role=Role.PARTNER_USER, organization=agency_b)
+
+
+@pytest.fixture
+def cad_client(db):
+    return UserFactory(username="cad", role=Role.CAD_INTEGRATION)
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin", role=Role.ADMIN)
+
+
+@pytest.fixture
+def outsider(db):
+    """Signed in, but holds no role at all."""
+    return UserFactory(username="outsider")
