@@ -91,6 +91,9 @@ def ensure_environment() -> None:
         return
     say("Installing the locked dependencies (uv sync --frozen)")
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(VENV), "VIRTUAL_ENV": str(VENV)}
+    # Trust the operating system's certificate store, as pip does: city networks often
+    # inspect TLS with a certificate authority that only the system store knows.
+    env.setdefault("UV_SYSTEM_CERTS", "1")
     # --inexact keeps uv itself, which is not part of the lock.
     result = subprocess.run(
         [str(uv), "sync", "--frozen", "--inexact", "--python", str(PYTHON)], cwd=ROOT, env=env
