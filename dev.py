@@ -132,8 +132,11 @@ def manage(*args: str, env: dict[str, str], capture: bool = False) -> str:
 
 
 class Child:
-    def __init__(self, name: str, argv: list[str], env: dict[str, str]):
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], *, signal_group: bool):
         self.name = name
+        # runserver's reloader parent would orphan the serving child: signal its whole group.
+        # Celery must see SIGTERM in its main process alone, to shut its pool down warmly.
+        self.signal_group = signal_group
         self.process = subprocess.Popen(
             argv,
             cwd=ROOT,
@@ -156,13 +159,18 @@ class Child:
     def stop(self) -> None:
         if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
+                if self.signal_group:
+                    os.killpg(self.process.pid, signal.SIGTERM)
+                else:
+                    self.process.send_signal(signal.SIGTERM)
 
     def wait_or_kill(self, deadline: float) -> None:
         try:
             self.process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
+            print(f"{self.name} did not stop in time: killing it", flush=True)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
 
@@ -200,25 +208,18 @@ def command_up(args: argparse.Namespace) -> int:
     say("Loading demo data (seed_demo)")
     logins = manage("seed_demo", env=env, capture=True)
 
+    celery = [str(PYTHON), "-m", "celery", "-A", "acs"]
     children = [
-        Child("web", [str(PYTHON), "manage.py", "runserver", f"{host}:{port}"], env),
+        Child(
+            "web", [str(PYTHON), "manage.py", "runserver", f"{host}:{port}"], env, signal_group=True
+        ),
         Child(
             "worker",
-            [
-                str(PYTHON),
-                "-m",
-                "celery",
-                "-A",
-                "acs",
-                "worker",
-                "-l",
-                "info",
-                "--concurrency",
-                "2",
-            ],
+            [*celery, "worker", "-l", "info", "--concurrency", "2"],
             env,
+            signal_group=False,
         ),
-        Child("beat", [str(PYTHON), "-m", "celery", "-A", "acs", "beat", "-l", "info"], env),
+        Child("beat", [*celery, "beat", "-l", "info"], env, signal_group=False),
     ]
     stopping = threading.Event()
 
@@ -280,6 +281,7 @@ def command_up(args: argparse.Namespace) -> int:
             env=env,
             check=False,
         )
+    say("Stopped")
     return exit_code
 
 

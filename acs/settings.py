@@ -162,7 +162,8 @@ else:
             "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
-    CELERY_BROKER_URL = "filesystem://"
+    # A hostname, though unused, keeps kombu from warning on every connection.
+    CELERY_BROKER_URL = "filesystem://localhost/"
     _queue_dir = LOCAL_DIR / "broker" / "queue"
     _control_dir = LOCAL_DIR / "broker" / "control"
     _queue_dir.mkdir(parents=True, exist_ok=True)

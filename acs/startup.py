@@ -1,7 +1,6 @@
 """The one-line-each statement of which database and broker a process uses."""
 
 import logging
-import sys
 
 from django.conf import settings
 
@@ -33,4 +32,4 @@ def describe_backends() -> list[str]:
 
 def announce(process: str) -> None:
     for line in describe_backends():
-        print(f"[{process}] {line}", file=sys.stderr, flush=True)
+        logger.info("%s: %s", process, line)

@@ -105,7 +105,7 @@ def test_without_redis_url_the_broker_and_cache_are_local(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "filesystem://",
+        "filesystem://localhost/",
         "django.core.cache.backends.filebased.FileBasedCache",
     ]
 
