@@ -194,6 +194,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(LOCAL_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "America/Denver"
 
+# Local call types CAD may send beyond the APCO codes of cases/call_types.py.
+CAD_LOCAL_CALL_TYPES = env.list("CAD_LOCAL_CALL_TYPES", default=["NEEDLE", "MINORINJ", "ACCNOINJ"])
+# The largest body the machine APIs read; anything bigger is refused with 413.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
+
 # /healthz reports the worker down when its last heartbeat is older than this.
 HEALTH_WORKER_MAX_AGE = timedelta(seconds=env.int("HEALTH_WORKER_MAX_AGE", default=120))
 
@@ -243,6 +248,7 @@ MFA_TOTP_ISSUER = "ACS case management"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "acs.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

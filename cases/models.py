@@ -53,7 +53,21 @@ class Call(BaseModel):
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     council_district = models.CharField(max_length=8, blank=True)
     notes = models.TextField(blank=True)
-    units = models.ManyToManyField("responders.Unit", blank=True, related_name="calls")
+    units = models.ManyToManyField(
+        "responders.Unit", through="cases.UnitAssignment", blank=True, related_name="calls"
+    )
+    # When the call first reached each step, from CAD's event times (cleared/reopened: last).
+    # Response times come from these: received->dispatched is queue time,
+    # dispatched->on_scene travel time.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    en_route_at = models.DateTimeField(null=True, blank=True)
+    on_scene_at = models.DateTimeField(null=True, blank=True)
+    transporting_at = models.DateTimeField(null=True, blank=True)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    returned_to_police_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    reopened_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(BaseModel.Meta):
         ordering = ("-received_at", "-id")
@@ -125,3 +139,103 @@ class Resident(BaseModel):
     def __str__(self) -> str:
         # Admin lists and logs show the opaque id, never the name.
         return f"Resident {str(self.public_id)[:8]}"
+
+
+STEP_TIME_FIELDS = (
+    "dispatched",
+    "en_route",
+    "on_scene",
+    "transporting",
+    "cleared",
+    "cancelled",
+    "returned_to_police",
+    "escalated",
+    "reopened",
+)
+
+
+class AssignmentStatus(models.TextChoices):
+    DISPATCHED = "dispatched", "Dispatched"
+    EN_ROUTE = "en_route", "En route"
+    ON_SCENE = "on_scene", "On scene"
+    TRANSPORTING = "transporting", "Transporting"
+    CLEARED = "cleared", "Cleared"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class UnitAssignment(BaseModel):
+    """One unit on one call, with the time of each of its steps."""
+
+    Status = AssignmentStatus
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="assignments")
+    unit = models.ForeignKey(
+        "responders.Unit", on_delete=models.PROTECT, related_name="assignments"
+    )
+    status = models.CharField(max_length=16, choices=AssignmentStatus.choices)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    en_route_at = models.DateTimeField(null=True, blank=True)
+    on_scene_at = models.DateTimeField(null=True, blank=True)
+    transporting_at = models.DateTimeField(null=True, blank=True)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(BaseModel.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["call", "unit"], name="cases_unitassignment_unique"),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in AssignmentStatus]),
+                name="cases_unitassignment_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["unit", "status"], name="cases_assign_unit_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} on {self.call_id}"
+
+
+class CallEventType(models.TextChoices):
+    DISPATCHED = "dispatched", "Dispatched"
+    EN_ROUTE = "en_route", "En route"
+    ON_SCENE = "on_scene", "On scene"
+    TRANSPORTING = "transporting", "Transporting"
+    CLEARED = "cleared", "Cleared"
+    CANCELLED = "cancelled", "Cancelled"
+    RETURNED_TO_POLICE = "returned_to_police", "Returned to police"
+    ESCALATED = "escalated", "Escalated"
+    REOPENED = "reopened", "Reopened"
+
+
+class CallEvent(BaseModel):
+    """A status event from CAD, kept as sent. The call's state is replayed from these in
+    `at` order; `event_id` (the sender's UUID) makes a resend return the first result."""
+
+    Type = CallEventType
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="events")
+    event_id = models.UUIDField(unique=True)
+    type = models.CharField(max_length=20, choices=CallEventType.choices)
+    unit = models.ForeignKey(
+        "responders.Unit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="call_events",
+    )
+    at = models.DateTimeField()
+    # The response body sent when the event was applied, returned again on a resend.
+    result = models.JSONField(default=dict)
+
+    class Meta(BaseModel.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(type__in=[t.value for t in CallEventType]),
+                name="cases_callevent_type_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["call", "at", "id"], name="cases_callevent_call_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.type} at {self.at.isoformat()}"

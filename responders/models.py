@@ -94,6 +94,8 @@ class Unit(BaseModel):
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OUT_OF_SERVICE)
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    # A call sign CAD sent before anyone here created the unit: a supervisor confirms it.
+    needs_confirmation = models.BooleanField(default=False)
     members = models.ManyToManyField(User, blank=True, related_name="units")
 
     class Meta(BaseModel.Meta):

@@ -19,7 +19,7 @@ def test_me_returns_the_public_id_and_roles_of_the_signed_in_user(client, respon
 def test_api_refuses_anonymous_callers_with_the_one_error_shape(client):
     response = client.get("/api/v1/me")
 
-    assert response.status_code == 403
+    assert response.status_code == 401
     error = response.json()["error"]
     assert error["code"] == "not_authenticated"
     assert error["message"]

@@ -17,7 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from acs.roles import STAFF_ROLES, Role
-from cases.models import Call, CallSource, CallStatus, Resident
+from cases.models import Call, CallSource, Resident
+from cases.services import CallInput, call_event_record, call_upsert
 from resources.models import Location, Organization, Service, ServiceAtLocation
 from responders.models import Team, TeamKind, Unit, UnitStatus, User
 
@@ -50,40 +51,38 @@ UNITS = [
     ("SOR-41", "Street Outreach & Resource", UnitStatus.AVAILABLE),
 ]
 
-# incident number, source, type, priority, status, minutes ago, address, lat, lon, district, units
+# incident number, source, type, priority, minutes ago, address, lat, lon, district, and the
+# timeline CAD sent: (minutes after the call was received, event, unit)
 CALLS = [
     (
         "ACS-DEMO-0001",
         CallSource.NINE_ONE_ONE,
         "WELFARE",
         2,
-        CallStatus.ON_SCENE,
         25,
         "400 Central Ave SW",
         "35.084100",
         "-106.651400",
         "2",
-        ["ACS-11"],
+        [(2, "dispatched", "ACS-11"), (4, "en_route", "ACS-11"), (14, "on_scene", "ACS-11")],
     ),
     (
         "ACS-DEMO-0002",
         CallSource.POLICE_REQUEST,
         "MNTL",
         1,
-        CallStatus.EN_ROUTE,
         9,
         "1800 Menaul Blvd NE",
         "35.108900",
         "-106.624700",
         "7",
-        ["CR-31"],
+        [(1, "dispatched", "CR-31"), (2, "en_route", "CR-31")],
     ),
     (
         "ACS-DEMO-0003",
         CallSource.THREE_ONE_ONE,
         "VAG",
         4,
-        CallStatus.PENDING,
         4,
         "6400 Coors Blvd NW",
         "35.143300",
@@ -96,26 +95,58 @@ CALLS = [
         CallSource.NINE_ONE_ONE,
         "INTOX",
         3,
-        CallStatus.CLEARED,
         180,
         "2100 4th St NW",
         "35.105200",
         "-106.648500",
         "2",
-        ["ACS-12"],
+        [
+            (6, "dispatched", "ACS-12"),
+            (19, "on_scene", "ACS-12"),
+            (41, "transporting", "ACS-12"),
+            (63, "cleared", "ACS-12"),
+        ],
     ),
     (
         "ACS-DEMO-0005",
         CallSource.SELF_INITIATED,
         "CITASST",
         5,
-        CallStatus.CLOSED,
         1440,
         "5000 Gibson Blvd SE",
         "35.057100",
         "-106.593800",
         "6",
-        ["SOR-41"],
+        [(0, "on_scene", "SOR-41"), (35, "cleared", "SOR-41")],
+    ),
+    (
+        "ACS-DEMO-0006",
+        CallSource.NINE_ONE_ONE,
+        "SUICTHRT",
+        1,
+        300,
+        "3500 Central Ave SE",
+        "35.080300",
+        "-106.609100",
+        "6",
+        [
+            (3, "dispatched", "MCT-21"),
+            (15, "on_scene", "MCT-21"),
+            (22, "escalated", ""),
+            (70, "cleared", "MCT-21"),
+        ],
+    ),
+    (
+        "ACS-DEMO-0007",
+        CallSource.THREE_ONE_ONE,
+        "PHANDLE",
+        5,
+        600,
+        "Louisiana Blvd & I-40",
+        "35.102700",
+        "-106.566800",
+        "8",
+        [(95, "returned_to_police", "")],
     ),
 ]
 
@@ -239,38 +270,46 @@ class Command(BaseCommand):
                 units[call_sign].members.add(user)
 
     def seed_calls(self, units: dict[str, Unit]) -> None:
+        """Calls go in the way CAD sends them: a PUT, then the events of their timeline."""
         now = timezone.now()
         for (
             number,
             source,
             call_type,
             priority,
-            status,
             minutes_ago,
             address,
             lat,
             lon,
             district,
-            call_signs,
+            timeline,
         ) in CALLS:
+            if Call.objects.filter(incident_number=number).exists():
+                continue  # times are relative to the first seeding; keep them
             received = now - timedelta(minutes=minutes_ago)
-            call, _ = Call.objects.get_or_create(
+            call, _ = call_upsert(
                 incident_number=number,
-                defaults={
-                    "public_id": demo_uuid(number),
-                    "source": source,
-                    "call_type": call_type,
-                    "priority": priority,
-                    "status": status,
-                    "received_at": received,
-                    "status_changed_at": received,
-                    "address": address,
-                    "latitude": Decimal(lat),
-                    "longitude": Decimal(lon),
-                    "council_district": district,
-                },
+                data=CallInput(
+                    call_type=call_type,
+                    priority=priority,
+                    source=source,
+                    received_at=received,
+                    address=address,
+                    latitude=Decimal(lat),
+                    longitude=Decimal(lon),
+                    council_district=district,
+                ),
             )
-            call.units.add(*(units[c] for c in call_signs))
+            Call.objects.filter(pk=call.pk).update(public_id=demo_uuid(number))
+            for step, (minutes, event, call_sign) in enumerate(timeline):
+                call_event_record(
+                    incident_number=number,
+                    event_id=demo_uuid(f"{number}:{step}"),
+                    type=event,
+                    at=received + timedelta(minutes=minutes),
+                    unit_call_sign=call_sign,
+                    render=lambda call: {},
+                )
 
     def seed_residents(self) -> None:
         for key, preferred, legal, dob, quality, language, where in RESIDENTS:

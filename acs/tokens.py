@@ -1,0 +1,75 @@
+"""Bearer tokens for machine clients: issue, check, revoke."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from acs.models import ApiToken
+from acs.roles import Role
+
+TOKEN_PREFIX = "acs"  # noqa: S105 - a label, not a secret
+# Refresh last_used_at at most this often: a write per request would cost more than it tells.
+LAST_USED_GRANULARITY = timedelta(minutes=5)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_issue(
+    *, role: Role, name: str, expires_in: timedelta | None = None, organization=None
+) -> tuple[ApiToken, str]:
+    """Create a machine user of `role` named after the client, and a token for it.
+
+    Returns the row and the token; the token is not stored and cannot be shown again.
+    """
+    from responders.models import User
+
+    prefix = secrets.token_hex(4)
+    token = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    with transaction.atomic():
+        user, created = User.objects.get_or_create(
+            username=f"{role.value}:{name}",
+            defaults={"organization": organization},
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        user.groups.add(Group.objects.get(name=role.value))
+        row = ApiToken.objects.create(
+            user=user,
+            name=name,
+            prefix=prefix,
+            digest=_digest(token),
+            expires_at=timezone.now() + expires_in if expires_in else None,
+        )
+    return row, token
+
+
+def token_revoke(*, token: ApiToken) -> None:
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def token_check(raw: str, *, now: datetime | None = None) -> ApiToken | None:
+    """The live token for `raw`, or None when it is unknown, revoked or expired."""
+    parts = raw.split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        return None
+    row = ApiToken.objects.select_related("user").filter(prefix=parts[1]).first()
+    if row is None or not hmac.compare_digest(row.digest, _digest(raw)):
+        return None
+    now = now or timezone.now()
+    if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+        return None
+    if not row.user.is_active:
+        return None
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
+        ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+    return row

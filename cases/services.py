@@ -1,0 +1,193 @@
+"""Writes on calls. Every write of CAD intake goes through these functions."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from acs.errors import Conflict, NotFound
+from cases import lifecycle
+from cases.models import STEP_TIME_FIELDS, Call, CallEvent, UnitAssignment
+from responders.models import Unit
+
+CALL_FIELDS = (
+    "call_type",
+    "priority",
+    "source",
+    "received_at",
+    "address",
+    "latitude",
+    "longitude",
+    "council_district",
+    "notes",
+)
+ASSIGNMENT_TIME_FIELDS = (
+    "dispatched",
+    "en_route",
+    "on_scene",
+    "transporting",
+    "cleared",
+    "cancelled",
+)
+
+
+@dataclass(frozen=True)
+class CallInput:
+    call_type: str
+    priority: int
+    source: str
+    received_at: datetime
+    address: str = ""
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+    council_district: str = ""
+    notes: str = ""
+
+
+def call_upsert(*, incident_number: str, data: CallInput) -> tuple[Call, bool]:
+    """Create the call CAD names, or bring it up to date; returns (call, created).
+
+    The incident number is the idempotency key: the same request twice changes nothing (not
+    even `updated_at`). CAD's call data never touches the status, which only events move.
+    """
+    values = {name: getattr(data, name) for name in CALL_FIELDS}
+    with transaction.atomic():
+        call = Call.objects.select_for_update().filter(incident_number=incident_number).first()
+        if call is None:
+            try:
+                with transaction.atomic():
+                    call = Call.objects.create(
+                        incident_number=incident_number,
+                        status=Call.Status.PENDING,
+                        status_changed_at=data.received_at,
+                        **values,
+                    )
+                return call, True
+            except IntegrityError:
+                # A simultaneous PUT created it first: update that one instead.
+                call = Call.objects.select_for_update().get(incident_number=incident_number)
+        changed = [name for name, value in values.items() if getattr(call, name) != value]
+        if changed:
+            for name in changed:
+                setattr(call, name, values[name])
+            call.save(update_fields=[*changed, "updated_at"])
+        return call, False
+
+
+def _unit_for_call_sign(call_sign: str) -> Unit:
+    """CAD is the source of truth for units: an unknown call sign becomes a unit to confirm."""
+    unit, _ = Unit.objects.get_or_create(call_sign=call_sign, defaults={"needs_confirmation": True})
+    return unit
+
+
+def _event_payload(event: CallEvent) -> dict[str, Any]:
+    return {
+        "type": event.type,
+        "unit": event.unit.call_sign if event.unit_id else "",
+        "at": event.at,
+    }
+
+
+def call_event_record(
+    *,
+    incident_number: str,
+    event_id: uuid.UUID,
+    type: str,
+    at: datetime,
+    unit_call_sign: str = "",
+    render: Any,
+) -> tuple[dict[str, Any], bool]:
+    """Apply one CAD event to a call; returns (result, applied).
+
+    Rules: the sender's `event_id` is the idempotency key (a resend returns the first result
+    and `applied=False`; the same id with a different body is a conflict). Events are placed
+    by their `at` time: the call's state is the replay of all its events in time order, and an
+    event that would make that sequence illegal is refused with `Conflict`, whose code names
+    the state the call was in at that time. `render(call)` shapes the stored result.
+    """
+    wanted = {"type": type, "unit": unit_call_sign, "at": at}
+    with transaction.atomic():
+        # Lock order: the call, then units. One event per call at a time.
+        call = Call.objects.select_for_update().filter(incident_number=incident_number).first()
+        if call is None:
+            raise NotFound(
+                f"No call {incident_number}: send PUT /api/v1/cad/calls/{incident_number} first.",
+                code="call_not_found",
+            )
+        previous = (
+            CallEvent.objects.select_related("unit", "call").filter(event_id=event_id).first()
+        )
+        if previous is not None:
+            if previous.call_id != call.id or _event_payload(previous) != wanted:
+                raise Conflict(
+                    "This event_id was already used for a different event.",
+                    code="event_id_reused",
+                )
+            return previous.result, False
+
+        unit = _unit_for_call_sign(unit_call_sign) if unit_call_sign else None
+        history = list(call.events.select_related("unit").order_by("at", "id"))
+        events = [
+            lifecycle.Event(type=e.type, at=e.at, unit=e.unit.call_sign if e.unit_id else "", seq=i)
+            for i, e in enumerate(history)
+        ]
+        new = lifecycle.Event(type=type, at=at, unit=unit_call_sign, seq=len(history))
+        try:
+            state = lifecycle.replay([*events, new])
+        except lifecycle.IllegalMove as exc:
+            raise Conflict(
+                f"{type} is not allowed: the call is {exc.state} at that time ({exc.reason}).",
+                code=f"call_is_{exc.state}",
+            ) from exc
+
+        _apply_state(call, state, at)
+        event = CallEvent.objects.create(call=call, event_id=event_id, type=type, unit=unit, at=at)
+        if unit is not None:
+            _update_unit_status(unit, state.assignments[unit.call_sign].status, at)
+        event.result = render(call)
+        event.save(update_fields=["result", "updated_at"])
+        return event.result, True
+
+
+def _apply_state(call: Call, state: lifecycle.CallState, at: datetime) -> None:
+    if call.status != state.status:
+        call.status = state.status
+        call.status_changed_at = at
+    for step in STEP_TIME_FIELDS:
+        setattr(call, f"{step}_at", state.times.get(step))
+    call.save()
+
+    units = {u.call_sign: u for u in Unit.objects.filter(call_sign__in=list(state.assignments))}
+    existing = {a.unit_id: a for a in call.assignments.all()}
+    for call_sign, replayed in state.assignments.items():
+        if not replayed.status:
+            continue
+        unit = units[call_sign]
+        assignment = existing.get(unit.id) or UnitAssignment(call=call, unit=unit)
+        assignment.status = replayed.status
+        for step in ASSIGNMENT_TIME_FIELDS:
+            setattr(assignment, f"{step}_at", replayed.times.get(step))
+        assignment.save()
+
+
+_UNIT_STATUS_FOR = {
+    "dispatched": Unit.Status.DISPATCHED,
+    "en_route": Unit.Status.EN_ROUTE,
+    "on_scene": Unit.Status.ON_SCENE,
+    "transporting": Unit.Status.TRANSPORTING,
+    "cleared": Unit.Status.AVAILABLE,
+    "cancelled": Unit.Status.AVAILABLE,
+}
+
+
+def _update_unit_status(unit: Unit, assignment_status: str, at: datetime) -> None:
+    """A unit shows its newest known status; an older event arriving late does not undo it."""
+    Unit.objects.filter(pk=unit.pk).exclude(status_changed_at__gt=at).update(
+        status=_UNIT_STATUS_FOR[assignment_status], status_changed_at=at, updated_at=timezone.now()
+    )
