@@ -30,6 +30,11 @@ class NotFound(DomainError):
     http_status = status.HTTP_404_NOT_FOUND
 
 
+class Forbidden(DomainError):
+    code = "permission_denied"
+    http_status = status.HTTP_403_FORBIDDEN
+
+
 class Conflict(DomainError):
     """The request clashes with the record's current state (an illegal transition, say)."""
 

@@ -35,3 +35,51 @@ class ApiToken(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", "View"
+    SEARCH = "search", "Search"
+    CREATE = "create", "Create"
+    CHANGE = "change", "Change"
+    MERGE = "merge", "Merge"
+    UNMERGE = "unmerge", "Undo merge"
+    EXPORT = "export", "Export"
+    DISCLOSE = "disclose", "Disclose"
+
+
+class AuditEvent(BaseModel):
+    """Who did what to which record, when, from where, and why when it is out of the ordinary.
+
+    Append-only: a database trigger refuses UPDATE and DELETE. It names records by their
+    public id and type, and carries no personal data itself.
+    """
+
+    Action = AuditAction
+
+    actor = models.ForeignKey(
+        "responders.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=12, choices=AuditAction.choices)
+    target_type = models.CharField(max_length=40)
+    target_id = models.UUIDField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    reason = models.CharField(max_length=255, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta(BaseModel.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(action__in=[a.value for a in AuditAction]),
+                name="acs_auditevent_action_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["target_type", "target_id", "-created_at"], name="acs_audit_target_idx"
+            ),
+            models.Index(fields=["actor", "action", "-created_at"], name="acs_audit_actor_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_type} {self.target_id}"

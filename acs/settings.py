@@ -199,6 +199,11 @@ CAD_LOCAL_CALL_TYPES = env.list("CAD_LOCAL_CALL_TYPES", default=["NEEDLE", "MINO
 # The largest body the machine APIs read; anything bigger is refused with 413.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
 
+# A responder may open a resident record their own search showed them for this long.
+RESIDENT_SEARCH_ACCESS_WINDOW = timedelta(hours=env.int("RESIDENT_SEARCH_ACCESS_HOURS", default=12))
+# A submitted encounter can still be edited for this long; after it, changes are addenda.
+ENCOUNTER_EDIT_GRACE = timedelta(minutes=env.int("ENCOUNTER_EDIT_GRACE_MINUTES", default=120))
+
 # /healthz reports the worker down when its last heartbeat is older than this.
 HEALTH_WORKER_MAX_AGE = timedelta(seconds=env.int("HEALTH_WORKER_MAX_AGE", default=120))
 

@@ -7,7 +7,16 @@ from rest_framework import serializers
 from acs.serializers import UTCDateTimeField
 from cases import lifecycle
 from cases.call_types import known_call_types
-from cases.models import CallSource
+from cases.models import (
+    CallSource,
+    Disposition,
+    DobQuality,
+    HousingStatus,
+    Language,
+    Need,
+    RiskLevel,
+    ServiceOnScene,
+)
 
 INCIDENT_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 CALL_SIGN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")
@@ -154,3 +163,125 @@ class CallOutput(serializers.Serializer):
             "longitude": float(call.longitude) if call.longitude is not None else None,
             "council_district": call.council_district,
         }
+
+
+# --- the field app (responders, signed in) --------------------------------------------------
+
+
+class ResidentInput(serializers.Serializer):
+    preferred_name = StrictCharField(max_length=150, required=False, allow_blank=True)
+    legal_name = StrictCharField(max_length=200, required=False, allow_blank=True)
+    aliases = serializers.ListField(
+        child=StrictCharField(max_length=150), required=False, max_length=20
+    )
+    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    dob_quality = serializers.ChoiceField(choices=DobQuality.choices, required=False)
+    gender = StrictCharField(max_length=40, required=False, allow_blank=True)
+    race_ethnicity = serializers.ListField(
+        child=StrictCharField(max_length=40), required=False, max_length=10
+    )
+    veteran_status = StrictCharField(max_length=16, required=False, allow_blank=True)
+    preferred_language = serializers.ChoiceField(choices=Language.choices, required=False)
+    phone = StrictCharField(max_length=32, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    where_to_find_me = StrictCharField(max_length=2000, required=False, allow_blank=True)
+    housing_status = serializers.ChoiceField(choices=HousingStatus.choices, required=False)
+    safety_flags = StrictCharField(max_length=2000, required=False, allow_blank=True)
+
+
+class ResidentCreateInput(ResidentInput):
+    confirm_new = serializers.BooleanField(required=False, default=False)
+
+
+class ResidentSearchInput(serializers.Serializer):
+    name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
+    date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
+
+    def validate(self, attrs):
+        if not attrs["name"].strip() and attrs["date_of_birth"] is None:
+            raise serializers.ValidationError("Search by name, date of birth, or both.")
+        return attrs
+
+
+class ResidentSummaryOutput(serializers.Serializer):
+    """What a search shows: enough to recognise a person, no more."""
+
+    id = serializers.UUIDField(source="public_id")
+    preferred_name = serializers.CharField()
+    legal_name = serializers.CharField()
+    aliases = serializers.ListField(child=serializers.CharField())
+    date_of_birth = serializers.DateField()
+    dob_quality = serializers.CharField()
+
+
+class ResidentOutput(ResidentSummaryOutput):
+    gender = serializers.CharField()
+    race_ethnicity = serializers.ListField(child=serializers.CharField())
+    veteran_status = serializers.CharField()
+    preferred_language = serializers.CharField()
+    phone = serializers.CharField()
+    email = serializers.CharField()
+    where_to_find_me = serializers.CharField()
+    housing_status = serializers.CharField()
+    safety_flags = serializers.CharField()
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+
+
+class EncounterInput(serializers.Serializer):
+    occurred_at = AwareDateTimeField(required=False)
+    anonymous_people = serializers.IntegerField(min_value=0, max_value=50, required=False)
+    needs = serializers.ListField(child=serializers.ChoiceField(Need.choices), required=False)
+    services_on_scene = serializers.ListField(
+        child=serializers.ChoiceField(ServiceOnScene.choices), required=False
+    )
+    narrative = StrictCharField(max_length=20000, required=False, allow_blank=True)
+    risk_level = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
+    disposition = serializers.ChoiceField(choices=Disposition.choices, required=False)
+    transport_destination = StrictCharField(max_length=255, required=False, allow_blank=True)
+    police_requested = serializers.BooleanField(required=False)
+    ems_requested = serializers.BooleanField(required=False)
+    residents = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=20)
+
+
+class EncounterCreateInput(EncounterInput):
+    client_id = serializers.UUIDField()
+    unit = StrictCharField(max_length=32)
+    call = serializers.UUIDField(required=False, allow_null=True, default=None)
+
+
+class AddendumInput(serializers.Serializer):
+    text = StrictCharField(max_length=20000)
+
+
+class AddendumOutput(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    text = serializers.CharField()
+    author = serializers.CharField(source="author.username")
+    created_at = UTCDateTimeField()
+    approved_at = UTCDateTimeField(allow_null=True)
+
+
+class EncounterOutput(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    client_id = serializers.UUIDField()
+    status = serializers.CharField()
+    unit = serializers.CharField(source="unit.call_sign")
+    call = serializers.UUIDField(source="call.public_id", allow_null=True, default=None)
+    occurred_at = UTCDateTimeField()
+    anonymous_people = serializers.IntegerField()
+    needs = serializers.ListField(child=serializers.CharField())
+    services_on_scene = serializers.ListField(child=serializers.CharField())
+    narrative = serializers.CharField()
+    risk_level = serializers.CharField()
+    disposition = serializers.CharField()
+    transport_destination = serializers.CharField()
+    police_requested = serializers.BooleanField()
+    ems_requested = serializers.BooleanField()
+    submitted_at = UTCDateTimeField(allow_null=True)
+    locks_at = UTCDateTimeField(allow_null=True)
+    residents = serializers.SerializerMethodField()
+    addenda = AddendumOutput(many=True)
+
+    def get_residents(self, encounter) -> list[str]:
+        return [str(p.resident.public_id) for p in encounter.people.all()]

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from cases.api import field
 from cases.api.views import CadCallEventsView, CadCallView
 
 urlpatterns = [
@@ -8,5 +9,22 @@ urlpatterns = [
         "cad/calls/<str:incident_number>/events",
         CadCallEventsView.as_view(),
         name="cad-call-events",
+    ),
+    path("field/calls", field.FieldCallsView.as_view(), name="field-calls"),
+    path("field/residents", field.ResidentsView.as_view(), name="field-residents"),
+    path("field/residents/<uuid:public_id>", field.ResidentView.as_view(), name="field-resident"),
+    path("field/encounters", field.EncountersView.as_view(), name="field-encounters"),
+    path(
+        "field/encounters/<uuid:public_id>", field.EncounterView.as_view(), name="field-encounter"
+    ),
+    path(
+        "field/encounters/<uuid:public_id>/submit",
+        field.EncounterSubmitView.as_view(),
+        name="field-encounter-submit",
+    ),
+    path(
+        "field/encounters/<uuid:public_id>/addenda",
+        field.EncounterAddendaView.as_view(),
+        name="field-encounter-addenda",
     ),
 ]

@@ -18,7 +18,14 @@ from django.utils import timezone
 
 from acs.roles import STAFF_ROLES, Role
 from cases.models import Call, CallSource, Resident
-from cases.services import CallInput, call_event_record, call_upsert
+from cases.services import (
+    CallInput,
+    call_event_record,
+    call_upsert,
+    encounter_create,
+    encounter_submit,
+    resident_create,
+)
 from resources.models import Location, Organization, Service, ServiceAtLocation
 from responders.models import Team, TeamKind, Unit, UnitStatus, User
 
@@ -150,27 +157,75 @@ CALLS = [
     ),
 ]
 
-# fixed key, preferred name, legal name, date of birth, quality, language, where to find
+# fixed key, and the resident as the responder recorded them
 RESIDENTS = [
     (
         "resident-1",
-        "Sunny",
-        "",
-        None,
-        Resident.DobQuality.REFUSED,
-        "en",
-        "Mornings at the bus shelter by the library",
+        {
+            "preferred_name": "Sunny",
+            "aliases": ["Sun", "Blue Jacket"],
+            "dob_quality": "refused",
+            "housing_status": "unsheltered",
+            "where_to_find_me": "Mornings at the bus shelter by the library",
+        },
     ),
     (
         "resident-2",
-        "Marisol",
-        "Marisol Ortega",
-        date(1979, 3, 14),
-        Resident.DobQuality.FULL,
-        "es",
-        "Stays with her sister on weekends",
+        {
+            "preferred_name": "Marisol",
+            "legal_name": "Marisol Ortega",
+            "aliases": ["Mari"],
+            "date_of_birth": date(1979, 3, 14),
+            "dob_quality": "full",
+            "preferred_language": "es",
+            "housing_status": "sheltered",
+            "where_to_find_me": "Stays with her sister on weekends",
+        },
     ),
-    ("resident-3", "", "", date(1990, 1, 1), Resident.DobQuality.APPROXIMATE, "en", ""),
+    (
+        "resident-3",
+        {
+            "preferred_name": "Tío Beto",
+            "aliases": ["Beto"],
+            "date_of_birth": date(1961, 1, 1),
+            "dob_quality": "approximate",
+            "housing_status": "unsheltered",
+            "safety_flags": "Startles when woken; approach from the front.",
+            "where_to_find_me": "Under the Lomas overpass, east side",
+        },
+    ),
+]
+
+# fixed key, call (or None), unit, residents, fields, submit?
+ENCOUNTERS = [
+    (
+        "encounter-1",
+        "ACS-DEMO-0001",
+        "ACS-11",
+        ["resident-1"],
+        {
+            "needs": ["shelter", "food"],
+            "services_on_scene": ["water", "resource_info"],
+            "risk_level": "low",
+            "narrative": "Cold night. Accepted water and the shelter list.",
+        },
+        False,
+    ),
+    (
+        "encounter-2",
+        None,
+        "ACS-11",
+        ["resident-2", "resident-3"],
+        {
+            "needs": ["id_documents", "benefits"],
+            "services_on_scene": ["resource_info"],
+            "risk_level": "low",
+            "disposition": "referred",
+            "anonymous_people": 1,
+            "narrative": "Self-initiated contact at the bus stop; both want help with IDs.",
+        },
+        True,
+    ),
 ]
 
 # organization, service, description, location name, address, lat, lon
@@ -312,18 +367,28 @@ class Command(BaseCommand):
                 )
 
     def seed_residents(self) -> None:
-        for key, preferred, legal, dob, quality, language, where in RESIDENTS:
-            Resident.objects.update_or_create(
-                public_id=demo_uuid(key),
-                defaults={
-                    "preferred_name": preferred,
-                    "legal_name": legal,
-                    "date_of_birth": dob,
-                    "dob_quality": quality,
-                    "preferred_language": language,
-                    "where_to_find_me": where,
-                },
+        """Residents and encounters go in through the field app's services, as the demo
+        responder would record them."""
+        responder = User.objects.get(username="responder")
+        residents = {}
+        for key, data in RESIDENTS:
+            resident = Resident.objects.filter(public_id=demo_uuid(key)).first()
+            if resident is None:
+                resident = resident_create(actor=responder, data=data, confirm_new=True)
+                Resident.objects.filter(pk=resident.pk).update(public_id=demo_uuid(key))
+                resident.refresh_from_db()
+            residents[key] = resident
+        for key, number, call_sign, people, fields, submit in ENCOUNTERS:
+            encounter, created = encounter_create(
+                actor=responder,
+                client_id=demo_uuid(key),
+                unit=Unit.objects.get(call_sign=call_sign),
+                call=Call.objects.get(incident_number=number) if number else None,
+                data=fields,
+                resident_ids=[residents[p].public_id for p in people],
             )
+            if created and submit:
+                encounter_submit(actor=responder, encounter=encounter)
 
     def seed_resources(self) -> None:
         for org_name, service_name, description, loc_name, address, lat, lon in RESOURCES:

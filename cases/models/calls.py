@@ -1,4 +1,4 @@
-"""Calls from CAD and the residents met on them (shared/DOMAIN.md, "Records")."""
+"""Calls from CAD, their events and the units assigned to them."""
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -91,54 +91,6 @@ class Call(BaseModel):
 
     def __str__(self) -> str:
         return self.incident_number
-
-
-class DobQuality(models.TextChoices):
-    FULL = "full", "Full date"
-    APPROXIMATE = "approximate", "Approximate or partial"
-    UNKNOWN = "unknown", "Unknown"
-    REFUSED = "refused", "Refused"
-
-
-class Language(models.TextChoices):
-    ENGLISH = "en", "English"
-    SPANISH = "es", "Spanish"
-    OTHER = "other", "Other"
-
-
-class Resident(BaseModel):
-    """A person met in the field. Many decline a name: every identifying field is optional."""
-
-    DobQuality = DobQuality
-
-    Language = Language
-
-    preferred_name = models.CharField(max_length=150, blank=True)
-    legal_name = models.CharField(max_length=200, blank=True)
-    date_of_birth = models.DateField(null=True, blank=True)
-    dob_quality = models.CharField(
-        max_length=12, choices=DobQuality.choices, default=DobQuality.UNKNOWN
-    )
-    preferred_language = models.CharField(
-        max_length=8, choices=Language.choices, default=Language.ENGLISH
-    )
-    where_to_find_me = models.TextField(blank=True)
-
-    class Meta(BaseModel.Meta):
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(dob_quality__in=[q.value for q in DobQuality]),
-                name="cases_resident_dob_quality_valid",
-            ),
-            models.CheckConstraint(
-                condition=Q(preferred_language__in=[lang.value for lang in Language]),
-                name="cases_resident_language_valid",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        # Admin lists and logs show the opaque id, never the name.
-        return f"Resident {str(self.public_id)[:8]}"
 
 
 STEP_TIME_FIELDS = (

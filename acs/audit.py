@@ -1,0 +1,57 @@
+"""Recording audit events. Every read of a resident record and every write goes through here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import models
+
+from acs.models import AuditAction, AuditEvent
+
+
+def client_ip(request) -> str | None:
+    if request is None:
+        return None
+    # REMOTE_ADDR as Django sees it; behind a proxy, gunicorn's forwarded_allow_ips sets it.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _target_type(target: models.Model) -> str:
+    return target._meta.label_lower
+
+
+def audit_record(
+    *,
+    actor,
+    action: AuditAction,
+    target: models.Model,
+    request=None,
+    reason: str = "",
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event. `detail` must hold no personal data (ids, field names, counts)."""
+    return AuditEvent.objects.create(
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        action=action,
+        target_type=_target_type(target),
+        target_id=target.public_id,
+        ip_address=client_ip(request),
+        reason=reason,
+        detail=detail or {},
+    )
+
+
+def audit_record_many(
+    *, actor, action: AuditAction, targets: Iterable[models.Model], request=None
+) -> None:
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            action=action,
+            target_type=_target_type(target),
+            target_id=target.public_id,
+            ip_address=client_ip(request),
+        )
+        for target in targets
+    )

@@ -1,0 +1,214 @@
+"""The internal API of the responders' field app (session sign-in, role responder).
+
+Views translate HTTP only: validate with an input serializer, call one selector or service,
+render with an output serializer.
+"""
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from acs.errors import NotFound, error_body
+from acs.permissions import role_required
+from acs.roles import Role
+from cases import selectors, services
+from cases.api.serializers import (
+    AddendumInput,
+    AddendumOutput,
+    CallOutput,
+    EncounterCreateInput,
+    EncounterInput,
+    EncounterOutput,
+    ResidentCreateInput,
+    ResidentInput,
+    ResidentOutput,
+    ResidentSearchInput,
+    ResidentSummaryOutput,
+)
+from cases.models import Addendum, Encounter, EncounterResident, UnitAssignment
+from responders.models import Unit
+
+FIELD_ROLES = (Role.RESPONDER, Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
+
+
+class FieldView(APIView):
+    permission_classes = [role_required(*FIELD_ROLES)]
+
+
+class NewestFirst(CursorPagination):
+    ordering = ("-received_at", "-id")
+    page_size = 25
+
+
+class FieldCallsView(FieldView):
+    permission_classes = [role_required(Role.RESPONDER)]
+
+    @extend_schema(responses=CallOutput(many=True), summary="Calls my units are working now")
+    def get(self, request: Request) -> Response:
+        calls = selectors.calls_for_unit_user(request.user).prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=UnitAssignment.objects.select_related("unit").order_by("id"),
+            )
+        )
+        paginator = NewestFirst()
+        page = paginator.paginate_queryset(calls, request, view=self)
+        return paginator.get_paginated_response(CallOutput(page, many=True).data)
+
+
+class ResidentsView(FieldView):
+    @extend_schema(
+        parameters=[ResidentSearchInput],
+        responses=ResidentSummaryOutput(many=True),
+        summary="Search residents by name (typo-tolerant) and date of birth",
+    )
+    def get(self, request: Request) -> Response:
+        params = ResidentSearchInput(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        matches = selectors.resident_search(request.user, **params.validated_data, request=request)
+        rows = []
+        for match in matches:
+            row = dict(ResidentSummaryOutput(match.resident).data)
+            row["score"] = round(match.score, 3)
+            rows.append(row)
+        return Response({"results": rows})
+
+    @extend_schema(
+        request=ResidentCreateInput,
+        responses={
+            201: ResidentOutput,
+            409: OpenApiResponse(description="possible_duplicates, with the candidates"),
+        },
+        summary="Create a resident (refused with the likely duplicates unless confirm_new)",
+    )
+    def post(self, request: Request) -> Response:
+        data = ResidentCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        confirm = values.pop("confirm_new")
+        try:
+            resident = services.resident_create(
+                actor=request.user, data=values, confirm_new=confirm, request=request
+            )
+        except services.PossibleDuplicates as exc:
+            body = error_body(exc.code, exc.message)
+            body["error"]["candidates"] = ResidentSummaryOutput(exc.candidates, many=True).data
+            return Response(body, status=status.HTTP_409_CONFLICT)
+        return Response(ResidentOutput(resident).data, status=status.HTTP_201_CREATED)
+
+
+class ResidentView(FieldView):
+    @extend_schema(responses=ResidentOutput, summary="One resident record (audited)")
+    def get(self, request: Request, public_id) -> Response:
+        resident = selectors.resident_get_for_user(request.user, public_id, request=request)
+        return Response(ResidentOutput(resident).data)
+
+    @extend_schema(request=ResidentInput, responses=ResidentOutput)
+    def patch(self, request: Request, public_id) -> Response:
+        data = ResidentInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        resident = selectors.resident_get_for_user(request.user, public_id, request=request)
+        resident = services.resident_update(
+            actor=request.user, resident=resident, changes=data.validated_data, request=request
+        )
+        return Response(ResidentOutput(resident).data)
+
+
+def _render_encounter(encounter: Encounter) -> dict:
+    encounter = (
+        Encounter.objects.select_related("unit", "call")
+        .prefetch_related(
+            Prefetch("people", queryset=EncounterResident.objects.select_related("resident")),
+            Prefetch("addenda", queryset=Addendum.objects.select_related("author").order_by("id")),
+        )
+        .get(pk=encounter.pk)
+    )
+    return EncounterOutput(encounter).data
+
+
+class EncountersView(FieldView):
+    permission_classes = [role_required(Role.RESPONDER)]
+
+    @extend_schema(
+        request=EncounterCreateInput,
+        responses={201: EncounterOutput, 200: EncounterOutput},
+        summary="Log an encounter (a retry with the same client_id returns the first)",
+    )
+    def post(self, request: Request) -> Response:
+        data = EncounterCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        unit = Unit.objects.filter(call_sign=values.pop("unit").upper()).first()
+        if unit is None:
+            raise NotFound("No such unit.", code="unit_not_found")
+        call_id = values.pop("call")
+        call = None
+        if call_id is not None:
+            call = selectors.calls_for_unit_user(request.user).filter(public_id=call_id).first()
+            if call is None:
+                raise NotFound("No such call among your unit's.", code="call_not_found")
+        encounter, created = services.encounter_create(
+            actor=request.user,
+            client_id=values.pop("client_id"),
+            unit=unit,
+            call=call,
+            resident_ids=values.pop("residents", []),
+            data=values,
+            request=request,
+        )
+        return Response(
+            _render_encounter(encounter),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class EncounterView(FieldView):
+    @extend_schema(responses=EncounterOutput)
+    def get(self, request: Request, public_id) -> Response:
+        encounter = selectors.encounter_get_for_user(request.user, public_id)
+        return Response(_render_encounter(encounter))
+
+    @extend_schema(request=EncounterInput, responses=EncounterOutput, summary="Edit a draft")
+    def patch(self, request: Request, public_id) -> Response:
+        data = EncounterInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        resident_ids = values.pop("residents", None)
+        encounter = selectors.encounter_get_for_user(request.user, public_id)
+        encounter = services.encounter_update(
+            actor=request.user,
+            encounter=encounter,
+            changes=values,
+            resident_ids=resident_ids,
+            request=request,
+        )
+        return Response(_render_encounter(encounter))
+
+
+class EncounterSubmitView(FieldView):
+    @extend_schema(request=None, responses=EncounterOutput, summary="Submit (idempotent)")
+    def post(self, request: Request, public_id) -> Response:
+        encounter = selectors.encounter_get_for_user(request.user, public_id)
+        encounter = services.encounter_submit(
+            actor=request.user, encounter=encounter, request=request
+        )
+        return Response(_render_encounter(encounter))
+
+
+class EncounterAddendaView(FieldView):
+    @extend_schema(request=AddendumInput, responses={201: AddendumOutput})
+    def post(self, request: Request, public_id) -> Response:
+        data = AddendumInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        encounter = selectors.encounter_get_for_user(request.user, public_id)
+        addendum = services.addendum_add(
+            actor=request.user,
+            encounter=encounter,
+            text=data.validated_data["text"],
+            request=request,
+        )
+        return Response(AddendumOutput(addendum).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,169 @@
+"""Encounters: one contact between a unit and the people it met, and the addenda after it."""
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+
+from acs.models import BaseModel
+
+
+class Need(models.TextChoices):
+    SHELTER = "shelter", "Shelter"
+    BEHAVIORAL_HEALTH = "behavioral_health", "Behavioral health"
+    SUBSTANCE_USE = "substance_use", "Substance use"
+    MEDICAL = "medical", "Medical"
+    FOOD = "food", "Food"
+    ID_DOCUMENTS = "id_documents", "ID documents"
+    BENEFITS = "benefits", "Benefits"
+    HOUSING = "housing", "Housing"
+    TRANSPORTATION = "transportation", "Transportation"
+    SAFETY = "safety", "Safety"
+    OTHER = "other", "Other"
+
+
+class ServiceOnScene(models.TextChoices):
+    WATER = "water", "Water"
+    FOOD = "food", "Food"
+    CLOTHING = "clothing", "Clothing or blanket"
+    TRANSPORT = "transport", "Transport"
+    DE_ESCALATION = "de_escalation", "De-escalation"
+    SAFETY_PLAN = "safety_plan", "Safety plan"
+    NALOXONE = "naloxone", "Naloxone"
+    FIRST_AID = "first_aid", "First aid"
+    RESOURCE_INFO = "resource_info", "Resource information"
+    PHONE_CALL = "phone_call", "Phone call to a service"
+
+
+class Disposition(models.TextChoices):
+    """After the APCO common disposition codes, where they fit."""
+
+    SETTLED = "settled_by_contact", "Settled by contact"
+    REFERRED = "referred", "Referred to a partner"
+    TRANSPORTED = "transported", "Transported"
+    GONE_ON_ARRIVAL = "gone_on_arrival", "Gone on arrival / unable to locate"
+    REFUSED = "refused_services", "Refused services"
+    NO_FURTHER_ACTION = "no_further_action", "Evaluated - no further action"
+    CANCELLED_EN_ROUTE = "cancelled_en_route", "Cancelled en route"
+    ESCALATED = "escalated", "Escalated"
+
+
+class RiskLevel(models.TextChoices):
+    NOT_SCREENED = "not_screened", "Not screened"
+    LOW = "low", "Low"
+    MODERATE = "moderate", "Moderate"
+    HIGH = "high", "High"
+
+
+class EncounterStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+
+
+class Encounter(BaseModel):
+    """Logged by a unit's responder; editable as a draft and for a grace period after
+    submission, then locked: later changes are addenda."""
+
+    Need = Need
+    ServiceOnScene = ServiceOnScene
+    Disposition = Disposition
+    RiskLevel = RiskLevel
+    Status = EncounterStatus
+
+    # The tablet's UUID for this encounter: a retried create returns the first one.
+    client_id = models.UUIDField(unique=True)
+    call = models.ForeignKey(
+        "cases.Call", null=True, blank=True, on_delete=models.PROTECT, related_name="encounters"
+    )
+    unit = models.ForeignKey("responders.Unit", on_delete=models.PROTECT, related_name="encounters")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="encounters"
+    )
+    status = models.CharField(
+        max_length=12, choices=EncounterStatus.choices, default=EncounterStatus.DRAFT
+    )
+    occurred_at = models.DateTimeField()
+    anonymous_people = models.PositiveSmallIntegerField(
+        default=0, help_text="People met who gave no identity"
+    )
+    needs = ArrayField(models.CharField(max_length=24, choices=Need.choices), default=list)
+    services_on_scene = ArrayField(
+        models.CharField(max_length=24, choices=ServiceOnScene.choices), default=list
+    )
+    narrative = models.TextField(blank=True)
+    risk_level = models.CharField(
+        max_length=16, choices=RiskLevel.choices, default=RiskLevel.NOT_SCREENED
+    )
+    disposition = models.CharField(max_length=24, choices=Disposition.choices, blank=True)
+    transport_destination = models.CharField(max_length=255, blank=True)
+    police_requested = models.BooleanField(default=False)
+    ems_requested = models.BooleanField(default=False)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    locks_at = models.DateTimeField(null=True, blank=True)
+    residents = models.ManyToManyField(
+        "cases.Resident",
+        through="cases.EncounterResident",
+        through_fields=("encounter", "resident"),
+        related_name="encounters",
+    )
+
+    class Meta(BaseModel.Meta):
+        ordering = ("-occurred_at", "-id")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in EncounterStatus]),
+                name="cases_encounter_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(risk_level__in=[r.value for r in RiskLevel]),
+                name="cases_encounter_risk_level_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(disposition="") | Q(disposition__in=[d.value for d in Disposition]),
+                name="cases_encounter_disposition_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | (Q(submitted_at__isnull=False) & ~Q(disposition="")),
+                name="cases_encounter_submitted_has_disposition",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["unit", "-occurred_at"], name="cases_encounter_unit_idx"),
+            models.Index(fields=["created_by", "-occurred_at"], name="cases_encounter_author_idx"),
+            models.Index(fields=["call"], name="cases_encounter_call_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Encounter {str(self.public_id)[:8]}"
+
+
+class EncounterResident(BaseModel):
+    """A resident in an encounter. `original_resident` remembers who it was before a merge."""
+
+    encounter = models.ForeignKey(Encounter, on_delete=models.CASCADE, related_name="people")
+    resident = models.ForeignKey(
+        "cases.Resident", on_delete=models.PROTECT, related_name="encounter_links"
+    )
+    original_resident = models.ForeignKey(
+        "cases.Resident", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta(BaseModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["encounter", "resident"], name="cases_encounterresident_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["resident"], name="cases_encres_resident_idx")]
+
+
+class Addendum(BaseModel):
+    """A note added to a locked encounter; supervisors approve it."""
+
+    encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="addenda")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)

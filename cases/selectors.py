@@ -1,0 +1,149 @@
+"""Reads of the cases app, scoped to the acting user (shared/DOMAIN.md, "Who may see what").
+
+The only ways to fetch residents, encounters and a unit's calls go through here, so that the
+scope cannot be forgotten. `*_get_for_user` raises NotFound for anything out of scope, the
+same answer as for something that does not exist.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+from django.contrib.postgres.search import TrigramWordSimilarity
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from acs.audit import audit_record, audit_record_many
+from acs.errors import NotFound
+from acs.models import AuditAction, AuditEvent
+from acs.roles import Role
+from cases.models import Call, Encounter, EncounterResident, Resident, UnitAssignment
+
+# Roles that see and work every resident.
+ALL_RESIDENTS_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
+SEARCH_ROLES = (Role.RESPONDER, *ALL_RESIDENTS_ROLES)
+ACTIVE_ASSIGNMENTS = ("dispatched", "en_route", "on_scene", "transporting")
+
+
+def _has_any(user, roles) -> bool:
+    return bool(user and user.is_authenticated and any(user.has_role(r) for r in roles))
+
+
+def normalize_name(value: str) -> str:
+    """Lower case, single spaces, no accents: "Tío  Beto" and "tio beto" search alike."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.lower().split())
+
+
+def resident_queryset_for_user(user) -> QuerySet[Resident]:
+    """Active (not merged away) residents the user may see.
+
+    Case managers, supervisors and admins: all. Responders: the residents they or their units
+    have met, and those their own searches showed them recently. Anyone else: none.
+    """
+    active = Resident.objects.filter(merged_into__isnull=True)
+    if _has_any(user, ALL_RESIDENTS_ROLES):
+        return active
+    if not _has_any(user, (Role.RESPONDER,)):
+        return active.none()
+    met = EncounterResident.objects.filter(resident=OuterRef("pk")).filter(
+        Q(encounter__created_by=user) | Q(encounter__unit__members=user)
+    )
+    window = timezone.now() - settings.RESIDENT_SEARCH_ACCESS_WINDOW
+    searched = AuditEvent.objects.filter(
+        actor=user,
+        action__in=[AuditAction.SEARCH, AuditAction.CREATE],
+        target_type="cases.resident",
+        target_id=OuterRef("public_id"),
+        created_at__gte=window,
+    )
+    return active.filter(Q(Exists(met)) | Q(Exists(searched)))
+
+
+def resident_get_for_user(user, public_id: uuid.UUID, *, request=None) -> Resident:
+    """One resident record, audited as a view; NotFound when out of the user's scope."""
+    resident = resident_queryset_for_user(user).filter(public_id=public_id).first()
+    if resident is None:
+        raise NotFound("No such resident.", code="resident_not_found")
+    audit_record(actor=user, action=AuditAction.VIEW, target=resident, request=request)
+    return resident
+
+
+@dataclass(frozen=True)
+class ResidentMatch:
+    resident: Resident
+    score: float
+
+
+def resident_candidates(
+    *, name: str = "", date_of_birth: date | None = None, limit: int = 10
+) -> list[ResidentMatch]:
+    """Likely matches among all active residents: fuzzy on names and aliases (trigram),
+    narrowed by date of birth (exact, or the same year when the recorded date is approximate).
+    Not scoped and not audited: callers are `resident_search` and the duplicate check."""
+    name = normalize_name(name)
+    qs = Resident.objects.filter(merged_into__isnull=True)
+    if date_of_birth is not None:
+        qs = qs.filter(
+            Q(date_of_birth=date_of_birth)
+            | Q(dob_quality=Resident.DobQuality.APPROXIMATE, date_of_birth__year=date_of_birth.year)
+        )
+    if name:
+        qs = (
+            qs.filter(search_names__trigram_word_similar=name)
+            .annotate(score=TrigramWordSimilarity(name, "search_names"))
+            .order_by("-score", "id")
+        )
+    elif date_of_birth is None:
+        return []
+    else:
+        qs = qs.order_by("id")
+    return [ResidentMatch(r, float(getattr(r, "score", 1.0))) for r in qs[:limit]]
+
+
+def resident_search(
+    user, *, name: str = "", date_of_birth: date | None = None, limit: int = 20, request=None
+) -> list[ResidentMatch]:
+    """Search for a resident before creating one. Each resident shown is audited as a search
+    result (the query itself is not recorded: it is personal data), which also lets a
+    responder open that record for a while."""
+    if not _has_any(user, SEARCH_ROLES):
+        raise NotFound("No such resource.", code="not_found")
+    matches = resident_candidates(name=name, date_of_birth=date_of_birth, limit=limit)
+    audit_record_many(
+        actor=user,
+        action=AuditAction.SEARCH,
+        targets=[m.resident for m in matches],
+        request=request,
+    )
+    return matches
+
+
+def calls_for_unit_user(user) -> QuerySet[Call]:
+    """The calls the user's units are working now."""
+    working = UnitAssignment.objects.filter(
+        call=OuterRef("pk"), unit__members=user, status__in=ACTIVE_ASSIGNMENTS
+    )
+    return Call.objects.filter(Exists(working)).order_by("-received_at", "-id")
+
+
+def encounter_queryset_for_user(user) -> QuerySet[Encounter]:
+    if _has_any(user, ALL_RESIDENTS_ROLES):
+        qs = Encounter.objects.all()
+    elif _has_any(user, (Role.RESPONDER,)):
+        qs = Encounter.objects.filter(Q(created_by=user) | Q(unit__members=user)).distinct()
+    else:
+        qs = Encounter.objects.none()
+    return qs.select_related("unit", "call", "created_by")
+
+
+def encounter_get_for_user(user, public_id: uuid.UUID) -> Encounter:
+    encounter = encounter_queryset_for_user(user).filter(public_id=public_id).first()
+    if encounter is None:
+        raise NotFound("No such encounter.", code="encounter_not_found")
+    return encounter

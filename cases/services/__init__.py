@@ -1,0 +1,33 @@
+"""Writes of the cases app (shared/STYLE.md: every write goes through a service)."""
+
+from cases.services.calls import CallInput, call_event_record, call_upsert
+from cases.services.encounters import (
+    addendum_add,
+    addendum_approve,
+    encounter_create,
+    encounter_submit,
+    encounter_update,
+)
+from cases.services.residents import (
+    PossibleDuplicates,
+    resident_create,
+    resident_merge,
+    resident_unmerge,
+    resident_update,
+)
+
+__all__ = [
+    "CallInput",
+    "PossibleDuplicates",
+    "addendum_add",
+    "addendum_approve",
+    "call_event_record",
+    "call_upsert",
+    "encounter_create",
+    "encounter_submit",
+    "encounter_update",
+    "resident_create",
+    "resident_merge",
+    "resident_unmerge",
+    "resident_update",
+]

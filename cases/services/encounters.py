@@ -1,0 +1,209 @@
+"""Writes on encounters: create (idempotent on the tablet's UUID), edit, submit, addenda."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from acs.audit import audit_record
+from acs.errors import Conflict, DomainError, Forbidden, NotFound
+from acs.models import AuditAction
+from acs.roles import Role
+from cases.models import Addendum, Call, Encounter, EncounterResident, Resident
+from cases.selectors import resident_queryset_for_user
+from responders.models import Unit
+
+ENCOUNTER_FIELDS = (
+    "occurred_at",
+    "anonymous_people",
+    "needs",
+    "services_on_scene",
+    "narrative",
+    "risk_level",
+    "disposition",
+    "transport_destination",
+    "police_requested",
+    "ems_requested",
+)
+
+
+def _require_responder_of(actor, unit: Unit) -> None:
+    if not actor.has_role(Role.RESPONDER) or not unit.members.filter(pk=actor.pk).exists():
+        raise NotFound("No such unit.", code="unit_not_found")
+
+
+def _residents_for(actor, public_ids: list[uuid.UUID]) -> list[Resident]:
+    found = list(resident_queryset_for_user(actor).filter(public_id__in=public_ids))
+    if len(found) != len(set(public_ids)):
+        raise DomainError(
+            "Some residents are unknown or out of reach: search for them first.",
+            code="invalid",
+            fields={"residents": ["Unknown resident."]},
+        )
+    return found
+
+
+def _set_residents(encounter: Encounter, residents: list[Resident]) -> None:
+    keep = {r.pk for r in residents}
+    encounter.people.exclude(resident_id__in=keep).delete()
+    have = set(encounter.people.values_list("resident_id", flat=True))
+    EncounterResident.objects.bulk_create(
+        EncounterResident(encounter=encounter, resident=r) for r in residents if r.pk not in have
+    )
+
+
+def encounter_create(
+    *,
+    actor,
+    client_id: uuid.UUID,
+    unit: Unit,
+    call: Call | None,
+    data: dict[str, Any],
+    resident_ids: list[uuid.UUID],
+    request=None,
+) -> tuple[Encounter, bool]:
+    """A responder of `unit` logs an encounter, on a call the unit works or self-initiated.
+
+    `client_id` is the tablet's UUID: a retry returns the first encounter and `created=False`.
+    """
+    existing = Encounter.objects.filter(client_id=client_id).first()
+    if existing is not None:
+        if existing.created_by_id != actor.pk:
+            raise Conflict("This client_id belongs to another encounter.", code="client_id_reused")
+        return existing, False
+    _require_responder_of(actor, unit)
+    if call is not None and not call.assignments.filter(unit=unit).exists():
+        raise DomainError(
+            "This unit is not on that call.", code="invalid", fields={"call": ["Not your unit's."]}
+        )
+    residents = _residents_for(actor, resident_ids)
+    values = {k: v for k, v in data.items() if k in ENCOUNTER_FIELDS}
+    values.setdefault("occurred_at", timezone.now())
+    with transaction.atomic():
+        encounter, created = Encounter.objects.get_or_create(
+            client_id=client_id,
+            defaults={"unit": unit, "call": call, "created_by": actor, **values},
+        )
+        if not created:  # a simultaneous retry won the race
+            return encounter, False
+        _set_residents(encounter, residents)
+        audit_record(actor=actor, action=AuditAction.CREATE, target=encounter, request=request)
+    return encounter, True
+
+
+def _editable(encounter: Encounter) -> bool:
+    return encounter.status == Encounter.Status.DRAFT or (
+        encounter.locks_at is not None and timezone.now() < encounter.locks_at
+    )
+
+
+def encounter_update(
+    *,
+    actor,
+    encounter: Encounter,
+    changes: dict[str, Any],
+    resident_ids: list[uuid.UUID] | None = None,
+    request=None,
+) -> Encounter:
+    """Edit a draft, or a submitted encounter within its grace period; then it is locked."""
+    with transaction.atomic():
+        encounter = Encounter.objects.select_for_update().get(pk=encounter.pk)
+        if not _editable(encounter):
+            raise Conflict(
+                "This encounter is locked: add an addendum instead.", code="encounter_locked"
+            )
+        changed = [
+            k for k, v in changes.items() if k in ENCOUNTER_FIELDS and getattr(encounter, k) != v
+        ]
+        for name in changed:
+            setattr(encounter, name, changes[name])
+        if encounter.status == Encounter.Status.SUBMITTED and not encounter.disposition:
+            raise DomainError(
+                "A submitted encounter keeps its disposition.",
+                code="invalid",
+                fields={"disposition": ["Required."]},
+            )
+        encounter.save()
+        if resident_ids is not None:
+            _set_residents(encounter, _residents_for(actor, resident_ids))
+            changed.append("residents")
+        if changed:
+            audit_record(
+                actor=actor,
+                action=AuditAction.CHANGE,
+                target=encounter,
+                request=request,
+                detail={"fields": sorted(changed)},
+            )
+    return encounter
+
+
+def encounter_submit(*, actor, encounter: Encounter, request=None) -> Encounter:
+    """Submit a draft: it needs a disposition. It locks after ENCOUNTER_EDIT_GRACE.
+    Submitting again changes nothing."""
+    with transaction.atomic():
+        encounter = Encounter.objects.select_for_update().get(pk=encounter.pk)
+        if encounter.status == Encounter.Status.SUBMITTED:
+            return encounter
+        if not encounter.disposition:
+            raise DomainError(
+                "Choose a disposition before submitting.",
+                code="invalid",
+                fields={"disposition": ["Required to submit."]},
+            )
+        now = timezone.now()
+        encounter.status = Encounter.Status.SUBMITTED
+        encounter.submitted_at = now
+        encounter.locks_at = now + settings.ENCOUNTER_EDIT_GRACE
+        encounter.save()
+        audit_record(
+            actor=actor,
+            action=AuditAction.CHANGE,
+            target=encounter,
+            request=request,
+            detail={"fields": ["status"]},
+        )
+    return encounter
+
+
+def addendum_add(*, actor, encounter: Encounter, text: str, request=None) -> Addendum:
+    """Add a note to a submitted encounter (a draft is simply edited)."""
+    if encounter.status != Encounter.Status.SUBMITTED:
+        raise Conflict("Edit the draft instead of adding an addendum.", code="encounter_is_draft")
+    text = text.strip()
+    if not text:
+        raise DomainError("An addendum needs text.", code="invalid", fields={"text": ["Empty."]})
+    with transaction.atomic():
+        addendum = Addendum.objects.create(encounter=encounter, author=actor, text=text)
+        audit_record(
+            actor=actor,
+            action=AuditAction.CHANGE,
+            target=encounter,
+            request=request,
+            detail={"addendum": str(addendum.public_id)},
+        )
+    return addendum
+
+
+def addendum_approve(*, actor, addendum: Addendum, request=None) -> Addendum:
+    """Supervisors approve addenda; approving twice changes nothing."""
+    if not actor.has_role(Role.SUPERVISOR):
+        raise Forbidden("Only a supervisor approves addenda.")
+    with transaction.atomic():
+        updated = Addendum.objects.filter(pk=addendum.pk, approved_at__isnull=True).update(
+            approved_by=actor, approved_at=timezone.now(), updated_at=timezone.now()
+        )
+        addendum.refresh_from_db()
+        if updated:
+            audit_record(
+                actor=actor,
+                action=AuditAction.CHANGE,
+                target=addendum.encounter,
+                request=request,
+                detail={"addendum_approved": str(addendum.public_id)},
+            )
+    return addendum

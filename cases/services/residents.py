@@ -1,0 +1,227 @@
+"""Writes on residents: create (search first), update, merge and undo a merge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from acs.audit import audit_record
+from acs.errors import Conflict, DomainError, Forbidden
+from acs.models import AuditAction
+from cases.models import EncounterResident, Resident, ResidentMerge
+from cases.selectors import ALL_RESIDENTS_ROLES, SEARCH_ROLES, normalize_name, resident_candidates
+
+RESIDENT_FIELDS = (
+    "preferred_name",
+    "legal_name",
+    "aliases",
+    "date_of_birth",
+    "dob_quality",
+    "gender",
+    "race_ethnicity",
+    "veteran_status",
+    "preferred_language",
+    "phone",
+    "email",
+    "where_to_find_me",
+    "housing_status",
+    "safety_flags",
+)
+# How alike a name must be to count as a likely duplicate when creating.
+DUPLICATE_SCORE = 0.5
+
+
+class PossibleDuplicates(Conflict):
+    """Creating would likely make a twin; `candidates` are the residents it may be."""
+
+    code = "possible_duplicates"
+
+    def __init__(self, candidates: list[Resident]):
+        super().__init__(
+            "This person may already be recorded. Pick one of the candidates, or create "
+            "anyway with confirm_new.",
+        )
+        self.candidates = candidates
+
+
+def _require(actor, roles, action: str) -> None:
+    if not any(actor.has_role(r) for r in roles):
+        raise Forbidden(f"Your role may not {action}.")
+
+
+def _names(resident: Resident) -> list[str]:
+    return [n for n in [resident.preferred_name, resident.legal_name, *resident.aliases] if n]
+
+
+def refresh_search_names(resident: Resident) -> None:
+    resident.search_names = " | ".join(normalize_name(n) for n in _names(resident))
+
+
+def resident_create(
+    *, actor, data: dict[str, Any], confirm_new: bool = False, request=None
+) -> Resident:
+    """Search before create: unless `confirm_new`, refuse with the likely duplicates
+    (similar name, and the same date of birth when one is given)."""
+    _require(actor, SEARCH_ROLES, "create residents")
+    values = {k: v for k, v in data.items() if k in RESIDENT_FIELDS}
+    if not confirm_new:
+        candidates = []
+        for name in [values.get("preferred_name", ""), values.get("legal_name", "")]:
+            if name:
+                candidates += [
+                    m.resident
+                    for m in resident_candidates(
+                        name=name, date_of_birth=values.get("date_of_birth"), limit=5
+                    )
+                    if m.score >= DUPLICATE_SCORE
+                ]
+        if candidates:
+            unique = list({r.pk: r for r in candidates}.values())
+            audit_record_candidates(actor, unique, request)
+            raise PossibleDuplicates(unique)
+    with transaction.atomic():
+        resident = Resident(created_by=actor, **values)
+        refresh_search_names(resident)
+        resident.save()
+        audit_record(actor=actor, action=AuditAction.CREATE, target=resident, request=request)
+    return resident
+
+
+def audit_record_candidates(actor, residents: list[Resident], request) -> None:
+    from acs.audit import audit_record_many
+
+    audit_record_many(actor=actor, action=AuditAction.SEARCH, targets=residents, request=request)
+
+
+def resident_update(
+    *, actor, resident: Resident, changes: dict[str, Any], request=None
+) -> Resident:
+    """Change a resident the actor can see (callers fetch it through the selector)."""
+    _require(actor, SEARCH_ROLES, "change residents")
+    with transaction.atomic():
+        resident = Resident.objects.select_for_update().get(pk=resident.pk)
+        if resident.merged_into_id:
+            raise Conflict("This record was merged into another.", code="resident_merged")
+        changed = [
+            k for k, v in changes.items() if k in RESIDENT_FIELDS and getattr(resident, k) != v
+        ]
+        for name in changed:
+            setattr(resident, name, changes[name])
+        if changed:
+            refresh_search_names(resident)
+            resident.save()
+            audit_record(
+                actor=actor,
+                action=AuditAction.CHANGE,
+                target=resident,
+                request=request,
+                detail={"fields": sorted(changed)},
+            )
+    return resident
+
+
+def _lock_pair(a: Resident, b: Resident) -> tuple[Resident, Resident]:
+    """Lock two residents in id order, so two merges of the same pair cannot deadlock."""
+    rows = {
+        r.pk: r
+        for r in Resident.objects.select_for_update().filter(pk__in=[a.pk, b.pk]).order_by("pk")
+    }
+    return rows[a.pk], rows[b.pk]
+
+
+def resident_merge(
+    *, actor, survivor: Resident, duplicate: Resident, request=None
+) -> ResidentMerge:
+    """Merge `duplicate` into `survivor` (case managers, supervisors, admins).
+
+    Nothing is deleted: the duplicate points at the survivor and drops out of searches, its
+    encounters move to the survivor remembering where they came from, and its names become
+    the survivor's aliases. The merge record keeps what moved so `resident_unmerge` can undo it.
+    """
+    _require(actor, ALL_RESIDENTS_ROLES, "merge residents")
+    if survivor.pk == duplicate.pk:
+        raise DomainError("A resident cannot be merged into itself.", code="same_resident")
+    with transaction.atomic():
+        survivor, duplicate = _lock_pair(survivor, duplicate)
+        if survivor.merged_into_id or duplicate.merged_into_id:
+            raise Conflict("One of these records was already merged.", code="resident_merged")
+        shared = EncounterResident.objects.filter(resident=survivor).values("encounter_id")
+        links = list(
+            EncounterResident.objects.filter(resident=duplicate).exclude(encounter_id__in=shared)
+        )
+        for link in links:
+            link.original_resident = link.original_resident or duplicate
+            link.resident = survivor
+        EncounterResident.objects.bulk_update(
+            links, ["resident", "original_resident", "updated_at"]
+        )
+        known = {normalize_name(n) for n in _names(survivor)}
+        added = [n for n in _names(duplicate) if normalize_name(n) not in known]
+        added = list(dict.fromkeys(added))
+        survivor.aliases = [*survivor.aliases, *added]
+        refresh_search_names(survivor)
+        survivor.save()
+        duplicate.merged_into = survivor
+        duplicate.merged_at = timezone.now()
+        duplicate.save(update_fields=["merged_into", "merged_at", "updated_at"])
+        merge = ResidentMerge.objects.create(
+            survivor=survivor,
+            duplicate=duplicate,
+            merged_by=actor,
+            moved_links=[link.pk for link in links],
+            added_aliases=added,
+        )
+        for target in (survivor, duplicate):
+            audit_record(
+                actor=actor,
+                action=AuditAction.MERGE,
+                target=target,
+                request=request,
+                detail={"merge": str(merge.public_id)},
+            )
+    return merge
+
+
+def resident_unmerge(*, actor, merge: ResidentMerge, request=None) -> ResidentMerge:
+    """Undo a merge: the duplicate comes back with its encounters; the survivor loses the
+    aliases the merge gave it. Changes made to the survivor since are kept."""
+    _require(actor, ALL_RESIDENTS_ROLES, "undo merges")
+    with transaction.atomic():
+        merge = ResidentMerge.objects.select_for_update().get(pk=merge.pk)
+        if merge.undone_at is not None:
+            raise Conflict("This merge was already undone.", code="merge_already_undone")
+        survivor, duplicate = _lock_pair(merge.survivor, merge.duplicate)
+        if survivor.merged_into_id:
+            raise Conflict(
+                "The surviving record was merged again since: undo that merge first.",
+                code="survivor_merged_since",
+            )
+        links = list(EncounterResident.objects.filter(pk__in=merge.moved_links, resident=survivor))
+        for link in links:
+            link.resident = duplicate
+            if link.original_resident_id == duplicate.pk:
+                link.original_resident = None
+        EncounterResident.objects.bulk_update(
+            links, ["resident", "original_resident", "updated_at"]
+        )
+        gained = set(merge.added_aliases)
+        survivor.aliases = [a for a in survivor.aliases if a not in gained]
+        refresh_search_names(survivor)
+        survivor.save()
+        duplicate.merged_into = None
+        duplicate.merged_at = None
+        duplicate.save(update_fields=["merged_into", "merged_at", "updated_at"])
+        merge.undone_at = timezone.now()
+        merge.undone_by = actor
+        merge.save(update_fields=["undone_at", "undone_by", "updated_at"])
+        for target in (survivor, duplicate):
+            audit_record(
+                actor=actor,
+                action=AuditAction.UNMERGE,
+                target=target,
+                request=request,
+                detail={"merge": str(merge.public_id)},
+            )
+    return merge

@@ -1,0 +1,28 @@
+"""Test helpers that drive the real services, as CAD and the field app would."""
+
+import uuid
+from datetime import timedelta
+
+from django.utils import timezone
+
+from cases.models import Call
+from cases.services import CallInput, call_event_record, call_upsert
+
+
+def dispatched_call(unit, number=None, *, event="on_scene") -> Call:
+    """A call whose `unit` is working it, created through the CAD services."""
+    number = number or f"T-{uuid.uuid4().hex[:10]}"
+    received = timezone.now() - timedelta(minutes=20)
+    call_upsert(
+        incident_number=number,
+        data=CallInput(call_type="WELFARE", priority=3, source="911", received_at=received),
+    )
+    call_event_record(
+        incident_number=number,
+        event_id=uuid.uuid4(),
+        type=event,
+        at=received + timedelta(minutes=5),
+        unit_call_sign=unit.call_sign,
+        render=lambda call: {},
+    )
+    return Call.objects.get(incident_number=number)

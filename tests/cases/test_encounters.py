@@ -1,0 +1,189 @@
+"""Encounters from the field app: logged once, edited as drafts, locked after a grace period."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from acs.errors import Forbidden
+from acs.models import AuditEvent
+from cases.models import Addendum, Encounter
+from cases.services import addendum_approve, resident_create
+from tests.cases.helpers import dispatched_call
+from tests.factories import UnitFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/field/encounters"
+
+
+@pytest.fixture
+def field(client, responder):
+    client.force_login(responder)
+    return client
+
+
+@pytest.fixture
+def call(unit):
+    return dispatched_call(unit)
+
+
+def create(client, **body):
+    body.setdefault("client_id", str(uuid.uuid4()))
+    body.setdefault("unit", "ACS-11")
+    return client.post(URL, body, content_type="application/json")
+
+
+def test_a_responder_logs_an_encounter_on_their_units_call(field, call, responder):
+    sunny = resident_create(actor=responder, data={"preferred_name": "Sunny"})
+
+    response = create(
+        field,
+        call=str(call.public_id),
+        needs=["shelter", "food"],
+        services_on_scene=["water", "resource_info"],
+        residents=[str(sunny.public_id)],
+        anonymous_people=1,
+        narrative="Cold night; accepted water and a blanket list.",
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status"] == "draft"
+    assert body["call"] == str(call.public_id)
+    assert body["residents"] == [str(sunny.public_id)]
+    assert AuditEvent.objects.filter(action="create", target_type="cases.encounter").count() == 1
+
+
+def test_a_retried_create_returns_the_first_encounter(field, call):
+    client_id = str(uuid.uuid4())
+
+    first = create(field, client_id=client_id, call=str(call.public_id))
+    again = create(field, client_id=client_id, call=str(call.public_id))
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    assert Encounter.objects.count() == 1
+
+
+def test_a_self_initiated_encounter_needs_no_call(field):
+    response = create(field, needs=["id_documents"])
+
+    assert response.status_code == 201
+    assert response.json()["call"] is None
+
+
+def test_a_responder_cannot_log_for_another_unit(field, call):
+    UnitFactory(call_sign="ACS-77")
+
+    response = create(field, unit="ACS-77")
+
+    assert response.status_code == 404
+
+
+def test_a_responder_cannot_log_on_a_call_their_unit_is_not_on(field):
+    other_call = dispatched_call(UnitFactory(call_sign="ACS-78"))
+
+    response = create(field, call=str(other_call.public_id))
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "call_not_found"
+
+
+def test_residents_out_of_reach_cannot_be_attached(field, case_manager):
+    stranger = resident_create(actor=case_manager, data={"preferred_name": "Stranger"})
+
+    response = create(field, residents=[str(stranger.public_id)])
+
+    assert response.status_code == 400
+    assert "residents" in response.json()["error"]["fields"]
+
+
+def test_submitting_needs_a_disposition_then_locks_after_the_grace_period(field, call, settings):
+    encounter_id = create(field, call=str(call.public_id)).json()["id"]
+    submit_url = f"{URL}/{encounter_id}/submit"
+
+    refused = field.post(submit_url)
+    assert refused.status_code == 400
+    assert "disposition" in refused.json()["error"]["fields"]
+
+    field.patch(
+        f"{URL}/{encounter_id}", {"disposition": "referred"}, content_type="application/json"
+    )
+    submitted = field.post(submit_url)
+    assert submitted.status_code == 200
+    assert submitted.json()["status"] == "submitted"
+
+    # Within the grace period it can still be corrected.
+    fixed = field.patch(
+        f"{URL}/{encounter_id}", {"narrative": "Typo fixed"}, content_type="application/json"
+    )
+    assert fixed.status_code == 200
+
+    Encounter.objects.update(locks_at=timezone.now() - timedelta(seconds=1))
+    locked = field.patch(
+        f"{URL}/{encounter_id}", {"narrative": "Late change"}, content_type="application/json"
+    )
+    assert locked.status_code == 409
+    assert locked.json()["error"]["code"] == "encounter_locked"
+
+    addendum = field.post(
+        f"{URL}/{encounter_id}/addenda",
+        {"text": "Resident called back."},
+        content_type="application/json",
+    )
+    assert addendum.status_code == 201
+    assert field.get(f"{URL}/{encounter_id}").json()["addenda"][0]["text"] == (
+        "Resident called back."
+    )
+
+
+def test_a_draft_is_edited_not_amended(field):
+    encounter_id = create(field).json()["id"]
+
+    response = field.post(
+        f"{URL}/{encounter_id}/addenda", {"text": "x"}, content_type="application/json"
+    )
+
+    assert response.status_code == 409
+
+
+def test_supervisors_approve_addenda_and_others_cannot(responder, supervisor, unit):
+    encounter = Encounter.objects.create(
+        client_id=uuid.uuid4(),
+        unit=unit,
+        created_by=responder,
+        occurred_at=timezone.now(),
+        status="submitted",
+        submitted_at=timezone.now(),
+        disposition="settled_by_contact",
+    )
+    addendum = Addendum.objects.create(encounter=encounter, author=responder, text="More")
+
+    with pytest.raises(Forbidden):
+        addendum_approve(actor=responder, addendum=addendum)
+    approved = addendum_approve(actor=supervisor, addendum=addendum)
+
+    assert approved.approved_by == supervisor
+
+
+def test_another_responder_cannot_read_or_edit_the_encounter(field, client, call):
+    encounter_id = create(field, call=str(call.public_id)).json()["id"]
+    stranger = UserFactory(username="other-responder", role="responder")
+    client.force_login(stranger)
+
+    assert client.get(f"{URL}/{encounter_id}").status_code == 404
+    assert (
+        client.patch(
+            f"{URL}/{encounter_id}", {"narrative": "x"}, content_type="application/json"
+        ).status_code
+        == 404
+    )
+
+
+def test_bad_codes_are_refused(field):
+    response = create(field, needs=["unicorns"], disposition="vanished")
+
+    assert response.status_code == 400
+    assert {"needs", "disposition"} <= set(response.json()["error"]["fields"])
