@@ -13,7 +13,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("cases", "0001_initial"),
-        ("resources", "0005_acs_needs_taxonomy"),
+        ("resources", "0001_initial"),
         ("responders", "0003_unit_needs_confirmation"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
