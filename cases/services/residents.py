@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.db import transaction
@@ -60,7 +61,12 @@ def refresh_search_names(resident: Resident) -> None:
 
 
 def resident_create(
-    *, actor, data: dict[str, Any], confirm_new: bool = False, request=None
+    *,
+    actor,
+    data: dict[str, Any],
+    confirm_new: bool = False,
+    request=None,
+    public_id: uuid.UUID | None = None,
 ) -> Resident:
     """Search before create: unless `confirm_new`, refuse with the likely duplicates
     (similar name, and the same date of birth when one is given)."""
@@ -83,6 +89,8 @@ def resident_create(
             raise PossibleDuplicates(unique)
     with transaction.atomic():
         resident = Resident(created_by=actor, **values)
+        if public_id is not None:  # imports and demo data keep their own stable ids
+            resident.public_id = public_id
         refresh_search_names(resident)
         resident.save()
         audit_record(actor=actor, action=AuditAction.CREATE, target=resident, request=request)

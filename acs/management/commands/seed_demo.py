@@ -374,9 +374,9 @@ class Command(BaseCommand):
         for key, data in RESIDENTS:
             resident = Resident.objects.filter(public_id=demo_uuid(key)).first()
             if resident is None:
-                resident = resident_create(actor=responder, data=data, confirm_new=True)
-                Resident.objects.filter(pk=resident.pk).update(public_id=demo_uuid(key))
-                resident.refresh_from_db()
+                resident = resident_create(
+                    actor=responder, data=data, confirm_new=True, public_id=demo_uuid(key)
+                )
             residents[key] = resident
         for key, number, call_sign, people, fields, submit in ENCOUNTERS:
             encounter, created = encounter_create(
@@ -391,31 +391,14 @@ class Command(BaseCommand):
                 encounter_submit(actor=responder, encounter=encounter)
 
     def seed_resources(self) -> None:
-        for org_name, service_name, description, loc_name, address, lat, lon in RESOURCES:
-            org, _ = Organization.objects.update_or_create(
-                public_id=demo_uuid(f"org:{org_name}"), defaults={"name": org_name}
-            )
-            service, _ = Service.objects.update_or_create(
-                public_id=demo_uuid(f"service:{org_name}:{service_name}"),
-                defaults={"organization": org, "name": service_name, "description": description},
-            )
-            location, _ = Location.objects.update_or_create(
-                public_id=demo_uuid(f"location:{org_name}:{loc_name}"),
-                defaults={
-                    "organization": org,
-                    "name": loc_name,
-                    "address_1": address,
-                    "city": "Albuquerque",
-                    "state_province": "NM",
-                    "latitude": Decimal(lat),
-                    "longitude": Decimal(lon),
-                },
-            )
-            ServiceAtLocation.objects.get_or_create(
-                service=service,
-                location=location,
-                defaults={"public_id": demo_uuid(f"sal:{org_name}:{service_name}:{loc_name}")},
-            )
+        from resources.demo import seed_directory
+
+        seed_directory()
+        counts = [
+            f"{model.objects.count()} {model._meta.verbose_name_plural}"
+            for model in (Organization, Service, Location, ServiceAtLocation)
+        ]
+        self.stdout.write("Directory: " + ", ".join(counts) + ".")
 
     def print_logins(self) -> None:
         self.stdout.write("")
