@@ -391,14 +391,31 @@ class Command(BaseCommand):
                 encounter_submit(actor=responder, encounter=encounter)
 
     def seed_resources(self) -> None:
-        from resources.demo import seed_directory
-
-        seed_directory()
-        counts = [
-            f"{model.objects.count()} {model._meta.verbose_name_plural}"
-            for model in (Organization, Service, Location, ServiceAtLocation)
-        ]
-        self.stdout.write("Directory: " + ", ".join(counts) + ".")
+        for org_name, service_name, description, loc_name, address, lat, lon in RESOURCES:
+            org, _ = Organization.objects.update_or_create(
+                public_id=demo_uuid(f"org:{org_name}"), defaults={"name": org_name}
+            )
+            service, _ = Service.objects.update_or_create(
+                public_id=demo_uuid(f"service:{org_name}:{service_name}"),
+                defaults={"organization": org, "name": service_name, "description": description},
+            )
+            location, _ = Location.objects.update_or_create(
+                public_id=demo_uuid(f"location:{org_name}:{loc_name}"),
+                defaults={
+                    "organization": org,
+                    "name": loc_name,
+                    "address_1": address,
+                    "city": "Albuquerque",
+                    "state_province": "NM",
+                    "latitude": Decimal(lat),
+                    "longitude": Decimal(lon),
+                },
+            )
+            ServiceAtLocation.objects.get_or_create(
+                service=service,
+                location=location,
+                defaults={"public_id": demo_uuid(f"sal:{org_name}:{service_name}:{loc_name}")},
+            )
 
     def print_logins(self) -> None:
         self.stdout.write("")
