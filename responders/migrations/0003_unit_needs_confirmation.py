@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('responders', '0002_roles'),
+        ("responders", "0002_roles"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='unit',
-            name='needs_confirmation',
+            model_name="unit",
+            name="needs_confirmation",
             field=models.BooleanField(default=False),
         ),
     ]
