@@ -28,7 +28,9 @@ from cases.api.serializers import (
     ResidentOutput,
     ResidentSearchInput,
     ResidentSummaryOutput,
+    UnitStatusInput,
 )
+from cases.api.views import render_call
 from cases.models import Addendum, Encounter, EncounterResident, UnitAssignment
 from responders.models import Unit
 
@@ -58,6 +60,41 @@ class FieldCallsView(FieldView):
         paginator = NewestFirst()
         page = paginator.paginate_queryset(calls, request, view=self)
         return paginator.get_paginated_response(CallOutput(page, many=True).data)
+
+
+class UnitStatusView(FieldView):
+    permission_classes = [role_required(Role.RESPONDER)]
+
+    @extend_schema(
+        request=UnitStatusInput,
+        responses={200: CallOutput},
+        summary="Move my unit: on a call (same life cycle as CAD's events) or in/out of service",
+    )
+    def post(self, request: Request, call_sign: str) -> Response:
+        data = UnitStatusInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        unit = Unit.objects.filter(call_sign=call_sign.upper(), members=request.user).first()
+        if unit is None:
+            raise NotFound("No such unit among yours.", code="unit_not_found")
+        at = values["at"]
+        if values["call"] is None:
+            unit = services.unit_service_status_set(
+                actor=request.user, unit=unit, status=values["status"], at=at
+            )
+            return Response({"unit": unit.call_sign, "status": unit.status})
+        call = selectors.calls_for_unit_user(request.user).filter(public_id=values["call"]).first()
+        if call is None:
+            raise NotFound("No such call among your unit's.", code="call_not_found")
+        result, applied = services.call_event_record(
+            incident_number=call.incident_number,
+            event_id=values["event_id"],
+            type=values["status"],
+            at=at,
+            unit_call_sign=unit.call_sign,
+            render=render_call,
+        )
+        return Response(result, status=status.HTTP_201_CREATED if applied else status.HTTP_200_OK)
 
 
 class ResidentsView(FieldView):

@@ -285,3 +285,24 @@ class EncounterOutput(serializers.Serializer):
 
     def get_residents(self, encounter) -> list[str]:
         return [str(p.resident.public_id) for p in encounter.people.all()]
+
+
+class UnitStatusInput(serializers.Serializer):
+    """A unit's move from the field app: on a call (moves its assignment through the same
+    life cycle as CAD's events), or in or out of service."""
+
+    event_id = serializers.UUIDField()
+    status = serializers.ChoiceField(
+        choices=["en_route", "on_scene", "transporting", "cleared", "available", "out_of_service"]
+    )
+    call = serializers.UUIDField(required=False, allow_null=True, default=None)
+    # When the responder tapped it: the tablet may send it much later, after a dead zone.
+    at = AwareDateTimeField()
+
+    def validate(self, attrs):
+        on_call = attrs["status"] in {"en_route", "on_scene", "transporting", "cleared"}
+        if on_call and attrs["call"] is None:
+            raise serializers.ValidationError({"call": [f"{attrs['status']} needs the call."]})
+        if not on_call and attrs["call"] is not None:
+            raise serializers.ValidationError({"call": ["Only call statuses name a call."]})
+        return attrs

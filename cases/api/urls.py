@@ -11,6 +11,7 @@ urlpatterns = [
         name="cad-call-events",
     ),
     path("field/calls", field.FieldCallsView.as_view(), name="field-calls"),
+    path("field/units/<str:call_sign>/status", field.UnitStatusView.as_view(), name="field-unit"),
     path("field/residents", field.ResidentsView.as_view(), name="field-residents"),
     path("field/residents/<uuid:public_id>", field.ResidentView.as_view(), name="field-resident"),
     path("field/encounters", field.EncountersView.as_view(), name="field-encounters"),

@@ -1,6 +1,11 @@
 """Writes of the cases app (shared/STYLE.md: every write goes through a service)."""
 
-from cases.services.calls import CallInput, call_event_record, call_upsert
+from cases.services.calls import (
+    CallInput,
+    call_event_record,
+    call_upsert,
+    unit_service_status_set,
+)
 from cases.services.encounters import (
     addendum_add,
     addendum_approve,
@@ -30,4 +35,5 @@ __all__ = [
     "resident_merge",
     "resident_unmerge",
     "resident_update",
+    "unit_service_status_set",
 ]

@@ -11,7 +11,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from acs.audit import audit_record
 from acs.errors import Conflict, NotFound
+from acs.models import AuditAction
 from cases import lifecycle
 from cases.models import STEP_TIME_FIELDS, Call, CallEvent, UnitAssignment
 from responders.models import Unit
@@ -191,3 +193,22 @@ def _update_unit_status(unit: Unit, assignment_status: str, at: datetime) -> Non
     Unit.objects.filter(pk=unit.pk).exclude(status_changed_at__gt=at).update(
         status=_UNIT_STATUS_FOR[assignment_status], status_changed_at=at, updated_at=timezone.now()
     )
+
+
+def unit_service_status_set(*, actor, unit: Unit, status: str, at: datetime) -> Unit:
+    """A responder puts their unit in or out of service. A unit working a call cannot go
+    either way: it clears the call first."""
+    if status not in {Unit.Status.AVAILABLE, Unit.Status.OUT_OF_SERVICE}:
+        raise Conflict(f"{status} is set through a call.", code="status_needs_call")
+    with transaction.atomic():
+        unit = Unit.objects.select_for_update().get(pk=unit.pk)
+        busy = unit.assignments.filter(status__in=list(lifecycle.ACTIVE_ASSIGNMENT)).exists()
+        if busy:
+            raise Conflict(
+                "The unit is working a call: clear it first.", code=f"unit_is_{unit.status}"
+            )
+        unit.status = status
+        unit.status_changed_at = at
+        unit.save(update_fields=["status", "status_changed_at", "updated_at"])
+        audit_record(actor=actor, action=AuditAction.CHANGE, target=unit, detail={"status": status})
+    return unit
