@@ -147,3 +147,53 @@ def encounter_get_for_user(user, public_id: uuid.UUID) -> Encounter:
     if encounter is None:
         raise NotFound("No such encounter.", code="encounter_not_found")
     return encounter
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: object
+    kind: str
+    text: str
+
+
+def resident_timeline(resident: Resident) -> list[TimelineEntry]:
+    """Everything that happened to a resident, newest first: encounters (including those of
+    records merged into it), consents, merges. A bounded number of queries, whatever the
+    history's length."""
+    from cases.models import Consent, ResidentMerge
+
+    entries = [TimelineEntry(resident.created_at, "created", "Record created")]
+    links = (
+        EncounterResident.objects.filter(resident=resident)
+        .select_related("encounter__unit", "encounter__call")
+        .order_by("-encounter__occurred_at")
+    )
+    for link in links:
+        e = link.encounter
+        call = f" on call {e.call.incident_number}" if e.call_id else " (self-initiated)"
+        moved = " (merged from another record)" if link.original_resident_id else ""
+        entries.append(
+            TimelineEntry(
+                e.occurred_at,
+                "encounter",
+                f"Encounter by {e.unit.call_sign}{call}: {e.get_disposition_display() or 'draft'}"
+                f"{moved}",
+            )
+        )
+    for consent in Consent.objects.filter(resident=resident):
+        state = "revoked" if consent.revoked_at else "given"
+        entries.append(
+            TimelineEntry(
+                consent.created_at,
+                "consent",
+                f"Consent {state}: {consent.get_scope_display()} ({consent.get_method_display()})",
+            )
+        )
+    merges = ResidentMerge.objects.filter(Q(survivor=resident) | Q(duplicate=resident))
+    for merge in merges.select_related("survivor", "duplicate"):
+        other = merge.duplicate if merge.survivor_id == resident.pk else merge.survivor
+        verb = "absorbed" if merge.survivor_id == resident.pk else "merged into"
+        entries.append(TimelineEntry(merge.created_at, "merge", f"{verb} {other}"))
+        if merge.undone_at:
+            entries.append(TimelineEntry(merge.undone_at, "unmerge", f"Merge with {other} undone"))
+    return sorted(entries, key=lambda entry: entry.at, reverse=True)

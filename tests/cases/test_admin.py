@@ -1,0 +1,80 @@
+"""Case managers in the admin: residents found by trigram search, views audited, merges."""
+
+from datetime import date
+
+import pytest
+
+from acs.models import AuditEvent
+from cases.models import Resident
+from cases.services import resident_create
+from tests.cases.helpers import dispatched_call
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def marisol(case_manager):
+    return resident_create(
+        actor=case_manager,
+        data={
+            "preferred_name": "Marisol",
+            "legal_name": "Marisol Ortega",
+            "date_of_birth": date(1979, 3, 14),
+        },
+    )
+
+
+def test_a_case_manager_finds_a_resident_in_the_admin_despite_a_typo(client, case_manager, marisol):
+    client.force_login(case_manager)
+
+    response = client.get("/admin/cases/resident/", {"q": "Marisool"})
+
+    assert response.status_code == 200
+    assert str(marisol) in response.content.decode()
+
+
+def test_opening_a_resident_in_the_admin_is_audited_and_shows_the_timeline(
+    client, case_manager, marisol
+):
+    client.force_login(case_manager)
+
+    response = client.get(f"/admin/cases/resident/{marisol.pk}/change/")
+
+    assert response.status_code == 200
+    assert "Record created" in response.content.decode()
+    assert AuditEvent.objects.filter(
+        actor=case_manager, action="view", target_id=marisol.public_id
+    ).exists()
+
+
+def test_merging_from_the_admin(client, case_manager, marisol):
+    twin = resident_create(actor=case_manager, data={"preferred_name": "Mari"}, confirm_new=True)
+    client.force_login(case_manager)
+
+    response = client.post(
+        "/admin/cases/resident/",
+        {"action": "merge_into_first_selected", "_selected_action": [marisol.pk, twin.pk]},
+    )
+
+    assert response.status_code == 302
+    twin.refresh_from_db()
+    assert twin.merged_into == marisol
+
+
+def test_a_responder_cannot_use_the_admin(client, responder, marisol):
+    client.force_login(responder)
+
+    response = client.get("/admin/cases/resident/")
+
+    assert response.status_code == 302
+
+
+def test_the_call_admin_shows_its_timeline(client, supervisor, unit):
+    call = dispatched_call(unit)
+    client.force_login(supervisor)
+
+    response = client.get(f"/admin/cases/call/{call.pk}/change/")
+
+    assert response.status_code == 200
+    assert "on_scene" in response.content.decode()
+    assert Resident.objects.count() == 0
