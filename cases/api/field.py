@@ -93,6 +93,8 @@ class UnitStatusView(FieldView):
             at=at,
             unit_call_sign=unit.call_sign,
             render=render_call,
+            actor=request.user,
+            request=request,
         )
         return Response(result, status=status.HTTP_201_CREATED if applied else status.HTTP_200_OK)
 

@@ -58,6 +58,8 @@ class CadCallView(CadView):
         call, created = services.call_upsert(
             incident_number=incident_number,
             data=services.CallInput(**values, **location),
+            actor=request.user,
+            request=request,
         )
         return Response(
             render_call(call), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
@@ -84,5 +86,7 @@ class CadCallEventsView(CadView):
             at=data.validated_data["at"],
             unit_call_sign=data.validated_data["unit"],
             render=render_call,
+            actor=request.user,
+            request=request,
         )
         return Response(result, status=status.HTTP_201_CREATED if applied else status.HTTP_200_OK)

@@ -52,7 +52,9 @@ class CallInput:
     notes: str = ""
 
 
-def call_upsert(*, incident_number: str, data: CallInput) -> tuple[Call, bool]:
+def call_upsert(
+    *, incident_number: str, data: CallInput, actor=None, request=None
+) -> tuple[Call, bool]:
     """Create the call CAD names, or bring it up to date; returns (call, created).
 
     The incident number is the idempotency key: the same request twice changes nothing (not
@@ -70,6 +72,7 @@ def call_upsert(*, incident_number: str, data: CallInput) -> tuple[Call, bool]:
                         status_changed_at=data.received_at,
                         **values,
                     )
+                audit_record(actor=actor, action=AuditAction.CREATE, target=call, request=request)
                 return call, True
             except IntegrityError:
                 # A simultaneous PUT created it first: update that one instead.
@@ -79,6 +82,13 @@ def call_upsert(*, incident_number: str, data: CallInput) -> tuple[Call, bool]:
             for name in changed:
                 setattr(call, name, values[name])
             call.save(update_fields=[*changed, "updated_at"])
+            audit_record(
+                actor=actor,
+                action=AuditAction.CHANGE,
+                target=call,
+                request=request,
+                detail={"fields": sorted(changed)},
+            )
         return call, False
 
 
@@ -104,6 +114,8 @@ def call_event_record(
     at: datetime,
     unit_call_sign: str = "",
     render: Any,
+    actor=None,
+    request=None,
 ) -> tuple[dict[str, Any], bool]:
     """Apply one CAD event to a call; returns (result, applied).
 
@@ -154,6 +166,13 @@ def call_event_record(
             _update_unit_status(unit, state.assignments[unit.call_sign].status, at)
         event.result = render(call)
         event.save(update_fields=["result", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.CHANGE,
+            target=call,
+            request=request,
+            detail={"event": str(event.event_id), "type": type, "status": call.status},
+        )
         return event.result, True
 
 

@@ -394,3 +394,19 @@ def test_two_simultaneous_conflicting_events_cannot_both_apply(cad_token):
 
     assert sorted(results) == [201, 409]
     assert CallEvent.objects.count() == 1
+
+
+def test_every_cad_write_is_audited_as_the_cad_client(cad):
+    from acs.models import AuditEvent
+
+    put_call(cad)
+    put_call(cad, body={**CALL, "priority": 1})
+    put_call(cad, body={**CALL, "priority": 1})  # unchanged: nothing to record
+    post_event(cad, type="dispatched", unit="ACS-11", at="2026-11-24T21:07:00-07:00")
+
+    events = list(AuditEvent.objects.order_by("id").values_list("action", "actor__username"))
+    assert events == [
+        ("create", "cad_integration:city-cad"),
+        ("change", "cad_integration:city-cad"),
+        ("change", "cad_integration:city-cad"),
+    ]
