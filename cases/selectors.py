@@ -197,3 +197,17 @@ def resident_timeline(resident: Resident) -> list[TimelineEntry]:
         if merge.undone_at:
             entries.append(TimelineEntry(merge.undone_at, "unmerge", f"Merge with {other} undone"))
     return sorted(entries, key=lambda entry: entry.at, reverse=True)
+
+
+def consent_active(resident: Resident, scope: str, *, organization=None, at=None) -> bool:
+    """Whether the resident's consent for `scope` holds now (not revoked, not expired);
+    for a named partner, the consent must name that partner."""
+    from cases.models import Consent
+
+    at = at or timezone.now()
+    qs = Consent.objects.filter(resident=resident, scope=scope, revoked_at__isnull=True).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=at)
+    )
+    if organization is not None:
+        qs = qs.filter(organization=organization)
+    return qs.exists()

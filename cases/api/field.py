@@ -20,6 +20,8 @@ from cases.api.serializers import (
     AddendumInput,
     AddendumOutput,
     CallOutput,
+    ConsentInput,
+    ConsentOutput,
     EncounterCreateInput,
     EncounterInput,
     EncounterOutput,
@@ -251,3 +253,50 @@ class EncounterAddendaView(FieldView):
             request=request,
         )
         return Response(AddendumOutput(addendum).data, status=status.HTTP_201_CREATED)
+
+
+class ResidentConsentsView(FieldView):
+    @extend_schema(responses=ConsentOutput(many=True), summary="A resident's consents")
+    def get(self, request: Request, public_id) -> Response:
+        resident = selectors.resident_get_for_user(request.user, public_id, request=request)
+        consents = resident.consents.select_related("organization", "recorded_by").order_by("id")
+        return Response({"results": ConsentOutput(consents, many=True).data})
+
+    @extend_schema(request=ConsentInput, responses={201: ConsentOutput}, summary="Record consent")
+    def post(self, request: Request, public_id) -> Response:
+        data = ConsentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        resident = selectors.resident_get_for_user(request.user, public_id, request=request)
+        organization = None
+        if values["organization"] is not None:
+            from resources.models import Organization
+
+            organization = Organization.objects.filter(public_id=values["organization"]).first()
+            if organization is None:
+                raise NotFound("No such partner.", code="organization_not_found")
+        encounter = None
+        if values["encounter"] is not None:
+            encounter = selectors.encounter_get_for_user(request.user, values["encounter"])
+        consent = services.consent_record(
+            actor=request.user,
+            resident=resident,
+            scope=values["scope"],
+            method=values["method"],
+            organization=organization,
+            encounter=encounter,
+            expires_at=values["expires_at"],
+            request=request,
+        )
+        return Response(ConsentOutput(consent).data, status=status.HTTP_201_CREATED)
+
+
+class ConsentRevokeView(FieldView):
+    @extend_schema(request=None, responses=ConsentOutput, summary="Revoke a consent")
+    def post(self, request: Request, public_id, consent_id) -> Response:
+        resident = selectors.resident_get_for_user(request.user, public_id, request=request)
+        consent = resident.consents.filter(public_id=consent_id).first()
+        if consent is None:
+            raise NotFound("No such consent.", code="consent_not_found")
+        consent = services.consent_revoke(actor=request.user, consent=consent, request=request)
+        return Response(ConsentOutput(consent).data)

@@ -9,6 +9,8 @@ from cases import lifecycle
 from cases.call_types import known_call_types
 from cases.models import (
     CallSource,
+    ConsentMethod,
+    ConsentScope,
     Disposition,
     DobQuality,
     HousingStatus,
@@ -306,3 +308,22 @@ class UnitStatusInput(serializers.Serializer):
         if not on_call and attrs["call"] is not None:
             raise serializers.ValidationError({"call": ["Only call statuses name a call."]})
         return attrs
+
+
+class ConsentInput(serializers.Serializer):
+    scope = serializers.ChoiceField(choices=ConsentScope.choices)
+    method = serializers.ChoiceField(choices=ConsentMethod.choices)
+    organization = serializers.UUIDField(required=False, allow_null=True, default=None)
+    encounter = serializers.UUIDField(required=False, allow_null=True, default=None)
+    expires_at = AwareDateTimeField(required=False, allow_null=True, default=None)
+
+
+class ConsentOutput(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    scope = serializers.CharField()
+    method = serializers.CharField()
+    organization = serializers.UUIDField(source="organization.public_id", default=None)
+    recorded_by = serializers.CharField(source="recorded_by.username")
+    created_at = UTCDateTimeField()
+    expires_at = UTCDateTimeField(allow_null=True)
+    revoked_at = UTCDateTimeField(allow_null=True)

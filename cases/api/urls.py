@@ -14,6 +14,16 @@ urlpatterns = [
     path("field/units/<str:call_sign>/status", field.UnitStatusView.as_view(), name="field-unit"),
     path("field/residents", field.ResidentsView.as_view(), name="field-residents"),
     path("field/residents/<uuid:public_id>", field.ResidentView.as_view(), name="field-resident"),
+    path(
+        "field/residents/<uuid:public_id>/consents",
+        field.ResidentConsentsView.as_view(),
+        name="field-resident-consents",
+    ),
+    path(
+        "field/residents/<uuid:public_id>/consents/<uuid:consent_id>/revoke",
+        field.ConsentRevokeView.as_view(),
+        name="field-consent-revoke",
+    ),
     path("field/encounters", field.EncountersView.as_view(), name="field-encounters"),
     path(
         "field/encounters/<uuid:public_id>", field.EncounterView.as_view(), name="field-encounter"

@@ -6,6 +6,7 @@ from cases.services.calls import (
     call_upsert,
     unit_service_status_set,
 )
+from cases.services.consents import consent_record, consent_revoke
 from cases.services.encounters import (
     addendum_add,
     addendum_approve,
@@ -28,6 +29,8 @@ __all__ = [
     "addendum_approve",
     "call_event_record",
     "call_upsert",
+    "consent_record",
+    "consent_revoke",
     "encounter_create",
     "encounter_submit",
     "encounter_update",

@@ -1,0 +1,86 @@
+"""Consent: recorded per scope, revoked (never deleted)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from acs.audit import audit_record
+from acs.errors import Conflict, DomainError
+from acs.models import AuditAction
+from cases.models import Consent, Encounter, Resident
+
+
+def consent_record(
+    *,
+    actor,
+    resident: Resident,
+    scope: str,
+    method: str,
+    organization=None,
+    encounter: Encounter | None = None,
+    expires_at: datetime | None = None,
+    request=None,
+) -> Consent:
+    """Record a consent. A named-partner consent names its partner; substance-use
+    information (42 CFR Part 2) is shared only on written consent."""
+    if scope == Consent.Scope.SHARE_NAMED_PARTNER and organization is None:
+        raise DomainError(
+            "Name the partner this consent is for.",
+            code="invalid",
+            fields={"organization": ["Required for share_named_partner."]},
+        )
+    if scope != Consent.Scope.SHARE_NAMED_PARTNER and organization is not None:
+        raise DomainError(
+            "Only a named-partner consent names a partner.",
+            code="invalid",
+            fields={"organization": ["Not for this scope."]},
+        )
+    if scope == Consent.Scope.SUBSTANCE_USE and method != Consent.Method.WRITTEN:
+        raise DomainError(
+            "Substance-use information is shared only on written consent (42 CFR Part 2).",
+            code="invalid",
+            fields={"method": ["Must be written for substance_use."]},
+        )
+    if expires_at is not None and expires_at <= timezone.now():
+        raise DomainError(
+            "The expiry is in the past.", code="invalid", fields={"expires_at": ["Past."]}
+        )
+    with transaction.atomic():
+        consent = Consent.objects.create(
+            resident=resident,
+            scope=scope,
+            method=method,
+            organization=organization,
+            encounter=encounter,
+            expires_at=expires_at,
+            recorded_by=actor,
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.CHANGE,
+            target=resident,
+            request=request,
+            detail={"consent": str(consent.public_id), "scope": scope},
+        )
+    return consent
+
+
+def consent_revoke(*, actor, consent: Consent, request=None) -> Consent:
+    with transaction.atomic():
+        updated = Consent.objects.filter(pk=consent.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revoked_by=actor, updated_at=timezone.now()
+        )
+        if not updated:
+            raise Conflict("This consent was already revoked.", code="consent_revoked")
+        consent.refresh_from_db()
+        audit_record(
+            actor=actor,
+            action=AuditAction.CHANGE,
+            target=consent.resident,
+            request=request,
+            detail={"consent_revoked": str(consent.public_id)},
+        )
+    return consent
