@@ -209,7 +209,7 @@ class AddendumInline(admin.TabularInline):
 @admin.register(Encounter)
 class EncounterAdmin(admin.ModelAdmin):
     list_display = ("__str__", "unit", "call", "status", "disposition", "occurred_at")
-    list_filter = ("status", "disposition", "risk_level")
+    list_filter = ("status", "disposition")
     list_select_related = ("unit", "call")
     date_hierarchy = "occurred_at"
     show_full_result_count = False

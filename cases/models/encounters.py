@@ -131,6 +131,9 @@ class Encounter(BaseModel):
             models.Index(fields=["unit", "-occurred_at"], name="cases_encounter_unit_idx"),
             models.Index(fields=["created_by", "-occurred_at"], name="cases_encounter_author_idx"),
             models.Index(fields=["call"], name="cases_encounter_call_idx"),
+            # The admin's filters and date drill-down.
+            models.Index(fields=["-occurred_at"], name="cases_encounter_occurred_idx"),
+            models.Index(fields=["status", "disposition"], name="cases_encounter_status_idx"),
         ]
 
     def __str__(self) -> str:

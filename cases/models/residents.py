@@ -104,6 +104,12 @@ class Resident(BaseModel):
                 condition=Q(merged_into__isnull=True),
             ),
             models.Index(Upper("phone"), name="cases_resident_phone_idx"),
+            # The admin's filters.
+            models.Index(
+                fields=["housing_status", "preferred_language"],
+                name="cases_resident_housing_idx",
+                condition=Q(merged_into__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
