@@ -24,8 +24,9 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
-    list_display = ("call_sign", "team", "status", "status_changed_at")
-    list_filter = ("status", "team")
+    list_display = ("call_sign", "team", "status", "status_changed_at", "needs_confirmation")
+    # Call signs CAD sent before anyone created them wait here for a supervisor.
+    list_filter = ("needs_confirmation", "status", "team")
     list_select_related = ("team",)
     search_fields = ("call_sign",)
     filter_horizontal = ("members",)

@@ -286,3 +286,21 @@ def test_a_merged_record_cannot_be_merged_again(case_manager, marisol):
 
     with pytest.raises(Conflict):
         resident_merge(actor=case_manager, survivor=third, duplicate=twin)
+
+
+def test_the_search_costs_the_same_queries_for_one_result_or_fifteen(client, responder):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(responder)
+    resident_create(actor=responder, data={"preferred_name": "Ramona Baca"})
+    with CaptureQueriesContext(connection) as one:
+        assert len(search(client, name="Ramona Baca").json()["results"]) == 1
+    for n in range(14):
+        resident_create(
+            actor=responder, data={"preferred_name": f"Ramona Baca {n}"}, confirm_new=True
+        )
+    with CaptureQueriesContext(connection) as fifteen:
+        assert len(search(client, name="Ramona Baca").json()["results"]) == 15
+
+    assert len(fifteen) == len(one)
