@@ -204,6 +204,9 @@ RESIDENT_SEARCH_ACCESS_WINDOW = timedelta(hours=env.int("RESIDENT_SEARCH_ACCESS_
 # A submitted encounter can still be edited for this long; after it, changes are addenda.
 ENCOUNTER_EDIT_GRACE = timedelta(minutes=env.int("ENCOUNTER_EDIT_GRACE_MINUTES", default=120))
 
+# A directory capacity figure older than this shows as stale (and does not count as free).
+CAPACITY_STALE_AFTER = timedelta(hours=env.int("CAPACITY_STALE_AFTER_HOURS", default=12))
+
 # /healthz reports the worker down when its last heartbeat is older than this.
 HEALTH_WORKER_MAX_AGE = timedelta(seconds=env.int("HEALTH_WORKER_MAX_AGE", default=120))
 

@@ -1,39 +1,226 @@
-from django.contrib import admin
+"""Directory maintenance for case managers: organizations, services, locations and schedules
+edited inline, listings not verified lately, and capacity with its history."""
 
-from resources.models import Location, Organization, Service, ServiceAtLocation
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from resources.models import (
+    Address,
+    Attribute,
+    Capacity,
+    CapacityHistory,
+    Contact,
+    CostOption,
+    Language,
+    Location,
+    Organization,
+    Phone,
+    RequiredDocument,
+    Schedule,
+    Service,
+    ServiceAtLocation,
+    Taxonomy,
+    TaxonomyTerm,
+)
+from resources.selectors import service_search
+
+UNVERIFIED_AFTER = timedelta(days=180)
 
 
 class ServiceInline(admin.TabularInline):
     model = Service
     extra = 0
-    fields = ("name", "status")
+    fields = ("name", "status", "accepts_referrals", "last_verified_at")
     show_change_link = True
 
 
-@admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ("name", "email", "website")
-    search_fields = ("name",)
-    inlines = [ServiceInline]
+class PhoneInline(admin.TabularInline):
+    model = Phone
+    extra = 0
+    fields = ("number", "extension", "type", "description")
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
+    fields = ("name", "title", "department", "email")
+
+
+class ScheduleInline(admin.StackedInline):
+    model = Schedule
+    extra = 0
+    fields = (
+        ("freq", "byday", "bymonthday", "interval", "dtstart", "until"),
+        ("opens_at", "closes_at"),
+        ("valid_from", "valid_to", "closed"),
+        "description",
+        "notes",
+    )
+
+
+class LanguageInline(admin.TabularInline):
+    model = Language
+    extra = 0
+    fields = ("code", "name", "note")
+
+
+class AttributeInline(admin.TabularInline):
+    model = Attribute
+    extra = 0
+    autocomplete_fields = ("taxonomy_term",)
+
+
+class CostOptionInline(admin.TabularInline):
+    model = CostOption
+    extra = 0
+
+
+class RequiredDocumentInline(admin.TabularInline):
+    model = RequiredDocument
+    extra = 0
 
 
 class ServiceAtLocationInline(admin.TabularInline):
     model = ServiceAtLocation
     extra = 0
     autocomplete_fields = ("location",)
+    fields = ("location", "description")
+    show_change_link = True
+
+
+class AddressInline(admin.StackedInline):
+    model = Address
+    extra = 0
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ("name", "email", "website")
+    search_fields = ("name", "alternate_name")
+    inlines = [ServiceInline, PhoneInline, ContactInline]
+
+
+class VerifiedFilter(admin.SimpleListFilter):
+    title = "verification"
+    parameter_name = "verification"
+
+    def lookups(self, request, model_admin):
+        return [("stale", f"Not verified for more than {UNVERIFIED_AFTER.days} days")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "stale":
+            cutoff = timezone.now() - UNVERIFIED_AFTER
+            return queryset.filter(last_verified_at__isnull=True) | queryset.filter(
+                last_verified_at__lt=cutoff
+            )
+        return queryset
 
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
-    list_display = ("name", "organization", "status")
-    list_filter = ("status",)
+    list_display = ("name", "organization", "status", "accepts_referrals", "last_verified_at")
+    list_filter = ("status", "accepts_referrals", VerifiedFilter)
     list_select_related = ("organization",)
     search_fields = ("name", "organization__name")
-    inlines = [ServiceAtLocationInline]
+    autocomplete_fields = ("organization",)
+    inlines = [
+        ServiceAtLocationInline,
+        ScheduleInline,
+        PhoneInline,
+        LanguageInline,
+        AttributeInline,
+        CostOptionInline,
+        RequiredDocumentInline,
+        ContactInline,
+    ]
+
+    def get_search_results(self, request, queryset, search_term):
+        """Typo-tolerant: the same trigram search the API and the field app use."""
+        if not search_term:
+            return queryset, False
+        service_ids = service_search(text=search_term).values("service_id")
+        return queryset.filter(id__in=service_ids), False
 
 
 @admin.register(Location)
 class LocationAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "city", "organization")
+    list_display = ("__str__", "location_type", "organization", "latitude", "longitude")
     list_select_related = ("organization",)
-    search_fields = ("name", "address_1")
+    search_fields = ("name", "addresses__address_1")
+    inlines = [AddressInline, ScheduleInline, PhoneInline, LanguageInline]
+
+
+class CapacityInline(admin.TabularInline):
+    model = Capacity
+    extra = 0
+    fields = ("available", "total", "unit", "updated_by", "updated_at")
+    readonly_fields = ("updated_by", "updated_at")
+
+
+class CapacityHistoryInline(admin.TabularInline):
+    model = CapacityHistory
+    extra = 0
+    fields = ("created_at", "available", "total", "unit", "recorded_by")
+    readonly_fields = fields
+    can_delete = False
+    ordering = ("-created_at",)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ServiceAtLocation)
+class ServiceAtLocationAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "capacity")
+    list_select_related = ("service", "location", "capacity")
+    search_fields = ("service__name", "location__name")
+    autocomplete_fields = ("service", "location")
+    inlines = [ScheduleInline, CapacityHistoryInline]
+
+
+@admin.register(Capacity)
+class CapacityAdmin(admin.ModelAdmin):
+    list_display = ("service_at_location", "available", "total", "unit", "updated_at", "stale")
+    list_select_related = ("service_at_location__service", "service_at_location__location")
+    readonly_fields = ("updated_by", "updated_at")
+
+    @admin.display(boolean=True)
+    def stale(self, obj: Capacity) -> bool:
+        return obj.is_stale
+
+    def save_model(self, request, obj, form, change):
+        # Through the service, so the history row and updated_by are never forgotten.
+        from resources.services import capacity_update
+
+        capacity_update(
+            service_at_location=obj.service_at_location,
+            available=obj.available,
+            total=obj.total,
+            unit=obj.unit,
+            by=request.user,
+        )
+
+
+class TaxonomyTermInline(admin.TabularInline):
+    model = TaxonomyTerm
+    extra = 0
+    fields = ("code", "name", "parent", "description")
+
+
+@admin.register(Taxonomy)
+class TaxonomyAdmin(admin.ModelAdmin):
+    list_display = ("name", "version")
+    inlines = [TaxonomyTermInline]
+
+
+@admin.register(TaxonomyTerm)
+class TaxonomyTermAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "taxonomy", "parent")
+    list_select_related = ("taxonomy", "parent")
+    search_fields = ("name", "code")

@@ -97,4 +97,90 @@ class LocationFactory(factory.django.DjangoModelFactory):
 
     organization = factory.SubFactory(OrganizationFactory)
     name = factory.Sequence(lambda n: f"Location {n}")
+
+
+# --- resource directory (HSDS) ----------------------------------------------------------------
+
+
+class AddressFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "resources.Address"
+
+    location = factory.SubFactory(LocationFactory)
+    address_1 = factory.Sequence(lambda n: f"{100 + n} Central Ave SW")
     city = "Albuquerque"
+    state_province = "NM"
+    postal_code = "87102"
+
+
+class ServiceAtLocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "resources.ServiceAtLocation"
+
+    service = factory.SubFactory(ServiceFactory)
+    location = factory.SubFactory(
+        LocationFactory,
+        organization=factory.SelfAttribute("..service.organization"),
+        latitude="35.084100",
+        longitude="-106.651400",
+    )
+
+
+class ScheduleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "resources.Schedule"
+
+    freq = "WEEKLY"
+    byday = "MO,TU,WE,TH,FR,SA,SU"
+
+
+def acs_needs_taxonomy():
+    """The taxonomy seeded by resources/migrations/0005_acs_needs_taxonomy.py."""
+    from resources.models import Taxonomy
+
+    return Taxonomy.objects.get(name="ACS needs")
+
+
+class TaxonomyTermFactory(factory.django.DjangoModelFactory):
+    """Terms of the seeded "ACS needs" taxonomy are found by code: TaxonomyTermFactory(code=...)."""
+
+    class Meta:
+        model = "resources.TaxonomyTerm"
+        django_get_or_create = ("code",)
+
+    taxonomy = factory.LazyFunction(acs_needs_taxonomy)
+    code = factory.Sequence(lambda n: f"term-{n}")
+    name = factory.Sequence(lambda n: f"Term {n}")
+
+
+class AttributeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "resources.Attribute"
+
+    service = factory.SubFactory(ServiceFactory)
+    taxonomy_term = factory.SubFactory(TaxonomyTermFactory)
+
+
+class LanguageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "resources.Language"
+
+    code = "es"
+    name = "Spanish"
+
+
+class PhoneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "resources.Phone"
+
+    number = factory.Sequence(lambda n: f"505-555-{n % 10000:04d}")
+
+
+class CapacityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "resources.Capacity"
+
+    service_at_location = factory.SubFactory(ServiceAtLocationFactory)
+    available = 5
+    total = 40
+    unit = "beds"

@@ -6,7 +6,6 @@ import django.db.models.deletion
 import django.db.models.functions.text
 import uuid
 from django.conf import settings
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
 
 
@@ -19,7 +18,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        TrigramExtension(),
+        # pg_trgm is shared with the directory's indexes: never dropped on the way back.
+        migrations.RunSQL("CREATE EXTENSION IF NOT EXISTS pg_trgm", migrations.RunSQL.noop),
         migrations.CreateModel(
             name="Addendum",
             fields=[

@@ -228,37 +228,6 @@ ENCOUNTERS = [
     ),
 ]
 
-# organization, service, description, location name, address, lat, lon
-RESOURCES = [
-    (
-        "Westside Emergency Housing Center",
-        "Overnight emergency shelter",
-        "Beds for adults, walk-ins welcome after 5 pm.",
-        "Westside Emergency Housing Center",
-        "7440 Jim McDowell Rd NW",
-        "35.147500",
-        "-106.721800",
-    ),
-    (
-        "Rio Grande Crisis Stabilization Center",
-        "Crisis stabilization and detox",
-        "Walk-in behavioral health crisis care and medically supported detox, 24/7.",
-        "Crisis Stabilization Center",
-        "2600 Marble Ave NE",
-        "35.088400",
-        "-106.619200",
-    ),
-    (
-        "Duke City Community Pantry",
-        "Food pantry",
-        "Groceries once a week, no documents required.",
-        "Duke City Community Pantry",
-        "1100 Broadway Blvd SE",
-        "35.071900",
-        "-106.643000",
-    ),
-]
-
 
 def demo_password(username: str) -> str:
     return f"demo-{username}-acs"
@@ -391,31 +360,14 @@ class Command(BaseCommand):
                 encounter_submit(actor=responder, encounter=encounter)
 
     def seed_resources(self) -> None:
-        for org_name, service_name, description, loc_name, address, lat, lon in RESOURCES:
-            org, _ = Organization.objects.update_or_create(
-                public_id=demo_uuid(f"org:{org_name}"), defaults={"name": org_name}
-            )
-            service, _ = Service.objects.update_or_create(
-                public_id=demo_uuid(f"service:{org_name}:{service_name}"),
-                defaults={"organization": org, "name": service_name, "description": description},
-            )
-            location, _ = Location.objects.update_or_create(
-                public_id=demo_uuid(f"location:{org_name}:{loc_name}"),
-                defaults={
-                    "organization": org,
-                    "name": loc_name,
-                    "address_1": address,
-                    "city": "Albuquerque",
-                    "state_province": "NM",
-                    "latitude": Decimal(lat),
-                    "longitude": Decimal(lon),
-                },
-            )
-            ServiceAtLocation.objects.get_or_create(
-                service=service,
-                location=location,
-                defaults={"public_id": demo_uuid(f"sal:{org_name}:{service_name}:{loc_name}")},
-            )
+        from resources.demo import seed_directory
+
+        seed_directory()
+        counts = [
+            f"{model.objects.count()} {model._meta.verbose_name_plural}"
+            for model in (Organization, Service, Location, ServiceAtLocation)
+        ]
+        self.stdout.write("Directory: " + ", ".join(counts) + ".")
 
     def print_logins(self) -> None:
         self.stdout.write("")

@@ -1,0 +1,343 @@
+"""Output serializers of the HSDS 3.0 API: field names of shared/hsds/schema/*.json.
+
+`id` is our `public_id`. Optional fields that are empty are left out rather than sent as null
+(HSDS types them as plain strings and numbers, so null would not validate). Times are UTC ISO
+8601. Beyond HSDS, services carry `accepts_referrals`, `referral_response_hours` and
+`last_verified_at`, schedules `closed`, and services at locations `capacity` (HSDS 3.0 sets no
+`additionalProperties`, so extra fields are valid).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from rest_framework import serializers
+
+from resources.models import capacity_stale_after
+
+
+class Hsds(serializers.Serializer):
+    """Drops empty optional values; `hsds_required` lists the keys the HSDS schema requires."""
+
+    hsds_required: tuple[str, ...] = ("id",)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        return {
+            key: value
+            for key, value in data.items()
+            if key in self.hsds_required or (value is not None and value != "")
+        }
+
+
+def uuid_field(source: str) -> serializers.UUIDField:
+    return serializers.UUIDField(source=source, read_only=True)
+
+
+class UtcDateTime(serializers.DateTimeField):
+    def __init__(self, **kwargs):
+        super().__init__(default_timezone=UTC, **kwargs)
+
+
+class LanguageOut(Hsds):
+    id = uuid_field("public_id")
+    name = serializers.CharField()
+    code = serializers.CharField()
+    note = serializers.CharField()
+
+
+class PhoneOut(Hsds):
+    hsds_required = ("id", "number")
+    id = uuid_field("public_id")
+    number = serializers.CharField()
+    extension = serializers.IntegerField()
+    type = serializers.CharField()
+    description = serializers.CharField()
+    languages = LanguageOut(many=True)
+
+
+class ContactOut(Hsds):
+    id = uuid_field("public_id")
+    name = serializers.CharField()
+    title = serializers.CharField()
+    department = serializers.CharField()
+    email = serializers.CharField()
+    phones = PhoneOut(many=True)
+
+
+class ScheduleOut(Hsds):
+    id = uuid_field("public_id")
+    valid_from = serializers.DateField()
+    valid_to = serializers.DateField()
+    dtstart = serializers.DateField()
+    until = serializers.DateField()
+    wkst = serializers.CharField()
+    freq = serializers.CharField()
+    interval = serializers.IntegerField()
+    byday = serializers.CharField()
+    bymonthday = serializers.CharField()
+    description = serializers.CharField()
+    # Wall-clock time in America/Denver (see docs/directory.md): a fixed UTC offset would be
+    # wrong for half of the year.
+    opens_at = serializers.TimeField(format="%H:%M")
+    closes_at = serializers.TimeField(format="%H:%M")
+    schedule_link = serializers.CharField()
+    attending_type = serializers.CharField()
+    notes = serializers.CharField()
+    closed = serializers.BooleanField()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not instance.closed:
+            data.pop("closed", None)
+        return data
+
+
+class AddressOut(Hsds):
+    hsds_required = (
+        "id",
+        "address_1",
+        "city",
+        "state_province",
+        "postal_code",
+        "country",
+        "address_type",
+    )
+    id = uuid_field("public_id")
+    attention = serializers.CharField()
+    address_1 = serializers.CharField()
+    address_2 = serializers.CharField()
+    city = serializers.CharField()
+    region = serializers.CharField()
+    state_province = serializers.CharField()
+    postal_code = serializers.CharField()
+    country = serializers.CharField()
+    address_type = serializers.CharField()
+
+
+class TaxonomyOut(Hsds):
+    hsds_required = ("id", "name", "description")
+    id = uuid_field("public_id")
+    name = serializers.CharField()
+    description = serializers.CharField()
+    uri = serializers.CharField()
+    version = serializers.CharField()
+
+
+class TaxonomyTermOut(Hsds):
+    hsds_required = ("id", "name", "description")
+    id = uuid_field("public_id")
+    code = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    parent_id = serializers.SerializerMethodField()
+    taxonomy = serializers.CharField(source="taxonomy.name")
+    taxonomy_detail = TaxonomyOut(source="taxonomy")
+    language = serializers.CharField()
+    taxonomy_id = uuid_field("taxonomy.public_id")
+    term_uri = serializers.CharField()
+
+    def get_parent_id(self, term) -> str | None:
+        return str(term.parent.public_id) if term.parent_id else None
+
+
+class AttributeOut(Hsds):
+    id = uuid_field("public_id")
+    link_id = uuid_field("service.public_id")
+    taxonomy_term_id = uuid_field("taxonomy_term.public_id")
+    link_type = serializers.SerializerMethodField()
+    link_entity = serializers.SerializerMethodField()
+    value = serializers.CharField()
+    taxonomy_term = TaxonomyTermOut()
+
+    def get_link_type(self, attribute) -> str:
+        return "service_category"
+
+    def get_link_entity(self, attribute) -> str:
+        return "service"
+
+
+class CostOptionOut(Hsds):
+    id = uuid_field("public_id")
+    valid_from = serializers.DateField()
+    valid_to = serializers.DateField()
+    option = serializers.CharField()
+    currency = serializers.CharField()
+    amount = serializers.FloatField()
+    amount_description = serializers.CharField()
+
+
+class RequiredDocumentOut(Hsds):
+    id = uuid_field("public_id")
+    document = serializers.CharField()
+    uri = serializers.CharField()
+
+
+class OrganizationOut(Hsds):
+    """One-to-one fields of an organization (compiled/organization_list.json)."""
+
+    hsds_required = ("id", "name", "description")
+    id = uuid_field("public_id")
+    name = serializers.CharField()
+    alternate_name = serializers.CharField()
+    description = serializers.CharField()
+    email = serializers.CharField()
+    website = serializers.CharField()
+    tax_status = serializers.CharField()
+    tax_id = serializers.CharField()
+    year_incorporated = serializers.IntegerField()
+    legal_status = serializers.CharField()
+    logo = serializers.CharField()
+    uri = serializers.CharField()
+    parent_organization_id = serializers.SerializerMethodField()
+
+    def get_parent_organization_id(self, org) -> str | None:
+        return str(org.parent_organization.public_id) if org.parent_organization_id else None
+
+
+class LocationOut(Hsds):
+    """One-to-one fields of a location."""
+
+    hsds_required = ("id", "location_type")
+    id = uuid_field("public_id")
+    location_type = serializers.CharField()
+    url = serializers.CharField()
+    organization_id = serializers.SerializerMethodField()
+    name = serializers.CharField()
+    alternate_name = serializers.CharField()
+    description = serializers.CharField()
+    transportation = serializers.CharField()
+    latitude = serializers.FloatField()
+    longitude = serializers.FloatField()
+    external_identifier = serializers.CharField()
+    external_identifier_type = serializers.CharField()
+
+    def get_organization_id(self, location) -> str | None:
+        # Read through the select_related organization of the caller's queryset when present.
+        org = location.organization if location.organization_id else None
+        return str(org.public_id) if org else None
+
+
+class LocationFullOut(LocationOut):
+    addresses = AddressOut(many=True)
+    phones = PhoneOut(many=True)
+    schedules = ScheduleOut(many=True)
+    languages = LanguageOut(many=True)
+
+
+class ServiceOut(Hsds):
+    """One-to-one fields of a service plus its organization (compiled/service_list.json)."""
+
+    hsds_required = ("id", "name", "status")
+    id = uuid_field("public_id")
+    organization_id = uuid_field("organization.public_id")
+    name = serializers.CharField()
+    alternate_name = serializers.CharField()
+    description = serializers.CharField()
+    url = serializers.CharField()
+    email = serializers.CharField()
+    status = serializers.CharField()
+    interpretation_services = serializers.CharField()
+    application_process = serializers.CharField()
+    fees_description = serializers.CharField()
+    wait_time = serializers.CharField()
+    accreditations = serializers.CharField()
+    eligibility_description = serializers.CharField()
+    minimum_age = serializers.IntegerField()
+    maximum_age = serializers.IntegerField()
+    assured_date = serializers.DateField()
+    assurer_email = serializers.CharField()
+    licenses = serializers.CharField()
+    alert = serializers.CharField()
+    last_modified = UtcDateTime(source="updated_at")
+    organization = OrganizationOut()
+    accepts_referrals = serializers.BooleanField()
+    referral_response_hours = serializers.IntegerField()
+    last_verified_at = UtcDateTime()
+
+
+class ServiceDetailsMixin(serializers.Serializer):
+    phones = PhoneOut(many=True)
+    schedules = ScheduleOut(many=True)
+    languages = LanguageOut(many=True)
+    cost_options = CostOptionOut(many=True)
+    required_documents = RequiredDocumentOut(many=True)
+    contacts = ContactOut(many=True)
+    attributes = AttributeOut(many=True)
+
+
+class CapacityOut(serializers.Serializer):
+    available = serializers.IntegerField()
+    total = serializers.IntegerField()
+    unit = serializers.CharField()
+    updated_at = UtcDateTime()
+    stale = serializers.SerializerMethodField()
+
+    def get_stale(self, capacity) -> bool:
+        now = self.context.get("now")
+        if now is None:
+            return capacity.is_stale
+        return capacity.updated_at < now - capacity_stale_after()
+
+
+class ServiceAtLocationOut(Hsds):
+    """compiled/service_at_location_list.json: one-to-one fields, location and service."""
+
+    id = uuid_field("public_id")
+    service_id = uuid_field("service.public_id")
+    location_id = uuid_field("location.public_id")
+    description = serializers.CharField()
+    location = LocationOut()
+    service = ServiceOut()
+    capacity = serializers.SerializerMethodField()
+    distance_km = serializers.SerializerMethodField()
+
+    def get_capacity(self, sal) -> dict | None:
+        capacity = getattr(sal, "capacity", None)
+        return CapacityOut(capacity, context=self.context).data if capacity else None
+
+    def get_distance_km(self, sal) -> float | None:
+        distance = getattr(sal, "distance_km", None)
+        return round(distance, 3) if distance is not None else None
+
+
+class ServiceAtLocationInServiceOut(Hsds):
+    id = uuid_field("public_id")
+    service_id = uuid_field("service.public_id")
+    location_id = uuid_field("location.public_id")
+    description = serializers.CharField()
+    contacts = ContactOut(many=True)
+    phones = PhoneOut(many=True)
+    schedules = ScheduleOut(many=True)
+    location = LocationFullOut()
+
+
+class ServiceFullOut(ServiceDetailsMixin, ServiceOut):
+    service_at_locations = ServiceAtLocationInServiceOut(many=True, source="at_locations")
+
+
+class ServiceInSalOut(ServiceDetailsMixin, ServiceOut):
+    """A full service as nested in a service_at_location (without service_at_locations)."""
+
+
+class ServiceAtLocationFullOut(ServiceAtLocationOut):
+    contacts = ContactOut(many=True)
+    phones = PhoneOut(many=True)
+    schedules = ScheduleOut(many=True)
+    location = LocationFullOut()
+    service = ServiceInSalOut()
+
+
+class ServiceIdOut(serializers.Serializer):
+    id = uuid_field("public_id")
+
+
+class OrganizationFullOut(OrganizationOut):
+    contacts = ContactOut(many=True)
+    phones = PhoneOut(many=True)
+    locations = LocationFullOut(many=True)
+    services = ServiceIdOut(many=True)
+
+
+class OrganizationFullServicesOut(OrganizationFullOut):
+    services = ServiceInSalOut(many=True)

@@ -1,0 +1,560 @@
+"""Reads of the directory. `service_search` is the one search of the field app, admin and API.
+
+The directory is public (no personal data), so these selectors take no acting user.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.search import TrigramWordSimilarity
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import (
+    ASin,
+    Cast,
+    Cos,
+    Greatest,
+    Least,
+    Power,
+    Radians,
+    Sin,
+    Sqrt,
+)
+from django.utils import timezone
+
+from acs.errors import DomainError
+from resources.models import (
+    Address,
+    Attribute,
+    Language,
+    Location,
+    Organization,
+    Schedule,
+    ScheduleFreq,
+    Service,
+    ServiceAtLocation,
+    ServiceStatus,
+    Taxonomy,
+    TaxonomyTerm,
+    capacity_stale_after,
+)
+from resources.opening_hours import (
+    RULE_FIELDS,
+    WEEKDAYS,
+    Rule,
+    ScheduleError,
+    candidate_days,
+    effective_schedules,
+    is_open,
+)
+
+EARTH_RADIUS_KM = 6371.0088
+KM_PER_DEGREE_LATITUDE = math.pi * EARTH_RADIUS_KM / 180
+# word_similarity of the query within a field: 0.3 lets "shleter" find "shelter" (0.33) and
+# "detx" find "detox" (0.6); near misses such as "food" in "flood" (0.4) rank below exact words.
+MIN_TEXT_RANK = 0.3
+MAX_RADIUS_KM = 500.0
+
+
+@dataclass(frozen=True)
+class Point:
+    latitude: float
+    longitude: float
+
+    def __post_init__(self) -> None:
+        if not (-90 <= self.latitude <= 90 and -180 <= self.longitude <= 180):
+            raise DomainError(
+                "The point is not on Earth.",
+                code="invalid",
+                fields={"point": ["Latitude must be within ±90 and longitude within ±180."]},
+            )
+
+
+# --- text rank -------------------------------------------------------------------------------
+
+
+def text_rank(text: str, *, service: str = "service__"):
+    """Trigram word similarity (typo-tolerant) of `text` to the service's name, its
+    organization's name, its taxonomy terms' names and (weighted down) its description.
+    `service` is the lookup path from the queryset's model to the service ("" on Service)."""
+    service_pk = OuterRef(f"{service}pk") if service else OuterRef("pk")
+    # The taxonomy is small: score its terms once, then ask per row only whether the service
+    # carries one of the matching terms (an indexed EXISTS), best score first.
+    term_scores = (
+        TaxonomyTerm.objects.annotate(similarity=TrigramWordSimilarity(Value(text), "name"))
+        .filter(similarity__gte=MIN_TEXT_RANK)
+        .values_list("id", "similarity")
+    )
+    by_score: dict[float, list[int]] = defaultdict(list)
+    for term_id, similarity in term_scores:
+        by_score[round(similarity, 4)].append(term_id)
+    term_rank = Case(
+        *(
+            When(
+                Exists(Attribute.objects.filter(service=service_pk, taxonomy_term_id__in=ids)),
+                then=Value(score),
+            )
+            for score, ids in sorted(by_score.items(), reverse=True)
+        ),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+    return Greatest(
+        TrigramWordSimilarity(Value(text), f"{service}name"),
+        TrigramWordSimilarity(Value(text), f"{service}organization__name"),
+        term_rank,
+        TrigramWordSimilarity(Value(text), f"{service}description") * Value(0.9),
+        output_field=FloatField(),
+    )
+
+
+# --- distance --------------------------------------------------------------------------------
+
+
+def bounding_box(point: Point, radius_km: float) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    """(min lat, max lat, min lon, max lon) of a box holding the circle; indexed prefilter."""
+    dlat = radius_km / KM_PER_DEGREE_LATITUDE
+    cos_lat = max(math.cos(math.radians(point.latitude)), 1e-6)
+    dlon = min(radius_km / (KM_PER_DEGREE_LATITUDE * cos_lat), 180.0)
+
+    def dec(x: float) -> Decimal:
+        return Decimal(f"{x:.6f}")
+
+    return (
+        dec(point.latitude - dlat),
+        dec(point.latitude + dlat),
+        dec(point.longitude - dlon),
+        dec(point.longitude + dlon),
+    )
+
+
+def distance_km(point: Point, *, location: str = "location__"):
+    """Great-circle (haversine) distance in km from `point` to the location, in SQL."""
+    lat1 = math.radians(point.latitude)
+    lon1 = math.radians(point.longitude)
+    lat2 = Radians(Cast(f"{location}latitude", FloatField()))
+    lon2 = Radians(Cast(f"{location}longitude", FloatField()))
+    a = Power(Sin((lat2 - Value(lat1)) / Value(2.0)), 2) + Value(math.cos(lat1)) * Cos(
+        lat2
+    ) * Power(Sin((lon2 - Value(lon1)) / Value(2.0)), 2)
+    return Value(2 * EARTH_RADIUS_KM) * ASin(Least(Value(1.0), Sqrt(a)))
+
+
+# --- open now --------------------------------------------------------------------------------
+
+
+def _schedule_may_run(at: datetime) -> Q:
+    """SQL superset of the schedules that may have a session covering `at` (yesterday's or
+    today's, by validity and weekday); opening_hours.is_open decides exactly."""
+    yesterday, today = candidate_days(at)
+    weekday_codes = {WEEKDAYS[yesterday.weekday()], WEEKDAYS[today.weekday()]}
+    weekday = Q(byday="") | Q(freq=ScheduleFreq.MONTHLY)
+    for code in weekday_codes:
+        weekday |= Q(byday__icontains=code)
+    return (
+        Q(closed=False)
+        & (Q(valid_from__isnull=True) | Q(valid_from__lte=today))
+        & (Q(valid_to__isnull=True) | Q(valid_to__gte=yesterday))
+        & (Q(dtstart__isnull=True) | Q(dtstart__lte=today))
+        & (Q(until__isnull=True) | Q(until__gte=yesterday))
+        & weekday
+    )
+
+
+def _in_ids(field: str, ids: Iterable[int]) -> Func:
+    """`field = ANY(%s)` with one array parameter: a long id list is one parameter, not
+    thousands (which psycopg and the planner both pay for)."""
+    return Func(
+        F(field),
+        Value(sorted(ids), output_field=ArrayField(BigIntegerField())),
+        template="%(expressions)s)",
+        arg_joiner=" = ANY(",
+        output_field=BooleanField(),
+    )
+
+
+def open_at_filter(queryset: QuerySet[ServiceAtLocation], at: datetime) -> list[int]:
+    """Ids of the rows of `queryset` that are open at `at`.
+
+    SQL keeps only rows with a schedule that may run around `at`; their schedules (all three
+    levels, closures included) are then read in one query and evaluated in Python.
+    """
+    may_run = Schedule.objects.filter(_schedule_may_run(at))
+    # Three EXISTS, one per level, so each can use its foreign-key index.
+    candidate_qs = queryset.filter(
+        Exists(may_run.filter(service_at_location=OuterRef("pk")))
+        | Exists(may_run.filter(service=OuterRef("service_id")))
+        | Exists(may_run.filter(location=OuterRef("location_id")))
+    ).order_by()
+    candidates = list(candidate_qs.values_list("id", "service_id", "location_id"))
+    if not candidates:
+        return []
+    sal_ids = {c[0] for c in candidates}
+    service_ids = {c[1] for c in candidates}
+    location_ids = {c[2] for c in candidates}
+    yesterday, today = candidate_days(at)
+    relevant = (
+        Q(_in_ids("service_at_location_id", sal_ids))
+        | Q(_in_ids("service_id", service_ids))
+        | Q(_in_ids("location_id", location_ids))
+    )
+    in_window = (Q(valid_from__isnull=True) | Q(valid_from__lte=today)) & (
+        Q(valid_to__isnull=True) | Q(valid_to__gte=yesterday)
+    )
+    by_sal: dict[int, list[Rule]] = defaultdict(list)
+    by_service: dict[int, list[Rule]] = defaultdict(list)
+    by_location: dict[int, list[Rule]] = defaultdict(list)
+    rows = (
+        Schedule.objects.filter(relevant & in_window)
+        .order_by()
+        .values_list("service_at_location_id", "service_id", "location_id", *RULE_FIELDS)
+    )
+    for sal_id, service_id, location_id, *fields in rows:
+        rule = Rule(**dict(zip(RULE_FIELDS, fields, strict=True)))
+        if sal_id in sal_ids:
+            by_sal[sal_id].append(rule)
+        if service_id in service_ids:
+            by_service[service_id].append(rule)
+        if location_id in location_ids:
+            by_location[location_id].append(rule)
+    # Many places share the same hours; judge each distinct set of rules once.
+    verdicts: dict[tuple[Rule, ...], bool] = {}
+    open_ids = []
+    for sal_id, service_id, location_id in candidates:
+        governing = tuple(
+            effective_schedules(by_sal[sal_id], by_service[service_id], by_location[location_id])
+        )
+        if governing not in verdicts:
+            try:
+                verdicts[governing] = is_open(governing, at)
+            except ScheduleError:
+                verdicts[governing] = False  # an unreadable schedule never looks open
+        if verdicts[governing]:
+            open_ids.append(sal_id)
+    return open_ids
+
+
+# --- the search ------------------------------------------------------------------------------
+
+
+def _term_ids(terms: Iterable[uuid.UUID | TaxonomyTerm]) -> list[uuid.UUID]:
+    return [t.public_id if isinstance(t, TaxonomyTerm) else t for t in terms]
+
+
+def service_search(
+    *,
+    text: str = "",
+    taxonomy_terms: Sequence[uuid.UUID | TaxonomyTerm] = (),
+    taxonomy: uuid.UUID | None = None,
+    organization: uuid.UUID | None = None,
+    language: str = "",
+    open_now: bool = False,
+    at: datetime | None = None,
+    has_capacity: bool = False,
+    accepts_referrals: bool | None = None,
+    near: Point | None = None,
+    radius_km: float | None = None,
+    modified_after: datetime | None = None,
+    postcode: str = "",
+    active_only: bool = True,
+) -> QuerySet[ServiceAtLocation]:
+    """Services at locations matching every filter given, best first.
+
+    - `text`: typo-tolerant trigram match over names, descriptions and taxonomy terms;
+      annotates `rank`.
+    - `taxonomy_terms`: any of these terms or their direct children.
+    - `language`: ISO code spoken by the service or at the location.
+    - `open_now`: open at `at` (default now) by the schedules (opening_hours).
+    - `has_capacity`: a capacity figure with places free that is not stale.
+    - `near`: annotates `distance_km`; with `radius_km`, only places within it.
+    Ordered by distance when `near` is given (then rank), else by rank, else by name.
+
+    The result is a lazy queryset, but `text` scores the taxonomy terms (one small query) and
+    `open_now` picks the open rows (two queries) when this is called.
+    """
+    qs = ServiceAtLocation.objects.select_related(
+        "service__organization", "location__organization", "capacity"
+    ).prefetch_related(
+        "location__addresses",
+        Prefetch("service__languages", queryset=Language.objects.order_by("code", "id")),
+        Prefetch(
+            "service__attributes",
+            queryset=Attribute.objects.select_related(
+                "taxonomy_term__taxonomy", "taxonomy_term__parent"
+            ),
+        ),
+    )
+    if active_only:
+        qs = qs.filter(service__status=ServiceStatus.ACTIVE)
+    if organization:
+        qs = qs.filter(service__organization__public_id=organization)
+    if modified_after:
+        qs = qs.filter(
+            Q(updated_at__gte=modified_after) | Q(service__updated_at__gte=modified_after)
+        )
+    if accepts_referrals is not None:
+        qs = qs.filter(service__accepts_referrals=accepts_referrals)
+    if postcode:
+        qs = qs.filter(
+            Exists(Address.objects.filter(location=OuterRef("location_id"), postal_code=postcode))
+        )
+    if taxonomy_terms:
+        ids = _term_ids(taxonomy_terms)
+        qs = qs.filter(
+            Exists(
+                Attribute.objects.filter(service=OuterRef("service_id")).filter(
+                    Q(taxonomy_term__public_id__in=ids)
+                    | Q(taxonomy_term__parent__public_id__in=ids)
+                )
+            )
+        )
+    if taxonomy:
+        qs = qs.filter(
+            Exists(
+                Attribute.objects.filter(
+                    service=OuterRef("service_id"), taxonomy_term__taxonomy__public_id=taxonomy
+                )
+            )
+        )
+    if language:
+        qs = qs.filter(
+            Exists(
+                Language.objects.filter(code__iexact=language.strip()).filter(
+                    Q(service=OuterRef("service_id")) | Q(location=OuterRef("location_id"))
+                )
+            )
+        )
+    if has_capacity:
+        qs = qs.filter(
+            capacity__available__gt=0,
+            capacity__updated_at__gte=timezone.now() - capacity_stale_after(),
+        )
+    ordering: list = []
+    if near is not None:
+        if radius_km is not None:
+            if not 0 < radius_km <= MAX_RADIUS_KM:
+                raise DomainError(
+                    "The radius is out of range.",
+                    code="invalid",
+                    fields={"radius_km": [f"Must be more than 0 and at most {MAX_RADIUS_KM:g}."]},
+                )
+            min_lat, max_lat, min_lon, max_lon = bounding_box(near, radius_km)
+            qs = qs.filter(
+                location__latitude__range=(min_lat, max_lat),
+                location__longitude__range=(min_lon, max_lon),
+            )
+        qs = qs.filter(location__latitude__isnull=False, location__longitude__isnull=False)
+        qs = qs.annotate(distance_km=distance_km(near))
+        if radius_km is not None:
+            qs = qs.filter(distance_km__lte=radius_km)
+        ordering.append("distance_km")
+    text = text.strip()
+    if text:
+        qs = qs.annotate(rank=text_rank(text)).filter(rank__gte=MIN_TEXT_RANK)
+        ordering.append(F("rank").desc())
+    if open_now:
+        qs = qs.filter(_in_ids("id", open_at_filter(qs, at or timezone.now())))
+    return qs.order_by(*ordering, "service__name", "id")
+
+
+# --- HSDS API reads --------------------------------------------------------------------------
+
+
+def _detail_prefetches(prefix: str = "", *, shared: bool = True) -> list:
+    """Prefetches of a full service; `shared=False` leaves out the ones service_search does."""
+    p = prefix
+    lookups: list = [
+        f"{p}phones__languages",
+        f"{p}schedules",
+        f"{p}cost_options",
+        f"{p}required_documents",
+        f"{p}contacts__phones__languages",
+    ]
+    if shared:
+        lookups += [
+            Prefetch(f"{p}languages", queryset=Language.objects.order_by("code", "id")),
+            Prefetch(
+                f"{p}attributes",
+                queryset=Attribute.objects.select_related(
+                    "taxonomy_term__taxonomy", "taxonomy_term__parent"
+                ),
+            ),
+        ]
+    return lookups
+
+
+def services_list(
+    *,
+    text: str = "",
+    taxonomy_terms: Sequence[uuid.UUID] = (),
+    taxonomy: uuid.UUID | None = None,
+    organization: uuid.UUID | None = None,
+    modified_after: datetime | None = None,
+    full: bool = False,
+) -> QuerySet[Service]:
+    """Services for the HSDS API (every status: HSDS publishes inactive ones with their status)."""
+    qs = Service.objects.select_related("organization")
+    if organization:
+        qs = qs.filter(organization__public_id=organization)
+    if modified_after:
+        qs = qs.filter(updated_at__gte=modified_after)
+    if taxonomy_terms:
+        qs = qs.filter(
+            Exists(
+                Attribute.objects.filter(service=OuterRef("pk")).filter(
+                    Q(taxonomy_term__public_id__in=taxonomy_terms)
+                    | Q(taxonomy_term__parent__public_id__in=taxonomy_terms)
+                )
+            )
+        )
+    if taxonomy:
+        qs = qs.filter(
+            Exists(
+                Attribute.objects.filter(
+                    service=OuterRef("pk"), taxonomy_term__taxonomy__public_id=taxonomy
+                )
+            )
+        )
+    if full:
+        qs = qs.prefetch_related(
+            *_detail_prefetches(),
+            Prefetch(
+                "at_locations",
+                queryset=ServiceAtLocation.objects.select_related(
+                    "location__organization"
+                ).prefetch_related(
+                    "location__addresses",
+                    "location__phones__languages",
+                    "location__schedules",
+                    "location__languages",
+                    "phones__languages",
+                    "schedules",
+                    "contacts__phones__languages",
+                ),
+            ),
+        )
+    text = text.strip()
+    if text:
+        return (
+            qs.annotate(rank=text_rank(text, service=""))
+            .filter(rank__gte=MIN_TEXT_RANK)
+            .order_by("-rank", "name", "id")
+        )
+    return qs.order_by("name", "id")
+
+
+def service_at_locations_list(*, full: bool = False, **filters) -> QuerySet[ServiceAtLocation]:
+    qs = service_search(active_only=False, **filters)
+    if full:
+        qs = qs.prefetch_related(
+            *_detail_prefetches("service__", shared=False),
+            "phones__languages",
+            "schedules",
+            "contacts__phones__languages",
+            "location__phones__languages",
+            "location__schedules",
+            "location__languages",
+            "location__contacts__phones__languages",
+        )
+    return qs
+
+
+def organizations_list(
+    *, text: str = "", full: bool = False, full_service: bool = False
+) -> QuerySet[Organization]:
+    qs = Organization.objects.all()
+    if full or full_service:
+        qs = qs.prefetch_related(
+            "phones__languages",
+            "contacts__phones__languages",
+            Prefetch(
+                "locations",
+                queryset=Location.objects.prefetch_related(
+                    "addresses", "phones__languages", "schedules", "languages"
+                ),
+            ),
+        )
+        if full_service:
+            qs = qs.prefetch_related(
+                Prefetch(
+                    "services",
+                    queryset=Service.objects.select_related("organization").prefetch_related(
+                        *_detail_prefetches()
+                    ),
+                )
+            )
+        else:
+            qs = qs.prefetch_related("services")
+    text = text.strip()
+    if text:
+        return (
+            qs.annotate(rank=TrigramWordSimilarity(Value(text), "name"))
+            .filter(rank__gte=MIN_TEXT_RANK)
+            .order_by("-rank", "name", "id")
+        )
+    return qs.order_by("name", "id")
+
+
+def postcode_centroid(postcode: str) -> Point | None:
+    """The mean position of our locations with this postcode (HSDS `proximity` is measured
+    from the postcode's centroid; we know no other geography)."""
+    from django.db.models import Avg
+
+    centre = Location.objects.filter(
+        addresses__postal_code=postcode, latitude__isnull=False, longitude__isnull=False
+    ).aggregate(latitude=Avg("latitude"), longitude=Avg("longitude"))
+    if centre["latitude"] is None:
+        return None
+    return Point(float(centre["latitude"]), float(centre["longitude"]))
+
+
+def taxonomies_list(*, text: str = "") -> QuerySet[Taxonomy]:
+    qs = Taxonomy.objects.all()
+    if text.strip():
+        qs = qs.filter(name__icontains=text.strip())
+    return qs.order_by("name", "id")
+
+
+def taxonomy_terms_list(
+    *,
+    text: str = "",
+    taxonomy: uuid.UUID | None = None,
+    parent: uuid.UUID | None = None,
+    top_only: bool = False,
+) -> QuerySet[TaxonomyTerm]:
+    qs = TaxonomyTerm.objects.select_related("taxonomy", "parent")
+    if taxonomy:
+        qs = qs.filter(taxonomy__public_id=taxonomy)
+    if parent:
+        qs = qs.filter(parent__public_id=parent)
+    if top_only:
+        qs = qs.filter(parent__isnull=True)
+    text = text.strip()
+    if text:
+        return (
+            qs.annotate(rank=TrigramWordSimilarity(Value(text), "name"))
+            .filter(rank__gte=MIN_TEXT_RANK)
+            .order_by("-rank", "code", "id")
+        )
+    return qs.order_by("taxonomy__name", "code", "id")

@@ -1,0 +1,81 @@
+"""Directory maintenance in the admin: pages load for a case manager, search is typo-tolerant,
+the stale-listing filter works, and capacity saved in the admin lands in the history."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from resources.models import CapacityHistory, Service
+from tests.factories import CapacityFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "organization",
+        "service",
+        "location",
+        "serviceatlocation",
+        "capacity",
+        "taxonomy",
+        "taxonomyterm",
+    ],
+)
+def test_directory_admin_pages_load(client, admin_user, directory, page):
+    client.force_login(admin_user)
+
+    assert client.get(f"/admin/resources/{page}/").status_code == 200
+
+
+def test_service_change_page_shows_inlines(client, admin_user, directory):
+    client.force_login(admin_user)
+    service = directory["shelter"].service
+
+    response = client.get(f"/admin/resources/service/{service.pk}/change/")
+
+    assert response.status_code == 200
+    assert b"schedules-TOTAL_FORMS" in response.content
+
+
+def test_admin_service_search_tolerates_typos(client, admin_user, directory):
+    client.force_login(admin_user)
+
+    response = client.get("/admin/resources/service/", {"q": "shleter"})
+
+    assert b"Overnight emergency shelter" in response.content
+    assert b"Food pantry" not in response.content
+
+
+def test_admin_lists_services_not_verified_for_180_days(client, admin_user, directory):
+    client.force_login(admin_user)
+    Service.objects.update(last_verified_at=timezone.now())
+    Service.objects.filter(name="Food pantry").update(
+        last_verified_at=timezone.now() - timedelta(days=181)
+    )
+
+    response = client.get("/admin/resources/service/", {"verification": "stale"})
+
+    assert b"Food pantry" in response.content
+    assert b"Walk-in clinic" not in response.content
+
+
+def test_capacity_saved_in_the_admin_is_recorded_in_history(client, admin_user):
+    capacity = CapacityFactory()
+    client.force_login(admin_user)
+
+    response = client.post(
+        f"/admin/resources/capacity/{capacity.pk}/change/",
+        {
+            "service_at_location": capacity.service_at_location.pk,
+            "available": 3,
+            "total": 40,
+            "unit": "beds",
+        },
+    )
+
+    assert response.status_code == 302
+    entry = CapacityHistory.objects.get()
+    assert (entry.available, entry.recorded_by) == (3, admin_user)
