@@ -162,8 +162,12 @@ def call_event_record(
 
         _apply_state(call, state, at)
         event = CallEvent.objects.create(call=call, event_id=event_id, type=type, unit=unit, at=at)
-        if unit is not None:
-            _update_unit_status(unit, state.assignments[unit.call_sign].status, at)
+        # A call-wide clear or cancel moves every unit on the call.
+        moved = [unit] if unit is not None else list(Unit.objects.filter(assignments__call=call))
+        for each in moved:
+            replayed = state.assignments.get(each.call_sign)
+            if replayed is not None and replayed.status:
+                _update_unit_status(each, replayed.status, at)
         event.result = render(call)
         event.save(update_fields=["result", "updated_at"])
         audit_record(

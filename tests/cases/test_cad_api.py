@@ -410,3 +410,15 @@ def test_every_cad_write_is_audited_as_the_cad_client(cad):
         ("change", "cad_integration:city-cad"),
         ("change", "cad_integration:city-cad"),
     ]
+
+
+def test_clearing_the_whole_call_frees_every_unit_on_it(cad):
+    put_call(cad)
+    post_event(cad, type="on_scene", unit="ACS-11", at="2026-11-24T21:10:00-07:00")
+    post_event(cad, type="on_scene", unit="ACS-12", at="2026-11-24T21:12:00-07:00")
+
+    post_event(cad, type="cleared", at="2026-11-24T21:40:00-07:00")
+
+    statuses = set(Unit.objects.values_list("status", flat=True))
+    assert statuses == {Unit.Status.AVAILABLE}
+    assert Call.objects.get().status == "cleared"
