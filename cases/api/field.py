@@ -101,14 +101,17 @@ class UnitStatusView(FieldView):
         return Response(result, status=status.HTTP_201_CREATED if applied else status.HTTP_200_OK)
 
 
-class ResidentsView(FieldView):
+class ResidentSearchView(FieldView):
+    """Search by POST: names and dates of birth are personal data and stay out of URLs
+    (and so out of access logs and browser history)."""
+
     @extend_schema(
-        parameters=[ResidentSearchInput],
+        request=ResidentSearchInput,
         responses=ResidentSummaryOutput(many=True),
         summary="Search residents by name (typo-tolerant) and date of birth",
     )
-    def get(self, request: Request) -> Response:
-        params = ResidentSearchInput(data=request.query_params)
+    def post(self, request: Request) -> Response:
+        params = ResidentSearchInput(data=request.data)
         params.is_valid(raise_exception=True)
         matches = selectors.resident_search(request.user, **params.validated_data, request=request)
         rows = []
@@ -118,6 +121,8 @@ class ResidentsView(FieldView):
             rows.append(row)
         return Response({"results": rows})
 
+
+class ResidentsView(FieldView):
     @extend_schema(
         request=ResidentCreateInput,
         responses={

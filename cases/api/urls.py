@@ -12,6 +12,9 @@ urlpatterns = [
     ),
     path("field/calls", field.FieldCallsView.as_view(), name="field-calls"),
     path("field/units/<str:call_sign>/status", field.UnitStatusView.as_view(), name="field-unit"),
+    path(
+        "field/residents/search", field.ResidentSearchView.as_view(), name="field-resident-search"
+    ),
     path("field/residents", field.ResidentsView.as_view(), name="field-residents"),
     path("field/residents/<uuid:public_id>", field.ResidentView.as_view(), name="field-resident"),
     path(

@@ -35,7 +35,7 @@ def marisol(case_manager):
 
 
 def search(client, **params):
-    return client.get("/api/v1/field/residents", params)
+    return client.post("/api/v1/field/residents/search", params, content_type="application/json")
 
 
 # --- search ---------------------------------------------------------------------------------
@@ -304,3 +304,11 @@ def test_the_search_costs_the_same_queries_for_one_result_or_fifteen(client, res
         assert len(search(client, name="Ramona Baca").json()["results"]) == 15
 
     assert len(fifteen) == len(one)
+
+
+def test_names_never_travel_in_the_url(client, responder, marisol):
+    client.force_login(responder)
+
+    response = client.get("/api/v1/field/residents", {"name": "Marisol"})
+
+    assert response.status_code == 405
