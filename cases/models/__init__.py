@@ -1,6 +1,7 @@
 """The records of the cases app, split by topic."""
 
 from cases.models.calls import (
+    ASSIGNMENT_TIME_FIELDS,
     STEP_TIME_FIELDS,
     AssignmentStatus,
     Call,
@@ -32,6 +33,7 @@ from cases.models.residents import (
 )
 
 __all__ = [
+    "ASSIGNMENT_TIME_FIELDS",
     "STEP_TIME_FIELDS",
     "Addendum",
     "AssignmentStatus",

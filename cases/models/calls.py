@@ -106,6 +106,10 @@ STEP_TIME_FIELDS = (
 )
 
 
+# The steps a unit's assignment times, each a `<step>_at` field of UnitAssignment.
+ASSIGNMENT_TIME_FIELDS = STEP_TIME_FIELDS[:6]
+
+
 class AssignmentStatus(models.TextChoices):
     DISPATCHED = "dispatched", "Dispatched"
     EN_ROUTE = "en_route", "En route"

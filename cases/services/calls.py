@@ -15,7 +15,13 @@ from acs.audit import audit_record
 from acs.errors import Conflict, NotFound
 from acs.models import AuditAction
 from cases import lifecycle
-from cases.models import STEP_TIME_FIELDS, Call, CallEvent, UnitAssignment
+from cases.models import (
+    ASSIGNMENT_TIME_FIELDS,
+    STEP_TIME_FIELDS,
+    Call,
+    CallEvent,
+    UnitAssignment,
+)
 from responders.models import Unit
 
 CALL_FIELDS = (
@@ -28,14 +34,6 @@ CALL_FIELDS = (
     "longitude",
     "council_district",
     "notes",
-)
-ASSIGNMENT_TIME_FIELDS = (
-    "dispatched",
-    "en_route",
-    "on_scene",
-    "transporting",
-    "cleared",
-    "cancelled",
 )
 
 
