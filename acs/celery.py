@@ -19,6 +19,11 @@ app.conf.beat_schedule = {
         # A heartbeat that waited in the queue for longer than this proves nothing.
         "options": {"expires": 25},
     },
+    "escalate-overdue-follow-ups": {
+        "task": "cases.tasks.escalate_overdue_follow_ups",
+        "schedule": 15 * 60.0,
+        "options": {"expires": 10 * 60},
+    },
 }
 
 

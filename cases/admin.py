@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from acs.audit import audit_record
@@ -9,8 +10,11 @@ from cases.models import (
     Addendum,
     Call,
     CallEvent,
+    ContactAttempt,
     Encounter,
     EncounterResident,
+    FollowUp,
+    FollowUpRule,
     Resident,
     ResidentMerge,
     UnitAssignment,
@@ -221,3 +225,138 @@ class EncounterAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # encounters are logged from the field app
+
+
+class DueFilter(admin.SimpleListFilter):
+    title = "due"
+    parameter_name = "due"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", "Overdue"), ("today", "Due today"), ("later", "Later")]
+
+    def queryset(self, request, queryset):
+        now = timezone.localtime()
+        end_of_day = now.replace(hour=23, minute=59, second=59)
+        if self.value() == "overdue":
+            return queryset.filter(due_at__lt=now)
+        if self.value() == "today":
+            return queryset.filter(due_at__gte=now, due_at__lte=end_of_day)
+        if self.value() == "later":
+            return queryset.filter(due_at__gt=end_of_day)
+        return queryset
+
+
+class ContactAttemptInline(admin.TabularInline):
+    """Attempts are logged here; a new row goes through contact_attempt_log."""
+
+    model = ContactAttempt
+    extra = 1
+    fields = ("at", "channel", "outcome", "next_step", "by")
+    readonly_fields = ("by",)
+    can_delete = False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(admin.ModelAdmin):
+    """The case managers' work queue: open follow-ups, the most overdue first."""
+
+    list_display = ("__str__", "resident", "status", "due_at", "attempts_made", "assignee")
+    list_filter = (DueFilter, "status", "kind")
+    list_select_related = ("resident", "assignee")
+    ordering = ("due_at", "id")
+    show_full_result_count = False
+    readonly_fields = (
+        "resident",
+        "encounter",
+        "rule",
+        "kind",
+        "status",
+        "outcome",
+        "due_at",
+        "window_ends_at",
+        "attempts_made",
+        "max_attempts",
+        "escalated_at",
+        "closed_at",
+        "closed_by",
+    )
+    fields = ("assignee", *readonly_fields)
+    inlines = [ContactAttemptInline]
+    actions = ["close_connected", "close_unable_to_contact"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if "status__exact" not in request.GET:
+            qs = qs.exclude(status=FollowUp.Status.CLOSED)
+        return qs
+
+    def has_add_permission(self, request):
+        return False  # follow-ups come from encounters and referrals
+
+    def save_model(self, request, obj, form, change):
+        # Only the assignee is edited here; a full save of this (possibly stale) instance
+        # could undo what a contact attempt logged meanwhile.
+        if "assignee" in form.changed_data:
+            FollowUp.objects.filter(pk=obj.pk).update(
+                assignee=obj.assignee, updated_at=timezone.now()
+            )
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not ContactAttempt:
+            return super().save_formset(request, form, formset, change)
+        # What the admin's change message reads.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline_form in formset.forms:
+            if inline_form.instance.pk or not inline_form.has_changed():
+                continue
+            data = inline_form.cleaned_data
+            try:
+                attempt = services.contact_attempt_log(
+                    actor=request.user,
+                    follow_up=form.instance,
+                    channel=data["channel"],
+                    outcome=data["outcome"],
+                    at=data["at"],
+                    next_step=data.get("next_step", ""),
+                    request=request,
+                )
+                formset.new_objects.append(attempt)
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+        return None
+
+    def _close(self, request, queryset, outcome):
+        for follow_up in queryset:
+            try:
+                services.follow_up_close(
+                    actor=request.user, follow_up=follow_up, outcome=outcome, request=request
+                )
+            except DomainError as exc:
+                self.message_user(request, f"{follow_up}: {exc.message}", messages.ERROR)
+
+    @admin.action(description="Close as connected")
+    def close_connected(self, request, queryset):
+        self._close(request, queryset, FollowUp.Outcome.CONNECTED)
+
+    @admin.action(description="Close as unable to contact")
+    def close_unable_to_contact(self, request, queryset):
+        self._close(request, queryset, FollowUp.Outcome.UNABLE_TO_CONTACT)
+
+
+@admin.register(FollowUpRule)
+class FollowUpRuleAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "disposition",
+        "creates_follow_up",
+        "kind",
+        "first_due_hours",
+        "attempts",
+        "window_days",
+        "escalate_to",
+        "active",
+    )
+    list_filter = ("active",)

@@ -14,6 +14,12 @@ from cases.services.encounters import (
     encounter_submit,
     encounter_update,
 )
+from cases.services.followups import (
+    contact_attempt_log,
+    follow_up_close,
+    followups_create_for_encounter,
+    followups_escalate_overdue,
+)
 from cases.services.residents import (
     PossibleDuplicates,
     resident_create,
@@ -31,9 +37,13 @@ __all__ = [
     "call_upsert",
     "consent_record",
     "consent_revoke",
+    "contact_attempt_log",
     "encounter_create",
     "encounter_submit",
     "encounter_update",
+    "follow_up_close",
+    "followups_create_for_encounter",
+    "followups_escalate_overdue",
     "resident_create",
     "resident_merge",
     "resident_unmerge",

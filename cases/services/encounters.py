@@ -15,6 +15,7 @@ from acs.models import AuditAction
 from acs.roles import Role
 from cases.models import Addendum, Call, Encounter, EncounterResident, Resident
 from cases.selectors import resident_queryset_for_user
+from cases.services.followups import followups_create_for_encounter
 from responders.models import Unit
 
 ENCOUNTER_FIELDS = (
@@ -160,6 +161,7 @@ def encounter_submit(*, actor, encounter: Encounter, request=None) -> Encounter:
         encounter.submitted_at = now
         encounter.locks_at = now + settings.ENCOUNTER_EDIT_GRACE
         encounter.save()
+        followups_create_for_encounter(encounter=encounter)
         audit_record(
             actor=actor,
             action=AuditAction.CHANGE,

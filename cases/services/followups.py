@@ -1,0 +1,171 @@
+"""Follow-ups: created from submitted encounters by the rules, worked by contact attempts,
+escalated when the window runs out, closed with an outcome."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Case, IntegerField, Value, When
+from django.utils import timezone
+
+from acs.audit import audit_record
+from acs.errors import Conflict
+from acs.models import AuditAction
+from cases.models import ContactAttempt, Encounter, FollowUp, FollowUpRule
+
+# Outcomes that end the follow-up on their own, and those that count as no contact.
+CLOSING_OUTCOMES = {
+    ContactAttempt.Outcome.DECLINED: FollowUp.Outcome.DECLINED,
+    ContactAttempt.Outcome.OPTED_OUT: FollowUp.Outcome.OPTED_OUT,
+}
+CONTACT_MADE = {ContactAttempt.Outcome.REACHED, ContactAttempt.Outcome.FOUND_IN_PERSON}
+MIN_SPACING = timedelta(hours=12)
+ESCALATION_BATCH = 200
+
+
+def rule_for(disposition: str) -> FollowUpRule | None:
+    """The active rule for this disposition, else the default (blank) rule."""
+    return (
+        FollowUpRule.objects.filter(active=True, disposition__in=[disposition, ""])
+        .annotate(
+            specific=Case(
+                When(disposition="", then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
+        )
+        .order_by("-specific")
+        .first()
+    )
+
+
+def followups_create_for_encounter(*, encounter: Encounter) -> list[FollowUp]:
+    """One follow-up per identified resident of a submitted encounter, as its rule says.
+    Running it again creates nothing new."""
+    rule = rule_for(encounter.disposition)
+    if rule is None or not rule.creates_follow_up:
+        return []
+    start = encounter.submitted_at or timezone.now()
+    created = []
+    for resident in encounter.residents.all():
+        follow_up, made = FollowUp.objects.get_or_create(
+            encounter=encounter,
+            resident=resident,
+            defaults={
+                "rule": rule,
+                "kind": rule.kind,
+                "due_at": start + timedelta(hours=rule.first_due_hours),
+                "window_ends_at": start + timedelta(days=rule.window_days),
+                "max_attempts": rule.attempts,
+            },
+        )
+        if made:
+            created.append(follow_up)
+    return created
+
+
+def _spacing(follow_up: FollowUp) -> timedelta:
+    remaining = max(follow_up.max_attempts - follow_up.attempts_made, 1)
+    left = follow_up.window_ends_at - timezone.now()
+    return max(left / remaining, MIN_SPACING)
+
+
+def _escalate(follow_up: FollowUp, at: datetime) -> None:
+    rule = follow_up.rule
+    follow_up.status = FollowUp.Status.ESCALATED
+    follow_up.kind = rule.escalate_to if rule else FollowUp.Kind.IN_PERSON
+    follow_up.escalated_at = at
+    follow_up.due_at = at
+
+
+def contact_attempt_log(
+    *,
+    actor,
+    follow_up: FollowUp,
+    channel: str,
+    outcome: str,
+    at: datetime | None = None,
+    next_step: str = "",
+    request=None,
+) -> ContactAttempt:
+    """Log one attempt. Declined or opted out closes the follow-up; contact made schedules
+    the next check; no contact schedules the next attempt, and after the last one escalates
+    (to in-person outreach or the supervisor, as the rule says)."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        follow_up = (
+            FollowUp.objects.select_for_update(of=("self",))
+            .select_related("rule")
+            .get(pk=follow_up.pk)
+        )
+        if follow_up.status == FollowUp.Status.CLOSED:
+            raise Conflict("This follow-up is closed.", code="follow_up_closed")
+        attempt = ContactAttempt.objects.create(
+            follow_up=follow_up,
+            at=at,
+            channel=channel,
+            outcome=outcome,
+            next_step=next_step,
+            by=actor,
+        )
+        follow_up.attempts_made += 1
+        if outcome in CLOSING_OUTCOMES:
+            follow_up.status = FollowUp.Status.CLOSED
+            follow_up.outcome = CLOSING_OUTCOMES[outcome]
+            follow_up.closed_at = at
+            follow_up.closed_by = actor
+        elif outcome in CONTACT_MADE or follow_up.status == FollowUp.Status.ESCALATED:
+            follow_up.due_at = at + _spacing(follow_up)
+        elif follow_up.attempts_made >= follow_up.max_attempts:
+            _escalate(follow_up, at)
+        else:
+            follow_up.due_at = at + _spacing(follow_up)
+        follow_up.save()
+        audit_record(
+            actor=actor,
+            action=AuditAction.CHANGE,
+            target=follow_up.resident,
+            request=request,
+            detail={"follow_up": str(follow_up.public_id), "attempt": outcome},
+        )
+    return attempt
+
+
+def follow_up_close(*, actor, follow_up: FollowUp, outcome: str, request=None) -> FollowUp:
+    with transaction.atomic():
+        follow_up = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
+        if follow_up.status == FollowUp.Status.CLOSED:
+            raise Conflict("This follow-up is already closed.", code="follow_up_closed")
+        follow_up.status = FollowUp.Status.CLOSED
+        follow_up.outcome = outcome
+        follow_up.closed_at = timezone.now()
+        follow_up.closed_by = actor
+        follow_up.save()
+        audit_record(
+            actor=actor,
+            action=AuditAction.CHANGE,
+            target=follow_up.resident,
+            request=request,
+            detail={"follow_up": str(follow_up.public_id), "closed": outcome},
+        )
+    return follow_up
+
+
+def followups_escalate_overdue(
+    *, now: datetime | None = None, batch: int = ESCALATION_BATCH
+) -> int:
+    """Escalate open follow-ups whose window ran out, one bounded batch at a time. Rows are
+    claimed with SKIP LOCKED, so two overlapping runs never take the same row."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            FollowUp.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("rule")
+            .filter(status=FollowUp.Status.OPEN, window_ends_at__lte=now)
+            .order_by("window_ends_at", "id")[:batch]
+        )
+        for follow_up in due:
+            _escalate(follow_up, now)
+        FollowUp.objects.bulk_update(
+            due, ["status", "kind", "escalated_at", "due_at", "updated_at"]
+        )
+    return len(due)
