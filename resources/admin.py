@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -33,26 +34,32 @@ from resources.selectors import service_search
 UNVERIFIED_AFTER = timedelta(days=180)
 
 
-class ServiceInline(admin.TabularInline):
+class HttpsUrls:
+    """URL fields assume https when a scheme is left out (Django 6's default, chosen now)."""
+
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+class ServiceInline(HttpsUrls, admin.TabularInline):
     model = Service
     extra = 0
     fields = ("name", "status", "accepts_referrals", "last_verified_at")
     show_change_link = True
 
 
-class PhoneInline(admin.TabularInline):
+class PhoneInline(HttpsUrls, admin.TabularInline):
     model = Phone
     extra = 0
     fields = ("number", "extension", "type", "description")
 
 
-class ContactInline(admin.TabularInline):
+class ContactInline(HttpsUrls, admin.TabularInline):
     model = Contact
     extra = 0
     fields = ("name", "title", "department", "email")
 
 
-class ScheduleInline(admin.StackedInline):
+class ScheduleInline(HttpsUrls, admin.StackedInline):
     model = Schedule
     extra = 0
     fields = (
@@ -64,29 +71,29 @@ class ScheduleInline(admin.StackedInline):
     )
 
 
-class LanguageInline(admin.TabularInline):
+class LanguageInline(HttpsUrls, admin.TabularInline):
     model = Language
     extra = 0
     fields = ("code", "name", "note")
 
 
-class AttributeInline(admin.TabularInline):
+class AttributeInline(HttpsUrls, admin.TabularInline):
     model = Attribute
     extra = 0
     autocomplete_fields = ("taxonomy_term",)
 
 
-class CostOptionInline(admin.TabularInline):
+class CostOptionInline(HttpsUrls, admin.TabularInline):
     model = CostOption
     extra = 0
 
 
-class RequiredDocumentInline(admin.TabularInline):
+class RequiredDocumentInline(HttpsUrls, admin.TabularInline):
     model = RequiredDocument
     extra = 0
 
 
-class ServiceAtLocationInline(admin.TabularInline):
+class ServiceAtLocationInline(HttpsUrls, admin.TabularInline):
     model = ServiceAtLocation
     extra = 0
     autocomplete_fields = ("location",)
@@ -94,13 +101,13 @@ class ServiceAtLocationInline(admin.TabularInline):
     show_change_link = True
 
 
-class AddressInline(admin.StackedInline):
+class AddressInline(HttpsUrls, admin.StackedInline):
     model = Address
     extra = 0
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(HttpsUrls, admin.ModelAdmin):
     list_display = ("name", "email", "website")
     search_fields = ("name", "alternate_name")
     inlines = [ServiceInline, PhoneInline, ContactInline]
@@ -123,7 +130,7 @@ class VerifiedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(HttpsUrls, admin.ModelAdmin):
     list_display = ("name", "organization", "status", "accepts_referrals", "last_verified_at")
     list_filter = ("status", "accepts_referrals", VerifiedFilter)
     list_select_related = ("organization",)
@@ -149,21 +156,21 @@ class ServiceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Location)
-class LocationAdmin(admin.ModelAdmin):
+class LocationAdmin(HttpsUrls, admin.ModelAdmin):
     list_display = ("__str__", "location_type", "organization", "latitude", "longitude")
     list_select_related = ("organization",)
     search_fields = ("name", "addresses__address_1")
     inlines = [AddressInline, ScheduleInline, PhoneInline, LanguageInline]
 
 
-class CapacityInline(admin.TabularInline):
+class CapacityInline(HttpsUrls, admin.TabularInline):
     model = Capacity
     extra = 0
     fields = ("available", "total", "unit", "updated_by", "updated_at")
     readonly_fields = ("updated_by", "updated_at")
 
 
-class CapacityHistoryInline(admin.TabularInline):
+class CapacityHistoryInline(HttpsUrls, admin.TabularInline):
     model = CapacityHistory
     extra = 0
     fields = ("created_at", "available", "total", "unit", "recorded_by")
@@ -176,7 +183,7 @@ class CapacityHistoryInline(admin.TabularInline):
 
 
 @admin.register(ServiceAtLocation)
-class ServiceAtLocationAdmin(admin.ModelAdmin):
+class ServiceAtLocationAdmin(HttpsUrls, admin.ModelAdmin):
     list_display = ("__str__", "capacity")
     list_select_related = ("service", "location", "capacity")
     search_fields = ("service__name", "location__name")
@@ -185,7 +192,7 @@ class ServiceAtLocationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Capacity)
-class CapacityAdmin(admin.ModelAdmin):
+class CapacityAdmin(HttpsUrls, admin.ModelAdmin):
     list_display = ("service_at_location", "available", "total", "unit", "updated_at", "stale")
     list_select_related = ("service_at_location__service", "service_at_location__location")
     readonly_fields = ("updated_by", "updated_at")
@@ -207,20 +214,20 @@ class CapacityAdmin(admin.ModelAdmin):
         )
 
 
-class TaxonomyTermInline(admin.TabularInline):
+class TaxonomyTermInline(HttpsUrls, admin.TabularInline):
     model = TaxonomyTerm
     extra = 0
     fields = ("code", "name", "parent", "description")
 
 
 @admin.register(Taxonomy)
-class TaxonomyAdmin(admin.ModelAdmin):
+class TaxonomyAdmin(HttpsUrls, admin.ModelAdmin):
     list_display = ("name", "version")
     inlines = [TaxonomyTermInline]
 
 
 @admin.register(TaxonomyTerm)
-class TaxonomyTermAdmin(admin.ModelAdmin):
+class TaxonomyTermAdmin(HttpsUrls, admin.ModelAdmin):
     list_display = ("name", "code", "taxonomy", "parent")
     list_select_related = ("taxonomy", "parent")
     search_fields = ("name", "code")

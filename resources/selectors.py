@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import TrigramWordSimilarity
+from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
     BooleanField,
@@ -92,6 +93,44 @@ class Point:
 
 
 # --- text rank -------------------------------------------------------------------------------
+
+
+def text_candidates(text: str) -> list[int]:
+    """Ids of the services that may rank at least MIN_TEXT_RANK for `text`, found through the
+    GIN trigram indexes.
+
+    The `<%` operator (`trigram_word_similar`) is what those indexes serve; its cut-off is the
+    `pg_trgm.word_similarity_threshold` setting (default 0.6, which the cases app's resident
+    search relies on). It is lowered to MIN_TEXT_RANK only for these queries (`SET LOCAL` in
+    their own transaction or savepoint) and put back before returning, so nothing else on the
+    connection sees it. A superset: the exact rank is computed on these rows only.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('pg_trgm.word_similarity_threshold', true)")
+        (previous,) = cursor.fetchone()
+        cursor.execute(
+            "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
+            [str(MIN_TEXT_RANK)],
+        )
+        ids = set(
+            Service.objects.filter(
+                Q(name__trigram_word_similar=text) | Q(description__trigram_word_similar=text)
+            ).values_list("id", flat=True)
+        )
+        orgs = Organization.objects.filter(name__trigram_word_similar=text).values("id")
+        ids.update(Service.objects.filter(organization__in=orgs).values_list("id", flat=True))
+        terms = TaxonomyTerm.objects.filter(name__trigram_word_similar=text).values("id")
+        ids.update(
+            Attribute.objects.filter(taxonomy_term__in=terms).values_list("service_id", flat=True)
+        )
+        # An error rolls the savepoint back, and SET LOCAL with it; on success restore it.
+        if previous is None:
+            cursor.execute("SET LOCAL pg_trgm.word_similarity_threshold TO DEFAULT")
+        else:
+            cursor.execute(
+                "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)", [previous]
+            )
+    return sorted(ids)
 
 
 def text_rank(text: str, *, service: str = "service__"):
@@ -371,6 +410,11 @@ def service_search(
         ordering.append("distance_km")
     text = text.strip()
     if text:
+        if near is None or radius_km is None:
+            # Without a radius the trigram indexes make the first cut; with one, the bounding
+            # box already has (ranking its few rows is cheaper than finding every text match
+            # in the directory: docs/benchmarks.md).
+            qs = qs.filter(_in_ids("service_id", text_candidates(text)))
         qs = qs.annotate(rank=text_rank(text)).filter(rank__gte=MIN_TEXT_RANK)
         ordering.append(F("rank").desc())
     if open_now:
@@ -457,7 +501,8 @@ def services_list(
     text = text.strip()
     if text:
         return (
-            qs.annotate(rank=text_rank(text, service=""))
+            qs.filter(_in_ids("id", text_candidates(text)))
+            .annotate(rank=text_rank(text, service=""))
             .filter(rank__gte=MIN_TEXT_RANK)
             .order_by("-rank", "name", "id")
         )

@@ -235,3 +235,39 @@ def test_query_count_does_not_grow_with_the_number_of_results(directory):
 
     assert many > 1
     assert many_queries == few_queries
+
+
+def threshold() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW pg_trgm.word_similarity_threshold")
+        return cursor.fetchone()[0]
+
+
+def test_text_search_leaves_the_word_similarity_threshold_at_its_default(directory):
+    # The GIN prefilter lowers it for its own queries only; resident search needs 0.6.
+    assert names(service_search(text="shleter")) == ["Overnight emergency shelter"]
+
+    assert threshold() == "0.6"
+
+
+def test_text_search_finds_a_description_word_through_the_trigram_prefilter(directory):
+    assert names(service_search(text="groceries")) == ["Food pantry"]
+
+
+def test_text_prefilter_uses_the_gin_trigram_index(directory):
+    from resources.selectors import text_candidates
+
+    with CaptureQueriesContext(connection) as ctx:
+        text_candidates("shleter")
+    searches = [q["sql"] for q in ctx.captured_queries if "%>" in q["sql"]]
+    assert len(searches) == 3  # service name/description, organization name, term name
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL pg_trgm.word_similarity_threshold = 0.3")
+        cursor.execute(
+            "EXPLAIN SELECT id FROM resources_service "
+            "WHERE name %> 'shleter' OR description %> 'shleter'"
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "resources_service_name_trgm" in plan
+    assert "resources_service_desc_trgm" in plan

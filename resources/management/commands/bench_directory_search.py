@@ -1,0 +1,205 @@
+"""Benchmark directory search: `service_search` against the same query in plain SQL.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/acs_dir_bench \\
+        .venv/bin/python manage.py generate_directory --services 20000
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/acs_dir_bench \\
+        .venv/bin/python manage.py bench_directory_search
+
+Each selector query is what the field app and the API do with a result: count it and load the
+first page of 20 (with its prefetches). Queries:
+
+- street corner: "shelter", open at 23:00 tonight, within 3 km of a random point in the city,
+  beds free, Spanish;
+- typo: a misspelt word over the whole directory (text only);
+- open now: open at a random hour today, whole directory;
+- street corner in plain SQL: one statement with the same filters, rank and distance, and the
+  SQL open-now prefilter (a schedule that may run yesterday or today); service_search then
+  judges those candidates' hours exactly in Python (resources/opening_hours.py), which the
+  plain SQL does not do.
+
+Refuses to run on a database whose name lacks "bench".
+"""
+
+import random
+import statistics
+import time
+from datetime import datetime
+from datetime import time as dtime
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.utils import timezone
+
+from resources.models import Service
+from resources.opening_hours import WEEKDAYS, candidate_days
+from resources.selectors import Point, bounding_box, service_search
+
+TYPOS = ["shleter", "fod pantry", "detx", "clnic", "counceling", "showres", "legl aid"]
+CITY_LAT = (35.05, 35.15)
+CITY_LON = (-106.70, -106.55)
+PAGE = 20
+
+# The street-corner query of service_search, written by hand. %(...)s are parameters.
+STREET_CORNER_SQL = """
+WITH q AS (
+  SELECT sal.id,
+         2 * 6371.0088 * asin(least(1.0, sqrt(
+             power(sin((radians(l.latitude::float) - %(lat)s) / 2), 2)
+             + %(coslat)s * cos(radians(l.latitude::float))
+               * power(sin((radians(l.longitude::float) - %(lon)s) / 2), 2)))) AS distance_km,
+         greatest(
+             word_similarity(%(text)s, s.name),
+             word_similarity(%(text)s, o.name),
+             coalesce((SELECT max(word_similarity(%(text)s, t.name))
+                       FROM resources_attribute a
+                       JOIN resources_taxonomyterm t ON t.id = a.taxonomy_term_id
+                       WHERE a.service_id = s.id
+                         AND word_similarity(%(text)s, t.name) >= 0.3), 0),
+             word_similarity(%(text)s, s.description) * 0.9) AS rank,
+         s.name
+  FROM resources_serviceatlocation sal
+  JOIN resources_service s ON s.id = sal.service_id
+  JOIN resources_organization o ON o.id = s.organization_id
+  JOIN resources_location l ON l.id = sal.location_id
+  JOIN resources_capacity c ON c.service_at_location_id = sal.id
+  WHERE s.status = 'active'
+    AND c.available > 0 AND c.updated_at >= %(fresh)s
+    AND l.latitude BETWEEN %(min_lat)s AND %(max_lat)s
+    AND l.longitude BETWEEN %(min_lon)s AND %(max_lon)s
+    AND EXISTS (SELECT 1 FROM resources_language g WHERE upper(g.code) = 'ES'
+                AND (g.service_id = s.id OR g.location_id = l.id))
+    AND (EXISTS (SELECT 1 FROM resources_schedule h
+                 WHERE h.service_at_location_id = sal.id AND {may_run})
+         OR EXISTS (SELECT 1 FROM resources_schedule h
+                    WHERE h.service_id = s.id AND {may_run})
+         OR EXISTS (SELECT 1 FROM resources_schedule h
+                    WHERE h.location_id = l.id AND {may_run}))
+)
+SELECT id, distance_km, rank, count(*) OVER () FROM q
+WHERE distance_km <= %(radius)s AND rank >= 0.3
+ORDER BY distance_km, rank DESC, name, id
+LIMIT {page}
+"""
+
+MAY_RUN = """NOT h.closed
+  AND (h.valid_from IS NULL OR h.valid_from <= %(today)s)
+  AND (h.valid_to IS NULL OR h.valid_to >= %(yesterday)s)
+  AND (h.dtstart IS NULL OR h.dtstart <= %(today)s)
+  AND (h.until IS NULL OR h.until >= %(yesterday)s)
+  AND (h.byday = '' OR h.freq = 'MONTHLY'
+       OR upper(h.byday) LIKE %(day1)s OR upper(h.byday) LIKE %(day2)s)"""
+
+
+def percentile(sorted_ms: list[float], p: float) -> float:
+    return sorted_ms[max(0, int(len(sorted_ms) * p) - 1)]
+
+
+class Command(BaseCommand):
+    help = "Time directory search over a generated directory (see docs/benchmarks.md)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--queries", type=int, default=200)
+        parser.add_argument("--seed", type=int, default=11)
+        parser.add_argument(
+            "--only", choices=["street", "typo", "open", "sql"], action="append", default=None
+        )
+        parser.add_argument("--force", action="store_true", help="run on any database")
+
+    def handle(self, *args, queries, seed, only, force, **options):
+        name = connection.settings_dict["NAME"]
+        if "bench" not in name and not force:
+            raise CommandError(f"Refusing to benchmark {name!r}: use a *bench* database.")
+        if queries < 1:
+            raise CommandError("--queries must be at least 1.")
+        total = Service.objects.count()
+        if total == 0:
+            raise CommandError("No services: run manage.py generate_directory first.")
+        self.stdout.write(f"{total} services in {name!r}; {queries} queries each.")
+        rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
+        today = timezone.localdate()
+        tonight = timezone.make_aware(datetime.combine(today, dtime(23)))
+        points = [
+            Point(round(rng.uniform(*CITY_LAT), 6), round(rng.uniform(*CITY_LON), 6))
+            for _ in range(queries)
+        ]
+        hours = [
+            timezone.make_aware(datetime.combine(today, dtime(rng.randrange(24), 30)))
+            for _ in range(queries)
+        ]
+        typos = [TYPOS[i % len(TYPOS)] for i in range(queries)]
+        runs = {
+            "street": ("street corner (ORM)", points, lambda p: self.street(p, tonight)),
+            "sql": ("street corner (SQL)", points, lambda p: self.street_sql(p, tonight)),
+            "typo": ("typo, text only", typos, self.typo),
+            "open": ("open now only", hours, self.open_now),
+        }
+        for key in only or ["street", "sql", "typo", "open"]:
+            label, inputs, runner = runs[key]
+            for warm in inputs[:5]:
+                runner(warm)
+            timings, found = [], []
+            for i, value in enumerate(inputs):
+                start = time.perf_counter()
+                found.append(runner(value))
+                timings.append((time.perf_counter() - start) * 1000)
+                if (i + 1) % 50 == 0 and i + 1 < len(inputs):
+                    self.stderr.write(f"  {label}: {i + 1}/{len(inputs)}")
+            timings.sort()
+            self.stdout.write(
+                f"{label:<22} n={len(timings)} median={statistics.median(timings):.1f} ms "
+                f"p95={percentile(timings, 0.95):.1f} ms max={timings[-1]:.1f} ms "
+                f"rows: median {statistics.median(found):g}, max {max(found)}"
+            )
+
+    def page(self, qs) -> int:
+        count = qs.count()
+        list(qs[:PAGE])
+        return count
+
+    def street(self, point: Point, at: datetime) -> int:
+        return self.page(
+            service_search(
+                text="shelter",
+                open_now=True,
+                at=at,
+                near=point,
+                radius_km=3,
+                has_capacity=True,
+                language="es",
+            )
+        )
+
+    def typo(self, text: str) -> int:
+        return self.page(service_search(text=text))
+
+    def open_now(self, at: datetime) -> int:
+        return self.page(service_search(open_now=True, at=at))
+
+    def street_sql(self, point: Point, at: datetime) -> int:
+        import math
+
+        from resources.models import capacity_stale_after
+
+        yesterday, today = candidate_days(at)
+        min_lat, max_lat, min_lon, max_lon = bounding_box(point, 3)
+        params = {
+            "text": "shelter",
+            "lat": math.radians(point.latitude),
+            "lon": math.radians(point.longitude),
+            "coslat": math.cos(math.radians(point.latitude)),
+            "fresh": timezone.now() - capacity_stale_after(),
+            "min_lat": min_lat,
+            "max_lat": max_lat,
+            "min_lon": min_lon,
+            "max_lon": max_lon,
+            "radius": 3,
+            "today": today,
+            "yesterday": yesterday,
+            "day1": f"%{WEEKDAYS[yesterday.weekday()]}%",
+            "day2": f"%{WEEKDAYS[today.weekday()]}%",
+        }
+        sql = STREET_CORNER_SQL.format(may_run=MAY_RUN, page=PAGE)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        return rows[0][3] if rows else 0

@@ -1,0 +1,41 @@
+"""Generate a large synthetic directory for benchmarks (see docs/benchmarks.md).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/acs_dir_bench \\
+        .venv/bin/python manage.py generate_directory --services 20000
+
+Adds organizations, services, locations with Albuquerque-area addresses, services at
+locations, schedules (overnight, 24-hour, split, monthly, seasonal), languages, "ACS needs"
+attributes, phones and capacities (resources/synthetic.py). Refuses to run on a database whose
+name lacks "bench".
+"""
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from resources.synthetic import generate_directory
+
+
+class Command(BaseCommand):
+    help = "Add a large synthetic directory to a *bench* database (see docs/benchmarks.md)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--services", type=int, default=20_000)
+        parser.add_argument("--seed", type=int, default=4)
+        parser.add_argument("--force", action="store_true", help="run on any database")
+
+    def handle(self, *args, services, seed, force, **options):
+        name = connection.settings_dict["NAME"]
+        if "bench" not in name and not force:
+            raise CommandError(f"Refusing to add rows to {name!r}: use a *bench* database.")
+        if services < 1:
+            raise CommandError("--services must be at least 1.")
+        self.stdout.write(f"Generating {services} services in {name!r} ...")
+        start = time.perf_counter()
+        try:
+            counts = generate_directory(services=services, seed=seed, progress=self.stdout.write)
+        except LookupError as exc:
+            raise CommandError(str(exc)) from exc
+        summary = ", ".join(f"{v} {k}" for k, v in counts.items())
+        self.stdout.write(f"... {summary} in {time.perf_counter() - start:.1f} s")
