@@ -30,3 +30,11 @@ def test_the_audit_trail_is_read_only_in_the_admin(client, admin_user, responder
     assert page.status_code == 200
     assert 'name="_save"' not in page.content.decode()
     assert client.post(f"/admin/acs/auditevent/{event.pk}/delete/").status_code == 403
+
+
+def test_supervisors_see_the_audit_trail_and_case_managers_do_not(client, supervisor, case_manager):
+    client.force_login(supervisor)
+    assert client.get("/admin/acs/auditevent/").status_code == 200
+
+    client.force_login(case_manager)
+    assert client.get("/admin/acs/auditevent/").status_code == 403
