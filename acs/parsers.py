@@ -1,3 +1,5 @@
+import io
+
 from django.conf import settings
 from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError
@@ -20,6 +22,4 @@ class BoundedJSONParser(JSONParser):
             raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
         if not raw:
             raise ParseError("The request body is empty; a JSON object is expected.")
-        import io
-
         return super().parse(io.BytesIO(raw), media_type, parser_context)

@@ -85,7 +85,7 @@ class LocationInput(serializers.Serializer):
         return attrs
 
 
-class CallInput(serializers.Serializer):
+class CadCallInput(serializers.Serializer):
     call_type = StrictCharField(max_length=32)
     priority = serializers.IntegerField(min_value=1, max_value=5)
     source = serializers.ChoiceField(choices=CallSource.choices)

@@ -11,8 +11,8 @@ from acs.permissions import role_required
 from acs.roles import Role
 from cases import services
 from cases.api.serializers import (
+    CadCallInput,
     CallEventInput,
-    CallInput,
     CallOutput,
     validate_incident_number,
 )
@@ -41,12 +41,12 @@ class CadView(APIView):
 
 class CadCallView(CadView):
     @extend_schema(
-        request=CallInput,
+        request=CadCallInput,
         responses={200: CallOutput, 201: CallOutput},
         summary="Create or update a call (idempotent on the incident number)",
     )
     def put(self, request: Request, incident_number: str) -> Response:
-        data = CallInput(data=request.data)
+        data = CadCallInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         location = values.pop("location", None) or {

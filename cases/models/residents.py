@@ -116,10 +116,6 @@ class Resident(BaseModel):
         # Admin lists and logs show the opaque id, never the name.
         return f"Resident {str(self.public_id)[:8]}"
 
-    @property
-    def display_name(self) -> str:
-        return self.preferred_name or self.legal_name or (self.aliases[0] if self.aliases else "")
-
 
 class ResidentMerge(BaseModel):
     """One merge of a duplicate into a survivor: what moved, so that it can be undone."""

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from acs.audit import audit_record
+from acs.audit import audit_record, audit_record_many
 from acs.errors import Conflict, DomainError, Forbidden
 from acs.models import AuditAction
 from cases.models import EncounterResident, Resident, ResidentMerge
@@ -30,8 +30,6 @@ RESIDENT_FIELDS = (
     "housing_status",
     "safety_flags",
 )
-# How alike a name must be to count as a likely duplicate when creating.
-DUPLICATE_SCORE = 0.5
 
 
 class PossibleDuplicates(Conflict):
@@ -76,16 +74,20 @@ def resident_create(
         candidates = []
         for name in [values.get("preferred_name", ""), values.get("legal_name", "")]:
             if name:
+                # Likely means above pg_trgm's word-similarity threshold (0.6), which
+                # resident_candidates applies through the trigram index.
                 candidates += [
                     m.resident
                     for m in resident_candidates(
                         name=name, date_of_birth=values.get("date_of_birth"), limit=5
                     )
-                    if m.score >= DUPLICATE_SCORE
                 ]
         if candidates:
             unique = list({r.pk: r for r in candidates}.values())
-            audit_record_candidates(actor, unique, request)
+            # Shown to the actor, so audited like search results (and reachable after).
+            audit_record_many(
+                actor=actor, action=AuditAction.SEARCH, targets=unique, request=request
+            )
             raise PossibleDuplicates(unique)
     with transaction.atomic():
         resident = Resident(created_by=actor, **values)
@@ -95,12 +97,6 @@ def resident_create(
         resident.save()
         audit_record(actor=actor, action=AuditAction.CREATE, target=resident, request=request)
     return resident
-
-
-def audit_record_candidates(actor, residents: list[Resident], request) -> None:
-    from acs.audit import audit_record_many
-
-    audit_record_many(actor=actor, action=AuditAction.SEARCH, targets=residents, request=request)
 
 
 def resident_update(

@@ -5,7 +5,6 @@ from datetime import date
 import pytest
 
 from acs.models import AuditEvent
-from cases.models import Resident
 from cases.services import resident_create
 from tests.cases.helpers import dispatched_call
 
@@ -77,4 +76,3 @@ def test_the_call_admin_shows_its_timeline(client, supervisor, unit):
 
     assert response.status_code == 200
     assert "on_scene" in response.content.decode()
-    assert Resident.objects.count() == 0

@@ -161,3 +161,10 @@ def test_cancelling_one_unit_leaves_the_call_with_the_other():
 
 def test_cancelling_the_only_unit_puts_the_call_back_in_the_queue():
     assert status_after(ev("dispatched", 1, "U1"), ev("cancelled", 2, "U1")) == "pending"
+
+
+def test_the_life_cycle_and_the_stored_event_types_name_the_same_events():
+    from cases.lifecycle import EVENT_TYPES
+    from cases.models import CallEventType
+
+    assert set(EVENT_TYPES) == set(CallEventType.values)

@@ -135,6 +135,8 @@ def test_creating_a_likely_duplicate_shows_the_candidates_first(client, responde
     assert error["code"] == "possible_duplicates"
     assert [c["id"] for c in error["candidates"]] == [str(marisol.public_id)]
     assert Resident.objects.count() == 1
+    # The candidate shown can now be opened, to check it is the same person.
+    assert client.get(f"/api/v1/field/residents/{marisol.public_id}").status_code == 200
 
 
 def test_creating_anyway_with_confirm_new(client, responder, marisol):
