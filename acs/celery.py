@@ -24,6 +24,16 @@ app.conf.beat_schedule = {
         "schedule": 15 * 60.0,
         "options": {"expires": 10 * 60},
     },
+    "sweep-webhooks": {
+        "task": "resources.tasks.sweep_webhooks",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+    "expire-referrals": {
+        "task": "resources.tasks.expire_referrals",
+        "schedule": 5 * 60.0,
+        "options": {"expires": 4 * 60},
+    },
 }
 
 

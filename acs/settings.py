@@ -207,6 +207,28 @@ ENCOUNTER_EDIT_GRACE = timedelta(minutes=env.int("ENCOUNTER_EDIT_GRACE_MINUTES",
 # A directory capacity figure older than this shows as stale (and does not count as free).
 CAPACITY_STALE_AFTER = timedelta(hours=env.int("CAPACITY_STALE_AFTER_HOURS", default=12))
 
+# --- Referrals and the partner API (resources/, docs/api.md) ---------------------------------
+
+# The partner feed holds back changes younger than this, so that a change whose transaction
+# commits a moment after a poll is still ahead of the poller's `updated_since` next time.
+REFERRAL_FEED_SETTLE = timedelta(seconds=env.float("REFERRAL_FEED_SETTLE_SECONDS", default=2.0))
+# Requests per token (or partner user) and period, DRF's "N/second|minute|hour|day".
+PARTNER_API_RATE = env.str("PARTNER_API_RATE", default="600/minute")
+# Webhooks: attempts per event (backoff with jitter between them), the request timeout, and
+# how many failed attempts in a row disable an endpoint (and alert ACS).
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
+# Outside production, endpoints on this machine or the private network are allowed (the
+# test receiver, a partner's staging box); in production only public HTTPS addresses.
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool(
+    "WEBHOOK_ALLOW_PRIVATE_HOSTS", default=ENVIRONMENT != "production"
+)
+# Where this system is reached from outside, for links in webhooks and e-mails.
+ACS_BASE_URL = env.str("ACS_BASE_URL", default="http://localhost:8000").rstrip("/")
+# Who hears about disabled endpoints and expired referrals when no one else is named.
+ACS_ALERT_EMAILS = env.list("ACS_ALERT_EMAILS", default=[])
+
 # /healthz reports the worker down when its last heartbeat is older than this.
 HEALTH_WORKER_MAX_AGE = timedelta(seconds=env.int("HEALTH_WORKER_MAX_AGE", default=120))
 
@@ -271,6 +293,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Calls from CAD, encounters, the resource directory and closed-loop referrals.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "ReferralStatusEnum": "resources.models.referrals.ReferralStatus",
+        "ReferralUrgencyEnum": "resources.models.referrals.ReferralUrgency",
+        "ReferralOutcomeEnum": "resources.models.referrals.ReferralOutcome",
+    },
 }
 
 # --- Internationalisation -------------------------------------------------------------------

@@ -32,25 +32,49 @@ def token_issue(
     """
     from responders.models import User
 
-    prefix = secrets.token_hex(4)
-    token = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    # A partner's machine user is named within its organization: two partners may both call
+    # their client "main" without sharing a user.
+    username = f"{role.value}:{name}"
+    if organization is not None:
+        username = f"{role.value}:{organization.public_id}:{name}"
     with transaction.atomic():
         user, created = User.objects.get_or_create(
-            username=f"{role.value}:{name}",
-            defaults={"organization": organization},
+            username=username, defaults={"organization": organization}
         )
+        if user.organization_id != getattr(organization, "pk", None):
+            raise ValueError(f"The machine user {username} belongs to another organization.")
         if created:
             user.set_unusable_password()
             user.save(update_fields=["password"])
         user.groups.add(Group.objects.get(name=role.value))
-        row = ApiToken.objects.create(
-            user=user,
-            name=name,
-            prefix=prefix,
-            digest=_digest(token),
-            expires_at=timezone.now() + expires_in if expires_in else None,
-        )
+        row, token = _token_for(user, name=name, expires_in=expires_in)
     return row, token
+
+
+def _token_for(user, *, name: str, expires_in: timedelta | None) -> tuple[ApiToken, str]:
+    prefix = secrets.token_hex(4)
+    token = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    row = ApiToken.objects.create(
+        user=user,
+        name=name,
+        prefix=prefix,
+        digest=_digest(token),
+        expires_at=timezone.now() + expires_in if expires_in else None,
+    )
+    return row, token
+
+
+def token_rotate(*, token: ApiToken) -> tuple[ApiToken, str]:
+    """A new token for the same client, valid as long as the old one was meant to be; the
+    old one is revoked at once. Returns the new row and the token (shown once)."""
+    with transaction.atomic():
+        old = ApiToken.objects.select_for_update().get(pk=token.pk)
+        lifetime = old.expires_at - old.created_at if old.expires_at else None
+        row, raw = _token_for(old.user, name=old.name, expires_in=lifetime)
+        if old.revoked_at is None:
+            old.revoked_at = timezone.now()
+            old.save(update_fields=["revoked_at", "updated_at"])
+    return row, raw
 
 
 def token_revoke(*, token: ApiToken) -> None:

@@ -1,3 +1,10 @@
+"""Issue a bearer token for a machine client (docs/api.md, docs/operations.md).
+
+    manage.py issue_token cad NAME
+    manage.py issue_token partner ORGANIZATION_ID NAME     # ORGANIZATION_ID: the HSDS id
+"""
+
+import uuid
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
@@ -5,18 +12,25 @@ from django.core.management.base import BaseCommand, CommandError
 from acs.roles import Role
 from acs.tokens import token_issue
 
-KINDS = {"cad": Role.CAD_INTEGRATION}
+KINDS = {"cad": Role.CAD_INTEGRATION, "partner": Role.PARTNER_USER}
 
 
 class Command(BaseCommand):
     help = (
         "Issue a bearer token for a machine client and print it once. "
-        "Example: manage.py issue_token cad city-cad"
+        "Examples: manage.py issue_token cad city-cad; "
+        "manage.py issue_token partner ORGANIZATION_ID westside-shelter"
     )
 
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=sorted(KINDS), help="what the client is")
-        parser.add_argument("name", help="a name for the client, e.g. city-cad")
+        parser.add_argument(
+            "names",
+            nargs="+",
+            metavar="[ORGANIZATION_ID] NAME",
+            help="for a partner, its organization's HSDS id, then a name for the client "
+            "(e.g. city-cad)",
+        )
         parser.add_argument(
             "--expires-in-days",
             type=int,
@@ -24,16 +38,42 @@ class Command(BaseCommand):
             help="days until the token expires (0: never; default 365)",
         )
 
-    def handle(self, *args, kind, name, expires_in_days, **options):
+    def handle(self, *args, kind, names, expires_in_days, **options):
+        organization = None
+        if kind == "partner":
+            if len(names) != 2:
+                raise CommandError("Usage: issue_token partner ORGANIZATION_ID NAME")
+            organization = self._organization(names[0])
+        elif len(names) != 1:
+            raise CommandError(f"Usage: issue_token {kind} NAME")
+        name = names[-1]
         if not name.replace("-", "").replace("_", "").isalnum() or len(name) > 60:
             raise CommandError("NAME may hold letters, digits, '-' and '_' (at most 60)")
         if expires_in_days < 0:
             raise CommandError("--expires-in-days cannot be negative")
         expires = timedelta(days=expires_in_days) if expires_in_days else None
-        row, token = token_issue(role=KINDS[kind], name=name, expires_in=expires)
+        row, token = token_issue(
+            role=KINDS[kind], name=name, expires_in=expires, organization=organization
+        )
         self.stdout.write(token)
         when = row.expires_at.isoformat() if row.expires_at else "never"
+        whose = f" of {organization.name}" if organization else ""
         self.stderr.write(
-            f"Token {row.prefix}… for {kind} client '{name}' (expires {when}). "
+            f"Token {row.prefix}… for {kind} client '{name}'{whose} (expires {when}). "
             "It is shown only now: store it in the client's secret store."
         )
+
+    def _organization(self, value: str):
+        from resources.models import Organization
+
+        try:
+            public_id = uuid.UUID(value)
+        except ValueError as exc:
+            raise CommandError(f"{value!r} is not an organization id (a UUID).") from exc
+        organization = Organization.objects.filter(public_id=public_id).first()
+        if organization is None:
+            raise CommandError(
+                f"No organization {public_id} in the directory "
+                "(its id is the HSDS id, as in /api/hsds/organizations)."
+            )
+        return organization

@@ -613,6 +613,7 @@ class CapacityHistory(BaseModel):
     available = models.PositiveIntegerField()
     total = models.PositiveIntegerField()
     unit = models.CharField(max_length=32)
+    note = models.CharField(max_length=500, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

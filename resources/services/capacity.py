@@ -17,6 +17,7 @@ def capacity_update(
     available: int,
     total: int,
     unit: str = "beds",
+    note: str = "",
     by=None,
 ) -> Capacity:
     """Set the live capacity of a service at a location and append it to the history.
@@ -49,6 +50,7 @@ def capacity_update(
             available=available,
             total=total,
             unit=unit,
+            note=note.strip()[:500],
             recorded_by=by,
         )
     return capacity

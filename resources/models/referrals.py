@@ -1,0 +1,342 @@
+"""Closed-loop referrals (shared/DOMAIN.md, after the FHIR SDOH referral Task statuses), the
+partner webhooks that announce them, and the idempotency keys of partner writes.
+
+    draft -> sent -> accepted | declined
+    accepted -> in_progress -> completed | not_completed      (with an outcome)
+    any open state -> cancelled (by ACS) | expired (no answer within the response window)
+
+The allowed moves live in `resources/services/referrals.py` (TRANSITIONS); every move appends a
+`ReferralEvent`, and so does every note on the thread.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+
+from acs.models import BaseModel
+
+
+class ReferralStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SENT = "sent", "Sent"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    NOT_COMPLETED = "not_completed", "Not completed"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired"
+
+
+OPEN_STATUSES = frozenset(
+    {
+        ReferralStatus.DRAFT,
+        ReferralStatus.SENT,
+        ReferralStatus.ACCEPTED,
+        ReferralStatus.IN_PROGRESS,
+    }
+)
+# A partner sees referrals once sent (`sent_at` set): never a draft, nor a draft cancelled
+# before it went out.
+
+
+class ReferralUrgency(models.TextChoices):
+    """FHIR request priority."""
+
+    ROUTINE = "routine", "Routine"
+    URGENT = "urgent", "Urgent"
+    ASAP = "asap", "As soon as possible"
+
+
+class ReferralOutcome(models.TextChoices):
+    ENROLLED = "enrolled", "Enrolled"
+    SERVICE_RECEIVED = "service_received", "Service received"
+    NO_SHOW = "no_show", "No show"
+    UNABLE_TO_CONTACT = "unable_to_contact", "Unable to contact"
+    DECLINED_BY_RESIDENT = "declined_by_resident", "Declined by the resident"
+    OTHER = "other", "Other"
+
+
+# Outcomes that mean the resident got the service; the rest end as not_completed.
+COMPLETED_OUTCOMES = frozenset({ReferralOutcome.ENROLLED, ReferralOutcome.SERVICE_RECEIVED})
+
+
+class Referral(BaseModel):
+    """A resident referred to one partner service.
+
+    `organization` is the service's organization, kept on the row so that the partner's
+    queries are one indexed filter. `updated_at` moves on every status change and note: it is
+    the partner's polling clock.
+    """
+
+    Status = ReferralStatus
+    Urgency = ReferralUrgency
+    Outcome = ReferralOutcome
+
+    # The tablet's UUID for this referral: a retried create returns the first one.
+    client_id = models.UUIDField(unique=True, null=True, blank=True)
+    resident = models.ForeignKey(
+        "cases.Resident", on_delete=models.PROTECT, related_name="referrals"
+    )
+    # Who it was before a merge moved it (as on encounters), for undoing the merge.
+    original_resident = models.ForeignKey(
+        "cases.Resident", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    encounter = models.ForeignKey(
+        "cases.Encounter", null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"
+    )
+    follow_up = models.ForeignKey(
+        "cases.FollowUp", null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"
+    )
+    service = models.ForeignKey(
+        "resources.Service", on_delete=models.PROTECT, related_name="referrals"
+    )
+    service_at_location = models.ForeignKey(
+        "resources.ServiceAtLocation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="referrals",
+    )
+    organization = models.ForeignKey(
+        "resources.Organization", on_delete=models.PROTECT, related_name="referrals"
+    )
+    status = models.CharField(
+        max_length=16, choices=ReferralStatus.choices, default=ReferralStatus.DRAFT
+    )
+    urgency = models.CharField(
+        max_length=12, choices=ReferralUrgency.choices, default=ReferralUrgency.ROUTINE
+    )
+    # For the partner: why this service. Written to be shared; narratives stay on the encounter.
+    reason = models.TextField(blank=True)
+    needs = ArrayField(models.CharField(max_length=24), default=list, blank=True)
+    outcome = models.CharField(max_length=24, choices=ReferralOutcome.choices, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals_made"
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    respond_by = models.DateTimeField(null=True, blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # Sent without the sharing consent: a supervisor's decision, with the reason (audited).
+    consent_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    consent_override_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta(BaseModel.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in ReferralStatus]),
+                name="resources_referral_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(urgency__in=[u.value for u in ReferralUrgency]),
+                name="resources_referral_urgency_valid",
+            ),
+            # An outcome exactly on the two ends that carry one.
+            models.CheckConstraint(
+                condition=(
+                    Q(status__in=["completed", "not_completed"])
+                    & Q(outcome__in=[o.value for o in ReferralOutcome])
+                )
+                | (~Q(status__in=["completed", "not_completed"]) & Q(outcome="")),
+                name="resources_referral_outcome_iff_closed_by_partner",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "cancelled"]) | Q(sent_at__isnull=False),
+                name="resources_referral_sent_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(consent_override_by__isnull=True) | ~Q(consent_override_reason=""),
+                name="resources_referral_override_has_reason",
+            ),
+        ]
+        indexes = [
+            # The partner's feed: its referrals in order of change.
+            models.Index(
+                fields=["organization", "updated_at", "id"], name="resources_referral_feed_idx"
+            ),
+            models.Index(
+                fields=["organization", "status", "updated_at"],
+                name="resources_referral_org_st_idx",
+            ),
+            # The expiry sweep: sent referrals by deadline.
+            models.Index(
+                fields=["respond_by"],
+                name="resources_referral_due_idx",
+                condition=Q(status="sent"),
+            ),
+            models.Index(fields=["resident", "-created_at"], name="resources_referral_res_idx"),
+            models.Index(fields=["encounter"], name="resources_referral_enc_idx"),
+            models.Index(fields=["follow_up"], name="resources_referral_fu_idx"),
+            models.Index(
+                fields=["created_by", "status", "-updated_at"], name="resources_referral_by_idx"
+            ),
+            models.Index(fields=["status", "-updated_at"], name="resources_referral_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Referral {str(self.public_id)[:8]}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class ReferralEvent(BaseModel):
+    """One entry on a referral's thread: a status change (with its note) or a note alone.
+
+    `by_organization` is set when a partner wrote it (by token or in the portal)."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    note = models.TextField(blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    by_organization = models.ForeignKey(
+        "resources.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta(BaseModel.Meta):
+        ordering = ("created_at", "id")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(to_status="") | ~Q(note=""),
+                name="resources_referralevent_change_or_note",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["referral", "created_at"], name="resources_refevent_ref_idx"),
+        ]
+
+    @property
+    def is_note(self) -> bool:
+        return not self.to_status
+
+
+class IdempotencyKey(BaseModel):
+    """The first response to a write sent with an `Idempotency-Key`: a retry of the same
+    request gets it again instead of doing the write twice."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=500)
+    request_digest = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+
+    class Meta(BaseModel.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="resources_idempotencykey_unique"),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="resources_idemkey_created_idx")]
+
+
+def webhook_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+class WebhookEndpoint(BaseModel):
+    """A partner's HTTPS endpoint for referral events, signed with `secret` (HMAC-SHA256).
+
+    The secret must be readable to sign with, so it is stored as is (shown to the partner once,
+    at creation and on rotation). Repeated failure disables the endpoint and tells ACS."""
+
+    organization = models.ForeignKey(
+        "resources.Organization", on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=100, default=webhook_secret, editable=False)
+    active = models.BooleanField(default=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=255, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta(BaseModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "url"], name="resources_webhookendpoint_unique_url"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization"],
+                name="resources_webhook_org_idx",
+                condition=Q(active=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class WebhookDelivery(BaseModel):
+    """One event for one endpoint: the outbox row is the truth, the queue carries its id.
+
+    `public_id` is the event id the receiver sees (and can deduplicate on)."""
+
+    Status = DeliveryStatus
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    referral = models.ForeignKey(
+        Referral, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    event_type = models.CharField(max_length=40)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(BaseModel.Meta):
+        verbose_name_plural = "webhook deliveries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in DeliveryStatus]),
+                name="resources_webhookdelivery_status_valid",
+            ),
+        ]
+        indexes = [
+            # The sweep: rows due to go (pending) or whose lease ran out (sending).
+            models.Index(
+                fields=["next_attempt_at"],
+                name="resources_delivery_due_idx",
+                condition=Q(status__in=["pending", "sending"]),
+            ),
+            models.Index(fields=["endpoint", "-created_at"], name="resources_delivery_ep_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {str(self.public_id)[:8]}"

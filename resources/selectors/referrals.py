@@ -1,0 +1,141 @@
+"""Reads of referrals, scoped to who asks.
+
+Partners (a partner user or a partner organization's token) see only referrals sent to their
+organization, and of the resident only what the consent allows (`referral_resident_for_partner`,
+audited as a disclosure). ACS staff see referrals as they see residents.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+
+from acs.audit import audit_record
+from acs.errors import NotFound
+from acs.models import AuditAction
+from acs.roles import Role
+from resources.models import Organization, Referral
+
+ALL_REFERRALS_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
+# Needs that are substance-use information (42 CFR Part 2): shown to a partner only under a
+# written substance-use consent.
+SUBSTANCE_USE_NEEDS = frozenset({"substance_use"})
+
+
+def partner_organization(user) -> Organization | None:
+    """The organization a partner user or token acts for; None for anyone else."""
+    if not (user and user.is_authenticated and user.has_role(Role.PARTNER_USER)):
+        return None
+    return user.organization
+
+
+def referral_queryset_for_partner(user) -> QuerySet[Referral]:
+    organization_id = getattr(partner_organization(user), "pk", None)
+    if organization_id is None:
+        return Referral.objects.none()
+    return Referral.objects.filter(
+        organization_id=organization_id, sent_at__isnull=False
+    ).select_related("service", "service_at_location")
+
+
+def referral_get_for_partner(user, public_id: uuid.UUID | str) -> Referral:
+    try:
+        public_id = uuid.UUID(str(public_id))
+    except ValueError as exc:
+        raise NotFound("No such referral.", code="referral_not_found") from exc
+    referral = referral_queryset_for_partner(user).filter(public_id=public_id).first()
+    if referral is None:
+        raise NotFound("No such referral.", code="referral_not_found")
+    return referral
+
+
+def referral_queryset_for_user(user) -> QuerySet[Referral]:
+    """ACS staff: case managers, supervisors and admins see every referral; responders the
+    referrals they made and those of their units' encounters. Partners use the partner
+    selectors; anyone else sees none."""
+    base = Referral.objects.select_related("service", "organization", "resident", "created_by")
+    if not (user and user.is_authenticated):
+        return base.none()
+    if any(user.has_role(r) for r in ALL_REFERRALS_ROLES):
+        return base
+    if user.has_role(Role.RESPONDER):
+        return base.filter(Q(created_by=user) | Q(encounter__unit__members=user)).distinct()
+    return base.none()
+
+
+def referral_get_for_user(user, public_id: uuid.UUID) -> Referral:
+    referral = referral_queryset_for_user(user).filter(public_id=public_id).first()
+    if referral is None:
+        raise NotFound("No such referral.", code="referral_not_found")
+    return referral
+
+
+@dataclass(frozen=True)
+class PartnerResident:
+    """What a partner may know of the referred resident; None where the consent does not
+    reach. `basis` says why: named_partner, partners, supervisor_override or none."""
+
+    basis: str
+    preferred_name: str | None = None
+    language: str | None = None
+    phone: str | None = None
+    where_to_find_me: str | None = None
+    needs: list[str] = field(default_factory=list)
+
+    @property
+    def shared_fields(self) -> list[str]:
+        names = ["preferred_name", "language", "phone", "where_to_find_me"]
+        shared = [n for n in names if getattr(self, n) is not None]
+        return [*shared, "needs"] if self.needs else shared
+
+
+def referral_resident_for_partner(
+    referral: Referral, *, user, request=None, audit: bool = True
+) -> PartnerResident:
+    """The resident as the partner may see them, read against the consents as they are now.
+
+    - a consent to share with this partner, or with partners in general: preferred name,
+      language, phone, where to find them, needs;
+    - sent without consent on a supervisor's override: preferred name, language and needs
+      only (minimum necessary to receive the person);
+    - no consent (never given, or revoked since): nothing;
+    - substance-use needs only under a written substance-use consent (42 CFR Part 2), on top
+      of one of the above.
+
+    Never the narrative, date of birth, legal name or safety notes. A disclosure is audited.
+    """
+    from cases.models import Consent
+    from cases.selectors import consent_active
+    from resources.services.referrals import sharing_consent_basis
+
+    resident = referral.resident
+    basis = sharing_consent_basis(referral)
+    if basis == "none":
+        return PartnerResident(basis=basis)
+    needs = list(referral.needs)
+    if not consent_active(resident, Consent.Scope.SUBSTANCE_USE):
+        needs = [n for n in needs if n not in SUBSTANCE_USE_NEEDS]
+    full = basis in {"named_partner", "partners"}
+    shared = PartnerResident(
+        basis=basis,
+        preferred_name=resident.preferred_name or None,
+        language=resident.preferred_language or None,
+        phone=(resident.phone or None) if full else None,
+        where_to_find_me=(resident.where_to_find_me or None) if full else None,
+        needs=needs,
+    )
+    if audit and shared.shared_fields:
+        audit_record(
+            actor=user,
+            action=AuditAction.DISCLOSE,
+            target=resident,
+            request=request,
+            detail={
+                "referral": str(referral.public_id),
+                "fields": shared.shared_fields,
+                "basis": basis,
+            },
+        )
+    return shared

@@ -1,0 +1,28 @@
+"""Writes of the resources app (shared/STYLE.md: every write goes through a service)."""
+
+from resources.services.capacity import capacity_update, service_verify
+from resources.services.referrals import (
+    referral_accept,
+    referral_cancel,
+    referral_complete,
+    referral_create,
+    referral_decline,
+    referral_note_add,
+    referral_send,
+    referral_start,
+    referrals_expire_overdue,
+)
+
+__all__ = [
+    "capacity_update",
+    "referral_accept",
+    "referral_cancel",
+    "referral_complete",
+    "referral_create",
+    "referral_decline",
+    "referral_note_add",
+    "referral_send",
+    "referral_start",
+    "referrals_expire_overdue",
+    "service_verify",
+]

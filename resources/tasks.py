@@ -1,0 +1,99 @@
+"""Celery tasks of the resources app: thin adapters over services (they take ids, re-read the
+rows, and do nothing when the work is already done)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+
+from resources import webhooks
+from resources.services.referrals import EXPIRY_BATCH, referrals_expire_overdue
+
+
+@shared_task(name="resources.tasks.deliver_webhook", ignore_result=True)
+def deliver_webhook(delivery_id: int) -> str | None:
+    return webhooks.deliver(delivery_id)
+
+
+@shared_task(name="resources.tasks.sweep_webhooks", ignore_result=True)
+def sweep_webhooks() -> int:
+    """Queue every delivery that is due, or whose worker died mid-send."""
+    ids = webhooks.deliveries_sweep()
+    for pk in ids:
+        deliver_webhook.delay(pk)
+    return len(ids)
+
+
+@shared_task(name="resources.tasks.expire_referrals", ignore_result=True)
+def expire_referrals() -> int:
+    """Expire referrals nobody answered in time, in bounded batches until none are left."""
+    total = 0
+    while True:
+        done = len(referrals_expire_overdue(batch=EXPIRY_BATCH))
+        total += done
+        if done < EXPIRY_BATCH:
+            return total
+
+
+def _link(path: str) -> str:
+    return f"{settings.ACS_BASE_URL}{path}"
+
+
+@shared_task(name="resources.tasks.notify_referrals_expired", ignore_result=True)
+def notify_referrals_expired(referral_ids: list[int]) -> int:
+    """Tell each referring staff member that their referrals expired unanswered.
+
+    The e-mail names no resident: it links to the referral in the admin."""
+    from resources.models import Referral
+
+    by_user: dict = {}
+    for referral in Referral.objects.filter(
+        pk__in=referral_ids, status=Referral.Status.EXPIRED
+    ).select_related("created_by", "service"):
+        by_user.setdefault(referral.created_by, []).append(referral)
+    sent = 0
+    for user, referrals in by_user.items():
+        recipients = [user.email] if user.email else list(settings.ACS_ALERT_EMAILS)
+        if not recipients:
+            continue
+        lines = [
+            f"- {r.service.name}: {_link(f'/admin/resources/referral/{r.pk}/change/')}"
+            for r in referrals
+        ]
+        send_mail(
+            subject=f"{len(referrals)} referral(s) expired without an answer",
+            message=(
+                "These referrals you made were not answered by the partner within the "
+                "response window. Please re-route them:\n\n" + "\n".join(lines)
+            ),
+            from_email=None,
+            recipient_list=recipients,
+        )
+        sent += 1
+    return sent
+
+
+@shared_task(name="resources.tasks.alert_endpoint_disabled", ignore_result=True)
+def alert_endpoint_disabled(endpoint_id: int) -> bool:
+    from resources.models import WebhookEndpoint
+
+    endpoint = (
+        WebhookEndpoint.objects.filter(pk=endpoint_id, active=False)
+        .select_related("organization")
+        .first()
+    )
+    if endpoint is None or not settings.ACS_ALERT_EMAILS:
+        return False
+    send_mail(
+        subject=f"Webhook endpoint of {endpoint.organization.name} disabled",
+        message=(
+            f"Deliveries to {endpoint.url} failed repeatedly ({endpoint.disabled_reason}), "
+            "so the endpoint was disabled. The partner still sees its referrals by polling "
+            "and in the portal. Re-enable it in the admin once the partner has fixed it:\n"
+            + _link(f"/admin/resources/webhookendpoint/{endpoint.pk}/change/")
+        ),
+        from_email=None,
+        recipient_list=list(settings.ACS_ALERT_EMAILS),
+    )
+    return True
