@@ -33,9 +33,12 @@ class TokenIssueForm(forms.Form):
         from responders.models import User
 
         super().__init__(*args, **kwargs)
-        field = self.fields["organization"]
-        field.queryset = Organization.objects.all()
-        field.widget = AutocompleteSelect(User._meta.get_field("organization"), admin_site)
+        self.fields["organization"] = forms.ModelChoiceField(
+            queryset=Organization.objects.all(),
+            required=False,
+            widget=AutocompleteSelect(User._meta.get_field("organization"), admin_site),
+            help_text=self.fields["organization"].help_text,
+        )
 
     def clean_name(self):
         name = self.cleaned_data["name"]

@@ -19,6 +19,7 @@ from cases.models import (
     ResidentMerge,
     UnitAssignment,
 )
+from resources.models import Referral
 
 
 class UnitAssignmentInline(admin.TabularInline):
@@ -210,6 +211,20 @@ class AddendumInline(admin.TabularInline):
         return False
 
 
+class ReferralInline(admin.TabularInline):
+    """The referrals made from this encounter, with their live status."""
+
+    model = Referral
+    fields = ("service", "organization", "status", "outcome", "respond_by", "updated_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Encounter)
 class EncounterAdmin(admin.ModelAdmin):
     list_display = ("__str__", "unit", "call", "status", "disposition", "occurred_at")
@@ -218,7 +233,7 @@ class EncounterAdmin(admin.ModelAdmin):
     date_hierarchy = "occurred_at"
     show_full_result_count = False
     readonly_fields = [f.name for f in Encounter._meta.concrete_fields]
-    inlines = [EncounterResidentInline, AddendumInline]
+    inlines = [EncounterResidentInline, AddendumInline, ReferralInline]
 
     def get_queryset(self, request):
         return selectors.encounter_queryset_for_user(request.user)

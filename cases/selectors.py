@@ -158,8 +158,8 @@ class TimelineEntry:
 
 def resident_timeline(resident: Resident) -> list[TimelineEntry]:
     """Everything that happened to a resident, newest first: encounters (including those of
-    records merged into it), consents, merges. A bounded number of queries, whatever the
-    history's length."""
+    records merged into it), consents, referrals with their live status, merges. A bounded
+    number of queries, whatever the history's length."""
     from cases.models import Consent, ResidentMerge
 
     entries = [TimelineEntry(resident.created_at, "created", "Record created")]
@@ -187,6 +187,20 @@ def resident_timeline(resident: Resident) -> list[TimelineEntry]:
                 consent.created_at,
                 "consent",
                 f"Consent {state}: {consent.get_scope_display()} ({consent.get_method_display()})",
+            )
+        )
+    from resources.models import Referral
+
+    for referral in Referral.objects.filter(resident=resident).select_related(
+        "service", "organization"
+    ):
+        outcome = f", {referral.get_outcome_display()}" if referral.outcome else ""
+        entries.append(
+            TimelineEntry(
+                referral.created_at,
+                "referral",
+                f"Referral to {referral.service.name} ({referral.organization.name}): "
+                f"{referral.get_status_display()}{outcome}",
             )
         )
     merges = ResidentMerge.objects.filter(Q(survivor=resident) | Q(duplicate=resident))

@@ -22,12 +22,16 @@ from resources.models import (
     Location,
     Organization,
     Phone,
+    Referral,
+    ReferralEvent,
     RequiredDocument,
     Schedule,
     Service,
     ServiceAtLocation,
     Taxonomy,
     TaxonomyTerm,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from resources.selectors import service_search
 
@@ -231,3 +235,180 @@ class TaxonomyTermAdmin(HttpsUrls, admin.ModelAdmin):
     list_display = ("name", "code", "taxonomy", "parent")
     list_select_related = ("taxonomy", "parent")
     search_fields = ("name", "code")
+
+
+# --- referrals and webhooks -------------------------------------------------------------------
+
+
+class ReferralEventInline(admin.TabularInline):
+    model = ReferralEvent
+    fields = ("created_at", "from_status", "to_status", "note", "actor", "by_organization")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Referral)
+class ReferralAdmin(admin.ModelAdmin):
+    """Every referral's live status and thread. Moves go through the services."""
+
+    list_display = (
+        "__str__",
+        "service",
+        "organization",
+        "status",
+        "urgency",
+        "sent_at",
+        "respond_by",
+        "updated_at",
+    )
+    list_filter = ("status", "urgency")
+    list_select_related = ("service", "organization")
+    show_full_result_count = False
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in Referral._meta.concrete_fields if f.name != "id"]
+    inlines = [ReferralEventInline]
+    actions = ["send_drafts", "cancel_open"]
+
+    def get_queryset(self, request):
+        from resources.selectors import referral_queryset_for_user
+
+        return referral_queryset_for_user(request.user)
+
+    def has_add_permission(self, request):
+        return False  # referred from an encounter or a follow-up (field app, resident page)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _each(self, request, queryset, move, done: str):
+        from django.contrib import messages
+
+        from acs.errors import DomainError
+
+        moved, refused = 0, []
+        for referral in queryset:
+            try:
+                move(referral)
+                moved += 1
+            except DomainError as exc:
+                refused.append(f"{referral}: {exc.message}")
+        if moved:
+            self.message_user(request, f"{moved} referral(s) {done}.")
+        for line in refused:
+            self.message_user(request, line, messages.WARNING)
+
+    @admin.action(description="Send the selected drafts to their partners")
+    def send_drafts(self, request, queryset):
+        from resources.services import referral_send
+
+        self._each(
+            request,
+            queryset,
+            lambda r: referral_send(actor=request.user, referral=r, request=request),
+            "sent",
+        )
+
+    @admin.action(description="Cancel the selected open referrals (withdrawn by ACS)")
+    def cancel_open(self, request, queryset):
+        from resources.services import referral_cancel
+
+        self._each(
+            request,
+            queryset,
+            lambda r: referral_cancel(
+                actor=request.user,
+                referral=r,
+                reason=f"Withdrawn by ACS ({request.user.get_username()})",
+                request=request,
+            ),
+            "cancelled",
+        )
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """Partners register endpoints in the portal; here ACS sees their health and turns them
+    off and on again."""
+
+    list_display = (
+        "url",
+        "organization",
+        "active",
+        "consecutive_failures",
+        "last_success_at",
+        "disabled_reason",
+    )
+    list_filter = ("active",)
+    list_select_related = ("organization",)
+    search_fields = ("url", "organization__name")
+    readonly_fields = (
+        "organization",
+        "url",
+        "active",
+        "consecutive_failures",
+        "last_success_at",
+        "disabled_at",
+        "disabled_reason",
+        "created_by",
+        "created_at",
+    )
+    exclude = ("secret",)
+    actions = ["enable", "disable"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Enable the selected endpoints (after the partner fixed them)")
+    def enable(self, request, queryset):
+        from resources.webhooks import endpoint_enable
+
+        for endpoint in queryset:
+            endpoint_enable(endpoint=endpoint)
+        self.message_user(request, f"Enabled {queryset.count()} endpoint(s).")
+
+    @admin.action(description="Disable the selected endpoints")
+    def disable(self, request, queryset):
+        from django.db import transaction
+
+        from resources.webhooks import endpoint_disable
+
+        for endpoint in queryset.filter(active=True):
+            with transaction.atomic():
+                endpoint_disable(
+                    endpoint=endpoint, reason=f"Disabled by {request.user.get_username()}"
+                )
+        self.message_user(request, "Disabled.")
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """The delivery log: every event, its attempts and the last answer."""
+
+    list_display = (
+        "public_id",
+        "event_type",
+        "endpoint",
+        "status",
+        "attempts",
+        "last_status_code",
+        "last_error",
+        "next_attempt_at",
+        "delivered_at",
+    )
+    list_filter = ("status", "event_type")
+    list_select_related = ("endpoint",)
+    show_full_result_count = False
+    readonly_fields = [f.name for f in WebhookDelivery._meta.concrete_fields if f.name != "id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
