@@ -24,9 +24,7 @@ class TokenIssueForm(forms.Form):
     name = forms.CharField(
         max_length=60, help_text="A name for the client, e.g. westside-shelter-ehr."
     )
-    expires_in_days = forms.IntegerField(
-        min_value=0, initial=365, help_text="0: never expires."
-    )
+    expires_in_days = forms.IntegerField(min_value=0, initial=365, help_text="0: never expires.")
 
     def __init__(self, *args, admin_site, **kwargs):
         from resources.models import Organization

@@ -24,9 +24,17 @@ def _digest(token: str) -> str:
 
 
 def token_issue(
-    *, role: Role, name: str, expires_in: timedelta | None = None, organization=None
+    *,
+    role: Role,
+    name: str,
+    expires_in: timedelta | None = None,
+    organization=None,
+    token: str | None = None,
 ) -> tuple[ApiToken, str]:
     """Create a machine user of `role` named after the client, and a token for it.
+
+    `token` fixes the token instead of drawing one: only seed_demo does that, for published
+    demo credentials (it refuses to run in production).
 
     Returns the row and the token; the token is not stored and cannot be shown again.
     """
@@ -47,13 +55,16 @@ def token_issue(
             user.set_unusable_password()
             user.save(update_fields=["password"])
         user.groups.add(Group.objects.get(name=role.value))
-        row, token = _token_for(user, name=name, expires_in=expires_in)
+        row, token = _token_for(user, name=name, expires_in=expires_in, token=token)
     return row, token
 
 
-def _token_for(user, *, name: str, expires_in: timedelta | None) -> tuple[ApiToken, str]:
-    prefix = secrets.token_hex(4)
-    token = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+def _token_for(
+    user, *, name: str, expires_in: timedelta | None, token: str | None = None
+) -> tuple[ApiToken, str]:
+    if token is None:
+        token = f"{TOKEN_PREFIX}_{secrets.token_hex(4)}_{secrets.token_urlsafe(32)}"
+    prefix = token.split("_", 2)[1]
     row = ApiToken.objects.create(
         user=user,
         name=name,

@@ -306,19 +306,33 @@ def endpoint_enable(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
 
 def endpoint_create(*, organization, url: str, by=None) -> WebhookEndpoint:
     """Register a partner endpoint (portal or admin); the secret is shown to the partner once."""
+    from django.db import IntegrityError
+
     from acs.errors import DomainError
 
+    url = _normalized(url)
     try:
         check_address(url)
     except UnsafeEndpoint as exc:
         raise DomainError(str(exc), code="invalid", fields={"url": [str(exc)]}) from exc
+    already = DomainError(
+        "This endpoint is already registered.",
+        code="invalid",
+        fields={"url": ["Already registered."]},
+    )
     if WebhookEndpoint.objects.filter(organization=organization, url=url).exists():
-        raise DomainError(
-            "This endpoint is already registered.",
-            code="invalid",
-            fields={"url": ["Already registered."]},
-        )
-    return WebhookEndpoint.objects.create(organization=organization, url=url, created_by=by)
+        raise already
+    try:
+        with transaction.atomic():
+            return WebhookEndpoint.objects.create(organization=organization, url=url, created_by=by)
+    except IntegrityError as exc:  # the same URL registered a moment ago
+        raise already from exc
+
+
+def _normalized(url: str) -> str:
+    """Scheme and host in lower case (they are case-insensitive); path and query as given."""
+    parts = urlsplit(url.strip())
+    return parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()).geturl()
 
 
 def deliveries_sweep(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> list[int]:

@@ -10,6 +10,8 @@ from django.utils import timezone
 from acs.errors import DomainError
 from resources.models import Capacity, CapacityHistory, Service, ServiceAtLocation
 
+MAX_PLACES = 100_000
+
 
 def capacity_update(
     *,
@@ -31,6 +33,12 @@ def capacity_update(
             code="invalid_capacity",
             fields={"available": ["Must be 0 or more."]},
         )
+    if total > MAX_PLACES:
+        raise DomainError(
+            "That is more places than any service has.",
+            code="invalid_capacity",
+            fields={"total": [f"At most {MAX_PLACES}."]},
+        )
     if available > total:
         raise DomainError(
             "More places available than exist.",
@@ -38,6 +46,10 @@ def capacity_update(
             fields={"available": ["Must not exceed total."]},
         )
     unit = unit.strip() or "beds"
+    if len(unit) > 32:
+        raise DomainError(
+            "The unit is too long.", code="invalid_capacity", fields={"unit": ["At most 32."]}
+        )
     with transaction.atomic():
         # Lock the parent row so two partners updating at once leave history and figure in step.
         ServiceAtLocation.objects.select_for_update().get(pk=service_at_location.pk)

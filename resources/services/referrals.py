@@ -134,8 +134,9 @@ def _move(
 
 def _check(referral: Referral, action: str) -> None:
     if referral.status not in TRANSITIONS[action][0]:
+        state = ReferralStatus(referral.status).label.lower()
         raise Conflict(
-            f"A referral that is {referral.status} cannot be {_past(action)}.",
+            f"A referral that is {state} cannot be {_past(action)}.",
             code="invalid_transition",
             fields={"status": [referral.status]},
         )

@@ -4,12 +4,30 @@ from django.core.management import CommandError, call_command
 from acs.management.commands.seed_demo import DEMO_USERS, demo_password
 from acs.roles import Role
 from cases.models import Call, Resident
-from resources.models import Organization, Service, ServiceAtLocation
+from resources.models import (
+    Organization,
+    Referral,
+    ReferralEvent,
+    ReferralStatus,
+    Service,
+    ServiceAtLocation,
+)
 from responders.models import Team, Unit, User
 
 pytestmark = pytest.mark.django_db
 
-COUNTED = [Team, Unit, User, Call, Resident, Organization, Service, ServiceAtLocation]
+COUNTED = [
+    Team,
+    Unit,
+    User,
+    Call,
+    Resident,
+    Organization,
+    Service,
+    ServiceAtLocation,
+    Referral,
+    ReferralEvent,
+]
 
 
 def counts():
@@ -50,3 +68,26 @@ def test_seed_demo_refuses_to_run_in_production(settings):
         call_command("seed_demo")
 
     assert not User.objects.filter(username="admin").exists()
+
+
+def test_seed_demo_adds_partners_with_users_tokens_and_referrals_in_every_state(capsys, settings):
+    from datetime import timedelta
+
+    from django.test import Client
+
+    settings.REFERRAL_FEED_SETTLE = timedelta(0)
+    from acs.management.commands.seed_demo import demo_token
+
+    call_command("seed_demo")
+    printed = capsys.readouterr().out
+    assert set(Referral.objects.values_list("status", flat=True)) == set(ReferralStatus.values)
+    partner, partner2 = (User.objects.get(username=u) for u in ("partner", "partner2"))
+    assert partner.organization and partner2.organization
+    assert partner.organization != partner2.organization
+    token = demo_token("partner")
+    assert token in printed
+    feed = Client(HTTP_AUTHORIZATION=f"Bearer {token}").get("/api/v1/referrals").json()
+    statuses = {r["status"] for r in feed["results"]}
+    assert "draft" not in statuses and {"sent", "completed", "expired"} <= statuses
+    other = Client(HTTP_AUTHORIZATION=f"Bearer {demo_token('partner2')}")
+    assert other.get("/api/v1/referrals").json()["results"] == []

@@ -199,16 +199,28 @@ class TestEndpointAddresses:
         assert receiver.received == []
 
 
+@pytest.fixture
+def role_groups(transactional_db):
+    """A transactional test may follow another one's flush, which empties the role groups
+    the data migration made: put them back."""
+    from django.contrib.auth.models import Group
+
+    from acs.roles import Role
+
+    for role in Role:
+        Group.objects.get_or_create(name=role.value)
+
+
 @pytest.mark.redis
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_delivers_the_webhook(agency_a, case_manager, receiver, settings):
+def test_a_real_worker_delivers_the_webhook(role_groups, agency_a, case_manager, receiver):
     """From the referral service through Redis to a real Celery worker to the receiver."""
+    from urllib.parse import urlencode
+
     from django.db import connection
 
     from tests.acs.test_worker import start_worker, stop_worker, wait_for
-
-    from urllib.parse import urlencode
 
     db = connection.settings_dict  # the test database, on a TCP host or a socket folder
     where = urlencode({"host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432})

@@ -1,7 +1,7 @@
 """Issue a bearer token for a machine client (docs/api.md, docs/operations.md).
 
-    manage.py issue_token cad NAME
-    manage.py issue_token partner ORGANIZATION_ID NAME     # ORGANIZATION_ID: the HSDS id
+manage.py issue_token cad NAME
+manage.py issue_token partner ORGANIZATION_ID NAME     # ORGANIZATION_ID: the HSDS id
 """
 
 import uuid

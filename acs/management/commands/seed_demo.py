@@ -37,6 +37,7 @@ DEMO_USERS: dict[str, tuple[Role, str | None, str | None]] = {
     "casemanager": (Role.CASE_MANAGER, "Case Management", None),
     "supervisor": (Role.SUPERVISOR, "Behavioral Health Responders", None),
     "partner": (Role.PARTNER_USER, None, None),
+    "partner2": (Role.PARTNER_USER, None, None),
     "cad": (Role.CAD_INTEGRATION, None, None),
     "admin": (Role.ADMIN, None, None),
 }
@@ -237,6 +238,12 @@ def demo_uuid(key: str) -> uuid.UUID:
     return uuid.uuid5(DEMO_NAMESPACE, key)
 
 
+def demo_token(username: str) -> str:
+    """A fixed, published API token for a demo partner (demo data only)."""
+    key = demo_uuid(f"token:{username}").hex
+    return f"acs_{key[:8]}_demo{key[8:]}"
+
+
 class Command(BaseCommand):
     help = "Load deterministic, idempotent demo data and print the demo logins."
 
@@ -258,6 +265,7 @@ class Command(BaseCommand):
             self.seed_calls(units)
             self.seed_residents()
             self.seed_resources()
+            self.seed_referrals()
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
         if not options["quiet_logins"]:
             self.print_logins()
@@ -369,9 +377,134 @@ class Command(BaseCommand):
         ]
         self.stdout.write("Directory: " + ", ".join(counts) + ".")
 
+    def demo_partners(self) -> list[Organization]:
+        """The two partner organizations of the demo: the first organizations (by name) with
+        a referrable service that answers within a day or more."""
+        organizations = []
+        services = Service.objects.filter(
+            accepts_referrals=True, referral_response_hours__gte=24
+        ).select_related("organization")
+        for service in services.order_by("organization__name", "name"):
+            if service.organization not in organizations:
+                organizations.append(service.organization)
+            if len(organizations) == 2:
+                break
+        return organizations
+
+    def seed_referrals(self) -> None:
+        """Partner users and tokens for two organizations, sharing consents, and referrals in
+        every state, moved through the services as the people involved would move them."""
+        from acs.models import ApiToken
+        from acs.tokens import token_issue
+        from cases.models import Consent
+        from cases.services import consent_record
+        from resources import services as referrals
+        from resources.models import Referral
+
+        partners = self.demo_partners()
+        if len(partners) < 2:
+            return
+        for username, organization in zip(("partner", "partner2"), partners, strict=True):
+            User.objects.filter(username=username).update(organization=organization)
+            token = demo_token(username)
+            if not ApiToken.objects.filter(prefix=token.split("_")[1]).exists():
+                token_issue(
+                    role=Role.PARTNER_USER,
+                    name=f"demo-{username}",
+                    organization=organization,
+                    token=token,
+                )
+        org = partners[0]
+        staff = User.objects.get(username="casemanager")
+        partner = User.objects.get(username="partner")
+        marisol = Resident.objects.get(public_id=demo_uuid("resident-2"))
+        sunny = Resident.objects.get(public_id=demo_uuid("resident-1"))
+        if not Consent.objects.filter(resident=marisol, organization=org).exists():
+            consent_record(
+                actor=staff,
+                resident=marisol,
+                scope=Consent.Scope.SHARE_NAMED_PARTNER,
+                organization=org,
+                method=Consent.Method.VERBAL,
+            )
+        if not Consent.objects.filter(resident=sunny, scope="share_partners").exists():
+            consent_record(
+                actor=staff,
+                resident=sunny,
+                scope=Consent.Scope.SHARE_PARTNERS,
+                method=Consent.Method.WRITTEN,
+            )
+        service = (
+            Service.objects.filter(organization=org, accepts_referrals=True)
+            .order_by("name")
+            .first()
+        )
+        # state -> the moves after sending (None: leave as a draft)
+        steps = {
+            "draft": None,
+            "sent": [],
+            "accepted": ["accept"],
+            "declined": ["decline"],
+            "in_progress": ["accept", "start"],
+            "completed": ["accept", "start", "complete:enrolled"],
+            "not_completed": ["accept", "complete:no_show"],
+            "cancelled": ["cancel"],
+            "expired": ["expire"],
+        }
+        for index, (state, moves) in enumerate(steps.items()):
+            client_id = demo_uuid(f"referral:{state}")
+            if Referral.objects.filter(client_id=client_id).exists():
+                continue
+            referral = referrals.referral_create(
+                actor=staff,
+                resident=marisol if index % 2 else sunny,
+                service=service,
+                client_id=client_id,
+                urgency="urgent" if state in {"sent", "expired"} else "routine",
+                reason="Needs a bed and help with intake paperwork.",
+                needs=["shelter", "id_documents"],
+                send=moves is not None,
+            )
+            for move in moves or []:
+                name, _, outcome = move.partition(":")
+                if name == "decline":
+                    referrals.referral_decline(
+                        actor=partner, referral=referral, reason="No beds for this age group."
+                    )
+                elif name == "complete":
+                    referrals.referral_complete(
+                        actor=partner, referral=referral, outcome=outcome, note="Closed by demo"
+                    )
+                elif name == "cancel":
+                    referrals.referral_cancel(
+                        actor=staff, referral=referral, reason="Resident found a place."
+                    )
+                elif name == "expire":
+                    past = timezone.now() - timedelta(minutes=1)
+                    Referral.objects.filter(pk=referral.pk).update(respond_by=past)
+                    referrals.referrals_expire_overdue()
+                else:
+                    getattr(referrals, f"referral_{name}")(actor=partner, referral=referral)
+                referral.refresh_from_db()
+
     def print_logins(self) -> None:
         self.stdout.write("")
         self.stdout.write("Demo logins (username / password / role):")
         for username, (role, _team, call_sign) in DEMO_USERS.items():
             extra = f", unit {call_sign}" if call_sign else ""
+            user = User.objects.filter(username=username).select_related("organization").first()
+            if user and user.organization:
+                extra = f", {user.organization.name}"
             self.stdout.write(f"  {username:<12} {demo_password(username):<24} {role.label}{extra}")
+        tokens = [
+            (u.username, u.organization.name)
+            for u in User.objects.filter(username__in=["partner", "partner2"]).select_related(
+                "organization"
+            )
+            if u.organization
+        ]
+        if tokens:
+            self.stdout.write("")
+            self.stdout.write("Demo partner API tokens (Authorization: Bearer ...):")
+            for username, organization in tokens:
+                self.stdout.write(f"  {organization}: {demo_token(username)}")
