@@ -34,6 +34,7 @@ from cases.api.serializers import (
 )
 from cases.api.views import render_call
 from cases.models import Addendum, Encounter, EncounterResident, UnitAssignment
+from resources.models import Referral
 from responders.models import Unit
 
 FIELD_ROLES = (Role.RESPONDER, Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
@@ -170,6 +171,12 @@ def _render_encounter(encounter: Encounter) -> dict:
         .prefetch_related(
             Prefetch("people", queryset=EncounterResident.objects.select_related("resident")),
             Prefetch("addenda", queryset=Addendum.objects.select_related("author").order_by("id")),
+            Prefetch(
+                "referrals",
+                queryset=Referral.objects.select_related(
+                    "resident", "service", "organization"
+                ).order_by("id"),
+            ),
         )
         .get(pk=encounter.pk)
     )

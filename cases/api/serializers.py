@@ -264,6 +264,19 @@ class AddendumOutput(serializers.Serializer):
     approved_at = UTCDateTimeField(allow_null=True)
 
 
+class EncounterReferralOutput(serializers.Serializer):
+    """A referral made from the encounter, with its live status."""
+
+    id = serializers.UUIDField(source="public_id")
+    resident = serializers.UUIDField(source="resident.public_id")
+    service = serializers.CharField(source="service.name")
+    organization = serializers.CharField(source="organization.name")
+    status = serializers.CharField()
+    outcome = serializers.CharField()
+    respond_by = UTCDateTimeField(allow_null=True)
+    updated_at = UTCDateTimeField()
+
+
 class EncounterOutput(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
     client_id = serializers.UUIDField()
@@ -284,6 +297,7 @@ class EncounterOutput(serializers.Serializer):
     locks_at = UTCDateTimeField(allow_null=True)
     residents = serializers.SerializerMethodField()
     addenda = AddendumOutput(many=True)
+    referrals = EncounterReferralOutput(many=True)
 
     def get_residents(self, encounter) -> list[str]:
         return [str(p.resident.public_id) for p in encounter.people.all()]
