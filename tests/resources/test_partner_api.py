@@ -427,3 +427,16 @@ def test_the_schema_describes_every_partner_endpoint_and_its_errors(admin_user):
         assert any(p["name"] == "Idempotency-Key" for p in operation["parameters"])
     assert "get" in paths["/api/v1/referrals"]
     assert "put" in paths["/api/v1/capacity/{service_at_location_id}"]
+
+
+@pytest.mark.parametrize(
+    "suffix,body",
+    [("", None), ("/accept", {}), ("/notes", {"note": "hi"}), ("/complete", {"outcome": "other"})],
+)
+def test_a_signed_in_partner_user_of_another_agency_gets_404_too(sent, partner_b, suffix, body):
+    client = Client(enforce_csrf_checks=False)
+    client.force_login(partner_b)
+    path = f"/api/v1/referrals/{sent.public_id}{suffix}"
+    response = client.get(path) if body is None else post(client, path, body)
+    assert response.status_code == 404
+    assert client.get("/api/v1/referrals").json()["results"] == []
