@@ -1,6 +1,7 @@
 """The vendored HSDS 3.0 JSON Schemas (resources/hsds_schema/) as a jsonschema registry.
 
-jsonschema is a dev dependency today (tests); the importer will need it at run time.
+jsonschema (and referencing, which it brings) is a run-time dependency: `manage.py hsds_import`
+validates its input here; the tests validate the API's output and the exports with it too.
 """
 
 from __future__ import annotations
