@@ -24,6 +24,17 @@ app.conf.beat_schedule = {
         "schedule": 15 * 60.0,
         "options": {"expires": 10 * 60},
     },
+    "sweep-notifications": {
+        "task": "cases.tasks.sweep_notifications",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+    "morning-digest": {
+        "task": "cases.tasks.morning_digest",
+        # Hourly; the digest itself is sent once a day, at DIGEST_HOUR department time.
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     "sweep-webhooks": {
         "task": "resources.tasks.sweep_webhooks",
         "schedule": 60.0,

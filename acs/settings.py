@@ -207,6 +207,24 @@ ENCOUNTER_EDIT_GRACE = timedelta(minutes=env.int("ENCOUNTER_EDIT_GRACE_MINUTES",
 # A directory capacity figure older than this shows as stale (and does not count as free).
 CAPACITY_STALE_AFTER = timedelta(hours=env.int("CAPACITY_STALE_AFTER_HOURS", default=12))
 
+# --- Notifications (cases/services/notifications.py) ------------------------------------------
+
+# SMS through a Twilio-compatible REST API: Twilio (https://api.twilio.com), a compatible
+# provider, or a local receiver. Unset: SMS notifications fail with "not configured".
+SMS_API_BASE_URL = env.str("SMS_API_BASE_URL", default="")
+SMS_ACCOUNT_SID = env.str("SMS_ACCOUNT_SID", default="")
+SMS_AUTH_TOKEN = env.str("SMS_AUTH_TOKEN", default="")
+SMS_FROM_NUMBER = env.str("SMS_FROM_NUMBER", default="")
+SMS_TIMEOUT_SECONDS = env.float("SMS_TIMEOUT_SECONDS", default=10.0)
+# Residents get no messages between these hours, department time (they wait for morning).
+QUIET_HOURS_START = env.int("QUIET_HOURS_START", default=20)
+QUIET_HOURS_END = env.int("QUIET_HOURS_END", default=8)
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
+# The department's public phone line, given in messages to residents.
+ACS_PHONE_NUMBER = env.str("ACS_PHONE_NUMBER", default="311")
+# When case managers get their morning digest (department time, 24-hour clock).
+DIGEST_HOUR = env.int("DIGEST_HOUR", default=7)
+
 # --- Referrals and the partner API (resources/, docs/api.md) ---------------------------------
 
 # The partner feed holds back changes younger than this, so that a change whose transaction
@@ -305,6 +323,7 @@ SPECTACULAR_SETTINGS = {
 LANGUAGE_CODE = "en-us"
 LANGUAGES = [("en", "English"), ("es", "Español")]
 TIME_ZONE = "America/Denver"
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
 

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from cases.services import notifications
 from cases.services.followups import ESCALATION_BATCH, followups_escalate_overdue
 
 
@@ -14,3 +15,26 @@ def escalate_overdue_follow_ups() -> int:
         total += done
         if done < ESCALATION_BATCH:
             return total
+
+
+@shared_task(name="cases.tasks.send_notification", ignore_result=True)
+def send_notification(notification_id: int) -> str | None:
+    """One attempt at one notification; harmless when it was already sent or is not due."""
+    return notifications.notification_send(notification_id)
+
+
+@shared_task(name="cases.tasks.sweep_notifications", ignore_result=True)
+def sweep_notifications() -> int:
+    """Queue every notification that is due, or whose worker died mid-send (bounded)."""
+    ids = notifications.notifications_due()
+    for pk in ids:
+        send_notification.delay(pk)
+    return len(ids)
+
+
+@shared_task(name="cases.tasks.morning_digest", ignore_result=True)
+def morning_digest() -> int:
+    """Each case manager's follow-ups due today and overdue, by e-mail (once a day)."""
+    from cases.services.digests import digests_schedule
+
+    return digests_schedule()

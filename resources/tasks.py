@@ -27,7 +27,8 @@ def sweep_webhooks() -> int:
 
 @shared_task(name="resources.tasks.expire_referrals", ignore_result=True)
 def expire_referrals() -> int:
-    """Expire referrals nobody answered in time, in bounded batches until none are left."""
+    """Expire referrals nobody answered in time, in bounded batches until none are left; the
+    referring staff member is told through the notification outbox."""
     total = 0
     while True:
         done = len(referrals_expire_overdue(batch=EXPIRY_BATCH))
@@ -38,40 +39,6 @@ def expire_referrals() -> int:
 
 def _link(path: str) -> str:
     return f"{settings.ACS_BASE_URL}{path}"
-
-
-@shared_task(name="resources.tasks.notify_referrals_expired", ignore_result=True)
-def notify_referrals_expired(referral_ids: list[int]) -> int:
-    """Tell each referring staff member that their referrals expired unanswered.
-
-    The e-mail names no resident: it links to the referral in the admin."""
-    from resources.models import Referral
-
-    by_user: dict = {}
-    for referral in Referral.objects.filter(
-        pk__in=referral_ids, status=Referral.Status.EXPIRED
-    ).select_related("created_by", "service"):
-        by_user.setdefault(referral.created_by, []).append(referral)
-    sent = 0
-    for user, referrals in by_user.items():
-        recipients = [user.email] if user.email else list(settings.ACS_ALERT_EMAILS)
-        if not recipients:
-            continue
-        lines = [
-            f"- {r.service.name}: {_link(f'/admin/resources/referral/{r.pk}/change/')}"
-            for r in referrals
-        ]
-        send_mail(
-            subject=f"{len(referrals)} referral(s) expired without an answer",
-            message=(
-                "These referrals you made were not answered by the partner within the "
-                "response window. Please re-route them:\n\n" + "\n".join(lines)
-            ),
-            from_email=None,
-            recipient_list=recipients,
-        )
-        sent += 1
-    return sent
 
 
 @shared_task(name="resources.tasks.alert_endpoint_disabled", ignore_result=True)

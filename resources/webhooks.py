@@ -23,7 +23,6 @@ import hmac
 import ipaddress
 import json
 import logging
-import random
 import socket
 import time
 import uuid
@@ -36,6 +35,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from acs.retry import backoff
 from resources.models import DeliveryStatus, Referral, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -43,8 +43,6 @@ logger = logging.getLogger(__name__)
 SWEEP_BATCH = 200
 # A sending row whose worker has not reported back after this is taken up again.
 LEASE_MARGIN = timedelta(seconds=30)
-BACKOFF_BASE_SECONDS = 30
-BACKOFF_CAP_SECONDS = 6 * 3600
 USER_AGENT = "ACS-Webhooks/1"
 
 
@@ -132,13 +130,6 @@ def _enqueue(ids: list[int]) -> None:
             deliver_webhook.delay(pk)
         except Exception:  # the broker is down: the sweep will find the row
             logger.warning("webhook delivery %s not queued; the sweep will retry", pk)
-
-
-def backoff(attempts: int, *, rng: random.Random | None = None) -> timedelta:
-    """Exponential with full jitter: 30 s, 1 min, 2 min, ... capped at 6 hours."""
-    rng = rng or random.SystemRandom()
-    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0))
-    return timedelta(seconds=ceiling / 2 + rng.uniform(0, ceiling / 2))
 
 
 def check_address(url: str) -> None:

@@ -31,6 +31,13 @@ from cases.models.followups import (
     FollowUpRule,
     FollowUpStatus,
 )
+from cases.models.notifications import (
+    Notification,
+    NotificationChannel,
+    NotificationStatus,
+    RecipientKind,
+    SmsOptOut,
+)
 from cases.models.residents import (
     Consent,
     ConsentMethod,
@@ -71,9 +78,14 @@ __all__ = [
     "HousingStatus",
     "Language",
     "Need",
+    "Notification",
+    "NotificationChannel",
+    "NotificationStatus",
+    "RecipientKind",
     "Resident",
     "ResidentMerge",
     "RiskLevel",
     "ServiceOnScene",
+    "SmsOptOut",
     "UnitAssignment",
 ]

@@ -12,6 +12,7 @@ from django.utils import timezone
 from acs.audit import audit_record
 from acs.errors import Conflict
 from acs.models import AuditAction
+from acs.roles import Role
 from cases.models import ContactAttempt, Encounter, FollowUp, FollowUpRule
 
 # Outcomes that end the follow-up on their own, and those that count as no contact.
@@ -60,7 +61,49 @@ def followups_create_for_encounter(*, encounter: Encounter) -> list[FollowUp]:
         )
         if made:
             created.append(follow_up)
+            _schedule_checkin(follow_up)
     return created
+
+
+def _schedule_checkin(follow_up: FollowUp) -> None:
+    """A check-in text at the follow-up's due time, for residents who agreed to texts (the
+    consent is checked again when it is sent)."""
+    from cases.models import Consent
+    from cases.selectors import consent_active
+    from cases.services.notifications import notification_schedule
+
+    resident = follow_up.resident
+    if not resident.phone or not consent_active(resident, Consent.Scope.SMS):
+        return
+    notification_schedule(
+        template="checkin",
+        channel="sms",
+        resident=resident,
+        follow_up=follow_up,
+        due_at=follow_up.due_at,
+        dedupe_key=f"followup:{follow_up.pk}:checkin",
+    )
+
+
+def _notify_supervisors(follow_up: FollowUp) -> None:
+    """Supervisors hear of an escalation at once: those of the assignee's team, or all."""
+    from cases.services.notifications import notification_schedule
+    from responders.models import User
+
+    supervisors = User.objects.filter(is_active=True, groups__name=Role.SUPERVISOR.value)
+    team_id = getattr(follow_up.assignee, "team_id", None)
+    if team_id and supervisors.filter(team_id=team_id).exists():
+        supervisors = supervisors.filter(team_id=team_id)
+    for supervisor in supervisors.distinct():
+        notification_schedule(
+            template="follow_up_escalated",
+            channel="email",
+            user=supervisor,
+            follow_up=follow_up,
+            context={"follow_up_pk": follow_up.pk, "kind": follow_up.kind},
+            dedupe_key=f"followup:{follow_up.pk}:escalated:{follow_up.escalated_at:%s}:"
+            f"{supervisor.pk}",
+        )
 
 
 def _spacing(follow_up: FollowUp) -> timedelta:
@@ -120,6 +163,12 @@ def contact_attempt_log(
         else:
             follow_up.due_at = at + _spacing(follow_up)
         follow_up.save()
+        if follow_up.status == FollowUp.Status.ESCALATED and follow_up.escalated_at == at:
+            _notify_supervisors(follow_up)
+        if follow_up.status == FollowUp.Status.CLOSED:
+            from cases.services.notifications import notifications_cancel
+
+            notifications_cancel(follow_up=follow_up, reason="The follow-up is closed.")
         audit_record(
             actor=actor,
             action=AuditAction.CHANGE,
@@ -140,6 +189,9 @@ def follow_up_close(*, actor, follow_up: FollowUp, outcome: str, request=None) -
         follow_up.closed_at = timezone.now()
         follow_up.closed_by = actor
         follow_up.save()
+        from cases.services.notifications import notifications_cancel
+
+        notifications_cancel(follow_up=follow_up, reason="The follow-up is closed.")
         audit_record(
             actor=actor,
             action=AuditAction.CHANGE,
@@ -168,4 +220,6 @@ def followups_escalate_overdue(
         FollowUp.objects.bulk_update(
             due, ["status", "kind", "escalated_at", "due_at", "updated_at"]
         )
+        for follow_up in due:
+            _notify_supervisors(follow_up)
     return len(due)

@@ -292,7 +292,56 @@ def referral_send(
                 detail={"referral": str(referral.public_id), "consent_override": True},
             )
         webhooks.event_queue(referral=referral, event_type="referral.sent")
+        _notify_partner(referral)
     return referral
+
+
+def _notify_partner(referral: Referral) -> None:
+    """Partners without a system of their own hear of a new referral by e-mail."""
+    from cases.services.notifications import notification_schedule
+
+    if not referral.organization.email:
+        return
+    notification_schedule(
+        template="partner_new_referral",
+        channel="email",
+        organization=referral.organization,
+        referral=referral,
+        context={
+            "referral": str(referral.public_id),
+            "respond_by": timezone.localtime(referral.respond_by).strftime("%Y-%m-%d %H:%M"),
+        },
+        dedupe_key=f"referral:{referral.pk}:partner-new",
+        expires_at=referral.respond_by,
+    )
+
+
+def _notify_after_answer(referral: Referral) -> None:
+    """The resident hears that a place is ready (by text, if they agreed to texts); the
+    referring staff member hears of a decline or an expiry, to re-route it."""
+    from cases.models import Consent
+    from cases.selectors import consent_active
+    from cases.services.notifications import notification_schedule
+
+    if referral.status == S.ACCEPTED:
+        resident = referral.resident
+        if resident.phone and consent_active(resident, Consent.Scope.SMS):
+            notification_schedule(
+                template="referral_accepted",
+                channel="sms",
+                resident=resident,
+                referral=referral,
+                dedupe_key=f"referral:{referral.pk}:accepted",
+            )
+    elif referral.status in {S.DECLINED, S.EXPIRED}:
+        notification_schedule(
+            template=f"referral_{referral.status}",
+            channel="email",
+            user=referral.created_by,
+            referral=referral,
+            context={"referral_pk": referral.pk},
+            dedupe_key=f"referral:{referral.pk}:{referral.status}",
+        )
 
 
 def _partner_move(
@@ -318,6 +367,7 @@ def _partner_move(
         referral.outcome = outcome
         referral.save()
         webhooks.event_queue(referral=referral, event_type="referral.status_changed")
+        _notify_after_answer(referral)
     return referral
 
 
@@ -373,6 +423,9 @@ def referral_cancel(*, actor, referral: Referral, reason: str, request=None) -> 
         _move(referral=referral, action="cancel", actor=actor, note=reason, now=now)
         referral.closed_at = now
         referral.save()
+        from cases.services.notifications import notifications_cancel
+
+        notifications_cancel(referral=referral, reason="The referral was cancelled.")
         audit_record(
             actor=actor,
             action=AuditAction.CHANGE,
@@ -440,10 +493,6 @@ def referrals_expire_overdue(*, now: datetime | None = None, batch: int = EXPIRY
             referral.closed_at = now
             referral.save()
             webhooks.event_queue(referral=referral, event_type="referral.status_changed")
+            _notify_after_answer(referral)
             expired.append(referral)
-        if expired:
-            from resources import tasks
-
-            ids = [r.pk for r in expired]
-            transaction.on_commit(lambda: tasks.notify_referrals_expired.delay(ids))
     return expired

@@ -6,9 +6,11 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from cases.models import Notification
+from cases.services.notifications import notification_send
 from resources import services
 from resources.models import Referral, ReferralStatus
-from resources.tasks import expire_referrals, notify_referrals_expired
+from resources.tasks import expire_referrals
 from tests.resources.referral_helpers import consenting_resident, referrable_service
 
 pytestmark = pytest.mark.django_db
@@ -33,21 +35,17 @@ def make_sent(agency_a, case_manager):
     return make
 
 
-def test_the_task_expires_only_referrals_past_their_window(
-    make_sent, monkeypatch, django_capture_on_commit_callbacks
-):
-    queued = []
-    monkeypatch.setattr("resources.tasks.notify_referrals_expired.delay", queued.append)
+def test_the_task_expires_only_referrals_past_their_window(make_sent, case_manager):
     overdue, fresh = make_sent(25), make_sent(23)
-    with django_capture_on_commit_callbacks(execute=True):
-        assert expire_referrals() == 1
+    assert expire_referrals() == 1
     overdue.refresh_from_db()
     fresh.refresh_from_db()
     assert overdue.status == S.EXPIRED and overdue.closed_at is not None
     assert fresh.status == S.SENT
     event = overdue.events.latest("id")
     assert (event.from_status, event.to_status, event.actor) == ("sent", "expired", None)
-    assert queued == [[overdue.pk]]
+    (notice,) = Notification.objects.filter(template="referral_expired")
+    assert (notice.user, notice.referral, notice.channel) == (case_manager, overdue, "email")
     # Running it again changes nothing.
     assert expire_referrals() == 0
 
@@ -70,7 +68,6 @@ def test_an_answered_referral_does_not_expire(make_sent, partner_a):
 
 def test_the_task_works_through_a_backlog_in_batches(make_sent, monkeypatch):
     monkeypatch.setattr("resources.tasks.EXPIRY_BATCH", 2)
-    monkeypatch.setattr("resources.tasks.notify_referrals_expired.delay", lambda ids: None)
     for _ in range(5):
         make_sent(30)
     assert expire_referrals() == 5
@@ -82,7 +79,8 @@ def test_the_referrer_is_emailed_without_personal_data(make_sent, case_manager):
     case_manager.save()
     referral = make_sent(25)
     services.referrals_expire_overdue()
-    assert notify_referrals_expired([referral.pk]) == 1
+    notice = Notification.objects.get(template="referral_expired")
+    assert notification_send(notice.pk) == Notification.Status.SENT
     (message,) = mail.outbox
     assert message.to == ["cm@acs.invalid"]
     assert "expired" in message.subject
