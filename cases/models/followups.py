@@ -15,16 +15,33 @@ class FollowUpKind(models.TextChoices):
     SUPERVISOR_REVIEW = "supervisor_review", "Supervisor review"
 
 
-class FollowUpRule(BaseModel):
-    """Which submitted encounters create which follow-up, due when; edited in the admin.
+class ReferralTrigger(models.TextChoices):
+    """Referral outcomes that leave a resident without the service: someone re-routes them."""
 
-    A blank disposition matches every disposition. The most specific active rule wins.
+    DECLINED = "declined", "Referral declined"
+    EXPIRED = "expired", "Referral expired unanswered"
+    NOT_COMPLETED = "not_completed", "Referral not completed"
+
+
+class FollowUpRule(BaseModel):
+    """Which submitted encounters, and which referral events, create which follow-up, due
+    when; edited in the admin.
+
+    An encounter rule has a disposition (blank: every disposition without a rule of its own;
+    the most specific active rule wins). A referral rule names a referral event instead.
     """
 
     Kind = FollowUpKind
+    ReferralTrigger = ReferralTrigger
 
     name = models.CharField(max_length=120)
     disposition = models.CharField(max_length=24, blank=True)
+    referral_event = models.CharField(
+        max_length=16,
+        choices=ReferralTrigger.choices,
+        blank=True,
+        help_text="For referral rules: the referral event that creates the follow-up.",
+    )
     # False: encounters with this disposition need no follow-up (gone on arrival, say).
     creates_follow_up = models.BooleanField(default=True)
     kind = models.CharField(max_length=20, choices=FollowUpKind.choices)
@@ -39,9 +56,13 @@ class FollowUpRule(BaseModel):
     class Meta(BaseModel.Meta):
         constraints = [
             models.UniqueConstraint(
-                fields=["disposition"],
+                fields=["disposition", "referral_event"],
                 condition=Q(active=True),
-                name="cases_followuprule_one_active_per_disposition",
+                name="cases_followuprule_one_active_per_trigger",
+            ),
+            models.CheckConstraint(
+                condition=Q(referral_event="") | Q(disposition=""),
+                name="cases_followuprule_encounter_or_referral",
             ),
             models.CheckConstraint(
                 condition=Q(attempts__gte=1) & Q(window_days__gte=1),
@@ -83,6 +104,14 @@ class FollowUp(BaseModel):
     )
     rule = models.ForeignKey(
         FollowUpRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Created by a referral event (declined, expired, not completed): the referral to re-route.
+    referral = models.ForeignKey(
+        "resources.Referral",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="follow_ups_after",
     )
     kind = models.CharField(max_length=20, choices=FollowUpKind.choices)
     status = models.CharField(
@@ -126,6 +155,10 @@ class FollowUp(BaseModel):
             # One follow-up per resident per encounter.
             models.UniqueConstraint(
                 fields=["encounter", "resident"], name="cases_followup_one_per_encounter_resident"
+            ),
+            # One follow-up per referral event.
+            models.UniqueConstraint(
+                fields=["referral", "rule"], name="cases_followup_one_per_referral_rule"
             ),
         ]
         indexes = [

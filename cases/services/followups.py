@@ -26,9 +26,11 @@ ESCALATION_BATCH = 200
 
 
 def rule_for(disposition: str) -> FollowUpRule | None:
-    """The active rule for this disposition, else the default (blank) rule."""
+    """The active encounter rule for this disposition, else the default (blank) rule."""
     return (
-        FollowUpRule.objects.filter(active=True, disposition__in=[disposition, ""])
+        FollowUpRule.objects.filter(
+            active=True, referral_event="", disposition__in=[disposition, ""]
+        )
         .annotate(
             specific=Case(
                 When(disposition="", then=Value(0)), default=Value(1), output_field=IntegerField()
@@ -63,6 +65,32 @@ def followups_create_for_encounter(*, encounter: Encounter) -> list[FollowUp]:
             created.append(follow_up)
             _schedule_checkin(follow_up)
     return created
+
+
+def followup_create_for_referral(*, referral, event: str) -> FollowUp | None:
+    """A referral that left the resident without the service (declined, expired, not
+    completed) becomes work for a case manager, as the active rule for that event says:
+    assigned to the referrer when they work follow-ups. Running it again creates nothing."""
+    rule = FollowUpRule.objects.filter(active=True, referral_event=event).first()
+    if rule is None or not rule.creates_follow_up:
+        return None
+    start = timezone.now()
+    referrer = referral.created_by
+    desk = any(referrer.has_role(r) for r in (Role.CASE_MANAGER, Role.SUPERVISOR))
+    follow_up, made = FollowUp.objects.get_or_create(
+        referral=referral,
+        rule=rule,
+        defaults={
+            "resident": referral.resident,
+            "encounter": None,
+            "kind": rule.kind,
+            "due_at": start + timedelta(hours=rule.first_due_hours),
+            "window_ends_at": start + timedelta(days=rule.window_days),
+            "max_attempts": rule.attempts,
+            "assignee": referrer if desk else None,
+        },
+    )
+    return follow_up if made else None
 
 
 def _schedule_checkin(follow_up: FollowUp) -> None:

@@ -317,8 +317,9 @@ def _notify_partner(referral: Referral) -> None:
 
 
 def _notify_after_answer(referral: Referral) -> None:
-    """The resident hears that a place is ready (by text, if they agreed to texts); the
-    referring staff member hears of a decline or an expiry, to re-route it."""
+    """The resident hears that a place is ready (by text, if they agreed to texts); a
+    referral that leaves them without the service becomes a follow-up (as the rules say), and
+    the referring staff member hears of a decline or an expiry, to re-route it."""
     from cases.models import Consent
     from cases.selectors import consent_active
     from cases.services.notifications import notification_schedule
@@ -333,7 +334,11 @@ def _notify_after_answer(referral: Referral) -> None:
                 referral=referral,
                 dedupe_key=f"referral:{referral.pk}:accepted",
             )
-    elif referral.status in {S.DECLINED, S.EXPIRED}:
+    if referral.status in {S.DECLINED, S.EXPIRED, S.NOT_COMPLETED}:
+        from cases.services.followups import followup_create_for_referral
+
+        followup_create_for_referral(referral=referral, event=referral.status)
+    if referral.status in {S.DECLINED, S.EXPIRED}:
         notification_schedule(
             template=f"referral_{referral.status}",
             channel="email",

@@ -192,3 +192,69 @@ def test_a_case_manager_logs_an_attempt_in_the_admin(client, case_manager, respo
         case_manager,
     )
     assert follow_up.attempts.get().by == case_manager
+
+
+class TestFollowUpsFromReferrals:
+    """A referral that leaves the resident without the service becomes a follow-up."""
+
+    @pytest.fixture
+    def sent(self, agency_a, case_manager):
+        from resources import services as referrals
+        from tests.resources.referral_helpers import consenting_resident, referrable_service
+
+        service, _ = referrable_service(agency_a)
+        resident = consenting_resident(agency_a, recorded_by=case_manager)
+        return referrals.referral_create(
+            actor=case_manager, resident=resident, service=service, send=True
+        )
+
+    def test_a_declined_referral_is_re_routed_by_the_referrer(self, sent, partner_a, case_manager):
+        from resources import services as referrals
+
+        referrals.referral_decline(actor=partner_a, referral=sent, reason="Full")
+        follow_up = FollowUp.objects.get()
+        assert (follow_up.referral, follow_up.resident) == (sent, sent.resident)
+        assert follow_up.kind == "referral_check" and follow_up.assignee == case_manager
+        assert follow_up.encounter is None and follow_up.max_attempts == 2
+        assert timedelta(hours=23) < follow_up.due_at - timezone.now() <= timedelta(hours=24)
+
+    def test_an_expired_referral_too(self, sent):
+        from resources import services as referrals
+
+        referrals.referrals_expire_overdue(now=sent.respond_by)
+        assert FollowUp.objects.get().rule.referral_event == "expired"
+
+    def test_not_completed_but_not_completed_well(self, sent, partner_a):
+        from resources import services as referrals
+
+        referrals.referral_accept(actor=partner_a, referral=sent)
+        referrals.referral_complete(actor=partner_a, referral=sent, outcome="enrolled")
+        assert not FollowUp.objects.exists()
+
+    def test_an_inactive_rule_creates_nothing(self, sent, partner_a):
+        from resources import services as referrals
+
+        FollowUpRule.objects.filter(referral_event="not_completed").update(active=False)
+        referrals.referral_accept(actor=partner_a, referral=sent)
+        referrals.referral_complete(actor=partner_a, referral=sent, outcome="no_show")
+        assert not FollowUp.objects.exists()
+
+    def test_a_responders_referral_is_left_for_the_queue(self, agency_a, responder, partner_a):
+        from cases.services import consent_record
+        from resources import services as referrals
+        from tests.resources.referral_helpers import referrable_service
+
+        service, _ = referrable_service(agency_a)
+        resident = resident_create(actor=responder, data={"preferred_name": "Beto"})
+        consent_record(
+            actor=responder,
+            resident=resident,
+            scope="share_named_partner",
+            organization=agency_a,
+            method="verbal",
+        )
+        sent = referrals.referral_create(
+            actor=responder, resident=resident, service=service, send=True
+        )
+        referrals.referral_decline(actor=partner_a, referral=sent, reason="Full")
+        assert FollowUp.objects.get().assignee is None
