@@ -158,8 +158,8 @@ class TimelineEntry:
 
 def resident_timeline(resident: Resident) -> list[TimelineEntry]:
     """Everything that happened to a resident, newest first: encounters (including those of
-    records merged into it), consents, referrals with their live status, merges. A bounded
-    number of queries, whatever the history's length."""
+    records merged into it), consents, referrals with their live status, messages sent to
+    them, merges. A bounded number of queries, whatever the history's length."""
     from cases.models import Consent, ResidentMerge
 
     entries = [TimelineEntry(resident.created_at, "created", "Record created")]
@@ -203,6 +203,7 @@ def resident_timeline(resident: Resident) -> list[TimelineEntry]:
                 f"{referral.get_status_display()}{outcome}",
             )
         )
+    entries.extend(_messages_sent(resident))
     merges = ResidentMerge.objects.filter(Q(survivor=resident) | Q(duplicate=resident))
     for merge in merges.select_related("survivor", "duplicate"):
         other = merge.duplicate if merge.survivor_id == resident.pk else merge.survivor
@@ -211,6 +212,32 @@ def resident_timeline(resident: Resident) -> list[TimelineEntry]:
         if merge.undone_at:
             entries.append(TimelineEntry(merge.undone_at, "unmerge", f"Merge with {other} undone"))
     return sorted(entries, key=lambda entry: entry.at, reverse=True)
+
+
+# How the timeline names what was sent (the template ids are for code).
+MESSAGE_LABELS = {"checkin": "check-in", "referral_accepted": "referral accepted"}
+
+
+def _messages_sent(resident: Resident) -> list[TimelineEntry]:
+    """Messages that went out to the resident (or to a record merged into theirs), with the
+    provider's last word on delivery. The text itself stays on the notification."""
+    from cases.models import Notification
+
+    sent = (
+        Notification.objects.filter(
+            Q(resident=resident) | Q(resident__merged_into=resident),
+            status=Notification.Status.SENT,
+        )
+        .only("sent_at", "channel", "template", "provider_status")
+        .order_by("-sent_at", "-id")
+    )
+    entries = []
+    for message in sent:
+        what = "Text" if message.channel == Notification.Channel.SMS else "E-mail"
+        label = MESSAGE_LABELS.get(message.template, message.template.replace("_", " "))
+        state = f" ({message.provider_status})" if message.provider_status else ""
+        entries.append(TimelineEntry(message.sent_at, "message", f"{what} sent: {label}{state}"))
+    return entries
 
 
 def consent_active(resident: Resident, scope: str, *, organization=None, at=None) -> bool:

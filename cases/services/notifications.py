@@ -104,9 +104,16 @@ def _queue(pk: int) -> None:
         logger.warning("notification %s not queued; the sweep will send it", pk)
 
 
-def notifications_cancel(*, follow_up=None, referral=None, reason: str) -> int:
-    """Cancel what is still waiting about a follow-up or referral that no longer needs it."""
-    rows = N.objects.filter(status=N.Status.PENDING)
+def notifications_cancel(
+    *,
+    follow_up=None,
+    referral=None,
+    reason: str,
+    recipients: tuple[str, ...] = (N.Recipient.RESIDENT,),
+) -> int:
+    """Cancel messages still waiting about a follow-up or referral that no longer needs
+    them: by default those to the resident (staff notices about it still go out)."""
+    rows = N.objects.filter(status=N.Status.PENDING, recipient_kind__in=recipients)
     if follow_up is not None:
         rows = rows.filter(follow_up=follow_up)
     if referral is not None:

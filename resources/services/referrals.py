@@ -430,7 +430,11 @@ def referral_cancel(*, actor, referral: Referral, reason: str, request=None) -> 
         referral.save()
         from cases.services.notifications import notifications_cancel
 
-        notifications_cancel(referral=referral, reason="The referral was cancelled.")
+        notifications_cancel(
+            referral=referral,
+            reason="The referral was cancelled.",
+            recipients=("resident", "partner"),
+        )
         audit_record(
             actor=actor,
             action=AuditAction.CHANGE,
