@@ -51,7 +51,10 @@ class AuditAction(models.TextChoices):
 class AuditEvent(BaseModel):
     """Who did what to which record, when, from where, and why when it is out of the ordinary.
 
-    Append-only: a database trigger refuses UPDATE and DELETE. It names records by their
+    Append-only: a database trigger refuses UPDATE and DELETE, except the one-time sealing
+    that sets `seq`, `prev_hash` and `hash` on an unsealed row and changes nothing else. The
+    sealed events form a hash chain (acs/audit_chain.py): editing, removing or inserting an
+    event anywhere breaks it, and `manage.py audit_verify` says where. It names records by their
     public id and type, and carries no personal data itself.
     """
 
@@ -66,6 +69,10 @@ class AuditEvent(BaseModel):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     reason = models.CharField(max_length=255, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    # The hash chain, set once by the sealer: position, the previous event's hash, this one's.
+    seq = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta(BaseModel.Meta):
         constraints = [
@@ -79,6 +86,9 @@ class AuditEvent(BaseModel):
                 fields=["target_type", "target_id", "-created_at"], name="acs_audit_target_idx"
             ),
             models.Index(fields=["actor", "action", "-created_at"], name="acs_audit_actor_idx"),
+            models.Index(
+                fields=["id"], name="acs_audit_unsealed_idx", condition=models.Q(seq__isnull=True)
+            ),
         ]
 
     def __str__(self) -> str:
