@@ -377,7 +377,16 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Every handler redacts names, numbers, e-mails, dates of birth and query strings
+    # (acs/log_privacy.py): personal data stays out of logs even when an error echoes it.
+    "filters": {"no_personal_data": {"()": "acs.log_privacy.RedactPersonalData"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["no_personal_data"],
+        }
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "acs": {"level": LOG_LEVEL},
