@@ -119,11 +119,9 @@ class SmsProvider:
 
     def find_sent(self, *, to: str, body: str, since: datetime) -> str | None:
         """The id of a message to `to` with this body created at or after `since`, if any."""
-        answer = self._request(
-            "GET",
-            self.messages_url,
-            params={"To": to, "DateSent>": since.date().isoformat(), "PageSize": 50},
-        )
+        # No DateSent filter: a message still queued at the provider has no send date yet.
+        # The list comes newest first; one number gets few texts, so a page is enough.
+        answer = self._request("GET", self.messages_url, params={"To": to, "PageSize": 100})
         for message in answer.get("messages", []):
             created = _provider_time(message.get("date_created"))
             if message.get("body") == body and (created is None or created >= since):

@@ -4,7 +4,8 @@ never used in production. It accepts
 with HTTP basic auth, and lists what it accepted at `GET .../Messages.json?To=...`.
 
 `statuses` scripts the answers to sends (the last one repeats); `delay` slows each send, to
-catch a worker in the middle of one. Every accepted message is kept in `accepted`.
+catch a worker in the middle of one. Every accepted message is kept in `accepted`; `requests`
+counts sends (accepted or not) and `lookups` the listings (`SmsProvider.find_sent`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class SmsReceiver:
     delay: float = 0.0
     accepted: list[dict] = field(default_factory=list)
     requests: int = 0
+    lookups: int = 0
     server: ThreadingHTTPServer | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -96,6 +98,7 @@ class SmsReceiver:
                     return self._answer(401, {"code": 20003, "message": "Authenticate"})
                 query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
                 with receiver.lock:
+                    receiver.lookups += 1
                     found = [m for m in receiver.accepted if m["to"] == query.get("To")]
                 return self._answer(200, {"messages": found})
 

@@ -37,7 +37,16 @@ logger = logging.getLogger(__name__)
 
 N = Notification
 SWEEP_BATCH = 500
-LEASE = timedelta(seconds=60)
+
+
+def lease() -> timedelta:
+    """How long an attempt holds its row: longer than a task may live (Celery's hard time
+    limit), so a lease only lapses when its worker is gone."""
+    return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
+
+
+# How many sweep batches one run may queue (a backlog after an outage or the 8 am release).
+SWEEP_MAX_BATCHES = 20
 # A find_sent check looks back this much before the in-flight mark (clock skew).
 IN_FLIGHT_SLACK = timedelta(minutes=2)
 
@@ -123,16 +132,19 @@ def notifications_cancel(
     )
 
 
-def notifications_due(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> list[int]:
-    """Ids of rows to send now: pending and due, or sending with a lapsed lease. Taken with
-    SKIP LOCKED, so overlapping sweeps and senders do not wait on each other."""
+def notifications_due(
+    *, now: datetime | None = None, batch: int = SWEEP_BATCH, after_pk: int = 0
+) -> list[int]:
+    """Ids of rows to send now: pending and due, or sending with a lapsed lease, in id order
+    from `after_pk` (so a sweep can page through a backlog). SKIP LOCKED: rows a sender holds
+    right now are passed over, not waited for."""
     now = now or timezone.now()
     with transaction.atomic():
         return list(
             N.objects.select_for_update(skip_locked=True)
-            .filter(next_attempt_at__lte=now)
+            .filter(next_attempt_at__lte=now, pk__gt=after_pk)
             .filter(Q(status=N.Status.PENDING) | Q(status=N.Status.SENDING, lease_until__lt=now))
-            .order_by("next_attempt_at", "id")
+            .order_by("pk")
             .values_list("pk", flat=True)[:batch]
         )
 
@@ -150,7 +162,7 @@ def _claim(pk: int, now: datetime) -> tuple[Notification, datetime | None] | Non
             return None
         left_in_flight = row.in_flight_since
         row.status = N.Status.SENDING
-        row.lease_until = now + LEASE
+        row.lease_until = now + lease()
         row.attempts += 1
         row.save(update_fields=["status", "lease_until", "attempts", "updated_at"])
     return row, left_in_flight
@@ -159,7 +171,9 @@ def _claim(pk: int, now: datetime) -> tuple[Notification, datetime | None] | Non
 def _finish(row: Notification, **fields) -> str:
     fields.setdefault("lease_until", None)
     fields["updated_at"] = timezone.now()
-    N.objects.filter(pk=row.pk, status=N.Status.SENDING).update(**fields)
+    # Only the attempt that holds the row may write its result: a slow worker whose lease
+    # was taken over must not overwrite the newer attempt's outcome.
+    N.objects.filter(pk=row.pk, status=N.Status.SENDING, attempts=row.attempts).update(**fields)
     return fields.get("status", row.status)
 
 
@@ -216,9 +230,23 @@ def notification_send(
     if claimed is None:
         return None
     row, left_in_flight = claimed
+    address, refused = _address(row)
+    subject, body = messages.render(row.template, row.language, row.context)
+    if left_in_flight is not None and row.channel == N.Channel.SMS and address:
+        # A worker died (or a request timed out) after the text may have left: ask the
+        # provider before anything else, so that a sent text is never sent again nor called
+        # expired or cancelled.
+        try:
+            provider = provider or channels.SmsProvider.from_settings()
+            already = provider.find_sent(
+                to=address, body=body, since=left_in_flight - IN_FLIGHT_SLACK
+            )
+        except channels.ChannelError as exc:
+            return _retry_or_fail(row, now, f"Could not confirm an earlier attempt: {exc}", True)
+        if already:
+            return _sent(row, address, body, already, now)
     if now >= row.expires_at:
         return _finish(row, status=N.Status.EXPIRED, last_error="Past its useful life.")
-    address, refused = _address(row)
     if refused:
         return _finish(row, status=N.Status.CANCELLED, last_error=refused)
     if row.recipient_kind == N.Recipient.RESIDENT:
@@ -230,16 +258,9 @@ def notification_send(
             return _finish(
                 row, status=N.Status.PENDING, next_attempt_at=morning, attempts=row.attempts - 1
             )
-    subject, body = messages.render(row.template, row.language, row.context)
     try:
         if row.channel == N.Channel.SMS:
             provider = provider or channels.SmsProvider.from_settings()
-            if left_in_flight is not None:
-                already = provider.find_sent(
-                    to=address, body=body, since=left_in_flight - IN_FLIGHT_SLACK
-                )
-                if already:
-                    return _sent(row, address, body, already, now)
             _mark_in_flight(row, now)
             message_id = provider.send(
                 to=address, body=body, status_callback=_status_callback_url(row)
@@ -253,17 +274,21 @@ def notification_send(
         # An answer that never came may hide a text that went out: keep the mark, so the
         # next attempt asks the provider first.
         ambiguous = str(exc) in {"ReadTimeout", "ConnectionError", "ChunkedEncodingError"}
-        keep = {} if ambiguous else {"in_flight_since": None}
-        if row.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
-            return _finish(row, status=N.Status.FAILED, last_error=f"Gave up: {exc}"[:500], **keep)
-        return _finish(
-            row,
-            status=N.Status.PENDING,
-            next_attempt_at=now + backoff(row.attempts, base_seconds=60),
-            last_error=str(exc)[:500],
-            **keep,
-        )
+        return _retry_or_fail(row, now, str(exc), ambiguous)
     return _sent(row, address, body, message_id, now)
+
+
+def _retry_or_fail(row: Notification, now: datetime, error: str, keep_mark: bool) -> str:
+    keep = {} if keep_mark else {"in_flight_since": None}
+    if row.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+        return _finish(row, status=N.Status.FAILED, last_error=f"Gave up: {error}"[:500], **keep)
+    return _finish(
+        row,
+        status=N.Status.PENDING,
+        next_attempt_at=now + backoff(row.attempts, base_seconds=60),
+        last_error=error[:500],
+        **keep,
+    )
 
 
 def _mark_in_flight(row: Notification, now: datetime) -> None:

@@ -191,12 +191,12 @@ class TestADeadWorkersLease:
     """A worker died after marking the row in flight: whoever retakes the lease asks the
     provider before texting again."""
 
-    def _died_mid_send(self, row, at):
+    def _died_mid_send(self, row, at, in_flight=None):
         Notification.objects.filter(pk=row.pk).update(
             status=N.Status.SENDING,
             attempts=1,
             lease_until=at - timedelta(seconds=1),
-            in_flight_since=at - timedelta(minutes=1),
+            in_flight_since=in_flight or at - timedelta(minutes=1),
         )
 
     def test_the_provider_had_it_so_it_is_not_sent_again(self, sms, resident):
@@ -211,6 +211,36 @@ class TestADeadWorkersLease:
         self._died_mid_send(row, NOON)
         assert notification_send(row.pk, now=NOON) == N.Status.SENT
         assert len(sms.accepted) == 1
+
+    def test_a_text_that_went_out_is_not_called_expired(self, sms, resident):
+        row = checkin(resident)
+        notification_send(row.pk, now=NOON)
+        late = NOON + timedelta(days=3)
+        # The receiver stamps messages with the real clock: the mark is from "just now".
+        self._died_mid_send(row, late, in_flight=timezone.now() - timedelta(minutes=1))
+        assert notification_send(row.pk, now=late) == N.Status.SENT
+        assert len(sms.accepted) == 1
+
+    def test_a_failed_lookup_keeps_the_mark_and_sends_nothing(self, sms, resident):
+        row = checkin(resident)
+        self._died_mid_send(row, NOON)
+        sms.server.shutdown()
+        sms.server.server_close()
+        assert notification_send(row.pk, now=NOON) == N.Status.PENDING
+        row.refresh_from_db()
+        assert row.in_flight_since is not None and "confirm" in row.last_error
+        sms.server = None
+
+    def test_a_slow_attempt_cannot_overwrite_the_next_ones_result(self, sms, resident):
+        from cases.services.notifications import _claim, _finish
+
+        row = checkin(resident)
+        slow, _ = _claim(row.pk, NOON)  # the first worker takes it, then stalls
+        Notification.objects.filter(pk=row.pk).update(lease_until=NOON - timedelta(seconds=1))
+        assert notification_send(row.pk, now=NOON) == N.Status.SENT  # the next one sends
+        _finish(slow, status=N.Status.FAILED, last_error="late news")  # the stalled one wakes
+        row.refresh_from_db()
+        assert row.status == N.Status.SENT and row.last_error == ""
 
     def test_a_live_lease_is_left_alone(self, sms, resident):
         row = checkin(resident)

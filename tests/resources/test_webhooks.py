@@ -214,25 +214,22 @@ def role_groups(transactional_db):
 @pytest.mark.redis
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_delivers_the_webhook(role_groups, agency_a, case_manager, receiver):
+def test_a_real_worker_delivers_the_webhook(
+    role_groups, agency_a, case_manager, receiver, tmp_path
+):
     """From the referral service through Redis to a real Celery worker to the receiver."""
-    from urllib.parse import urlencode
+    from tests.workers import start_worker, wait_until, worker_database_url
 
-    from django.db import connection
-
-    from tests.acs.test_worker import start_worker, stop_worker, wait_for
-
-    db = connection.settings_dict  # the test database, on a TCP host or a socket folder
-    where = urlencode({"host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432})
-    url = f"postgres://{db['USER']}@/{db['NAME']}?{where}"
     webhooks.endpoint_create(organization=agency_a, url=receiver.url)
-    worker = start_worker({**os.environ, "DATABASE_URL": url})
+    # The worker uses the test database, on a TCP host or the embedded server's socket folder.
+    env = {**os.environ, "DATABASE_URL": worker_database_url()}
+    worker = start_worker(env, tmp_path / "worker.log")
     try:
         service, _ = referrable_service(agency_a)
         resident = consenting_resident(agency_a, recorded_by=case_manager)
         services.referral_create(actor=case_manager, resident=resident, service=service, send=True)
-        assert wait_for(lambda: receiver.received, worker), stop_worker(worker)
+        assert wait_until(lambda: receiver.received, alive=worker.alive), worker.stop()
     finally:
-        output = stop_worker(worker)
+        output = worker.stop()
     assert "resources.tasks.deliver_webhook" in output
     assert WebhookDelivery.objects.get().status == DeliveryStatus.DELIVERED

@@ -1,0 +1,385 @@
+"""Benchmark the notification outbox: end-to-end throughput through the real queue, and the
+cost of the sweep as pending rows pile up.
+
+    psql -h 127.0.0.1 -U postgres -c 'CREATE DATABASE acs_notif_bench' postgres
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/acs_notif_bench
+    export REDIS_URL=redis://127.0.0.1:6379/0
+    .venv/bin/python manage.py migrate
+    .venv/bin/python manage.py bench_notifications     # --notifications 2000 --runs 20 ...
+    psql -h 127.0.0.1 -U postgres -c 'DROP DATABASE acs_notif_bench' postgres
+
+Throughput: K due texts (one per generated resident, each with SMS consent) are sent by one
+`celery -A acs worker --concurrency 2` (prefork, as docker-compose runs it: two processes
+taking tasks) or, with `--layout solo`, two `--pool solo --concurrency 1` workers, on a queue
+of their own, to the local SMS provider (cases/local_sms.py) running in this process. Twice:
+rows found by one sweep pass (the sweep's query with a batch of K, then one task each), and
+rows scheduled through `notification_schedule` in one transaction (a task each on commit).
+
+Sweep cost: `notifications_due()` as beat runs it (default batch) over 10 thousand, 100
+thousand and 1 million pending rows that are not due yet plus one batch that is, with the
+EXPLAIN plan of the statement it actually ran.
+
+Refuses to run in production, without REDIS_URL, or on a database whose name lacks "bench"
+(unless --force). Deletes every row it made, and its queue, when done.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.db.models import Max
+from django.test.utils import CaptureQueriesContext
+
+from cases.local_sms import SmsReceiver
+from cases.models import Consent, Notification, Resident
+from cases.services.notifications import (
+    SWEEP_BATCH,
+    notification_schedule,
+    notifications_due,
+)
+
+N = Notification
+INDEX = "cases_notif_due_idx"
+
+INSERT_ROWS = """
+INSERT INTO cases_notification (
+    public_id, created_at, updated_at, recipient_kind, resident_id, channel, template,
+    language, context, due_at, expires_at, status, next_attempt_at, attempts, to_address,
+    body, provider_message_id, provider_status, last_error)
+SELECT gen_random_uuid(), now(), now(), 'resident',
+       (%(residents)s::bigint[])[1 + i %% %(nr)s], 'sms', 'checkin', 'en', '{{}}'::jsonb,
+       t, t + interval '2 days', 'pending', t, 0, '', '', '', '', ''
+FROM (
+    SELECT i, {when} AS t FROM generate_series(%(start)s::bigint, %(stop)s::bigint) AS i
+) AS g
+"""
+# Not due: spread over the next 30 days, from one hour ahead (follow-up reminders and texts
+# held for the morning). Due: spread over the last few minutes.
+TASK_DONE = re.compile(r"send_notification\[[^\]]+\] succeeded in ([\d.e-]+)s")
+NOT_DUE = "now() + interval '1 hour' + ((i * 7919) %% 2592000) * interval '1 second'"
+DUE = "now() - (i %% 600) * interval '1 second'"
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    return sorted_values[max(0, round(len(sorted_values) * p) - 1)]
+
+
+def worker_database_url() -> str:
+    """This process's database as DATABASE_URL, for the workers (TCP host or socket folder)."""
+    db = connection.settings_dict
+    where = urlencode({"host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432})
+    login = quote(db["USER"], safe="")
+    if db.get("PASSWORD"):
+        login += ":" + quote(db["PASSWORD"], safe="")
+    return f"postgres://{login}@/{quote(db['NAME'], safe='')}?{where}"
+
+
+class Command(BaseCommand):
+    help = (
+        "Time the notification outbox: throughput end to end, and the sweep (docs/benchmarks.md)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--notifications", type=int, default=2000, help="K, per pass")
+        parser.add_argument(
+            "--pending",
+            default="10000,100000,1000000",
+            help="pending rows not yet due, cumulative sizes for the sweep (comma-separated)",
+        )
+        parser.add_argument("--due", type=int, default=SWEEP_BATCH, help="due rows for the sweep")
+        parser.add_argument("--runs", type=int, default=20, help="timed sweeps per size")
+        parser.add_argument("--layout", choices=["prefork", "solo"], default="prefork")
+        parser.add_argument("--skip-throughput", action="store_true")
+        parser.add_argument("--skip-sweep", action="store_true")
+        parser.add_argument("--force", action="store_true", help="run on any non-production db")
+
+    def handle(self, *args, **options):
+        if settings.PRODUCTION:
+            raise CommandError("Refusing to run in production.")
+        name = connection.settings_dict["NAME"]
+        if "bench" not in name and not options["force"]:
+            raise CommandError(f"Refusing to add rows to {name!r}: use a *bench* database.")
+        if not settings.REDIS_URL:
+            raise CommandError("Set REDIS_URL: the throughput figure is for the real broker.")
+        self.user = None
+        self.resident_ids: list[int] = []
+        self.tmp = Path(tempfile.mkdtemp(prefix="bench-notif-"))
+        try:
+            self.make_residents(max(options["notifications"], 100))
+            self.stdout.write(
+                f"database {name!r}, PostgreSQL {connection.pg_version // 10000}, "
+                f"broker {settings.REDIS_URL.split('@')[-1]}, {os.cpu_count()} cores, "
+                f"load average {os.getloadavg()[0]:.2f} (anything else running skews the figures)"
+            )
+            if not options["skip_throughput"]:
+                self.throughput(options["notifications"], options["layout"])
+            if not options["skip_sweep"]:
+                sizes = [int(s) for s in options["pending"].split(",") if s.strip()]
+                self.sweep_cost(sizes, options["due"], options["runs"])
+        finally:
+            self.clean_up()
+        shutil.rmtree(self.tmp)  # the worker logs, kept when something failed
+
+    # --- data ----------------------------------------------------------------------------
+
+    def make_residents(self, count: int) -> None:
+        tag = uuid.uuid4().hex[:8]
+        self.user = get_user_model().objects.create(username=f"bench-notifications-{tag}")
+        residents = Resident.objects.bulk_create(
+            Resident(preferred_name=f"bench {tag}", phone=f"+1505{2_000_000 + i:07d}")
+            for i in range(count)
+        )
+        self.resident_ids = [r.pk for r in residents]
+        Consent.objects.bulk_create(
+            Consent(
+                resident=r,
+                scope=Consent.Scope.SMS,
+                method=Consent.Method.VERBAL,
+                recorded_by=self.user,
+            )
+            for r in residents
+        )
+
+    def insert(self, start: int, stop: int, *, due: bool, residents: list[int]) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                INSERT_ROWS.format(when=DUE if due else NOT_DUE),
+                {"residents": residents, "nr": len(residents), "start": start, "stop": stop},
+            )
+
+    def clean_up(self) -> None:
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            ids = self.resident_ids
+            cursor.execute("DELETE FROM cases_notification WHERE resident_id = ANY(%s)", [ids])
+            cursor.execute("DELETE FROM cases_consent WHERE resident_id = ANY(%s)", [ids])
+            cursor.execute("DELETE FROM cases_resident WHERE id = ANY(%s)", [ids])
+        if self.user is not None:
+            self.user.delete()
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE cases_notification")
+        self.stdout.write(f"cleaned up in {time.perf_counter() - started:.1f} s")
+
+    # --- throughput ------------------------------------------------------------------------
+
+    def throughput(self, k: int, layout: str) -> None:
+        from acs.celery import app
+        from cases.tasks import send_notification
+
+        queue = f"acs-bench-{uuid.uuid4().hex[:12]}"
+        # A queue of its own, so a demo worker on the same Redis never takes these tasks.
+        app.conf.task_default_queue = queue
+        receiver = SmsReceiver().start()
+        env = {
+            **os.environ,
+            "DATABASE_URL": worker_database_url(),
+            "REDIS_URL": settings.REDIS_URL,
+            "CELERY_TASK_DEFAULT_QUEUE": queue,
+            "QUIET_HOURS_START": "0",  # start == end: no hour is quiet
+            "QUIET_HOURS_END": "0",
+            **receiver.settings(),
+        }
+        if layout == "prefork":
+            shapes = [["--pool", "prefork", "--concurrency", "2"]]
+        else:
+            shapes = [["--pool", "solo", "--concurrency", "1"]] * 2
+        workers = []
+        try:
+            for i, shape in enumerate(shapes):
+                log = self.tmp / f"worker-{i}.log"
+                with log.open("ab") as out:
+                    command = [sys.executable, "-m", "celery", "-A", "acs", "worker"]
+                    command += [*shape, "--hostname", f"bench{i}-{os.getpid()}@%h"]
+                    command += ["--loglevel", "info", "--without-gossip", "--without-mingle"]
+                    workers.append(
+                        (
+                            subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+                                command,
+                                cwd=settings.BASE_DIR,
+                                env=env,
+                                stdout=out,
+                                stderr=subprocess.STDOUT,
+                            ),
+                            log,
+                        )
+                    )
+            for _, log in workers:
+                self.wait(lambda log=log: " ready." in log.read_text(errors="replace"), 60)
+            self.stdout.write(
+                f"\nthroughput: {k} texts per pass, "
+                + (
+                    "one worker --pool prefork --concurrency 2"
+                    if layout == "prefork"
+                    else "two workers --pool solo --concurrency 1"
+                )
+            )
+
+            # 1. Rows already in the table (a backlog): one sweep pass queues them.
+            self.logs = [log for _, log in workers]
+            self.mark_logs()
+            last = N.objects.aggregate(last=Max("pk"))["last"] or 0
+            self.insert(1, k, due=True, residents=self.resident_ids[:k])
+            rows = list(N.objects.filter(pk__gt=last).values_list("pk", flat=True))
+            started = time.perf_counter()
+            ids = notifications_due(batch=k)
+            queried = time.perf_counter()
+            for pk in ids:
+                send_notification.delay(pk)
+            published = time.perf_counter()
+            done = self.drained(rows)
+            queueing = published - queried
+            detail = (
+                f"sweep query {1000 * (queried - started):.0f} ms for {len(ids)} ids, "
+                f"queueing {queueing:.2f} s ({1e6 * queueing / max(len(ids), 1):.0f} µs a task)"
+            )
+            self.report("swept", k, receiver, done - started, detail)
+
+            # 2. Rows scheduled by the service in one transaction: a task each on commit.
+            receiver.accepted.clear()
+            receiver.requests = 0
+            self.mark_logs()
+            started = time.perf_counter()
+            with transaction.atomic():
+                residents = Resident.objects.filter(pk__in=self.resident_ids[:k])
+                rows = [
+                    notification_schedule(template="checkin", channel="sms", resident=r).pk
+                    for r in residents
+                ]
+                inserted = time.perf_counter()
+            published = time.perf_counter()
+            done = self.drained(rows)
+            detail = (
+                f"{k} notification_schedule calls {inserted - started:.2f} s, "
+                f"commit and queueing {published - inserted:.2f} s"
+            )
+            self.report("scheduled", k, receiver, done - started, detail)
+            self.stdout.write(f"  load average after: {os.getloadavg()[0]:.2f}")
+        finally:
+            for process, _ in workers:
+                process.terminate()
+            for process, _ in workers:
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            receiver.stop()
+            self.drop_queue(queue)
+
+    def wait(self, predicate, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise CommandError(f"Timed out; worker logs in {self.tmp}")
+            time.sleep(0.1)
+
+    def drained(self, pks: list[int]) -> float:
+        """When every row is sent (polled every 100 ms); fails on any other end."""
+        deadline = time.monotonic() + 600
+        while True:
+            counts = Counter(N.objects.filter(pk__in=pks).values_list("status", flat=True))
+            if counts[N.Status.SENT] == len(pks):
+                return time.perf_counter()
+            unexpected = set(counts) - {N.Status.PENDING, N.Status.SENDING, N.Status.SENT}
+            if unexpected or time.monotonic() > deadline:
+                raise CommandError(f"Not all sent: {dict(counts)}; worker logs in {self.tmp}")
+            time.sleep(0.1)
+
+    def mark_logs(self) -> None:
+        self.log_offsets = [log.stat().st_size for log in self.logs]
+
+    def task_seconds(self) -> list[float]:
+        """How long each send_notification ran in a worker since `mark_logs` (from the
+        workers' "succeeded in" lines): the work itself, without queueing."""
+        found = []
+        for log, offset in zip(self.logs, self.log_offsets, strict=True):
+            with log.open("rb") as f:
+                f.seek(offset)
+                text = f.read().decode(errors="replace")
+            found += [float(s) for s in TASK_DONE.findall(text)]
+        return sorted(found)
+
+    def report(self, label: str, k: int, receiver: SmsReceiver, seconds: float, detail: str):
+        per_phone = Counter(m["to"] for m in receiver.accepted)
+        twice = sum(1 for n in per_phone.values() if n > 1)
+        runs = self.task_seconds()
+        self.stdout.write(
+            f"  {label:<9} {k / seconds:6.0f} texts/s end to end ({seconds:.1f} s); {detail}; "
+            f"provider got {len(receiver.accepted)} texts from {receiver.requests} sends, "
+            f"{twice} numbers twice; send_notification in the worker logs ({len(runs)}): median "
+            f"{1000 * statistics.median(runs):.1f} ms, p95 {1000 * percentile(runs, 0.95):.1f} ms"
+        )
+
+    def drop_queue(self, queue: str) -> None:
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        keys = [*client.scan_iter(match=f"{queue}*"), f"_kombu.binding.{queue}"]
+        client.delete(*keys)
+
+    # --- the sweep's cost ------------------------------------------------------------------
+
+    def sweep_cost(self, sizes: list[int], due: int, runs: int) -> None:
+        self.stdout.write(
+            f"\nsweep: notifications_due() (batch {SWEEP_BATCH}), {runs} runs per size, "
+            f"with {due} due rows"
+        )
+        base = N.objects.count()
+        self.insert(1, due, due=True, residents=self.resident_ids)
+        have = 0
+        for size in sorted(sizes):
+            started = time.perf_counter()
+            self.insert(have + 1, size, due=False, residents=self.resident_ids)
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE cases_notification")
+                cursor.execute(
+                    "SELECT pg_relation_size(%s), pg_total_relation_size('cases_notification')",
+                    [INDEX],
+                )
+                index_bytes, table_bytes = cursor.fetchone()
+            filled = time.perf_counter() - started
+            have = size
+            for _ in range(3):
+                notifications_due()
+            timings = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                found = notifications_due()
+                timings.append(1000 * (time.perf_counter() - started))
+            if len(found) != min(due, SWEEP_BATCH):
+                raise CommandError(f"The sweep found {len(found)} rows, not {due}.")
+            timings.sort()
+            plan = self.plan()
+            uses_index = INDEX in plan
+            self.stdout.write(
+                f"  {size:>9,} not due + {due} due ({base:,} other rows; filled in {filled:.0f} s;"
+                f" table {table_bytes / 2**20:.0f} MB, {INDEX} {index_bytes / 2**20:.1f} MB): "
+                f"median {statistics.median(timings):.2f} ms, p95 {percentile(timings, 0.95):.2f}"
+                f" ms, max {timings[-1]:.2f} ms; plan uses {INDEX}: "
+                f"{'yes' if uses_index else 'NO'}"
+            )
+            self.stdout.write("    " + plan.replace("\n", "\n    "))
+
+    def plan(self) -> str:
+        """EXPLAIN (ANALYZE, BUFFERS) of the statement `notifications_due()` runs."""
+        with CaptureQueriesContext(connection) as queries:
+            notifications_due()
+        (sql,) = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql)
+            return "\n".join(row[0] for row in cursor.fetchall())
