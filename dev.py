@@ -209,7 +209,28 @@ def command_up(args: argparse.Namespace) -> int:
     logins = manage("seed_demo", env=env, capture=True)
 
     celery = [str(PYTHON), "-m", "celery", "-A", "acs"]
+    sms = []
+    if not os.environ.get("SMS_API_BASE_URL"):
+        # No SMS provider configured: texts go to a local stand-in that prints them.
+        sms_port = args.sms_port
+        if not _port_is_free("127.0.0.1", sms_port):
+            fail(f"127.0.0.1:{sms_port} is in use; pass --sms-port or set SMS_API_BASE_URL")
+        env.update(
+            SMS_API_BASE_URL=f"http://127.0.0.1:{sms_port}",
+            SMS_ACCOUNT_SID="ACtest",
+            SMS_AUTH_TOKEN="test-auth-token",  # noqa: S106 - the local stand-in's published one
+            SMS_FROM_NUMBER="+15055550000",
+        )
+        sms = [
+            Child(
+                "sms",
+                [str(PYTHON), "-m", "cases.local_sms", "--port", str(sms_port)],
+                env,
+                signal_group=False,
+            )
+        ]
     children = [
+        *sms,
         Child(
             "web", [str(PYTHON), "manage.py", "runserver", f"{host}:{port}"], env, signal_group=True
         ),
@@ -254,7 +275,7 @@ def command_up(args: argparse.Namespace) -> int:
                     f"\n{banner}\nACS case management is running at {url}/  "
                     f"(ready in {time.monotonic() - started:.0f} s)\n"
                     f"  admin: {url}/admin/   API docs: {url}/api/docs/   health: {url}/healthz\n"
-                    f"{logins.rstrip()}\nPress Ctrl-C to stop web, worker and beat.\n{banner}\n",
+                    f"{logins.rstrip()}\nPress Ctrl-C to stop them all.\n{banner}\n",
                     flush=True,
                 )
             elif time.monotonic() - started > args.health_timeout:
@@ -302,6 +323,12 @@ def main(argv: list[str]) -> int:
     up = sub.add_parser("up", help="run web, worker and beat with demo data")
     up.add_argument("--host", default="127.0.0.1")
     up.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    up.add_argument(
+        "--sms-port",
+        type=int,
+        default=8025,
+        help="port of the local SMS stand-in (used when SMS_API_BASE_URL is not set)",
+    )
     up.add_argument(
         "--health-timeout",
         type=float,

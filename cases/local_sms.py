@@ -113,3 +113,35 @@ class SmsReceiver:
         if self.server:
             self.server.shutdown()
             self.server.server_close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m cases.local_sms --port 8025`: the texting side of `dev.py up`. It prints each
+    text it accepts (the number's last four digits only) and keeps running until stopped."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8025)
+    args = parser.parse_args(argv)
+    receiver = SmsReceiver().start(port=args.port)
+    print(f"Local SMS provider at {receiver.base_url} (account {SID})", flush=True)
+    shown = 0
+    try:
+        while True:
+            time.sleep(0.5)
+            with receiver.lock:
+                new = receiver.accepted[shown:]
+                shown += len(new)
+            for message in new:
+                print(
+                    f"[sms to …{message['to'][-4:]}] {message['body']}", file=sys.stdout, flush=True
+                )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        receiver.stop()
+
+
+if __name__ == "__main__":
+    main()
