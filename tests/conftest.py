@@ -6,8 +6,10 @@ says so loudly at the end; with CI=true a missing service fails the run instead.
 """
 
 import os
+import shutil
 
 import pytest
+from django.db import connections
 
 from acs.roles import Role
 from tests.factories import OrganizationFactory, TeamFactory, UnitFactory, UserFactory
@@ -37,10 +39,45 @@ def redis_url_or_skip() -> str:
     return url
 
 
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def chromium_or_skip() -> str:
+    """The system Chromium (Debian's `chromium` package) and the playwright package that
+    drives it; `playwright install` is never used."""
+    if not shutil.which(CHROMIUM):
+        service_missing("Chromium", f"{CHROMIUM} is missing (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        service_missing("Playwright", "the playwright package is not installed (uv sync)")
+    return CHROMIUM
+
+
 @pytest.fixture(autouse=True)
 def _require_marked_services(request):
     if request.node.get_closest_marker("redis"):
         redis_url_or_skip()
+    if request.node.get_closest_marker("browser"):
+        chromium_or_skip()
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """Headless Chromium for tests marked `browser`. Playwright's sync API runs an event loop
+    in the test's thread, so Django's guard against database calls from async code is lifted
+    for the test (the calls are still synchronous)."""
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_or_skip())
+        yield chromium
+        chromium.close()
+        # While Playwright's event loop runs in this thread, Django keeps database connections
+        # per context (asgiref's Local), so the test's code opened connections of its own:
+        # close them here, or the test database cannot be dropped at the end of the run.
+        connections.close_all()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

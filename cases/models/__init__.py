@@ -48,8 +48,16 @@ from cases.models.residents import (
     Resident,
     ResidentMerge,
 )
+from cases.models.transparency import (
+    ALL_DISTRICTS,
+    Metric,
+    MetricRefresh,
+    MetricRollup,
+    RefreshScope,
+)
 
 __all__ = [
+    "ALL_DISTRICTS",
     "ASSIGNMENT_TIME_FIELDS",
     "STEP_TIME_FIELDS",
     "Addendum",
@@ -77,11 +85,15 @@ __all__ = [
     "FollowUpStatus",
     "HousingStatus",
     "Language",
+    "Metric",
+    "MetricRefresh",
+    "MetricRollup",
     "Need",
     "Notification",
     "NotificationChannel",
     "NotificationStatus",
     "RecipientKind",
+    "RefreshScope",
     "Resident",
     "ResidentMerge",
     "RiskLevel",

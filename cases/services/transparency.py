@@ -1,0 +1,459 @@
+"""The transparency rollups: every published figure recomputed from the records, in SQL.
+
+`transparency_refresh` replaces whole months of `MetricRollup` rows in one transaction: one
+DELETE and four INSERT ... SELECT statements (calls, encounters and the people in them,
+referrals, follow-ups), each grouping by month and district and, through GROUPING SETS, by
+month alone for the all-districts rows. Medians and 90th percentiles are PostgreSQL's
+`percentile_cont`. No Python loop ever touches a record, so a million calls take seconds.
+Readers see the old figures until the new ones commit.
+
+Definitions in words: cases/transparency/definitions.py and docs/metrics.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from cases.models import ALL_DISTRICTS, MetricRefresh, RefreshScope
+
+logger = logging.getLogger(__name__)
+
+# Months a routine refresh recomputes: the current one and the two before it. Referral and
+# follow-up figures settle within 30 days of the month they are counted in; the daily full
+# refresh catches anything later.
+RECENT_MONTHS = 3
+# A routine refresh turns into a full one when the last full refresh is older than this.
+FULL_REFRESH_EVERY = timedelta(hours=24)
+# pg_try_advisory_xact_lock key: one refresh at a time ("ACS transparency").
+_LOCK_KEY = 0x4143_5354
+
+_INSERT = """
+INSERT INTO cases_metricrollup (
+    public_id, created_at, updated_at, refreshed_at, month, district, metric, dimension, count,
+    people, denominator, denominator_people, median_seconds, p90_seconds)
+SELECT gen_random_uuid(), %(now)s, %(now)s, %(now)s, r.* FROM ({body}) AS r
+"""
+_A = ALL_DISTRICTS
+
+
+def _district(flag: str = "GROUPING(district)") -> str:
+    """The district of a grouped row: the rows grouped by month alone cover all districts."""
+    return f"CASE WHEN {flag} = 1 THEN '{_A}' ELSE district END"
+
+
+def _seconds(later: str, earlier: str) -> str:
+    """Seconds from `earlier` to `later`; NULL when either is missing or time runs backwards."""
+    return (
+        f"CASE WHEN {later} >= {earlier} THEN extract(epoch FROM {later} - {earlier})::float8 END"
+    )
+
+
+def _month(column: str) -> str:
+    return f"date_trunc('month', {column} AT TIME ZONE %(tz)s)::date"
+
+
+def _people_shares(source: str, shares: list[tuple[str, str]], *, unit: str) -> str:
+    """Shares over `source` (rows with month, district, person and boolean flags), by month
+    and district and by month alone, in two hashed passes instead of DISTINCT sorts: each
+    person is first reduced to one row per group. `unit` "records" counts the source's rows
+    (referrals, follow-ups) with the distinct people behind them; "people" counts people."""
+    flags = "".join(
+        f", count(*) FILTER (WHERE {flag}) AS n{i}, bool_or({flag}) AS any{i}"
+        for i, (_, flag) in enumerate(shares)
+    )
+    sums = "".join(
+        f", sum(n{i})::bigint AS n{i}, count(*) FILTER (WHERE any{i}) AS p{i}"
+        for i in range(len(shares))
+    )
+    if unit == "records":
+        rows = [f"('{m}', n{i}, p{i}, records, people)" for i, (m, _) in enumerate(shares)]
+    else:
+        rows = [f"('{m}', p{i}, p{i}, people, people)" for i, (m, _) in enumerate(shares)]
+    return f"""
+SELECT month, {_district("gd")}, m.metric, '', m.count, m.people, m.denominator,
+       m.denominator_people, NULL::float8, NULL::float8
+FROM (
+    SELECT month, gd, district, sum(n_all)::bigint AS records, count(*) AS people{sums}
+    FROM (
+        SELECT month, district, GROUPING(district) AS gd, person, count(*) AS n_all{flags}
+        FROM {source}
+        GROUP BY GROUPING SETS ((month, district, person), (month, person))
+    ) AS per_person
+    GROUP BY month, gd, district
+) AS g, LATERAL (VALUES {", ".join(rows)})
+    AS m(metric, count, people, denominator, denominator_people)
+"""  # noqa: S608 - built from constants only, never from input
+
+
+# Each step is ("facts", table, SELECT): the SELECT is kept in a temporary table (dropped at
+# commit) and ANALYZEd, so the planner knows how many rows it holds and hashes rather than
+# sorts; or ("figures", name, SELECT): its rows are inserted as rollup rows.
+
+CALL_FACTS = f"""
+SELECT {_month("c.received_at")} AS month,
+       c.council_district AS district, c.source, c.call_type,
+       to_char(c.received_at AT TIME ZONE %(tz)s, 'HH24') AS hour,
+       CASE WHEN c.on_scene_at IS NOT NULL THEN 'attended'
+            WHEN c.cancelled_at IS NOT NULL THEN 'cancelled'
+            WHEN c.returned_to_police_at IS NOT NULL THEN 'returned_to_police'
+            ELSE 'open' END AS outcome,
+       c.escalated_at IS NOT NULL AS escalated,
+       police.call_id IS NOT NULL AS police,
+       CASE WHEN c.source <> 'self_initiated'
+            THEN {_seconds("c.on_scene_at", "c.received_at")} END AS response_s,
+       CASE WHEN c.source <> 'self_initiated'
+            THEN {_seconds("c.dispatched_at", "c.received_at")} END AS queue_s,
+       CASE WHEN c.source <> 'self_initiated'
+            THEN {_seconds("c.on_scene_at", "c.dispatched_at")} END AS travel_s,
+       CASE WHEN c.reopened_at IS NULL
+            THEN {_seconds("coalesce(c.transporting_at, c.cleared_at)", "c.on_scene_at")}
+            END AS scene_s
+FROM cases_call c
+LEFT JOIN (SELECT DISTINCT e.call_id FROM cases_encounter e
+           WHERE e.police_requested AND e.status = 'submitted' AND e.call_id IS NOT NULL)
+     AS police ON police.call_id = c.id
+WHERE c.received_at >= %(start)s AND c.received_at < %(end)s
+"""  # noqa: S608 - built from constants only, never from input
+
+# Every count and share of calls in one hashed pass; the four durations in one sorted pass
+# (each percentile_cont sorts only its own group).
+CALL_FIGURES = f"""
+WITH counts AS (
+    SELECT month, district, source, call_type, hour, outcome,
+           GROUPING(district) AS gd, GROUPING(source) AS gs, GROUPING(call_type) AS gt,
+           GROUPING(hour) AS gh, GROUPING(outcome) AS go,
+           count(*) AS n,
+           count(*) FILTER (WHERE outcome = 'attended' AND NOT police) AS police_free,
+           count(*) FILTER (WHERE outcome IN ('attended', 'returned_to_police')) AS taken_on,
+           count(*) FILTER (WHERE outcome = 'attended' AND escalated) AS escalated,
+           count(*) FILTER (WHERE outcome = 'attended') AS attended
+    FROM transparency_calls
+    GROUP BY GROUPING SETS (
+        (month, district), (month), (month, district, source), (month, source),
+        (month, district, call_type), (month, call_type), (month, district, hour), (month, hour),
+        (month, district, outcome), (month, outcome))
+),
+durations AS (
+    SELECT month, district, GROUPING(district) AS gd,
+           count(response_s) AS response_n,
+           percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response_s) AS response_p,
+           count(queue_s) AS queue_n,
+           percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY queue_s) AS queue_p,
+           count(travel_s) AS travel_n,
+           percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY travel_s) AS travel_p,
+           count(scene_s) AS scene_n,
+           percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY scene_s) AS scene_p
+    FROM transparency_calls GROUP BY GROUPING SETS ((month, district), (month))
+)
+SELECT month, {_district("gd")}, m.metric, m.dimension, m.count, m.count, m.denominator,
+       m.denominator, NULL::float8, NULL::float8
+FROM counts, LATERAL (VALUES
+    ('calls_received', '', n, NULL::bigint, gs + gt + gh + go = 4),
+    ('handled_without_police', '', police_free, taken_on, gs + gt + gh + go = 4),
+    ('escalated', '', escalated, attended, gs + gt + gh + go = 4),
+    ('calls_by_source', source, n, NULL::bigint, gs = 0),
+    ('calls_by_type', call_type, n, NULL::bigint, gt = 0),
+    ('calls_by_hour', hour, n, NULL::bigint, gh = 0),
+    ('call_outcomes', outcome, n, NULL::bigint, go = 0)
+) AS m(metric, dimension, count, denominator, wanted)
+WHERE m.wanted
+UNION ALL
+SELECT month, {_district("gd")}, m.metric, '', m.n, m.n, NULL::bigint, NULL::bigint,
+       m.p[1], m.p[2]
+FROM durations, LATERAL (VALUES
+    ('response_time', response_n, response_p), ('queue_time', queue_n, queue_p),
+    ('travel_time', travel_n, travel_p), ('time_on_scene', scene_n, scene_p)
+) AS m(metric, n, p)
+"""  # noqa: S608 - built from constants only, never from input
+
+ENCOUNTER_FACTS = f"""
+SELECT e.id, {_month("e.occurred_at")} AS month,
+       (date_trunc('month', e.occurred_at AT TIME ZONE %(tz)s) AT TIME ZONE %(tz)s)
+           AS month_starts,
+       coalesce(c.council_district, '') AS district, e.disposition,
+       CASE WHEN e.disposition = 'transported'
+            THEN initcap(regexp_replace(btrim(e.transport_destination), '\\s+', ' ', 'g'))
+            END AS destination,
+       e.anonymous_people
+FROM cases_encounter e LEFT JOIN cases_call c ON c.id = e.call_id
+WHERE e.status = 'submitted' AND e.occurred_at >= %(start)s AND e.occurred_at < %(end)s
+"""  # noqa: S608 - built from constants only, never from input
+
+# The named residents of each encounter (people who gave no name are only counted).
+NAMED_FACTS = """
+SELECT e.id AS encounter_id, e.month, e.month_starts, e.district, e.disposition,
+       e.destination, er.resident_id AS person
+FROM transparency_encounters e JOIN cases_encounterresident er ON er.encounter_id = e.id
+"""
+
+# Per named resident and encounter: met before the month, referred, connected.
+PERSON_FACTS = """
+WITH ref AS (
+    SELECT coalesce(r.encounter_id, f.encounter_id) AS encounter_id, r.resident_id,
+           bool_or(r.sent_at IS NOT NULL) AS referred,
+           bool_or(r.status = 'completed') AS completed
+    FROM resources_referral r LEFT JOIN cases_followup f ON f.id = r.follow_up_id
+    JOIN transparency_encounters e ON e.id = coalesce(r.encounter_id, f.encounter_id)
+    GROUP BY 1, 2
+),
+fu AS (
+    SELECT f.encounter_id, f.resident_id, bool_or(f.outcome = 'connected') AS connected
+    FROM cases_followup f JOIN transparency_encounters e ON e.id = f.encounter_id
+    GROUP BY 1, 2
+),
+first_met AS (
+    SELECT er.resident_id, min(x.occurred_at) AS at
+    FROM cases_encounterresident er
+    JOIN cases_encounter x ON x.id = er.encounter_id AND x.status = 'submitted'
+    WHERE er.resident_id IN (SELECT person FROM transparency_named)
+    GROUP BY 1
+)
+SELECT n.month, n.district, n.person,
+       first_met.at < n.month_starts AS met_before,
+       coalesce(ref.referred, false) AS referred,
+       coalesce(ref.completed, false) OR coalesce(fu.connected, false) AS connected
+FROM transparency_named n JOIN first_met ON first_met.resident_id = n.person
+LEFT JOIN ref ON ref.encounter_id = n.encounter_id AND ref.resident_id = n.person
+LEFT JOIN fu ON fu.encounter_id = n.encounter_id AND fu.resident_id = n.person
+"""
+
+_ENCOUNTER_SETS = """(month, district{x}), (month{x}), (month, district, disposition{x}),
+        (month, disposition{x}), (month, district, destination{x}), (month, destination{x})"""
+# The columns that tell one group of those sets from another. A destination set keeps
+# transports only (other encounters have no destination: NULL), so coalescing the NULLs of
+# the columns a set does not group by cannot make two groups one.
+_GROUP = """month, GROUPING(district) AS gd, GROUPING(disposition) AS gi,
+               GROUPING(destination) AS gt, coalesce(district, '') AS district,
+               coalesce(disposition, '') AS disposition, coalesce(destination, '') AS destination"""
+_KEYS = ("month", "gd", "gi", "gt", "district", "disposition", "destination")
+
+# Encounters, dispositions and destinations with the people behind them (the named residents
+# counted once per group, plus those who gave no name), then the shares of named residents.
+ENCOUNTER_FIGURES = f"""
+WITH enc AS (
+    SELECT * FROM (
+        SELECT {_GROUP}, count(*) AS n, sum(anonymous_people)::bigint AS anonymous,
+               destination IS NOT NULL AS transport
+        FROM transparency_encounters GROUP BY GROUPING SETS ({_ENCOUNTER_SETS.format(x="")})
+    ) AS g WHERE gt = 1 OR transport
+),
+named AS (
+    SELECT {", ".join(_KEYS)}, count(*) AS n
+    FROM (
+        SELECT {_GROUP}, destination IS NOT NULL AS transport
+        FROM transparency_named GROUP BY GROUPING SETS ({_ENCOUNTER_SETS.format(x=", person")})
+    ) AS x WHERE gt = 1 OR transport
+    GROUP BY {", ".join(_KEYS)}
+)
+SELECT enc.month, {_district("enc.gd")}, m.metric, m.dimension, m.count, m.people,
+       NULL::bigint, NULL::bigint, NULL::float8, NULL::float8
+FROM enc LEFT JOIN named USING ({", ".join(_KEYS)}),
+LATERAL (VALUES
+    ('encounters', '', enc.n, coalesce(named.n, 0) + enc.anonymous, enc.gi + enc.gt = 2),
+    ('people_served', '', coalesce(named.n, 0) + enc.anonymous,
+     coalesce(named.n, 0) + enc.anonymous, enc.gi + enc.gt = 2),
+    ('dispositions', enc.disposition, enc.n, coalesce(named.n, 0) + enc.anonymous,
+     enc.gi = 0),
+    ('transports_by_destination', enc.destination, enc.n,
+     coalesce(named.n, 0) + enc.anonymous, enc.gt = 0)
+) AS m(metric, dimension, count, people, wanted)
+WHERE m.wanted
+UNION ALL
+{
+    _people_shares(
+        "transparency_people",
+        [
+            ("repeat_contacts", "met_before"),
+            ("people_referred", "referred"),
+            ("people_connected", "connected"),
+        ],
+        unit="people",
+    )
+}
+"""  # noqa: S608 - built from constants only, never from input
+
+REFERRAL_FACTS = f"""
+SELECT r.resident_id AS person, {_month("r.sent_at")} AS month,
+       coalesce(c.council_district, '') AS district,
+       EXISTS (SELECT 1 FROM resources_referralevent ev
+               WHERE ev.referral_id = r.id AND ev.to_status = 'accepted'
+                 AND ev.created_at <= r.sent_at + interval '30 days') AS accepted,
+       (r.status = 'completed' AND r.closed_at <= r.sent_at + interval '30 days') AS completed
+FROM resources_referral r
+LEFT JOIN cases_followup f ON f.id = r.follow_up_id
+LEFT JOIN cases_encounter e ON e.id = coalesce(r.encounter_id, f.encounter_id)
+LEFT JOIN cases_call c ON c.id = e.call_id
+WHERE r.sent_at >= %(start)s AND r.sent_at < %(end)s
+"""  # noqa: S608 - built from constants only, never from input
+
+FOLLOW_UP_FACTS = f"""
+SELECT f.resident_id AS person, {_month("e.occurred_at")} AS month,
+       coalesce(c.council_district, '') AS district,
+       EXISTS (SELECT 1 FROM cases_contactattempt a
+               WHERE a.follow_up_id = f.id
+                 AND a.at <= e.occurred_at + interval '48 hours') AS attempted
+FROM cases_followup f
+JOIN cases_encounter e ON e.id = f.encounter_id AND e.status = 'submitted'
+LEFT JOIN cases_call c ON c.id = e.call_id
+WHERE e.occurred_at >= %(start)s AND e.occurred_at < %(end)s
+  AND e.occurred_at <= %(now)s - interval '48 hours'
+"""  # noqa: S608 - built from constants only, never from input
+
+STEPS = (
+    ("facts", "transparency_calls", CALL_FACTS),
+    ("figures", "calls", CALL_FIGURES),
+    ("facts", "transparency_encounters", ENCOUNTER_FACTS),
+    ("facts", "transparency_named", NAMED_FACTS),
+    ("facts", "transparency_people", PERSON_FACTS),
+    ("figures", "encounters", ENCOUNTER_FIGURES),
+    ("facts", "transparency_referrals", REFERRAL_FACTS),
+    (
+        "figures",
+        "referrals",
+        _people_shares(
+            "transparency_referrals",
+            [("referrals_accepted_30d", "accepted"), ("referrals_completed_30d", "completed")],
+            unit="records",
+        ),
+    ),
+    ("facts", "transparency_follow_ups", FOLLOW_UP_FACTS),
+    (
+        "figures",
+        "follow-ups",
+        _people_shares(
+            "transparency_follow_ups", [("follow_up_within_48h", "attempted")], unit="records"
+        ),
+    ),
+)
+
+
+def month_start(month: date) -> datetime:
+    """Midnight on the first of `month`, department time, as an aware datetime."""
+    return datetime(month.year, month.month, 1, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+def add_months(month: date, n: int) -> date:
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def current_month(now: datetime | None = None) -> date:
+    local = timezone.localtime(now or timezone.now(), ZoneInfo(settings.TIME_ZONE))
+    return date(local.year, local.month, 1)
+
+
+def _first_month_with_records() -> date | None:
+    from cases.models import Call, Encounter
+    from resources.models import Referral
+
+    firsts = [
+        Call.objects.aggregate(at=Min("received_at"))["at"],
+        Encounter.objects.filter(status="submitted").aggregate(at=Min("occurred_at"))["at"],
+        Referral.objects.aggregate(at=Min("sent_at"))["at"],
+    ]
+    firsts = [at for at in firsts if at is not None]
+    return current_month(min(firsts)) if firsts else None
+
+
+def _last_month_with_records() -> date | None:
+    from cases.models import Call, Encounter
+
+    lasts = [
+        Call.objects.aggregate(at=Max("received_at"))["at"],
+        Encounter.objects.filter(status="submitted").aggregate(at=Max("occurred_at"))["at"],
+    ]
+    lasts = [at for at in lasts if at is not None]
+    return current_month(max(lasts)) if lasts else None
+
+
+def transparency_refresh(
+    *, full: bool | None = None, now: datetime | None = None
+) -> MetricRefresh | None:
+    """Recompute the transparency rollups from the records and record the run.
+
+    `full=True` recomputes every month that has records; `full=False` the current month and
+    the two before it; `None` decides: full when no full refresh has finished in the last 24
+    hours. Whole months are replaced in one transaction, so a reader sees either the old
+    figures or the new. One refresh at a time: when another holds the lock this one returns
+    None at once (the periodic task and an on-demand run may overlap harmlessly).
+    """
+    now = now or timezone.now()
+    started = time.perf_counter()
+    if full is None:
+        last_full = (
+            MetricRefresh.objects.filter(scope=RefreshScope.FULL)
+            .order_by("-finished_at")
+            .values_list("finished_at", flat=True)
+            .first()
+        )
+        full = last_full is None or now - last_full > FULL_REFRESH_EVERY
+    this_month = current_month(now)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_LOCK_KEY])
+            if not cursor.fetchone()[0]:
+                logger.info("transparency refresh skipped: another one is running")
+                return None
+        if full:
+            first = _first_month_with_records() or this_month
+            last = max(this_month, _last_month_with_records() or this_month)
+            delete_from, delete_to = None, None  # every month, including ones now empty
+        else:
+            first, last = add_months(this_month, -(RECENT_MONTHS - 1)), this_month
+            delete_from, delete_to = first, add_months(last, 1)
+        params = {
+            "tz": settings.TIME_ZONE,
+            "start": month_start(first),
+            "end": month_start(add_months(last, 1)),
+            "now": now,
+        }
+        rows = 0
+        with connection.cursor() as cursor:
+            # The planner's estimates for these CTEs are far too high, which would make
+            # PostgreSQL spend seconds JIT-compiling statements that run in milliseconds.
+            cursor.execute("SET LOCAL jit = off")
+            # Room to hash and sort a million calls in memory, for this transaction only.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            if delete_from is None:
+                cursor.execute("DELETE FROM cases_metricrollup")
+            else:
+                cursor.execute(
+                    "DELETE FROM cases_metricrollup WHERE month >= %s AND month < %s",
+                    [delete_from, delete_to],
+                )
+            for kind, name, sql in STEPS:
+                if kind == "facts":
+                    cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
+                    cursor.execute(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {sql}", params)
+                    cursor.execute(f"ANALYZE {name}")
+                else:
+                    cursor.execute(_INSERT.format(body=sql), params)
+                    rows += cursor.rowcount
+            cursor.execute("ANALYZE cases_metricrollup")
+        seconds = time.perf_counter() - started
+        refresh = MetricRefresh.objects.create(
+            scope=RefreshScope.FULL if full else RefreshScope.RECENT,
+            first_month=first,
+            last_month=last,
+            rows=rows,
+            started_at=now,
+            finished_at=now + timedelta(seconds=seconds),
+            seconds=seconds,
+        )
+    logger.info(
+        "transparency refresh (%s) of %s..%s: %d rows in %.1f s",
+        refresh.scope,
+        first,
+        last,
+        rows,
+        seconds,
+    )
+    return refresh

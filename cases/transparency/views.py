@@ -1,0 +1,237 @@
+"""The public transparency pages (/transparency/, cases/urls_transparency.py).
+
+No sign-in, no personal data: every figure comes through `dashboard_get(public=True)`, which
+applies the small-cell rule. The page, its CSV and its JSON show the same figures for the
+same query (`start`, `end` as YYYY-MM, `district`).
+
+Figures change only when the rollups are refreshed, so what a query builds (the rendered
+charts, the download's records) is cached under the last refresh's id: a new refresh makes
+new keys, and a repeated query costs one small query.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from cases.models import ALL_DISTRICTS
+from cases.transparency.definitions import METRICS, SECTIONS, SMALL_CELL, SUPPRESSED_TEXT
+from cases.transparency.selectors import (
+    Dashboard,
+    DashboardHeader,
+    dashboard_get,
+    figure,
+    latest_refresh,
+)
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_DISTRICT = re.compile(r"^[0-9A-Za-z*]{1,8}$")
+CACHE_SECONDS = 6 * 3600
+
+
+class MonthField(forms.CharField):
+    """YYYY-MM (what `<input type="month">` sends) as the first day of that month."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        match = _MONTH.match(value)
+        if not match or not 1 <= int(match[2]) <= 12 or not 2000 <= int(match[1]) <= 2100:
+            raise forms.ValidationError("Give a month as YYYY-MM, for example 2026-03.")
+        return date(int(match[1]), int(match[2]), 1)
+
+
+class FilterForm(forms.Form):
+    start = MonthField(required=False, label="From")
+    end = MonthField(required=False, label="To")
+    district = forms.CharField(required=False, max_length=8)
+
+
+def cached_dashboard(
+    request: HttpRequest, *, public: bool, what: str, build: Callable[[Dashboard], Any]
+) -> tuple[FilterForm, DashboardHeader, Any]:
+    """`build(dashboard)` for the query, from the cache when this refresh already built it.
+    A bad query falls back to the defaults (the form keeps its errors)."""
+    form = FilterForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    district = data.get("district") or ALL_DISTRICTS
+    if not _DISTRICT.match(district):
+        district = ALL_DISTRICTS
+    refresh = latest_refresh()
+    key = ":".join(
+        [
+            "transparency",
+            str(refresh.public_id) if refresh else "none",
+            what,
+            "public" if public else "staff",
+            f"{data.get('start') or ''}",
+            f"{data.get('end') or ''}",
+            district,
+        ]
+    )
+    hit = cache.get(key)
+    if hit is None:
+        dashboard = dashboard_get(
+            first=data.get("start"),
+            last=data.get("end"),
+            district=district,
+            public=public,
+            refresh=refresh,
+        )
+        hit = (dashboard.header(), build(dashboard))
+        cache.set(key, hit, CACHE_SECONDS)
+    header, value = hit
+    header.refresh = refresh
+    return form, header, value
+
+
+def sections_html(dashboard: Dashboard) -> str:
+    return render_to_string("cases/transparency/_sections.html", {"dashboard": dashboard})
+
+
+def query_string(dashboard: DashboardHeader) -> str:
+    return f"start={dashboard.first:%Y-%m}&end={dashboard.last:%Y-%m}&district={dashboard.district}"
+
+
+@require_GET
+def page(request: HttpRequest) -> HttpResponse:
+    form, dashboard, sections = cached_dashboard(
+        request, public=True, what="page", build=sections_html
+    )
+    return render(
+        request,
+        "cases/transparency/page.html",
+        {
+            "dashboard": dashboard,
+            "sections": sections,
+            "form": form,
+            "query": query_string(dashboard),
+            "small_cell": SMALL_CELL,
+        },
+        status=200 if form.is_valid() else 400,
+    )
+
+
+@require_GET
+def definitions(request: HttpRequest) -> HttpResponse:
+    sections = [(s, [METRICS[k] for k in s.metrics]) for s in SECTIONS]
+    return render(
+        request,
+        "cases/transparency/definitions.html",
+        {"sections": sections, "small_cell": SMALL_CELL, "suppressed_text": SUPPRESSED_TEXT},
+    )
+
+
+def _bad_query(form: FilterForm) -> JsonResponse:
+    return JsonResponse(
+        {
+            "error": {
+                "code": "invalid",
+                "message": "The query is not valid.",
+                "fields": {name: [str(e) for e in errors] for name, errors in form.errors.items()},
+            }
+        },
+        status=400,
+    )
+
+
+def figure_records(dashboard: Dashboard) -> list[dict]:
+    """The figures of the chosen district as flat records: what the CSV and JSON contain.
+    A suppressed figure has no numbers, only `"suppressed": true` and its words."""
+    records = []
+    for cell in dashboard.cells():
+        definition = METRICS[cell.metric]
+        hidden = dashboard.public and bool(cell.suppressed)
+        shown = figure(cell, public=dashboard.public)
+        record = {
+            "month": f"{cell.month:%Y-%m}",
+            "district": cell.district,
+            "metric": cell.metric,
+            "dimension": cell.dimension,
+            "kind": definition.kind.value,
+            "unit": definition.unit,
+            "value": shown.text,
+            "count": None if hidden else cell.count,
+            "denominator": None if hidden else cell.denominator,
+            "share": None if hidden or cell.share is None else round(cell.share, 4),
+            "median_seconds": None if hidden else _round(cell.median_seconds),
+            "p90_seconds": None if hidden else _round(cell.p90_seconds),
+            "suppressed": hidden,
+        }
+        records.append(record)
+    return records
+
+
+def _csv_safe(value):
+    """No cell a spreadsheet would run as a formula (a destination is free text)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in {"=", "+", "-", "@", "\t", "\r"}:
+        return "'" + value
+    return value
+
+
+def _round(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 1)
+
+
+@require_GET
+def metrics_json(request: HttpRequest) -> JsonResponse:
+    form, dashboard, records = cached_dashboard(
+        request, public=True, what="records", build=figure_records
+    )
+    if not form.is_valid():
+        return _bad_query(form)
+    definitions_url = request.build_absolute_uri(reverse("transparency:definitions"))
+    refresh = dashboard.refresh
+    return JsonResponse(
+        {
+            "start": f"{dashboard.first:%Y-%m}",
+            "end": f"{dashboard.last:%Y-%m}",
+            "district": dashboard.district,
+            "refreshed_at": refresh.finished_at.isoformat() if refresh else None,
+            "suppression": f"Figures about fewer than {SMALL_CELL} people, and figures that "
+            f"would let one be worked out by subtraction, are shown as {SUPPRESSED_TEXT!r}.",
+            "metrics": [
+                {
+                    "key": m.key,
+                    "title": m.title,
+                    "kind": m.kind.value,
+                    "unit": m.unit,
+                    "definition": f"{definitions_url}#{m.anchor}",
+                }
+                for m in METRICS.values()
+            ],
+            "figures": records,
+        }
+    )
+
+
+@require_GET
+def metrics_csv(request: HttpRequest) -> HttpResponse:
+    form, dashboard, records = cached_dashboard(
+        request, public=True, what="records", build=figure_records
+    )
+    if not form.is_valid():
+        return _bad_query(form)
+    name = f"acs-transparency-{query_string(dashboard).replace('&', '-').replace('=', '-')}"
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name.replace("*", "all")}.csv"'
+    columns = list(records[0]) if records else ["month", "district", "metric", "dimension"]
+    writer = csv.DictWriter(response, fieldnames=columns)
+    writer.writeheader()
+    for record in records:
+        writer.writerow({k: _csv_safe(v) for k, v in record.items()})
+    return response
