@@ -24,6 +24,11 @@ app.conf.beat_schedule = {
         "schedule": 15 * 60.0,
         "options": {"expires": 10 * 60},
     },
+    "seal-audit": {
+        "task": "acs.tasks.seal_audit",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     "sweep-notifications": {
         "task": "cases.tasks.sweep_notifications",
         "schedule": 60.0,
@@ -44,6 +49,12 @@ app.conf.beat_schedule = {
         "task": "resources.tasks.expire_referrals",
         "schedule": 5 * 60.0,
         "options": {"expires": 4 * 60},
+    },
+    "refresh-transparency": {
+        "task": "cases.tasks.refresh_transparency",
+        # Recent months every 15 minutes; every month once a day (the task decides).
+        "schedule": 15 * 60.0,
+        "options": {"expires": 10 * 60},
     },
 }
 

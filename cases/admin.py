@@ -368,6 +368,7 @@ class FollowUpRuleAdmin(admin.ModelAdmin):
     list_display = (
         "name",
         "disposition",
+        "referral_event",
         "creates_follow_up",
         "kind",
         "first_due_hours",
@@ -376,7 +377,7 @@ class FollowUpRuleAdmin(admin.ModelAdmin):
         "escalate_to",
         "active",
     )
-    list_filter = ("active",)
+    list_filter = ("active", "referral_event")
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -493,3 +494,9 @@ class SmsOptOutAdmin(ReadOnlyAdmin):
     @admin.display(description="Active", boolean=True)
     def active(self, obj):
         return obj.opted_in_at is None
+
+
+# --- Transparency dashboard, staff version ---------------------------------------------------
+# Registered in its own module (cases/transparency/admin.py); imported here so that the admin's
+# autodiscovery, which reads only cases/admin.py, finds it.
+from cases.transparency import admin as transparency_admin  # noqa: E402, F401

@@ -25,11 +25,18 @@ def send_notification(notification_id: int) -> str | None:
 
 @shared_task(name="cases.tasks.sweep_notifications", ignore_result=True)
 def sweep_notifications() -> int:
-    """Queue every notification that is due, or whose worker died mid-send (bounded)."""
-    ids = notifications.notifications_due()
-    for pk in ids:
-        send_notification.delay(pk)
-    return len(ids)
+    """Queue every notification that is due, or whose worker died mid-send: batch after batch
+    (a backlog after an outage, the texts held overnight), at most SWEEP_MAX_BATCHES a run."""
+    total, after = 0, 0
+    for _ in range(notifications.SWEEP_MAX_BATCHES):
+        ids = notifications.notifications_due(after_pk=after)
+        for pk in ids:
+            send_notification.delay(pk)
+        total += len(ids)
+        if len(ids) < notifications.SWEEP_BATCH:
+            break
+        after = ids[-1]
+    return total
 
 
 @shared_task(name="cases.tasks.morning_digest", ignore_result=True)
@@ -38,3 +45,19 @@ def morning_digest() -> int:
     from cases.services.digests import digests_schedule
 
     return digests_schedule()
+
+
+@shared_task(
+    name="cases.tasks.refresh_transparency",
+    ignore_result=True,
+    # A full refresh of millions of calls takes tens of seconds, past the default limits.
+    soft_time_limit=600,
+    time_limit=660,
+)
+def refresh_transparency(full: bool | None = None) -> int:
+    """Recompute the transparency rollups: recent months, or every month once a day or when
+    `full`. Harmless when it overlaps another run (that one holds the lock; this one skips)."""
+    from cases.services.transparency import transparency_refresh
+
+    refresh = transparency_refresh(full=full)
+    return refresh.rows if refresh else 0

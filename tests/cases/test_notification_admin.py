@@ -188,3 +188,10 @@ def test_the_timeline_takes_the_same_queries_for_many_messages(resident):
 
     assert len(six) == len(one)
     assert sum(e.kind == "message" for e in entries) == 6
+
+
+def test_case_managers_and_supervisors_may_read_the_outbox(case_manager, supervisor):
+    for user in (case_manager, supervisor):
+        assert user.has_perm("cases.view_notification")
+        assert user.has_perm("cases.view_smsoptout")
+        assert not user.has_perm("cases.change_notification")
