@@ -225,6 +225,9 @@ ACS_PHONE_NUMBER = env.str("ACS_PHONE_NUMBER", default="311")
 # When case managers get their morning digest (department time, 24-hour clock).
 DIGEST_HOUR = env.int("DIGEST_HOUR", default=7)
 
+# Records untouched for this long are de-identified by `manage.py retention`.
+RETENTION_YEARS = env.int("RETENTION_YEARS", default=7)
+
 # --- Referrals and the partner API (resources/, docs/api.md) ---------------------------------
 
 # The partner feed holds back changes younger than this, so that a change whose transaction

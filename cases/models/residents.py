@@ -68,6 +68,8 @@ class Resident(BaseModel):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
     )
     merged_at = models.DateTimeField(null=True, blank=True)
+    # Set by the retention command: names, contact details and dates of birth were erased.
+    deidentified_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

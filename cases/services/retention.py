@@ -1,0 +1,132 @@
+"""Retention: records past their retention period are de-identified, not deleted.
+
+A resident untouched for RETENTION_YEARS (default seven) — no encounter, referral, follow-up
+or change since — keeps the record (its id, its place in counts and in the transparency
+figures, its demographics as categories) but loses what identifies the person: names and
+aliases, date of birth (quality becomes "unknown"), phone, e-mail, where to find them and
+safety notes. Free text older than the cutoff goes too wherever it may name someone: encounter
+narratives and addenda, contact attempts' next steps, referral reasons and thread notes, and
+the texts and addresses of old notifications. Each resident de-identified is an audit event;
+the command reports what it did, and `dry_run` counts without changing anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Q
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from acs.audit import audit_record_many
+from acs.models import AuditAction
+from cases.models import Addendum, ContactAttempt, Encounter, Notification, Resident
+
+BATCH = 1000
+
+
+@dataclass
+class RetentionReport:
+    cutoff: datetime
+    dry_run: bool
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _stale_residents(cutoff: datetime):
+    last = Greatest(
+        "updated_at",
+        Coalesce(Max("encounter_links__encounter__occurred_at"), "updated_at"),
+        Coalesce(Max("referrals__updated_at"), "updated_at"),
+        Coalesce(Max("follow_ups__updated_at"), "updated_at"),
+    )
+    return (
+        Resident.objects.filter(deidentified_at__isnull=True, updated_at__lt=cutoff)
+        .annotate(last_activity=last)
+        .filter(last_activity__lt=cutoff)
+    )
+
+
+def retention_deidentify(
+    *, now: datetime | None = None, years: int | None = None, dry_run: bool = False
+) -> RetentionReport:
+    from resources.models import Referral, ReferralEvent
+
+    now = now or timezone.now()
+    years = years if years is not None else settings.RETENTION_YEARS
+    cutoff = now - timedelta(days=round(365.25 * years))
+    report = RetentionReport(cutoff=cutoff, dry_run=dry_run)
+    texts = {
+        "encounter narratives": Encounter.objects.filter(occurred_at__lt=cutoff).exclude(
+            narrative=""
+        ),
+        "addenda": Addendum.objects.filter(encounter__occurred_at__lt=cutoff).exclude(text=""),
+        "contact attempt notes": ContactAttempt.objects.filter(at__lt=cutoff).exclude(next_step=""),
+        "referral reasons": Referral.objects.filter(created_at__lt=cutoff).exclude(reason=""),
+        "referral notes": ReferralEvent.objects.filter(created_at__lt=cutoff).exclude(note=""),
+        "notification texts": Notification.objects.filter(created_at__lt=cutoff).filter(
+            ~Q(body="") | ~Q(to_address="")
+        ),
+    }
+    blank = {
+        "encounter narratives": {"narrative": ""},
+        "addenda": {"text": "[removed after the retention period]"},
+        "contact attempt notes": {"next_step": ""},
+        "referral reasons": {"reason": ""},
+        "referral notes": {"note": "[removed after the retention period]"},
+        "notification texts": {"body": "", "to_address": ""},
+    }
+    stale = _stale_residents(cutoff)
+    if dry_run:
+        report.counts["residents"] = stale.count()
+        for name, rows in texts.items():
+            report.counts[name] = rows.count()
+        return report
+    total = 0
+    while True:
+        with transaction.atomic():
+            ids = list(stale.order_by("pk").values_list("pk", flat=True)[:BATCH])
+            batch = list(
+                Resident.objects.select_for_update()
+                .filter(pk__in=ids, deidentified_at__isnull=True)
+                .order_by("pk")
+            )
+            if not batch:
+                break
+            for resident in batch:
+                resident.preferred_name = ""
+                resident.legal_name = ""
+                resident.aliases = []
+                resident.search_names = ""
+                resident.date_of_birth = None
+                resident.dob_quality = "unknown"
+                resident.phone = ""
+                resident.email = ""
+                resident.where_to_find_me = ""
+                resident.safety_flags = ""
+                resident.deidentified_at = now
+            Resident.objects.bulk_update(
+                batch,
+                [
+                    "preferred_name",
+                    "legal_name",
+                    "aliases",
+                    "search_names",
+                    "date_of_birth",
+                    "dob_quality",
+                    "phone",
+                    "email",
+                    "where_to_find_me",
+                    "safety_flags",
+                    "deidentified_at",
+                ],
+            )
+            audit_record_many(actor=None, action=AuditAction.CHANGE, targets=batch)
+            total += len(batch)
+    report.counts["residents"] = total
+    with transaction.atomic():
+        for name, rows in texts.items():
+            report.counts[name] = rows.update(**blank[name])
+    return report
