@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "acs.mfa.RequireMfaMiddleware",
 ]
 
 ROOT_URLCONF = "acs.urls"
@@ -294,6 +295,10 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "ACS case management"
+# Staff with broad access need a second factor before any personal data (acs/mfa.py). On by
+# default; the local demo (ACS_ENVIRONMENT=development) leaves it off unless asked.
+MFA_REQUIRED = env.bool("MFA_REQUIRED", default=ENVIRONMENT != "development")
+MFA_REQUIRED_ROLES = env.list("MFA_REQUIRED_ROLES", default=["case_manager", "supervisor", "admin"])
 
 # --- API ------------------------------------------------------------------------------------
 

@@ -51,6 +51,20 @@ class UserFactory(factory.django.DjangoModelFactory):
         if create:
             self.save()
 
+    @factory.post_generation
+    def second_factor(self, create, extracted, **kwargs):
+        """Staff personas have set up TOTP, as production requires (acs/mfa.py); pass
+        `second_factor=False` for one who has not."""
+        if create and extracted is not False and self.is_staff:
+            from allauth.mfa.models import Authenticator
+            from allauth.mfa.utils import encrypt
+
+            Authenticator.objects.get_or_create(
+                user=self,
+                type=Authenticator.Type.TOTP,
+                defaults={"data": {"secret": encrypt("JBSWY3DPEHPK3PXP")}},
+            )
+
 
 class UnitFactory(factory.django.DjangoModelFactory):
     class Meta:
