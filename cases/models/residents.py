@@ -129,6 +129,9 @@ class ResidentMerge(BaseModel):
     )
     # Encounter links moved to the survivor, and the aliases the survivor gained.
     moved_links = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    # Referrals and follow-ups moved with it (ids), for the same reason.
+    moved_referrals = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    moved_follow_ups = ArrayField(models.BigIntegerField(), default=list, blank=True)
     added_aliases = ArrayField(models.CharField(max_length=150), default=list, blank=True)
     undone_at = models.DateTimeField(null=True, blank=True)
     undone_by = models.ForeignKey(

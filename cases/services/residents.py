@@ -135,14 +135,52 @@ def _lock_pair(a: Resident, b: Resident) -> tuple[Resident, Resident]:
     return rows[a.pk], rows[b.pk]
 
 
+def _move_work(duplicate: Resident, survivor: Resident) -> tuple[list[int], list[int]]:
+    """Referrals and follow-ups follow the person. A follow-up of an encounter the survivor
+    already has one for stays (one per resident and encounter)."""
+    from cases.models import FollowUp
+    from resources.models import Referral
+
+    now = timezone.now()
+    referrals = list(Referral.objects.filter(resident=duplicate).values_list("pk", flat=True))
+    Referral.objects.filter(pk__in=referrals, original_resident__isnull=True).update(
+        original_resident=duplicate
+    )
+    Referral.objects.filter(pk__in=referrals).update(resident=survivor, updated_at=now)
+    taken = FollowUp.objects.filter(resident=survivor, encounter__isnull=False).values(
+        "encounter_id"
+    )
+    follow_ups = list(
+        FollowUp.objects.filter(resident=duplicate)
+        .exclude(encounter_id__in=taken)
+        .values_list("pk", flat=True)
+    )
+    FollowUp.objects.filter(pk__in=follow_ups).update(resident=survivor, updated_at=now)
+    return referrals, follow_ups
+
+
+def _move_work_back(merge: ResidentMerge, survivor: Resident, duplicate: Resident) -> None:
+    from cases.models import FollowUp
+    from resources.models import Referral
+
+    now = timezone.now()
+    back = Referral.objects.filter(pk__in=merge.moved_referrals, resident=survivor)
+    back.filter(original_resident=duplicate).update(original_resident=None)
+    back.update(resident=duplicate, updated_at=now)
+    FollowUp.objects.filter(pk__in=merge.moved_follow_ups, resident=survivor).update(
+        resident=duplicate, updated_at=now
+    )
+
+
 def resident_merge(
     *, actor, survivor: Resident, duplicate: Resident, request=None
 ) -> ResidentMerge:
     """Merge `duplicate` into `survivor` (case managers, supervisors, admins).
 
     Nothing is deleted: the duplicate points at the survivor and drops out of searches, its
-    encounters move to the survivor remembering where they came from, and its names become
-    the survivor's aliases. The merge record keeps what moved so `resident_unmerge` can undo it.
+    encounters, referrals and follow-ups move to the survivor remembering where they came
+    from, and its names become the survivor's aliases. The merge record keeps what moved so
+    `resident_unmerge` can undo it.
     """
     _require(actor, ALL_RESIDENTS_ROLES, "merge residents")
     if survivor.pk == duplicate.pk:
@@ -161,6 +199,7 @@ def resident_merge(
         EncounterResident.objects.bulk_update(
             links, ["resident", "original_resident", "updated_at"]
         )
+        referrals, follow_ups = _move_work(duplicate, survivor)
         known = {normalize_name(n) for n in _names(survivor)}
         added = [n for n in _names(duplicate) if normalize_name(n) not in known]
         added = list(dict.fromkeys(added))
@@ -175,6 +214,8 @@ def resident_merge(
             duplicate=duplicate,
             merged_by=actor,
             moved_links=[link.pk for link in links],
+            moved_referrals=referrals,
+            moved_follow_ups=follow_ups,
             added_aliases=added,
         )
         for target in (survivor, duplicate):
@@ -210,6 +251,7 @@ def resident_unmerge(*, actor, merge: ResidentMerge, request=None) -> ResidentMe
         EncounterResident.objects.bulk_update(
             links, ["resident", "original_resident", "updated_at"]
         )
+        _move_work_back(merge, survivor, duplicate)
         gained = set(merge.added_aliases)
         survivor.aliases = [a for a in survivor.aliases if a not in gained]
         refresh_search_names(survivor)

@@ -314,3 +314,44 @@ def test_names_never_travel_in_the_url(client, responder, marisol):
     response = client.get("/api/v1/field/residents", {"name": "Marisol"})
 
     assert response.status_code == 405
+
+
+def test_referrals_and_follow_ups_move_with_a_merge_and_back(
+    case_manager, marisol, twin_with_encounter, agency_a
+):
+    from cases.models import Consent, FollowUp
+    from resources import services as referrals
+    from tests.resources.referral_helpers import referrable_service
+
+    twin, encounter = twin_with_encounter
+    service, _ = referrable_service(agency_a)
+    Consent.objects.create(
+        resident=twin,
+        scope=Consent.Scope.SHARE_NAMED_PARTNER,
+        organization=agency_a,
+        method=Consent.Method.VERBAL,
+        recorded_by=case_manager,
+    )
+    referral = referrals.referral_create(
+        actor=case_manager, resident=twin, service=service, send=True
+    )
+    follow_up = FollowUp.objects.create(
+        resident=twin,
+        encounter=encounter,
+        kind="phone",
+        due_at=encounter.occurred_at,
+        window_ends_at=encounter.occurred_at,
+    )
+
+    merge = resident_merge(actor=case_manager, survivor=marisol, duplicate=twin)
+    referral.refresh_from_db()
+    follow_up.refresh_from_db()
+    assert (referral.resident, referral.original_resident) == (marisol, twin)
+    assert follow_up.resident == marisol
+    assert merge.moved_referrals == [referral.pk] and merge.moved_follow_ups == [follow_up.pk]
+
+    resident_unmerge(actor=case_manager, merge=merge)
+    referral.refresh_from_db()
+    follow_up.refresh_from_db()
+    assert (referral.resident, referral.original_resident) == (twin, None)
+    assert follow_up.resident == twin
