@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 200
 # A sending row whose worker has not reported back after this is taken up again.
+# A lease outlives the longest a task may run (Celery's hard time limit), so it lapses only
+# when its worker is gone.
 LEASE_MARGIN = timedelta(seconds=30)
 USER_AGENT = "ACS-Webhooks/1"
 
@@ -155,7 +157,7 @@ def check_address(url: str) -> None:
 
 def _claim(pk: int, now: datetime) -> WebhookDelivery | None:
     """Take the row for one attempt: pending and due, or sending with its lease run out."""
-    lease = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS) + LEASE_MARGIN
+    lease = now + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT) + LEASE_MARGIN
     claimed = (
         WebhookDelivery.objects.filter(pk=pk, next_attempt_at__lte=now)
         .filter(
@@ -224,7 +226,7 @@ def _record(delivery: WebhookDelivery, *, error: str, code: int | None) -> str:
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
         if not error:
-            WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            WebhookDelivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts).update(
                 status=DeliveryStatus.DELIVERED,
                 delivered_at=now,
                 last_status_code=code,
@@ -238,7 +240,7 @@ def _record(delivery: WebhookDelivery, *, error: str, code: int | None) -> str:
             return DeliveryStatus.DELIVERED
         exhausted = delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS
         status = DeliveryStatus.FAILED if exhausted else DeliveryStatus.PENDING
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        WebhookDelivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts).update(
             status=status,
             last_status_code=code,
             last_error=error[:500],
@@ -327,8 +329,9 @@ def _normalized(url: str) -> str:
 
 
 def deliveries_sweep(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> list[int]:
-    """Ids of deliveries due now (pending, or sending with a lapsed lease), claimed with
-    SKIP LOCKED so two sweeps do not hand out the same rows; the caller queues them."""
+    """Ids of deliveries due now (pending, or sending with a lapsed lease); the caller queues
+    them. Overlapping sweeps may hand out the same id: the claim in `deliver` makes the
+    second task a no-op. SKIP LOCKED only keeps the sweep from waiting on a claim."""
     now = now or timezone.now()
     with transaction.atomic():
         return list(

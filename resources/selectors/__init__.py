@@ -27,6 +27,7 @@ from resources.selectors.referrals import (
     referral_queryset_for_partner,
     referral_queryset_for_user,
     referral_resident_for_partner,
+    sharing_consent_basis,
 )
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "service_at_locations_list",
     "service_search",
     "services_list",
+    "sharing_consent_basis",
     "taxonomies_list",
     "taxonomy_terms_list",
     "text_candidates",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
@@ -72,6 +73,26 @@ def referral_get_for_user(user, public_id: uuid.UUID) -> Referral:
     return referral
 
 
+def sharing_consent_basis(referral: Referral, *, at: datetime | None = None) -> str:
+    """Why the partner may see the resident: "named_partner", "partners",
+    "supervisor_override" or "none" (consents are read now, so a revocation counts at once)."""
+    from cases.models import Consent
+    from cases.selectors import consent_active
+
+    if consent_active(
+        referral.resident,
+        Consent.Scope.SHARE_NAMED_PARTNER,
+        organization=referral.organization,
+        at=at,
+    ):
+        return "named_partner"
+    if consent_active(referral.resident, Consent.Scope.SHARE_PARTNERS, at=at):
+        return "partners"
+    if referral.consent_override_by_id:
+        return "supervisor_override"
+    return "none"
+
+
 @dataclass(frozen=True)
 class PartnerResident:
     """What a partner may know of the referred resident; None where the consent does not
@@ -108,7 +129,6 @@ def referral_resident_for_partner(
     """
     from cases.models import Consent
     from cases.selectors import consent_active
-    from resources.services.referrals import sharing_consent_basis
 
     resident = referral.resident
     basis = sharing_consent_basis(referral)

@@ -32,6 +32,7 @@ from resources.models import (
     Service,
     ServiceAtLocation,
 )
+from resources.selectors.referrals import sharing_consent_basis
 
 S = ReferralStatus
 
@@ -75,26 +76,6 @@ def _require_partner_of(actor, referral: Referral) -> None:
         or referral.sent_at is None
     ):
         raise NotFound("No such referral.", code="referral_not_found")
-
-
-def sharing_consent_basis(referral: Referral, *, at: datetime | None = None) -> str:
-    """Why the partner may see the resident: "named_partner", "partners",
-    "supervisor_override" or "none" (consents are read now, so a revocation counts at once)."""
-    from cases.models import Consent
-    from cases.selectors import consent_active
-
-    if consent_active(
-        referral.resident,
-        Consent.Scope.SHARE_NAMED_PARTNER,
-        organization=referral.organization,
-        at=at,
-    ):
-        return "named_partner"
-    if consent_active(referral.resident, Consent.Scope.SHARE_PARTNERS, at=at):
-        return "partners"
-    if referral.consent_override_by_id:
-        return "supervisor_override"
-    return "none"
 
 
 def _lock(referral: Referral) -> Referral:

@@ -233,3 +233,21 @@ def test_a_real_worker_delivers_the_webhook(
         output = worker.stop()
     assert "resources.tasks.deliver_webhook" in output
     assert WebhookDelivery.objects.get().status == DeliveryStatus.DELIVERED
+
+
+def test_a_stalled_attempt_cannot_overwrite_the_next_ones_result(referral_sent, receiver):
+    delivery = only_delivery()
+    now = timezone.now()
+    stalled = webhooks._claim(delivery.pk, now)  # the first worker takes it, then stalls
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(lease_until=now - timedelta(seconds=1))
+    assert webhooks.deliver(delivery.pk, now=now) == DeliveryStatus.DELIVERED
+    webhooks._record(stalled, error="ReadTimeout", code=None)  # the stalled one wakes up
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED and delivery.last_error == ""
+
+
+def test_the_lease_outlives_a_task(referral_sent, settings):
+    delivery = only_delivery()
+    now = timezone.now()
+    claimed = webhooks._claim(delivery.pk, now)
+    assert claimed.lease_until > now + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
