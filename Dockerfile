@@ -19,7 +19,7 @@ COPY . .
 RUN ACS_ENVIRONMENT=production SECRET_KEY=build-only-not-secret-0123456789abcdefghijklmnopqrstuvwxyz \
     DATABASE_URL=postgres://build@localhost/build REDIS_URL=redis://localhost:6379/0 \
     STATIC_ROOT=/app/staticfiles python manage.py collectstatic --noinput \
-    && mkdir -p /app/.local && chown -R acs:acs /app/.local
+    && mkdir -p /app/.local/exports && chown -R acs:acs /app/.local
 
 USER acs
 EXPOSE 8000

@@ -50,6 +50,12 @@ app.conf.beat_schedule = {
         "schedule": 5 * 60.0,
         "options": {"expires": 4 * 60},
     },
+    "cleanup-exports": {
+        "task": "cases.tasks.cleanup_exports",
+        # Export files are removed once they expire (EXPORTS_TTL_HOURS); the rows stay.
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     "refresh-transparency": {
         "task": "cases.tasks.refresh_transparency",
         # Recent months every 15 minutes; every month once a day (the task decides).

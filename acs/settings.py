@@ -405,3 +405,15 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+# --- Exports (cases/exports/, docs/exports.md) ----------------------------------------------
+
+# Where export files are written: a folder both the web and the worker processes reach (a
+# shared volume in production). Files are served only through the audited download view.
+EXPORTS_ROOT = Path(env.str("EXPORTS_ROOT", default=str(LOCAL_DIR / "exports")))
+# How long a finished export may be downloaded before the cleanup removes its file.
+EXPORTS_TTL = timedelta(hours=env.int("EXPORTS_TTL_HOURS", default=72))
+# HUD HMIS CSV: the Continuum of Care, its geocode, and when ACS street outreach began.
+HMIS_COC_CODE = env.str("HMIS_COC_CODE", default="NM-501")
+HMIS_GEOCODE = env.str("HMIS_GEOCODE", default="")
+HMIS_OPERATING_START = env.str("HMIS_OPERATING_START", default="2021-09-01")

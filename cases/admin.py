@@ -500,3 +500,7 @@ class SmsOptOutAdmin(ReadOnlyAdmin):
 # Registered in its own module (cases/transparency/admin.py); imported here so that the admin's
 # autodiscovery, which reads only cases/admin.py, finds it.
 from cases.transparency import admin as transparency_admin  # noqa: E402, F401
+
+
+# --- Exports (cases/exports/admin.py), registered here for the admin's autodiscovery -----------
+from cases.exports import admin as _exports_admin  # noqa: E402, F401

@@ -61,3 +61,7 @@ def refresh_transparency(full: bool | None = None) -> int:
 
     refresh = transparency_refresh(full=full)
     return refresh.rows if refresh else 0
+
+
+# Exports live in their own package; imported here so that autodiscovery registers them.
+from cases.exports.tasks import cleanup_exports, run_export  # noqa: E402, F401

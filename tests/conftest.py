@@ -62,6 +62,20 @@ def _require_marked_services(request):
         chromium_or_skip()
 
 
+@pytest.fixture(autouse=True)
+def _role_groups_after_a_flush(request):
+    """A transactional test may follow another one's flush, which empties the role groups the
+    data migration made: put them back, so no such test depends on the order of the run."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.contrib.auth.models import Group
+
+    for role in Role:
+        Group.objects.get_or_create(name=role.value)
+
+
 @pytest.fixture
 def browser(monkeypatch):
     """Headless Chromium for tests marked `browser`. Playwright's sync API runs an event loop

@@ -1,5 +1,6 @@
 """The records of the cases app, split by topic."""
 
+from cases.exports.models import ExportJob
 from cases.models.calls import (
     ASSIGNMENT_TIME_FIELDS,
     STEP_TIME_FIELDS,
@@ -78,6 +79,7 @@ __all__ = [
     "Encounter",
     "EncounterResident",
     "EncounterStatus",
+    "ExportJob",
     "FollowUp",
     "FollowUpKind",
     "FollowUpOutcome",
