@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.search import TrigramWordSimilarity
@@ -252,3 +252,66 @@ def consent_active(resident: Resident, scope: str, *, organization=None, at=None
     if organization is not None:
         qs = qs.filter(organization=organization)
     return qs.exists()
+
+
+# --- the case managers' work queues (the admin dashboard) -------------------------------------
+
+
+def follow_up_queryset_for_user(user) -> QuerySet:
+    """Follow-ups the user may work: case managers, supervisors and admins see them all."""
+    from cases.models import FollowUp
+
+    if not _has_any(user, ALL_RESIDENTS_ROLES):
+        return FollowUp.objects.none()
+    return FollowUp.objects.select_related("resident", "assignee")
+
+
+def end_of_today():
+    """The end of the local day (the department's time zone)."""
+    return timezone.localtime().replace(hour=23, minute=59, second=59, microsecond=999999)
+
+
+def follow_ups_due_for_user(user, *, whose: str) -> QuerySet:
+    """Open follow-ups due today or overdue, the most overdue first (the partial index on
+    open work by due time serves it). `whose`: "mine" (assigned to the user), or "team"
+    (assigned to someone else of the user's team, or to nobody)."""
+    from cases.models import FollowUp
+
+    qs = (
+        follow_up_queryset_for_user(user)
+        .filter(due_at__lte=end_of_today())
+        .exclude(status=FollowUp.Status.CLOSED)
+    )
+    if whose == "mine":
+        qs = qs.filter(assignee=user)
+    else:
+        team = Q(assignee__isnull=True)
+        if user.team_id:
+            team |= Q(assignee__team_id=user.team_id)
+        qs = qs.filter(team).exclude(assignee=user)
+    return qs.order_by("due_at", "id")
+
+
+def residents_followed_by(user) -> QuerySet:
+    """The residents the user follows: those with an open follow-up assigned to them."""
+    from cases.models import FollowUp
+
+    return (
+        follow_up_queryset_for_user(user)
+        .filter(assignee=user)
+        .exclude(status=FollowUp.Status.CLOSED)
+        .values("resident_id")
+    )
+
+
+def recent_encounters_of_followed(user, *, days: int = 14) -> QuerySet[Encounter]:
+    """Encounters of the last `days` days with a resident the user follows, newest first."""
+    since = timezone.now() - timedelta(days=days)
+    met = EncounterResident.objects.filter(
+        encounter=OuterRef("pk"), resident_id__in=residents_followed_by(user)
+    )
+    return (
+        encounter_queryset_for_user(user)
+        .filter(Exists(met), occurred_at__gte=since)
+        .order_by("-occurred_at", "-id")
+    )

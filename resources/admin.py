@@ -5,12 +5,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 
+from acs.errors import DomainError
+from cases.admin import FastListAdmin, each_row, intermediate_form
 from resources.models import (
     Address,
     Attribute,
@@ -251,8 +257,126 @@ class ReferralEventInline(admin.TabularInline):
         return False
 
 
+class ReferralQueueFilter(admin.SimpleListFilter):
+    """The dashboard's two referral queues."""
+
+    title = "queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("waiting", "Waiting on the partner (sent, accepted, in progress)"),
+            ("reroute", "To re-route (declined, expired, not completed)"),
+        ]
+
+    def queryset(self, request, queryset):
+        from cases.dashboard import TO_REROUTE, WAITING_ON_PARTNER
+
+        if self.value() == "waiting":
+            return queryset.filter(status__in=WAITING_ON_PARTNER)
+        if self.value() == "reroute":
+            return queryset.filter(status__in=TO_REROUTE)
+        return queryset
+
+
+class ReferrerFilter(admin.SimpleListFilter):
+    title = "referred by"
+    parameter_name = "referrer"
+
+    def lookups(self, request, model_admin):
+        return [("me", "Me"), ("mine", "Me and my team")]
+
+    def queryset(self, request, queryset):
+        user = request.user
+        if self.value() == "me":
+            return queryset.filter(created_by=user)
+        if self.value() == "mine":
+            mine = Q(created_by=user)
+            if user.team_id:
+                mine |= Q(created_by__team_id=user.team_id)
+            return queryset.filter(mine)
+        return queryset
+
+
+class ReferrerTeamFilter(admin.SimpleListFilter):
+    title = "referrer's team"
+    parameter_name = "team"
+
+    def lookups(self, request, model_admin):
+        from responders.models import Team
+
+        return [(str(t.pk), t.name) for t in Team.objects.order_by("name")]
+
+    def queryset(self, request, queryset):
+        if self.value() and self.value().isdigit():
+            return queryset.filter(created_by__team_id=int(self.value()))
+        return queryset
+
+
+class RespondByFilter(admin.SimpleListFilter):
+    """Sent referrals by their answer deadline (the expiry sweep's partial index)."""
+
+    title = "answer due"
+    parameter_name = "respond_by"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", "Past the deadline"), ("today", "Due today")]
+
+    def queryset(self, request, queryset):
+        from cases.selectors import end_of_today
+
+        now = timezone.now()
+        if self.value() == "overdue":
+            return queryset.filter(status="sent", respond_by__lt=now)
+        if self.value() == "today":
+            return queryset.filter(
+                status="sent", respond_by__gte=now, respond_by__lte=end_of_today()
+            )
+        return queryset
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why ACS withdraws these referrals (the partner sees it on the thread).",
+    )
+
+
+class ReferForm(forms.Form):
+    """A referral from the resident's page, made through referral_create."""
+
+    resident = forms.ModelChoiceField(queryset=None, widget=forms.HiddenInput)
+    service = forms.ModelChoiceField(queryset=Service.objects.none())
+    service_at_location = forms.ModelChoiceField(
+        queryset=ServiceAtLocation.objects.none(), required=False
+    )
+    urgency = forms.ChoiceField(choices=Referral.Urgency.choices, initial="routine")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="Shared with the partner: why this service (no clinical narrative).",
+    )
+    send = forms.BooleanField(required=False, initial=True, label="Send to the partner now")
+
+    def __init__(self, *args, residents, admin_site, **kwargs):
+        from django.contrib.admin.widgets import AutocompleteSelect
+
+        super().__init__(*args, **kwargs)
+        self.fields["resident"].queryset = residents
+        self.fields["service"] = forms.ModelChoiceField(
+            queryset=Service.objects.filter(status=Service.Status.ACTIVE, accepts_referrals=True),
+            widget=AutocompleteSelect(Referral._meta.get_field("service"), admin_site),
+        )
+        self.fields["service_at_location"] = forms.ModelChoiceField(
+            queryset=ServiceAtLocation.objects.all(),
+            required=False,
+            widget=AutocompleteSelect(Referral._meta.get_field("service_at_location"), admin_site),
+        )
+
+
 @admin.register(Referral)
-class ReferralAdmin(admin.ModelAdmin):
+class ReferralAdmin(FastListAdmin):
     """Every referral's live status and thread. Moves go through the services."""
 
     list_display = (
@@ -265,13 +389,19 @@ class ReferralAdmin(admin.ModelAdmin):
         "respond_by",
         "updated_at",
     )
-    list_filter = ("status", "urgency")
+    list_filter = (
+        ReferralQueueFilter,
+        ReferrerFilter,
+        ReferrerTeamFilter,
+        RespondByFilter,
+        "status",
+        "urgency",
+    )
     list_select_related = ("service", "organization")
-    show_full_result_count = False
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in Referral._meta.concrete_fields if f.name != "id"]
     inlines = [ReferralEventInline]
-    actions = ["send_drafts", "cancel_open"]
+    actions = ["send_drafts", "cancel_with_reason", "cancel_open"]
 
     def get_queryset(self, request):
         from resources.selectors import referral_queryset_for_user
@@ -279,27 +409,70 @@ class ReferralAdmin(admin.ModelAdmin):
         return referral_queryset_for_user(request.user)
 
     def has_add_permission(self, request):
-        return False  # referred from an encounter or a follow-up (field app, resident page)
+        # Not the model form: the add page is refer_view, which goes through referral_create.
+        from resources.services.referrals import ACS_REFERRER_ROLES
+
+        return any(request.user.has_role(r) for r in ACS_REFERRER_ROLES)
 
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def _each(self, request, queryset, move, done: str):
-        from django.contrib import messages
+    def add_view(self, request, form_url="", extra_context=None):
+        """Refer a resident (the resident's page links here with ?resident=<pk>)."""
+        from cases.selectors import resident_queryset_for_user
+        from resources.services import referral_create
 
-        from acs.errors import DomainError
-
-        moved, refused = 0, []
-        for referral in queryset:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        residents = resident_queryset_for_user(request.user)
+        initial = {"resident": request.GET.get("resident")}
+        form = ReferForm(
+            request.POST or None,
+            initial=initial,
+            residents=residents,
+            admin_site=self.admin_site,
+        )
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
             try:
-                move(referral)
-                moved += 1
+                referral = referral_create(
+                    actor=request.user,
+                    resident=data["resident"],
+                    service=data["service"],
+                    service_at_location=data["service_at_location"],
+                    urgency=data["urgency"],
+                    reason=data["reason"],
+                    send=data["send"],
+                    request=request,
+                )
             except DomainError as exc:
-                refused.append(f"{referral}: {exc.message}")
-        if moved:
-            self.message_user(request, f"{moved} referral(s) {done}.")
-        for line in refused:
-            self.message_user(request, line, messages.WARNING)
+                for name, errors in (exc.fields or {}).items():
+                    if name in form.fields:
+                        form.add_error(name, errors)
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(
+                    request,
+                    f"{referral} {referral.get_status_display().lower()}.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:resources_referral_change", args=[referral.pk])
+                )
+        chosen = str(form["resident"].value() or "")
+        resident = residents.filter(pk=int(chosen)).first() if chosen.isdigit() else None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Refer",
+            "opts": self.model._meta,
+            "form": form,
+            "resident": resident,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/resources/referral/refer.html", context)
+
+    def _each(self, request, queryset, move, done: str):
+        each_row(self, request, queryset, move, f"referral(s) {done}")
 
     @admin.action(description="Send the selected drafts to their partners")
     def send_drafts(self, request, queryset):
@@ -310,6 +483,32 @@ class ReferralAdmin(admin.ModelAdmin):
             queryset,
             lambda r: referral_send(actor=request.user, referral=r, request=request),
             "sent",
+        )
+
+    @admin.action(description="Cancel the selected open referrals, with a reason…")
+    def cancel_with_reason(self, request, queryset):
+        from resources.services import referral_cancel
+
+        form = CancelForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            reason = form.cleaned_data["reason"]
+            self._each(
+                request,
+                queryset,
+                lambda r: referral_cancel(
+                    actor=request.user, referral=r, reason=reason, request=request
+                ),
+                "cancelled",
+            )
+            return None
+        return intermediate_form(
+            self,
+            request,
+            queryset,
+            form=form,
+            action="cancel_with_reason",
+            title="Cancel referrals",
+            submit="Cancel the referrals",
         )
 
     @admin.action(description="Cancel the selected open referrals (withdrawn by ACS)")

@@ -1,7 +1,7 @@
 """The "Exports" admin (/admin/cases/exportjob/): ask for an export, follow its progress, and
 download it when done. Case managers see their own exports; supervisors and administrators
 see everyone's. URLs carry the export's public id, never a row id or anything personal.
-Registered from the end of cases/admin.py."""
+Registered from the end of cases/admin/__init__.py."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from acs.models import BaseModel
 
@@ -87,6 +88,8 @@ class Call(BaseModel):
         indexes = [
             models.Index(fields=["status", "-received_at"], name="cases_call_status_recv_idx"),
             models.Index(fields=["-received_at"], name="cases_call_received_idx"),
+            # The field app's "before you go in": earlier calls at the same address.
+            models.Index(Upper("address"), name="cases_call_address_upper_idx"),
         ]
 
     def __str__(self) -> str:

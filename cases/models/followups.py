@@ -3,16 +3,17 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from acs.models import BaseModel
 
 
 class FollowUpKind(models.TextChoices):
-    PHONE = "phone", "Phone call"
-    TEXT = "text", "Text message"
-    IN_PERSON = "in_person", "In person at a known location"
-    REFERRAL_CHECK = "referral_check", "Referral check"
-    SUPERVISOR_REVIEW = "supervisor_review", "Supervisor review"
+    PHONE = "phone", _("Phone call")
+    TEXT = "text", _("Text message")
+    IN_PERSON = "in_person", _("In person at a known location")
+    REFERRAL_CHECK = "referral_check", _("Referral check")
+    SUPERVISOR_REVIEW = "supervisor_review", _("Supervisor review")
 
 
 class ReferralTrigger(models.TextChoices):
@@ -172,6 +173,8 @@ class FollowUp(BaseModel):
                 condition=~Q(status="closed"),
             ),
             models.Index(fields=["resident"], name="cases_followup_resident_idx"),
+            # The admin's status filter over closed work too.
+            models.Index(fields=["status", "due_at"], name="cases_followup_status_due_idx"),
         ]
 
     def __str__(self) -> str:

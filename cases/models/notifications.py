@@ -115,6 +115,8 @@ class Notification(BaseModel):
             models.Index(fields=["provider_message_id"], name="cases_notif_provider_idx"),
             models.Index(fields=["to_address", "-sent_at"], name="cases_notif_to_idx"),
             models.Index(fields=["status", "-updated_at"], name="cases_notif_status_idx"),
+            # The admin list's ordering and its date drill-down.
+            models.Index(fields=["-due_at", "-id"], name="cases_notif_due_at_idx"),
         ]
 
     def __str__(self) -> str:

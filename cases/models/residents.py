@@ -6,6 +6,7 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
 
 from acs.models import BaseModel
 
@@ -133,6 +134,9 @@ class ResidentMerge(BaseModel):
     moved_referrals = ArrayField(models.BigIntegerField(), default=list, blank=True)
     moved_follow_ups = ArrayField(models.BigIntegerField(), default=list, blank=True)
     added_aliases = ArrayField(models.CharField(max_length=150), default=list, blank=True)
+    # The survivor's values the merge replaced with the duplicate's, {field: [before, after]}
+    # (JSON-encoded), so that the undo restores them unless they were edited since.
+    replaced_values = models.JSONField(default=dict, blank=True)
     undone_at = models.DateTimeField(null=True, blank=True)
     undone_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -149,17 +153,17 @@ class ResidentMerge(BaseModel):
 
 
 class ConsentScope(models.TextChoices):
-    SHARE_NAMED_PARTNER = "share_named_partner", "Share with a named partner"
-    SHARE_PARTNERS = "share_partners", "Share with partners in general"
-    SMS = "sms", "Receive SMS"
-    EMAIL = "email", "Receive e-mail"
-    SUBSTANCE_USE = "substance_use", "Disclose substance-use information (42 CFR Part 2)"
+    SHARE_NAMED_PARTNER = "share_named_partner", _("Share with a named partner")
+    SHARE_PARTNERS = "share_partners", _("Share with partners in general")
+    SMS = "sms", _("Receive SMS")
+    EMAIL = "email", _("Receive e-mail")
+    SUBSTANCE_USE = "substance_use", _("Disclose substance-use information (42 CFR Part 2)")
 
 
 class ConsentMethod(models.TextChoices):
-    VERBAL = "verbal", "Verbal"
-    WRITTEN = "written", "Written"
-    ELECTRONIC = "electronic", "Electronic"
+    VERBAL = "verbal", _("Verbal")
+    WRITTEN = "written", _("Written")
+    ELECTRONIC = "electronic", _("Electronic")
 
 
 class Consent(BaseModel):

@@ -17,6 +17,7 @@ from cases.services.encounters import (
 from cases.services.followups import (
     contact_attempt_log,
     follow_up_close,
+    follow_up_request,
     followups_create_for_encounter,
     followups_escalate_overdue,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "encounter_submit",
     "encounter_update",
     "follow_up_close",
+    "follow_up_request",
     "followups_create_for_encounter",
     "followups_escalate_overdue",
     "resident_create",

@@ -10,7 +10,7 @@ from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
 from acs.audit import audit_record
-from acs.errors import Conflict
+from acs.errors import Conflict, DomainError, Forbidden
 from acs.models import AuditAction
 from acs.roles import Role
 from cases.models import ContactAttempt, Encounter, FollowUp, FollowUpRule
@@ -230,6 +230,90 @@ def follow_up_close(*, actor, follow_up: FollowUp, outcome: str, request=None) -
     return follow_up
 
 
+# Who works follow-ups, and so may hold and hand them out.
+DESK_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
+ASSIGNEE_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR)
+
+
+def follow_up_create(
+    *,
+    actor,
+    resident,
+    kind: str,
+    due_at: datetime,
+    assignee=None,
+    window_days: int = 7,
+    max_attempts: int = 3,
+    request=None,
+) -> FollowUp:
+    """A follow-up a case manager opens by hand from the resident's page (not from an
+    encounter or a referral): due when they say, worked and escalated like any other."""
+    if not any(actor.has_role(r) for r in DESK_ROLES):
+        raise Forbidden("Your role may not open follow-ups.")
+    if resident.merged_into_id:
+        raise Conflict("This record was merged into another.", code="resident_merged")
+    if kind not in FollowUp.Kind.values:
+        raise DomainError("Unknown kind.", code="invalid", fields={"kind": ["Unknown."]})
+    if assignee is not None:
+        _check_assignee(assignee)
+    with transaction.atomic():
+        follow_up = FollowUp.objects.create(
+            resident=resident,
+            kind=kind,
+            due_at=due_at,
+            window_ends_at=max(due_at, timezone.now()) + timedelta(days=window_days),
+            max_attempts=max_attempts,
+            assignee=assignee,
+        )
+        _schedule_checkin(follow_up)
+        audit_record(
+            actor=actor,
+            action=AuditAction.CHANGE,
+            target=resident,
+            request=request,
+            detail={"follow_up": str(follow_up.public_id), "opened": kind},
+        )
+    return follow_up
+
+
+def _check_assignee(assignee) -> None:
+    if not assignee.is_active or not any(assignee.has_role(r) for r in ASSIGNEE_ROLES):
+        raise DomainError(
+            "Follow-ups go to case managers and supervisors.",
+            code="invalid",
+            fields={"assignee": ["Not a case manager or supervisor."]},
+        )
+
+
+def follow_up_reassign(*, actor, follow_up: FollowUp, assignee, request=None) -> FollowUp:
+    """Hand an open follow-up to another case manager or supervisor (or to nobody, back to
+    the shared queue). Only the assignee changes: the row is locked so that a contact attempt
+    logged meanwhile is not undone."""
+    if not any(actor.has_role(r) for r in DESK_ROLES):
+        raise Forbidden("Your role may not reassign follow-ups.")
+    if assignee is not None:
+        _check_assignee(assignee)
+    with transaction.atomic():
+        follow_up = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
+        if follow_up.status == FollowUp.Status.CLOSED:
+            raise Conflict("This follow-up is closed.", code="follow_up_closed")
+        if follow_up.assignee_id == (assignee.pk if assignee else None):
+            return follow_up
+        follow_up.assignee = assignee
+        follow_up.save(update_fields=["assignee", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.CHANGE,
+            target=follow_up.resident,
+            request=request,
+            detail={
+                "follow_up": str(follow_up.public_id),
+                "assignee": str(assignee.public_id) if assignee else None,
+            },
+        )
+    return follow_up
+
+
 def followups_escalate_overdue(
     *, now: datetime | None = None, batch: int = ESCALATION_BATCH
 ) -> int:
@@ -251,3 +335,46 @@ def followups_escalate_overdue(
         for follow_up in due:
             _notify_supervisors(follow_up)
     return len(due)
+
+
+def follow_up_request(
+    *, actor, encounter: Encounter, resident, kind: str, due_at: datetime, request=None
+) -> tuple[FollowUp, bool]:
+    """A responder asks, from the encounter, for a follow-up with a person they met: the kind
+    and when. One per person per encounter (the database's constraint): asking again returns
+    the first and `created=False`, and the encounter's rule at submission adds no second one.
+    The person must be one of the encounter's; the case managers' queue does the rest."""
+    if kind not in FollowUp.Kind.values:
+        raise DomainError("Unknown kind.", code="invalid", fields={"kind": ["Unknown."]})
+    if not encounter.people.filter(resident=resident).exists():
+        raise DomainError(
+            "Ask for follow-ups with the people of this encounter.",
+            code="invalid",
+            fields={"resident": ["Not a person of this encounter."]},
+        )
+    rule = rule_for(encounter.disposition) if encounter.disposition else None
+    window_days = rule.window_days if rule else 7
+    with transaction.atomic():
+        follow_up, created = FollowUp.objects.get_or_create(
+            encounter=encounter,
+            resident=resident,
+            defaults={
+                "kind": kind,
+                "due_at": due_at,
+                "window_ends_at": max(due_at, timezone.now()) + timedelta(days=window_days),
+                "max_attempts": rule.attempts if rule else 3,
+            },
+        )
+        if created:
+            _schedule_checkin(follow_up)
+            audit_record(
+                actor=actor,
+                action=AuditAction.CREATE,
+                target=resident,
+                request=request,
+                detail={
+                    "follow_up": str(follow_up.public_id),
+                    "encounter": str(encounter.public_id),
+                },
+            )
+    return follow_up, created

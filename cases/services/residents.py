@@ -172,15 +172,75 @@ def _move_work_back(merge: ResidentMerge, survivor: Resident, duplicate: Residen
     )
 
 
+# The fields a merge may take from either record (the merge screen's radio buttons). Names
+# the survivor loses this way are kept as aliases like the duplicate's.
+MERGE_VALUE_FIELDS = (
+    "preferred_name",
+    "legal_name",
+    "date_of_birth",
+    "dob_quality",
+    "gender",
+    "veteran_status",
+    "preferred_language",
+    "phone",
+    "email",
+    "where_to_find_me",
+    "housing_status",
+    "safety_flags",
+)
+
+
+def _as_json(resident: Resident, name: str) -> Any:
+    value = getattr(resident, name)
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _from_json(name: str, value: Any) -> Any:
+    return Resident._meta.get_field(name).to_python(value)
+
+
+def _apply_values(
+    survivor: Resident, duplicate: Resident, values: dict[str, Any]
+) -> dict[str, list[Any]]:
+    """Set the chosen values on the (locked) survivor; return what they replaced."""
+    unknown = sorted(set(values) - set(MERGE_VALUE_FIELDS))
+    if unknown:
+        raise DomainError(
+            "These fields are not chosen in a merge.",
+            code="invalid",
+            fields={name: ["Not a merge field."] for name in unknown},
+        )
+    replaced = {}
+    for name, value in values.items():
+        value = _from_json(name, value)
+        if value not in (getattr(survivor, name), getattr(duplicate, name)):
+            raise DomainError(
+                "A merge keeps one of the two records' values.",
+                code="invalid",
+                fields={name: ["Neither record's value."]},
+            )
+        if value != getattr(survivor, name):
+            before = _as_json(survivor, name)
+            setattr(survivor, name, value)
+            replaced[name] = [before, _as_json(survivor, name)]
+    return replaced
+
+
 def resident_merge(
-    *, actor, survivor: Resident, duplicate: Resident, request=None
+    *,
+    actor,
+    survivor: Resident,
+    duplicate: Resident,
+    values: dict[str, Any] | None = None,
+    request=None,
 ) -> ResidentMerge:
     """Merge `duplicate` into `survivor` (case managers, supervisors, admins).
 
     Nothing is deleted: the duplicate points at the survivor and drops out of searches, its
     encounters, referrals and follow-ups move to the survivor remembering where they came
-    from, and its names become the survivor's aliases. The merge record keeps what moved so
-    `resident_unmerge` can undo it.
+    from, and its names become the survivor's aliases. `values` ({field: value}, each value
+    one of the two records') are set on the survivor in the same transaction; the merge
+    record keeps what they replaced and what moved, so `resident_unmerge` can undo it.
     """
     _require(actor, ALL_RESIDENTS_ROLES, "merge residents")
     if survivor.pk == duplicate.pk:
@@ -189,6 +249,8 @@ def resident_merge(
         survivor, duplicate = _lock_pair(survivor, duplicate)
         if survivor.merged_into_id or duplicate.merged_into_id:
             raise Conflict("One of these records was already merged.", code="resident_merged")
+        names_before = _names(survivor)
+        replaced = _apply_values(survivor, duplicate, values or {})
         shared = EncounterResident.objects.filter(resident=survivor).values("encounter_id")
         links = list(
             EncounterResident.objects.filter(resident=duplicate).exclude(encounter_id__in=shared)
@@ -201,7 +263,8 @@ def resident_merge(
         )
         referrals, follow_ups = _move_work(duplicate, survivor)
         known = {normalize_name(n) for n in _names(survivor)}
-        added = [n for n in _names(duplicate) if normalize_name(n) not in known]
+        # The duplicate's names, and the survivor's own that a chosen value replaced.
+        added = [n for n in [*_names(duplicate), *names_before] if normalize_name(n) not in known]
         added = list(dict.fromkeys(added))
         survivor.aliases = [*survivor.aliases, *added]
         refresh_search_names(survivor)
@@ -217,6 +280,7 @@ def resident_merge(
             moved_referrals=referrals,
             moved_follow_ups=follow_ups,
             added_aliases=added,
+            replaced_values=replaced,
         )
         for target in (survivor, duplicate):
             audit_record(
@@ -224,14 +288,16 @@ def resident_merge(
                 action=AuditAction.MERGE,
                 target=target,
                 request=request,
-                detail={"merge": str(merge.public_id)},
+                # Field names only: the values are personal data.
+                detail={"merge": str(merge.public_id), "fields": sorted(replaced)},
             )
     return merge
 
 
 def resident_unmerge(*, actor, merge: ResidentMerge, request=None) -> ResidentMerge:
     """Undo a merge: the duplicate comes back with its encounters; the survivor loses the
-    aliases the merge gave it. Changes made to the survivor since are kept."""
+    aliases the merge gave it and gets back the values the merge replaced. Changes made to
+    the survivor since are kept (a value changed again after the merge stays)."""
     _require(actor, ALL_RESIDENTS_ROLES, "undo merges")
     with transaction.atomic():
         merge = ResidentMerge.objects.select_for_update().get(pk=merge.pk)
@@ -254,6 +320,9 @@ def resident_unmerge(*, actor, merge: ResidentMerge, request=None) -> ResidentMe
         _move_work_back(merge, survivor, duplicate)
         gained = set(merge.added_aliases)
         survivor.aliases = [a for a in survivor.aliases if a not in gained]
+        for name, (before, after) in merge.replaced_values.items():
+            if _as_json(survivor, name) == after:
+                setattr(survivor, name, _from_json(name, before))
         refresh_search_names(survivor)
         survivor.save()
         duplicate.merged_into = None

@@ -3,7 +3,7 @@
 The same page as /transparency/ with the figures unsuppressed (small numbers shown), the
 refresh history, and a button that queues a full refresh. Case managers, supervisors and
 administrators only: a partner or responder is not staff and never reaches the admin.
-Registered from the end of cases/admin.py.
+Registered from the end of cases/admin/__init__.py.
 """
 
 from __future__ import annotations

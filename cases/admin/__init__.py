@@ -1,0 +1,42 @@
+"""The cases admin, one module per topic. Django's admin autodiscovery imports this package;
+importing the modules below registers their admins (in the order of the former single module).
+The names other apps and tests import from `cases.admin` are re-exported here."""
+
+from django.contrib import admin
+
+from cases import dashboard
+from cases.admin.common import (
+    LIST_COUNT_CAP,
+    CappedCountPaginator,
+    FastListAdmin,
+    each_row,
+    intermediate_form,
+)
+
+# isort: off
+from cases.admin import calls  # noqa: F401
+from cases.admin import residents  # noqa: F401
+from cases.admin import encounters  # noqa: F401
+from cases.admin import followups  # noqa: F401
+from cases.admin import notifications  # noqa: F401
+
+# isort: on
+
+__all__ = [
+    "LIST_COUNT_CAP",
+    "CappedCountPaginator",
+    "FastListAdmin",
+    "each_row",
+    "intermediate_form",
+]
+
+dashboard.install(admin.site)
+
+# --- Transparency dashboard, staff version ---------------------------------------------------
+# Registered in its own module (cases/transparency/admin.py); imported here so that the admin's
+# autodiscovery, which imports only this package (cases.admin), finds it.
+from cases.transparency import admin as transparency_admin  # noqa: E402, F401
+
+# isort: split
+# --- Exports (cases/exports/admin.py), registered here for the admin's autodiscovery -----------
+from cases.exports import admin as _exports_admin  # noqa: E402, F401

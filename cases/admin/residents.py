@@ -1,0 +1,523 @@
+"""Residents: the POST-only name search, the record with its timeline and the day's actions
+(follow-up, contact attempt, consent), the side-by-side merge screen, and the merges list
+(undo)."""
+
+import secrets
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from acs.audit import audit_record
+from acs.errors import DomainError
+from acs.models import AuditAction
+from cases import selectors, services
+from cases.admin.common import FastListAdmin, desk_users
+from cases.models import Consent, ContactAttempt, FollowUp, Resident, ResidentMerge
+from cases.services.followups import follow_up_create
+from cases.services.residents import MERGE_VALUE_FIELDS
+from resources.models import Organization
+from responders.models import User
+
+SEARCH_KEY = "search"
+SEARCH_SESSION_PREFIX = "resident_search:"
+SEARCH_SESSION_KEEP = 20
+
+
+class ResidentSearchForm(forms.Form):
+    name = forms.CharField(max_length=150, label="Name or alias", strip=True)
+
+
+class SearchKeyChangeList(ChangeList):
+    """Keeps the `search` key (not a filter) in the links of a searched list."""
+
+    def get_filters_params(self, params=None):
+        lookup_params = super().get_filters_params(params)
+        lookup_params.pop(SEARCH_KEY, None)
+        return lookup_params
+
+
+def search_remember(request, name: str) -> str:
+    """Keep a typed name server-side, in the session, under a random key: only the key goes
+    into the URL (and so into access logs and browser history). Older searches are dropped."""
+    key = secrets.token_urlsafe(12)
+    # A session is not iterable: .keys() it is.
+    keys = list(request.session.keys())
+    stored = [k for k in keys if k.startswith(SEARCH_SESSION_PREFIX)]
+    for old in stored[: max(0, len(stored) - SEARCH_SESSION_KEEP + 1)]:
+        del request.session[old]
+    request.session[SEARCH_SESSION_PREFIX + key] = name
+    return key
+
+
+def search_recall(request) -> str:
+    key = request.GET.get(SEARCH_KEY, "")
+    return request.session.get(SEARCH_SESSION_PREFIX + key, "") if key else ""
+
+
+class FollowUpOpenForm(forms.Form):
+    kind = forms.ChoiceField(choices=FollowUp.Kind.choices, initial=FollowUp.Kind.PHONE)
+    due_at = forms.SplitDateTimeField(
+        widget=admin.widgets.AdminSplitDateTime, help_text="When the first attempt is due."
+    )
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = desk_users()
+
+
+class ContactAttemptForm(forms.Form):
+    follow_up = forms.ModelChoiceField(queryset=FollowUp.objects.none())
+    at = forms.SplitDateTimeField(widget=admin.widgets.AdminSplitDateTime, required=False)
+    channel = forms.ChoiceField(choices=ContactAttempt.Channel.choices)
+    outcome = forms.ChoiceField(choices=ContactAttempt.Outcome.choices)
+    next_step = forms.CharField(max_length=500, required=False)
+
+    def __init__(self, *args, resident, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["follow_up"].queryset = resident.follow_ups.exclude(
+            status=FollowUp.Status.CLOSED
+        ).order_by("due_at", "id")
+
+
+class ConsentRecordForm(forms.Form):
+    scope = forms.ChoiceField(choices=Consent.Scope.choices)
+    method = forms.ChoiceField(choices=Consent.Method.choices)
+    organization = forms.ModelChoiceField(
+        queryset=Organization.objects.order_by("name"),
+        required=False,
+        help_text="Only for a named-partner consent.",
+    )
+    expires_at = forms.SplitDateTimeField(widget=admin.widgets.AdminSplitDateTime, required=False)
+
+
+MERGE_COMPARED = ("aliases", *MERGE_VALUE_FIELDS)
+
+
+def merge_display(resident: Resident, name: str) -> str:
+    value = getattr(resident, name)
+    if isinstance(value, list):
+        return ", ".join(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    display = getattr(resident, f"get_{name}_display", None)
+    return str(display() if display else value or "")
+
+
+class MergeForm(forms.Form):
+    """Which record survives, and for each field where the two differ, whose value stays."""
+
+    survivor = forms.ChoiceField(widget=forms.RadioSelect)
+
+    def __init__(self, *args, a: Resident, b: Resident, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.a, self.b = a, b
+        self.fields["survivor"].choices = [("a", str(a)), ("b", str(b))]
+        self.differing = [
+            name for name in MERGE_VALUE_FIELDS if getattr(a, name) != getattr(b, name)
+        ]
+        for name in self.differing:
+            self.fields[f"value_{name}"] = forms.ChoiceField(
+                choices=[("a", "A"), ("b", "B")], widget=forms.RadioSelect, initial="a"
+            )
+
+    def merge_arguments(self) -> dict:
+        data = self.cleaned_data
+        survivor, duplicate = (self.a, self.b) if data["survivor"] == "a" else (self.b, self.a)
+        chosen = {"a": self.a, "b": self.b}
+        values = {name: getattr(chosen[data[f"value_{name}"]], name) for name in self.differing}
+        return {"survivor": survivor, "duplicate": duplicate, "values": values}
+
+
+@admin.register(Resident)
+class ResidentAdmin(FastListAdmin):
+    """Residents as case managers see them: found with the same trigram search as the field
+    app (typed into a POST form, so the name never sits in a URL), every opened record
+    audited, a timeline of everything that happened to them, and the day's actions (a
+    follow-up, a contact attempt, a referral, a consent) one click away."""
+
+    list_display = ("__str__", "preferred_name", "date_of_birth", "housing_status", "created_at")
+    list_filter = ("housing_status", "preferred_language")
+    # No admin search box (it would put the name in `?q=`): see search_view.
+    search_fields = ()
+    exclude = ("search_names",)
+    readonly_fields = ("merged_into", "merged_at", "created_by", "consents_held", "timeline")
+    actions = ["compare_two", "merge_into_first_selected"]
+    change_list_template = "admin/cases/resident/change_list.html"
+    change_form_template = "admin/cases/resident/change_form.html"
+
+    def get_queryset(self, request):
+        return selectors.resident_queryset_for_user(request.user)
+
+    def get_changelist(self, request, **kwargs):
+        return SearchKeyChangeList
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("search/", view(self.search_view), name="cases_resident_search"),
+            path("merge/<int:a>/<int:b>/", view(self.merge_view), name="cases_resident_merge"),
+            path(
+                "<int:pk>/follow-up/",
+                view(self.follow_up_view),
+                name="cases_resident_follow_up",
+            ),
+            path(
+                "<int:pk>/contact-attempt/",
+                view(self.contact_attempt_view),
+                name="cases_resident_contact_attempt",
+            ),
+            path("<int:pk>/consent/", view(self.consent_view), name="cases_resident_consent"),
+            *super().get_urls(),
+        ]
+
+    # --- search -----------------------------------------------------------------------------
+
+    def changelist_view(self, request, extra_context=None):
+        if "q" in request.GET:
+            # An old link or bookmark with a name in it: drop the name, ask for the form.
+            params = request.GET.copy()
+            del params["q"]
+            self.message_user(request, "Search with the form above.", messages.WARNING)
+            query = params.urlencode()
+            return HttpResponseRedirect(f"{request.path}?{query}" if query else request.path)
+        name = search_recall(request)
+        if request.GET.get(SEARCH_KEY) and not name:
+            self.message_user(request, "That search has expired: search again.", messages.INFO)
+            return HttpResponseRedirect(request.path)
+        extra_context = {
+            **(extra_context or {}),
+            "resident_search_form": ResidentSearchForm(initial={"name": name}),
+            "resident_search_active": bool(name),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def search_view(self, request):
+        """POST only: remember the name under a random key and show the list for that key."""
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:cases_resident_changelist"))
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = ResidentSearchForm(request.POST)
+        target = reverse("admin:cases_resident_changelist")
+        if not form.is_valid():
+            return HttpResponseRedirect(target)
+        key = search_remember(request, form.cleaned_data["name"])
+        return HttpResponseRedirect(f"{target}?{SEARCH_KEY}={key}")
+
+    def get_search_results(self, request, queryset, search_term):
+        name = search_recall(request)
+        if not name:
+            return queryset, False
+        # Scoped to the user, each resident shown audited as a search result (not the name).
+        matches = selectors.resident_search(request.user, name=name, limit=100, request=request)
+        return queryset.filter(pk__in=[m.resident.pk for m in matches]), False
+
+    # --- the record -------------------------------------------------------------------------
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        resident = self.get_object(request, object_id)
+        if resident is not None:
+            audit_record(
+                actor=request.user,
+                action=AuditAction.VIEW,
+                target=resident,
+                request=request,
+                reason="admin",
+            )
+            extra_context = {
+                **(extra_context or {}),
+                "resident_actions": self._actions_for(resident),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _actions_for(self, resident) -> list[tuple[str, str]]:
+        if resident.merged_into_id:
+            return []
+        refer = reverse("admin:resources_referral_add")
+        return [
+            ("Add a follow-up", reverse("admin:cases_resident_follow_up", args=[resident.pk])),
+            (
+                "Log a contact attempt",
+                reverse("admin:cases_resident_contact_attempt", args=[resident.pk]),
+            ),
+            ("Refer", f"{refer}?resident={resident.pk}"),
+            ("Record consent", reverse("admin:cases_resident_consent", args=[resident.pk])),
+        ]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.resident_update(
+                actor=request.user,
+                resident=obj,
+                changes={name: form.cleaned_data[name] for name in form.changed_data},
+                request=request,
+            )
+        else:
+            created = services.resident_create(
+                actor=request.user, data=form.cleaned_data, confirm_new=True, request=request
+            )
+            obj.pk, obj.public_id = created.pk, created.public_id
+
+    @admin.display(description="Consents")
+    def consents_held(self, obj):
+        if obj.pk is None:
+            return "-"
+        now = timezone.now()
+        rows = []
+        for consent in obj.consents.select_related("organization").order_by("-created_at"):
+            if consent.revoked_at:
+                state = f"revoked {consent.revoked_at:%Y-%m-%d}"
+            elif consent.expires_at and consent.expires_at <= now:
+                state = f"expired {consent.expires_at:%Y-%m-%d}"
+            else:
+                state = "active"
+            partner = f" ({consent.organization.name})" if consent.organization_id else ""
+            rows.append((consent.get_scope_display(), partner, consent.get_method_display(), state))
+        if not rows:
+            return "None recorded"
+        return format_html(
+            "<ul class='consents'>{}</ul>",
+            format_html_join("", "<li>{}{} · {} · <strong>{}</strong></li>", rows),
+        )
+
+    @admin.display(description="Timeline")
+    def timeline(self, obj):
+        if obj.pk is None:
+            return "-"
+        rows = format_html_join(
+            "",
+            "<li><time>{}</time> · {}</li>",
+            (
+                (entry.at.strftime("%Y-%m-%d %H:%M"), entry.text)
+                for entry in selectors.resident_timeline(obj)
+            ),
+        )
+        return format_html("<ul class='timeline'>{}</ul>", rows)
+
+    # --- actions from the resident's page ---------------------------------------------------
+
+    def _resident_or_404(self, request, pk) -> Resident:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(self.get_queryset(request), pk=pk)
+
+    def _action_page(self, request, resident, form, title, submit):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "original": resident,
+            "form": form,
+            "submit": submit,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/cases/resident/action_form.html", context)
+
+    def _done(self, request, resident, text):
+        self.message_user(request, text, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:cases_resident_change", args=[resident.pk]))
+
+    def _refused(self, form, exc: DomainError):
+        for name, errors in (exc.fields or {}).items():
+            if name in form.fields:
+                form.add_error(name, errors)
+        form.add_error(None, exc.message)
+
+    def follow_up_view(self, request, pk):
+        resident = self._resident_or_404(request, pk)
+        form = FollowUpOpenForm(
+            request.POST or None,
+            initial={"due_at": timezone.localtime() + timedelta(days=1)},
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                follow_up_create(
+                    actor=request.user,
+                    resident=resident,
+                    kind=form.cleaned_data["kind"],
+                    due_at=form.cleaned_data["due_at"],
+                    assignee=form.cleaned_data["assignee"],
+                    request=request,
+                )
+            except DomainError as exc:
+                self._refused(form, exc)
+            else:
+                return self._done(request, resident, "Follow-up added.")
+        return self._action_page(request, resident, form, "Add a follow-up", "Add")
+
+    def contact_attempt_view(self, request, pk):
+        resident = self._resident_or_404(request, pk)
+        form = ContactAttemptForm(request.POST or None, resident=resident)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.contact_attempt_log(
+                    actor=request.user,
+                    follow_up=data["follow_up"],
+                    channel=data["channel"],
+                    outcome=data["outcome"],
+                    at=data["at"] or None,
+                    next_step=data["next_step"],
+                    request=request,
+                )
+            except DomainError as exc:
+                self._refused(form, exc)
+            else:
+                return self._done(request, resident, "Contact attempt logged.")
+        return self._action_page(request, resident, form, "Log a contact attempt", "Log")
+
+    def consent_view(self, request, pk):
+        resident = self._resident_or_404(request, pk)
+        form = ConsentRecordForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.consent_record(
+                    actor=request.user,
+                    resident=resident,
+                    scope=data["scope"],
+                    method=data["method"],
+                    organization=data["organization"],
+                    expires_at=data["expires_at"],
+                    request=request,
+                )
+            except DomainError as exc:
+                self._refused(form, exc)
+            else:
+                return self._done(request, resident, "Consent recorded.")
+        return self._action_page(request, resident, form, "Record consent", "Record")
+
+    # --- merging ----------------------------------------------------------------------------
+
+    @admin.action(description="Compare the two selected side by side, and merge")
+    def compare_two(self, request, queryset):
+        pks = sorted(queryset.values_list("pk", flat=True)[:3])
+        if len(pks) != 2:
+            self.message_user(request, "Select exactly two residents.", messages.WARNING)
+            return None
+        return HttpResponseRedirect(reverse("admin:cases_resident_merge", args=pks))
+
+    def merge_view(self, request, a, b):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        residents = {
+            r.pk: r
+            for r in self.get_queryset(request)
+            .filter(pk__in=[a, b])
+            .annotate(
+                n_encounters=Count("encounters", distinct=True),
+                n_referrals=Count("referrals", distinct=True),
+                n_follow_ups=Count("follow_ups", distinct=True),
+            )
+        }
+        if a == b or len(residents) != 2:
+            self.message_user(request, "Those two records cannot be merged.", messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:cases_resident_changelist"))
+        first, second = residents[a], residents[b]
+        form = MergeForm(request.POST or None, a=first, b=second)
+        if request.method == "POST" and form.is_valid():
+            try:
+                merge = services.resident_merge(
+                    actor=request.user, request=request, **form.merge_arguments()
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(
+                    request,
+                    f"Merged {merge.duplicate} into {merge.survivor}. The merge can be undone "
+                    "from the resident merges list.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:cases_resident_change", args=[merge.survivor.pk])
+                )
+        for resident in (first, second):
+            audit_record(
+                actor=request.user,
+                action=AuditAction.VIEW,
+                target=resident,
+                request=request,
+                reason="admin: merge",
+            )
+        consents = {r.pk: [] for r in (first, second)}
+        for consent in Consent.objects.filter(resident__in=[a, b]).order_by("created_at"):
+            state = "revoked" if consent.revoked_at else "active"
+            consents[consent.resident_id].append(f"{consent.get_scope_display()} ({state})")
+        rows = [
+            {
+                "name": name,
+                "label": Resident._meta.get_field(name).verbose_name,
+                "a": merge_display(first, name),
+                "b": merge_display(second, name),
+                "field": form[f"value_{name}"] if name in form.differing else None,
+            }
+            for name in MERGE_COMPARED
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Merge two residents",
+            "opts": self.model._meta,
+            "form": form,
+            "a": first,
+            "b": second,
+            "rows": rows,
+            "consents_a": consents[a],
+            "consents_b": consents[b],
+        }
+        return TemplateResponse(request, "admin/cases/resident/merge.html", context)
+
+    @admin.action(description="Merge the others into the first selected (oldest) resident")
+    def merge_into_first_selected(self, request, queryset):
+        residents = list(queryset.order_by("created_at", "id"))
+        if len(residents) < 2:
+            self.message_user(request, "Select at least two residents.", messages.WARNING)
+            return
+        survivor, *duplicates = residents
+        try:
+            for duplicate in duplicates:
+                services.resident_merge(
+                    actor=request.user, survivor=survivor, duplicate=duplicate, request=request
+                )
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        self.message_user(request, f"Merged {len(duplicates)} record(s) into {survivor}.")
+
+
+@admin.register(ResidentMerge)
+class ResidentMergeAdmin(admin.ModelAdmin):
+    list_display = ("survivor", "duplicate", "merged_by", "created_at", "undone_at")
+    list_select_related = ("survivor", "duplicate", "merged_by")
+    readonly_fields = (
+        "survivor",
+        "duplicate",
+        "merged_by",
+        "moved_links",
+        "added_aliases",
+        "undone_at",
+        "undone_by",
+    )
+    actions = ["undo"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Undo the selected merges")
+    def undo(self, request, queryset):
+        for merge in queryset:
+            try:
+                services.resident_unmerge(actor=request.user, merge=merge, request=request)
+            except DomainError as exc:
+                self.message_user(request, f"{merge}: {exc.message}", messages.ERROR)
