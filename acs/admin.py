@@ -1,11 +1,16 @@
-from datetime import timedelta
+import uuid
+from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
+from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils import timezone
+from django.utils.html import format_html
 
 from acs.models import ApiToken, AuditEvent
 from acs.roles import Role
@@ -158,16 +163,219 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return self._shown_once(request, row, token)
 
 
+class InputFilter(admin.ListFilter):
+    """A list filter typed into, not picked from a list: it loads no rows to offer choices.
+
+    Subclasses name their GET `fields` (name -> label) and turn the cleaned values into a
+    filter in `filter_queryset`. The form keeps the changelist's other parameters.
+    """
+
+    template = "acs/admin/input_filter.html"
+    fields: dict[str, str] = {}
+    input_type = "text"
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        self.request = request
+        self.values: dict[str, str] = {}
+        for name in self.fields:
+            if name in params:
+                value = params.pop(name)
+                value = value[-1] if isinstance(value, list) else value
+                if value.strip():
+                    self.values[name] = value.strip()
+        self.cleaned = {name: self.clean(name, value) for name, value in self.values.items()}
+
+    def clean(self, name: str, value: str):
+        return value
+
+    def has_output(self) -> bool:
+        return True
+
+    def expected_parameters(self) -> list[str]:
+        return list(self.fields)
+
+    def choices(self, changelist):
+        keep = [
+            (key, value)
+            for key, values in self.request.GET.lists()
+            if key not in self.fields and key not in {"p", "e"}
+            for value in values
+        ]
+        yield {
+            "fields": [
+                {"name": name, "label": label, "value": self.values.get(name, "")}
+                for name, label in self.fields.items()
+            ],
+            "keep": keep,
+            "input_type": self.input_type,
+            "clear_url": changelist.get_query_string(remove=list(self.fields)),
+            "selected": bool(self.values),
+        }
+
+    def queryset(self, request, queryset):
+        return self.filter_queryset(queryset, **self.cleaned) if self.cleaned else queryset
+
+    def filter_queryset(self, queryset, **cleaned):
+        raise NotImplementedError
+
+
+class ResidentFilter(InputFilter):
+    """Events about one resident, named by the resident's public id (never a name in a URL)."""
+
+    title = "resident (public id)"
+    fields = {"resident": "Resident id"}
+
+    def clean(self, name, value):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            raise IncorrectLookupParameters("Not a resident id.") from None
+
+    def filter_queryset(self, queryset, *, resident):
+        return queryset.filter(target_type="cases.resident", target_id=resident)
+
+
+class ActorFilter(InputFilter):
+    """Events by one user, by the user's public id; the form offers a username search."""
+
+    title = "user"
+    fields = {"actor": "User"}
+    template = "acs/admin/actor_filter.html"
+
+    def clean(self, name, value):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            raise IncorrectLookupParameters("Not a user id.") from None
+
+    def choices(self, changelist):
+        from responders.models import User
+
+        for choice in super().choices(changelist):
+            actor = self.cleaned.get("actor")
+            choice["actor_label"] = (
+                User.objects.filter(public_id=actor).values_list("username", flat=True).first()
+                if actor
+                else None
+            )
+            yield choice
+
+    def filter_queryset(self, queryset, *, actor):
+        return queryset.filter(actor__public_id=actor)
+
+
+class TimeRangeFilter(InputFilter):
+    """From one day (inclusive) to another (inclusive), in department time."""
+
+    title = "time range"
+    fields = {"from": "From", "to": "To"}
+    input_type = "date"
+
+    def clean(self, name, value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise IncorrectLookupParameters("Dates are YYYY-MM-DD.") from None
+
+    def filter_queryset(self, queryset, **days):
+        tz = timezone.get_current_timezone()
+        if days.get("from"):
+            start = datetime.combine(days["from"], time.min, tzinfo=tz)
+            queryset = queryset.filter(created_at__gte=start)
+        if days.get("to"):
+            end = datetime.combine(days["to"] + timedelta(days=1), time.min, tzinfo=tz)
+            queryset = queryset.filter(created_at__lt=end)
+        return queryset
+
+
+ACTOR_SEARCH_LIMIT = 20
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    """The audit trail, read-only."""
+    """The audit trail: read-only for everyone, read by supervisors and administrators only.
 
-    list_display = ("created_at", "actor", "action", "target_type", "target_id", "ip_address")
-    list_filter = ("action", "target_type")
+    Filters: by resident (public id), by user (a username search that loads at most
+    ACTOR_SEARCH_LIMIT users), by action and record type, and by time (the date hierarchy or
+    a from/to range). The list's query count does not grow with its rows.
+    """
+
+    list_display = ("created_at", "actor", "action", "target_type", "target", "ip_address")
+    list_filter = (ResidentFilter, ActorFilter, TimeRangeFilter, "action", "target_type")
     list_select_related = ("actor",)
     search_fields = ("=target_id",)
     date_hierarchy = "created_at"
     show_full_result_count = False
+    # Counts per filter choice would scan the whole trail on every page.
+    show_facets = admin.ShowFacets.NEVER
+    ordering = ("-created_at", "-id")
+
+    class Media:
+        # The user filter's username search (the admin's own select2 and autocomplete).
+        css = {
+            "all": (
+                "admin/css/vendor/select2/select2.min.css",
+                "admin/css/autocomplete.css",
+                "css/admin_filters.css",
+            )
+        }
+        js = (
+            "admin/js/vendor/jquery/jquery.min.js",
+            "admin/js/vendor/select2/select2.full.min.js",
+            "admin/js/jquery.init.js",
+            "admin/js/autocomplete.js",
+        )
+
+    @admin.display(description="record")
+    def target(self, event):
+        if event.target_type == "cases.resident":
+            return format_html('<a href="?resident={}">{}</a>', event.target_id, event.target_id)
+        return event.target_id
+
+    def get_urls(self):
+        return [
+            path(
+                "actors/",
+                self.admin_site.admin_view(self.actor_search_view),
+                name="acs_auditevent_actors",
+            ),
+            *super().get_urls(),
+        ]
+
+    def actor_search_view(self, request):
+        """Usernames for the user filter, in select2's shape, ids being public ids."""
+        from django.core.exceptions import PermissionDenied
+
+        from responders.models import User
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        term = request.GET.get("term", "").strip()
+        users = User.objects.order_by("username")
+        if term:
+            users = users.filter(username__icontains=term)
+        rows = list(users.values_list("public_id", "username")[: ACTOR_SEARCH_LIMIT + 1])
+        return JsonResponse(
+            {
+                "results": [
+                    {"id": str(pid), "text": name} for pid, name in rows[:ACTOR_SEARCH_LIMIT]
+                ],
+                "pagination": {"more": len(rows) > ACTOR_SEARCH_LIMIT},
+            }
+        )
+
+    def _may_read(self, request) -> bool:
+        user = request.user
+        return user.is_active and (
+            user.is_superuser or user.has_role(Role.SUPERVISOR) or user.has_role(Role.ADMIN)
+        )
+
+    def has_module_permission(self, request):
+        return self._may_read(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_read(request) and super().has_view_permission(request, obj)
 
     def has_add_permission(self, request):
         return False

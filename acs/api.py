@@ -1,8 +1,29 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+
+def cursor_page(item: type[serializers.Serializer], *, name: str, previous: bool = True):
+    """The schema of a cursor-paginated list of `item` as our views render it: `results` and
+    the `next` (and `previous`) links. APIViews page by hand, so drf-spectacular cannot tell."""
+    fields = {
+        "results": item(many=True),
+        "next": serializers.URLField(allow_null=True),
+    }
+    if previous:
+        fields["previous"] = serializers.URLField(allow_null=True)
+    return inline_serializer(name=name, fields=fields)
+
+
+CURSOR_PARAMETER = OpenApiParameter(
+    "cursor",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    description="opaque: take it from the `next` (or `previous`) link; an unknown one is a 404",
+)
 
 
 class MeOutput(serializers.Serializer):
@@ -17,3 +38,67 @@ class MeView(APIView):
     @extend_schema(responses=MeOutput)
     def get(self, request: Request) -> Response:
         return Response(MeOutput(request.user).data)
+
+
+# --- the schema's error responses -------------------------------------------------------------
+
+# The 4xx every operation can answer, whatever its view says: a request the API refuses gets
+# the one error shape (acs/errors.py) with one of these codes. Documented on every operation so
+# clients (and the schema fuzz, tests/acs/test_api_fuzz.py) may rely on the list.
+COMMON_ERRORS = {
+    "400": "invalid input, a malformed body or a rule of the domain (`code` says which)",
+    "401": "no credentials, or an invalid, expired or revoked token",
+    "403": "signed in, but the role (or a missing second factor) does not allow this",
+    "404": "no such record among those you may see",
+}
+WRITE_ERRORS = {
+    "409": "the record's state does not allow this (an illegal transition, a reused key)",
+}
+BODY_ERRORS = {
+    "413": "the request body is larger than the API accepts",
+    "415": "the body is not JSON (send Content-Type: application/json)",
+}
+
+
+def error_responses(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing hook: adds the common error responses (in the error
+    shape) to every operation that does not describe them itself."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    # The same component the views' `ErrorOutput` serializer produces, should none use it.
+    schemas.setdefault("ErrorOutput", _error_output_schema())
+    ref = {"$ref": "#/components/schemas/ErrorOutput"}
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in {"get", "put", "post", "patch", "delete"}:
+                continue
+            errors = dict(COMMON_ERRORS)
+            if method != "get":
+                errors.update(WRITE_ERRORS)
+            if "requestBody" in operation:
+                errors.update(BODY_ERRORS)
+            responses = operation.setdefault("responses", {})
+            for code, description in errors.items():
+                response = responses.setdefault(code, {"description": description})
+                response.setdefault("content", {"application/json": {"schema": ref}})
+    return result
+
+
+def _error_output_schema() -> dict:
+    return {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "fields"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "fields": {
+                        "type": "object",
+                        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+            }
+        },
+    }

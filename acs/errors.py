@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+from acs.parsers import PayloadTooLarge
 
 
 class DomainError(Exception):
@@ -46,12 +49,27 @@ def error_body(code: str, message: str, fields: dict | None = None) -> dict[str,
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
-def _flatten(detail: Any) -> Any:
+def _messages(detail: Any, path: str = "") -> list[str]:
+    """Every message under one field, a nested one prefixed with where it is inside the field
+    ("latitude: ...", "0: ..."), so `fields` stays one list of strings per field however deep
+    the input was (the shape the schema promises)."""
     if isinstance(detail, dict):
-        return {key: _flatten(value) for key, value in detail.items()}
-    if isinstance(detail, list):
-        return [_flatten(item) for item in detail]
-    return str(detail)
+        items = detail.items()
+    elif isinstance(detail, list):
+        if not any(isinstance(item, dict | list) for item in detail):
+            return [f"{path}: {item}" if path else str(item) for item in detail]
+        items = enumerate(detail)
+    else:
+        return [f"{path}: {detail}" if path else str(detail)]
+    messages = []
+    for key, value in items:
+        inner = "" if key == "non_field_errors" else str(key)
+        messages += _messages(value, f"{path}.{inner}" if path and inner else path or inner)
+    return messages
+
+
+def _flatten(detail: dict) -> dict[str, list[str]]:
+    return {str(key): _messages(value) for key, value in detail.items()}
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
@@ -61,6 +79,12 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        # Django's own limit (DATA_UPLOAD_MAX_MEMORY_SIZE), met when the body was read before
+        # our parser streams it (DRF then parses a copy of request.body).
+        exc = PayloadTooLarge()
+    elif isinstance(exc, SuspiciousOperation):  # too many fields, a malformed body
+        exc = exceptions.ParseError("The request body cannot be read.")
     response = exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
         return response
@@ -78,3 +102,12 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
         response.data = error_body(str(code), str(exc.detail))
     return response
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: a path no view matches (an id that is not a UUID, a typo) is still a JSON
+    404 in the error shape under /api/, where clients parse every answer; an HTML page
+    elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("not_found", "No such resource."), status=404)
+    return defaults.page_not_found(request, exception)

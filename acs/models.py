@@ -46,6 +46,10 @@ class AuditAction(models.TextChoices):
     UNMERGE = "unmerge", "Undo merge"
     EXPORT = "export", "Export"
     DISCLOSE = "disclose", "Disclose"
+    # Sign-in events (acs/signin.py, acs/sessions.py): the target is the account.
+    SIGN_IN_FAILED = "signin_fail", "Sign-in failed"
+    LOCKED_OUT = "locked_out", "Sign-in refused (locked out)"
+    IDLE_SIGN_OUT = "idle_logout", "Signed out after inactivity"
 
 
 class AuditEvent(BaseModel):

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -84,6 +85,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After allauth, before MFA: an idle session is ended before anything else looks at it.
+    "acs.sessions.IdleSessionMiddleware",
     "acs.mfa.RequireMfaMiddleware",
 ]
 
@@ -324,6 +327,11 @@ SPECTACULAR_SETTINGS = {
         "ReferralUrgencyEnum": "resources.models.referrals.ReferralUrgency",
         "ReferralOutcomeEnum": "resources.models.referrals.ReferralOutcome",
     },
+    # The enum hook is drf-spectacular's default; ours documents the common 4xx (acs/api.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "acs.api.error_responses",
+    ],
 }
 
 # --- Internationalisation -------------------------------------------------------------------
@@ -373,8 +381,30 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-# Shared tablets: a staff session ends after a shift's worth of idleness.
+# Shared tablets: a session ends at the latest a shift after sign-in (absolute) ...
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 60 * 60)
+# ... and sooner after this many seconds without activity (acs/sessions.py). Background
+# requests (header X-ACS-Background: 1, the field app's polling and sync) are not activity.
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
+
+# Content-Security-Policy (django-csp 4): no inline scripts or styles, nothing from elsewhere.
+# Django's admin and allauth's pages need neither (tests/acs/test_csp_browser.py). The one
+# exception, the Swagger UI at /api/docs/, widens the policy for that view only (acs/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    },
+}
 
 # --- Logging: no personal data in log lines, ever -------------------------------------------
 

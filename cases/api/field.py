@@ -5,14 +5,16 @@ render with an output serializer.
 """
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import status
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from acs.api import CURSOR_PARAMETER, cursor_page
 from acs.errors import NotFound, error_body
+from acs.parsers import FieldJSONParser
 from acs.permissions import role_required
 from acs.roles import Role
 from cases import selectors, services
@@ -25,8 +27,11 @@ from cases.api.serializers import (
     EncounterCreateInput,
     EncounterInput,
     EncounterOutput,
+    FollowUpOutput,
+    FollowUpRequestInput,
     ResidentCreateInput,
     ResidentInput,
+    ResidentMatchOutput,
     ResidentOutput,
     ResidentSearchInput,
     ResidentSummaryOutput,
@@ -42,6 +47,7 @@ FIELD_ROLES = (Role.RESPONDER, Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
 
 class FieldView(APIView):
     permission_classes = [role_required(*FIELD_ROLES)]
+    parser_classes = [FieldJSONParser]
 
 
 class NewestFirst(CursorPagination):
@@ -52,7 +58,11 @@ class NewestFirst(CursorPagination):
 class FieldCallsView(FieldView):
     permission_classes = [role_required(Role.RESPONDER)]
 
-    @extend_schema(responses=CallOutput(many=True), summary="Calls my units are working now")
+    @extend_schema(
+        parameters=[CURSOR_PARAMETER],
+        responses=cursor_page(CallOutput, name="CallPage"),
+        summary="Calls my units are working now",
+    )
     def get(self, request: Request) -> Response:
         calls = selectors.calls_for_unit_user(request.user).prefetch_related(
             Prefetch(
@@ -108,7 +118,9 @@ class ResidentSearchView(FieldView):
 
     @extend_schema(
         request=ResidentSearchInput,
-        responses=ResidentSummaryOutput(many=True),
+        responses=inline_serializer(
+            name="ResidentSearchResults", fields={"results": ResidentMatchOutput(many=True)}
+        ),
         summary="Search residents by name (typo-tolerant) and date of birth",
     )
     def post(self, request: Request) -> Response:
@@ -268,10 +280,17 @@ class EncounterAddendaView(FieldView):
 
 
 class ResidentConsentsView(FieldView):
-    @extend_schema(responses=ConsentOutput(many=True), summary="A resident's consents")
+    @extend_schema(
+        responses=inline_serializer(
+            name="ConsentList", fields={"results": ConsentOutput(many=True)}
+        ),
+        summary="A resident's consents",
+    )
     def get(self, request: Request, public_id) -> Response:
         resident = selectors.resident_get_for_user(request.user, public_id, request=request)
-        consents = resident.consents.select_related("organization", "recorded_by").order_by("id")
+        consents = resident.consents.select_related(
+            "organization", "recorded_by", "encounter"
+        ).order_by("id")
         return Response({"results": ConsentOutput(consents, many=True).data})
 
     @extend_schema(request=ConsentInput, responses={201: ConsentOutput}, summary="Record consent")
@@ -312,3 +331,32 @@ class ConsentRevokeView(FieldView):
             raise NotFound("No such consent.", code="consent_not_found")
         consent = services.consent_revoke(actor=request.user, consent=consent, request=request)
         return Response(ConsentOutput(consent).data)
+
+
+class EncounterFollowUpsView(FieldView):
+    @extend_schema(
+        request=FollowUpRequestInput,
+        responses={
+            201: FollowUpOutput,
+            200: OpenApiResponse(FollowUpOutput, description="already asked for this person"),
+        },
+        summary="Ask for a follow-up with a person of the encounter (one per person)",
+    )
+    def post(self, request: Request, public_id) -> Response:
+        data = FollowUpRequestInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        encounter = selectors.encounter_get_for_user(request.user, public_id)
+        resident = selectors.resident_get_for_user(request.user, values["resident"])
+        follow_up, created = services.follow_up_request(
+            actor=request.user,
+            encounter=encounter,
+            resident=resident,
+            kind=values["kind"],
+            due_at=values["due_at"],
+            request=request,
+        )
+        return Response(
+            FollowUpOutput(follow_up).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )

@@ -13,6 +13,7 @@ from cases.models import (
     ConsentScope,
     Disposition,
     DobQuality,
+    FollowUpKind,
     HousingStatus,
     Language,
     Need,
@@ -212,8 +213,12 @@ class ResidentSummaryOutput(serializers.Serializer):
     preferred_name = serializers.CharField()
     legal_name = serializers.CharField()
     aliases = serializers.ListField(child=serializers.CharField())
-    date_of_birth = serializers.DateField()
+    date_of_birth = serializers.DateField(allow_null=True)
     dob_quality = serializers.CharField()
+
+
+class ResidentMatchOutput(ResidentSummaryOutput):
+    score = serializers.FloatField(help_text="how close the match is, 0 to 1")
 
 
 class ResidentOutput(ResidentSummaryOutput):
@@ -336,8 +341,27 @@ class ConsentOutput(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
     scope = serializers.CharField()
     method = serializers.CharField()
-    organization = serializers.UUIDField(source="organization.public_id", default=None)
+    organization = serializers.UUIDField(
+        source="organization.public_id", default=None, allow_null=True
+    )
+    # The encounter it was captured in: the field app's sync skips a consent already recorded.
+    encounter = serializers.UUIDField(source="encounter.public_id", default=None, allow_null=True)
     recorded_by = serializers.CharField(source="recorded_by.username")
     created_at = UTCDateTimeField()
     expires_at = UTCDateTimeField(allow_null=True)
     revoked_at = UTCDateTimeField(allow_null=True)
+
+
+class FollowUpRequestInput(serializers.Serializer):
+    resident = serializers.UUIDField(help_text="one of the encounter's people")
+    kind = serializers.ChoiceField(choices=FollowUpKind.choices)
+    due_at = AwareDateTimeField()
+
+
+class FollowUpOutput(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    resident = serializers.UUIDField(source="resident.public_id")
+    encounter = serializers.UUIDField(source="encounter.public_id", allow_null=True, default=None)
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    due_at = UTCDateTimeField()

@@ -37,6 +37,11 @@ urlpatterns = [
         name="field-encounter-submit",
     ),
     path(
+        "field/encounters/<uuid:public_id>/follow-ups",
+        field.EncounterFollowUpsView.as_view(),
+        name="field-encounter-follow-ups",
+    ),
+    path(
         "field/encounters/<uuid:public_id>/addenda",
         field.EncounterAddendaView.as_view(),
         name="field-encounter-addenda",

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from acs.errors import NotFound
+from acs.parsers import FieldJSONParser
 from acs.permissions import role_required
 from acs.roles import Role
 from acs.serializers import ErrorOutput, UTCDateTimeField
@@ -68,6 +69,7 @@ class ReferralStaffOutput(serializers.Serializer):
 
 class FieldReferralsView(APIView):
     permission_classes = [role_required(*REFERRER_ROLES)]
+    parser_classes = [FieldJSONParser]
 
     @extend_schema(
         request=ReferralCreateInput,

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from acs.api import CURSOR_PARAMETER, cursor_page
 from acs.errors import Forbidden, NotFound
 from acs.parsers import BoundedJSONParser
 from acs.permissions import role_required
@@ -129,8 +130,21 @@ def render_referral(referral: Referral, *, user, request) -> dict:
 
 class ReferralListView(PartnerView):
     @extend_schema(
-        parameters=[ReferralListInput],
-        responses={200: ReferralSummaryOutput(many=True), **ERRORS},
+        parameters=[
+            ReferralListInput,
+            CURSOR_PARAMETER,
+            OpenApiParameter(
+                "page_size",
+                OpenApiTypes.INT,
+                OpenApiParameter.QUERY,
+                description=f"1 to {PartnerFeed.max_page_size} (default {PartnerFeed.page_size})",
+            ),
+        ],
+        responses={
+            200: cursor_page(ReferralSummaryOutput, name="ReferralPage", previous=False),
+            **ERRORS,
+        },
+        operation_id="v1_referrals_list",
         summary="Referrals sent to your organization, oldest change first (poll this)",
         description=(
             "Filter with `status` and `updated_since` and follow `next`. Changes of the last "
@@ -258,7 +272,7 @@ class CapacityView(PartnerView):
     @extend_schema(
         request=CapacityInput,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={200: CapacityOutput, **ERRORS},
+        responses={200: CapacityOutput, **WRITE_ERRORS},
         summary="Set the live capacity of one of your services at a location",
     )
     @idempotent
