@@ -25,6 +25,8 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="partner_users",
     )
+    # The interface language this person chose (settings.LANGUAGES); blank: the browser's.
+    language = models.CharField(max_length=8, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

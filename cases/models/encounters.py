@@ -4,55 +4,56 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from acs.models import BaseModel
 
 
 class Need(models.TextChoices):
-    SHELTER = "shelter", "Shelter"
-    BEHAVIORAL_HEALTH = "behavioral_health", "Behavioral health"
-    SUBSTANCE_USE = "substance_use", "Substance use"
-    MEDICAL = "medical", "Medical"
-    FOOD = "food", "Food"
-    ID_DOCUMENTS = "id_documents", "ID documents"
-    BENEFITS = "benefits", "Benefits"
-    HOUSING = "housing", "Housing"
-    TRANSPORTATION = "transportation", "Transportation"
-    SAFETY = "safety", "Safety"
-    OTHER = "other", "Other"
+    SHELTER = "shelter", _("Shelter")
+    BEHAVIORAL_HEALTH = "behavioral_health", _("Behavioral health")
+    SUBSTANCE_USE = "substance_use", _("Substance use")
+    MEDICAL = "medical", _("Medical")
+    FOOD = "food", _("Food")
+    ID_DOCUMENTS = "id_documents", _("ID documents")
+    BENEFITS = "benefits", _("Benefits")
+    HOUSING = "housing", _("Housing")
+    TRANSPORTATION = "transportation", _("Transportation")
+    SAFETY = "safety", _("Safety")
+    OTHER = "other", _("Other")
 
 
 class ServiceOnScene(models.TextChoices):
-    WATER = "water", "Water"
-    FOOD = "food", "Food"
-    CLOTHING = "clothing", "Clothing or blanket"
-    TRANSPORT = "transport", "Transport"
-    DE_ESCALATION = "de_escalation", "De-escalation"
-    SAFETY_PLAN = "safety_plan", "Safety plan"
-    NALOXONE = "naloxone", "Naloxone"
-    FIRST_AID = "first_aid", "First aid"
-    RESOURCE_INFO = "resource_info", "Resource information"
-    PHONE_CALL = "phone_call", "Phone call to a service"
+    WATER = "water", _("Water")
+    FOOD = "food", _("Food")
+    CLOTHING = "clothing", _("Clothing or blanket")
+    TRANSPORT = "transport", _("Transport")
+    DE_ESCALATION = "de_escalation", _("De-escalation")
+    SAFETY_PLAN = "safety_plan", _("Safety plan")
+    NALOXONE = "naloxone", _("Naloxone")
+    FIRST_AID = "first_aid", _("First aid")
+    RESOURCE_INFO = "resource_info", _("Resource information")
+    PHONE_CALL = "phone_call", _("Phone call to a service")
 
 
 class Disposition(models.TextChoices):
     """After the APCO common disposition codes, where they fit."""
 
-    SETTLED = "settled_by_contact", "Settled by contact"
-    REFERRED = "referred", "Referred to a partner"
-    TRANSPORTED = "transported", "Transported"
-    GONE_ON_ARRIVAL = "gone_on_arrival", "Gone on arrival / unable to locate"
-    REFUSED = "refused_services", "Refused services"
-    NO_FURTHER_ACTION = "no_further_action", "Evaluated - no further action"
-    CANCELLED_EN_ROUTE = "cancelled_en_route", "Cancelled en route"
-    ESCALATED = "escalated", "Escalated"
+    SETTLED = "settled_by_contact", _("Settled by contact")
+    REFERRED = "referred", _("Referred to a partner")
+    TRANSPORTED = "transported", _("Transported")
+    GONE_ON_ARRIVAL = "gone_on_arrival", _("Gone on arrival / unable to locate")
+    REFUSED = "refused_services", _("Refused services")
+    NO_FURTHER_ACTION = "no_further_action", _("Evaluated - no further action")
+    CANCELLED_EN_ROUTE = "cancelled_en_route", _("Cancelled en route")
+    ESCALATED = "escalated", _("Escalated")
 
 
 class RiskLevel(models.TextChoices):
-    NOT_SCREENED = "not_screened", "Not screened"
-    LOW = "low", "Low"
-    MODERATE = "moderate", "Moderate"
-    HIGH = "high", "High"
+    NOT_SCREENED = "not_screened", _("Not screened")
+    LOW = "low", _("Low")
+    MODERATE = "moderate", _("Moderate")
+    HIGH = "high", _("High")
 
 
 class EncounterStatus(models.TextChoices):

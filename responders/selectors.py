@@ -1,0 +1,119 @@
+"""Reads of the responders' field app, scoped to the signed-in responder.
+
+They build on the cases and resources selectors (which own the access rules) and add what a
+tablet screen needs in a fixed number of queries: a unit's calls with their assignments, what
+responders should know before they walk up to a place, a resident's history as far as the
+responder may see it, and the directory snapshot the app keeps for dead zones.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from acs.errors import NotFound
+from cases import selectors as case_selectors
+from cases.models import Call, Consent, EncounterResident, Resident, UnitAssignment
+from responders.models import Unit
+
+# What the call screen lists of earlier contacts at the same place.
+PLACE_HISTORY_LIMIT = 10
+
+
+def field_units(user) -> QuerySet[Unit]:
+    """The units (call signs) the user staffs."""
+    return Unit.objects.filter(members=user).order_by("call_sign")
+
+
+def field_calls(user) -> QuerySet[Call]:
+    """The calls the user's units are working now, newest first, with the assignments."""
+    return case_selectors.calls_for_unit_user(user).prefetch_related(
+        Prefetch(
+            "assignments",
+            queryset=UnitAssignment.objects.select_related("unit").order_by("id"),
+        )
+    )
+
+
+def field_call_get(user, public_id: uuid.UUID) -> Call:
+    call = field_calls(user).filter(public_id=public_id).first()
+    if call is None:
+        raise NotFound("No such call among your unit's.", code="call_not_found")
+    return call
+
+
+@dataclass(frozen=True)
+class PlaceNote:
+    """Something a responder should know before walking up: a safety flag recorded on a
+    person met at this address before. The person is not named: the responder may not have
+    met them, and the flag is what matters at the door."""
+
+    at: datetime
+    incident_number: str
+    text: str
+
+
+def call_place_notes(call: Call, *, limit: int = PLACE_HISTORY_LIMIT) -> list[PlaceNote]:
+    """Safety flags of residents met on earlier calls at the same address (one query)."""
+    address = call.address.strip()
+    if not address:
+        return []
+    links = (
+        EncounterResident.objects.filter(
+            encounter__call__address__iexact=address,
+            encounter__call__received_at__lt=call.received_at,
+        )
+        .exclude(resident__safety_flags="")
+        .select_related("encounter__call", "resident")
+        .order_by("-encounter__occurred_at")[:limit]
+    )
+    return [
+        PlaceNote(
+            at=link.encounter.occurred_at,
+            incident_number=link.encounter.call.incident_number,
+            text=link.resident.safety_flags,
+        )
+        for link in links
+    ]
+
+
+@dataclass(frozen=True)
+class FieldResidentProfile:
+    resident: Resident
+    encounters: list
+    consents: list
+    referrals: list
+
+
+def field_resident_profile(user, public_id: uuid.UUID, *, request=None) -> FieldResidentProfile:
+    """A resident as the field app shows them: the record (the read is audited by the cases
+    selector), their encounters the user may see, consents with state, referrals with live
+    status. NotFound when the resident is out of the user's scope."""
+    from resources.models import Referral
+
+    resident = case_selectors.resident_get_for_user(user, public_id, request=request)
+    encounters = list(
+        case_selectors.encounter_queryset_for_user(user)
+        .filter(people__resident=resident)
+        .order_by("-occurred_at", "-id")[:50]
+    )
+    consents = list(
+        Consent.objects.filter(resident=resident)
+        .select_related("organization")
+        .order_by("-created_at", "-id")
+    )
+    referrals = list(
+        Referral.objects.filter(resident=resident)
+        .select_related("service", "organization")
+        .order_by("-created_at", "-id")[:50]
+    )
+    return FieldResidentProfile(resident, encounters, consents, referrals)
+
+
+def consent_is_active(consent: Consent, *, at: datetime | None = None) -> bool:
+    at = at or timezone.now()
+    return consent.revoked_at is None and (consent.expires_at is None or consent.expires_at > at)

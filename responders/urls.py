@@ -1,0 +1,24 @@
+"""The field app's pages, under /field/ (acs/urls.py)."""
+
+from django.urls import path
+
+from responders import views
+
+app_name = "field"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("calls/", views.calls, name="calls"),
+    path("calls/rows", views.call_rows, name="call_rows"),
+    path("calls/<uuid:public_id>/", views.call_detail, name="call"),
+    path("units/<str:call_sign>/status", views.unit_status, name="unit_status"),
+    path("encounters/new", views.encounter_new, name="encounter_new"),
+    path("residents/<uuid:public_id>/", views.resident_profile, name="resident"),
+    path("resources/", views.resources, name="resources"),
+    path("directory.json", views.directory_snapshot, name="directory"),
+    path("language", views.language, name="language"),
+    path("sign-out", views.sign_out, name="sign_out"),
+    path("offline", views.offline, name="offline"),
+    path("sw.js", views.service_worker, name="service_worker"),
+    path("manifest.webmanifest", views.manifest, name="manifest"),
+]

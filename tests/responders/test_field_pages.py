@@ -1,0 +1,352 @@
+"""The field app's pages (/field/) as the server renders them: who may open them, what they
+show, the forms that work without a script, and the pieces the offline app stands on (the
+service worker, the manifest, the directory snapshot, sign-out clearing the tablet)."""
+
+import json
+import re
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from cases.models import Encounter, EncounterResident
+from cases.services import encounter_create, resident_create
+from tests.cases.helpers import dispatched_call
+from tests.factories import CapacityFactory, ResidentFactory, ServiceAtLocationFactory
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["/field/", "/field/calls/", "/field/encounters/new", "/field/resources/"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_anonymous_visitors_are_sent_to_sign_in(client, path):
+    response = client.get(path)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_partners_and_people_without_a_role_are_refused(client, partner_a, outsider, path):
+    for user in (partner_a, outsider):
+        client.force_login(user)
+        assert client.get(path).status_code == 403
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_is_served_to_a_responder(client, responder, path):
+    client.force_login(responder)
+
+    response = client.get(path)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="viewport"' in html
+    assert 'rel="manifest"' in html
+    # No inline script: the Content-Security-Policy forbids them.
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
+    assert not re.search(r"\son[a-z]+=", html)
+
+
+def test_shift_start_shows_my_units_with_their_status(client, responder, unit):
+    client.force_login(responder)
+
+    html = client.get("/field/").content.decode()
+
+    assert "ACS-11" in html
+    assert "Out of service" in html
+
+
+def test_a_unit_goes_in_service_from_the_shift_page_without_a_script(client, responder, unit):
+    client.force_login(responder)
+
+    response = client.post("/field/units/acs-11/status", {"status": "available"})
+
+    assert response.status_code == 302
+    unit.refresh_from_db()
+    assert unit.status == "available"
+
+
+def test_a_responder_cannot_move_a_unit_they_are_not_on(client, responder):
+    from tests.factories import UnitFactory
+
+    other = UnitFactory(call_sign="ACS-77", status="out_of_service")
+    client.force_login(responder)
+
+    response = client.post("/field/units/ACS-77/status", {"status": "available"})
+
+    assert response.status_code == 404
+    other.refresh_from_db()
+    assert other.status == "out_of_service"
+
+
+def test_my_calls_lists_my_units_calls_only(client, responder, unit):
+    from tests.factories import UnitFactory
+
+    mine = dispatched_call(unit, "MINE-1")
+    dispatched_call(UnitFactory(call_sign="ACS-90"), "THEIRS-1")
+    client.force_login(responder)
+
+    html = client.get("/field/calls/").content.decode()
+
+    assert mine.incident_number in html
+    assert "THEIRS-1" not in html
+    rows = client.get("/field/calls/rows")
+    assert rows.status_code == 200
+    assert rows["Cache-Control"] == "no-store"
+    assert "MINE-1" in rows.content.decode()
+
+
+def test_the_calls_rows_cost_the_same_queries_for_one_call_or_twenty(client, responder, unit):
+    client.force_login(responder)
+    dispatched_call(unit)
+    client.get("/field/calls/rows")
+    with CaptureQueriesContext(connection) as one:
+        client.get("/field/calls/rows")
+    for _ in range(19):
+        dispatched_call(unit)
+    with CaptureQueriesContext(connection) as twenty:
+        response = client.get("/field/calls/rows")
+
+    assert response.content.decode().count('class="call ') == 20
+    assert len(twenty) == len(one)
+
+
+def test_the_call_page_warns_of_safety_flags_met_at_the_same_place(client, responder, unit):
+    earlier = dispatched_call(unit, "EARLIER-1")
+    earlier.address = "100 Central Ave SW"
+    earlier.received_at = timezone.now() - timezone.timedelta(days=30)
+    earlier.save()
+    flagged = resident_create(
+        actor=responder,
+        data={"preferred_name": "Flagged Person", "safety_flags": "Dog in the yard"},
+        confirm_new=True,
+    )
+    _encounter, _ = encounter_create(
+        actor=responder,
+        client_id=uuid.uuid4(),
+        unit=unit,
+        call=earlier,
+        data={"occurred_at": earlier.received_at},
+        resident_ids=[flagged.public_id],
+    )
+    now = dispatched_call(unit, "NOW-1")
+    now.address = "100 CENTRAL AVE SW"
+    now.latitude, now.longitude = 35.084, -106.650
+    now.save()
+    client.force_login(responder)
+
+    html = client.get(f"/field/calls/{now.public_id}/").content.decode()
+
+    assert "Dog in the yard" in html
+    assert "EARLIER-1" in html
+    # The flag is shown; the person it belongs to is not named.
+    assert "Flagged Person" not in html
+    assert "geo:35.084" in html
+    assert f"/field/encounters/new?call={now.public_id}&amp;unit=ACS-11" in html
+
+
+def test_another_units_call_is_not_found(client, responder):
+    from tests.factories import UnitFactory
+
+    theirs = dispatched_call(UnitFactory(call_sign="ACS-90"))
+    client.force_login(responder)
+
+    assert client.get(f"/field/calls/{theirs.public_id}/").status_code == 404
+
+
+def test_the_encounter_form_submits_without_a_script(client, responder, unit):
+    call = dispatched_call(unit)
+    client_id = uuid.uuid4()
+    client.force_login(responder)
+
+    response = client.post(
+        f"/field/encounters/new?call={call.public_id}",
+        {
+            "client_id": str(client_id),
+            "unit": "ACS-11",
+            "call": str(call.public_id),
+            "occurred_at": "2026-11-24T10:15",
+            "anonymous_people": "2",
+            "needs": ["shelter", "food"],
+            "services_on_scene": ["water"],
+            "risk_level": "low",
+            "disposition": "settled_by_contact",
+            "police_requested": "on",
+            "narrative": "Talked it through.",
+        },
+    )
+
+    assert response.status_code == 302
+    encounter = Encounter.objects.get(client_id=client_id)
+    assert encounter.status == "submitted"
+    assert encounter.call == call
+    assert encounter.needs == ["shelter", "food"]
+    assert encounter.anonymous_people == 2
+    assert encounter.police_requested and not encounter.ems_requested
+    assert timezone.localtime(encounter.occurred_at).strftime("%H:%M") == "10:15"
+
+
+def test_the_encounter_form_shows_what_to_fix(client, responder, unit):
+    client.force_login(responder)
+
+    response = client.post(
+        "/field/encounters/new",
+        {"client_id": str(uuid.uuid4()), "unit": "ACS-11", "needs": ["not-a-need"]},
+    )
+
+    assert response.status_code == 400
+    assert "Please fix" in response.content.decode()
+    assert not Encounter.objects.exists()
+
+
+def test_a_resident_profile_is_audited_and_never_cached(client, responder, unit):
+    from acs.models import AuditEvent
+
+    resident = resident_create(
+        actor=responder,
+        data={"preferred_name": "Rosa", "safety_flags": "Startles easily"},
+        confirm_new=True,
+    )
+    encounter_create(
+        actor=responder,
+        client_id=uuid.uuid4(),
+        unit=unit,
+        call=None,
+        data={"occurred_at": timezone.now()},
+        resident_ids=[resident.public_id],
+    )
+    client.force_login(responder)
+
+    response = client.get(f"/field/residents/{resident.public_id}/")
+
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    html = response.content.decode()
+    assert "Rosa" in html and "Startles easily" in html
+    assert AuditEvent.objects.filter(
+        actor=responder, action="view", target_id=str(resident.public_id)
+    ).exists()
+
+
+def test_a_resident_the_responder_never_met_is_not_found(client, responder):
+    stranger = ResidentFactory()
+    client.force_login(responder)
+
+    assert client.get(f"/field/residents/{stranger.public_id}/").status_code == 404
+    assert not EncounterResident.objects.exists()
+
+
+def test_resources_filter_by_places_free(client, responder):
+    full = ServiceAtLocationFactory(service__name="Full Shelter")
+    CapacityFactory(service_at_location=full, available=0, total=10)
+    free = ServiceAtLocationFactory(service__name="Open Shelter")
+    CapacityFactory(service_at_location=free, available=4, total=10)
+    client.force_login(responder)
+
+    html = client.get("/field/resources/?has_capacity=1").content.decode()
+
+    assert "Open Shelter" in html and "4 of 10 beds free" in html
+    assert "Full Shelter" not in html
+
+
+def test_resources_take_garbage_coordinates_calmly(client, responder):
+    client.force_login(responder)
+
+    assert client.get("/field/resources/?lat=999&lon=abc").status_code == 200
+
+
+def test_the_directory_snapshot_lists_services_that_accept_referrals(client, responder):
+    taking = ServiceAtLocationFactory(service__name="Takes Referrals")
+    taking.service.accepts_referrals = True
+    taking.service.save()
+    not_taking = ServiceAtLocationFactory(service__name="Walk In Only")
+    not_taking.service.accepts_referrals = False
+    not_taking.service.save()
+    client.force_login(responder)
+
+    data = client.get("/field/directory.json").json()
+
+    names = [s["name"] for s in data["services"]]
+    assert names == ["Takes Referrals"]
+    row = data["services"][0]
+    assert row["service"] == str(taking.service.public_id)
+    assert row["organization_id"] == str(taking.service.organization.public_id)
+
+
+def test_the_service_worker_is_served_from_the_app_with_its_cache_list(client):
+    response = client.get("/field/sw.js")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/javascript")
+    first_line = response.content.decode().splitlines()[0]
+    config = json.loads(first_line.removeprefix("self.ACS_FIELD = ").rstrip(";"))
+    assert "/field/encounters/new" in config["pages"]
+    assert any(url.endswith("field/field.js") for url in config["static"])
+    assert len(config["version"]) == 12
+
+
+def test_the_manifest_installs_the_app_at_field(client):
+    manifest = client.get("/field/manifest.webmanifest").json()
+
+    assert manifest["start_url"] == "/field/" and manifest["scope"] == "/field/"
+    assert manifest["display"] == "standalone"
+
+
+def test_signing_out_tells_the_browser_to_clear_the_tablet(client, responder):
+    client.force_login(responder)
+
+    response = client.post("/field/sign-out")
+
+    assert response.status_code == 302
+    assert response["Clear-Site-Data"] == '"cache", "cookies", "storage"'
+    assert client.get("/field/").status_code == 302
+
+
+def test_the_interface_follows_the_language_the_user_chose(client, responder):
+    client.force_login(responder)
+
+    client.post("/field/language", {"language": "es"})
+
+    responder.refresh_from_db()
+    assert responder.language == "es"
+    html = client.get("/field/").content.decode()
+    assert 'lang="es"' in html
+    assert "Mis unidades" in html
+
+
+def test_an_unknown_language_is_refused(client, responder):
+    client.force_login(responder)
+
+    client.post("/field/language", {"language": "xx"})
+
+    responder.refresh_from_db()
+    assert responder.language == ""
+
+
+def _queries(client, path) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return len(queries)
+
+
+def _services(n: int) -> None:
+    for _ in range(n):
+        sal = ServiceAtLocationFactory()
+        sal.service.accepts_referrals = True
+        sal.service.save()
+        CapacityFactory(service_at_location=sal, available=2, total=5)
+
+
+@pytest.mark.parametrize("path", ["/field/directory.json", "/field/resources/?has_capacity=1"])
+def test_directory_screens_cost_the_same_queries_for_one_service_or_twenty(client, responder, path):
+    client.force_login(responder)
+    _services(1)
+    client.get(path)  # the session's first request stamps its activity clock
+    one = _queries(client, path)
+    _services(19)
+
+    assert _queries(client, path) == one
