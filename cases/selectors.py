@@ -132,6 +132,23 @@ def calls_for_unit_user(user) -> QuerySet[Call]:
     return Call.objects.filter(Exists(working)).order_by("-received_at", "-id")
 
 
+def encounter_unit_and_call(user, *, call_sign: str, call_id: uuid.UUID | None):
+    """Where a new encounter belongs: one of the user's units, and a call that unit works (or
+    none, self-initiated). NotFound for anything else, the same for a unit or call that does
+    not exist."""
+    from responders.models import Unit
+
+    unit = Unit.objects.filter(call_sign=call_sign.upper(), members=user).first()
+    if unit is None:
+        raise NotFound("No such unit among yours.", code="unit_not_found")
+    call = None
+    if call_id is not None:
+        call = calls_for_unit_user(user).filter(public_id=call_id).first()
+        if call is None:
+            raise NotFound("No such call among your unit's.", code="call_not_found")
+    return unit, call
+
+
 def encounter_queryset_for_user(user) -> QuerySet[Encounter]:
     if _has_any(user, ALL_RESIDENTS_ROLES):
         qs = Encounter.objects.all()

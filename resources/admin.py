@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from acs.errors import DomainError
-from cases.admin import FastListAdmin, each_row, intermediate_form
+from cases.admin import FastListAdmin, each_row, form_action
 from resources.models import (
     Address,
     Attribute,
@@ -489,26 +489,18 @@ class ReferralAdmin(FastListAdmin):
     def cancel_with_reason(self, request, queryset):
         from resources.services import referral_cancel
 
-        form = CancelForm(request.POST if "apply" in request.POST else None)
-        if "apply" in request.POST and form.is_valid():
-            reason = form.cleaned_data["reason"]
-            self._each(
-                request,
-                queryset,
-                lambda r: referral_cancel(
-                    actor=request.user, referral=r, reason=reason, request=request
-                ),
-                "cancelled",
-            )
-            return None
-        return intermediate_form(
+        return form_action(
             self,
             request,
             queryset,
-            form=form,
+            form_class=CancelForm,
             action="cancel_with_reason",
             title="Cancel referrals",
             submit="Cancel the referrals",
+            move=lambda r, data: referral_cancel(
+                actor=request.user, referral=r, reason=data["reason"], request=request
+            ),
+            done="referral(s) cancelled",
         )
 
     @admin.action(description="Cancel the selected open referrals (withdrawn by ACS)")

@@ -31,6 +31,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from acs.errors import DomainError, NotFound
 from acs.roles import Role
+from cases import selectors as case_selectors
 from cases import services as case_services
 from cases.api.serializers import EncounterCreateInput
 from cases.lifecycle import EVENT_TYPES
@@ -215,12 +216,10 @@ def encounter_new(request: HttpRequest) -> HttpResponse:
         context["errors"] = data.errors
         return render(request, "responders/field/encounter.html", context, status=400)
     values = dict(data.validated_data)
-    unit = selectors.field_units(request.user).filter(call_sign=values.pop("unit").upper()).first()
-    call_id = values.pop("call")
     try:
-        if unit is None:
-            raise DomainError(_("Choose one of your units."), code="unit_not_found")
-        call = selectors.field_call_get(request.user, call_id) if call_id else None
+        unit, call = case_selectors.encounter_unit_and_call(
+            request.user, call_sign=values.pop("unit"), call_id=values.pop("call")
+        )
         encounter, _created = case_services.encounter_create(
             actor=request.user,
             client_id=values.pop("client_id"),

@@ -10,6 +10,7 @@ from cases.admin.common import (
     CappedCountPaginator,
     FastListAdmin,
     each_row,
+    form_action,
     intermediate_form,
 )
 
@@ -27,6 +28,7 @@ __all__ = [
     "CappedCountPaginator",
     "FastListAdmin",
     "each_row",
+    "form_action",
     "intermediate_form",
 ]
 

@@ -79,3 +79,16 @@ def each_row(modeladmin, request, queryset, move, done: str) -> None:
             modeladmin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
     if moved:
         modeladmin.message_user(request, f"{moved} {done}.", messages.SUCCESS)
+
+
+def form_action(modeladmin, request, queryset, *, form_class, action, title, submit, move, done):
+    """A bulk action that asks for something first (an assignee, an outcome, a reason): the
+    intermediate page until its form is valid, then `move(row, cleaned_data)` on every row
+    through each_row (each call goes through a service)."""
+    form = form_class(request.POST if "apply" in request.POST else None)
+    if "apply" in request.POST and form.is_valid():
+        each_row(modeladmin, request, queryset, lambda row: move(row, form.cleaned_data), done)
+        return None
+    return intermediate_form(
+        modeladmin, request, queryset, form=form, action=action, title=title, submit=submit
+    )

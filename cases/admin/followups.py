@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from acs.errors import DomainError
 from cases import selectors, services
-from cases.admin.common import FastListAdmin, desk_users, each_row, intermediate_form
+from cases.admin.common import FastListAdmin, desk_users, form_action
 from cases.models import ContactAttempt, FollowUp, FollowUpRule
 from cases.services.followups import follow_up_reassign
 from responders.models import User
@@ -178,52 +178,34 @@ class FollowUpAdmin(FastListAdmin):
 
     @admin.action(description="Reassign the selected follow-ups…")
     def reassign(self, request, queryset):
-        form = ReassignForm(request.POST if "apply" in request.POST else None)
-        if "apply" in request.POST and form.is_valid():
-            assignee = form.cleaned_data["assignee"]
-            each_row(
-                self,
-                request,
-                queryset,
-                lambda f: follow_up_reassign(
-                    actor=request.user, follow_up=f, assignee=assignee, request=request
-                ),
-                "follow-up(s) reassigned",
-            )
-            return None
-        return intermediate_form(
+        return form_action(
             self,
             request,
             queryset,
-            form=form,
+            form_class=ReassignForm,
             action="reassign",
             title="Reassign follow-ups",
             submit="Reassign",
+            move=lambda f, data: follow_up_reassign(
+                actor=request.user, follow_up=f, assignee=data["assignee"], request=request
+            ),
+            done="follow-up(s) reassigned",
         )
 
     @admin.action(description="Close the selected follow-ups with an outcome…")
     def close_with_outcome(self, request, queryset):
-        form = CloseForm(request.POST if "apply" in request.POST else None)
-        if "apply" in request.POST and form.is_valid():
-            outcome = form.cleaned_data["outcome"]
-            each_row(
-                self,
-                request,
-                queryset,
-                lambda f: services.follow_up_close(
-                    actor=request.user, follow_up=f, outcome=outcome, request=request
-                ),
-                "follow-up(s) closed",
-            )
-            return None
-        return intermediate_form(
+        return form_action(
             self,
             request,
             queryset,
-            form=form,
+            form_class=CloseForm,
             action="close_with_outcome",
             title="Close follow-ups",
             submit="Close",
+            move=lambda f, data: services.follow_up_close(
+                actor=request.user, follow_up=f, outcome=data["outcome"], request=request
+            ),
+            done="follow-up(s) closed",
         )
 
     def save_formset(self, request, form, formset, change):

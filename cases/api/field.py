@@ -207,15 +207,9 @@ class EncountersView(FieldView):
         data = EncounterCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        unit = Unit.objects.filter(call_sign=values.pop("unit").upper()).first()
-        if unit is None:
-            raise NotFound("No such unit.", code="unit_not_found")
-        call_id = values.pop("call")
-        call = None
-        if call_id is not None:
-            call = selectors.calls_for_unit_user(request.user).filter(public_id=call_id).first()
-            if call is None:
-                raise NotFound("No such call among your unit's.", code="call_not_found")
+        unit, call = selectors.encounter_unit_and_call(
+            request.user, call_sign=values.pop("unit"), call_id=values.pop("call")
+        )
         encounter, created = services.encounter_create(
             actor=request.user,
             client_id=values.pop("client_id"),

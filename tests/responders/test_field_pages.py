@@ -345,7 +345,7 @@ def _services(n: int) -> None:
 def test_directory_screens_cost_the_same_queries_for_one_service_or_twenty(client, responder, path):
     client.force_login(responder)
     _services(1)
-    client.get(path)  # the session's first request stamps its activity clock
+    client.get(path)  # warm up: the first request of a session loads more than later ones
     one = _queries(client, path)
     _services(19)
 
