@@ -63,6 +63,11 @@ class PartnerResidentOutput(serializers.Serializer):
     phone = serializers.CharField(allow_null=True)
     where_to_find_me = serializers.CharField(allow_null=True)
     needs = serializers.ListField(child=serializers.CharField())
+    part2_notice = serializers.CharField(
+        allow_null=True,
+        help_text="present when `needs` holds substance-use information (42 CFR Part 2): "
+        "the notice that prohibits redisclosure; keep it with the record",
+    )
 
 
 class ReferralEventOutput(serializers.Serializer):

@@ -23,6 +23,9 @@ ALL_REFERRALS_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
 # Needs that are substance-use information (42 CFR Part 2): shown to a partner only under a
 # written substance-use consent.
 SUBSTANCE_USE_NEEDS = frozenset({"substance_use"})
+# What travels with every disclosure of substance-use information (42 CFR 2.32(a)(2), the
+# abbreviated form of the notice prohibiting redisclosure).
+PART2_NOTICE = "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
 
 
 def partner_organization(user) -> Organization | None:
@@ -104,6 +107,8 @@ class PartnerResident:
     phone: str | None = None
     where_to_find_me: str | None = None
     needs: list[str] = field(default_factory=list)
+    # Set exactly when `needs` holds substance-use information (42 CFR Part 2).
+    part2_notice: str | None = None
 
     @property
     def shared_fields(self) -> list[str]:
@@ -145,6 +150,7 @@ def referral_resident_for_partner(
         phone=(resident.phone or None) if full else None,
         where_to_find_me=(resident.where_to_find_me or None) if full else None,
         needs=needs,
+        part2_notice=PART2_NOTICE if SUBSTANCE_USE_NEEDS.intersection(needs) else None,
     )
     if audit and shared.shared_fields:
         audit_record(
@@ -156,6 +162,8 @@ def referral_resident_for_partner(
                 "referral": str(referral.public_id),
                 "fields": shared.shared_fields,
                 "basis": basis,
+                # A Part 2 disclosure, made under the written consent, with the notice.
+                "part2": shared.part2_notice is not None,
             },
         )
     return shared

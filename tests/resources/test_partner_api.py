@@ -170,6 +170,7 @@ class TestDetailAndConsent:
             "phone": "+15055550100",
             "where_to_find_me": "Under the Central Ave bridge",
             "needs": ["shelter"],  # substance use only under a written Part 2 consent
+            "part2_notice": None,
         }
         text = json.dumps(body)
         for secret in ("Rosa Legal", "narrative", "date_of_birth", "safety"):
@@ -198,6 +199,13 @@ class TestDetailAndConsent:
         )
         body = api_a.get(f"/api/v1/referrals/{sent.public_id}").json()
         assert body["resident"]["needs"] == ["shelter", "substance_use"]
+        # The disclosure carries the notice that prohibits redisclosure, and is audited as
+        # a Part 2 disclosure.
+        assert body["resident"]["part2_notice"] == (
+            "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
+        )
+        event = AuditEvent.objects.filter(action=AuditAction.DISCLOSE).latest("id")
+        assert event.detail["part2"] is True
 
     def test_general_consent_shares_the_same_fields(self, api_a, service_a, case_manager):
         resident = consenting_resident(recorded_by=case_manager, scope=Consent.Scope.SHARE_PARTNERS)
@@ -223,6 +231,7 @@ class TestDetailAndConsent:
             "phone": None,
             "where_to_find_me": None,
             "needs": [],
+            "part2_notice": None,
         }
         assert not AuditEvent.objects.filter(action=AuditAction.DISCLOSE).exists()
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from acs.models import AuditAction, AuditEvent
 from acs.roles import Role
+from cases.models import Consent
 from resources import services
 from resources.models import (
     Capacity,
@@ -245,6 +246,23 @@ class TestDetail:
         )
         assert events.count() == 1
         assert events.get().actor_id == sent.organization.partner_users.get().pk
+
+    def test_substance_use_shown_only_under_written_consent_and_with_the_notice(
+        self, client_a, sent, resident, case_manager
+    ):
+        page = client_a.get(detail_url(sent)).content.decode()
+        assert "42 CFR part 2" not in page
+        Consent.objects.create(
+            resident=resident,
+            scope=Consent.Scope.SUBSTANCE_USE,
+            method=Consent.Method.WRITTEN,
+            recorded_by=case_manager,
+        )
+
+        page = client_a.get(detail_url(sent)).content.decode()
+
+        assert "Substance use" in page
+        assert "42 CFR part 2 prohibits unauthorized use or disclosure of these records." in page
 
     def test_without_consent_nothing_is_shared_or_audited(
         self, client_a, sent, resident, case_manager

@@ -216,7 +216,7 @@ def test_a_resident_profile_is_audited_and_never_cached(client, responder, unit)
         client_id=uuid.uuid4(),
         unit=unit,
         call=None,
-        data={"occurred_at": timezone.now()},
+        data={"occurred_at": timezone.now(), "needs": ["food", "substance_use"]},
         resident_ids=[resident.public_id],
     )
     client.force_login(responder)
@@ -227,6 +227,8 @@ def test_a_resident_profile_is_audited_and_never_cached(client, responder, unit)
     assert response["Cache-Control"] == "no-store"
     html = response.content.decode()
     assert "Rosa" in html and "Startles easily" in html
+    # Needs by name; substance use labelled as Part 2 information.
+    assert "Food, Substance use (42 CFR Part 2)" in html
     assert AuditEvent.objects.filter(
         actor=responder, action="view", target_id=str(resident.public_id)
     ).exists()
