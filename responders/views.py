@@ -45,7 +45,6 @@ from cases.models import (
     ServiceOnScene,
 )
 from resources.selectors import Point, service_search
-from resources.selectors.referrals import SUBSTANCE_USE_NEEDS
 from responders import selectors
 
 FIELD_ROLES = (Role.RESPONDER, Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
@@ -290,22 +289,11 @@ def resident_profile(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
     context.update(
         profile=profile,
         consents=[(c, selectors.consent_is_active(c)) for c in profile.consents],
-        encounters=[(e, _need_labels(e.needs)) for e in profile.encounters],
     )
     response = render(request, "responders/field/resident.html", context)
     # A resident's record is not kept by the browser or the service worker.
     response["Cache-Control"] = "no-store"
     return response
-
-
-def _need_labels(needs: list[str]) -> list[str]:
-    """Needs by their names, substance use labelled as 42 CFR Part 2 information."""
-    labels = dict(Need.choices)
-    part2 = _("42 CFR Part 2")
-    return [
-        f"{labels.get(n, n)} ({part2})" if n in SUBSTANCE_USE_NEEDS else str(labels.get(n, n))
-        for n in needs
-    ]
 
 
 def _search_params(request: HttpRequest) -> dict:

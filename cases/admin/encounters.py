@@ -67,11 +67,19 @@ class EncounterAdmin(FastListAdmin):
     list_filter = (FollowedFilter, "status", "disposition")
     list_select_related = ("unit", "call")
     date_hierarchy = "occurred_at"
-    readonly_fields = [f.name for f in Encounter._meta.concrete_fields]
+    # Every field read-only; the needs by name, substance use labelled (42 CFR Part 2).
+    fields = [
+        "need_labels" if f.name == "needs" else f.name for f in Encounter._meta.concrete_fields
+    ]
+    readonly_fields = fields
     inlines = [EncounterResidentInline, AddendumInline, ReferralInline]
 
     def get_queryset(self, request):
         return selectors.encounter_queryset_for_user(request.user)
+
+    @admin.display(description="needs")
+    def need_labels(self, obj):
+        return ", ".join(obj.need_labels) or "-"
 
     def has_add_permission(self, request):
         return False  # encounters are logged from the field app

@@ -140,6 +140,20 @@ class Encounter(BaseModel):
     def __str__(self) -> str:
         return f"Encounter {str(self.public_id)[:8]}"
 
+    @property
+    def need_labels(self) -> list[str]:
+        """The needs by name, substance use labelled as 42 CFR Part 2 information."""
+        names = dict(Need.choices)
+        part2 = _("42 CFR Part 2")
+        return [
+            f"{names.get(n, n)} ({part2})" if n in PART2_NEEDS else str(names.get(n, n))
+            for n in self.needs
+        ]
+
+
+# Needs that are substance-use information, protected by 42 CFR Part 2.
+PART2_NEEDS = frozenset({Need.SUBSTANCE_USE.value})
+
 
 class EncounterResident(BaseModel):
     """A resident in an encounter. `original_resident` remembers who it was before a merge."""

@@ -1,11 +1,13 @@
 """Case managers in the admin: residents found by trigram search, views audited, merges."""
 
+import uuid
 from datetime import date
 
 import pytest
+from django.utils import timezone
 
 from acs.models import AuditEvent
-from cases.services import resident_create
+from cases.services import encounter_create, resident_create
 from tests.cases.helpers import dispatched_call
 
 pytestmark = pytest.mark.django_db
@@ -79,3 +81,19 @@ def test_the_call_admin_shows_its_timeline(client, supervisor, unit):
 
     assert response.status_code == 200
     assert "on_scene" in response.content.decode()
+
+
+def test_the_encounter_page_labels_substance_use_as_part_2(client, case_manager, responder, unit):
+    encounter, _ = encounter_create(
+        actor=responder,
+        client_id=uuid.uuid4(),
+        unit=unit,
+        call=None,
+        data={"occurred_at": timezone.now(), "needs": ["shelter", "substance_use"]},
+        resident_ids=[],
+    )
+    client.force_login(case_manager)
+
+    page = client.get(f"/admin/cases/encounter/{encounter.pk}/change/").content.decode()
+
+    assert "Shelter, Substance use (42 CFR Part 2)" in page
