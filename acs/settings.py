@@ -439,6 +439,11 @@ LOGGING = {
     },
 }
 
+# --- The field app (responders/views.py) --------------------------------------------------
+
+# How often the "my calls" screen asks for its rows again, in seconds.
+FIELD_CALLS_REFRESH_SECONDS = env.int("FIELD_CALLS_REFRESH_SECONDS", default=15)
+
 # --- Exports (cases/exports/, docs/exports.md) ----------------------------------------------
 
 # Where export files are written: a folder both the web and the worker processes reach (a

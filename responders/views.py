@@ -151,6 +151,7 @@ def unit_status(request: HttpRequest, call_sign: str) -> HttpResponse:
 def calls(request: HttpRequest) -> HttpResponse:
     context = _shell_context(request)
     context["calls"] = list(selectors.field_calls(request.user)[:50])
+    context["refresh_seconds"] = settings.FIELD_CALLS_REFRESH_SECONDS
     return render(request, "responders/field/calls.html", context)
 
 

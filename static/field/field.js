@@ -450,7 +450,7 @@
         .then(function (html) { if (html) box.innerHTML = html; })
         .catch(function () {});
     }
-    setInterval(refresh, 15000);
+    setInterval(refresh, (parseInt(box.dataset.refresh, 10) || 15) * 1000);
     window.addEventListener("online", refresh);
   }
 

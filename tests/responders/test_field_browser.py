@@ -395,3 +395,21 @@ def test_after_the_idle_limit_the_tablet_drops_the_pages_it_kept(live_server, br
     page.wait_for_url(lambda url: "/field/calls/" not in url)
     assert page.evaluate("() => caches.has('acs-field-pages')") is False
     context.close()
+
+
+def test_my_calls_update_without_a_reload(live_server, browser, shift, settings):
+    settings.FIELD_CALLS_REFRESH_SECONDS = 1
+    unit, responder = shift
+    dispatched_call(unit, "ACS-26-000500", event="dispatched")
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    sign_in(page, live_server.url, responder.username)
+    page.goto(f"{live_server.url}/field/calls/")
+    assert "ACS-26-000500" in page.locator("#call-rows").inner_text()
+
+    # CAD dispatches the unit to another call while the screen is open.
+    dispatched_call(unit, "ACS-26-000501", event="dispatched")
+
+    page.wait_for_selector("#call-rows >> text=ACS-26-000501", timeout=10000)
+    assert page.evaluate("() => performance.getEntriesByType('navigation').length") == 1
+    context.close()
