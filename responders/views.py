@@ -96,6 +96,7 @@ def _idle_seconds() -> int:
 
 def _shell_context(request: HttpRequest) -> dict:
     return {
+        "can_log": request.user.has_role(Role.RESPONDER),
         "units": list(selectors.field_units(request.user)),
         "rendered_at": timezone.localtime(),
         "languages": settings.LANGUAGES,
@@ -208,7 +209,10 @@ def _encounter_form_context(request: HttpRequest) -> dict:
 def encounter_new(request: HttpRequest) -> HttpResponse:
     """The encounter form. The page is the same for every call (the call comes in the query
     string, read by the script), so the service worker can keep one copy for dead zones.
-    Without a script the form posts here and is submitted at once."""
+    Without a script the form posts here and is submitted at once. Encounters are logged by
+    responders only (as in the API): other roles are refused before the form."""
+    if not request.user.has_role(Role.RESPONDER):
+        raise PermissionDenied
     if request.method == "GET":
         return render(request, "responders/field/encounter.html", _encounter_form_context(request))
     data = EncounterCreateInput(data=_form_payload(request))

@@ -201,8 +201,9 @@ def count(model_path: str, **filters) -> int:
 
 
 # --- the surfaces ----------------------------------------------------------------------------
-# Each: kind ("api", "cad", "page", "admin"), the row, and a function of the world returning
-# (method, path, body, extra headers, proof) where proof() is true once the write happened.
+# Each: kind ("api", "cad", "page", "field form", "admin"), the row, and a function of the world
+# returning (method, path, body, proof): proof() is true once the write happened, None for a
+# read, or for a step that writes nothing (the admin's compare) the page it must lead to.
 
 
 class Surface:
@@ -485,6 +486,67 @@ def portal_capacity(agency):
     return build
 
 
+def portal_move(action, agency, status, body, to_status):
+    def build(w):
+        referral = w.referral(status, agency=agency)
+        return (
+            "form",
+            f"/partners/referrals/{referral.public_id}/{action}/",
+            body,
+            lambda: count("resources.Referral", pk=referral.pk, status=to_status),
+        )
+
+    return build
+
+
+def portal_note(agency):
+    def build(w):
+        referral = w.referral("accepted", agency=agency)
+        return (
+            "form",
+            f"/partners/referrals/{referral.public_id}/note/",
+            {"note": "Matrix portal note"},
+            lambda: count("resources.ReferralEvent", referral=referral, note="Matrix portal note"),
+        )
+
+    return build
+
+
+def portal_webhook(w):
+    w.request.getfixturevalue("settings").WEBHOOK_ALLOW_PRIVATE_HOSTS = True  # no DNS here
+    url = "https://hooks.example.org/matrix"
+    return (
+        "form",
+        "/partners/webhooks/",
+        {"url": url},
+        lambda: count("resources.WebhookEndpoint", url=url),
+    )
+
+
+def field_form_encounter(w):
+    client_id = uuid.uuid4()
+    body = {
+        "client_id": str(client_id),
+        "unit": w.unit.call_sign,
+        "narrative": "Matrix no-script",
+        "disposition": "settled_by_contact",
+    }
+    return (
+        "form",
+        "/field/encounters/new",
+        body,
+        lambda: count("cases.Encounter", client_id=client_id, status="submitted"),
+    )
+
+
+def consent_list(which):
+    def build(w):
+        resident = getattr(w, which)[0]
+        return "get", f"/api/v1/field/residents/{resident.public_id}/consents", None, None
+
+    return build
+
+
 def field_home(w):
     return "get", "/field/", None, None
 
@@ -540,6 +602,86 @@ def export_download(whose):
     return build
 
 
+def admin_compare_two(w):
+    a, b = w.not_met[0], w.met[0]
+    body = {"action": "compare_two", "_selected_action": [str(a.pk), str(b.pk)]}
+    low, high = sorted([a.pk, b.pk])
+    return "form", "/admin/cases/resident/", body, f"/admin/cases/resident/merge/{low}/{high}/"
+
+
+def admin_merge(w):
+    from cases.services.residents import MERGE_VALUE_FIELDS
+
+    a, b = w.not_met[0], w.met[0]
+    body = {"survivor": "a"}
+    body.update(
+        {
+            f"value_{name}": "a"
+            for name in MERGE_VALUE_FIELDS
+            if getattr(a, name) != getattr(b, name)
+        }
+    )
+    return (
+        "form",
+        f"/admin/cases/resident/merge/{a.pk}/{b.pk}/",
+        body,
+        lambda: count("cases.ResidentMerge", survivor=a, duplicate=b),
+    )
+
+
+def admin_undo_merge(w):
+    from cases import services
+
+    merge = services.resident_merge(
+        actor=w.persona("case_manager"), survivor=w.not_met[0], duplicate=w.met[0]
+    )
+    body = {"action": "undo", "_selected_action": [str(merge.pk)]}
+    return (
+        "form",
+        "/admin/cases/residentmerge/",
+        body,
+        lambda: count("cases.ResidentMerge", pk=merge.pk, undone_at__isnull=False),
+    )
+
+
+def admin_contact_attempt(w):
+    follow_up = w.follow_up
+    body = {"follow_up": str(follow_up.pk), "channel": "phone", "outcome": "no_answer"}
+    return (
+        "form",
+        f"/admin/cases/resident/{follow_up.resident_id}/contact-attempt/",
+        body,
+        lambda: count("cases.ContactAttempt", follow_up=follow_up, outcome="no_answer"),
+    )
+
+
+def admin_follow_up_close(w):
+    follow_up = w.follow_up
+    body = {
+        "action": "close_with_outcome",
+        "_selected_action": [str(follow_up.pk)],
+        "apply": "1",
+        "outcome": "declined",
+    }
+    return (
+        "form",
+        "/admin/cases/followup/",
+        body,
+        lambda: count("cases.FollowUp", pk=follow_up.pk, status="closed", outcome="declined"),
+    )
+
+
+def export_ask(w):
+    today = timezone.localdate()
+    body = {
+        "kind": "residents_csv",
+        "start_date": (today - timedelta(days=7)).isoformat(),
+        "end_date": today.isoformat(),
+        "redaction": "no_direct_identifiers",
+    }
+    return "form", "/admin/cases/exportjob/add/", body, lambda: count("cases.ExportJob")
+
+
 def audit_event_change(w):
     from acs.models import AuditEvent
 
@@ -559,6 +701,55 @@ def token_issue(w):
         "/admin/acs/apitoken/issue/",
         body,
         lambda: count("acs.ApiToken", name="matrix-issued"),
+    )
+
+
+def token_action(action):
+    def build(w):
+        from acs.tokens import token_issue
+
+        row, _ = token_issue(role=Role.PARTNER_USER, name="matrix-target", organization=w.agency_a)
+        body = {"action": action, "_selected_action": [str(row.pk)]}
+        return (
+            "form",
+            "/admin/acs/apitoken/",
+            body,
+            lambda: count("acs.ApiToken", pk=row.pk, revoked_at__isnull=False),
+        )
+
+    return build
+
+
+def directory_service_change(w):
+    """The change form of agency A's service as the admin sees it, with the name changed."""
+    service = w.service_a[0]
+    path = f"/admin/resources/service/{service.pk}/change/"
+    admin = Client()
+    admin.force_login(w.persona("admin_user"))
+    context = admin.get(path).context
+    form = context["adminform"].form
+    body = {}
+    for field in form:
+        value = field.value()
+        if value is None:
+            continue
+        widget = field.field.widget
+        if hasattr(widget, "widgets"):  # split date and time
+            parts = widget.decompress(value)
+            body.update({f"{field.html_name}_{i}": v or "" for i, v in enumerate(parts)})
+        elif isinstance(value, list | tuple):
+            body[field.html_name] = [str(v) for v in value]
+        else:
+            body[field.html_name] = value
+    body["name"] = "Matrix renamed service"
+    for inline in context["inline_admin_formsets"]:
+        prefix = inline.formset.prefix
+        body.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    return (
+        "form",
+        path,
+        body,
+        lambda: count("resources.Service", pk=service.pk, name="Matrix renamed service"),
     )
 
 
@@ -675,15 +866,59 @@ MATRIX: dict[str, Surface] = {
     "portal: capacity of another organization's": Surface(
         "page", cells((), PARTNER), portal_capacity("b")
     ),
+    "portal: decline (mine)": Surface(
+        "page", cells(PARTNER), portal_move("decline", "a", "sent", {"reason": "Full"}, "declined")
+    ),
+    "portal: decline (another organization's)": Surface(
+        "page",
+        cells((), PARTNER),
+        portal_move("decline", "b", "sent", {"reason": "Full"}, "declined"),
+    ),
+    "portal: start (mine)": Surface(
+        "page", cells(PARTNER), portal_move("start", "a", "accepted", {}, "in_progress")
+    ),
+    "portal: start (another organization's)": Surface(
+        "page", cells((), PARTNER), portal_move("start", "b", "accepted", {}, "in_progress")
+    ),
+    "portal: complete (mine)": Surface(
+        "page",
+        cells(PARTNER),
+        portal_move("complete", "a", "in_progress", {"outcome": "enrolled"}, "completed"),
+    ),
+    "portal: complete (another organization's)": Surface(
+        "page",
+        cells((), PARTNER),
+        portal_move("complete", "b", "in_progress", {"outcome": "enrolled"}, "completed"),
+    ),
+    "portal: add a note (mine)": Surface("page", cells(PARTNER), portal_note("a")),
+    "portal: add a note (another organization's)": Surface(
+        "page", cells((), PARTNER), portal_note("b")
+    ),
+    "portal: register a webhook": Surface("page", cells(PARTNER), portal_webhook),
     "field page: home": Surface("page", cells(FIELD), field_home),
     "field page: a resident met": Surface("page", cells(FIELD), field_resident("met")),
     "field page: a resident never met": Surface(
         "page", cells(STAFF, {"responder"}), field_resident("not_met")
     ),
+    "field page: log an encounter without script": Surface(
+        "field form", cells({"responder"}), field_form_encounter
+    ),
+    "field: consents of a resident met": Surface("api", cells(FIELD), consent_list("met")),
+    "field: consents of a resident never met": Surface(
+        "api", cells(STAFF, {"responder"}), consent_list("not_met")
+    ),
     "admin: one resident's record": Surface("admin", cells(STAFF), admin_resident_change),
     "admin: record a consent": Surface("admin", cells(STAFF), admin_consent),
     "admin: one follow-up": Surface("admin", cells(STAFF), admin_follow_up_change),
     "admin: reassign a follow-up": Surface("admin", cells(STAFF), admin_follow_up_reassign),
+    "admin: compare two residents": Surface("admin", cells(STAFF), admin_compare_two),
+    "admin: merge two residents": Surface("admin", cells(STAFF), admin_merge),
+    "admin: undo a merge": Surface("admin", cells(STAFF), admin_undo_merge),
+    "admin: log a contact attempt": Surface("admin", cells(STAFF), admin_contact_attempt),
+    "admin: close a follow-up with an outcome": Surface(
+        "admin", cells(STAFF), admin_follow_up_close
+    ),
+    "admin: request an export": Surface("admin", cells(STAFF), export_ask),
     "admin: download the case manager's export": Surface(
         "admin", cells(STAFF), export_download("mine")
     ),
@@ -697,6 +932,11 @@ MATRIX: dict[str, Surface] = {
         "admin", cells({"supervisor", "admin_user"}), audit_user_search
     ),
     "admin: issue an API token": Surface("admin", cells({"admin_user"}), token_issue),
+    "admin: revoke an API token": Surface("admin", cells({"admin_user"}), token_action("revoke")),
+    "admin: rotate an API token": Surface("admin", cells({"admin_user"}), token_action("rotate")),
+    "admin: change a directory service": Surface(
+        "admin", cells({"admin_user"}), directory_service_change
+    ),
 }
 
 SIGNED_IN_NOT_STAFF = {"responder", "partner_a", "outsider"}
@@ -710,7 +950,7 @@ def expected_refusal(kind: str, role: str, response) -> bool:
     if kind == "api":
         return status == (401 if role == "anonymous" else 403)
     location = response.get("Location", "") if status == 302 else ""
-    if kind == "page":
+    if kind in {"page", "field form"}:
         if role in {"anonymous", "cad_client"}:  # a bearer token is no page sign-in
             return location.startswith("/accounts/login/")
         return status == 403
@@ -733,6 +973,13 @@ def send(client: Client, method: str, path: str, body):
 
 
 def check_cell(cell: str, refused, response, proof, detail: str) -> None:
+    if isinstance(proof, str):  # a step that writes nothing and leads to the page `proof`
+        if cell == "ok":
+            assert response.status_code == 302, detail
+            assert response["Location"] == proof, detail
+        else:
+            check_cell(cell, refused, response, None, detail)
+        return
     if cell == "ok":
         if proof is None:  # a read: the record itself
             assert response.status_code == 200, detail
@@ -778,6 +1025,19 @@ def test_a_partner_token_gets_what_the_partner_user_gets(surface, request):
     response = send(Client(HTTP_AUTHORIZATION=f"Bearer {token}"), method, path, body)
     detail = f"partner token on {surface}: {response.status_code}"
     check_cell(spec.row["partner_a"], lambda r: r.status_code == 403, response, proof, detail)
+
+
+def test_the_no_script_form_refuses_a_supervisor_even_in_a_unit(request):
+    """Only responders log encounters (encounter_create), whatever units another role is a
+    member of: the field app's form refuses them (403), as the API does, and nothing is
+    written."""
+    world = World(request)
+    supervisor = world.persona("supervisor")
+    world.unit.members.add(supervisor)
+    method, path, body, proof = field_form_encounter(world)
+    response = send(client_for("supervisor", request), method, path, body)
+    assert response.status_code == 403
+    assert not proof()
 
 
 def test_the_table_in_docs_is_this_matrix():

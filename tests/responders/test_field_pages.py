@@ -352,3 +352,11 @@ def test_directory_screens_cost_the_same_queries_for_one_service_or_twenty(clien
     _services(19)
 
     assert _queries(client, path) == one
+
+
+def test_only_responders_log_encounters_and_only_they_are_offered_the_form(client, case_manager):
+    client.force_login(case_manager)
+
+    assert client.get("/field/encounters/new").status_code == 403
+    html = client.get("/field/").content.decode()
+    assert "/field/encounters/new" not in html
