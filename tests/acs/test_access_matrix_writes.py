@@ -405,12 +405,15 @@ def referral_get(created_by):
     return build
 
 
-def partner_action(action, agency, status, body, to_status):
+def referral_move(method, path, agency, status, body, to_status):
+    """A partner's move on a referral of `agency` in `status` (API or portal: `method` and
+    `path`, with `{id}` for the referral); proven by the referral reaching `to_status`."""
+
     def build(w):
         referral = w.referral(status, agency=agency)
         return (
-            "post",
-            f"/api/v1/referrals/{referral.public_id}/{action}",
+            method,
+            path.format(id=referral.public_id),
             body,
             lambda: count("resources.Referral", pk=referral.pk, status=to_status),
         )
@@ -418,17 +421,30 @@ def partner_action(action, agency, status, body, to_status):
     return build
 
 
-def partner_notes(agency):
+def referral_note(method, path, agency):
+    """A partner's note on an accepted referral of `agency`, proven by the thread."""
+
     def build(w):
         referral = w.referral("accepted", agency=agency)
+        note = f"Matrix note ({method})"
         return (
-            "post",
-            f"/api/v1/referrals/{referral.public_id}/notes",
-            {"note": "Matrix note"},
-            lambda: count("resources.ReferralEvent", referral=referral, note="Matrix note"),
+            method,
+            path.format(id=referral.public_id),
+            {"note": note},
+            lambda: count("resources.ReferralEvent", referral=referral, note=note),
         )
 
     return build
+
+
+def partner_action(action, agency, status, body, to_status):
+    return referral_move(
+        "post", f"/api/v1/referrals/{{id}}/{action}", agency, status, body, to_status
+    )
+
+
+def partner_notes(agency):
+    return referral_note("post", "/api/v1/referrals/{id}/notes", agency)
 
 
 def partner_detail(agency, status="sent"):
@@ -487,29 +503,13 @@ def portal_capacity(agency):
 
 
 def portal_move(action, agency, status, body, to_status):
-    def build(w):
-        referral = w.referral(status, agency=agency)
-        return (
-            "form",
-            f"/partners/referrals/{referral.public_id}/{action}/",
-            body,
-            lambda: count("resources.Referral", pk=referral.pk, status=to_status),
-        )
-
-    return build
+    return referral_move(
+        "form", f"/partners/referrals/{{id}}/{action}/", agency, status, body, to_status
+    )
 
 
 def portal_note(agency):
-    def build(w):
-        referral = w.referral("accepted", agency=agency)
-        return (
-            "form",
-            f"/partners/referrals/{referral.public_id}/note/",
-            {"note": "Matrix portal note"},
-            lambda: count("resources.ReferralEvent", referral=referral, note="Matrix portal note"),
-        )
-
-    return build
+    return referral_note("form", "/partners/referrals/{id}/note/", agency)
 
 
 def portal_webhook(w):
