@@ -61,7 +61,9 @@ PATTERNS = [
     (re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?![T\d:])"), "[date]"),
     (re.compile(r"(?<!\d)\d{1,2}/\d{1,2}/\d{4}(?!\d)"), "[date]"),
     (
-        re.compile(r"(?<![\w])(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?!\d)"),
+        # Not inside a word: a run of ten digits in a UUID's last group is an id, not a
+        # number to call (…-7296783563f3).
+        re.compile(r"(?<![\w])(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?!\w)"),
         "[phone]",
     ),
     (re.compile(r"\+\d{8,15}(?!\d)"), "[phone]"),

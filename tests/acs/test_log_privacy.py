@@ -1,6 +1,7 @@
 """Personal data stays out of logs, even when an error message echoes it."""
 
 import logging
+import uuid
 
 import pytest
 
@@ -32,6 +33,8 @@ def test_redact_hides_personal_data(raw, hidden):
     [
         "notification 4821 sent at 2026-11-24T10:00:00+00:00",
         "referral 6f1c1f0e-3c55-4d0c-9a8e-8f1d2c0a5e11 expired",
+        # Ten digits at the start of a UUID's last group (a phone number's shape).
+        "session of user 93f87d81-3024-4ded-8a84-7296783563f3 ended",
         "webhook delivery 12 attempt 3 failed: HTTP 500",
     ],
 )
@@ -59,3 +62,9 @@ def test_the_filter_redacts_arguments_and_exceptions(caplog):
 def test_the_project_logging_uses_the_filter(settings):
     handler = settings.LOGGING["handlers"]["console"]
     assert "no_personal_data" in handler["filters"]
+
+
+def test_no_uuid_is_ever_mistaken_for_personal_data():
+    for _ in range(20_000):
+        value = str(uuid.uuid4())
+        assert redact(f"record {value} changed") == f"record {value} changed", value
