@@ -6,9 +6,11 @@ Each test signs in from an address of its own and uses fresh usernames, so that 
 """
 
 import logging
+import time
 import uuid
 
 import pytest
+from allauth.core.internal import ratelimit as allauth_ratelimit
 from django.conf import settings
 
 from acs.models import AuditAction, AuditEvent
@@ -39,6 +41,40 @@ def signed_in(client) -> bool:
     return "_auth_user_id" in client.session
 
 
+LOCKOUT_SECONDS = 5 * 60
+
+
+class RateLimitClock:
+    """The clock allauth's rate limits read (`time.time()` in allauth.core.internal.ratelimit).
+
+    The counts are lists of timestamps kept in the cache, and a timestamp stops counting once
+    it is older than the window, so moving this clock forward is what the passing of time does
+    to them (the cache entry's own expiry only tidies up). It ticks a millisecond per reading,
+    as a real clock would: a successful sign-in takes back its own attempt by its timestamp, and
+    a stopped clock would give every attempt the same one.
+    """
+
+    monotonic = staticmethod(time.monotonic)
+    sleep = staticmethod(time.sleep)
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def time(self) -> float:
+        self.now += 0.001
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def rate_limit_clock(monkeypatch) -> RateLimitClock:
+    clock = RateLimitClock()
+    monkeypatch.setattr(allauth_ratelimit, "time", clock)
+    return clock
+
+
 def test_the_limits_are_five_per_account_and_ten_per_address():
     assert settings.ACCOUNT_RATE_LIMITS["login_failed"] == "10/m/ip,5/5m/key"
 
@@ -63,6 +99,54 @@ def test_five_failures_lock_the_account_while_others_from_the_same_address_sign_
     response = sign_in(client, colleague.username, DEFAULT_PASSWORD, ip)
     assert response.status_code == 302
     assert signed_in(client)
+
+
+def test_the_lock_still_holds_a_second_before_five_minutes_have_passed(client, rate_limit_clock):
+    ip = fresh_ip()
+    target = fresh_user("almost")
+    locked_at = rate_limit_clock.now
+
+    for _ in range(5):
+        sign_in(client, target.username, WRONG, ip)
+
+    rate_limit_clock.advance(LOCKOUT_SECONDS - 1)
+    # From a fresh address, so that only the account's own lock can refuse.
+    refused = sign_in(client, target.username, DEFAULT_PASSWORD, fresh_ip())
+    assert rate_limit_clock.now < locked_at + LOCKOUT_SECONDS
+    assert REFUSED in refused.content.decode()
+    assert not signed_in(client)
+
+
+def test_the_lock_lifts_after_five_minutes_and_the_failure_count_starts_over(
+    client, rate_limit_clock
+):
+    ip = fresh_ip()
+    target = fresh_user("lifted")
+
+    for _ in range(5):
+        sign_in(client, target.username, WRONG, ip)
+    assert REFUSED in sign_in(client, target.username, DEFAULT_PASSWORD, ip).content.decode()
+    assert not signed_in(client)
+
+    rate_limit_clock.advance(LOCKOUT_SECONDS)
+    response = sign_in(client, target.username, DEFAULT_PASSWORD, ip)
+    assert response.status_code == 302
+    assert signed_in(client)
+    client.logout()
+
+    # The five old failures no longer count: four new ones are only failures, and the right
+    # password still signs in after them ...
+    for _ in range(4):
+        response = sign_in(client, target.email, WRONG, ip)
+        assert response.status_code == 200 and REFUSED not in response.content.decode()
+    assert sign_in(client, target.username, DEFAULT_PASSWORD, ip).status_code == 302
+    assert signed_in(client)
+    client.logout()
+
+    # ... and a fifth new one locks the account again.
+    sign_in(client, target.username, WRONG, ip)
+    assert REFUSED in sign_in(client, target.username, DEFAULT_PASSWORD, ip).content.decode()
+    assert not signed_in(client)
 
 
 def test_ten_failures_from_one_address_refuse_that_address(client):
