@@ -357,6 +357,12 @@ class ReferForm(forms.Form):
         required=False,
         help_text="Shared with the partner: why this service (no clinical narrative).",
     )
+    reason_part2 = forms.BooleanField(
+        required=False,
+        label="The reason mentions substance use (42 CFR Part 2)",
+        help_text="The partner then sees it only under the resident's written substance-use "
+        "consent, with the notice that forbids redisclosure.",
+    )
     send = forms.BooleanField(required=False, initial=True, label="Send to the partner now")
 
     def __init__(self, *args, residents, admin_site, **kwargs):
@@ -442,6 +448,7 @@ class ReferralAdmin(FastListAdmin):
                     service_at_location=data["service_at_location"],
                     urgency=data["urgency"],
                     reason=data["reason"],
+                    reason_part2=data["reason_part2"],
                     send=data["send"],
                     request=request,
                 )

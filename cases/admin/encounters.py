@@ -2,6 +2,8 @@
 addenda and referrals."""
 
 from django.contrib import admin
+from django.template.defaultfilters import linebreaksbr
+from django.utils.html import format_html
 
 from cases import selectors
 from cases.admin.common import FastListAdmin
@@ -67,9 +69,12 @@ class EncounterAdmin(FastListAdmin):
     list_filter = (FollowedFilter, "status", "disposition")
     list_select_related = ("unit", "call")
     date_hierarchy = "occurred_at"
-    # Every field read-only; the needs by name, substance use labelled (42 CFR Part 2).
+    # Every field read-only; the needs by name, substance use labelled (42 CFR Part 2), and
+    # the narrative labelled when the responder flagged it.
     fields = [
-        "need_labels" if f.name == "needs" else f.name for f in Encounter._meta.concrete_fields
+        {"needs": "need_labels", "narrative": "narrative_labelled"}.get(f.name, f.name)
+        for f in Encounter._meta.concrete_fields
+        if f.name != "narrative_part2"
     ]
     readonly_fields = fields
     inlines = [EncounterResidentInline, AddendumInline, ReferralInline]
@@ -80,6 +85,16 @@ class EncounterAdmin(FastListAdmin):
     @admin.display(description="needs")
     def need_labels(self, obj):
         return ", ".join(obj.need_labels) or "-"
+
+    @admin.display(description="narrative")
+    def narrative_labelled(self, obj):
+        text = linebreaksbr(obj.narrative or "-", autoescape=True)
+        if not obj.narrative_part2:
+            return text
+        return format_html(
+            '<strong class="part2-label">42 CFR Part 2: substance-use information.</strong><br>{}',
+            text,
+        )
 
     def has_add_permission(self, request):
         return False  # encounters are logged from the field app

@@ -243,6 +243,10 @@ class EncounterInput(serializers.Serializer):
         child=serializers.ChoiceField(ServiceOnScene.choices), required=False
     )
     narrative = StrictCharField(max_length=20000, required=False, allow_blank=True)
+    narrative_part2 = serializers.BooleanField(
+        required=False,
+        help_text="the narrative mentions substance use (42 CFR Part 2 information)",
+    )
     risk_level = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
     disposition = serializers.ChoiceField(choices=Disposition.choices, required=False)
     transport_destination = StrictCharField(max_length=255, required=False, allow_blank=True)
@@ -293,6 +297,7 @@ class EncounterOutput(serializers.Serializer):
     needs = serializers.ListField(child=serializers.CharField())
     services_on_scene = serializers.ListField(child=serializers.CharField())
     narrative = serializers.CharField()
+    narrative_part2 = serializers.BooleanField()
     risk_level = serializers.CharField()
     disposition = serializers.CharField()
     transport_destination = serializers.CharField()

@@ -175,6 +175,8 @@ ENCOUNTER_COLUMNS = [
     Column("people_from_merged_records", _merged_people),
     # Free text: may name people and hold substance-use details.
     Column("narrative", lambda e, ctx: e.narrative, FULL, part2=True),
+    # The responder's flag: this narrative holds substance-use information (42 CFR Part 2).
+    Column("narrative_part2", lambda e, ctx: int(e.narrative_part2), FULL, part2=True),
 ]
 
 

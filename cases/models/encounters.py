@@ -92,6 +92,11 @@ class Encounter(BaseModel):
         models.CharField(max_length=24, choices=ServiceOnScene.choices), default=list
     )
     narrative = models.TextField(blank=True)
+    # Set by the responder when the narrative mentions substance use: 42 CFR Part 2
+    # information, labelled wherever staff see it.
+    narrative_part2 = models.BooleanField(
+        "narrative mentions substance use (42 CFR Part 2)", default=False
+    )
     risk_level = models.CharField(
         max_length=16, choices=RiskLevel.choices, default=RiskLevel.NOT_SCREENED
     )
@@ -149,6 +154,12 @@ class Encounter(BaseModel):
             f"{names.get(n, n)} ({part2})" if n in PART2_NEEDS else str(names.get(n, n))
             for n in self.needs
         ]
+
+    @property
+    def holds_part2(self) -> bool:
+        """Whether the record holds substance-use information (42 CFR Part 2): a need or the
+        responder's flag on the narrative."""
+        return self.narrative_part2 or bool(PART2_NEEDS.intersection(self.needs))
 
 
 # Needs that are substance-use information, protected by 42 CFR Part 2.

@@ -24,6 +24,7 @@ ENCOUNTER_FIELDS = (
     "needs",
     "services_on_scene",
     "narrative",
+    "narrative_part2",
     "risk_level",
     "disposition",
     "transport_destination",

@@ -33,6 +33,13 @@ class ReferralCreateInput(serializers.Serializer):
     follow_up = serializers.UUIDField(required=False, allow_null=True, default=None)
     urgency = serializers.ChoiceField(choices=Referral.Urgency.choices, default="routine")
     reason = serializers.CharField(max_length=2000, allow_blank=True, default="")
+    reason_part2 = serializers.BooleanField(
+        allow_null=True,
+        default=None,
+        help_text="the reason mentions substance use (42 CFR Part 2): the partner sees it only "
+        "under the resident's written substance-use consent; left out or null, a "
+        "substance_use need implies it",
+    )
     needs = serializers.ListField(
         child=serializers.ChoiceField(choices=Need.choices), default=list, max_length=20
     )
@@ -56,6 +63,7 @@ class ReferralStaffOutput(serializers.Serializer):
     status = serializers.ChoiceField(choices=ReferralStatus.choices)
     urgency = serializers.CharField()
     reason = serializers.CharField()
+    reason_part2 = serializers.BooleanField()
     needs = serializers.ListField(child=serializers.CharField())
     outcome = serializers.CharField()
     sent_at = UTCDateTimeField(allow_null=True)
@@ -121,6 +129,7 @@ class FieldReferralsView(APIView):
             follow_up=follow_up,
             urgency=v["urgency"],
             reason=v["reason"],
+            reason_part2=v["reason_part2"],
             needs=v["needs"],
             client_id=v["client_id"],
             send=v["send"],

@@ -65,8 +65,9 @@ class PartnerResidentOutput(serializers.Serializer):
     needs = serializers.ListField(child=serializers.CharField())
     part2_notice = serializers.CharField(
         allow_null=True,
-        help_text="present when `needs` holds substance-use information (42 CFR Part 2): "
-        "the notice that prohibits redisclosure; keep it with the record",
+        help_text="present when `needs` or the referral's `reason` holds substance-use "
+        "information (42 CFR Part 2): the notice that prohibits redisclosure; keep it with "
+        "the record",
     )
 
 
@@ -87,7 +88,16 @@ class ReferralEventOutput(serializers.Serializer):
 
 
 class ReferralDetailOutput(ReferralSummaryOutput):
-    reason = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField(
+        source="partner_resident.reason",
+        allow_blank=True,
+        help_text="why this service; empty when `reason_withheld`",
+    )
+    reason_withheld = serializers.BooleanField(
+        source="partner_resident.reason_withheld",
+        help_text="true: ACS wrote a reason that holds substance-use information (42 CFR "
+        "Part 2) and the resident has not consented in writing to share it",
+    )
     resident = PartnerResidentOutput(source="partner_resident")
     history = ReferralEventOutput(many=True, source="partner_history")
 

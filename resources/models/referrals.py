@@ -114,6 +114,11 @@ class Referral(BaseModel):
     )
     # For the partner: why this service. Written to be shared; narratives stay on the encounter.
     reason = models.TextField(blank=True)
+    # The reason mentions substance use (42 CFR Part 2): shared only under the resident's
+    # written substance-use consent, with the notice. Set with a substance-use need too.
+    reason_part2 = models.BooleanField(
+        "reason mentions substance use (42 CFR Part 2)", default=False
+    )
     needs = ArrayField(models.CharField(max_length=24), default=list, blank=True)
     outcome = models.CharField(max_length=24, choices=ReferralOutcome.choices, blank=True)
     created_by = models.ForeignKey(

@@ -107,14 +107,23 @@ class PartnerResident:
     phone: str | None = None
     where_to_find_me: str | None = None
     needs: list[str] = field(default_factory=list)
-    # Set exactly when `needs` holds substance-use information (42 CFR Part 2).
+    # The referral's reason: "" when withheld because it holds substance-use information the
+    # resident has not consented in writing to share (`reason_withheld`).
+    reason: str = ""
+    reason_withheld: bool = False
+    # Set exactly when `needs` or `reason` holds substance-use information (42 CFR Part 2).
     part2_notice: str | None = None
 
     @property
     def shared_fields(self) -> list[str]:
         names = ["preferred_name", "language", "phone", "where_to_find_me"]
         shared = [n for n in names if getattr(self, n) is not None]
-        return [*shared, "needs"] if self.needs else shared
+        if self.needs:
+            shared.append("needs")
+        if self.part2_notice and self.reason:
+            # A Part 2 reason is a disclosure of the resident's record; a plain one is not.
+            shared.append("reason")
+        return shared
 
 
 def referral_resident_for_partner(
@@ -127,8 +136,9 @@ def referral_resident_for_partner(
     - sent without consent on a supervisor's override: preferred name, language and needs
       only (minimum necessary to receive the person);
     - no consent (never given, or revoked since): nothing;
-    - substance-use needs only under a written substance-use consent (42 CFR Part 2), on top
-      of one of the above.
+    - substance-use needs, and a reason flagged as holding substance-use information, only
+      under a written substance-use consent (42 CFR Part 2), on top of one of the above; a
+      reason without that flag is shared as it was written to be.
 
     Never the narrative, date of birth, legal name or safety notes. A disclosure is audited.
     """
@@ -137,11 +147,17 @@ def referral_resident_for_partner(
 
     resident = referral.resident
     basis = sharing_consent_basis(referral)
+    part2_consent = basis != "none" and consent_active(resident, Consent.Scope.SUBSTANCE_USE)
+    reason_withheld = bool(referral.reason) and referral.reason_part2 and not part2_consent
+    reason = "" if reason_withheld else referral.reason
     if basis == "none":
-        return PartnerResident(basis=basis)
+        return PartnerResident(basis=basis, reason=reason, reason_withheld=reason_withheld)
     needs = list(referral.needs)
-    if not consent_active(resident, Consent.Scope.SUBSTANCE_USE):
+    if not part2_consent:
         needs = [n for n in needs if n not in SUBSTANCE_USE_NEEDS]
+    part2 = bool(SUBSTANCE_USE_NEEDS.intersection(needs)) or (
+        bool(reason) and referral.reason_part2
+    )
     full = basis in {"named_partner", "partners"}
     shared = PartnerResident(
         basis=basis,
@@ -150,7 +166,9 @@ def referral_resident_for_partner(
         phone=(resident.phone or None) if full else None,
         where_to_find_me=(resident.where_to_find_me or None) if full else None,
         needs=needs,
-        part2_notice=PART2_NOTICE if SUBSTANCE_USE_NEEDS.intersection(needs) else None,
+        reason=reason,
+        reason_withheld=reason_withheld,
+        part2_notice=PART2_NOTICE if part2 else None,
     )
     if audit and shared.shared_fields:
         audit_record(

@@ -145,6 +145,7 @@ def referral_create(
     follow_up=None,
     urgency: str = Referral.Urgency.ROUTINE,
     reason: str = "",
+    reason_part2: bool | None = None,
     needs: list[str] | None = None,
     client_id: uuid.UUID | None = None,
     send: bool = False,
@@ -153,7 +154,9 @@ def referral_create(
 ) -> Referral:
     """A draft referral of `resident` to `service` (sent at once with `send=True`).
 
-    A retried create with the same `client_id` returns the first referral."""
+    A retried create with the same `client_id` returns the first referral. `reason_part2`: the
+    reason mentions substance use (42 CFR Part 2); left unsaid (None), a substance-use need
+    implies it, since a reason for such a referral rarely avoids the subject."""
     _require_referrer(actor)
     if client_id is not None:
         existing = Referral.objects.filter(client_id=client_id).first()
@@ -192,6 +195,7 @@ def referral_create(
             fields={"follow_up": ["Another resident's follow-up."]},
         )
     from cases.models import Need
+    from cases.models.encounters import PART2_NEEDS
 
     needs = list(dict.fromkeys(needs or []))
     unknown = [n for n in needs if n not in Need.values]
@@ -210,6 +214,9 @@ def referral_create(
             organization_id=service.organization_id,
             urgency=urgency,
             reason=reason.strip(),
+            reason_part2=(
+                bool(PART2_NEEDS.intersection(needs)) if reason_part2 is None else reason_part2
+            ),
             needs=needs,
             created_by=actor,
         )

@@ -504,6 +504,7 @@
         police_requested: fd.get("police_requested") !== null,
         ems_requested: fd.get("ems_requested") !== null,
         narrative: fd.get("narrative") || "",
+        narrative_part2: fd.get("narrative_part2") !== null,
       };
     }
     function fill(values) {
@@ -524,6 +525,7 @@
       form.elements.police_requested.checked = !!values.police_requested;
       form.elements.ems_requested.checked = !!values.ems_requested;
       form.elements.narrative.value = values.narrative || "";
+      form.elements.narrative_part2.checked = !!values.narrative_part2;
     }
     function showCall() {
       form.elements.call.value = state.call || "";

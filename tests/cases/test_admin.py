@@ -97,3 +97,32 @@ def test_the_encounter_page_labels_substance_use_as_part_2(client, case_manager,
     page = client.get(f"/admin/cases/encounter/{encounter.pk}/change/").content.decode()
 
     assert "Shelter, Substance use (42 CFR Part 2)" in page
+
+
+def test_the_encounter_page_labels_a_narrative_the_responder_flagged_as_part_2(
+    client, case_manager, responder, unit
+):
+    def logged(narrative, flagged):
+        encounter, _ = encounter_create(
+            actor=responder,
+            client_id=uuid.uuid4(),
+            unit=unit,
+            call=None,
+            data={
+                "occurred_at": timezone.now(),
+                "narrative": narrative,
+                "narrative_part2": flagged,
+            },
+            resident_ids=[],
+        )
+        return client.get(f"/admin/cases/encounter/{encounter.pk}/change/").content.decode()
+
+    client.force_login(case_manager)
+
+    flagged = logged("Asked about the methadone clinic.\nWarm.", True)
+    plain = logged("Cold night; took water.", False)
+
+    assert "42 CFR Part 2: substance-use information." in flagged
+    assert "Asked about the methadone clinic.<br>Warm." in flagged
+    assert "Cold night; took water." in plain
+    assert "42 CFR Part 2" not in plain

@@ -56,6 +56,23 @@ def test_a_responder_logs_an_encounter_on_their_units_call(field, call, responde
     assert AuditEvent.objects.filter(action="create", target_type="cases.encounter").count() == 1
 
 
+def test_the_responder_flags_a_narrative_that_mentions_substance_use(field):
+    created = create(field, narrative="Asked where the methadone clinic is.", narrative_part2=True)
+    encounter_id = created.json()["id"]
+
+    assert created.status_code == 201 and created.json()["narrative_part2"] is True
+    assert Encounter.objects.get().holds_part2
+
+    changed = field.patch(
+        f"{URL}/{encounter_id}", {"narrative_part2": False}, content_type="application/json"
+    )
+
+    assert changed.json()["narrative_part2"] is False
+    assert not Encounter.objects.get().holds_part2
+    unflagged = create(field, narrative="Cold night.")
+    assert unflagged.json()["narrative_part2"] is False
+
+
 def test_a_retried_create_returns_the_first_encounter(field, call):
     client_id = str(uuid.uuid4())
 

@@ -460,3 +460,20 @@ def test_free_text_that_may_hold_substance_use_needs_the_part_2_permission(
     _, encounters = built(supervisor, kind="encounters_csv", redaction="full", include_part2=True)
     assert "Uses; go slowly" in {r["safety_flags"] for r in residents}
     assert "Detox" in {e["transport_destination"] for e in encounters}
+
+
+def test_a_part_2_export_says_which_narratives_the_responder_flagged(
+    case, case_manager, supervisor, exports_dir
+):
+    type(case["e1"]).objects.filter(pk=case["e1"].pk).update(
+        narrative="Wants the detox list", narrative_part2=True
+    )
+
+    _, plain = built(case_manager, kind="encounters_csv", redaction="full")
+    _, part2 = built(supervisor, kind="encounters_csv", redaction="full", include_part2=True)
+
+    # Without the Part 2 permission no narrative leaves, flagged or not, nor the flag.
+    assert "narrative" not in plain[0] and "narrative_part2" not in plain[0]
+    flags = {row["narrative"]: row["narrative_part2"] for row in part2}
+    assert flags["Wants the detox list"] == "1"
+    assert set(flags.values()) == {"0", "1"}

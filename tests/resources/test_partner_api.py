@@ -60,6 +60,7 @@ def sent(service_a, resident, case_manager):
         service=service_a[0],
         service_at_location=service_a[1],
         reason="Needs a bed tonight",
+        reason_part2=False,  # the referrer says the reason itself does not mention it
         needs=["shelter", "substance_use"],
         urgency="urgent",
         send=True,
@@ -206,6 +207,86 @@ class TestDetailAndConsent:
         )
         event = AuditEvent.objects.filter(action=AuditAction.DISCLOSE).latest("id")
         assert event.detail["part2"] is True
+
+    def test_a_reason_flagged_as_part_2_is_withheld_until_written_consent(
+        self, api_a, service_a, resident, case_manager
+    ):
+        referral = services.referral_create(
+            actor=case_manager,
+            resident=resident,
+            service=service_a[0],
+            reason="Starts methadone on Monday; needs a bed near the clinic",
+            reason_part2=True,
+            needs=["shelter"],
+            send=True,
+        )
+        url = f"/api/v1/referrals/{referral.public_id}"
+
+        body = api_a.get(url).json()
+
+        assert (body["reason"], body["reason_withheld"]) == ("", True)
+        assert body["resident"]["part2_notice"] is None
+        assert "methadone" not in json.dumps(body)
+        event = AuditEvent.objects.filter(action=AuditAction.DISCLOSE).latest("id")
+        assert "reason" not in event.detail["fields"] and event.detail["part2"] is False
+
+        Consent.objects.create(
+            resident=resident,
+            scope=Consent.Scope.SUBSTANCE_USE,
+            method=Consent.Method.WRITTEN,
+            recorded_by=case_manager,
+        )
+        body = api_a.get(url).json()
+
+        assert body["reason"].startswith("Starts methadone") and body["reason_withheld"] is False
+        assert body["resident"]["part2_notice"].startswith("42 CFR part 2 prohibits")
+        event = AuditEvent.objects.filter(action=AuditAction.DISCLOSE).latest("id")
+        assert "reason" in event.detail["fields"] and event.detail["part2"] is True
+
+    def test_without_a_sharing_consent_a_part_2_reason_is_withheld_even_with_written_part_2(
+        self, api_a, service_a, supervisor
+    ):
+        resident = consenting_resident(recorded_by=supervisor, scope=None)
+        Consent.objects.create(
+            resident=resident,
+            scope=Consent.Scope.SUBSTANCE_USE,
+            method=Consent.Method.WRITTEN,
+            recorded_by=supervisor,
+        )
+        referral = services.referral_create(
+            actor=supervisor,
+            resident=resident,
+            service=service_a[0],
+            reason="Detox intake",
+            reason_part2=True,
+            send=True,
+            consent_override_reason="Cannot consent now",
+        )
+        from resources.models import Referral as R
+
+        R.objects.filter(pk=referral.pk).update(consent_override_by=None)
+        body = api_a.get(f"/api/v1/referrals/{referral.public_id}").json()
+
+        assert body["resident"]["consent_basis"] == "none"
+        assert (body["reason"], body["reason_withheld"]) == ("", True)
+
+    def test_a_plain_reason_is_shared_as_written(self, api_a, sent):
+        body = api_a.get(f"/api/v1/referrals/{sent.public_id}").json()
+
+        assert (body["reason"], body["reason_withheld"]) == ("Needs a bed tonight", False)
+
+    def test_a_substance_use_need_flags_the_reason_unless_the_referrer_says_otherwise(
+        self, service_a, resident, case_manager
+    ):
+        def made(**kwargs):
+            return services.referral_create(
+                actor=case_manager, resident=resident, service=service_a[0], **kwargs
+            )
+
+        assert made(needs=["substance_use"], reason="Wants detox").reason_part2 is True
+        assert made(needs=["shelter"], reason="Needs a bed").reason_part2 is False
+        assert made(needs=["substance_use"], reason="Bed", reason_part2=False).reason_part2 is False
+        assert made(needs=["shelter"], reason="Detox", reason_part2=True).reason_part2 is True
 
     def test_general_consent_shares_the_same_fields(self, api_a, service_a, case_manager):
         resident = consenting_resident(recorded_by=case_manager, scope=Consent.Scope.SHARE_PARTNERS)

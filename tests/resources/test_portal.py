@@ -47,6 +47,7 @@ def sent(service_a, resident, case_manager):
         service=service_a[0],
         service_at_location=service_a[1],
         reason="Needs a bed tonight",
+        reason_part2=False,  # the referrer says the reason itself does not mention it
         needs=["shelter", "substance_use"],
         urgency="urgent",
         send=True,
@@ -262,6 +263,32 @@ class TestDetail:
         page = client_a.get(detail_url(sent)).content.decode()
 
         assert "Substance use" in page
+        assert "42 CFR part 2 prohibits unauthorized use or disclosure of these records." in page
+
+    def test_a_reason_flagged_as_part_2_is_withheld_until_written_consent(
+        self, client_a, service_a, resident, case_manager
+    ):
+        referral = services.referral_create(
+            actor=case_manager,
+            resident=resident,
+            service=service_a[0],
+            reason="Starts methadone on Monday",
+            reason_part2=True,
+            send=True,
+        )
+        page = client_a.get(detail_url(referral)).content.decode()
+        assert "methadone" not in page
+        assert "Withheld: it holds substance-use information (42 CFR Part 2)" in page
+
+        Consent.objects.create(
+            resident=resident,
+            scope=Consent.Scope.SUBSTANCE_USE,
+            method=Consent.Method.WRITTEN,
+            recorded_by=case_manager,
+        )
+        page = client_a.get(detail_url(referral)).content.decode()
+
+        assert "Starts methadone on Monday" in page
         assert "42 CFR part 2 prohibits unauthorized use or disclosure of these records." in page
 
     def test_without_consent_nothing_is_shared_or_audited(

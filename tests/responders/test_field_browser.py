@@ -236,6 +236,8 @@ def fill_encounter(page, n: int) -> None:
         page.check("input[name=ems_requested]")
     page.fill("#transport_destination", f"Place {n}")
     page.fill("#narrative", f"Offline encounter number {n}: water given, talked it through.")
+    if n == 2:
+        page.check("input[name=narrative_part2]")
 
 
 def test_three_encounters_logged_offline_reach_the_server_exactly_once(live_server, browser, shift):
@@ -290,6 +292,7 @@ def test_three_encounters_logged_offline_reach_the_server_exactly_once(live_serv
         assert encounter.disposition == "settled_by_contact"
         assert encounter.ems_requested is (n == 3) and encounter.police_requested is False
         assert encounter.transport_destination == f"Place {n}"
+        assert encounter.narrative_part2 is (n == 2)
         assert encounter.narrative == (
             f"Offline encounter number {n}: water given, talked it through."
         )
@@ -311,12 +314,14 @@ def test_a_draft_survives_a_reload_and_sign_out_clears_the_tablet(live_server, b
     page.wait_for_selector("#people:not([hidden])")
     page.fill("#narrative", "Half-written note")
     page.check("input[name=needs][value=medical]")
+    page.check("input[name=narrative_part2]")
     page.wait_for_url("**/field/encounters/new?draft=*")
 
     page.reload()
     page.wait_for_function("() => document.getElementById('narrative').value.length > 0")
     assert page.input_value("#narrative") == "Half-written note"
     assert page.is_checked("input[name=needs][value=medical]")
+    assert page.is_checked("input[name=narrative_part2]")
 
     page.goto(f"{live_server.url}/field/")
     page.wait_for_selector("#pending-list li")

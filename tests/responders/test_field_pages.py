@@ -177,11 +177,13 @@ def test_the_encounter_form_submits_without_a_script(client, responder, unit):
             "disposition": "settled_by_contact",
             "police_requested": "on",
             "narrative": "Talked it through.",
+            "narrative_part2": "on",
         },
     )
 
     assert response.status_code == 302
     encounter = Encounter.objects.get(client_id=client_id)
+    assert encounter.narrative_part2
     assert encounter.status == "submitted"
     assert encounter.call == call
     assert encounter.needs == ["shelter", "food"]
