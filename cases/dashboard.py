@@ -150,6 +150,16 @@ def referrals_to_reroute(user) -> QuerySet:
     )
 
 
+def _addendum_row(addendum) -> Row:
+    return Row(
+        label=str(addendum),
+        url=_change(addendum),
+        detail=f"{addendum.encounter} · {addendum.encounter.unit.call_sign} · "
+        f"{addendum.author.get_username()}",
+        when=addendum.created_at,
+    )
+
+
 def dashboard_for(user) -> list[Queue]:
     """The user's queues, mine first then my team's; empty for roles without a desk."""
     if not any(user.has_role(r) for r in DASHBOARD_ROLES):
@@ -158,6 +168,20 @@ def dashboard_for(user) -> list[Queue]:
     team = user.team.name if user.team_id else None
     follow_up = _follow_up_row(now)
     referral = _referral_row(now)
+    supervising = []
+    if user.has_role(Role.SUPERVISOR):
+        supervising.append(
+            _fill(
+                Queue(
+                    "addenda_to_approve",
+                    "Addenda awaiting my approval",
+                    "No addendum waits for you.",
+                    _changelist("cases.addendum", awaiting="me"),
+                ),
+                selectors.addenda_awaiting_approval(user),
+                _addendum_row,
+            )
+        )
     return [
         _fill(
             Queue(
@@ -211,6 +235,7 @@ def dashboard_for(user) -> list[Queue]:
             selectors.recent_encounters_of_followed(user),
             _encounter_row,
         ),
+        *supervising,
     ]
 
 

@@ -332,3 +332,19 @@ def recent_encounters_of_followed(user, *, days: int = 14) -> QuerySet[Encounter
         .filter(Exists(met), occurred_at__gte=since)
         .order_by("-occurred_at", "-id")
     )
+
+
+def addenda_awaiting_approval(user) -> QuerySet:
+    """Addenda a supervisor may approve: on encounters of units of their team, written by
+    someone else, not approved yet; the oldest first (the partial index on pending addenda).
+    Nobody else has any."""
+    from cases.models import Addendum
+
+    if not user.has_role(Role.SUPERVISOR) or user.team_id is None:
+        return Addendum.objects.none()
+    return (
+        Addendum.objects.filter(approved_at__isnull=True, encounter__unit__team_id=user.team_id)
+        .exclude(author=user)
+        .select_related("encounter__unit", "author")
+        .order_by("created_at", "id")
+    )

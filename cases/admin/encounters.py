@@ -1,12 +1,13 @@
 """Encounters: read-only here (logged from the field app), with their residents,
 addenda and referrals."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.template.defaultfilters import linebreaksbr
 from django.utils.html import format_html
 
-from cases import selectors
-from cases.admin.common import FastListAdmin
+from acs.roles import Role
+from cases import selectors, services
+from cases.admin.common import FastListAdmin, each_row
 from cases.models import Addendum, Encounter, EncounterResident
 from resources.models import Referral
 
@@ -98,3 +99,111 @@ class EncounterAdmin(FastListAdmin):
 
     def has_add_permission(self, request):
         return False  # encounters are logged from the field app
+
+
+class AwaitingMyApprovalFilter(admin.SimpleListFilter):
+    title = "approval"
+    parameter_name = "awaiting"
+
+    def lookups(self, request, model_admin):
+        return [("me", "Awaiting my approval (my team's)"), ("any", "Not approved yet")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "me":
+            return queryset.filter(pk__in=selectors.addenda_awaiting_approval(request.user))
+        if self.value() == "any":
+            return queryset.filter(approved_at__isnull=True)
+        return queryset
+
+
+@admin.register(Addendum)
+class AddendumAdmin(FastListAdmin):
+    """Addenda to locked encounters. Read-only; supervisors approve those of their team's
+    encounters (never their own) with the list's action, through addendum_approve."""
+
+    list_display = ("__str__", "encounter", "unit", "author", "created_at", "approved_at")
+    list_filter = (AwaitingMyApprovalFilter,)
+    list_select_related = ("encounter__unit", "author")
+    fields = ("encounter", "author", "created_at", "text", "approved_by", "approved_at")
+    readonly_fields = fields
+    actions = ["approve"]
+
+    def get_queryset(self, request):
+        from cases.models import Encounter
+
+        visible = Encounter.objects.filter(
+            pk__in=selectors.encounter_queryset_for_user(request.user).values("pk")
+        )
+        return super().get_queryset(request).filter(encounter__in=visible)
+
+    @admin.display(description="unit")
+    def unit(self, obj):
+        return obj.encounter.unit.call_sign
+
+    def has_add_permission(self, request):
+        return False  # through the field API's addenda endpoint
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.has_role(Role.SUPERVISOR):
+            actions.pop("approve", None)
+        return actions
+
+    def get_urls(self):
+        from django.urls import path
+
+        return [
+            path(
+                "<path:object_id>/approve/",
+                self.admin_site.admin_view(self.approve_view),
+                name="cases_addendum_approve",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        addendum = self.get_object(request, object_id)
+        can_approve = (
+            addendum is not None
+            and addendum.approved_at is None
+            and selectors.addenda_awaiting_approval(request.user).filter(pk=addendum.pk).exists()
+        )
+        extra_context = {"can_approve": can_approve, **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def approve_view(self, request, object_id):
+        """POST: approve one addendum through addendum_approve; 403 for anyone it refuses."""
+        from django.core.exceptions import PermissionDenied
+        from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+        from django.urls import reverse
+
+        from acs.errors import Forbidden
+
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        addendum = self.get_object(request, object_id)
+        if addendum is None:
+            raise Http404
+        try:
+            services.addendum_approve(actor=request.user, addendum=addendum, request=request)
+        except Forbidden as exc:
+            raise PermissionDenied(exc.message) from exc
+        self.message_user(request, f"{addendum} approved.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:cases_addendum_change", args=[addendum.pk]))
+
+    @admin.action(description="Approve the selected addenda (my team's)")
+    def approve(self, request, queryset):
+        each_row(
+            self,
+            request,
+            queryset.select_related("encounter__unit"),
+            lambda addendum: services.addendum_approve(
+                actor=request.user, addendum=addendum, request=request
+            ),
+            "addendum(s) approved",
+        )

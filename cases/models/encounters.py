@@ -196,3 +196,16 @@ class Addendum(BaseModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(BaseModel.Meta):
+        indexes = [
+            # The supervisors' queue: addenda awaiting approval, oldest first.
+            models.Index(
+                fields=["created_at"],
+                name="cases_addendum_pending_idx",
+                condition=Q(approved_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Addendum {str(self.public_id)[:8]}"

@@ -38,6 +38,19 @@ def _require_responder_of(actor, unit: Unit) -> None:
         raise NotFound("No such unit.", code="unit_not_found")
 
 
+def _require_unit_responder(actor, encounter: Encounter) -> None:
+    """An encounter is the unit's account of what it saw: its author and the unit's
+    responders edit and submit it; anyone else adds an addendum."""
+    if actor.has_role(Role.RESPONDER) and (
+        encounter.created_by_id == actor.pk or encounter.unit.members.filter(pk=actor.pk).exists()
+    ):
+        return
+    raise Forbidden(
+        "Only the unit that logged this encounter edits or submits it: add an addendum.",
+        code="encounter_not_yours",
+    )
+
+
 def _residents_for(actor, public_ids: list[uuid.UUID]) -> list[Resident]:
     found = list(resident_queryset_for_user(actor).filter(public_id__in=public_ids))
     if len(found) != len(set(public_ids)):
@@ -111,7 +124,9 @@ def encounter_update(
     resident_ids: list[uuid.UUID] | None = None,
     request=None,
 ) -> Encounter:
-    """Edit a draft, or a submitted encounter within its grace period; then it is locked."""
+    """Edit a draft, or a submitted encounter within its grace period; then it is locked.
+    The unit's responders only."""
+    _require_unit_responder(actor, encounter)
     with transaction.atomic():
         encounter = Encounter.objects.select_for_update().get(pk=encounter.pk)
         if not _editable(encounter):
@@ -146,7 +161,8 @@ def encounter_update(
 
 def encounter_submit(*, actor, encounter: Encounter, request=None) -> Encounter:
     """Submit a draft: it needs a disposition. It locks after ENCOUNTER_EDIT_GRACE.
-    Submitting again changes nothing."""
+    Submitting again changes nothing. The unit's responders only."""
+    _require_unit_responder(actor, encounter)
     with transaction.atomic():
         encounter = Encounter.objects.select_for_update().get(pk=encounter.pk)
         if encounter.status == Encounter.Status.SUBMITTED:
@@ -193,9 +209,19 @@ def addendum_add(*, actor, encounter: Encounter, text: str, request=None) -> Add
 
 
 def addendum_approve(*, actor, addendum: Addendum, request=None) -> Addendum:
-    """Supervisors approve addenda; approving twice changes nothing."""
+    """A supervisor approves the addenda on their team's encounters (the team of the unit that
+    logged it), never their own; approving twice changes nothing."""
     if not actor.has_role(Role.SUPERVISOR):
         raise Forbidden("Only a supervisor approves addenda.")
+    if addendum.author_id == actor.pk:
+        raise Forbidden(
+            "Another supervisor approves your own addendum.", code="addendum_own_approval"
+        )
+    team_id = addendum.encounter.unit.team_id
+    if actor.team_id is None or team_id != actor.team_id:
+        raise Forbidden(
+            "You approve the addenda of your own team's encounters.", code="addendum_other_team"
+        )
     with transaction.atomic():
         updated = Addendum.objects.filter(pk=addendum.pk, approved_at__isnull=True).update(
             approved_by=actor, approved_at=timezone.now(), updated_at=timezone.now()

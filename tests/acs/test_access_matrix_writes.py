@@ -140,6 +140,16 @@ class World:
         """(resident, submitted encounter) of another unit."""
         return self._met(self.other_responder, "ACS-99", submit=True)
 
+    def addendum(self, which):
+        """An addendum by the encounter's author on the submitted encounter of the responder's
+        unit (the supervisor's team) or of another unit (another team)."""
+        from cases import services
+
+        encounter = getattr(self, which)[1]
+        return services.addendum_add(
+            actor=encounter.created_by, encounter=encounter, text="Matrix addendum"
+        )
+
     @cached_property
     def service_a(self):
         return referrable_service(self.agency_a)
@@ -593,6 +603,19 @@ def admin_follow_up_reassign(w):
     )
 
 
+def admin_addendum_approve(which):
+    def build(w):
+        addendum = w.addendum(which)
+        return (
+            "form",
+            f"/admin/cases/addendum/{addendum.pk}/approve/",
+            {},
+            lambda: count("cases.Addendum", pk=addendum.pk, approved_at__isnull=False),
+        )
+
+    return build
+
+
 def export_download(whose):
     def build(w):
         author = w.persona("case_manager") if whose == "mine" else w.other_case_manager
@@ -783,13 +806,14 @@ MATRIX: dict[str, Surface] = {
     "field: one encounter of another unit": Surface(
         "api", cells(STAFF, {"responder"}), encounter_get("not_met")
     ),
-    "field: edit a draft encounter": Surface("api", cells(FIELD), encounter_patch("met")),
+    # The unit's account of what it saw: desk staff add addenda instead (403).
+    "field: edit a draft encounter": Surface("api", cells({"responder"}), encounter_patch("met")),
     "field: edit another unit's draft": Surface(
-        "api", cells(STAFF, {"responder"}), encounter_patch("not_met")
+        "api", cells((), {"responder"}), encounter_patch("not_met")
     ),
-    "field: submit an encounter": Surface("api", cells(FIELD), encounter_submit("met")),
+    "field: submit an encounter": Surface("api", cells({"responder"}), encounter_submit("met")),
     "field: submit another unit's encounter": Surface(
-        "api", cells(STAFF, {"responder"}), encounter_submit("not_met")
+        "api", cells((), {"responder"}), encounter_submit("not_met")
     ),
     "field: add an addendum": Surface("api", cells(FIELD), addendum_add("submitted")),
     "field: add an addendum to another unit's": Surface(
@@ -917,6 +941,12 @@ MATRIX: dict[str, Surface] = {
     "admin: log a contact attempt": Surface("admin", cells(STAFF), admin_contact_attempt),
     "admin: close a follow-up with an outcome": Surface(
         "admin", cells(STAFF), admin_follow_up_close
+    ),
+    "admin: approve an addendum (my team's)": Surface(
+        "admin", cells({"supervisor"}), admin_addendum_approve("submitted")
+    ),
+    "admin: approve an addendum (another team's)": Surface(
+        "admin", cells(), admin_addendum_approve("not_met_submitted")
     ),
     "admin: request an export": Surface("admin", cells(STAFF), export_ask),
     "admin: download the case manager's export": Surface(

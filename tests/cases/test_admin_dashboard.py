@@ -378,3 +378,84 @@ def test_only_desk_roles_open_follow_ups(responder):
             kind="phone",
             due_at=timezone.now(),
         )
+
+
+def test_a_supervisor_approves_an_addendum_from_the_dashboard_queue(
+    client, supervisor, responder, unit, case_manager
+):
+    from cases.models import Addendum
+
+    encounter = Encounter.objects.create(
+        client_id=uuid.uuid4(),
+        unit=unit,
+        created_by=responder,
+        occurred_at=timezone.now(),
+        status="submitted",
+        submitted_at=timezone.now(),
+        disposition="settled_by_contact",
+    )
+    addendum = Addendum.objects.create(encounter=encounter, author=responder, text="Called back")
+    other_team = Encounter.objects.create(
+        client_id=uuid.uuid4(),
+        unit=UnitFactory(call_sign="ACS-77"),
+        created_by=responder,
+        occurred_at=timezone.now(),
+        status="submitted",
+        submitted_at=timezone.now(),
+        disposition="settled_by_contact",
+    )
+    Addendum.objects.create(encounter=other_team, author=responder, text="Not yours")
+    client.force_login(supervisor)
+
+    waiting = queue(dashboard.dashboard_for(supervisor), "addenda_to_approve")
+    assert [row.url for row in waiting.rows] == [f"/admin/cases/addendum/{addendum.pk}/change/"]
+    index = client.get("/admin/").content.decode()
+    assert "Addenda awaiting my approval" in index
+    page = client.get(waiting.rows[0].url).content.decode()
+    assert "Approve this addendum" in page and "Called back" in page
+
+    response = client.post(f"/admin/cases/addendum/{addendum.pk}/approve/")
+
+    assert response.status_code == 302
+    addendum.refresh_from_db()
+    assert addendum.approved_by == supervisor
+    assert queue(dashboard.dashboard_for(supervisor), "addenda_to_approve").rows == []
+    assert "Approve this addendum" not in client.get(waiting.rows[0].url).content.decode()
+    # Case managers have no such queue and no such button.
+    assert "addenda_to_approve" not in {q.key for q in dashboard.dashboard_for(case_manager)}
+    client.force_login(case_manager)
+    assert "Approve this addendum" not in client.get(waiting.rows[0].url).content.decode()
+    assert client.get(f"/admin/cases/addendum/{addendum.pk}/approve/").status_code == 405
+
+
+def test_the_list_action_approves_my_teams_addenda_and_reports_the_others(
+    client, supervisor, responder, unit
+):
+    from cases.models import Addendum
+
+    def addendum_on(unit_):
+        encounter = Encounter.objects.create(
+            client_id=uuid.uuid4(),
+            unit=unit_,
+            created_by=responder,
+            occurred_at=timezone.now(),
+            status="submitted",
+            submitted_at=timezone.now(),
+            disposition="settled_by_contact",
+        )
+        return Addendum.objects.create(encounter=encounter, author=responder, text="x")
+
+    mine, theirs = addendum_on(unit), addendum_on(UnitFactory(call_sign="ACS-77"))
+    client.force_login(supervisor)
+
+    response = client.post(
+        "/admin/cases/addendum/",
+        {"action": "approve", "_selected_action": [str(mine.pk), str(theirs.pk)]},
+        follow=True,
+    )
+
+    text = response.content.decode()
+    assert "1 addendum(s) approved." in text
+    assert "You approve the addenda of your own team&#x27;s encounters." in text
+    assert Addendum.objects.get(pk=mine.pk).approved_by == supervisor
+    assert Addendum.objects.get(pk=theirs.pk).approved_at is None

@@ -166,23 +166,80 @@ def test_a_draft_is_edited_not_amended(field):
     assert response.status_code == 409
 
 
-def test_supervisors_approve_addenda_and_others_cannot(responder, supervisor, unit):
-    encounter = Encounter.objects.create(
+def submitted_encounter(unit, author):
+    return Encounter.objects.create(
         client_id=uuid.uuid4(),
         unit=unit,
-        created_by=responder,
+        created_by=author,
         occurred_at=timezone.now(),
         status="submitted",
         submitted_at=timezone.now(),
         disposition="settled_by_contact",
     )
-    addendum = Addendum.objects.create(encounter=encounter, author=responder, text="More")
 
-    with pytest.raises(Forbidden):
-        addendum_approve(actor=responder, addendum=addendum)
-    approved = addendum_approve(actor=supervisor, addendum=addendum)
+
+def test_supervisors_approve_their_teams_addenda_and_no_one_else_does(
+    responder, supervisor, case_manager, unit
+):
+    mine = Addendum.objects.create(
+        encounter=submitted_encounter(unit, responder), author=responder, text="More"
+    )
+    elsewhere = UnitFactory(call_sign="ACS-77")  # another team's unit
+    theirs = Addendum.objects.create(
+        encounter=submitted_encounter(elsewhere, responder), author=responder, text="More"
+    )
+    own = Addendum.objects.create(encounter=mine.encounter, author=supervisor, text="Mine")
+    teamless = UserFactory(username="teamless-supervisor", role="supervisor")
+
+    for actor, addendum, code in (
+        (responder, mine, "permission_denied"),
+        (case_manager, mine, "permission_denied"),
+        (supervisor, theirs, "addendum_other_team"),
+        (supervisor, own, "addendum_own_approval"),
+        (teamless, mine, "addendum_other_team"),
+    ):
+        with pytest.raises(Forbidden) as refused:
+            addendum_approve(actor=actor, addendum=addendum)
+        assert refused.value.code == code
+    assert not Addendum.objects.filter(approved_at__isnull=False).exists()
+
+    approved = addendum_approve(actor=supervisor, addendum=mine)
 
     assert approved.approved_by == supervisor
+    from cases.selectors import addenda_awaiting_approval
+
+    assert list(addenda_awaiting_approval(supervisor)) == []  # own and other team's stay out
+    assert list(addenda_awaiting_approval(teamless)) == []
+    assert list(addenda_awaiting_approval(case_manager)) == []
+
+
+def test_desk_staff_add_addenda_but_do_not_rewrite_an_encounter(
+    field, client, case_manager, supervisor
+):
+    draft_id = create(field).json()["id"]
+    submitted_id = create(field, disposition="settled_by_contact").json()["id"]
+    field.post(f"{URL}/{submitted_id}/submit")
+    client.force_login(case_manager)
+
+    for path, body in (
+        (f"{URL}/{draft_id}", {"narrative": "Rewritten at the desk"}),
+        (f"{URL}/{submitted_id}", {"narrative": "Rewritten at the desk"}),
+    ):
+        response = client.patch(path, body, content_type="application/json")
+        assert response.status_code == 403
+        assert response.json()["error"]["code"] == "encounter_not_yours"
+    assert client.post(f"{URL}/{draft_id}/submit").status_code == 403
+    assert not Encounter.objects.filter(narrative="Rewritten at the desk").exists()
+    assert Encounter.objects.get(public_id=draft_id).status == "draft"
+
+    added = client.post(
+        f"{URL}/{submitted_id}/addenda",
+        {"text": "Resident called the desk back."},
+        content_type="application/json",
+    )
+
+    assert added.status_code == 201
+    assert Addendum.objects.get().author == case_manager
 
 
 def test_another_responder_cannot_read_or_edit_the_encounter(field, client, call):
