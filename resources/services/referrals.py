@@ -266,7 +266,9 @@ def referral_send(
             referral.consent_override_by = actor
             referral.consent_override_reason = override[:500]
         now = timezone.now()
-        _move(referral=referral, action="send", actor=actor, note=override, now=now)
+        # The override's reason stays at ACS (on the referral and the audit trail): the
+        # partner reads the thread, and the reason may say why the person could not consent.
+        _move(referral=referral, action="send", actor=actor, now=now)
         referral.sent_at = now
         referral.respond_by = now + timedelta(hours=referral.service.referral_response_hours)
         referral.save()

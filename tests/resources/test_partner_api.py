@@ -326,7 +326,11 @@ class TestDetailAndConsent:
             send=True,
             consent_override_reason="Cannot consent; needs a bed",
         )
-        body = api_a.get(f"/api/v1/referrals/{referral.public_id}").json()["resident"]
+        detail = api_a.get(f"/api/v1/referrals/{referral.public_id}").json()
+        body = detail["resident"]
+        # Why the supervisor overrode stays at ACS: not on the partner's thread.
+        assert "Cannot consent" not in json.dumps(detail)
+        assert referral.consent_override_reason == "Cannot consent; needs a bed"
         assert body["consent_basis"] == "supervisor_override"
         assert (body["preferred_name"], body["language"], body["needs"]) == (
             "Rosa",
