@@ -301,7 +301,15 @@ class AuditEventAdmin(admin.ModelAdmin):
     a from/to range). The list's query count does not grow with its rows.
     """
 
-    list_display = ("created_at", "actor", "action", "target_type", "target", "ip_address")
+    list_display = (
+        "created_at",
+        "actor",
+        "action",
+        "target_type",
+        "target",
+        "context",
+        "ip_address",
+    )
     list_filter = (ResidentFilter, ActorFilter, TimeRangeFilter, "action", "target_type")
     list_select_related = ("actor",)
     search_fields = ("=target_id",)
@@ -326,6 +334,19 @@ class AuditEventAdmin(admin.ModelAdmin):
             "admin/js/jquery.init.js",
             "admin/js/autocomplete.js",
         )
+
+    @admin.display(description="why / through")
+    def context(self, event):
+        """The reason and the detail's ids (the encounter read, the referral disclosed...):
+        audit details hold no personal data, by audit_record's contract."""
+        parts = [event.reason] if event.reason else []
+        parts += [
+            f"{key}: {value}"
+            for key, value in (event.detail or {}).items()
+            if isinstance(value, str | int | bool)
+        ]
+        text = " · ".join(parts)
+        return text if len(text) <= 160 else text[:159] + "…"
 
     @admin.display(description="record")
     def target(self, event):

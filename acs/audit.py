@@ -43,8 +43,15 @@ def audit_record(
 
 
 def audit_record_many(
-    *, actor, action: AuditAction, targets: Iterable[models.Model], request=None
+    *,
+    actor,
+    action: AuditAction,
+    targets: Iterable[models.Model],
+    request=None,
+    reason: str = "",
+    detail: dict[str, Any] | None = None,
 ) -> None:
+    """One event per target, in one INSERT; `detail` (no personal data) is the same on each."""
     AuditEvent.objects.bulk_create(
         AuditEvent(
             actor=actor if getattr(actor, "is_authenticated", False) else None,
@@ -52,6 +59,8 @@ def audit_record_many(
             target_type=_target_type(target),
             target_id=target.public_id,
             ip_address=client_ip(request),
+            reason=reason,
+            detail=detail or {},
         )
         for target in targets
     )

@@ -166,6 +166,41 @@ def encounter_get_for_user(user, public_id: uuid.UUID) -> Encounter:
     return encounter
 
 
+def resident_read_audit(user, resident_id: int, *, request=None, via: str, **record) -> None:
+    """Reading a record about a resident (a follow-up, a referral) is reading theirs: a `view`
+    event on the resident, naming the record (`follow_up=<public id>`)."""
+    resident = Resident.objects.only("public_id").get(pk=resident_id)
+    audit_record(
+        actor=user,
+        action=AuditAction.VIEW,
+        target=resident,
+        request=request,
+        reason=via,
+        detail={key: str(value) for key, value in record.items()},
+    )
+
+
+def encounter_read_audit(user, encounter: Encounter, *, request=None, via: str) -> None:
+    """Reading an encounter is reading the record of each person met: one `view` event per
+    resident on it (so the audit view's resident filter finds it), naming the encounter; an
+    encounter with nobody identified is itself the target. `via`: where it was read."""
+    residents = list(Resident.objects.filter(encounter_links__encounter=encounter))
+    detail = {"encounter": str(encounter.public_id)}
+    if residents:
+        audit_record_many(
+            actor=user,
+            action=AuditAction.VIEW,
+            targets=residents,
+            request=request,
+            reason=via,
+            detail=detail,
+        )
+    else:
+        audit_record(
+            actor=user, action=AuditAction.VIEW, target=encounter, request=request, reason=via
+        )
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     at: object

@@ -423,6 +423,20 @@ class ReferralAdmin(FastListAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        from cases.selectors import resident_read_audit
+
+        referral = self.get_object(request, object_id)
+        if referral is not None and request.method == "GET":
+            resident_read_audit(
+                request.user,
+                referral.resident_id,
+                request=request,
+                via="admin",
+                referral=referral.public_id,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def add_view(self, request, form_url="", extra_context=None):
         """Refer a resident (the resident's page links here with ?resident=<pk>)."""
         from cases.selectors import resident_queryset_for_user

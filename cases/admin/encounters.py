@@ -83,6 +83,12 @@ class EncounterAdmin(FastListAdmin):
     def get_queryset(self, request):
         return selectors.encounter_queryset_for_user(request.user)
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        encounter = self.get_object(request, object_id)
+        if encounter is not None and request.method == "GET":
+            selectors.encounter_read_audit(request.user, encounter, request=request, via="admin")
+        return super().change_view(request, object_id, form_url, extra_context)
+
     @admin.display(description="needs")
     def need_labels(self, obj):
         return ", ".join(obj.need_labels) or "-"
@@ -166,6 +172,10 @@ class AddendumAdmin(FastListAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         addendum = self.get_object(request, object_id)
+        if addendum is not None and request.method == "GET":
+            selectors.encounter_read_audit(
+                request.user, addendum.encounter, request=request, via="admin"
+            )
         can_approve = (
             addendum is not None
             and addendum.approved_at is None

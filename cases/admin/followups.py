@@ -160,6 +160,18 @@ class FollowUpAdmin(FastListAdmin):
     def has_add_permission(self, request):
         return False  # from encounters, referrals, and the resident's page (follow_up_view)
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        follow_up = self.get_object(request, object_id)
+        if follow_up is not None and request.method == "GET":
+            selectors.resident_read_audit(
+                request.user,
+                follow_up.resident_id,
+                request=request,
+                via="admin",
+                follow_up=follow_up.public_id,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "assignee":
             kwargs["queryset"] = desk_users()

@@ -226,9 +226,10 @@ class EncountersView(FieldView):
 
 
 class EncounterView(FieldView):
-    @extend_schema(responses=EncounterOutput)
+    @extend_schema(responses=EncounterOutput, summary="One encounter (audited)")
     def get(self, request: Request, public_id) -> Response:
         encounter = selectors.encounter_get_for_user(request.user, public_id)
+        selectors.encounter_read_audit(request.user, encounter, request=request, via="field_api")
         return Response(_render_encounter(encounter))
 
     @extend_schema(request=EncounterInput, responses=EncounterOutput, summary="Edit a draft")

@@ -148,4 +148,11 @@ class FieldReferralView(APIView):
     )
     def get(self, request: Request, public_id) -> Response:
         referral = selectors.referral_get_for_user(request.user, public_id)
+        case_selectors.resident_read_audit(
+            request.user,
+            referral.resident_id,
+            request=request,
+            via="field_api",
+            referral=referral.public_id,
+        )
         return Response(ReferralStaffOutput(referral).data)

@@ -26,3 +26,20 @@ def dispatched_call(unit, number=None, *, event="on_scene") -> Call:
         render=lambda call: {},
     )
     return Call.objects.get(incident_number=number)
+
+
+def submitted_encounter(unit, author, **fields):
+    """A submitted encounter of `unit` (the row written directly: only its state matters)."""
+    from cases.models import Encounter
+
+    now = timezone.now()
+    return Encounter.objects.create(
+        client_id=uuid.uuid4(),
+        unit=unit,
+        created_by=author,
+        occurred_at=now,
+        status="submitted",
+        submitted_at=now,
+        disposition="settled_by_contact",
+        **fields,
+    )

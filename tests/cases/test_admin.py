@@ -126,3 +126,64 @@ def test_the_encounter_page_labels_a_narrative_the_responder_flagged_as_part_2(
     assert "Asked about the methadone clinic.<br>Warm." in flagged
     assert "Cold night; took water." in plain
     assert "42 CFR Part 2" not in plain
+
+
+def test_the_encounter_page_is_audited_and_the_resident_filter_finds_it(
+    client, case_manager, supervisor, responder, unit
+):
+    marisol = resident_create(actor=responder, data={"preferred_name": "Marisol"})
+    encounter, _ = encounter_create(
+        actor=responder,
+        client_id=uuid.uuid4(),
+        unit=unit,
+        call=None,
+        data={"occurred_at": timezone.now()},
+        resident_ids=[marisol.public_id],
+    )
+    client.force_login(case_manager)
+
+    assert client.get(f"/admin/cases/encounter/{encounter.pk}/change/").status_code == 200
+
+    event = AuditEvent.objects.filter(action="view", actor=case_manager).get()
+    assert (event.target_type, event.target_id) == ("cases.resident", marisol.public_id)
+    assert event.detail == {"encounter": str(encounter.public_id)} and event.reason == "admin"
+    client.force_login(supervisor)
+    trail = client.get(f"/admin/acs/auditevent/?resident={marisol.public_id}")
+    assert str(encounter.public_id) in trail.content.decode()
+
+
+def test_follow_up_and_referral_pages_are_audited_on_the_resident(
+    client, case_manager, responder, agency_a
+):
+    from datetime import timedelta
+
+    from cases.models import FollowUp
+    from tests.factories import ResidentFactory
+    from tests.resources.referral_helpers import referrable_service, referral_in
+
+    resident = ResidentFactory()
+    follow_up = FollowUp.objects.create(
+        resident=resident,
+        kind=FollowUp.Kind.PHONE,
+        due_at=timezone.now(),
+        window_ends_at=timezone.now() + timedelta(days=7),
+    )
+    referral = referral_in(
+        "sent",
+        service=referrable_service(agency_a)[0],
+        resident=resident,
+        created_by=responder,
+    )
+    client.force_login(case_manager)
+
+    assert client.get(f"/admin/cases/followup/{follow_up.pk}/change/").status_code == 200
+    assert client.get(f"/admin/resources/referral/{referral.pk}/change/").status_code == 200
+    client.force_login(responder)
+    assert client.get(f"/api/v1/field/referrals/{referral.public_id}").status_code == 200
+
+    views = AuditEvent.objects.filter(action="view", target_id=resident.public_id).order_by("id")
+    assert [(e.actor, e.reason, e.detail) for e in views] == [
+        (case_manager, "admin", {"follow_up": str(follow_up.public_id)}),
+        (case_manager, "admin", {"referral": str(referral.public_id)}),
+        (responder, "field_api", {"referral": str(referral.public_id)}),
+    ]

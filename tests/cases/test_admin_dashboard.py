@@ -15,6 +15,7 @@ from acs.roles import Role
 from cases import dashboard
 from cases.models import Consent, Encounter, EncounterResident, FollowUp
 from resources.models import Referral, ReferralStatus
+from tests.cases.helpers import submitted_encounter
 from tests.factories import ResidentFactory, UnitFactory, UserFactory
 from tests.resources.referral_helpers import referrable_service, referral_in
 
@@ -385,25 +386,9 @@ def test_a_supervisor_approves_an_addendum_from_the_dashboard_queue(
 ):
     from cases.models import Addendum
 
-    encounter = Encounter.objects.create(
-        client_id=uuid.uuid4(),
-        unit=unit,
-        created_by=responder,
-        occurred_at=timezone.now(),
-        status="submitted",
-        submitted_at=timezone.now(),
-        disposition="settled_by_contact",
-    )
+    encounter = submitted_encounter(unit, responder)
     addendum = Addendum.objects.create(encounter=encounter, author=responder, text="Called back")
-    other_team = Encounter.objects.create(
-        client_id=uuid.uuid4(),
-        unit=UnitFactory(call_sign="ACS-77"),
-        created_by=responder,
-        occurred_at=timezone.now(),
-        status="submitted",
-        submitted_at=timezone.now(),
-        disposition="settled_by_contact",
-    )
+    other_team = submitted_encounter(UnitFactory(call_sign="ACS-77"), responder)
     Addendum.objects.create(encounter=other_team, author=responder, text="Not yours")
     client.force_login(supervisor)
 
@@ -434,15 +419,7 @@ def test_the_list_action_approves_my_teams_addenda_and_reports_the_others(
     from cases.models import Addendum
 
     def addendum_on(unit_):
-        encounter = Encounter.objects.create(
-            client_id=uuid.uuid4(),
-            unit=unit_,
-            created_by=responder,
-            occurred_at=timezone.now(),
-            status="submitted",
-            submitted_at=timezone.now(),
-            disposition="settled_by_contact",
-        )
+        encounter = submitted_encounter(unit_, responder)
         return Addendum.objects.create(encounter=encounter, author=responder, text="x")
 
     mine, theirs = addendum_on(unit), addendum_on(UnitFactory(call_sign="ACS-77"))

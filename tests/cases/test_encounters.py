@@ -10,7 +10,7 @@ from acs.errors import Forbidden
 from acs.models import AuditEvent
 from cases.models import Addendum, Encounter
 from cases.services import addendum_approve, resident_create
-from tests.cases.helpers import dispatched_call
+from tests.cases.helpers import dispatched_call, submitted_encounter
 from tests.factories import UnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -166,18 +166,6 @@ def test_a_draft_is_edited_not_amended(field):
     assert response.status_code == 409
 
 
-def submitted_encounter(unit, author):
-    return Encounter.objects.create(
-        client_id=uuid.uuid4(),
-        unit=unit,
-        created_by=author,
-        occurred_at=timezone.now(),
-        status="submitted",
-        submitted_at=timezone.now(),
-        disposition="settled_by_contact",
-    )
-
-
 def test_supervisors_approve_their_teams_addenda_and_no_one_else_does(
     responder, supervisor, case_manager, unit
 ):
@@ -261,3 +249,23 @@ def test_bad_codes_are_refused(field):
 
     assert response.status_code == 400
     assert {"needs", "disposition"} <= set(response.json()["error"]["fields"])
+
+
+def test_reading_an_encounter_is_audited_on_each_person_met(field, responder):
+    sunny = resident_create(actor=responder, data={"preferred_name": "Sunny"})
+    rosa = resident_create(actor=responder, data={"preferred_name": "Rosa"}, confirm_new=True)
+    with_people = create(field, residents=[str(sunny.public_id), str(rosa.public_id)]).json()
+    nobody = create(field, anonymous_people=2).json()
+    before = AuditEvent.objects.filter(action="view").count()
+
+    assert field.get(f"{URL}/{with_people['id']}").status_code == 200
+    assert field.get(f"{URL}/{nobody['id']}").status_code == 200
+
+    views = list(AuditEvent.objects.filter(action="view").order_by("id"))[before:]
+    assert {(e.target_type, str(e.target_id)) for e in views} == {
+        ("cases.resident", str(sunny.public_id)),
+        ("cases.resident", str(rosa.public_id)),
+        ("cases.encounter", nobody["id"]),
+    }
+    assert {e.detail.get("encounter") for e in views[:2]} == {with_people["id"]}
+    assert {e.reason for e in views} == {"field_api"}
