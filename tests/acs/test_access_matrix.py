@@ -59,6 +59,7 @@ MATRIX = {
     "admin: residents": ("get", "/admin/cases/resident/", None, STAFF),
     "admin: follow-up queue": ("get", "/admin/cases/followup/", None, STAFF),
     "admin: referrals": ("get", "/admin/resources/referral/", None, STAFF),
+    "admin: addenda": ("get", "/admin/cases/addendum/", None, STAFF),
     "admin: audit trail": ("get", "/admin/acs/auditevent/", None, {"supervisor", "admin_user"}),
     "admin: API tokens": ("get", "/admin/acs/apitoken/", None, {"admin_user"}),
 }
