@@ -38,7 +38,7 @@ from cases.api.serializers import (
     UnitStatusInput,
 )
 from cases.api.views import render_call
-from cases.models import Addendum, Encounter, EncounterResident, UnitAssignment
+from cases.models import Addendum, Encounter, EncounterResident, Resident, UnitAssignment
 from resources.models import Referral
 from responders.models import Unit
 
@@ -140,7 +140,10 @@ class ResidentsView(FieldView):
         request=ResidentCreateInput,
         responses={
             201: ResidentOutput,
-            409: OpenApiResponse(description="possible_duplicates, with the candidates"),
+            200: OpenApiResponse(ResidentOutput, description="a retried client_id"),
+            409: OpenApiResponse(
+                description="possible_duplicates, with the candidates; or client_id_reused"
+            ),
         },
         summary="Create a resident (refused with the likely duplicates unless confirm_new)",
     )
@@ -149,15 +152,25 @@ class ResidentsView(FieldView):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         confirm = values.pop("confirm_new")
+        client_id = values.pop("client_id")
+        # A retried client_id returns the record its first attempt made: 200, not 201.
+        retried = client_id is not None and Resident.objects.filter(client_id=client_id).exists()
         try:
             resident = services.resident_create(
-                actor=request.user, data=values, confirm_new=confirm, request=request
+                actor=request.user,
+                data=values,
+                confirm_new=confirm,
+                client_id=client_id,
+                request=request,
             )
         except services.PossibleDuplicates as exc:
             body = error_body(exc.code, exc.message)
             body["error"]["candidates"] = ResidentSummaryOutput(exc.candidates, many=True).data
             return Response(body, status=status.HTTP_409_CONFLICT)
-        return Response(ResidentOutput(resident).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ResidentOutput(resident).data,
+            status=status.HTTP_200_OK if retried else status.HTTP_201_CREATED,
+        )
 
 
 class ResidentView(FieldView):

@@ -194,6 +194,12 @@ class ResidentInput(serializers.Serializer):
 
 class ResidentCreateInput(ResidentInput):
     confirm_new = serializers.BooleanField(required=False, default=False)
+    client_id = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="the tablet's id for this person: a retry returns the record it made (200)",
+    )
 
 
 class ResidentSearchInput(serializers.Serializer):

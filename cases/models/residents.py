@@ -78,6 +78,8 @@ class Resident(BaseModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # The tablet's UUID for a person added on scene: a retried create returns this record.
+    client_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta(BaseModel.Meta):
         constraints = [

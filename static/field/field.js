@@ -159,7 +159,9 @@
     item.people.forEach(function (person) {
       if (!person.isNew || p.residents[person.key]) return;
       chain = chain.then(function () {
-        var payload = { preferred_name: person.name, confirm_new: !!person.confirmNew };
+        // The person's key on the tablet is the record's client_id: a retry whose first
+        // answer was lost gets the record it made, not a refusal as its own duplicate.
+        var payload = { client_id: person.key, preferred_name: person.name, confirm_new: !!person.confirmNew };
         if (person.dob) payload.date_of_birth = person.dob;
         return api("POST", "residents", payload, background).then(function (res) {
           check(res, "resident", person.key);

@@ -1,12 +1,14 @@
 """Residents: found again instead of created twice, merged reversibly, seen only in scope."""
 
 import json
+import uuid
 from datetime import date
 
 import pytest
 
 from acs.errors import Conflict, Forbidden
 from acs.models import AuditEvent
+from acs.roles import Role
 from cases.models import Encounter, EncounterResident, Resident
 from cases.selectors import resident_candidates, resident_queryset_for_user
 from cases.services import (
@@ -355,3 +357,43 @@ def test_referrals_and_follow_ups_move_with_a_merge_and_back(
     follow_up.refresh_from_db()
     assert (referral.resident, referral.original_resident) == (twin, None)
     assert follow_up.resident == twin
+
+
+def test_a_retried_create_with_the_same_client_id_returns_the_first_record(client, responder):
+    client.force_login(responder)
+    body = {"client_id": str(uuid.uuid4()), "preferred_name": "Ana Nueva"}
+
+    first = client.post("/api/v1/field/residents", body, content_type="application/json")
+    # The first answer was lost; the retry would otherwise be refused as its own duplicate.
+    again = client.post("/api/v1/field/residents", body, content_type="application/json")
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    assert Resident.objects.filter(preferred_name="Ana Nueva").count() == 1
+    without = client.post(
+        "/api/v1/field/residents", {"preferred_name": "Ana Nueva"}, content_type="application/json"
+    )
+    assert without.status_code == 409  # no client_id: the duplicate check as before
+
+
+def test_another_users_client_id_is_refused_and_reveals_nothing(client, responder):
+    client_id = str(uuid.uuid4())
+    client.force_login(responder)
+    client.post(
+        "/api/v1/field/residents",
+        {"client_id": client_id, "preferred_name": "Ana Nueva"},
+        content_type="application/json",
+    )
+    other = UserFactory(username="other-responder", role=Role.RESPONDER)
+    client.force_login(other)
+
+    response = client.post(
+        "/api/v1/field/residents",
+        {"client_id": client_id, "preferred_name": "Someone", "confirm_new": True},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "client_id_reused"
+    assert "Ana" not in response.content.decode()
+    assert Resident.objects.count() == 1

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from acs.roles import Role
-from cases.models import Consent, Encounter, FollowUp, UnitAssignment
+from cases.models import Consent, Encounter, FollowUp, Resident, UnitAssignment
 from cases.services import resident_create
 from resources.models import Referral
 from tests.cases.helpers import dispatched_call
@@ -377,6 +377,45 @@ def test_a_refused_submission_is_shown_fixed_and_sent_once(live_server, browser,
     encounter = Encounter.objects.get()
     assert encounter.narrative == "Kept after a refusal" and encounter.status == "submitted"
     assert [r.preferred_name for r in encounter.residents.all()] == ["John Begay"]
+    context.close()
+
+
+def test_a_new_person_whose_answer_was_lost_is_created_once(live_server, browser, shift):
+    """The resident record is made but its answer never reaches the tablet (the line dropped):
+    the retry carries the same client_id and gets that record back, instead of being refused
+    as a duplicate of it or making a second one."""
+    _unit, responder = shift
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    sign_in(page, live_server.url, responder.username)
+    lost = []
+
+    def lose_the_first_answer(route):
+        if route.request.method == "POST" and not lost:
+            lost.append(route.fetch())  # the server makes the record...
+            route.abort("connectionreset")  # ...and the tablet never hears of it
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/field/residents", lose_the_first_answer)
+    page.goto(f"{live_server.url}/field/encounters/new")
+    page.wait_for_selector("#people:not([hidden])")
+    page.fill("#person-name", "Ana Nueva")
+    page.click("#person-new")
+    page.check("input[name=disposition][value=settled_by_contact]")
+    page.click("button:has-text('Submit encounter')")
+    page.wait_for_url(f"{live_server.url}/field/")
+    page.wait_for_function("() => document.querySelectorAll('#pending-list li').length === 1")
+    assert lost and lost[0].status == 201
+    assert Resident.objects.filter(preferred_name="Ana Nueva").count() == 1
+    assert Encounter.objects.count() == 0
+
+    page.evaluate("window.acsField.sync(false)")
+    wait_for_status(page, "Everything is synced", timeout=30000)
+
+    resident = Resident.objects.get(preferred_name="Ana Nueva")
+    assert resident.client_id is not None
+    assert list(Encounter.objects.get().residents.all()) == [resident]
     context.close()
 
 
