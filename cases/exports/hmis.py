@@ -24,8 +24,9 @@ from pathlib import Path
 from django.conf import settings
 
 from cases.exports.tables import residents_queryset
-from cases.exports.writing import PART2_NEEDS, ExportContext, department_tz, keyset_batches
+from cases.exports.writing import ExportContext, department_tz, keyset_batches
 from cases.models import AttemptOutcome, ContactAttempt, Encounter, EncounterResident, Resident
+from cases.models.encounters import PART2_NEEDS
 
 CSV_VERSION = "2024 v1.3"
 ORGANIZATION_ID = "ACS"

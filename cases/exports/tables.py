@@ -15,15 +15,9 @@ from typing import Any
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch
 
 from cases.exports.models import Redaction
-from cases.exports.writing import (
-    PART2_NEEDS,
-    PART2_SERVICES,
-    ExportContext,
-    age_band,
-    joined,
-    keyset_batches,
-)
+from cases.exports.writing import ExportContext, age_band, joined, keyset_batches
 from cases.models import Encounter, EncounterResident, Resident
+from cases.models.encounters import PART2_NEEDS, PART2_SERVICES
 
 FULL = frozenset({Redaction.FULL})
 IDENTIFIED = frozenset({Redaction.FULL, Redaction.NO_DIRECT_IDENTIFIERS})

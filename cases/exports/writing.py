@@ -20,10 +20,9 @@ from cases.exports.models import ExportJob, Redaction
 # Rows fetched per query; progress is written once per batch.
 BATCH = 500
 
-# 42 CFR Part 2: the values of ours that are substance-use information. Narratives may hold
-# such details too, so they travel with the same permission (docs/exports.md).
-PART2_NEEDS = frozenset({"substance_use"})
-PART2_SERVICES = frozenset({"naloxone"})
+# 42 CFR Part 2: the values of ours that are substance-use information (PART2_NEEDS,
+# PART2_SERVICES). Narratives may hold such details too, so they travel with the same
+# permission (docs/exports.md).
 
 AGE_BANDS = ((18, "under 18"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"))
 AGE_BANDS_TAIL = ((65, "55-64"),)

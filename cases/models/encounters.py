@@ -162,8 +162,10 @@ class Encounter(BaseModel):
         return self.narrative_part2 or bool(PART2_NEEDS.intersection(self.needs))
 
 
-# Needs that are substance-use information, protected by 42 CFR Part 2.
+# The coded values that are substance-use information, protected by 42 CFR Part 2: one list
+# for the labels, the partner rules and the exports.
 PART2_NEEDS = frozenset({Need.SUBSTANCE_USE.value})
+PART2_SERVICES = frozenset({ServiceOnScene.NALOXONE.value})
 
 
 class EncounterResident(BaseModel):

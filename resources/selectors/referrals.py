@@ -17,12 +17,10 @@ from acs.audit import audit_record
 from acs.errors import NotFound
 from acs.models import AuditAction
 from acs.roles import Role
+from cases.models.encounters import PART2_NEEDS
 from resources.models import Organization, Referral
 
 ALL_REFERRALS_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
-# Needs that are substance-use information (42 CFR Part 2): shown to a partner only under a
-# written substance-use consent.
-SUBSTANCE_USE_NEEDS = frozenset({"substance_use"})
 # What travels with every disclosure of substance-use information (42 CFR 2.32(a)(2), the
 # abbreviated form of the notice prohibiting redisclosure).
 PART2_NOTICE = "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
@@ -154,10 +152,8 @@ def referral_resident_for_partner(
         return PartnerResident(basis=basis, reason=reason, reason_withheld=reason_withheld)
     needs = list(referral.needs)
     if not part2_consent:
-        needs = [n for n in needs if n not in SUBSTANCE_USE_NEEDS]
-    part2 = bool(SUBSTANCE_USE_NEEDS.intersection(needs)) or (
-        bool(reason) and referral.reason_part2
-    )
+        needs = [n for n in needs if n not in PART2_NEEDS]
+    part2 = bool(PART2_NEEDS.intersection(needs)) or (bool(reason) and referral.reason_part2)
     full = basis in {"named_partner", "partners"}
     shared = PartnerResident(
         basis=basis,
