@@ -1,6 +1,7 @@
 """Encounters: read-only here (logged from the field app), with their residents,
 addenda and referrals."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.template.defaultfilters import linebreaksbr
 from django.utils.html import format_html
@@ -22,6 +23,14 @@ class EncounterResidentInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+class AddendumForm(forms.Form):
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=20000,
+        help_text="What is added to the record; the encounter itself stays as the unit wrote it.",
+    )
 
 
 class AddendumInline(admin.TabularInline):
@@ -88,6 +97,61 @@ class EncounterAdmin(FastListAdmin):
         if encounter is not None and request.method == "GET":
             selectors.encounter_read_audit(request.user, encounter, request=request, via="admin")
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        from django.urls import path
+
+        return [
+            path(
+                "<path:object_id>/addendum/",
+                self.admin_site.admin_view(self.addendum_view),
+                name="cases_encounter_addendum",
+            ),
+            *super().get_urls(),
+        ]
+
+    def addendum_view(self, request, object_id):
+        """Add an addendum to a submitted encounter, through addendum_add (desk staff do not
+        rewrite the unit's account; they add to it)."""
+        from django.core.exceptions import PermissionDenied
+        from django.http import Http404, HttpResponseRedirect
+        from django.template.response import TemplateResponse
+        from django.urls import reverse
+
+        from acs.errors import DomainError
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        encounter = self.get_object(request, object_id)
+        if encounter is None:
+            raise Http404
+        form = AddendumForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.addendum_add(
+                    actor=request.user,
+                    encounter=encounter,
+                    text=form.cleaned_data["text"],
+                    request=request,
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                done = "Addendum added; a supervisor of the unit's team approves it."
+                self.message_user(request, done, messages.SUCCESS)
+                return HttpResponseRedirect(
+                    reverse("admin:cases_encounter_change", args=[encounter.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Add an addendum",
+            "opts": self.model._meta,
+            "original": encounter,
+            "form": form,
+            "submit": "Add the addendum",
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/record_action_form.html", context)
 
     @admin.display(description="needs")
     def need_labels(self, obj):

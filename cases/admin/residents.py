@@ -322,7 +322,7 @@ class ResidentAdmin(FastListAdmin):
             "submit": submit,
             "media": self.media + form.media,
         }
-        return TemplateResponse(request, "admin/cases/resident/action_form.html", context)
+        return TemplateResponse(request, "admin/record_action_form.html", context)
 
     def _done(self, request, resident, text):
         self.message_user(request, text, messages.SUCCESS)

@@ -200,6 +200,7 @@ class Addendum(BaseModel):
     approved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(BaseModel.Meta):
+        verbose_name_plural = "addenda"
         indexes = [
             # The supervisors' queue: addenda awaiting approval, oldest first.
             models.Index(

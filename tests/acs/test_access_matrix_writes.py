@@ -603,6 +603,16 @@ def admin_follow_up_reassign(w):
     )
 
 
+def admin_addendum_add(w):
+    encounter = w.submitted[1]
+    return (
+        "form",
+        f"/admin/cases/encounter/{encounter.pk}/addendum/",
+        {"text": "Matrix addendum"},
+        lambda: count("cases.Addendum", encounter=encounter, text="Matrix addendum"),
+    )
+
+
 def admin_addendum_approve(which):
     def build(w):
         addendum = w.addendum(which)
@@ -942,6 +952,7 @@ MATRIX: dict[str, Surface] = {
     "admin: close a follow-up with an outcome": Surface(
         "admin", cells(STAFF), admin_follow_up_close
     ),
+    "admin: add an addendum": Surface("admin", cells(STAFF), admin_addendum_add),
     "admin: approve an addendum (my team's)": Surface(
         "admin", cells({"supervisor"}), admin_addendum_approve("submitted")
     ),

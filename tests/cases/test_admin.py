@@ -187,3 +187,44 @@ def test_follow_up_and_referral_pages_are_audited_on_the_resident(
         (case_manager, "admin", {"referral": str(referral.public_id)}),
         (responder, "field_api", {"referral": str(referral.public_id)}),
     ]
+
+
+def test_desk_staff_add_an_addendum_from_the_encounter_page(client, case_manager, responder, unit):
+    from cases.models import Addendum
+    from cases.services import encounter_submit
+
+    def logged():
+        encounter, _ = encounter_create(
+            actor=responder,
+            client_id=uuid.uuid4(),
+            unit=unit,
+            call=None,
+            data={"occurred_at": timezone.now(), "disposition": "settled_by_contact"},
+            resident_ids=[],
+        )
+        return encounter
+
+    submitted = encounter_submit(actor=responder, encounter=logged())
+    draft = logged()
+    client.force_login(case_manager)
+    page = client.get(f"/admin/cases/encounter/{submitted.pk}/change/").content.decode()
+    assert f"/admin/cases/encounter/{submitted.pk}/addendum/" in page
+    draft_page = client.get(f"/admin/cases/encounter/{draft.pk}/change/").content.decode()
+    assert f"/admin/cases/encounter/{draft.pk}/addendum/" not in draft_page
+
+    response = client.post(
+        f"/admin/cases/encounter/{submitted.pk}/addendum/", {"text": "Resident called the desk."}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/cases/encounter/{submitted.pk}/change/"
+    addendum = Addendum.objects.get()
+    assert (addendum.author, addendum.text, addendum.approved_at) == (
+        case_manager,
+        "Resident called the desk.",
+        None,
+    )
+    refused = client.post(f"/admin/cases/encounter/{draft.pk}/addendum/", {"text": "x"})
+    assert refused.status_code == 200
+    assert "Edit the draft instead of adding an addendum." in refused.content.decode()
+    assert Addendum.objects.count() == 1
