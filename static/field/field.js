@@ -34,6 +34,18 @@
     return s;
   }
 
+  // Words that suggest a narrative holds substance-use information (English and Spanish),
+  // matched as whole words: a hint to tick the 42 CFR Part 2 box, never a decision.
+  var SUBSTANCE_TERMS = new RegExp("(^|[^\\p{L}])(" + [
+    "alcohol", "alcoholic", "drunk", "intoxicated", "drugs?", "overdosed?", "od", "narcan",
+    "naloxone", "fentanyl", "heroin", "meth", "methamphetamine", "cocaine", "crack", "opioids?",
+    "opiates?", "methadone", "suboxone", "buprenorphine", "detox", "rehab", "withdrawals?",
+    "sober", "sobriety", "relapsed?", "substances?", "syringes?", "needles?",
+    "borrach[oa]s?", "drogas?", "sobredosis", "fentanilo", "hero[ií]na", "metanfetamina",
+    "coca[ií]na", "metadona", "desintoxicaci[oó]n", "rehabilitaci[oó]n", "abstinencia",
+    "alcoh[oó]lic[oa]s?", "reca[ií]das?",
+  ].join("|") + ")(?=[^\\p{L}]|$)", "iu");
+
   function uuid() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     var b = crypto.getRandomValues(new Uint8Array(16));
@@ -528,6 +540,7 @@
       form.elements.ems_requested.checked = !!values.ems_requested;
       form.elements.narrative.value = values.narrative || "";
       form.elements.narrative_part2.checked = !!values.narrative_part2;
+      hintPart2();
     }
     function showCall() {
       form.elements.call.value = state.call || "";
@@ -694,6 +707,14 @@
     }
     form.addEventListener("input", save);
     form.addEventListener("change", save);
+    // A narrative that seems to mention substance use while the Part 2 box is unticked: say
+    // so (the responder decides; nothing is ticked for them).
+    function hintPart2() {
+      document.getElementById("part2-hint").hidden = form.elements.narrative_part2.checked ||
+        !SUBSTANCE_TERMS.test(form.elements.narrative.value);
+    }
+    form.elements.narrative.addEventListener("input", hintPart2);
+    form.elements.narrative_part2.addEventListener("change", hintPart2);
     window.addEventListener("pagehide", function () { saveNow(); });
     document.getElementById("discard").addEventListener("click", function () {
       idb.del("drafts", state.id).then(function () { location.href = "/field/"; });

@@ -56,6 +56,8 @@ def test_every_field_screen_passes_wcag_aa(live_server, browser, shift, director
         page.wait_for_load_state("networkidle")
         if name == "encounter form":
             page.wait_for_selector("#people:not([hidden])")  # the script's part of the form
+            page.fill("#narrative", "Asked about detox.")  # and the Part 2 hint it shows
+            page.wait_for_selector("#part2-hint:not([hidden])")
         found[name] = violations(page)
 
     assert found == {name: [] for name in screens}

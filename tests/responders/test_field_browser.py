@@ -419,6 +419,31 @@ def test_a_new_person_whose_answer_was_lost_is_created_once(live_server, browser
     context.close()
 
 
+def test_a_narrative_that_mentions_substance_use_prompts_the_part_2_box(
+    live_server, browser, shift
+):
+    """A hint, not a decision: the box stays as the responder leaves it."""
+    _unit, responder = shift
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    sign_in(page, live_server.url, responder.username)
+    page.goto(f"{live_server.url}/field/encounters/new")
+    page.wait_for_selector("#people:not([hidden])")
+    hint = page.locator("#part2-hint")
+
+    page.fill("#narrative", "Talked through the method for finding a bed.")
+    assert hint.is_hidden()
+    page.fill("#narrative", "He asked where the detox on Second Street is.")
+    assert hint.is_visible()
+    assert not page.is_checked("input[name=narrative_part2]")
+    page.check("input[name=narrative_part2]")
+    assert hint.is_hidden()
+    page.uncheck("input[name=narrative_part2]")
+    page.fill("#narrative", "Dijo que usa heroína a veces.")
+    assert hint.is_visible()
+    context.close()
+
+
 def test_after_the_idle_limit_the_tablet_drops_the_pages_it_kept(live_server, browser, shift):
     _unit, responder = shift
     context = browser.new_context(viewport=TABLET)
