@@ -10,14 +10,22 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from acs.errors import NotFound
 from cases import selectors as case_selectors
-from cases.models import Call, Consent, EncounterResident, Resident, UnitAssignment
+from cases.models import (
+    Addendum,
+    Call,
+    Consent,
+    Encounter,
+    EncounterResident,
+    Resident,
+    UnitAssignment,
+)
 from responders.models import Unit
 
 # What the call screen lists of earlier contacts at the same place.
@@ -117,3 +125,46 @@ def field_resident_profile(user, public_id: uuid.UUID, *, request=None) -> Field
 def consent_is_active(consent: Consent, *, at: datetime | None = None) -> bool:
     at = at or timezone.now()
     return consent.revoked_at is None and (consent.expires_at is None or consent.expires_at > at)
+
+
+# How far back "My encounters" looks, and how many it lists.
+RECENT_ENCOUNTER_DAYS = 14
+RECENT_ENCOUNTER_LIMIT = 50
+
+
+def field_recent_encounters(user) -> list[Encounter]:
+    """The user's own encounters and their units' of the last RECENT_ENCOUNTER_DAYS, newest
+    first, with how many people and addenda each has: two queries whatever the number (the
+    author and unit indexes on occurred_at serve the filter). No names: a list, not records."""
+    since = timezone.now() - timedelta(days=RECENT_ENCOUNTER_DAYS)
+    mine = Q(created_by=user) | Q(unit__in=Unit.objects.filter(members=user).values("pk"))
+    return list(
+        case_selectors.encounter_queryset_for_user(user)
+        .filter(mine, occurred_at__gte=since)
+        .annotate(
+            people_count=Count("people", distinct=True),
+            addenda_count=Count("addenda", distinct=True),
+        )
+        .order_by("-occurred_at", "-id")[:RECENT_ENCOUNTER_LIMIT]
+    )
+
+
+@dataclass(frozen=True)
+class FieldEncounter:
+    encounter: Encounter
+    residents: list[Resident]
+    addenda: list[Addendum]
+
+
+def field_encounter(user, public_id: uuid.UUID, *, request=None) -> FieldEncounter:
+    """One encounter as the field app shows it, its read audited on each person met;
+    NotFound when out of the user's scope (another unit's)."""
+    encounter = case_selectors.encounter_get_for_user(user, public_id)
+    case_selectors.encounter_read_audit(user, encounter, request=request, via="field")
+    residents = list(
+        Resident.objects.filter(encounter_links__encounter=encounter).order_by("preferred_name")
+    )
+    addenda = list(
+        Addendum.objects.filter(encounter=encounter).select_related("author").order_by("created_at")
+    )
+    return FieldEncounter(encounter, residents, addenda)

@@ -296,10 +296,61 @@ def resident_profile(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
         profile=profile,
         consents=[(c, selectors.consent_is_active(c)) for c in profile.consents],
     )
-    response = render(request, "responders/field/resident.html", context)
     # A resident's record is not kept by the browser or the service worker.
+    return _private(render(request, "responders/field/resident.html", context))
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    # What was said about people is not kept by the browser or the service worker.
     response["Cache-Control"] = "no-store"
     return response
+
+
+@field_page
+@require_GET
+def encounters(request: HttpRequest) -> HttpResponse:
+    """My encounters and my units' of the last two weeks: to look one up, or add a note."""
+    context = _shell_context(request)
+    context["encounters"] = selectors.field_recent_encounters(request.user)
+    context["days"] = selectors.RECENT_ENCOUNTER_DAYS
+    return _private(render(request, "responders/field/encounters.html", context))
+
+
+def _encounter_page(request, public_id, *, form_errors=None, text="", status=200):
+    try:
+        shown = selectors.field_encounter(request.user, public_id, request=request)
+    except NotFound as exc:
+        raise Http404 from exc
+    context = _shell_context(request)
+    context.update(shown=shown, errors=form_errors or {}, addendum_text=text)
+    page = render(request, "responders/field/encounter_detail.html", context, status=status)
+    return _private(page)
+
+
+@field_page
+@require_GET
+def encounter_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    return _encounter_page(request, public_id)
+
+
+@field_page
+@require_POST
+def encounter_addendum(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Add a note to a submitted encounter (an addendum, for a supervisor to approve)."""
+    try:
+        encounter = case_selectors.encounter_get_for_user(request.user, public_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    text = request.POST.get("text", "")[:20000]
+    try:
+        case_services.addendum_add(
+            actor=request.user, encounter=encounter, text=text, request=request
+        )
+    except DomainError as exc:
+        errors = {"__all__": [exc.message], **(exc.fields or {})}
+        return _encounter_page(request, public_id, form_errors=errors, text=text, status=400)
+    messages.success(request, _("Note added. A supervisor of your team approves it."))
+    return redirect("field:encounter", public_id=public_id)
 
 
 def _search_params(request: HttpRequest) -> dict:

@@ -156,6 +156,11 @@ class Encounter(BaseModel):
         ]
 
     @property
+    def service_labels(self) -> list[str]:
+        names = dict(ServiceOnScene.choices)
+        return [str(names.get(s, s)) for s in self.services_on_scene]
+
+    @property
     def holds_part2(self) -> bool:
         """Whether the record holds substance-use information (42 CFR Part 2): a need or the
         responder's flag on the narrative."""

@@ -568,6 +568,26 @@ def field_resident(which):
     return build
 
 
+def field_encounter_page(which):
+    def build(w):
+        return "get", f"/field/encounters/{getattr(w, which)[1].public_id}/", None, None
+
+    return build
+
+
+def field_note(which):
+    def build(w):
+        encounter = getattr(w, which)[1]
+        return (
+            "form",
+            f"/field/encounters/{encounter.public_id}/notes",
+            {"text": "Matrix note"},
+            lambda: count("cases.Addendum", encounter=encounter, text="Matrix note"),
+        )
+
+    return build
+
+
 def admin_resident_change(w):
     return "get", f"/admin/cases/resident/{w.not_met[0].pk}/change/", None, None
 
@@ -933,6 +953,18 @@ MATRIX: dict[str, Surface] = {
     "field page: a resident met": Surface("page", cells(FIELD), field_resident("met")),
     "field page: a resident never met": Surface(
         "page", cells(STAFF, {"responder"}), field_resident("not_met")
+    ),
+    "field page: an encounter of my unit": Surface(
+        "page", cells(FIELD), field_encounter_page("submitted")
+    ),
+    "field page: an encounter of another unit": Surface(
+        "page", cells(STAFF, {"responder"}), field_encounter_page("not_met_submitted")
+    ),
+    "field page: add a note (my unit's encounter)": Surface(
+        "page", cells(FIELD), field_note("submitted")
+    ),
+    "field page: add a note (another unit's)": Surface(
+        "page", cells(STAFF, {"responder"}), field_note("not_met_submitted")
     ),
     "field page: log an encounter without script": Surface(
         "field form", cells({"responder"}), field_form_encounter

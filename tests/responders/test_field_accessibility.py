@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from cases.services import encounter_create, resident_create
+from cases.services import encounter_create, encounter_submit, resident_create
 from tests.axe import AXE, AXE_SHA256, violations
 from tests.cases.helpers import dispatched_call
 from tests.responders.test_field_browser import TABLET, directory, shift, sign_in  # noqa: F401
@@ -28,14 +28,20 @@ def test_every_field_screen_passes_wcag_aa(live_server, browser, shift, director
     unit, responder = shift
     call = dispatched_call(unit)
     rosa = resident_create(actor=responder, data={"preferred_name": "Rosa"}, confirm_new=True)
-    encounter_create(
+    encounter, _ = encounter_create(
         actor=responder,
         client_id=uuid.uuid4(),
         unit=unit,
         call=call,
-        data={"needs": ["shelter", "substance_use"], "narrative_part2": True},
+        data={
+            "needs": ["shelter", "substance_use"],
+            "narrative": "Asked about the detox list.",
+            "narrative_part2": True,
+            "disposition": "referred",
+        },
         resident_ids=[rosa.public_id],
     )
+    encounter = encounter_submit(actor=responder, encounter=encounter)
     # The injection of axe itself is the only thing the bypass lets through: the pages' own
     # policy is tested elsewhere (tests/acs/test_csp_browser.py).
     context = browser.new_context(viewport=TABLET, bypass_csp=True)
@@ -48,6 +54,8 @@ def test_every_field_screen_passes_wcag_aa(live_server, browser, shift, director
         "encounter form": "/field/encounters/new",
         "resources": "/field/resources/",
         "resident history": f"/field/residents/{rosa.public_id}/",
+        "my encounters": "/field/encounters/",
+        "encounter": f"/field/encounters/{encounter.public_id}/",
         "offline page": "/field/offline",
     }
     found = {}

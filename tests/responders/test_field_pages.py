@@ -18,7 +18,13 @@ from tests.factories import CapacityFactory, ResidentFactory, ServiceAtLocationF
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["/field/", "/field/calls/", "/field/encounters/new", "/field/resources/"]
+PAGES = [
+    "/field/",
+    "/field/calls/",
+    "/field/encounters/",
+    "/field/encounters/new",
+    "/field/resources/",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -362,3 +368,131 @@ def test_only_responders_log_encounters_and_only_they_are_offered_the_form(clien
     assert client.get("/field/encounters/new").status_code == 403
     html = client.get("/field/").content.decode()
     assert "/field/encounters/new" not in html
+
+
+def _logged(responder, unit, *, submit=True, **data):
+    from cases.services import encounter_submit
+
+    encounter, _ = encounter_create(
+        actor=responder,
+        client_id=uuid.uuid4(),
+        unit=unit,
+        call=None,
+        data={"occurred_at": timezone.now(), "disposition": "settled_by_contact", **data},
+        resident_ids=[],
+    )
+    return encounter_submit(actor=responder, encounter=encounter) if submit else encounter
+
+
+def test_my_encounters_lists_mine_and_my_units_without_names(client, responder, unit):
+    from tests.factories import UnitFactory, UserFactory
+
+    rosa = resident_create(actor=responder, data={"preferred_name": "Rosa"}, confirm_new=True)
+    mine, _ = encounter_create(
+        actor=responder,
+        client_id=uuid.uuid4(),
+        unit=unit,
+        call=None,
+        data={"occurred_at": timezone.now()},
+        resident_ids=[rosa.public_id],
+    )
+    partner = UserFactory(username="unit-partner", role="responder")
+    unit.members.add(partner)
+    my_units = _logged(partner, unit)
+    elsewhere_unit = UnitFactory(call_sign="ACS-77")
+    stranger = UserFactory(username="stranger-responder", role="responder")
+    elsewhere_unit.members.add(stranger)
+    elsewhere = _logged(stranger, elsewhere_unit)
+    client.force_login(responder)
+
+    response = client.get("/field/encounters/")
+
+    html = response.content.decode()
+    assert response["Cache-Control"] == "no-store"
+    assert f"/field/encounters/{mine.public_id}/" in html
+    assert f"/field/encounters/{my_units.public_id}/" in html
+    assert f"/field/encounters/{elsewhere.public_id}/" not in html
+    assert "Rosa" not in html and "1 person" in html
+
+
+def test_my_encounters_costs_the_same_queries_for_one_or_twenty(client, responder, unit):
+    client.force_login(responder)
+    _logged(responder, unit)
+    client.get("/field/encounters/")  # the session's first request does more
+    with CaptureQueriesContext(connection) as one:
+        client.get("/field/encounters/")
+    for _ in range(19):
+        _logged(responder, unit)
+    with CaptureQueriesContext(connection) as twenty:
+        html = client.get("/field/encounters/").content.decode()
+
+    assert html.count('href="/field/encounters/') - html.count("/field/encounters/new") >= 20
+    assert len(twenty) == len(one)
+
+
+def test_an_encounter_page_is_audited_never_kept_and_out_of_reach_elsewhere(
+    client, responder, unit
+):
+    from acs.models import AuditEvent
+    from tests.factories import UnitFactory, UserFactory
+
+    rosa = resident_create(actor=responder, data={"preferred_name": "Rosa"}, confirm_new=True)
+    encounter, _ = encounter_create(
+        actor=responder,
+        client_id=uuid.uuid4(),
+        unit=unit,
+        call=None,
+        data={
+            "occurred_at": timezone.now(),
+            "narrative": "Asked about the detox list.",
+            "narrative_part2": True,
+            "needs": ["shelter"],
+        },
+        resident_ids=[rosa.public_id],
+    )
+    client.force_login(responder)
+
+    response = client.get(f"/field/encounters/{encounter.public_id}/")
+
+    html = response.content.decode()
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    assert "Asked about the detox list." in html and "42 CFR Part 2" in html
+    assert f"/field/residents/{rosa.public_id}/" in html and "Shelter" in html
+    event = AuditEvent.objects.filter(action="view", target_id=rosa.public_id).get()
+    assert (event.reason, event.detail) == ("field", {"encounter": str(encounter.public_id)})
+    stranger = UserFactory(username="stranger-responder", role="responder")
+    UnitFactory(call_sign="ACS-77").members.add(stranger)
+    client.force_login(stranger)
+    assert client.get(f"/field/encounters/{encounter.public_id}/").status_code == 404
+    assert (
+        client.post(f"/field/encounters/{encounter.public_id}/notes", {"text": "x"}).status_code
+        == 404
+    )
+
+
+def test_a_responder_adds_a_note_to_a_submitted_encounter_without_a_script(client, responder, unit):
+    from cases.models import Addendum
+
+    submitted = _logged(responder, unit)
+    draft = _logged(responder, unit, submit=False)
+    client.force_login(responder)
+
+    response = client.post(
+        f"/field/encounters/{submitted.public_id}/notes", {"text": "Resident called back."}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/field/encounters/{submitted.public_id}/"
+    addendum = Addendum.objects.get()
+    assert (addendum.encounter, addendum.author, addendum.text) == (
+        submitted,
+        responder,
+        "Resident called back.",
+    )
+    page = client.get(response["Location"]).content.decode()
+    assert "Resident called back." in page and "awaiting approval" in page
+    refused = client.post(f"/field/encounters/{draft.public_id}/notes", {"text": "Later"})
+    empty = client.post(f"/field/encounters/{submitted.public_id}/notes", {"text": "  "})
+    assert (refused.status_code, empty.status_code) == (400, 400)
+    assert "Edit the draft instead" in refused.content.decode()
+    assert Addendum.objects.count() == 1
