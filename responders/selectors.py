@@ -152,7 +152,7 @@ def field_recent_encounters(user) -> list[Encounter]:
 @dataclass(frozen=True)
 class FieldEncounter:
     encounter: Encounter
-    residents: list[Resident]
+    people: list[EncounterResident]  # with their resident and living situation
     addenda: list[Addendum]
 
 
@@ -161,10 +161,12 @@ def field_encounter(user, public_id: uuid.UUID, *, request=None) -> FieldEncount
     NotFound when out of the user's scope (another unit's)."""
     encounter = case_selectors.encounter_get_for_user(user, public_id)
     case_selectors.encounter_read_audit(user, encounter, request=request, via="field")
-    residents = list(
-        Resident.objects.filter(encounter_links__encounter=encounter).order_by("preferred_name")
+    people = list(
+        EncounterResident.objects.filter(encounter=encounter)
+        .select_related("resident")
+        .order_by("resident__preferred_name", "id")
     )
     addenda = list(
         Addendum.objects.filter(encounter=encounter).select_related("author").order_by("created_at")
     )
-    return FieldEncounter(encounter, residents, addenda)
+    return FieldEncounter(encounter, people, addenda)

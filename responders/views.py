@@ -40,6 +40,7 @@ from cases.models import (
     ConsentScope,
     Disposition,
     FollowUpKind,
+    HousingStatus,
     Need,
     RiskLevel,
     ServiceOnScene,
@@ -198,6 +199,7 @@ def _encounter_form_context(request: HttpRequest) -> dict:
         risk_levels=_choices(RiskLevel),
         consent_scopes=_choices(ConsentScope),
         consent_methods=_choices(ConsentMethod),
+        living_situations=_choices(HousingStatus),
         follow_up_kinds=[(k.value, k.label) for k in FIELD_FOLLOW_UP_KINDS],
         client_id=uuid.uuid4(),
     )

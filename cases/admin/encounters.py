@@ -17,7 +17,7 @@ class EncounterResidentInline(admin.TabularInline):
     model = EncounterResident
     fk_name = "encounter"
     extra = 0
-    fields = ("resident", "original_resident")
+    fields = ("resident", "original_resident", "living_situation")
     readonly_fields = fields
     can_delete = False
 

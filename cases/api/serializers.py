@@ -259,6 +259,20 @@ class EncounterInput(serializers.Serializer):
     police_requested = serializers.BooleanField(required=False)
     ems_requested = serializers.BooleanField(required=False)
     residents = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=20)
+    living_situations = serializers.DictField(
+        child=serializers.ChoiceField(choices=HousingStatus.choices),
+        required=False,
+        help_text="each person's living situation on this contact (HMIS's current living "
+        "situation), by resident id; only people on the encounter",
+    )
+
+    def validate_living_situations(self, value):
+        import uuid
+
+        try:
+            return {uuid.UUID(str(key)): code for key, code in value.items()}
+        except ValueError:
+            raise serializers.ValidationError("Keys are resident ids.") from None
 
 
 class EncounterCreateInput(EncounterInput):
@@ -315,8 +329,17 @@ class EncounterOutput(serializers.Serializer):
     addenda = AddendumOutput(many=True)
     referrals = EncounterReferralOutput(many=True)
 
+    living_situations = serializers.SerializerMethodField()
+
     def get_residents(self, encounter) -> list[str]:
         return [str(p.resident.public_id) for p in encounter.people.all()]
+
+    def get_living_situations(self, encounter) -> dict[str, str]:
+        return {
+            str(p.resident.public_id): p.living_situation
+            for p in encounter.people.all()
+            if p.living_situation
+        }
 
 
 class UnitStatusInput(serializers.Serializer):

@@ -304,7 +304,12 @@ def _client_records(files: _Files, ctx: ExportContext, r: Resident, links, refer
     encounters = [link.encounter for link in links]
     entry = _day(encounters[0].occurred_at)
     eid = enrollment_id(r, entry)
-    situation = LIVING_SITUATION.get(r.housing_status, NOT_COLLECTED)
+
+    def situation(link) -> int:
+        # What the responder learned on that contact; before it was asked, the resident's
+        # current housing status (docs/exports.md).
+        return LIVING_SITUATION.get(link.living_situation or r.housing_status, NOT_COLLECTED)
+
     reached = [a for a in attempts if _day(a.at) >= entry]
     last_contact = max([_day(e.occurred_at) for e in encounters] + [_day(a.at) for a in reached])
     exit_date = last_contact if (ctx.job.end_date - last_contact).days > EXIT_AFTER_DAYS else None
@@ -317,7 +322,7 @@ def _client_records(files: _Files, ctx: ExportContext, r: Resident, links, refer
         HouseholdID=eid,
         RelationshipToHoH=1,  # self (a household of one)
         EnrollmentCoC=settings.HMIS_COC_CODE,
-        LivingSituation=situation,
+        LivingSituation=situation(links[0]),
         LengthOfStay=NOT_COLLECTED,
         TimesHomelessPastThreeYears=NOT_COLLECTED,
         MonthsHomelessPastThreeYears=NOT_COLLECTED,
@@ -345,7 +350,7 @@ def _client_records(files: _Files, ctx: ExportContext, r: Resident, links, refer
             "CurrentLivingSituation",
             CurrentLivingSitID=link.public_id.hex,
             InformationDate=on,
-            CurrentLivingSituation=situation,
+            CurrentLivingSituation=situation(link),
             **within,
             **stamps,
         )

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from acs.models import BaseModel
+from cases.models.residents import HousingStatus
 
 
 class Need(models.TextChoices):
@@ -183,11 +184,21 @@ class EncounterResident(BaseModel):
     original_resident = models.ForeignKey(
         "cases.Resident", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Where the person was staying, as the responder learned it on scene (HMIS's current
+    # living situation for this contact); blank: not asked.
+    living_situation = models.CharField(
+        max_length=16, choices=HousingStatus.choices, blank=True, default=""
+    )
 
     class Meta(BaseModel.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["encounter", "resident"], name="cases_encounterresident_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(living_situation="")
+                | Q(living_situation__in=[h.value for h in HousingStatus]),
+                name="cases_encres_living_situation_valid",
             ),
         ]
         indexes = [models.Index(fields=["resident"], name="cases_encres_resident_idx")]

@@ -25,11 +25,11 @@ class Language(models.TextChoices):
 
 
 class HousingStatus(models.TextChoices):
-    UNKNOWN = "unknown", "Unknown"
-    HOUSED = "housed", "Housed"
-    AT_RISK = "at_risk", "At risk of losing housing"
-    SHELTERED = "sheltered", "In a shelter"
-    UNSHELTERED = "unsheltered", "Unsheltered"
+    UNKNOWN = "unknown", _("Unknown")
+    HOUSED = "housed", _("Housed")
+    AT_RISK = "at_risk", _("At risk of losing housing")
+    SHELTERED = "sheltered", _("In a shelter")
+    UNSHELTERED = "unsheltered", _("Unsheltered")
 
 
 class Resident(BaseModel):

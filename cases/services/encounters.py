@@ -62,6 +62,34 @@ def _residents_for(actor, public_ids: list[uuid.UUID]) -> list[Resident]:
     return found
 
 
+def _set_living_situations(encounter: Encounter, situations: dict | None) -> bool:
+    """Each person's living situation on this contact, by the resident's public id; a person
+    not on the encounter is refused. Whether anything changed."""
+    if not situations:
+        return False
+    links = {
+        link.resident.public_id: link
+        for link in encounter.people.select_related("resident").filter(
+            resident__public_id__in=list(situations)
+        )
+    }
+    unknown = [str(k) for k in situations if uuid.UUID(str(k)) not in links]
+    if unknown:
+        raise DomainError(
+            "A living situation names someone who is not on this encounter.",
+            code="invalid",
+            fields={"living_situations": [f"Not on the encounter: {', '.join(unknown)}"]},
+        )
+    changed = False
+    for key, value in situations.items():
+        link = links[uuid.UUID(str(key))]
+        if link.living_situation != value:
+            link.living_situation = value
+            link.save(update_fields=["living_situation", "updated_at"])
+            changed = True
+    return changed
+
+
 def _set_residents(encounter: Encounter, residents: list[Resident]) -> None:
     keep = {r.pk for r in residents}
     encounter.people.exclude(resident_id__in=keep).delete()
@@ -106,6 +134,7 @@ def encounter_create(
         if not created:  # a simultaneous retry won the race
             return encounter, False
         _set_residents(encounter, residents)
+        _set_living_situations(encounter, data.get("living_situations"))
         audit_record(actor=actor, action=AuditAction.CREATE, target=encounter, request=request)
     return encounter, True
 
@@ -148,6 +177,8 @@ def encounter_update(
         if resident_ids is not None:
             _set_residents(encounter, _residents_for(actor, resident_ids))
             changed.append("residents")
+        if _set_living_situations(encounter, changes.get("living_situations")):
+            changed.append("living_situations")
         if changed:
             audit_record(
                 actor=actor,

@@ -184,7 +184,9 @@
     });
     // 2. The encounter, by its client UUID (a retry returns the first); a fixed item is patched.
     chain = chain.then(function () {
-      var body = Object.assign({}, item.payload, { residents: residentIds(item) });
+      var body = Object.assign({}, item.payload, {
+        residents: residentIds(item), living_situations: livingSituations(item),
+      });
       if (p.encounter && !item.dirty) return null;
       var req = p.encounter
         ? api("PATCH", "encounters/" + p.encounter, withoutKeys(body, ["client_id", "unit", "call"]), background)
@@ -261,6 +263,15 @@
   }
   function residentOf(item, person) {
     return person.isNew ? item.progress.residents[person.key] : person.id;
+  }
+  // Each person's living situation on this contact, by their record's id (once it exists).
+  function livingSituations(item) {
+    var out = {};
+    item.people.forEach(function (person) {
+      var id = residentOf(item, person);
+      if (id && person.livingSituation) out[id] = person.livingSituation;
+    });
+    return out;
   }
   function residentIds(item) {
     return item.people.map(function (person) { return residentOf(item, person); }).filter(Boolean);
@@ -569,6 +580,9 @@
         var method = li.querySelector("[data-consent-method]");
         method.value = person.consentMethod || "verbal";
         method.addEventListener("change", function () { person.consentMethod = method.value; save(); });
+        var living = li.querySelector("[data-living-situation]");
+        living.value = person.livingSituation || "";
+        living.addEventListener("change", function () { person.livingSituation = living.value; save(); });
         var referral = li.querySelector("[data-referral]");
         (directory ? directory.services : []).forEach(function (s) {
           var opt = document.createElement("option");

@@ -269,3 +269,42 @@ def test_reading_an_encounter_is_audited_on_each_person_met(field, responder):
     }
     assert {e.detail.get("encounter") for e in views[:2]} == {with_people["id"]}
     assert {e.reason for e in views} == {"field_api"}
+
+
+def test_each_persons_living_situation_is_kept_for_this_contact(field, responder):
+    from cases.models import EncounterResident
+
+    sunny = resident_create(actor=responder, data={"preferred_name": "Sunny"})
+    rosa = resident_create(actor=responder, data={"preferred_name": "Rosa"}, confirm_new=True)
+    created = create(
+        field,
+        residents=[str(sunny.public_id), str(rosa.public_id)],
+        living_situations={str(sunny.public_id): "unsheltered"},
+    )
+    encounter_id = created.json()["id"]
+
+    assert created.status_code == 201
+    assert created.json()["living_situations"] == {str(sunny.public_id): "unsheltered"}
+    changed = field.patch(
+        f"{URL}/{encounter_id}",
+        {"living_situations": {str(rosa.public_id): "sheltered"}},
+        content_type="application/json",
+    )
+    assert changed.json()["living_situations"] == {
+        str(sunny.public_id): "unsheltered",
+        str(rosa.public_id): "sheltered",
+    }
+    stranger = resident_create(actor=responder, data={"preferred_name": "Zed"}, confirm_new=True)
+    refused = field.patch(
+        f"{URL}/{encounter_id}",
+        {"living_situations": {str(stranger.public_id): "housed"}},
+        content_type="application/json",
+    )
+    bad_code = field.patch(
+        f"{URL}/{encounter_id}",
+        {"living_situations": {str(rosa.public_id): "mansion"}},
+        content_type="application/json",
+    )
+    assert (refused.status_code, bad_code.status_code) == (400, 400)
+    assert "living_situations" in refused.json()["error"]["fields"]
+    assert not EncounterResident.objects.filter(living_situation="housed").exists()

@@ -470,6 +470,26 @@ def test_enrollments_start_at_the_first_encounter_and_exit_after_90_quiet_days(
     ]
 
 
+def test_a_living_situation_learned_on_a_contact_is_that_contacts(case, case_manager, exports_dir):
+    """Ana is unsheltered now, but on 1 March the responder learned she was in a shelter: that
+    contact says so, the others keep her current status (nothing learned on them)."""
+    ana = case["ana"]
+    EncounterResident.objects.filter(encounter=case["e3"], resident=ana).update(
+        living_situation="sheltered"
+    )
+
+    _, rows, _ = build_hmis(case_manager)
+
+    mine = {
+        r["InformationDate"]: r["CurrentLivingSituation"]
+        for r in rows["CurrentLivingSituation"]
+        if r["PersonalID"] == ana.public_id.hex
+    }
+    assert mine == {"2026-01-10": "116", "2026-03-01": "101"}
+    tiny_rows = [r for r in rows["CurrentLivingSituation"] if r["PersonalID"] != ana.public_id.hex]
+    assert {r["CurrentLivingSituation"] for r in tiny_rows} == {"101"}
+
+
 def test_every_encounter_is_a_current_living_situation(case, case_manager, exports_dir):
     _, rows, _ = build_hmis(case_manager)
     ana, tiny = case["ana"], case["tiny"]

@@ -165,6 +165,7 @@ def test_a_responders_shift_online(live_server, browser, shift, directory):
     page.click("#person-results button:has-text('Add')")
     person = page.locator("#people-list li").first
     person.locator("[data-consent-scope]").select_option("share_partners")
+    person.locator("[data-living-situation]").select_option("unsheltered")
     person.locator("[data-referral]").select_option(str(directory.public_id))
     person.locator("[data-follow-up-kind]").select_option("in_person")
     person.locator("[data-follow-up-due]").fill("2026-12-01")
@@ -193,6 +194,7 @@ def test_a_responders_shift_online(live_server, browser, shift, directory):
     assert encounter.services_on_scene == ["water"]
     assert encounter.disposition == "referred" and encounter.risk_level == "low"
     assert list(encounter.residents.all()) == [maria]
+    assert encounter.people.get(resident=maria).living_situation == "unsheltered"
     consent = Consent.objects.get(resident=maria, encounter=encounter)
     assert (consent.scope, consent.method) == ("share_partners", "verbal")
     referral = Referral.objects.get(resident=maria)
