@@ -49,10 +49,16 @@ def referral_accepted(context: dict) -> Rendered:
 
 def staff_digest(context: dict) -> Rendered:
     subject = _("Your follow-ups today: %(due)s due, %(overdue)s overdue") % context
+    if context.get("addenda") and not (context["due"] or context["overdue"]):
+        subject = _("Addenda awaiting your approval: %(addenda)s") % context
     body = _(
         "Good morning. You have %(due)s follow-up(s) due today and %(overdue)s overdue.\n\n"
         "Your work queue: %(link)s"
     ) % {**context, "link": _link("/admin/cases/followup/?due=overdue")}
+    if context.get("addenda"):
+        body += "\n\n" + _(
+            "%(addenda)s addendum(s) to your team's encounters await your approval: %(link)s"
+        ) % {**context, "link": _link("/admin/cases/addendum/?awaiting=me")}
     return subject, body
 
 

@@ -1,4 +1,5 @@
-"""The case managers' morning digest: follow-ups due today and overdue, counted per assignee."""
+"""The desk's morning digest: follow-ups due today and overdue, counted per assignee, and for
+supervisors the addenda of their team's encounters awaiting their approval."""
 
 from __future__ import annotations
 
@@ -32,13 +33,45 @@ def digests_schedule(*, now: datetime | None = None) -> int:
     )
     from responders.models import User
 
-    users = {u.pk: u for u in User.objects.filter(pk__in=[c["assignee"] for c in counts])}
-    for row in counts:
+    work = {c["assignee"]: {"due": c["due"], "overdue": c["overdue"]} for c in counts}
+    for supervisor_id, waiting in _addenda_waiting().items():
+        work.setdefault(supervisor_id, {"due": 0, "overdue": 0})["addenda"] = waiting
+    users = {u.pk: u for u in User.objects.filter(pk__in=list(work))}
+    for user_id, context in work.items():
         notification_schedule(
             template="staff_digest",
             channel="email",
-            user=users[row["assignee"]],
-            context={"due": row["due"], "overdue": row["overdue"]},
-            dedupe_key=f"digest:{row['assignee']}:{now.date().isoformat()}",
+            user=users[user_id],
+            context=context,
+            dedupe_key=f"digest:{user_id}:{now.date().isoformat()}",
         )
-    return len(counts)
+    return len(work)
+
+
+def _addenda_waiting() -> dict[int, int]:
+    """Active supervisors' counts of addenda awaiting their approval (their team's encounters,
+    not their own addenda), as selectors.addenda_awaiting_approval counts them: two queries."""
+    from acs.roles import Role
+    from cases.models import Addendum
+    from responders.models import User
+
+    pending = (
+        Addendum.objects.filter(approved_at__isnull=True)
+        .values("encounter__unit__team_id", "author_id")
+        .annotate(n=Count("id"))
+    )
+    by_team: dict[int, list[tuple[int, int]]] = {}
+    for row in pending:
+        if row["encounter__unit__team_id"] is not None:
+            by_team.setdefault(row["encounter__unit__team_id"], []).append(
+                (row["author_id"], row["n"])
+            )
+    if not by_team:
+        return {}
+    supervisors = User.objects.filter(
+        is_active=True, groups__name=Role.SUPERVISOR, team_id__in=list(by_team)
+    ).values_list("pk", "team_id")
+    waiting = {
+        pk: sum(n for author, n in by_team[team_id] if author != pk) for pk, team_id in supervisors
+    }
+    return {pk: n for pk, n in waiting.items() if n}

@@ -109,3 +109,32 @@ def test_the_morning_digest_counts_due_and_overdue_once_a_day(responder, unit, t
     assert digests_schedule(now=morning + timedelta(hours=1)) == 1
     (digest,) = Notification.objects.filter(template="staff_digest")
     assert digest.user == responder and digest.context == {"due": 0, "overdue": 1}
+
+
+def test_a_supervisors_digest_counts_their_teams_addenda_awaiting_approval(
+    responder, unit, supervisor
+):
+    from cases.messages import render
+    from cases.models import Addendum
+    from tests.cases.helpers import submitted_encounter as logged
+    from tests.factories import UnitFactory
+
+    mine = logged(unit, responder)
+    Addendum.objects.create(encounter=mine, author=responder, text="Called back")
+    Addendum.objects.create(encounter=mine, author=supervisor, text="Own: not theirs to approve")
+    Addendum.objects.create(
+        encounter=mine, author=responder, text="Done", approved_at=timezone.now()
+    )
+    Addendum.objects.create(
+        encounter=logged(UnitFactory(call_sign="ACS-77"), responder), author=responder, text="x"
+    )
+    morning = datetime(2026, 11, 24, 7, 30, tzinfo=DENVER)
+
+    assert digests_schedule(now=morning) == 1
+
+    (digest,) = Notification.objects.filter(template="staff_digest")
+    assert digest.user == supervisor
+    assert digest.context == {"due": 0, "overdue": 0, "addenda": 1}
+    subject, body = render("staff_digest", "en", digest.context)
+    assert subject == "Addenda awaiting your approval: 1"
+    assert "/admin/cases/addendum/?awaiting=me" in body and "Called back" not in body
