@@ -10,7 +10,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases.admin import LIST_COUNT_CAP, CappedCountPaginator
-from cases.models import Encounter, EncounterResident, FollowUp, Notification, Resident
+from cases.models import (
+    Addendum,
+    Encounter,
+    EncounterResident,
+    FollowUp,
+    Notification,
+    Resident,
+)
 from tests.factories import CallFactory, ResidentFactory, UnitFactory
 from tests.resources.referral_helpers import referrable_service, referral_in
 
@@ -40,6 +47,10 @@ def build(case_manager, responder, agency_a):
             )
             EncounterResident.objects.create(encounter=encounter, resident=resident)
             return encounter
+        if kind == "addendum":
+            return Addendum.objects.create(
+                encounter=one("encounter"), author=responder, text="Called back"
+            )
         if kind == "followup":
             return FollowUp.objects.create(
                 resident=resident,
@@ -69,6 +80,7 @@ LISTS = {
     "resident": "/admin/cases/resident/",
     "call": "/admin/cases/call/",
     "encounter": "/admin/cases/encounter/",
+    "addendum": "/admin/cases/addendum/",
     "followup": "/admin/cases/followup/",
     "referral": "/admin/resources/referral/",
     "notification": "/admin/cases/notification/",
