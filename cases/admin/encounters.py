@@ -199,11 +199,7 @@ class AddendumAdmin(FastListAdmin):
     actions = ["approve"]
 
     def get_queryset(self, request):
-        from cases.models import Encounter
-
-        visible = Encounter.objects.filter(
-            pk__in=selectors.encounter_queryset_for_user(request.user).values("pk")
-        )
+        visible = selectors.encounter_queryset_for_user(request.user).values("pk")
         return super().get_queryset(request).filter(encounter__in=visible)
 
     @admin.display(description="unit")

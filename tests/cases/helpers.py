@@ -43,3 +43,19 @@ def submitted_encounter(unit, author, **fields):
         disposition="settled_by_contact",
         **fields,
     )
+
+
+def logged_encounter(responder, unit, *, submit=False, residents=(), **data):
+    """An encounter logged through the services, as the field app does (a draft unless
+    `submit`); `data` overrides the fields."""
+    from cases.services import encounter_create, encounter_submit
+
+    encounter, _ = encounter_create(
+        actor=responder,
+        client_id=uuid.uuid4(),
+        unit=unit,
+        call=data.pop("call", None),
+        data={"occurred_at": timezone.now(), "disposition": "settled_by_contact", **data},
+        resident_ids=[r.public_id for r in residents],
+    )
+    return encounter_submit(actor=responder, encounter=encounter) if submit else encounter

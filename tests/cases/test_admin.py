@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from acs.models import AuditEvent
 from cases.services import encounter_create, resident_create
-from tests.cases.helpers import dispatched_call
+from tests.cases.helpers import dispatched_call, logged_encounter
 
 pytestmark = pytest.mark.django_db
 
@@ -103,17 +103,8 @@ def test_the_encounter_page_labels_a_narrative_the_responder_flagged_as_part_2(
     client, case_manager, responder, unit
 ):
     def logged(narrative, flagged):
-        encounter, _ = encounter_create(
-            actor=responder,
-            client_id=uuid.uuid4(),
-            unit=unit,
-            call=None,
-            data={
-                "occurred_at": timezone.now(),
-                "narrative": narrative,
-                "narrative_part2": flagged,
-            },
-            resident_ids=[],
+        encounter = logged_encounter(
+            responder, unit, narrative=narrative, narrative_part2=flagged, disposition=""
         )
         return client.get(f"/admin/cases/encounter/{encounter.pk}/change/").content.decode()
 
@@ -191,21 +182,9 @@ def test_follow_up_and_referral_pages_are_audited_on_the_resident(
 
 def test_desk_staff_add_an_addendum_from_the_encounter_page(client, case_manager, responder, unit):
     from cases.models import Addendum
-    from cases.services import encounter_submit
 
-    def logged():
-        encounter, _ = encounter_create(
-            actor=responder,
-            client_id=uuid.uuid4(),
-            unit=unit,
-            call=None,
-            data={"occurred_at": timezone.now(), "disposition": "settled_by_contact"},
-            resident_ids=[],
-        )
-        return encounter
-
-    submitted = encounter_submit(actor=responder, encounter=logged())
-    draft = logged()
+    submitted = logged_encounter(responder, unit, submit=True)
+    draft = logged_encounter(responder, unit)
     client.force_login(case_manager)
     page = client.get(f"/admin/cases/encounter/{submitted.pk}/change/").content.decode()
     assert f"/admin/cases/encounter/{submitted.pk}/addendum/" in page

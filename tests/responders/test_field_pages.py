@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from cases.models import Encounter, EncounterResident
 from cases.services import encounter_create, resident_create
-from tests.cases.helpers import dispatched_call
+from tests.cases.helpers import dispatched_call, logged_encounter
 from tests.factories import CapacityFactory, ResidentFactory, ServiceAtLocationFactory
 
 pytestmark = pytest.mark.django_db
@@ -370,20 +370,6 @@ def test_only_responders_log_encounters_and_only_they_are_offered_the_form(clien
     assert "/field/encounters/new" not in html
 
 
-def _logged(responder, unit, *, submit=True, **data):
-    from cases.services import encounter_submit
-
-    encounter, _ = encounter_create(
-        actor=responder,
-        client_id=uuid.uuid4(),
-        unit=unit,
-        call=None,
-        data={"occurred_at": timezone.now(), "disposition": "settled_by_contact", **data},
-        resident_ids=[],
-    )
-    return encounter_submit(actor=responder, encounter=encounter) if submit else encounter
-
-
 def test_my_encounters_lists_mine_and_my_units_without_names(client, responder, unit):
     from tests.factories import UnitFactory, UserFactory
 
@@ -398,11 +384,11 @@ def test_my_encounters_lists_mine_and_my_units_without_names(client, responder, 
     )
     partner = UserFactory(username="unit-partner", role="responder")
     unit.members.add(partner)
-    my_units = _logged(partner, unit)
+    my_units = logged_encounter(partner, unit, submit=True)
     elsewhere_unit = UnitFactory(call_sign="ACS-77")
     stranger = UserFactory(username="stranger-responder", role="responder")
     elsewhere_unit.members.add(stranger)
-    elsewhere = _logged(stranger, elsewhere_unit)
+    elsewhere = logged_encounter(stranger, elsewhere_unit, submit=True)
     client.force_login(responder)
 
     response = client.get("/field/encounters/")
@@ -417,12 +403,12 @@ def test_my_encounters_lists_mine_and_my_units_without_names(client, responder, 
 
 def test_my_encounters_costs_the_same_queries_for_one_or_twenty(client, responder, unit):
     client.force_login(responder)
-    _logged(responder, unit)
+    logged_encounter(responder, unit, submit=True)
     client.get("/field/encounters/")  # the session's first request does more
     with CaptureQueriesContext(connection) as one:
         client.get("/field/encounters/")
     for _ in range(19):
-        _logged(responder, unit)
+        logged_encounter(responder, unit, submit=True)
     with CaptureQueriesContext(connection) as twenty:
         html = client.get("/field/encounters/").content.decode()
 
@@ -473,8 +459,8 @@ def test_an_encounter_page_is_audited_never_kept_and_out_of_reach_elsewhere(
 def test_a_responder_adds_a_note_to_a_submitted_encounter_without_a_script(client, responder, unit):
     from cases.models import Addendum
 
-    submitted = _logged(responder, unit)
-    draft = _logged(responder, unit, submit=False)
+    submitted = logged_encounter(responder, unit, submit=True)
+    draft = logged_encounter(responder, unit)
     client.force_login(responder)
 
     response = client.post(
