@@ -131,7 +131,11 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
     "DB_CONNECT_TIMEOUT", default=5
 )
-DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_acs")}
+# The test database is named after the database in use, so that checkouts sharing one server
+# (CI, several working trees) never share a test database.
+DATABASES["default"]["TEST"] = {
+    "NAME": env.str("TEST_DATABASE_NAME", default=f"test_{DATABASES['default']['NAME']}")
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -299,7 +303,13 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
     "signup": "20/m/ip",
 }
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Second factors: a TOTP app or a passkey (WebAuthn: a security key, a phone, the tablet's own
+# fingerprint or face unlock), and recovery codes for a lost one.
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+# WebAuthn needs a secure origin; the local demo and the tests serve plain HTTP on localhost.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env.bool(
+    "MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", default=ENVIRONMENT in ("development", "test")
+)
 MFA_TOTP_ISSUER = "ACS case management"
 # Staff with broad access need a second factor before any personal data (acs/mfa.py). On by
 # default; the local demo (ACS_ENVIRONMENT=development) leaves it off unless asked.
