@@ -8,8 +8,12 @@ class AcsConfig(AppConfig):
     verbose_name = "ACS platform"
 
     def ready(self) -> None:
-        # Connects the sign-in receiver that starts a session's idle clock.
-        from acs import sessions  # noqa: F401
+        # Connect their receivers: the sign-in one that starts a session's idle clock, and
+        # the one that counts setting up a second factor as passing it.
+        from acs import (
+            mfa,  # noqa: F401
+            sessions,  # noqa: F401
+        )
 
         # runserver's serving process (not its reloader) says which backends it uses;
         # gunicorn and Celery do the same from their own start-up hooks.

@@ -1,23 +1,35 @@
 """Multi-factor sign-in before personal data, for staff with broad access.
 
 Case managers, supervisors and administrators (MFA_REQUIRED_ROLES) reach the admin and the
-personal-data APIs only once their account has a second factor (allauth's TOTP; recovery codes
-come with it). allauth then asks for the code at every sign-in. Until they set one up, pages
-send them to the set-up page and the API answers 403 `mfa_required`. Sign-in, sign-out, the
-set-up pages themselves and the public pages stay open; machine clients (bearer tokens) are
-not sessions and are not affected. Responders and partner users are not required (their
-reach is narrow), though they may turn it on.
+personal-data APIs only from a session that has passed a second factor (allauth's TOTP or a
+passkey; recovery codes come with them). Owning a factor is not enough: the session itself
+must have passed it, as recorded by allauth in the session's authentication records. So a
+session that signed in some other way (a password alone) is sent to enter the factor first.
+
+- Staff who have no factor yet are sent to set one up (/accounts/2fa/); the API answers 403
+  `mfa_required`. Setting one up passes it for that session: the code (or the passkey) was
+  just proven.
+- Staff who have one but whose session has not passed it are sent to enter it
+  (/accounts/2fa/reauthenticate/); the API answers 403 `mfa_required`.
+
+Sign-in, sign-out, the set-up pages themselves and the public pages stay open; machine clients
+(bearer tokens) are not sessions and are not affected. Responders and partner users are not
+required (their reach is narrow), though they may turn it on, and allauth then asks for it at
+every sign-in.
 """
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 
 from acs.errors import error_body
 
-SESSION_KEY = "acs_mfa_enrolled"
 OPEN_PREFIXES = (
     "/accounts/",
     "/static/",
@@ -28,6 +40,9 @@ OPEN_PREFIXES = (
     "/api/docs/",
     "/hooks/",
 )
+# The kinds of allauth authenticator that are a second factor (recovery codes only stand in
+# for one that was lost).
+FACTOR_TYPES = ("totp", "webauthn")
 
 
 def needs_second_factor(user) -> bool:
@@ -40,9 +55,21 @@ def needs_second_factor(user) -> bool:
 def has_second_factor(user) -> bool:
     from allauth.mfa.models import Authenticator
 
-    return Authenticator.objects.filter(
-        user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
-    ).exists()
+    return Authenticator.objects.filter(user=user, type__in=FACTOR_TYPES).exists()
+
+
+def passed_second_factor(request: HttpRequest) -> bool:
+    """True when this session has passed a second factor (at sign-in, or since)."""
+    from allauth.account.authentication import get_authentication_records
+
+    return any(
+        record.get("method") == "mfa"
+        for record in get_authentication_records(request, request.user)
+    )
+
+
+def _refuse_api(message: str) -> JsonResponse:
+    return JsonResponse(error_body("mfa_required", message), status=403)
 
 
 class RequireMfaMiddleware:
@@ -53,19 +80,40 @@ class RequireMfaMiddleware:
         if (
             not request.path.startswith(OPEN_PREFIXES)
             and request.path != "/"
-            and not request.session.get(SESSION_KEY)
             and needs_second_factor(request.user)
+            and not passed_second_factor(request)
         ):
+            is_api = request.path.startswith("/api/")
             if not has_second_factor(request.user):
-                if request.path.startswith("/api/"):
-                    return JsonResponse(
-                        error_body(
-                            "mfa_required",
-                            "Set up two-factor sign-in at /accounts/2fa/ before reaching "
-                            "personal data.",
-                        ),
-                        status=403,
+                if is_api:
+                    return _refuse_api(
+                        "Set up two-factor sign-in at /accounts/2fa/ before reaching personal data."
                     )
-                return redirect("mfa_activate_totp")
-            request.session[SESSION_KEY] = True
+                return redirect("mfa_index")
+            if is_api:
+                return _refuse_api(
+                    "This session has not passed the second factor: enter it at "
+                    "/accounts/2fa/reauthenticate/ (or sign in again)."
+                )
+            query = urlencode({"next": request.get_full_path()})
+            return redirect(f"{reverse('mfa_reauthenticate')}?{query}")
         return self.get_response(request)
+
+
+def _connect_receivers() -> None:
+    from allauth.account.internal.flows.login import record_authentication
+    from allauth.mfa.signals import authenticator_added
+
+    @receiver(
+        authenticator_added, weak=False, dispatch_uid="acs.mfa.factor_set_up_is_factor_passed"
+    )
+    def factor_set_up_is_factor_passed(sender, request, user, authenticator, **kwargs):
+        # Setting up a TOTP or a passkey proves it in the same step (the code typed, the key
+        # touched): the session has passed that factor.
+        if authenticator.type in FACTOR_TYPES and request is not None:
+            record_authentication(
+                request, user, "mfa", id=authenticator.pk, type=authenticator.type, setup=True
+            )
+
+
+_connect_receivers()

@@ -1,6 +1,9 @@
 from csp.decorators import csp_update
 from django.contrib import admin
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic.base import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from acs import views
@@ -17,9 +20,15 @@ api_docs = csp_update(
     }
 )(SpectacularSwaggerSplitView.as_view(url_name="api-schema"))
 
+# One door (acs/views.py admin_login): Django's own admin sign-in page never takes a password.
+admin.site.login = views.admin_login
+admin.site.password_change = lambda request, extra_context=None: redirect("account_change_password")
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # Browsers ask every site for /favicon.ico; pages without an icon link get the app's.
+    path("favicon.ico", RedirectView.as_view(url=static("field/icon.svg"), permanent=True)),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("acs.api_urls")),

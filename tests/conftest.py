@@ -7,9 +7,11 @@ says so loudly at the end; with CI=true a missing service fails the run instead.
 
 import os
 import shutil
+import time
 
 import pytest
 from django.db import connections
+from django.test import Client
 
 from acs.roles import Role
 from tests.factories import OrganizationFactory, TeamFactory, UnitFactory, UserFactory
@@ -110,6 +112,43 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             "In CI (CI=true) this is a failure.",
             red=True,
         )
+
+
+# --- force_login is a whole sign-in -----------------------------------------------------------
+
+_django_force_login = Client.force_login
+
+
+def _force_login_with_second_factor(self, user, backend=None):
+    """`client.force_login(user)` stands for a whole sign-in, second factor included: for a user
+    who has a TOTP or a passkey, the session records that it passed it, as allauth records it
+    after its second-factor step (acs/mfa.py reads that record). Tests of the sign-in itself go
+    through the real pages; `client.login()` stays a password-only sign-in."""
+    from allauth.account.internal.flows.login import (
+        _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+        AUTHENTICATION_METHODS_SESSION_KEY,
+    )
+    from allauth.account.internal.userkit import user_id_to_str
+    from allauth.mfa.models import Authenticator
+
+    _django_force_login(self, user, backend)
+    factor = (
+        Authenticator.objects.filter(user=user, type__in=["totp", "webauthn"]).first()
+        if user.pk
+        else None
+    )
+    if factor is not None:
+        session = self.session
+        now = time.time()
+        session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+            {"method": "password", "at": now, "username": user.username},
+            {"method": "mfa", "at": now, "id": factor.pk, "type": factor.type},
+        ]
+        session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = user_id_to_str(user)
+        session.save()
+
+
+Client.force_login = _force_login_with_second_factor
 
 
 # --- personas -------------------------------------------------------------------------------

@@ -37,7 +37,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from acs import mfa
 from acs.roles import Role
 from acs.tokens import token_issue
 from cases import services as case_services
@@ -131,12 +130,9 @@ def signed_in(user) -> requests.Session:
     allauth's TOTP step, acs/mfa.py) and the CSRF cookie and header a page would send."""
     client = Client()
     client.force_login(user)
-    session = client.session
-    session[mfa.SESSION_KEY] = True
-    session.save()
     csrf = get_random_string(32)
     http = requests.Session()
-    http.cookies.set(settings.SESSION_COOKIE_NAME, session.session_key)
+    http.cookies.set(settings.SESSION_COOKIE_NAME, client.session.session_key)
     http.cookies.set(settings.CSRF_COOKIE_NAME, csrf)
     http.headers["X-CSRFToken"] = csrf
     return http

@@ -15,7 +15,6 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from acs import mfa
 from acs.roles import Role
 from acs.tokens import token_issue
 from resources import services as resource_services
@@ -80,9 +79,6 @@ def desk(case_manager) -> Client:
     """A case manager, second factor done (acs/mfa.py)."""
     client = Client()
     client.force_login(case_manager)
-    session = client.session
-    session[mfa.SESSION_KEY] = True
-    session.save()
     return client
 
 

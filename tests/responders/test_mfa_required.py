@@ -16,7 +16,7 @@ def without_mfa(db):
 def test_pages_send_staff_without_a_second_factor_to_set_one_up(client, without_mfa):
     client.force_login(without_mfa)
     response = client.get("/admin/cases/resident/")
-    assert response.status_code == 302 and response["Location"] == "/accounts/2fa/totp/activate/"
+    assert response.status_code == 302 and response["Location"] == "/accounts/2fa/"
 
 
 def test_the_api_refuses_them_with_a_clear_code(client, without_mfa):

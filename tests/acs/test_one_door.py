@@ -1,0 +1,205 @@
+"""One door: every way in goes through allauth's sign-in, its lockout, audit and second factor.
+
+The ways in: allauth's pages (/accounts/), Django's admin (/admin/login/, its password change),
+the JSON and browsable API with a session, the partner portal (/partners/), the field app
+(/field/); machine clients use bearer tokens and have no session (tests/acs/test_issue_token.py).
+The second factor is required per session: a session that has not passed it is sent to enter
+it, whatever the account owns (acs/mfa.py).
+"""
+
+import uuid
+
+import pytest
+from django.test import Client
+
+from acs.models import AuditAction, AuditEvent
+from acs.roles import Role
+from tests.cases.test_admin_browser import totp_code
+from tests.factories import DEFAULT_PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+WRONG = "Wrong-Password-Typed-1"
+
+
+def fresh_ip() -> str:
+    n = uuid.uuid4().int
+    return f"198.51.{n % 250}.{(n >> 8) % 250 + 1}"
+
+
+@pytest.fixture
+def supervisor_with_totp(team):
+    return UserFactory(username=f"sup-{uuid.uuid4().hex[:8]}", role=Role.SUPERVISOR, team=team)
+
+
+def signed_in(client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+def test_the_admin_sign_in_page_sends_people_to_the_one_sign_in(client):
+    response = client.get("/admin/login/?next=/admin/cases/resident/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=%2Fadmin%2Fcases%2Fresident%2F"
+    # Following the admin's own redirect for a signed-out visitor ends at the same place.
+    chain = client.get("/admin/", follow=True).redirect_chain
+    assert chain[-1][0] == "/accounts/login/?next=%2Fadmin%2F"
+
+
+def test_the_admin_sign_in_page_never_takes_a_password(client, supervisor_with_totp):
+    response = client.post(
+        "/admin/login/",
+        {
+            "username": supervisor_with_totp.username,
+            "password": DEFAULT_PASSWORD,
+            "next": "/admin/",
+        },
+        REMOTE_ADDR=fresh_ip(),
+    )
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert not signed_in(client)
+    assert client.get("/admin/acs/auditevent/").status_code == 302
+    assert client.get("/admin/cases/resident/").status_code == 302
+
+
+def test_a_next_address_elsewhere_is_not_followed(client):
+    response = client.get("/admin/login/?next=https://evil.example/")
+    assert response["Location"] == "/accounts/login/?next=%2Fadmin%2F"
+
+
+def test_signed_in_staff_go_on_and_others_are_refused(client, supervisor_with_totp, responder):
+    client.force_login(supervisor_with_totp)
+    response = client.get("/admin/login/?next=/admin/cases/resident/")
+    assert response.status_code == 302 and response["Location"] == "/admin/cases/resident/"
+    other = Client()
+    other.force_login(responder)
+    assert other.get("/admin/login/").status_code == 403
+
+
+def test_a_locked_account_stays_out_by_every_door(client, supervisor_with_totp):
+    ip = fresh_ip()
+    for _ in range(5):
+        client.post(
+            "/accounts/login/",
+            {"login": supervisor_with_totp.username, "password": WRONG},
+            REMOTE_ADDR=ip,
+        )
+    refused = client.post(
+        "/accounts/login/",
+        {"login": supervisor_with_totp.username, "password": DEFAULT_PASSWORD},
+        REMOTE_ADDR=ip,
+    )
+    assert "Too many failed login attempts" in refused.content.decode()
+    assert AuditEvent.objects.filter(action=AuditAction.LOCKED_OUT).exists()
+    # The admin's page was the way around the lockout: it takes no password at all now.
+    client.post(
+        "/admin/login/",
+        {"username": supervisor_with_totp.username, "password": DEFAULT_PASSWORD},
+        REMOTE_ADDR=fresh_ip(),
+    )
+    assert not signed_in(client)
+
+
+def test_wrong_passwords_at_the_admin_page_are_not_even_tried(client, supervisor_with_totp):
+    """The admin's page let 30 wrong passwords be tried, unrefused and unaudited: now it reads
+    none (Django signals every failed authentication; none happens)."""
+    from django.contrib.auth.signals import user_login_failed
+
+    tried = []
+
+    def count(sender, **kwargs):
+        tried.append(1)
+
+    user_login_failed.connect(count)
+    try:
+        for _ in range(30):
+            client.post(
+                "/admin/login/",
+                {"username": supervisor_with_totp.username, "password": WRONG},
+                REMOTE_ADDR=fresh_ip(),
+            )
+    finally:
+        user_login_failed.disconnect(count)
+    assert tried == []
+
+
+def test_the_admin_password_change_is_allauths(client, supervisor_with_totp):
+    client.force_login(supervisor_with_totp)
+    response = client.get("/admin/password_change/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/password/change/"
+
+
+def test_owning_a_factor_is_not_passing_it(client, supervisor_with_totp):
+    """The bypass: a session signed in with a password alone (as the admin's page did) read
+    residents and the audit trail because the account *has* an authenticator."""
+    assert client.login(username=supervisor_with_totp.username, password=DEFAULT_PASSWORD)
+    for path in ("/admin/acs/auditevent/", "/admin/cases/resident/", "/admin/"):
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response["Location"].startswith("/accounts/2fa/reauthenticate/?next="), path
+    api = client.post(
+        "/api/v1/field/residents/search", {"name": "Sunny"}, content_type="application/json"
+    )
+    assert api.status_code == 403 and api.json()["error"]["code"] == "mfa_required"
+
+    # Entering the factor in this session lets it in.
+    response = client.post(
+        "/accounts/2fa/reauthenticate/?next=/admin/acs/auditevent/",
+        {"code": totp_code(supervisor_with_totp)},
+    )
+    assert response.status_code == 302 and response["Location"] == "/admin/acs/auditevent/"
+    assert client.get("/admin/acs/auditevent/").status_code == 200
+
+
+def test_a_password_only_sign_in_at_the_real_page_reaches_nothing(client, supervisor_with_totp):
+    response = client.post(
+        "/accounts/login/",
+        {"login": supervisor_with_totp.username, "password": DEFAULT_PASSWORD},
+        REMOTE_ADDR=fresh_ip(),
+    )
+    assert response["Location"].startswith("/accounts/2fa/authenticate/")
+    assert not signed_in(client)
+    assert client.get("/admin/cases/resident/")["Location"].startswith("/admin/login/")
+    response = client.post("/accounts/2fa/authenticate/", {"code": totp_code(supervisor_with_totp)})
+    assert response.status_code == 302
+    assert client.get("/admin/cases/resident/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)  # allauth signals the new factor on commit
+def test_setting_up_a_factor_passes_it_for_that_session(client, team):
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    new = UserFactory(username="new-sup", role=Role.SUPERVISOR, team=team, second_factor=False)
+    client.post(
+        "/accounts/login/",
+        {"login": new.username, "password": DEFAULT_PASSWORD},
+        REMOTE_ADDR=fresh_ip(),
+    )
+    assert signed_in(client)
+    assert client.get("/admin/cases/resident/")["Location"] == "/accounts/2fa/"
+    page = client.get("/accounts/2fa/totp/activate/")
+    if page.status_code == 302:  # allauth may ask for the password again before a new factor
+        assert page["Location"].startswith("/accounts/reauthenticate/")
+        client.post(page["Location"], {"password": DEFAULT_PASSWORD})
+        page = client.get("/accounts/2fa/totp/activate/")
+    assert page.status_code == 200
+    secret = page.context["form"].secret
+    import time
+
+    from allauth.mfa import app_settings
+
+    left = app_settings.TOTP_PERIOD - time.time() % app_settings.TOTP_PERIOD
+    if left < 5:
+        time.sleep(left + 0.1)
+    code = format_hotp_value(hotp_value(secret, int(time.time()) // app_settings.TOTP_PERIOD))
+    response = client.post("/accounts/2fa/totp/activate/", {"code": code})
+    assert response.status_code == 302
+    assert client.get("/admin/cases/resident/").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/partners/", "/field/", "/admin/", "/api/v1/me"])
+def test_every_page_door_leads_to_the_one_sign_in(client, path):
+    response = client.get(path, follow=True)
+    if path.startswith("/api/"):
+        assert response.status_code in (401, 403)
+        return
+    assert response.redirect_chain[-1][0].startswith("/accounts/login/?next=")
