@@ -260,6 +260,9 @@ WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", defau
 WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool(
     "WEBHOOK_ALLOW_PRIVATE_HOSTS", default=ENVIRONMENT != "production"
 )
+# The certificate authorities endpoints' certificates are checked against: a CA bundle file;
+# empty, the default, is the public ones (certifi's bundle, as requests ships it).
+WEBHOOK_CA_BUNDLE = env.str("WEBHOOK_CA_BUNDLE", default="")
 # Where this system is reached from outside, for links in webhooks and e-mails.
 ACS_BASE_URL = env.str("ACS_BASE_URL", default="http://localhost:8000").rstrip("/")
 # Who hears about disabled endpoints and expired referrals when no one else is named.
