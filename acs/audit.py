@@ -13,7 +13,7 @@ from acs.models import AuditAction, AuditEvent
 def client_ip(request) -> str | None:
     if request is None:
         return None
-    # REMOTE_ADDR as Django sees it; behind a proxy, gunicorn's forwarded_allow_ips sets it.
+    # The client's address: behind TRUSTED_PROXIES, acs.client_address has put it here.
     return request.META.get("REMOTE_ADDR") or None
 
 

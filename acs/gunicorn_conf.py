@@ -2,6 +2,10 @@
 
 import os
 
+from django.conf import settings
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "acs.settings")
+
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 timeout = 30
@@ -9,7 +13,10 @@ graceful_timeout = 20
 # The access log carries paths only; URLs never hold personal data (public_id UUIDs only).
 accesslog = "-"
 errorlog = "-"
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# X-Forwarded-Proto is believed only from the proxies Django believes X-Forwarded-For from
+# (TRUSTED_PROXIES, acs/client_address.py): one list, empty by default. gunicorn itself never
+# takes the client's address from a header; Django does, in acs.client_address.
+forwarded_allow_ips = ",".join(settings.TRUSTED_PROXIES)
 
 
 def when_ready(server):

@@ -17,6 +17,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from acs.client_address import trusted_networks
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.FileAwareEnv()
@@ -75,6 +77,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: REMOTE_ADDR becomes the client's address behind TRUSTED_PROXIES, for every reader.
+    "acs.client_address.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -256,6 +260,9 @@ WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", defau
 WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool(
     "WEBHOOK_ALLOW_PRIVATE_HOSTS", default=ENVIRONMENT != "production"
 )
+# The certificate authorities endpoints' certificates are checked against: a CA bundle file;
+# empty, the default, is the public ones (certifi's bundle, as requests ships it).
+WEBHOOK_CA_BUNDLE = env.str("WEBHOOK_CA_BUNDLE", default="")
 # Where this system is reached from outside, for links in webhooks and e-mails.
 ACS_BASE_URL = env.str("ACS_BASE_URL", default="http://localhost:8000").rstrip("/")
 # Who hears about disabled endpoints and expired referrals when no one else is named.
@@ -295,6 +302,10 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PREVENT_ENUMERATION = True
 # allauth's rate limits (on by default) are stated here so they are visible and tunable.
+# They count per client address, which allauth reads from REMOTE_ADDR: with no proxy count and
+# no client-IP header of its own it takes what acs.client_address put there (TRUSTED_PROXIES).
+ALLAUTH_TRUSTED_PROXY_COUNT = 0
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = None
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": env.str("ACCOUNT_RATE_LIMIT_LOGIN_FAILED", default="10/m/ip,5/5m/key"),
@@ -329,6 +340,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DATETIME_FORMAT": "iso-8601",
+    # Throttles keyed by address read REMOTE_ADDR, already the client's (acs.client_address);
+    # DRF's default (None) would believe any X-Forwarded-For a client sends.
+    "NUM_PROXIES": 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ACS case management API",
@@ -382,6 +396,15 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="acs-casework@localho
 # --- Security -------------------------------------------------------------------------------
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The reverse proxies in front of gunicorn, as addresses or networks ("10.0.0.5,10.0.1.0/24").
+# Only a connection from one of them may name the client in X-Forwarded-For
+# (acs/client_address.py); empty, the default, believes no one and REMOTE_ADDR stays the
+# connection's peer. gunicorn's forwarded_allow_ips is the same list (acs/gunicorn_conf.py).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+try:
+    trusted_networks(TRUSTED_PROXIES)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from exc
 _https = env.bool("HTTPS", default=PRODUCTION)
 SECURE_SSL_REDIRECT = _https
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

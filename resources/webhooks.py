@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
-import socket
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -35,6 +33,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from acs import outbound_http
 from acs.retry import backoff
 from resources.models import DeliveryStatus, Referral, WebhookDelivery, WebhookEndpoint
 
@@ -48,8 +47,8 @@ LEASE_MARGIN = timedelta(seconds=30)
 USER_AGENT = "ACS-Webhooks/1"
 
 
-class UnsafeEndpoint(Exception):
-    """The endpoint's address is not one we send to (private network, bad scheme)."""
+# The endpoint's address is not one we send to (private network, bad scheme).
+UnsafeEndpoint = outbound_http.UnsafeAddress
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -136,23 +135,9 @@ def _enqueue(ids: list[int]) -> None:
 
 def check_address(url: str) -> None:
     """Refuse endpoints that are not HTTPS or that resolve to this machine or a private
-    network (server-side request forgery), unless WEBHOOK_ALLOW_PRIVATE_HOSTS."""
-    parts = urlsplit(url)
-    allow_private = settings.WEBHOOK_ALLOW_PRIVATE_HOSTS
-    if parts.scheme != "https" and not (allow_private and parts.scheme == "http"):
-        raise UnsafeEndpoint("The endpoint must use https.")
-    if not parts.hostname:
-        raise UnsafeEndpoint("The endpoint has no host.")
-    if allow_private:
-        return
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except OSError as exc:
-        raise UnsafeEndpoint(f"The host does not resolve ({exc.strerror or exc}).") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise UnsafeEndpoint("The host resolves to a private or local address.")
+    network (server-side request forgery), unless WEBHOOK_ALLOW_PRIVATE_HOSTS. Each delivery
+    checks again, and connects only to the address it checked (acs/outbound_http.py)."""
+    outbound_http.check(url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_HOSTS)
 
 
 def _claim(pk: int, now: datetime) -> WebhookDelivery | None:
@@ -197,10 +182,9 @@ def deliver(pk: int, *, now: datetime | None = None) -> str | None:
     timestamp = int(time.time())
     error, code = "", None
     try:
-        check_address(endpoint.url)
-        response = requests.post(
+        response = outbound_http.post(
             endpoint.url,
-            data=body,
+            body=body,
             headers={
                 "Content-Type": "application/json",
                 "User-Agent": USER_AGENT,
@@ -209,7 +193,8 @@ def deliver(pk: int, *, now: datetime | None = None) -> str | None:
                 "ACS-Signature": sign(endpoint.secret, timestamp, body),
             },
             timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
-            allow_redirects=False,
+            allow_private=settings.WEBHOOK_ALLOW_PRIVATE_HOSTS,
+            verify=settings.WEBHOOK_CA_BUNDLE or True,
         )
         code = response.status_code
         if not 200 <= code < 300:
