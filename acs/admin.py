@@ -7,14 +7,27 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 
+from acs import views
 from acs.models import ApiToken, AuditEvent
 from acs.roles import Role
 from acs.tokens import token_issue, token_revoke, token_rotate
+
+# What the admin is: the case management desk, not "Django administration".
+admin.site.site_header = "ACS case management"
+admin.site.site_title = "ACS case management"
+admin.site.index_title = "Case management desk"
+
+# One door (acs/views.py admin_login): Django's own admin sign-in page never takes a password.
+# The admin's password change is allauth's, which asks for the current password under its rate
+# limit.
+admin.site.login = views.admin_login
+admin.site.password_change = lambda request, extra_context=None: redirect("account_change_password")
 
 TOKEN_KINDS = {"cad": Role.CAD_INTEGRATION, "partner": Role.PARTNER_USER}
 

@@ -1,6 +1,5 @@
 from csp.decorators import csp_update
 from django.contrib import admin
-from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic.base import RedirectView
@@ -19,10 +18,6 @@ api_docs = csp_update(
         "img-src": [SWAGGER_CDN],
     }
 )(SpectacularSwaggerSplitView.as_view(url_name="api-schema"))
-
-# One door (acs/views.py admin_login): Django's own admin sign-in page never takes a password.
-admin.site.login = views.admin_login
-admin.site.password_change = lambda request, extra_context=None: redirect("account_change_password")
 
 urlpatterns = [
     path("", views.home, name="home"),

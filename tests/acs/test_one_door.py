@@ -160,7 +160,7 @@ def test_a_password_only_sign_in_at_the_real_page_reaches_nothing(client, superv
     assert not signed_in(client)
     assert client.get("/admin/cases/resident/")["Location"].startswith("/admin/login/")
     response = client.post("/accounts/2fa/authenticate/", {"code": totp_code(supervisor_with_totp)})
-    assert response.status_code == 302
+    assert response.status_code == 302 and response["Location"] == "/admin/"  # the desk's home
     assert client.get("/admin/cases/resident/").status_code == 200
 
 

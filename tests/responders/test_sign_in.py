@@ -27,8 +27,22 @@ def test_staff_sign_in_with_username(client, responder, client_ip):
     response = sign_in(client, "responder", DEFAULT_PASSWORD, client_ip)
 
     assert response.status_code == 302
-    assert response["Location"] == "/"
+    # A responder's day starts in the field app (responders/adapters.py home_for).
+    assert response["Location"] == "/field/"
     assert client.get("/", REMOTE_ADDR=client_ip).status_code == 200
+
+
+def test_each_role_lands_on_its_own_home(
+    client, partner_a, outsider, case_manager, supervisor, admin_user, client_ip
+):
+    from responders.adapters import home_for
+
+    assert sign_in(client, "partner-a", DEFAULT_PASSWORD, client_ip)["Location"] == "/partners/"
+    client.logout()
+    assert sign_in(client, "outsider", DEFAULT_PASSWORD, client_ip)["Location"] == "/"
+    # Desk roles pass their second factor first (tests/acs/test_one_door.py), then land here.
+    for desk in (case_manager, supervisor, admin_user):
+        assert home_for(desk) == "/admin/"
 
 
 def test_staff_sign_in_with_email(client, responder, client_ip):
@@ -100,3 +114,17 @@ def test_mfa_is_available_to_staff(client, case_manager, client_ip):
     response = client.get("/accounts/2fa/", REMOTE_ADDR=client_ip)
 
     assert response.status_code == 200
+
+
+def test_the_sign_in_page_does_not_invite_a_sign_up(client):
+    page = client.get(LOGIN_URL).content.decode()
+    assert "sign up" not in page.lower() and "/accounts/signup/" not in page
+    assert "ask your supervisor or administrator for an account" in page
+    spanish = client.get(LOGIN_URL, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "pida una cuenta a su supervisor o administrador" in spanish
+
+
+def test_the_admin_says_what_it_is(client, case_manager):
+    client.force_login(case_manager)
+    page = client.get("/admin/").content.decode()
+    assert "Django administration" not in page and "ACS case management" in page
