@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
+    # Swagger UI's files, pinned and served from here: /api/docs/ works without the internet.
+    "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -349,6 +351,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Calls from CAD, encounters, the resource directory and closed-loop referrals.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "ReferralStatusEnum": "resources.models.referrals.ReferralStatus",
         "ReferralUrgencyEnum": "resources.models.referrals.ReferralUrgency",
