@@ -307,7 +307,17 @@ class ResidentConsentsView(FieldView):
         ).order_by("id")
         return Response({"results": ConsentOutput(consents, many=True).data})
 
-    @extend_schema(request=ConsentInput, responses={201: ConsentOutput}, summary="Record consent")
+    @extend_schema(
+        request=ConsentInput,
+        responses={
+            201: ConsentOutput,
+            200: OpenApiResponse(ConsentOutput, description="a retried client_id"),
+            409: OpenApiResponse(
+                ErrorOutput, description="client_id_reused: another user's client_id"
+            ),
+        },
+        summary="Record consent (a retry with the same client_id returns the first)",
+    )
     def post(self, request: Request, public_id) -> Response:
         data = ConsentInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -331,9 +341,13 @@ class ResidentConsentsView(FieldView):
             organization=organization,
             encounter=encounter,
             expires_at=values["expires_at"],
+            client_id=values["client_id"],
             request=request,
         )
-        return Response(ConsentOutput(consent).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ConsentOutput(consent).data,
+            status=status.HTTP_200_OK if replayed(consent) else status.HTTP_201_CREATED,
+        )
 
 
 class ConsentRevokeView(FieldView):

@@ -23,7 +23,7 @@ from django.test import Client
 from django.utils import timezone
 
 from acs.roles import Role
-from cases.models import Encounter, FollowUp, Resident
+from cases.models import Consent, Encounter, FollowUp, Resident
 from resources.models import Referral
 from tests.cases.helpers import logged_encounter
 from tests.factories import OrganizationFactory, UnitFactory, UserFactory
@@ -73,6 +73,18 @@ def encounter_write(scene: Scene) -> Write:
     )
 
 
+def consent_write(scene: Scene) -> Write:
+    client_id = uuid.uuid4()
+    body = {"client_id": str(client_id), "scope": "share_partners", "method": "verbal"}
+    url = f"{API}/residents/{scene.resident.public_id}/consents"
+    before = list(Consent.objects.values_list("pk", flat=True))
+    return Write(
+        Consent._meta.db_table,
+        lambda c: c.post(url, body, content_type="application/json"),
+        lambda: Consent.objects.exclude(pk__in=before).count(),
+    )
+
+
 def referral_write(scene: Scene) -> Write:
     client_id = uuid.uuid4()
     body = {
@@ -107,10 +119,11 @@ def follow_up_write(scene: Scene) -> Write:
 WRITES = {
     "resident": resident_write,
     "encounter": encounter_write,
+    "consent": consent_write,
     "referral": referral_write,
     "follow_up": follow_up_write,
 }
-WITH_CLIENT_ID = ["resident", "encounter", "referral"]
+WITH_CLIENT_ID = ["resident", "encounter", "consent", "referral"]
 
 
 @pytest.fixture
