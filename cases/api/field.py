@@ -13,10 +13,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from acs.api import CURSOR_PARAMETER, cursor_page
+from acs.client_ids import replayed
 from acs.errors import NotFound, error_body
 from acs.parsers import FieldJSONParser
 from acs.permissions import role_required
 from acs.roles import Role
+from acs.serializers import ErrorOutput
 from cases import selectors, services
 from cases.api.serializers import (
     AddendumInput,
@@ -38,7 +40,7 @@ from cases.api.serializers import (
     UnitStatusInput,
 )
 from cases.api.views import render_call
-from cases.models import Addendum, Encounter, EncounterResident, Resident, UnitAssignment
+from cases.models import Addendum, Encounter, EncounterResident, UnitAssignment
 from resources.models import Referral
 from responders.models import Unit
 
@@ -152,15 +154,12 @@ class ResidentsView(FieldView):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         confirm = values.pop("confirm_new")
-        client_id = values.pop("client_id")
-        # A retried client_id returns the record its first attempt made: 200, not 201.
-        retried = client_id is not None and Resident.objects.filter(client_id=client_id).exists()
         try:
             resident = services.resident_create(
                 actor=request.user,
                 data=values,
                 confirm_new=confirm,
-                client_id=client_id,
+                client_id=values.pop("client_id"),
                 request=request,
             )
         except services.PossibleDuplicates as exc:
@@ -169,7 +168,8 @@ class ResidentsView(FieldView):
             return Response(body, status=status.HTTP_409_CONFLICT)
         return Response(
             ResidentOutput(resident).data,
-            status=status.HTTP_200_OK if retried else status.HTTP_201_CREATED,
+            # A retried client_id returns the record its first attempt made: 200, not 201.
+            status=status.HTTP_200_OK if replayed(resident) else status.HTTP_201_CREATED,
         )
 
 
@@ -213,7 +213,13 @@ class EncountersView(FieldView):
 
     @extend_schema(
         request=EncounterCreateInput,
-        responses={201: EncounterOutput, 200: EncounterOutput},
+        responses={
+            201: EncounterOutput,
+            200: OpenApiResponse(EncounterOutput, description="a retried client_id"),
+            409: OpenApiResponse(
+                ErrorOutput, description="client_id_reused: another user's client_id"
+            ),
+        },
         summary="Log an encounter (a retry with the same client_id returns the first)",
     )
     def post(self, request: Request) -> Response:
@@ -301,7 +307,17 @@ class ResidentConsentsView(FieldView):
         ).order_by("id")
         return Response({"results": ConsentOutput(consents, many=True).data})
 
-    @extend_schema(request=ConsentInput, responses={201: ConsentOutput}, summary="Record consent")
+    @extend_schema(
+        request=ConsentInput,
+        responses={
+            201: ConsentOutput,
+            200: OpenApiResponse(ConsentOutput, description="a retried client_id"),
+            409: OpenApiResponse(
+                ErrorOutput, description="client_id_reused: another user's client_id"
+            ),
+        },
+        summary="Record consent (a retry with the same client_id returns the first)",
+    )
     def post(self, request: Request, public_id) -> Response:
         data = ConsentInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -325,9 +341,13 @@ class ResidentConsentsView(FieldView):
             organization=organization,
             encounter=encounter,
             expires_at=values["expires_at"],
+            client_id=values["client_id"],
             request=request,
         )
-        return Response(ConsentOutput(consent).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ConsentOutput(consent).data,
+            status=status.HTTP_200_OK if replayed(consent) else status.HTTP_201_CREATED,
+        )
 
 
 class ConsentRevokeView(FieldView):

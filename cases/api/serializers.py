@@ -369,6 +369,13 @@ class ConsentInput(serializers.Serializer):
     organization = serializers.UUIDField(required=False, allow_null=True, default=None)
     encounter = serializers.UUIDField(required=False, allow_null=True, default=None)
     expires_at = AwareDateTimeField(required=False, allow_null=True, default=None)
+    client_id = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="the tablet's id for this consent: a retry returns the consent it recorded "
+        "(200); another user's is refused (409 client_id_reused)",
+    )
 
 
 class ConsentOutput(serializers.Serializer):

@@ -175,6 +175,8 @@ class Consent(BaseModel):
     Method = ConsentMethod
 
     resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="consents")
+    # The tablet's UUID for this consent: a retry returns the first (acs.client_ids).
+    client_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     scope = models.CharField(max_length=24, choices=ConsentScope.choices)
     organization = models.ForeignKey(
         "resources.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
 from acs.audit import audit_record
+from acs.client_ids import create_once, created_before
 from acs.errors import Conflict, DomainError
 from acs.models import AuditAction
 from cases.models import Consent, Encounter, Resident
@@ -22,10 +24,18 @@ def consent_record(
     organization=None,
     encounter: Encounter | None = None,
     expires_at: datetime | None = None,
+    client_id: uuid.UUID | None = None,
     request=None,
 ) -> Consent:
     """Record a consent. A named-partner consent names its partner; substance-use
-    information (42 CFR Part 2) is shared only on written consent."""
+    information (42 CFR Part 2) is shared only on written consent.
+
+    `client_id` is the tablet's UUID for the consent: a retry, even one racing its first
+    attempt, returns the consent that attempt recorded (acs.client_ids; `replayed` tells
+    which); another user's client_id is refused."""
+    existing = created_before(Consent, client_id=client_id, actor=actor, owner="recorded_by")
+    if existing is not None:
+        return existing
     if scope == Consent.Scope.SHARE_NAMED_PARTNER and organization is None:
         raise DomainError(
             "Name the partner this consent is for.",
@@ -48,8 +58,10 @@ def consent_record(
         raise DomainError(
             "The expiry is in the past.", code="invalid", fields={"expires_at": ["Past."]}
         )
-    with transaction.atomic():
+
+    def create() -> Consent:
         consent = Consent.objects.create(
+            client_id=client_id,
             resident=resident,
             scope=scope,
             method=method,
@@ -65,7 +77,11 @@ def consent_record(
             request=request,
             detail={"consent": str(consent.public_id), "scope": scope},
         )
-    return consent
+        return consent
+
+    return create_once(
+        Consent, client_id=client_id, actor=actor, create=create, owner="recorded_by"
+    )
 
 
 def consent_revoke(*, actor, consent: Consent, request=None) -> Consent:

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from acs.audit import audit_record
+from acs.client_ids import create_once, created_before, replayed
 from acs.errors import Conflict, DomainError, Forbidden, NotFound
 from acs.models import AuditAction
 from acs.roles import Role
@@ -111,12 +112,11 @@ def encounter_create(
 ) -> tuple[Encounter, bool]:
     """A responder of `unit` logs an encounter, on a call the unit works or self-initiated.
 
-    `client_id` is the tablet's UUID: a retry returns the first encounter and `created=False`.
+    `client_id` is the tablet's UUID: a retry, even one racing its first attempt, returns the
+    first encounter and `created=False` (acs.client_ids).
     """
-    existing = Encounter.objects.filter(client_id=client_id).first()
+    existing = created_before(Encounter, client_id=client_id, actor=actor)
     if existing is not None:
-        if existing.created_by_id != actor.pk:
-            raise Conflict("This client_id belongs to another encounter.", code="client_id_reused")
         return existing, False
     _require_responder_of(actor, unit)
     if call is not None and not call.assignments.filter(unit=unit).exists():
@@ -126,17 +126,18 @@ def encounter_create(
     residents = _residents_for(actor, resident_ids)
     values = {k: v for k, v in data.items() if k in ENCOUNTER_FIELDS}
     values.setdefault("occurred_at", timezone.now())
-    with transaction.atomic():
-        encounter, created = Encounter.objects.get_or_create(
-            client_id=client_id,
-            defaults={"unit": unit, "call": call, "created_by": actor, **values},
+
+    def create() -> Encounter:
+        encounter = Encounter.objects.create(
+            client_id=client_id, unit=unit, call=call, created_by=actor, **values
         )
-        if not created:  # a simultaneous retry won the race
-            return encounter, False
         _set_residents(encounter, residents)
         _set_living_situations(encounter, data.get("living_situations"))
         audit_record(actor=actor, action=AuditAction.CREATE, target=encounter, request=request)
-    return encounter, True
+        return encounter
+
+    encounter = create_once(Encounter, client_id=client_id, actor=actor, create=create)
+    return encounter, not replayed(encounter)
 
 
 def _editable(encounter: Encounter) -> bool:

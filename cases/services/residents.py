@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from acs.audit import audit_record, audit_record_many
+from acs.client_ids import create_once, created_before
 from acs.errors import Conflict, DomainError, Forbidden
 from acs.models import AuditAction
 from cases.models import EncounterResident, Resident, ResidentMerge
@@ -70,13 +71,13 @@ def resident_create(
     """Search before create: unless `confirm_new`, refuse with the likely duplicates
     (similar name, and the same date of birth when one is given).
 
-    `client_id` is the tablet's UUID for the person: a retry whose first answer was lost
-    returns the record it made (before the duplicate check, which that record would trip)."""
+    `client_id` is the tablet's UUID for the person: a retry whose first answer was lost, or
+    that races its first attempt, returns the record it made (acs.client_ids; `replayed`
+    tells which), before the duplicate check, which that record would trip."""
     _require(actor, SEARCH_ROLES, "create residents")
-    if client_id is not None:
-        existing = _created_before(actor, client_id)
-        if existing is not None:
-            return existing
+    existing = created_before(Resident, client_id=client_id, actor=actor)
+    if existing is not None:
+        return existing
     values = {k: v for k, v in data.items() if k in RESIDENT_FIELDS}
     if not confirm_new:
         candidates = []
@@ -91,34 +92,27 @@ def resident_create(
                     )
                 ]
         if candidates:
+            # The first attempt may have committed since the check above: it is not a twin.
+            existing = created_before(Resident, client_id=client_id, actor=actor)
+            if existing is not None:
+                return existing
             unique = list({r.pk: r for r in candidates}.values())
             # Shown to the actor, so audited like search results (and reachable after).
             audit_record_many(
                 actor=actor, action=AuditAction.SEARCH, targets=unique, request=request
             )
             raise PossibleDuplicates(unique)
-    try:
-        with transaction.atomic():
-            resident = Resident(created_by=actor, client_id=client_id, **values)
-            if public_id is not None:  # imports and demo data keep their own stable ids
-                resident.public_id = public_id
-            refresh_search_names(resident)
-            resident.save()
-            audit_record(actor=actor, action=AuditAction.CREATE, target=resident, request=request)
-    except IntegrityError:
-        # The same tablet's retry raced its first attempt: the first one's record.
-        existing = _created_before(actor, client_id) if client_id is not None else None
-        if existing is None:
-            raise
-        return existing
-    return resident
 
+    def create() -> Resident:
+        resident = Resident(created_by=actor, client_id=client_id, **values)
+        if public_id is not None:  # imports and demo data keep their own stable ids
+            resident.public_id = public_id
+        refresh_search_names(resident)
+        resident.save()
+        audit_record(actor=actor, action=AuditAction.CREATE, target=resident, request=request)
+        return resident
 
-def _created_before(actor, client_id: uuid.UUID) -> Resident | None:
-    existing = Resident.objects.filter(client_id=client_id).first()
-    if existing is not None and existing.created_by_id != actor.pk:
-        raise Conflict("This client_id belongs to another record.", code="client_id_reused")
-    return existing
+    return create_once(Resident, client_id=client_id, actor=actor, create=create)
 
 
 def resident_update(

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from acs.client_ids import replayed
 from acs.errors import NotFound
 from acs.parsers import FieldJSONParser
 from acs.permissions import role_required
@@ -90,6 +91,9 @@ class FieldReferralsView(APIView):
             ),
             403: OpenApiResponse(ErrorOutput, description="override by a non-supervisor"),
             404: OpenApiResponse(ErrorOutput, description="resident, service or record unknown"),
+            409: OpenApiResponse(
+                ErrorOutput, description="client_id_reused: another user's client_id"
+            ),
         },
         summary="Refer a resident to a partner service (sent at once unless send=false)",
     )
@@ -97,9 +101,6 @@ class FieldReferralsView(APIView):
         data = ReferralCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        existing = Referral.objects.filter(client_id=v["client_id"]).first()
-        if existing is not None and existing.created_by_id == request.user.pk:
-            return Response(ReferralStaffOutput(existing).data, status=status.HTTP_200_OK)
         resident = case_selectors.resident_get_for_user(
             request.user, v["resident"], request=request
         )
@@ -136,7 +137,10 @@ class FieldReferralsView(APIView):
             consent_override_reason=v["consent_override_reason"],
             request=request,
         )
-        return Response(ReferralStaffOutput(referral).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ReferralStaffOutput(referral).data,
+            status=status.HTTP_200_OK if replayed(referral) else status.HTTP_201_CREATED,
+        )
 
 
 class FieldReferralView(APIView):

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from acs.audit import audit_record
+from acs.client_ids import create_once, created_before
 from acs.errors import Conflict, DomainError, Forbidden, NotFound
 from acs.models import AuditAction
 from acs.roles import Role
@@ -154,16 +155,15 @@ def referral_create(
 ) -> Referral:
     """A draft referral of `resident` to `service` (sent at once with `send=True`).
 
-    A retried create with the same `client_id` returns the first referral. `reason_part2`: the
-    reason mentions substance use (42 CFR Part 2); left unsaid (None), a substance-use need
-    implies it, since a reason for such a referral rarely avoids the subject."""
+    A retried create with the same `client_id` returns the first referral, even when it races
+    the first attempt or the rules below would now refuse it (acs.client_ids; `replayed` tells
+    which); another user's client_id is refused. `reason_part2`: the reason mentions substance
+    use (42 CFR Part 2); left unsaid (None), a substance-use need implies it, since a reason
+    for such a referral rarely avoids the subject."""
     _require_referrer(actor)
-    if client_id is not None:
-        existing = Referral.objects.filter(client_id=client_id).first()
-        if existing is not None:
-            if existing.created_by_id != actor.pk:
-                raise Conflict("This client id belongs to another referral.", code="client_id_used")
-            return existing
+    existing = created_before(Referral, client_id=client_id, actor=actor)
+    if existing is not None:
+        return existing
     if resident.merged_into_id:
         raise DomainError(
             "This resident record was merged: refer the surviving record.",
@@ -203,7 +203,8 @@ def referral_create(
         raise DomainError(
             "Unknown needs.", code="invalid", fields={"needs": [f"Unknown: {', '.join(unknown)}"]}
         )
-    with transaction.atomic():
+
+    def create() -> Referral:
         referral = Referral.objects.create(
             client_id=client_id,
             resident=resident,
@@ -235,7 +236,9 @@ def referral_create(
                 consent_override_reason=consent_override_reason,
                 request=request,
             )
-    return referral
+        return referral
+
+    return create_once(Referral, client_id=client_id, actor=actor, create=create)
 
 
 def referral_send(

@@ -198,22 +198,38 @@
         return idb.put("outbox", item);
       });
     });
-    // 3. Consents captured on scene (skipped when already recorded for this encounter).
+    // 3. Consents captured on scene, each by its own client UUID (made when the scope was
+    // chosen and kept with the item): a retry gets the consent its first attempt recorded.
     item.people.forEach(function (person) {
       if (!person.consentScope || p.consents[person.key]) return;
       chain = chain.then(function () {
         var resident = residentOf(item, person);
-        return api("GET", "residents/" + resident + "/consents", undefined, background).then(function (res) {
-          check(res, "consent", person.key);
-          var already = (res.data.results || []).some(function (c) {
-            return c.encounter === p.encounter && c.scope === person.consentScope && !c.revoked_at;
+        var recorded = Promise.resolve(false);
+        if (!person.consentClientId) {
+          // Queued before consents had client ids: look for it as the tablet did then.
+          person.consentClientId = uuid();
+          recorded = api("GET", "residents/" + resident + "/consents", undefined, background).then(function (res) {
+            check(res, "consent", person.key);
+            return (res.data.results || []).some(function (c) {
+              return c.encounter === p.encounter && c.scope === person.consentScope && !c.revoked_at;
+            });
           });
+        }
+        return recorded.then(function (already) {
           if (already) return null;
-          var payload = { scope: person.consentScope, method: person.consentMethod || "verbal", encounter: p.encounter };
+          var payload = {
+            client_id: person.consentClientId,
+            scope: person.consentScope,
+            method: person.consentMethod || "verbal",
+            encounter: p.encounter,
+          };
           if (person.consentScope === "share_named_partner" && person.referral) {
             payload.organization = person.referral.organization;
           }
-          return api("POST", "residents/" + resident + "/consents", payload, background).then(function (r2) {
+          // The id is stored before it is sent, so every retry carries the same one.
+          return idb.put("outbox", item).then(function () {
+            return api("POST", "residents/" + resident + "/consents", payload, background);
+          }).then(function (r2) {
             check(r2, "consent", person.key);
           });
         }).then(function () {
@@ -576,7 +592,12 @@
         }
         var scope = li.querySelector("[data-consent-scope]");
         scope.value = person.consentScope || "";
-        scope.addEventListener("change", function () { person.consentScope = scope.value; save(); });
+        scope.addEventListener("change", function () {
+          person.consentScope = scope.value;
+          // A new consent, a new client UUID: its retries are recognised by the server.
+          person.consentClientId = scope.value ? uuid() : null;
+          save();
+        });
         var method = li.querySelector("[data-consent-method]");
         method.value = person.consentMethod || "verbal";
         method.addEventListener("change", function () { person.consentMethod = method.value; save(); });

@@ -1,11 +1,13 @@
 """Consent per scope: recorded with method and recorder, revoked not deleted, Part 2 rules."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from acs.errors import DomainError
+from cases.models import Consent
 from cases.selectors import consent_active
 from cases.services import consent_record, consent_revoke, resident_create
 
@@ -91,3 +93,59 @@ def test_a_responder_cannot_record_consent_for_a_resident_out_of_reach(
     )
 
     assert response.status_code == 404
+
+
+def test_a_retried_consent_with_the_same_client_id_is_recorded_once(client, responder, sunny):
+    client.force_login(responder)
+    url = f"/api/v1/field/residents/{sunny.public_id}/consents"
+    body = {"client_id": str(uuid.uuid4()), "scope": "share_partners", "method": "verbal"}
+
+    first = client.post(url, body, content_type="application/json")
+    # The first answer was lost on a dropping line: the tablet sends the same consent again.
+    again = client.post(url, body, content_type="application/json")
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    assert Consent.objects.filter(resident=sunny).count() == 1
+
+
+def test_another_users_consent_client_id_is_refused_and_reveals_nothing(
+    client, responder, case_manager, sunny
+):
+    client_id = str(uuid.uuid4())
+    url = f"/api/v1/field/residents/{sunny.public_id}/consents"
+    client.force_login(responder)
+    mine = client.post(
+        url,
+        {"client_id": client_id, "scope": "sms", "method": "verbal"},
+        content_type="application/json",
+    ).json()
+    client.force_login(case_manager)
+
+    response = client.post(
+        url,
+        {"client_id": client_id, "scope": "sms", "method": "written"},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "error": {
+            "code": "client_id_reused",
+            "message": "This client_id belongs to another record.",
+            "fields": {},
+        }
+    }
+    assert mine["id"] not in response.content.decode()
+    assert Consent.objects.count() == 1
+
+
+def test_a_consent_without_a_client_id_is_recorded_as_before(client, responder, sunny):
+    client.force_login(responder)
+    url = f"/api/v1/field/residents/{sunny.public_id}/consents"
+    body = {"scope": "sms", "method": "verbal"}
+
+    answers = [client.post(url, body, content_type="application/json") for _ in range(2)]
+
+    assert [a.status_code for a in answers] == [201, 201]
+    assert Consent.objects.filter(client_id__isnull=True).count() == 2

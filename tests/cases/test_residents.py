@@ -397,3 +397,37 @@ def test_another_users_client_id_is_refused_and_reveals_nothing(client, responde
     assert response.json()["error"]["code"] == "client_id_reused"
     assert "Ana" not in response.content.decode()
     assert Resident.objects.count() == 1
+
+
+def test_a_retry_whose_first_attempt_lands_during_its_duplicate_search_gets_that_record(
+    responder, monkeypatch
+):
+    """The retry found no record for its client_id, then the first attempt committed while the
+    retry searched for likely duplicates: that record is the retry's own, not a duplicate."""
+    from acs.client_ids import replayed
+    from cases.services import residents
+
+    client_id = uuid.uuid4()
+    first = []
+    search_for_real = residents.resident_candidates
+
+    def the_first_attempt_lands_now(**kwargs):
+        if not first:
+            first.append(
+                resident_create(
+                    actor=responder,
+                    data={"preferred_name": "Ana Nueva"},
+                    client_id=client_id,
+                    confirm_new=True,
+                )
+            )
+        return search_for_real(**kwargs)
+
+    monkeypatch.setattr(residents, "resident_candidates", the_first_attempt_lands_now)
+
+    again = resident_create(
+        actor=responder, data={"preferred_name": "Ana Nueva"}, client_id=client_id
+    )
+
+    assert again == first[0] and replayed(again)
+    assert Resident.objects.count() == 1

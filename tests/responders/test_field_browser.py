@@ -421,6 +421,60 @@ def test_a_new_person_whose_answer_was_lost_is_created_once(live_server, browser
     context.close()
 
 
+def test_a_consent_whose_first_request_was_held_up_is_recorded_once(live_server, browser, shift):
+    """The consent's first request hangs on a bad line: the tablet hears nothing and sends it
+    again, and then the first one reaches the server after all. Both carry the consent's
+    client_id, kept with the queued item, so the server records one consent and answers the
+    late request with it instead of recording a twin."""
+    _unit, responder = shift
+    maria = resident_create(
+        actor=UserFactory(username="desk", role=Role.CASE_MANAGER),
+        data={"preferred_name": "Maria Lopez"},
+        confirm_new=True,
+    )
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    sign_in(page, live_server.url, responder.username)
+    held = []
+
+    def hold_up_the_first(route):
+        if route.request.method == "POST" and not held:
+            held.append(route.request)  # kept, to reach the server late
+            route.abort("timedout")  # the tablet never hears of it
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/field/residents/*/consents", hold_up_the_first)
+    page.goto(f"{live_server.url}/field/encounters/new")
+    page.wait_for_selector("#people:not([hidden])")
+    page.fill("#person-name", "Maria Lopez")
+    page.click("#person-search")
+    page.click("#person-results button:has-text('Add')")
+    page.locator("#people-list li").first.locator("[data-consent-scope]").select_option(
+        "share_partners"
+    )
+    page.check("input[name=disposition][value=settled_by_contact]")
+    page.click("button:has-text('Submit encounter')")
+    page.wait_for_url(f"{live_server.url}/field/")
+    page.wait_for_function("() => document.querySelectorAll('#pending-list li').length === 1")
+    assert held and not Consent.objects.exists()
+
+    page.evaluate("window.acsField.sync(false)")
+    wait_for_status(page, "Everything is synced", timeout=30000)
+    consent = Consent.objects.get(resident=maria)
+    replay = {"content-type", "accept", "x-csrftoken"}
+    late = page.request.post(
+        held[0].url,
+        data=held[0].post_data,
+        headers={k: v for k, v in held[0].headers.items() if k.lower() in replay},
+    )
+
+    assert late.status == 200 and late.json()["id"] == str(consent.public_id)
+    assert Consent.objects.count() == 1
+    assert consent.client_id is not None and consent.encounter == Encounter.objects.get()
+    context.close()
+
+
 def test_a_narrative_that_mentions_substance_use_prompts_the_part_2_box(
     live_server, browser, shift
 ):
