@@ -149,11 +149,13 @@ class ExportJobAdmin(admin.ModelAdmin):
         return type("BoundExportRequestForm", (ExportRequestForm,), {"actor": request.user})
 
     def get_changeform_initial_data(self, request):
+        # Last month and this month so far: the range a report usually wants, and one that holds
+        # the newest records (last month alone was empty early on, and in a fresh demo).
         today = timezone.localdate()
         last_month_end = today.replace(day=1) - timedelta(days=1)
         return {
             "start_date": last_month_end.replace(day=1),
-            "end_date": last_month_end,
+            "end_date": today,
             "redaction": ExportJob.Redaction.NO_DIRECT_IDENTIFIERS,
         }
 

@@ -91,3 +91,24 @@ def test_seed_demo_adds_partners_with_users_tokens_and_referrals_in_every_state(
     assert "draft" not in statuses and {"sent", "completed", "expired"} <= statuses
     other = Client(HTTP_AUTHORIZATION=f"Bearer {demo_token('partner2')}")
     assert other.get("/api/v1/referrals").json()["results"] == []
+
+
+def test_running_seed_demo_again_keeps_everyone_signed_in(client):
+    """Restarting `dev.py up` runs seed_demo again: it signed every demo session out (a new
+    password hash each time)."""
+    call_command("seed_demo", quiet_logins=True)
+    username = next(iter(DEMO_USERS))
+    assert client.login(username=username, password=demo_password(username))
+    call_command("seed_demo", quiet_logins=True)
+    assert "_auth_user_id" in client.session
+    response = client.get("/")
+    assert response.status_code == 200 and response.wsgi_request.user.username == username
+
+
+def test_seed_demo_computes_the_public_figures_at_once():
+    """The transparency page was empty for the first 15 minutes of a fresh demo."""
+    from cases.models import MetricRefresh, MetricRollup
+
+    call_command("seed_demo", quiet_logins=True)
+    assert MetricRefresh.objects.exists()
+    assert MetricRollup.objects.exists()

@@ -477,3 +477,14 @@ def test_a_part_2_export_says_which_narratives_the_responder_flagged(
     flags = {row["narrative"]: row["narrative_part2"] for row in part2}
     assert flags["Wants the detox list"] == "1"
     assert set(flags.values()) == {"0", "1"}
+
+
+def test_the_request_form_offers_a_range_that_holds_the_newest_records(client, case_manager):
+    """The form's dates defaulted to last month alone: empty in a fresh demo and early on."""
+    from django.utils import timezone
+
+    client.force_login(case_manager)
+    form = client.get("/admin/cases/exportjob/add/").context["adminform"].form
+    today = timezone.localdate()
+    assert form.initial["end_date"] == today
+    assert form.initial["start_date"] <= today.replace(day=1)

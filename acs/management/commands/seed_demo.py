@@ -266,6 +266,10 @@ class Command(BaseCommand):
             self.seed_residents()
             self.seed_resources()
             self.seed_referrals()
+        # The public dashboard's figures now, not at the periodic refresh up to 15 minutes on.
+        from cases.services.transparency import transparency_refresh
+
+        transparency_refresh(full=True)
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
         if not options["quiet_logins"]:
             self.print_logins()
@@ -295,7 +299,10 @@ class Command(BaseCommand):
             user.team = teams[team_name] if team_name else None
             user.is_staff = role in STAFF_ROLES
             user.is_superuser = role == Role.ADMIN
-            user.set_password(demo_password(username))
+            # Only when it differs: a new hash would sign out everyone already signed in (Django
+            # ties sessions to the password hash), so a restarted demo keeps its sessions.
+            if not user.check_password(demo_password(username)):
+                user.set_password(demo_password(username))
             user.save()
             user.groups.set([groups[role.value]])
             if call_sign:
