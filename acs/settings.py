@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 
 from acs.client_address import trusted_networks
@@ -239,6 +240,13 @@ QUIET_HOURS_END = env.int("QUIET_HOURS_END", default=8)
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
 # The department's public phone line, given in messages to residents.
 ACS_PHONE_NUMBER = env.str("ACS_PHONE_NUMBER", default="311")
+# Phone numbers typed without a country code are read as this country's (ISO 3166 code,
+# acs/phones.py); "+" or the international prefix (011 from the US) reaches any other.
+PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US").upper()
+if PHONE_DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:
+    raise ImproperlyConfigured(
+        f"PHONE_DEFAULT_REGION={PHONE_DEFAULT_REGION!r} is not a country code such as US or MX"
+    )
 # When case managers get their morning digest (department time, 24-hour clock).
 DIGEST_HOUR = env.int("DIGEST_HOUR", default=7)
 

@@ -16,13 +16,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils.dateparse import parse_datetime
+
+from acs.phones import phone_textable
 
 
 class ChannelError(Exception):
@@ -41,18 +42,12 @@ class NotConfigured(PermanentError):
     pass
 
 
-def normalize_phone(raw: str) -> str:
-    """E.164 for North American numbers written any usual way ("(505) 555-0100" ->
-    "+15055550100"); other numbers must carry their "+" and country code. "" if unusable."""
-    raw = (raw or "").strip()
-    digits = re.sub(r"\D", "", raw)
-    if raw.startswith("+") and 8 <= len(digits) <= 15:
-        return "+" + digits
-    if len(digits) == 10:
-        return "+1" + digits
-    if len(digits) == 11 and digits.startswith("1"):
-        return "+" + digits
-    return ""
+def normalize_phone(raw: str, *, strict: bool = True) -> str:
+    """The E.164 number to text for a stored or received number, written any usual way
+    ("(505) 555-0100", "+44 20 7946 0958", "011 44 ..."); "" if it cannot take a text
+    (acs/phones.py: unreadable, impossible, or a switchboard line with an extension).
+    `strict=False` for the provider's own numbers (inbound senders)."""
+    return phone_textable(raw, strict=strict)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from typing import IO
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model, QuerySet
 
+from acs.csv_cells import csv_cell
 from resources import selectors
 from resources.api import hsds_serializers as out
 from resources.hsds_schemas import SCHEMA_DIR
@@ -166,6 +167,11 @@ def _cell(value, field_type: str) -> str:
         return "true" if value else "false"
     if field_type == "time" and isinstance(value, str) and len(value) == 5:
         return f"{value}:00"  # the API's local HH:MM; Table Schema times are HH:MM:SS
+    if field_type == "string":
+        # HSDS's tabular form is made to be kept in spreadsheets, and its text comes from
+        # partners' feeds: no text cell may run as a formula. By the column's type, so a
+        # negative longitude stays a number; hsds_import takes the apostrophe off again.
+        return csv_cell(str(value))
     return str(value)
 
 

@@ -20,11 +20,12 @@ from django.utils.html import format_html, format_html_join
 from acs.audit import audit_record
 from acs.errors import DomainError
 from acs.models import AuditAction
+from acs.phones import phone_canonical
 from cases import selectors, services
 from cases.admin.common import FastListAdmin, desk_users
 from cases.models import Consent, ContactAttempt, FollowUp, Resident, ResidentMerge
 from cases.services.followups import follow_up_create
-from cases.services.residents import MERGE_VALUE_FIELDS
+from cases.services.residents import MERGE_VALUE_FIELDS, RESIDENT_FIELDS
 from resources.models import Organization
 from responders.models import User
 
@@ -139,6 +140,24 @@ class MergeForm(forms.Form):
         return {"survivor": survivor, "duplicate": duplicate, "values": values}
 
 
+class ResidentForm(forms.ModelForm):
+    class Meta:
+        model = Resident
+        fields = RESIDENT_FIELDS
+        help_texts = {
+            "phone": "Any usual form: (505) 555-0100, +44 20 7946 0958, 011 44 20 7946 0958, "
+            "505-555-0100 ext. 12. Stored as +15055550100 (;ext=12).",
+        }
+
+    def clean_phone(self):
+        """A number typed here must be one that can exist (acs/phones.py); an old record's
+        number nobody touched is left for its owner to fix."""
+        value = self.cleaned_data["phone"]
+        if "phone" not in self.changed_data:
+            return value
+        return phone_canonical(value)
+
+
 @admin.register(Resident)
 class ResidentAdmin(FastListAdmin):
     """Residents as case managers see them: found with the same trigram search as the field
@@ -146,6 +165,7 @@ class ResidentAdmin(FastListAdmin):
     audited, a timeline of everything that happened to them, and the day's actions (a
     follow-up, a contact attempt, a referral, a consent) one click away."""
 
+    form = ResidentForm
     list_display = ("__str__", "preferred_name", "date_of_birth", "housing_status", "created_at")
     list_filter = ("housing_status", "preferred_language")
     # No admin search box (it would put the name in `?q=`): see search_view.

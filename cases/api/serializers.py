@@ -185,7 +185,14 @@ class ResidentInput(serializers.Serializer):
     )
     veteran_status = StrictCharField(max_length=16, required=False, allow_blank=True)
     preferred_language = serializers.ChoiceField(choices=Language.choices, required=False)
-    phone = StrictCharField(max_length=32, required=False, allow_blank=True)
+    phone = StrictCharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="any usual form ((505) 555-0100, +44 20 7946 0958, 505-555-0100 ext. 12); "
+        "stored and returned as E.164, with `;ext=` and the extension's digits when there is "
+        "one. A number that cannot exist is a 400 on `phone`.",
+    )
     email = serializers.EmailField(required=False, allow_blank=True)
     where_to_find_me = StrictCharField(max_length=2000, required=False, allow_blank=True)
     housing_status = serializers.ChoiceField(choices=HousingStatus.choices, required=False)

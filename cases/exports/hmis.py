@@ -23,6 +23,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from acs.csv_cells import FORMULA_START
 from cases.exports.tables import residents_queryset
 from cases.exports.writing import ExportContext, department_tz, keyset_batches
 from cases.models import AttemptOutcome, ContactAttempt, Encounter, EncounterResident, Resident
@@ -131,16 +132,29 @@ def enrollment_id(resident: Resident, entry: date) -> str:
     return f"{resident.public_id.hex[:24]}{entry:%Y%m%d}"
 
 
+def _text(value: str) -> str:
+    """Staff-typed text as an HMIS cell: without the leading characters that make a
+    spreadsheet run a cell as a formula (= + - @ tab CR). No name or gender begins with one,
+    so only what cannot be a name is dropped, and the file stays as HUD's spec reads it."""
+    return value.strip().lstrip("".join(FORMULA_START)).strip()
+
+
+def _words(value: str) -> list[str]:
+    return [w for w in (_text(word) for word in value.split()) if w]
+
+
 def _names(r: Resident) -> tuple[str, str, str, int]:
     """(first, middle, last, NameDataQuality): a legal name of two words or more is a full
-    name (1); a single word or only a street name is partial (2); none is not collected."""
-    words = r.legal_name.split()
+    name (1); a single word or only a street name is partial (2); none is not collected.
+    Each word is its own cell's start, so each is cleaned of formula characters."""
+    words = _words(r.legal_name)
     if len(words) >= 2:
         return words[0], " ".join(words[1:-1]), words[-1], 1
     if words:
         return words[0], "", "", 2
-    if r.preferred_name.strip():
-        return r.preferred_name.strip(), "", "", 2
+    preferred = _text(r.preferred_name)
+    if preferred:
+        return preferred, "", "", 2
     return "", "", "", NOT_COLLECTED
 
 
@@ -172,7 +186,7 @@ def _race(r: Resident) -> dict[str, object]:
 
 
 def _gender(r: Resident) -> dict[str, object]:
-    text = r.gender.strip()
+    text = _text(r.gender)
     out: dict[str, object] = dict.fromkeys(GENDER_COLUMNS, 0)
     out["DifferentIdentityText"] = ""
     column = GENDER_WORDS.get(text.lower())
@@ -205,6 +219,10 @@ class _Files:
             handle = stack.enter_context(
                 (folder / f"{name}.csv").open("w", newline="", encoding="utf-8")
             )
+            # No apostrophe before text that begins like a formula (acs/csv_cells.py): HUD's
+            # spec has no such escape, so the CoC's HMIS would keep it as part of the name
+            # and miss the person in its de-duplication. Staff-typed text goes through
+            # _text instead (docs/exports.md).
             writer = csv.DictWriter(handle, fieldnames=HEADERS[name].split(","), restval="")
             writer.writeheader()
             self.writers[name] = writer

@@ -6,7 +6,6 @@ so a file says by its shape what it holds.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch
 
+from acs.csv_cells import CsvWriter
 from cases.exports.models import Redaction
 from cases.exports.writing import ExportContext, age_band, joined, keyset_batches
 from cases.models import Encounter, EncounterResident, Resident
@@ -41,7 +41,8 @@ class Column:
 def _write(path: Path, columns: list[Column], ctx: ExportContext, batches) -> None:
     shown = [c for c in columns if c.shown(ctx)]
     with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
+        # Opened in spreadsheets: no text cell may run as a formula (acs/csv_cells.py).
+        writer = CsvWriter(out)
         writer.writerow([c.name for c in shown])
         for batch in batches:
             writer.writerows([c.value(row, ctx) for c in shown] for row in batch)

@@ -161,7 +161,8 @@ def sms_inbound_handle(
     """Act on one text from a resident; returns what was done (for the log: no personal
     data). Handling the same `message_sid` again does nothing more."""
     now = now or timezone.now()
-    phone = channels.normalize_phone(from_number)
+    # The provider's sender is a real number: matched even if our metadata lags behind.
+    phone = channels.normalize_phone(from_number, strict=False)
     word = _word(body)
     if word in STOP_WORDS:
         if not phone:

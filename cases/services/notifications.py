@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from acs.phones import phone_has_extension
 from acs.retry import backoff
 from cases import channels, messages
 from cases.models import Notification, SmsOptOut
@@ -203,6 +204,8 @@ def _address(row: Notification) -> tuple[str, str]:
             return "", f"No {row.channel} consent."
         if row.channel == N.Channel.SMS:
             phone = channels.normalize_phone(resident.phone)
+            if not phone and phone_has_extension(resident.phone):
+                return "", "The number has an extension (a switchboard): it cannot take texts."
             if not phone:
                 return "", "No usable phone number."
             if SmsOptOut.objects.filter(phone=phone, opted_in_at__isnull=True).exists():

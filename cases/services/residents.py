@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -12,6 +13,7 @@ from acs.audit import audit_record, audit_record_many
 from acs.client_ids import create_once, created_before
 from acs.errors import Conflict, DomainError, Forbidden
 from acs.models import AuditAction
+from acs.phones import phone_canonical
 from cases.models import EncounterResident, Resident, ResidentMerge
 from cases.selectors import ALL_RESIDENTS_ROLES, SEARCH_ROLES, normalize_name, resident_candidates
 
@@ -46,6 +48,18 @@ class PossibleDuplicates(Conflict):
         self.candidates = candidates
 
 
+def _canonical_phone(values: dict[str, Any]) -> dict[str, Any]:
+    """A typed number in the one stored form (acs/phones.py: E.164, `;ext=` for an
+    extension), so texts, opt-outs and replies compare like with like; one that cannot exist
+    is refused on the `phone` field."""
+    if "phone" not in values:
+        return values
+    try:
+        return {**values, "phone": phone_canonical(values["phone"])}
+    except ValidationError as exc:
+        raise DomainError(exc.messages[0], code="invalid", fields={"phone": exc.messages}) from exc
+
+
 def _require(actor, roles, action: str) -> None:
     if not any(actor.has_role(r) for r in roles):
         raise Forbidden(f"Your role may not {action}.")
@@ -78,7 +92,7 @@ def resident_create(
     existing = created_before(Resident, client_id=client_id, actor=actor)
     if existing is not None:
         return existing
-    values = {k: v for k, v in data.items() if k in RESIDENT_FIELDS}
+    values = _canonical_phone({k: v for k, v in data.items() if k in RESIDENT_FIELDS})
     if not confirm_new:
         candidates = []
         for name in [values.get("preferred_name", ""), values.get("legal_name", "")]:
@@ -120,6 +134,7 @@ def resident_update(
 ) -> Resident:
     """Change a resident the actor can see (callers fetch it through the selector)."""
     _require(actor, SEARCH_ROLES, "change residents")
+    changes = _canonical_phone(changes)
     with transaction.atomic():
         resident = Resident.objects.select_for_update().get(pk=resident.pk)
         if resident.merged_into_id:

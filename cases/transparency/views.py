@@ -11,7 +11,6 @@ new keys, and a repeated query costs one small query.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Callable
 from datetime import date
@@ -25,6 +24,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from acs.csv_cells import CsvDictWriter
 from cases.models import ALL_DISTRICTS
 from cases.transparency.definitions import METRICS, SECTIONS, SMALL_CELL, SUPPRESSED_TEXT
 from cases.transparency.selectors import (
@@ -174,15 +174,6 @@ def figure_records(dashboard: Dashboard) -> list[dict]:
     return records
 
 
-def _csv_safe(value):
-    """No cell a spreadsheet would run as a formula (a destination is free text)."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in {"=", "+", "-", "@", "\t", "\r"}:
-        return "'" + value
-    return value
-
-
 def _round(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds, 1)
 
@@ -230,8 +221,8 @@ def metrics_csv(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name.replace("*", "all")}.csv"'
     columns = list(records[0]) if records else ["month", "district", "metric", "dimension"]
-    writer = csv.DictWriter(response, fieldnames=columns)
+    # A destination is free text: no cell may run as a formula (acs/csv_cells.py).
+    writer = CsvDictWriter(response, fieldnames=columns)
     writer.writeheader()
-    for record in records:
-        writer.writerow({k: _csv_safe(v) for k, v in record.items()})
+    writer.writerows(records)
     return response

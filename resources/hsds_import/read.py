@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from acs.csv_cells import csv_cell_unescape
 from resources.hsds_export import descriptor as default_descriptor
 
 from .kinds import COLLECTIONS, KINDS, TOP_KINDS, _schema, detect
@@ -152,7 +153,8 @@ def _cell(text: str, type_: str) -> Any:
         if text in _TRUE or text in _FALSE:
             return text in _TRUE
         raise ValueError(text)
-    return text
+    # Our export escapes text that a spreadsheet would run as a formula (acs/csv_cells.py).
+    return csv_cell_unescape(text)
 
 
 def _types(package: dict) -> dict[str, dict[str, str]]:

@@ -17,6 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from acs.models import BaseModel
+from acs.phones import validate_directory_phone
 
 
 def capacity_stale_after() -> timedelta:
@@ -321,7 +322,9 @@ class Phone(BaseModel):
     contact = models.ForeignKey(
         Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="phones"
     )
-    number = models.CharField(max_length=40)
+    # As written, for people to read ("(505) 768-2000", "311"); a number that cannot exist
+    # is refused in the admin and by hsds_import, which runs the field's validators.
+    number = models.CharField(max_length=40, validators=[validate_directory_phone])
     extension = models.PositiveIntegerField(null=True, blank=True)
     type = models.CharField(max_length=10, choices=PhoneType.choices, default=PhoneType.VOICE)
     description = models.TextField(blank=True)
