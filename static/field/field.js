@@ -766,7 +766,14 @@
         missing[0].focus();
         var box = document.getElementById("sync-refusal");
         box.hidden = false;
-        box.textContent = form.querySelector("input[name=disposition]").closest("fieldset").querySelector("legend").textContent + ": ?";
+        // Name what is missing in words (never "Disposition: ?").
+        box.textContent = missing
+          .map(function (field) {
+            var set = field.closest("fieldset");
+            var label = set ? set.querySelector("legend") : form.querySelector("label[for=" + field.id + "]");
+            return t("required_named").replace("%(field)s", (label ? label.textContent : field.name).trim());
+          })
+          .join(" ");
         return;
       }
       var payload = Object.assign({ client_id: state.id, call: state.call || null }, values);
@@ -792,7 +799,12 @@
           if (navigator.onLine) return Promise.race([sync(false), new Promise(function (r) { setTimeout(r, 4000); })]);
           return null;
         })
-        .then(function () { location.href = "/field/"; });
+        .then(function () { return idb.get("outbox", item.id); })
+        .then(function (left) {
+          // An honest word: "Sent" once the server has it, "Saved on this tablet" otherwise.
+          sessionStorage.setItem("acs-flash", t(left ? "queued" : "sent"));
+          location.href = "/field/";
+        });
     });
 
     // Start: a draft or a refused item to fix, or a new encounter with a new client UUID.

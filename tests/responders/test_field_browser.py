@@ -184,9 +184,21 @@ def test_a_responders_shift_online(live_server, browser, shift, directory):
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     check_accessible(page)
     page.set_viewport_size(TABLET)
+    # Without a disposition, the refusal names the field in words, beside the form.
+    page.evaluate(
+        "document.querySelectorAll('input[name=disposition]').forEach(i => i.checked = false)"
+    )
+    page.click("button:has-text('Submit encounter')")
+    refusal = page.locator("#sync-refusal")
+    refusal.wait_for()
+    assert refusal.inner_text() == "Disposition: choose one before submitting."
+    page.check("input[name=disposition][value=referred]")
     page.click("button:has-text('Submit encounter')")
     page.wait_for_url(f"{live_server.url}/field/")
     wait_for_status(page, "Everything is synced")
+    # Online, the word is "Sent", not "it will be sent when the connection allows".
+    assert "Sent." in page.locator("#main").inner_text()
+    assert "Saved on this tablet" not in page.locator("#main").inner_text()
 
     encounter = Encounter.objects.get(call=call)
     assert encounter.status == "submitted"
@@ -266,6 +278,7 @@ def test_three_encounters_logged_offline_reach_the_server_exactly_once(live_serv
         page.click("button:has-text('Submit encounter')")
         page.wait_for_url(f"{live_server.url}/field/")
         wait_for_status(page, "Offline")
+        assert "Saved on this tablet" in page.locator("#main").inner_text()
     assert "3 encounters waiting to sync" in status_line(page)
 
     page.reload()  # offline: the kept copy of the page, and the queue is still there
