@@ -45,6 +45,12 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 50},
     },
+    "sweep-idempotency-keys": {
+        "task": "resources.tasks.sweep_idempotency_keys",
+        # Records older than IDEMPOTENCY_TTL (24 h) serve no retry: delete them.
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     "expire-referrals": {
         "task": "resources.tasks.expire_referrals",
         "schedule": 5 * 60.0,

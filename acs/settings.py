@@ -242,6 +242,9 @@ RETENTION_YEARS = env.int("RETENTION_YEARS", default=7)
 REFERRAL_FEED_SETTLE = timedelta(seconds=env.float("REFERRAL_FEED_SETTLE_SECONDS", default=2.0))
 # Requests per token (or partner user) and period, DRF's "N/second|minute|hour|day".
 PARTNER_API_RATE = env.str("PARTNER_API_RATE", default="600/minute")
+# How long a write's Idempotency-Key (partner API) or event id (CAD and field call events)
+# replays its first result; after that the record is swept and the key is new again.
+IDEMPOTENCY_TTL = timedelta(hours=env.int("IDEMPOTENCY_TTL_HOURS", default=24))
 # Webhooks: attempts per event (backoff with jitter between them), the request timeout, and
 # how many failed attempts in a row disable an endpoint (and alert ACS).
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)

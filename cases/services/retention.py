@@ -8,6 +8,10 @@ safety notes. Free text older than the cutoff goes too wherever it may name some
 narratives and addenda, contact attempts' next steps, referral reasons and thread notes, and
 the texts and addresses of old notifications. Each resident de-identified is an audit event;
 the command reports what it did, and `dry_run` counts without changing anything.
+
+Copies kept only for a short purpose have their own, shorter expiry (docs/security.md,
+"Stored copies of personal data"); beat sweeps them, and `retention_expired_copies` sweeps
+them too, so that one run of the command leaves nothing past its expiry.
 """
 
 from __future__ import annotations
@@ -130,3 +134,16 @@ def retention_deidentify(
         for name, rows in texts.items():
             report.counts[name] = rows.update(**blank[name])
     return report
+
+
+def retention_expired_copies(*, now: datetime | None = None, dry_run: bool = False) -> dict:
+    """Remove the short-lived copies past their own expiry, as beat does; returns counts.
+
+    - idempotency records of the partner API, older than IDEMPOTENCY_TTL: deleted.
+    """
+    from resources.services.idempotency import idempotency_keys_expired, idempotency_keys_purge
+
+    now = now or timezone.now()
+    if dry_run:
+        return {"idempotency records": idempotency_keys_expired(now=now).count()}
+    return {"idempotency records": idempotency_keys_purge(now=now)}
