@@ -45,12 +45,6 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 50},
     },
-    "sweep-idempotency-keys": {
-        "task": "resources.tasks.sweep_idempotency_keys",
-        # Records older than IDEMPOTENCY_TTL (24 h) serve no retry: delete them.
-        "schedule": 3600.0,
-        "options": {"expires": 3000},
-    },
     "expire-referrals": {
         "task": "resources.tasks.expire_referrals",
         "schedule": 5 * 60.0,
@@ -59,6 +53,14 @@ app.conf.beat_schedule = {
     "cleanup-exports": {
         "task": "cases.tasks.cleanup_exports",
         # Export files are removed once they expire (EXPORTS_TTL_HOURS); the rows stay.
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
+    "sweep-expired-copies": {
+        "task": "cases.tasks.sweep_expired_copies",
+        # Short-lived copies of personal data past their own expiry: idempotency records and
+        # call events' first results (IDEMPOTENCY_TTL), sent texts (NOTIFICATION_TEXT_TTL),
+        # expired sessions. docs/security.md, "Stored copies of personal data".
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },

@@ -227,6 +227,9 @@ SMS_TIMEOUT_SECONDS = env.float("SMS_TIMEOUT_SECONDS", default=10.0)
 QUIET_HOURS_START = env.int("QUIET_HOURS_START", default=20)
 QUIET_HOURS_END = env.int("QUIET_HOURS_END", default=8)
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
+# A sent notification keeps its text and address this long (at least the 14 days in which a
+# reply is matched to its check-in by the number), then they are blanked; the row stays.
+NOTIFICATION_TEXT_TTL = timedelta(days=env.int("NOTIFICATION_TEXT_DAYS", default=30))
 # The department's public phone line, given in messages to residents.
 ACS_PHONE_NUMBER = env.str("ACS_PHONE_NUMBER", default="311")
 # When case managers get their morning digest (department time, 24-hour clock).

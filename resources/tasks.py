@@ -8,7 +8,6 @@ from django.conf import settings
 from django.core.mail import send_mail
 
 from resources import webhooks
-from resources.services.idempotency import idempotency_keys_purge
 from resources.services.referrals import EXPIRY_BATCH, referrals_expire_overdue
 
 
@@ -36,12 +35,6 @@ def expire_referrals() -> int:
         total += done
         if done < EXPIRY_BATCH:
             return total
-
-
-@shared_task(name="resources.tasks.sweep_idempotency_keys", ignore_result=True)
-def sweep_idempotency_keys() -> int:
-    """Delete idempotency records older than IDEMPOTENCY_TTL (they serve no retry now)."""
-    return idempotency_keys_purge()
 
 
 def _link(path: str) -> str:

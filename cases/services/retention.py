@@ -136,14 +136,56 @@ def retention_deidentify(
     return report
 
 
-def retention_expired_copies(*, now: datetime | None = None, dry_run: bool = False) -> dict:
-    """Remove the short-lived copies past their own expiry, as beat does; returns counts.
+def _sessions_expired(*, now: datetime | None = None):
+    """Signed-in sessions past their expiry: Django never deletes them by itself, and one may
+    hold a searched name (cases/admin/residents.py keeps it there, out of the URL)."""
+    from django.contrib.sessions.models import Session
 
-    - idempotency records of the partner API, older than IDEMPOTENCY_TTL: deleted.
+    if not settings.SESSION_ENGINE.endswith((".db", ".cached_db")):
+        return Session.objects.none()  # a cache keeps sessions only until they expire
+    return Session.objects.filter(expire_date__lte=now or timezone.now())
+
+
+def _sessions_purge(*, now: datetime | None = None, batch: int = BATCH) -> int:
+    from django.contrib.sessions.models import Session
+
+    now = now or timezone.now()
+    total = 0
+    while True:
+        keys = list(
+            _sessions_expired(now=now)
+            .order_by("expire_date")
+            .values_list("session_key", flat=True)[:batch]
+        )
+        # Re-checked: a session renewed since it was listed stays.
+        Session.objects.filter(session_key__in=keys, expire_date__lte=now).delete()
+        total += len(keys)
+        if len(keys) < batch:
+            return total
+
+
+def retention_expired_copies(*, now: datetime | None = None, dry_run: bool = False) -> dict:
+    """Remove the copies of personal data kept for a short purpose once it is past; returns
+    how many of each (with `dry_run`, how many there are, changing nothing). Beat runs it
+    hourly (cases.tasks.sweep_expired_copies) and `manage.py retention` with everything else.
+
+    - idempotency records of the partner API past IDEMPOTENCY_TTL: deleted;
+    - the first answers kept on CAD and field call events past IDEMPOTENCY_TTL (copies of
+      the call, its address and notes): blanked, the events stay;
+    - the address and text of sent notifications past NOTIFICATION_TEXT_TTL: blanked;
+    - expired signed-in sessions (which may hold a searched name): deleted.
     """
+    from cases.services.calls import call_event_results_expired, call_event_results_forget
+    from cases.services.notifications import notification_texts_expired, notification_texts_forget
     from resources.services.idempotency import idempotency_keys_expired, idempotency_keys_purge
 
     now = now or timezone.now()
+    sweeps = {
+        "idempotency records": (idempotency_keys_expired, idempotency_keys_purge),
+        "call event results": (call_event_results_expired, call_event_results_forget),
+        "sent notification texts": (notification_texts_expired, notification_texts_forget),
+        "expired sessions": (_sessions_expired, _sessions_purge),
+    }
     if dry_run:
-        return {"idempotency records": idempotency_keys_expired(now=now).count()}
-    return {"idempotency records": idempotency_keys_purge(now=now)}
+        return {name: expired(now=now).count() for name, (expired, _) in sweeps.items()}
+    return {name: remove(now=now) for name, (_, remove) in sweeps.items()}

@@ -183,13 +183,13 @@ def one_expired_one_live(api_a, sent, settings):
 
 def test_expired_records_are_removed_by_the_beat_task(one_expired_one_live):
     from acs.celery import app
-    from resources.tasks import sweep_idempotency_keys
+    from cases.tasks import sweep_expired_copies
 
-    assert sweep_idempotency_keys.apply().get() == 1
+    assert sweep_expired_copies.apply().get()["idempotency records"] == 1
 
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
     schedule = {entry["task"]: entry for entry in app.conf.beat_schedule.values()}
-    assert schedule["resources.tasks.sweep_idempotency_keys"]["schedule"] <= 3600
+    assert schedule["cases.tasks.sweep_expired_copies"]["schedule"] <= 3600
 
 
 def test_expired_records_are_removed_by_the_retention_command(one_expired_one_live, capsys):
