@@ -4,7 +4,8 @@ A resident untouched for RETENTION_YEARS (default seven) — no encounter, refer
 or change since — keeps the record (its id, its place in counts and in the transparency
 figures, its demographics as categories) but loses what identifies the person: names and
 aliases, date of birth (quality becomes "unknown"), phone, e-mail, where to find them and
-safety notes. Free text older than the cutoff goes too wherever it may name someone: encounter
+safety notes, and the merges that involve them lose the names and values they kept for an
+undo. Free text older than the cutoff goes too wherever it may name someone: encounter
 narratives and addenda, contact attempts' next steps, referral reasons and thread notes, and
 the texts and addresses of old notifications. Each resident de-identified is an audit event;
 the command reports what it did, and `dry_run` counts without changing anything.
@@ -27,7 +28,14 @@ from django.utils import timezone
 
 from acs.audit import audit_record_many
 from acs.models import AuditAction
-from cases.models import Addendum, ContactAttempt, Encounter, Notification, Resident
+from cases.models import (
+    Addendum,
+    ContactAttempt,
+    Encounter,
+    Notification,
+    Resident,
+    ResidentMerge,
+)
 
 BATCH = 1000
 
@@ -51,6 +59,10 @@ def _stale_residents(cutoff: datetime):
         .annotate(last_activity=last)
         .filter(last_activity__lt=cutoff)
     )
+
+
+def _merges_holding_values(involving: Q):
+    return ResidentMerge.objects.filter(involving).exclude(replaced_values={}, added_aliases=[])
 
 
 def retention_deidentify(
@@ -85,10 +97,13 @@ def retention_deidentify(
     stale = _stale_residents(cutoff)
     if dry_run:
         report.counts["residents"] = stale.count()
+        report.counts["merge records"] = _merges_holding_values(
+            Q(survivor__in=stale) | Q(duplicate__in=stale)
+        ).count()
         for name, rows in texts.items():
             report.counts[name] = rows.count()
         return report
-    total = 0
+    total = merges = 0
     while True:
         with transaction.atomic():
             ids = list(stale.order_by("pk").values_list("pk", flat=True)[:BATCH])
@@ -128,8 +143,13 @@ def retention_deidentify(
                 ],
             )
             audit_record_many(actor=None, action=AuditAction.CHANGE, targets=batch)
+            # What a merge kept for its undo: the replaced values and the added aliases.
+            merges += _merges_holding_values(Q(survivor__in=batch) | Q(duplicate__in=batch)).update(
+                replaced_values={}, added_aliases=[], updated_at=now
+            )
             total += len(batch)
     report.counts["residents"] = total
+    report.counts["merge records"] = merges
     with transaction.atomic():
         for name, rows in texts.items():
             report.counts[name] = rows.update(**blank[name])
