@@ -65,7 +65,7 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     description=(
-        "any unique string (a UUID): a retry with the same key within IDEMPOTENCY_TTL (24 hours) "
+        "any unique string (a UUID): a retry with the same key within 24 hours (IDEMPOTENCY_TTL) "
         "answers as the first request did (same status, same record, shown as you may see it "
         "now) instead of writing again; after that the key is new"
     ),
