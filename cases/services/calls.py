@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from acs.audit import audit_record
+from acs.batches import in_batches
 from acs.errors import Conflict, NotFound
 from acs.models import AuditAction
 from cases import lifecycle
@@ -197,21 +198,14 @@ def call_event_results_expired(*, now: datetime | None = None) -> QuerySet[CallE
 def call_event_results_forget(*, now: datetime | None = None, batch: int = FORGET_BATCH) -> int:
     """Blank the first results kept on call events past IDEMPOTENCY_TTL, batch after batch;
     returns how many. The events stay (they are the call's history); a resend after this
-    answers with the call as it is now. SKIP LOCKED: overlapping runs do not collide."""
+    answers with the call as it is now."""
     now = now or timezone.now()
-    total = 0
-    while True:
-        with transaction.atomic():
-            ids = list(
-                call_event_results_expired(now=now)
-                .select_for_update(skip_locked=True)
-                .order_by("created_at", "id")
-                .values_list("pk", flat=True)[:batch]
-            )
-            CallEvent.objects.filter(pk__in=ids).update(result={}, updated_at=now)
-        total += len(ids)
-        if len(ids) < batch:
-            return total
+    return in_batches(
+        call_event_results_expired(now=now),
+        order_by=("created_at", "id"),
+        batch=batch,
+        apply=lambda rows: rows.update(result={}, updated_at=now),
+    )
 
 
 def _apply_state(call: Call, state: lifecycle.CallState, at: datetime) -> None:

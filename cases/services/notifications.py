@@ -33,6 +33,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from acs.batches import in_batches
 from acs.retry import backoff
 from cases import channels, messages
 from cases.models import Notification, SmsOptOut
@@ -123,21 +124,14 @@ def notification_texts_expired(*, now: datetime | None = None):
 
 def notification_texts_forget(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> int:
     """Blank the address and text of sent notifications past NOTIFICATION_TEXT_TTL, batch
-    after batch; returns how many. SKIP LOCKED: overlapping runs do not collide."""
+    after batch; returns how many."""
     now = now or timezone.now()
-    total = 0
-    while True:
-        with transaction.atomic():
-            ids = list(
-                notification_texts_expired(now=now)
-                .select_for_update(skip_locked=True)
-                .order_by("sent_at", "id")
-                .values_list("pk", flat=True)[:batch]
-            )
-            N.objects.filter(pk__in=ids).update(to_address="", body="", updated_at=now)
-        total += len(ids)
-        if len(ids) < batch:
-            return total
+    return in_batches(
+        notification_texts_expired(now=now),
+        order_by=("sent_at", "id"),
+        batch=batch,
+        apply=lambda rows: rows.update(to_address="", body="", updated_at=now),
+    )
 
 
 def _queue(pk: int) -> None:

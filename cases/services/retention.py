@@ -27,6 +27,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from acs.audit import audit_record_many
+from acs.batches import in_batches
 from acs.models import AuditAction
 from cases.models import (
     Addendum,
@@ -167,21 +168,12 @@ def _sessions_expired(*, now: datetime | None = None):
 
 
 def _sessions_purge(*, now: datetime | None = None, batch: int = BATCH) -> int:
-    from django.contrib.sessions.models import Session
-
-    now = now or timezone.now()
-    total = 0
-    while True:
-        keys = list(
-            _sessions_expired(now=now)
-            .order_by("expire_date")
-            .values_list("session_key", flat=True)[:batch]
-        )
-        # Re-checked: a session renewed since it was listed stays.
-        Session.objects.filter(session_key__in=keys, expire_date__lte=now).delete()
-        total += len(keys)
-        if len(keys) < batch:
-            return total
+    return in_batches(
+        _sessions_expired(now=now),
+        order_by=("expire_date",),
+        batch=batch,
+        apply=lambda rows: rows.delete(),
+    )
 
 
 def retention_expired_copies(*, now: datetime | None = None, dry_run: bool = False) -> dict:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from acs.batches import in_batches
 from resources.models import IdempotencyKey
 
 PURGE_BATCH = 1000
@@ -33,20 +33,10 @@ def idempotency_keys_expired(*, now: datetime | None = None) -> QuerySet[Idempot
 
 def idempotency_keys_purge(*, now: datetime | None = None, batch: int = PURGE_BATCH) -> int:
     """Delete expired idempotency records, batch after batch until none are left; returns how
-    many. Rows are claimed with SKIP LOCKED: a key being replayed right now (its request holds
-    the row) is left for the next run, and two sweeps never wait on each other."""
-    now = now or timezone.now()
-    total = 0
-    while True:
-        with transaction.atomic():
-            ids = list(
-                idempotency_keys_expired(now=now)
-                .select_for_update(skip_locked=True)
-                .order_by("created_at", "id")
-                .values_list("pk", flat=True)[:batch]
-            )
-            if ids:
-                IdempotencyKey.objects.filter(pk__in=ids).delete()
-        total += len(ids)
-        if len(ids) < batch:
-            return total
+    many. A key being replayed right now (its request holds the row) waits for the next run."""
+    return in_batches(
+        idempotency_keys_expired(now=now),
+        order_by=("created_at", "id"),
+        batch=batch,
+        apply=lambda rows: rows.delete(),
+    )
