@@ -56,6 +56,14 @@ app.conf.beat_schedule = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    "sweep-expired-copies": {
+        "task": "cases.tasks.sweep_expired_copies",
+        # Short-lived copies of personal data past their own expiry: idempotency records and
+        # call events' first results (IDEMPOTENCY_TTL), sent texts (NOTIFICATION_TEXT_TTL),
+        # expired sessions. docs/security.md, "Stored copies of personal data".
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     "refresh-transparency": {
         "task": "cases.tasks.refresh_transparency",
         # Recent months every 15 minutes; every month once a day (the task decides).

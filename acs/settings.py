@@ -238,6 +238,9 @@ SMS_TIMEOUT_SECONDS = env.float("SMS_TIMEOUT_SECONDS", default=10.0)
 QUIET_HOURS_START = env.int("QUIET_HOURS_START", default=20)
 QUIET_HOURS_END = env.int("QUIET_HOURS_END", default=8)
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
+# A sent notification keeps its text and address this long (at least the 14 days in which a
+# reply is matched to its check-in by the number), then they are blanked; the row stays.
+NOTIFICATION_TEXT_TTL = timedelta(days=env.int("NOTIFICATION_TEXT_DAYS", default=30))
 # The department's public phone line, given in messages to residents.
 ACS_PHONE_NUMBER = env.str("ACS_PHONE_NUMBER", default="311")
 # Phone numbers typed without a country code are read as this country's (ISO 3166 code,
@@ -260,6 +263,9 @@ RETENTION_YEARS = env.int("RETENTION_YEARS", default=7)
 REFERRAL_FEED_SETTLE = timedelta(seconds=env.float("REFERRAL_FEED_SETTLE_SECONDS", default=2.0))
 # Requests per token (or partner user) and period, DRF's "N/second|minute|hour|day".
 PARTNER_API_RATE = env.str("PARTNER_API_RATE", default="600/minute")
+# How long a write's Idempotency-Key (partner API) or event id (CAD and field call events)
+# replays its first result; after that the record is swept and the key is new again.
+IDEMPOTENCY_TTL = timedelta(hours=env.int("IDEMPOTENCY_TTL_HOURS", default=24))
 # Webhooks: attempts per event (backoff with jitter between them), the request timeout, and
 # how many failed attempts in a row disable an endpoint (and alert ACS).
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)

@@ -47,6 +47,15 @@ def morning_digest() -> int:
     return digests_schedule()
 
 
+@shared_task(name="cases.tasks.sweep_expired_copies", ignore_result=True)
+def sweep_expired_copies() -> dict:
+    """Remove the short-lived copies of personal data past their own expiry (idempotency
+    records, call events' first results, sent texts, expired sessions)."""
+    from cases.services.retention import retention_expired_copies
+
+    return retention_expired_copies()
+
+
 @shared_task(
     name="cases.tasks.refresh_transparency",
     ignore_result=True,

@@ -155,14 +155,28 @@ def _error_text(exc: Exception) -> str:
     return f"The export failed ({type(exc).__name__}); the worker's log has the details."
 
 
+def _job_files_delete(storage, job: ExportJob) -> None:
+    """Delete every file in the job's folder: the stored file, and whatever an attempt whose
+    worker died (after storing, before recording it) or whose write failed half-way left."""
+    folder = str(job.public_id)
+    try:
+        _, names = storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in names:
+        storage.delete(f"{folder}/{name}")
+
+
 def export_run(*, job_id: int) -> ExportJob | None:
     """Build one export: count the rows, write them batch by batch to a temporary file
     (memory stays flat), report progress after every batch, then store the file and mark the
     job done. A failure is recorded on the job. Does nothing for a job that is finished or
-    that another worker holds."""
+    that another worker holds. Only one file is ever kept per job: what an earlier attempt
+    left in the job's folder is deleted first, and a failed attempt leaves nothing."""
     job = _claim(job_id)
     if job is None:
         return None
+    storage = export_storage()
     count, write = BUILDERS[job.kind]
     done = 0
 
@@ -173,14 +187,19 @@ def export_run(*, job_id: int) -> ExportJob | None:
 
     ctx = ExportContext(job=job, progress=progress, now=job.started_at)
     try:
+        _job_files_delete(storage, job)
         total = count(ctx)
         ExportJob.objects.filter(pk=job.pk).update(rows_total=total, updated_at=timezone.now())
         with tempfile.TemporaryDirectory(prefix="acs-export-") as folder:
             path = write(ctx, Path(folder))
             with path.open("rb") as handle:
-                name = export_storage().save(f"{job.public_id}/{path.name}", File(handle))
+                name = storage.save(f"{job.public_id}/{path.name}", File(handle))
     except Exception as exc:
         logger.exception("export %s failed", job.public_id)
+        try:
+            _job_files_delete(storage, job)
+        except OSError:
+            logger.warning("export %s: could not remove a partial file", job.public_id)
         now = timezone.now()
         ExportJob.objects.filter(pk=job.pk, status=ExportStatus.RUNNING).update(
             status=ExportStatus.FAILED, error=_error_text(exc), finished_at=now, updated_at=now
@@ -234,6 +253,7 @@ def exports_cleanup_expired(*, now=None, batch: int = CLEANUP_BATCH) -> int:
         )
         for job in jobs:
             storage.delete(job.file.name)
+            _job_files_delete(storage, job)
             job.file_deleted_at = now
             job.save(update_fields=["file_deleted_at", "updated_at"])
     return len(jobs)

@@ -184,7 +184,8 @@ class CallEvent(BaseModel):
         related_name="call_events",
     )
     at = models.DateTimeField()
-    # The response body sent when the event was applied, returned again on a resend.
+    # The response body sent when the event was applied, returned again on a resend within
+    # IDEMPOTENCY_TTL; then blanked ({}), since it copies the call's address and notes.
     result = models.JSONField(default=dict)
 
     class Meta(BaseModel.Meta):
@@ -194,7 +195,15 @@ class CallEvent(BaseModel):
                 name="cases_callevent_type_valid",
             ),
         ]
-        indexes = [models.Index(fields=["call", "at", "id"], name="cases_callevent_call_at_idx")]
+        indexes = [
+            models.Index(fields=["call", "at", "id"], name="cases_callevent_call_at_idx"),
+            # The sweep: first results still kept, oldest first.
+            models.Index(
+                fields=["created_at"],
+                name="cases_callevent_result_idx",
+                condition=~Q(result={}),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} at {self.at.isoformat()}"

@@ -74,6 +74,7 @@ class Notification(BaseModel):
     # When the current attempt reached the provider's door: a retaken lease with this set asks
     # the provider whether the message went out before sending again.
     in_flight_since = models.DateTimeField(null=True, blank=True)
+    # What went out, and to which address: kept for NOTIFICATION_TEXT_TTL after sending.
     to_address = models.CharField(max_length=254, blank=True)
     body = models.TextField(blank=True)
     provider_message_id = models.CharField(max_length=64, blank=True)
@@ -115,6 +116,12 @@ class Notification(BaseModel):
             models.Index(fields=["provider_message_id"], name="cases_notif_provider_idx"),
             models.Index(fields=["to_address", "-sent_at"], name="cases_notif_to_idx"),
             models.Index(fields=["status", "-updated_at"], name="cases_notif_status_idx"),
+            # The sweep: sent rows still holding their address or text, oldest first.
+            models.Index(
+                fields=["sent_at"],
+                name="cases_notif_text_sent_idx",
+                condition=~Q(to_address="") | ~Q(body=""),
+            ),
             # The admin list's ordering and its date drill-down.
             models.Index(fields=["-due_at", "-id"], name="cases_notif_due_at_idx"),
         ]

@@ -8,10 +8,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from acs.audit import audit_record
+from acs.batches import in_batches
 from acs.errors import Conflict, NotFound
 from acs.models import AuditAction
 from cases import lifecycle
@@ -24,6 +27,7 @@ from cases.models import (
 )
 from responders.models import Unit
 
+FORGET_BATCH = 1000
 CALL_FIELDS = (
     "call_type",
     "priority",
@@ -118,7 +122,9 @@ def call_event_record(
     """Apply one CAD event to a call; returns (result, applied).
 
     Rules: the sender's `event_id` is the idempotency key (a resend returns the first result
-    and `applied=False`; the same id with a different body is a conflict). Events are placed
+    and `applied=False`; the same id with a different body is a conflict). The first result
+    (the call with its address and notes) is kept for IDEMPOTENCY_TTL only: a later resend gets
+    the call as it is now (`call_event_results_forget` blanks older ones). Events are placed
     by their `at` time: the call's state is the replay of all its events in time order, and an
     event that would make that sequence illegal is refused with `Conflict`, whose code names
     the state the call was in at that time. `render(call)` shapes the stored result.
@@ -141,7 +147,9 @@ def call_event_record(
                     "This event_id was already used for a different event.",
                     code="event_id_reused",
                 )
-            return previous.result, False
+            if previous.result and previous.created_at > _results_cutoff():
+                return previous.result, False
+            return render(call), False
 
         unit = _unit_for_call_sign(unit_call_sign) if unit_call_sign else None
         history = list(call.events.select_related("unit").order_by("at", "id"))
@@ -176,6 +184,28 @@ def call_event_record(
             detail={"event": str(event.event_id), "type": type, "status": call.status},
         )
         return event.result, True
+
+
+def _results_cutoff(now: datetime | None = None) -> datetime:
+    return (now or timezone.now()) - settings.IDEMPOTENCY_TTL
+
+
+def call_event_results_expired(*, now: datetime | None = None) -> QuerySet[CallEvent]:
+    """Events whose kept first result (a copy of the call) is past IDEMPOTENCY_TTL."""
+    return CallEvent.objects.filter(created_at__lte=_results_cutoff(now)).filter(~Q(result={}))
+
+
+def call_event_results_forget(*, now: datetime | None = None, batch: int = FORGET_BATCH) -> int:
+    """Blank the first results kept on call events past IDEMPOTENCY_TTL, batch after batch;
+    returns how many. The events stay (they are the call's history); a resend after this
+    answers with the call as it is now."""
+    now = now or timezone.now()
+    return in_batches(
+        call_event_results_expired(now=now),
+        order_by=("created_at", "id"),
+        batch=batch,
+        apply=lambda rows: rows.update(result={}, updated_at=now),
+    )
 
 
 def _apply_state(call: Call, state: lifecycle.CallState, at: datetime) -> None:

@@ -13,6 +13,10 @@ Every message is sent once:
   A timeout after the request left is treated the same way. (E-mail has no such question to
   ask: a retaken e-mail may be sent again; no e-mail goes to a resident's phone.)
 - **Nothing late.** A row past `expires_at` ends as expired instead of going out.
+- **Nothing kept.** A sent row records the address and text it went out with, for as long
+  as a reply may be matched to it and staff may need to see what went out
+  (NOTIFICATION_TEXT_TTL, 30 days); then `notification_texts_forget` blanks them. The row
+  (template, recipient, status, times) stays.
 
 For residents, at send time (not only at scheduling): the consent for the channel must hold,
 the number must not have texted STOP, and the department's quiet hours (8 pm to 8 am, America/
@@ -29,6 +33,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from acs.batches import in_batches
 from acs.phones import phone_has_extension
 from acs.retry import backoff
 from cases import channels, messages
@@ -103,6 +108,31 @@ def notification_schedule(
         pk = notification.pk
         transaction.on_commit(lambda: _queue(pk))
     return notification
+
+
+def _texts_cutoff(now: datetime | None = None) -> datetime:
+    from cases.services.inbound import CHECKIN_REPLY_WINDOW
+
+    # Never before a reply can no longer be matched to its check-in by the number.
+    keep = max(settings.NOTIFICATION_TEXT_TTL, CHECKIN_REPLY_WINDOW)
+    return (now or timezone.now()) - keep
+
+
+def notification_texts_expired(*, now: datetime | None = None):
+    """Sent rows still holding their address or text past NOTIFICATION_TEXT_TTL."""
+    return N.objects.filter(sent_at__lte=_texts_cutoff(now)).filter(~Q(to_address="") | ~Q(body=""))
+
+
+def notification_texts_forget(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> int:
+    """Blank the address and text of sent notifications past NOTIFICATION_TEXT_TTL, batch
+    after batch; returns how many."""
+    now = now or timezone.now()
+    return in_batches(
+        notification_texts_expired(now=now),
+        order_by=("sent_at", "id"),
+        batch=batch,
+        apply=lambda rows: rows.update(to_address="", body="", updated_at=now),
+    )
 
 
 def _queue(pk: int) -> None:

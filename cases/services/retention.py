@@ -4,10 +4,15 @@ A resident untouched for RETENTION_YEARS (default seven) — no encounter, refer
 or change since — keeps the record (its id, its place in counts and in the transparency
 figures, its demographics as categories) but loses what identifies the person: names and
 aliases, date of birth (quality becomes "unknown"), phone, e-mail, where to find them and
-safety notes. Free text older than the cutoff goes too wherever it may name someone: encounter
+safety notes, and the merges that involve them lose the names and values they kept for an
+undo. Free text older than the cutoff goes too wherever it may name someone: encounter
 narratives and addenda, contact attempts' next steps, referral reasons and thread notes, and
 the texts and addresses of old notifications. Each resident de-identified is an audit event;
 the command reports what it did, and `dry_run` counts without changing anything.
+
+Copies kept only for a short purpose have their own, shorter expiry (docs/security.md,
+"Stored copies of personal data"); beat sweeps them, and `retention_expired_copies` sweeps
+them too, so that one run of the command leaves nothing past its expiry.
 """
 
 from __future__ import annotations
@@ -22,8 +27,16 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from acs.audit import audit_record_many
+from acs.batches import in_batches
 from acs.models import AuditAction
-from cases.models import Addendum, ContactAttempt, Encounter, Notification, Resident
+from cases.models import (
+    Addendum,
+    ContactAttempt,
+    Encounter,
+    Notification,
+    Resident,
+    ResidentMerge,
+)
 
 BATCH = 1000
 
@@ -47,6 +60,10 @@ def _stale_residents(cutoff: datetime):
         .annotate(last_activity=last)
         .filter(last_activity__lt=cutoff)
     )
+
+
+def _merges_holding_values(involving: Q):
+    return ResidentMerge.objects.filter(involving).exclude(replaced_values={}, added_aliases=[])
 
 
 def retention_deidentify(
@@ -81,10 +98,13 @@ def retention_deidentify(
     stale = _stale_residents(cutoff)
     if dry_run:
         report.counts["residents"] = stale.count()
+        report.counts["merge records"] = _merges_holding_values(
+            Q(survivor__in=stale) | Q(duplicate__in=stale)
+        ).count()
         for name, rows in texts.items():
             report.counts[name] = rows.count()
         return report
-    total = 0
+    total = merges = 0
     while True:
         with transaction.atomic():
             ids = list(stale.order_by("pk").values_list("pk", flat=True)[:BATCH])
@@ -124,9 +144,60 @@ def retention_deidentify(
                 ],
             )
             audit_record_many(actor=None, action=AuditAction.CHANGE, targets=batch)
+            # What a merge kept for its undo: the replaced values and the added aliases.
+            merges += _merges_holding_values(Q(survivor__in=batch) | Q(duplicate__in=batch)).update(
+                replaced_values={}, added_aliases=[], updated_at=now
+            )
             total += len(batch)
     report.counts["residents"] = total
+    report.counts["merge records"] = merges
     with transaction.atomic():
         for name, rows in texts.items():
             report.counts[name] = rows.update(**blank[name])
     return report
+
+
+def _sessions_expired(*, now: datetime | None = None):
+    """Signed-in sessions past their expiry: Django never deletes them by itself, and one may
+    hold a searched name (cases/admin/residents.py keeps it there, out of the URL)."""
+    from django.contrib.sessions.models import Session
+
+    if not settings.SESSION_ENGINE.endswith((".db", ".cached_db")):
+        return Session.objects.none()  # a cache keeps sessions only until they expire
+    return Session.objects.filter(expire_date__lte=now or timezone.now())
+
+
+def _sessions_purge(*, now: datetime | None = None, batch: int = BATCH) -> int:
+    return in_batches(
+        _sessions_expired(now=now),
+        order_by=("expire_date",),
+        batch=batch,
+        apply=lambda rows: rows.delete(),
+    )
+
+
+def retention_expired_copies(*, now: datetime | None = None, dry_run: bool = False) -> dict:
+    """Remove the copies of personal data kept for a short purpose once it is past; returns
+    how many of each (with `dry_run`, how many there are, changing nothing). Beat runs it
+    hourly (cases.tasks.sweep_expired_copies) and `manage.py retention` with everything else.
+
+    - idempotency records of the partner API past IDEMPOTENCY_TTL: deleted;
+    - the first answers kept on CAD and field call events past IDEMPOTENCY_TTL (copies of
+      the call, its address and notes): blanked, the events stay;
+    - the address and text of sent notifications past NOTIFICATION_TEXT_TTL: blanked;
+    - expired signed-in sessions (which may hold a searched name): deleted.
+    """
+    from cases.services.calls import call_event_results_expired, call_event_results_forget
+    from cases.services.notifications import notification_texts_expired, notification_texts_forget
+    from resources.services.idempotency import idempotency_keys_expired, idempotency_keys_purge
+
+    now = now or timezone.now()
+    sweeps = {
+        "idempotency records": (idempotency_keys_expired, idempotency_keys_purge),
+        "call event results": (call_event_results_expired, call_event_results_forget),
+        "sent notification texts": (notification_texts_expired, notification_texts_forget),
+        "expired sessions": (_sessions_expired, _sessions_purge),
+    }
+    if dry_run:
+        return {name: expired(now=now).count() for name, (expired, _) in sweeps.items()}
+    return {name: remove(now=now) for name, (_, remove) in sweeps.items()}

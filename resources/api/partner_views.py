@@ -2,7 +2,8 @@
 
 Machine clients authenticate with a partner token (`manage.py issue_token partner ...`);
 every query goes through the partner selectors, so another organization's referral is a 404
-whatever the id. Writes take an `Idempotency-Key`. Requests are throttled per token.
+whatever the id. Writes take an `Idempotency-Key` (a replay renders the record again, as the
+caller may see it now: resources/api/idempotency.py). Requests are throttled per token.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from resources.api.partner_serializers import (
     ReferralListInput,
     ReferralSummaryOutput,
 )
-from resources.models import Referral, ReferralEvent, ServiceAtLocation
+from resources.models import Capacity, Referral, ReferralEvent, ServiceAtLocation
 
 ERRORS = {
     400: OpenApiResponse(ErrorOutput, description="invalid input (`fields` says which)"),
@@ -63,7 +64,11 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     HEADER,
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
-    description="any unique string (a UUID): a retry with the same key returns the first result",
+    description=(
+        "any unique string (a UUID): a retry with the same key within 24 hours (IDEMPOTENCY_TTL) "
+        "answers as the first request did (same status, same record, shown as you may see it "
+        "now) instead of writing again; after that the key is new"
+    ),
 )
 
 
@@ -128,6 +133,25 @@ def render_referral(referral: Referral, *, user, request) -> dict:
     return ReferralDetailOutput(referral).data
 
 
+def _replay_referral(view, request, result_id, *args, **kwargs) -> dict:
+    """A replayed action: the referral as the caller may see it now (access, consent, audit)."""
+    referral = selectors.referral_get_for_partner(request.user, result_id)
+    return render_referral(referral, user=request.user, request=request)
+
+
+def _replay_note(view, request, result_id, *args, **kwargs) -> dict:
+    return ReferralEventOutput(
+        selectors.referral_event_get_for_partner(request.user, result_id)
+    ).data
+
+
+def _replay_capacity(view, request, result_id, *args, **kwargs) -> dict:
+    sal = _own_service_at_location(request.user, str(result_id))
+    capacity = Capacity.objects.get(service_at_location=sal)
+    capacity.service_at_location = sal
+    return CapacityOutput(capacity).data
+
+
 class ReferralListView(PartnerView):
     @extend_schema(
         parameters=[
@@ -185,7 +209,7 @@ class _ActionView(PartnerView):
     def act(self, referral: Referral, values: dict) -> Referral:
         raise NotImplementedError
 
-    @idempotent
+    @idempotent(result_id=lambda data: data["id"], replay=_replay_referral)
     def post(self, request: Request, public_id: str) -> Response:
         referral = selectors.referral_get_for_partner(request.user, public_id)
         has_body = request.META.get("CONTENT_LENGTH") not in (None, "", "0")
@@ -257,7 +281,7 @@ class ReferralNotesView(PartnerView):
         responses={201: ReferralEventOutput, **WRITE_ERRORS},
         summary="A message to ACS on the referral's thread",
     )
-    @idempotent
+    @idempotent(result_id=lambda data: data["id"], replay=_replay_note)
     def post(self, request: Request, public_id: str) -> Response:
         referral = selectors.referral_get_for_partner(request.user, public_id)
         data = NoteInput(data=request.data)
@@ -275,22 +299,9 @@ class CapacityView(PartnerView):
         responses={200: CapacityOutput, **WRITE_ERRORS},
         summary="Set the live capacity of one of your services at a location",
     )
-    @idempotent
+    @idempotent(result_id=lambda data: data["service_at_location_id"], replay=_replay_capacity)
     def put(self, request: Request, service_at_location_id: str) -> Response:
-        organization = selectors.partner_organization(request.user)
-        if organization is None:
-            raise Forbidden("This token is not tied to a partner organization.")
-        sal = (
-            ServiceAtLocation.objects.select_related("service")
-            .filter(service__organization=organization)
-            .filter(public_id=_uuid_or_404(service_at_location_id))
-            .first()
-        )
-        if sal is None:
-            raise NotFound(
-                "No such service at a location of your organization.",
-                code="service_at_location_not_found",
-            )
+        sal = _own_service_at_location(request.user, service_at_location_id)
         data = CapacityInput(data=request.data)
         data.is_valid(raise_exception=True)
         capacity = services.capacity_update(
@@ -298,6 +309,24 @@ class CapacityView(PartnerView):
         )
         capacity.service_at_location = sal
         return Response(CapacityOutput(capacity).data)
+
+
+def _own_service_at_location(user, service_at_location_id: str) -> ServiceAtLocation:
+    organization = selectors.partner_organization(user)
+    if organization is None:
+        raise Forbidden("This token is not tied to a partner organization.")
+    sal = (
+        ServiceAtLocation.objects.select_related("service")
+        .filter(service__organization=organization)
+        .filter(public_id=_uuid_or_404(service_at_location_id))
+        .first()
+    )
+    if sal is None:
+        raise NotFound(
+            "No such service at a location of your organization.",
+            code="service_at_location_not_found",
+        )
+    return sal
 
 
 def _uuid_or_404(value: str) -> uuid.UUID:

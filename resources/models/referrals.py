@@ -232,8 +232,10 @@ class ReferralEvent(BaseModel):
 
 
 class IdempotencyKey(BaseModel):
-    """The first response to a write sent with an `Idempotency-Key`: a retry of the same
-    request gets it again instead of doing the write twice."""
+    """What a retry of a write sent with an `Idempotency-Key` needs to answer as the first
+    time did, instead of doing the write twice: the status, the id of what was written, and
+    for a refusal the error. Never the response itself: a replay renders the record again, as
+    the caller may see it now (resources/api/idempotency.py). Kept for IDEMPOTENCY_TTL."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
@@ -241,12 +243,23 @@ class IdempotencyKey(BaseModel):
     path = models.CharField(max_length=500)
     request_digest = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
+    # A success: the public id of the record the response describes.
+    result_id = models.UUIDField(null=True, blank=True)
+    # A refusal (4xx): the error, as sent (its code, message and fields, never a record).
+    error = models.JSONField(null=True, blank=True)
 
     class Meta(BaseModel.Meta):
         constraints = [
             models.UniqueConstraint(fields=["user", "key"], name="resources_idempotencykey_unique"),
+            models.CheckConstraint(
+                condition=(
+                    Q(response_status__lt=400, result_id__isnull=False, error__isnull=True)
+                    | Q(response_status__gte=400, result_id__isnull=True, error__isnull=False)
+                ),
+                name="resources_idempotencykey_result_or_error",
+            ),
         ]
+        # The sweep: records older than IDEMPOTENCY_TTL.
         indexes = [models.Index(fields=["created_at"], name="resources_idemkey_created_idx")]
 
 

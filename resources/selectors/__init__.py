@@ -22,6 +22,7 @@ from resources.selectors.directory import (
 from resources.selectors.referrals import (
     PartnerResident,
     partner_organization,
+    referral_event_get_for_partner,
     referral_get_for_partner,
     referral_get_for_user,
     referral_queryset_for_partner,
@@ -43,6 +44,7 @@ __all__ = [
     "organizations_list",
     "partner_organization",
     "postcode_centroid",
+    "referral_event_get_for_partner",
     "referral_get_for_partner",
     "referral_get_for_user",
     "referral_queryset_for_partner",

@@ -18,7 +18,7 @@ from acs.errors import NotFound
 from acs.models import AuditAction
 from acs.roles import Role
 from cases.models.encounters import PART2_NEEDS
-from resources.models import Organization, Referral
+from resources.models import Organization, Referral, ReferralEvent
 
 ALL_REFERRALS_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
 # What travels with every disclosure of substance-use information (42 CFR 2.32(a)(2), the
@@ -51,6 +51,24 @@ def referral_get_for_partner(user, public_id: uuid.UUID | str) -> Referral:
     if referral is None:
         raise NotFound("No such referral.", code="referral_not_found")
     return referral
+
+
+def referral_event_get_for_partner(user, public_id: uuid.UUID | str) -> ReferralEvent:
+    """An event on the thread of one of the partner's referrals (as the detail lists them)."""
+    try:
+        public_id = uuid.UUID(str(public_id))
+    except ValueError as exc:
+        raise NotFound("No such referral event.", code="referral_event_not_found") from exc
+    event = (
+        ReferralEvent.objects.filter(
+            public_id=public_id, referral__in=referral_queryset_for_partner(user)
+        )
+        .select_related("referral")
+        .first()
+    )
+    if event is None:
+        raise NotFound("No such referral event.", code="referral_event_not_found")
+    return event
 
 
 def referral_queryset_for_user(user) -> QuerySet[Referral]:

@@ -1,6 +1,7 @@
 """Writes of the resources app (shared/STYLE.md: every write goes through a service)."""
 
 from resources.services.capacity import capacity_update, service_verify
+from resources.services.idempotency import idempotency_keys_purge
 from resources.services.referrals import (
     referral_accept,
     referral_cancel,
@@ -15,6 +16,7 @@ from resources.services.referrals import (
 
 __all__ = [
     "capacity_update",
+    "idempotency_keys_purge",
     "referral_accept",
     "referral_cancel",
     "referral_complete",

@@ -354,6 +354,29 @@ def test_a_search_key_from_another_session_finds_nothing(client, case_manager, s
     assert response["Location"] == "/admin/cases/resident/"
 
 
+def test_a_searched_name_kept_in_the_session_goes_with_the_session_once_expired(
+    client, case_manager, supervisor
+):
+    from django.contrib.sessions.models import Session
+    from django.test import Client
+
+    from cases.tasks import sweep_expired_copies
+
+    ResidentFactory(preferred_name="Maria Lopez")
+    client.force_login(case_manager)
+    client.post("/admin/cases/resident/search/", {"name": "Maria Lopez"})
+    kept = Session.objects.get(pk=client.session.session_key)
+    assert "Maria Lopez" in kept.get_decoded().values()
+    live = Client()
+    live.force_login(supervisor)
+    Session.objects.filter(pk=kept.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
+
+    assert sweep_expired_copies.apply().get()["expired sessions"] == 1
+
+    assert not Session.objects.filter(pk=kept.pk).exists()
+    assert Session.objects.filter(pk=live.session.session_key).exists()
+
+
 def test_a_responder_cannot_use_the_resident_page_actions(client, responder):
     resident = ResidentFactory()
     client.force_login(responder)

@@ -264,6 +264,33 @@ def test_a_resent_event_returns_200_and_the_first_result(cad):
     assert Call.objects.get().status == "cleared"
 
 
+def test_the_first_result_is_kept_for_the_idempotency_ttl_then_swept(cad, settings):
+    """The kept first result copies the call (address, notes): it lasts IDEMPOTENCY_TTL, then
+    the sweep blanks it and a resend answers with the call as it is now."""
+    from cases.tasks import sweep_expired_copies
+
+    settings.IDEMPOTENCY_TTL = timedelta(hours=24)
+    put_call(cad)
+    event_id = str(uuid.uuid4())
+    on_scene = {"type": "on_scene", "unit": "ACS-11", "at": "2026-11-24T21:15:00-07:00"}
+    first = post_event(cad, event_id=event_id, **on_scene)
+    post_event(cad, type="cleared", unit="ACS-11", at="2026-11-24T21:45:00-07:00")
+    old = CallEvent.objects.get(event_id=event_id)
+    CallEvent.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=25))
+
+    # Past the TTL a resend answers with the call as it is now, swept or not.
+    again = post_event(cad, event_id=event_id, **on_scene)
+    assert again.status_code == 200 and CallEvent.objects.count() == 2
+    assert again.json()["status"] == "cleared" != first.json()["status"]
+
+    assert sweep_expired_copies.apply().get()["call event results"] == 1
+
+    old.refresh_from_db()
+    assert old.result == {} and old.type == "on_scene"  # the event stays: the call's history
+    assert CallEvent.objects.exclude(pk=old.pk).get().result["status"] == "cleared"
+    assert post_event(cad, event_id=event_id, **on_scene).json() == again.json()
+
+
 def test_an_event_id_reused_for_another_event_gets_409(cad):
     put_call(cad)
     event_id = str(uuid.uuid4())

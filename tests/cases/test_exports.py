@@ -284,6 +284,62 @@ def test_running_the_job_twice_does_no_harm(case, case_manager, exports_dir):
     assert len(list(exports_dir.rglob("*.csv"))) == 1
 
 
+def files_of(job) -> list[str]:
+    _, names = export_storage().listdir(str(job.public_id))
+    return sorted(names)
+
+
+def test_a_file_left_by_a_worker_that_died_is_not_kept_beside_the_new_one(
+    case, case_manager, exports_dir
+):
+    from django.core.files.base import ContentFile
+
+    job = ask(case_manager)
+    # A worker stored the file, then died before recording it; its lease has lapsed.
+    export_storage().save(f"{job.public_id}/residents.csv", ContentFile(b"Maria,1980"))
+    ExportJob.objects.filter(pk=job.pk).update(
+        status="running", started_at=timezone.now() - timedelta(hours=1)
+    )
+
+    job = export_run(job_id=job.pk)
+
+    assert job.status == "done"
+    assert files_of(job) == [job.file.name.split("/")[-1]]
+    with export_storage().open(job.file.name, "rb") as handle:
+        assert handle.read().startswith(b"resident_id,")
+
+
+def test_a_write_that_fails_half_way_leaves_no_partial_file(
+    case, case_manager, exports_dir, monkeypatch
+):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import FileSystemStorage
+
+    real_save = FileSystemStorage._save
+
+    def disk_full(self, name, content):
+        real_save(self, name, ContentFile(b"resident_id,Maria"))  # part of it was written
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(FileSystemStorage, "_save", disk_full)
+
+    job = export_run(job_id=ask(case_manager).pk)
+
+    assert job.status == "failed" and "No space left" in job.error
+    assert files_of(job) == []
+
+
+def test_the_cleanup_removes_everything_an_expired_export_left(case, case_manager, exports_dir):
+    from django.core.files.base import ContentFile
+
+    job, _ = built(case_manager)
+    export_storage().save(f"{job.public_id}/stray.csv", ContentFile(b"Maria,1980"))
+
+    assert exports_cleanup_expired(now=job.expires_at + timedelta(minutes=1)) == 1
+
+    assert files_of(job) == []
+
+
 def test_a_job_held_by_a_live_worker_is_not_taken_again(case, case_manager, exports_dir):
     job = ask(case_manager)
     ExportJob.objects.filter(pk=job.pk).update(status="running", started_at=timezone.now())

@@ -86,3 +86,23 @@ def test_a_dry_run_counts_and_changes_nothing(old, capsys):
 def test_the_period_is_configurable(old):
     assert retention_deidentify(years=10).counts["residents"] == 0
     assert retention_deidentify(years=5).counts["residents"] == 1
+
+
+def test_a_merge_forgets_the_names_and_values_it_kept_for_an_undo(old, case_manager):
+    from cases.models import ResidentMerge
+    from cases.services import resident_merge
+
+    twin = ResidentFactory(preferred_name="Sunny Twin", phone="505-555-0199")
+    merge = resident_merge(
+        actor=case_manager, survivor=old, duplicate=twin, values={"phone": "505-555-0199"}
+    )
+    assert merge.replaced_values and merge.added_aliases  # the old number, the twin's name
+    aged(old)
+    aged(twin)
+
+    report = retention_deidentify()
+
+    assert report.counts["residents"] == 2 and report.counts["merge records"] == 1
+    merge = ResidentMerge.objects.get()
+    assert (merge.replaced_values, merge.added_aliases) == ({}, [])
+    assert retention_deidentify(dry_run=True).counts["merge records"] == 0

@@ -464,3 +464,42 @@ def test_a_receipt_for_an_unknown_message_is_ignored(client, checkin):
 
 def test_a_receipt_without_a_message_id_is_a_bad_request(client, sms):
     assert post(client, STATUS, {"MessageStatus": "delivered"}).status_code == 400
+
+
+# --- what a sent text leaves behind -----------------------------------------------------------
+
+
+def sweep() -> dict:
+    from cases.tasks import sweep_expired_copies
+
+    return sweep_expired_copies.apply().get()
+
+
+def test_a_sent_texts_number_and_words_are_forgotten_after_notification_text_ttl(
+    client, checkin, settings
+):
+    settings.NOTIFICATION_TEXT_TTL = timedelta(days=30)
+    assert checkin.to_address == PHONE and checkin.body
+    assert sweep()["sent notification texts"] == 0  # a recent text keeps them
+    N.objects.filter(pk=checkin.pk).update(sent_at=timezone.now() - timedelta(days=31))
+
+    assert sweep()["sent notification texts"] == 1
+
+    checkin.refresh_from_db()
+    assert (checkin.to_address, checkin.body) == ("", "")
+    # The row stays: what was sent (the template), to whom, when, and how it went.
+    assert (checkin.status, checkin.template) == (N.Status.SENT, "checkin")
+    assert checkin.resident_id and checkin.provider_message_id and checkin.sent_at
+
+
+def test_a_text_keeps_its_number_while_a_reply_can_still_be_matched(
+    client, checkin, follow_up, settings
+):
+    settings.NOTIFICATION_TEXT_TTL = timedelta(days=1)  # shorter than the reply window
+    N.objects.filter(pk=checkin.pk).update(sent_at=timezone.now() - timedelta(days=10))
+
+    assert sweep()["sent notification texts"] == 0
+
+    text(client, "1")
+    follow_up.refresh_from_db()
+    assert follow_up.status == "closed"

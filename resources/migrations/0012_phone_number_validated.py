@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("resources", "0008_part2_flags"),
+        ("resources", "0011_idempotencykey_remove_response_body"),
     ]
 
     operations = [
