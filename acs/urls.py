@@ -1,8 +1,6 @@
 from csp.decorators import csp_update
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic.base import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from acs import views
@@ -18,7 +16,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     # Browsers ask every site for /favicon.ico; pages without an icon link get the app's.
-    path("favicon.ico", RedirectView.as_view(url=static("field/icon.svg"), permanent=True)),
+    path("favicon.ico", views.favicon),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("acs.api_urls")),

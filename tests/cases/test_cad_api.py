@@ -3,7 +3,7 @@
 import json
 import threading
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -356,6 +356,10 @@ def test_a_new_call_sign_becomes_a_unit_for_a_supervisor_to_confirm(cad):
 
 
 def test_a_known_unit_is_not_flagged_and_follows_its_newest_status(cad, unit):
+    # The unit's last status was set before these events (the fixture says "now", which
+    # made the test pass only on the day its events were written).
+    unit.status_changed_at = datetime.fromisoformat("2026-11-24T20:00:00-07:00")
+    unit.save(update_fields=["status_changed_at"])
     put_call(cad)
     post_event(cad, type="on_scene", unit="ACS-11", at="2026-11-24T21:20:00-07:00")
     post_event(cad, type="dispatched", unit="ACS-11", at="2026-11-24T21:08:00-07:00")
