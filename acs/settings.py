@@ -314,7 +314,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "acs.openapi.ApiSchema",
     "EXCEPTION_HANDLER": "acs.errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
@@ -330,10 +330,13 @@ SPECTACULAR_SETTINGS = {
         "ReferralUrgencyEnum": "resources.models.referrals.ReferralUrgency",
         "ReferralOutcomeEnum": "resources.models.referrals.ReferralOutcome",
     },
-    # The enum hook is drf-spectacular's default; ours documents the common 4xx (acs/api.py).
+    # The enum hook is drf-spectacular's default; ours document the common 4xx (acs/api.py),
+    # and what each API refuses beyond its fields' types and its links (acs/openapi.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "acs.api.error_responses",
+        "cases.api.schema.schema_truths",
+        "resources.api.schema.schema_truths",
     ],
 }
 

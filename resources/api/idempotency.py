@@ -1,8 +1,8 @@
 """`Idempotency-Key` for partner writes: a retry of the same request returns the first
 response instead of doing the write again.
 
-The key is the client's (any string up to 255 printable characters; a UUID is best), scoped to
-the acting user (one token or partner user). The first response with a status below 500 is
+The key is the client's (1 to 255 visible ASCII characters, KEY_PATTERN; a UUID is best),
+scoped to the acting user (one token or partner user). The first response with a status below 500 is
 stored with a digest of the request; the same key with a different request is refused (422),
 so a client bug cannot silently return another request's result. Two concurrent requests with
 one key are serialized by a transaction-scoped advisory lock: the second waits, then replays.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from functools import wraps
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -23,6 +24,10 @@ from resources.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
+# Visible ASCII only, as the schema says (partner_views): beyond ASCII a header's bytes depend on
+# the client's encoding, and blanks at its ends are dropped on the way, so such a key would not
+# reliably come back the same.
+KEY_PATTERN = r"^[!-~]{1,255}$"
 
 
 class IdempotencyKeyInvalid(DomainError):
@@ -53,9 +58,9 @@ def idempotent(method):
         key = request.headers.get(HEADER)
         if key is None:
             return method(view, request, *args, **kwargs)
-        if not key or len(key) > 255 or not key.isprintable():
+        if not re.fullmatch(KEY_PATTERN, key):
             raise IdempotencyKeyInvalid(
-                f"{HEADER} must be 1 to 255 printable characters.",
+                f"{HEADER} must be 1 to 255 visible ASCII characters (a UUID).",
                 fields={HEADER: ["Invalid."]},
             )
         digest = _digest(request, kwargs)
