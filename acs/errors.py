@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
@@ -29,8 +31,22 @@ class DomainError(Exception):
 
 
 class NotFound(DomainError):
+    """No such record among those the user may see. The URL's own record: no `fields`; a
+    record the request body names: `fields` says which input named it (see `named_in`)."""
+
     code = "not_found"
     http_status = status.HTTP_404_NOT_FOUND
+
+
+@contextmanager
+def named_in(field: str) -> Iterator[None]:
+    """Fetching a record the request body names (in `field`): its NotFound says so in
+    `fields`, so that a client can tell it from a 404 about the URL's own record."""
+    try:
+        yield
+    except NotFound as exc:
+        exc.fields = exc.fields or {field: [exc.message]}
+        raise
 
 
 class Forbidden(DomainError):

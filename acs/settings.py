@@ -261,8 +261,12 @@ RETENTION_YEARS = env.int("RETENTION_YEARS", default=7)
 # The partner feed holds back changes younger than this, so that a change whose transaction
 # commits a moment after a poll is still ahead of the poller's `updated_since` next time.
 REFERRAL_FEED_SETTLE = timedelta(seconds=env.float("REFERRAL_FEED_SETTLE_SECONDS", default=2.0))
-# Requests per token (or partner user) and period, DRF's "N/second|minute|hour|day".
-PARTNER_API_RATE = env.str("PARTNER_API_RATE", default="600/minute")
+# Requests per token (or partner user) and period, DRF's "N/second|minute|hour|day". The test
+# suite's fuzz sends a partner's quota in seconds; the throttle has a test of its own
+# (tests/resources/test_partner_api.py), which sets its rate.
+PARTNER_API_RATE = env.str(
+    "PARTNER_API_RATE", default="100000/minute" if ENVIRONMENT == "test" else "600/minute"
+)
 # How long a write's Idempotency-Key (partner API) or event id (CAD and field call events)
 # replays its first result; after that the record is swept and the key is new again.
 IDEMPOTENCY_TTL = timedelta(hours=env.int("IDEMPOTENCY_TTL_HOURS", default=24))
@@ -351,7 +355,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "acs.openapi.ApiSchema",
     "EXCEPTION_HANDLER": "acs.errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
@@ -373,10 +377,13 @@ SPECTACULAR_SETTINGS = {
         "ReferralUrgencyEnum": "resources.models.referrals.ReferralUrgency",
         "ReferralOutcomeEnum": "resources.models.referrals.ReferralOutcome",
     },
-    # The enum hook is drf-spectacular's default; ours documents the common 4xx (acs/api.py).
+    # The enum hook is drf-spectacular's default; ours document the common 4xx (acs/api.py),
+    # and what each API refuses beyond its fields' types and its links (acs/openapi.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "acs.api.error_responses",
+        "cases.api.schema.schema_truths",
+        "resources.api.schema.schema_truths",
     ],
 }
 

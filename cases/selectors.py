@@ -140,12 +140,20 @@ def encounter_unit_and_call(user, *, call_sign: str, call_id: uuid.UUID | None):
 
     unit = Unit.objects.filter(call_sign=call_sign.upper(), members=user).first()
     if unit is None:
-        raise NotFound("No such unit among yours.", code="unit_not_found")
+        raise NotFound(
+            "No such unit among yours.",
+            code="unit_not_found",
+            fields={"unit": ["No such unit among yours."]},
+        )
     call = None
     if call_id is not None:
         call = calls_for_unit_user(user).filter(public_id=call_id).first()
         if call is None:
-            raise NotFound("No such call among your unit's.", code="call_not_found")
+            raise NotFound(
+                "No such call among your unit's.",
+                code="call_not_found",
+                fields={"call": ["No such call among your unit's."]},
+            )
     return unit, call
 
 

@@ -9,6 +9,7 @@ zones. Nothing personal goes in a URL: residents and calls are addressed by publ
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import uuid
 from functools import wraps
@@ -271,6 +272,10 @@ def _form_payload(request: HttpRequest) -> dict:
     if payload.get("occurred_at"):
         # datetime-local has no zone: it is the department's local time.
         payload["occurred_at"] = _local_to_iso(payload["occurred_at"])
+    if "anonymous_people" in payload:
+        # The API takes a JSON number, as its schema says; a form sends text.
+        with contextlib.suppress(ValueError):
+            payload["anonymous_people"] = int(payload["anonymous_people"])
     return payload
 
 

@@ -5,7 +5,12 @@ render with an output serializer.
 """
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import status
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -14,7 +19,7 @@ from rest_framework.views import APIView
 
 from acs.api import CURSOR_PARAMETER, cursor_page
 from acs.client_ids import replayed
-from acs.errors import NotFound, error_body
+from acs.errors import NotFound, error_body, named_in
 from acs.parsers import FieldJSONParser
 from acs.permissions import role_required
 from acs.roles import Role
@@ -37,6 +42,7 @@ from cases.api.serializers import (
     ResidentOutput,
     ResidentSearchInput,
     ResidentSummaryOutput,
+    UnitServiceStatusOutput,
     UnitStatusInput,
 )
 from cases.api.views import render_call
@@ -82,7 +88,18 @@ class UnitStatusView(FieldView):
 
     @extend_schema(
         request=UnitStatusInput,
-        responses={200: CallOutput},
+        responses={
+            201: OpenApiResponse(CallOutput, description="a move on a call, applied"),
+            200: OpenApiResponse(
+                PolymorphicProxySerializer(
+                    component_name="UnitMove",
+                    serializers=[CallOutput, UnitServiceStatusOutput],
+                    resource_type_field_name=None,
+                ),
+                description="a move between calls (the unit's status); or a resent "
+                "event_id (the call as its first move left it)",
+            ),
+        },
         summary="Move my unit: on a call (same life cycle as CAD's events) or in/out of service",
     )
     def post(self, request: Request, call_sign: str) -> Response:
@@ -97,10 +114,14 @@ class UnitStatusView(FieldView):
             unit = services.unit_service_status_set(
                 actor=request.user, unit=unit, status=values["status"], at=at
             )
-            return Response({"unit": unit.call_sign, "status": unit.status})
+            return Response(UnitServiceStatusOutput(unit).data)
         call = selectors.calls_for_unit_user(request.user).filter(public_id=values["call"]).first()
         if call is None:
-            raise NotFound("No such call among your unit's.", code="call_not_found")
+            raise NotFound(
+                "No such call among your unit's.",
+                code="call_not_found",
+                fields={"call": ["No such call among your unit's."]},
+            )
         result, applied = services.call_event_record(
             incident_number=call.incident_number,
             event_id=values["event_id"],
@@ -329,10 +350,15 @@ class ResidentConsentsView(FieldView):
 
             organization = Organization.objects.filter(public_id=values["organization"]).first()
             if organization is None:
-                raise NotFound("No such partner.", code="organization_not_found")
+                raise NotFound(
+                    "No such partner.",
+                    code="organization_not_found",
+                    fields={"organization": ["No such partner."]},
+                )
         encounter = None
         if values["encounter"] is not None:
-            encounter = selectors.encounter_get_for_user(request.user, values["encounter"])
+            with named_in("encounter"):
+                encounter = selectors.encounter_get_for_user(request.user, values["encounter"])
         consent = services.consent_record(
             actor=request.user,
             resident=resident,
@@ -375,7 +401,8 @@ class EncounterFollowUpsView(FieldView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         encounter = selectors.encounter_get_for_user(request.user, public_id)
-        resident = selectors.resident_get_for_user(request.user, values["resident"])
+        with named_in("resident"):
+            resident = selectors.resident_get_for_user(request.user, values["resident"])
         follow_up, created = services.follow_up_request(
             actor=request.user,
             encounter=encounter,

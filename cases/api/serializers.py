@@ -1,10 +1,18 @@
 """Input and output shapes of the CAD API. Input serializers validate; output ones render."""
 
+import math
 import re
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from rest_framework import serializers
 
-from acs.serializers import UTCDateTimeField
+from acs.serializers import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictUUIDField,
+    UTCDateTimeField,
+)
 from cases import lifecycle
 from cases.call_types import known_call_types
 from cases.models import (
@@ -26,7 +34,8 @@ CALL_SIGN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")
 
 
 def validate_incident_number(value: str) -> str:
-    if not INCIDENT_NUMBER.match(value):
+    # fullmatch: with match, `$` would let a trailing newline through.
+    if not INCIDENT_NUMBER.fullmatch(value):
         raise serializers.ValidationError(
             "An incident number is 1-64 letters, digits, '.', '_' or '-'."
         )
@@ -47,37 +56,34 @@ class AwareDateTimeField(serializers.DateTimeField):
         return parsed
 
 
-class StrictCharField(serializers.CharField):
-    """A string, and only a string: numbers and booleans are not silently converted."""
+class CoordinateField(serializers.DecimalField):
+    """Degrees, a JSON number within +-`limit`, rounded to the six decimal places kept (about
+    ten centimetres): CAD sends whatever precision its map has, and the schema promises no
+    more than a number in range."""
+
+    def __init__(self, limit: int, **kwargs):
+        self.limit = limit
+        super().__init__(
+            max_digits=9,
+            decimal_places=6,
+            min_value=-limit,
+            max_value=limit,
+            coerce_to_string=False,
+            **kwargs,
+        )
 
     def to_internal_value(self, data):
-        if not isinstance(data, str):
+        if isinstance(data, bool) or not isinstance(data, int | float) or not math.isfinite(data):
             self.fail("invalid")
-        return super().to_internal_value(data)
+        if abs(data) > self.limit:
+            raise serializers.ValidationError(f"Between -{self.limit} and {self.limit}.")
+        return Decimal(str(data)).quantize(Decimal("0.000001"), rounding=ROUND_HALF_EVEN)
 
 
 class LocationInput(serializers.Serializer):
     address = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
-    latitude = serializers.DecimalField(
-        max_digits=9,
-        decimal_places=6,
-        min_value=-90,
-        max_value=90,
-        required=False,
-        allow_null=True,
-        default=None,
-        coerce_to_string=False,
-    )
-    longitude = serializers.DecimalField(
-        max_digits=9,
-        decimal_places=6,
-        min_value=-180,
-        max_value=180,
-        required=False,
-        allow_null=True,
-        default=None,
-        coerce_to_string=False,
-    )
+    latitude = CoordinateField(90, required=False, allow_null=True, default=None)
+    longitude = CoordinateField(180, required=False, allow_null=True, default=None)
     council_district = StrictCharField(max_length=8, required=False, allow_blank=True, default="")
 
     def validate(self, attrs):
@@ -88,7 +94,7 @@ class LocationInput(serializers.Serializer):
 
 class CadCallInput(serializers.Serializer):
     call_type = StrictCharField(max_length=32)
-    priority = serializers.IntegerField(min_value=1, max_value=5)
+    priority = StrictIntegerField(min_value=1, max_value=5)
     source = serializers.ChoiceField(choices=CallSource.choices)
     received_at = AwareDateTimeField()
     location = LocationInput(required=False)
@@ -102,14 +108,9 @@ class CadCallInput(serializers.Serializer):
             )
         return code
 
-    def validate_priority(self, value):
-        if isinstance(self.initial_data.get("priority"), bool):
-            raise serializers.ValidationError("A priority is a whole number from 1 to 5.")
-        return value
-
 
 class CallEventInput(serializers.Serializer):
-    event_id = serializers.UUIDField()
+    event_id = StrictUUIDField()
     type = serializers.ChoiceField(choices=lifecycle.EVENT_TYPES)
     unit = StrictCharField(max_length=32, required=False, allow_blank=True, default="")
     at = AwareDateTimeField()
@@ -200,8 +201,8 @@ class ResidentInput(serializers.Serializer):
 
 
 class ResidentCreateInput(ResidentInput):
-    confirm_new = serializers.BooleanField(required=False, default=False)
-    client_id = serializers.UUIDField(
+    confirm_new = StrictBooleanField(required=False, default=False)
+    client_id = StrictUUIDField(
         required=False,
         allow_null=True,
         default=None,
@@ -235,6 +236,9 @@ class ResidentMatchOutput(ResidentSummaryOutput):
 
 
 class ResidentOutput(ResidentSummaryOutput):
+    client_id = serializers.UUIDField(
+        allow_null=True, help_text="the tablet's id for this person, when a tablet made it"
+    )
     gender = serializers.CharField()
     race_ethnicity = serializers.ListField(child=serializers.CharField())
     veteran_status = serializers.CharField()
@@ -250,42 +254,34 @@ class ResidentOutput(ResidentSummaryOutput):
 
 class EncounterInput(serializers.Serializer):
     occurred_at = AwareDateTimeField(required=False)
-    anonymous_people = serializers.IntegerField(min_value=0, max_value=50, required=False)
+    anonymous_people = StrictIntegerField(min_value=0, max_value=50, required=False)
     needs = serializers.ListField(child=serializers.ChoiceField(Need.choices), required=False)
     services_on_scene = serializers.ListField(
         child=serializers.ChoiceField(ServiceOnScene.choices), required=False
     )
     narrative = StrictCharField(max_length=20000, required=False, allow_blank=True)
-    narrative_part2 = serializers.BooleanField(
+    narrative_part2 = StrictBooleanField(
         required=False,
         help_text="the narrative mentions substance use (42 CFR Part 2 information)",
     )
     risk_level = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
     disposition = serializers.ChoiceField(choices=Disposition.choices, required=False)
     transport_destination = StrictCharField(max_length=255, required=False, allow_blank=True)
-    police_requested = serializers.BooleanField(required=False)
-    ems_requested = serializers.BooleanField(required=False)
-    residents = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=20)
+    police_requested = StrictBooleanField(required=False)
+    ems_requested = StrictBooleanField(required=False)
+    residents = serializers.ListField(child=StrictUUIDField(), required=False, max_length=20)
     living_situations = serializers.DictField(
         child=serializers.ChoiceField(choices=HousingStatus.choices),
         required=False,
         help_text="each person's living situation on this contact (HMIS's current living "
-        "situation), by resident id; only people on the encounter",
+        "situation), by resident id; a key that names no one on the encounter is a 404",
     )
-
-    def validate_living_situations(self, value):
-        import uuid
-
-        try:
-            return {uuid.UUID(str(key)): code for key, code in value.items()}
-        except ValueError:
-            raise serializers.ValidationError("Keys are resident ids.") from None
 
 
 class EncounterCreateInput(EncounterInput):
-    client_id = serializers.UUIDField()
+    client_id = StrictUUIDField()
     unit = StrictCharField(max_length=32)
-    call = serializers.UUIDField(required=False, allow_null=True, default=None)
+    call = StrictUUIDField(required=False, allow_null=True, default=None)
 
 
 class AddendumInput(serializers.Serializer):
@@ -349,25 +345,35 @@ class EncounterOutput(serializers.Serializer):
         }
 
 
+# A unit's moves on a call (they name the call) and between calls (they do not).
+UNIT_CALL_STATUSES = ("en_route", "on_scene", "transporting", "cleared")
+UNIT_SERVICE_STATUSES = ("available", "out_of_service")
+
+
 class UnitStatusInput(serializers.Serializer):
     """A unit's move from the field app: on a call (moves its assignment through the same
     life cycle as CAD's events), or in or out of service."""
 
-    event_id = serializers.UUIDField()
-    status = serializers.ChoiceField(
-        choices=["en_route", "on_scene", "transporting", "cleared", "available", "out_of_service"]
-    )
-    call = serializers.UUIDField(required=False, allow_null=True, default=None)
+    event_id = StrictUUIDField()
+    status = serializers.ChoiceField(choices=[*UNIT_CALL_STATUSES, *UNIT_SERVICE_STATUSES])
+    call = StrictUUIDField(required=False, allow_null=True, default=None)
     # When the responder tapped it: the tablet may send it much later, after a dead zone.
     at = AwareDateTimeField()
 
     def validate(self, attrs):
-        on_call = attrs["status"] in {"en_route", "on_scene", "transporting", "cleared"}
+        on_call = attrs["status"] in UNIT_CALL_STATUSES
         if on_call and attrs["call"] is None:
             raise serializers.ValidationError({"call": [f"{attrs['status']} needs the call."]})
         if not on_call and attrs["call"] is not None:
             raise serializers.ValidationError({"call": ["Only call statuses name a call."]})
         return attrs
+
+
+class UnitServiceStatusOutput(serializers.Serializer):
+    """A unit's move between calls: in or out of service."""
+
+    unit = serializers.CharField(source="call_sign")
+    status = serializers.CharField()
 
 
 class ConsentInput(serializers.Serializer):
@@ -401,7 +407,7 @@ class ConsentOutput(serializers.Serializer):
 
 
 class FollowUpRequestInput(serializers.Serializer):
-    resident = serializers.UUIDField(help_text="one of the encounter's people")
+    resident = StrictUUIDField(help_text="one of the encounter's people")
     kind = serializers.ChoiceField(choices=FollowUpKind.choices)
     due_at = AwareDateTimeField()
 

@@ -1,5 +1,6 @@
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,12 +12,21 @@ from acs.permissions import role_required
 from acs.roles import Role
 from cases import services
 from cases.api.serializers import (
+    INCIDENT_NUMBER,
     CadCallInput,
     CallEventInput,
     CallOutput,
     validate_incident_number,
 )
 from cases.models import Call, UnitAssignment
+
+INCIDENT_NUMBER_PARAMETER = OpenApiParameter(
+    "incident_number",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    pattern=INCIDENT_NUMBER.pattern,
+    description="CAD's incident number: 1 to 64 letters, digits, '.', '_' or '-'",
+)
 
 
 def render_call(call: Call) -> dict:
@@ -42,6 +52,7 @@ class CadView(APIView):
 class CadCallView(CadView):
     @extend_schema(
         request=CadCallInput,
+        parameters=[INCIDENT_NUMBER_PARAMETER],
         responses={200: CallOutput, 201: CallOutput},
         summary="Create or update a call (idempotent on the incident number)",
     )
@@ -69,6 +80,7 @@ class CadCallView(CadView):
 class CadCallEventsView(CadView):
     @extend_schema(
         request=CallEventInput,
+        parameters=[INCIDENT_NUMBER_PARAMETER],
         responses={
             201: CallOutput,
             200: OpenApiResponse(CallOutput, description="a resent event_id: the first result"),

@@ -53,37 +53,45 @@ def _require_unit_responder(actor, encounter: Encounter) -> None:
 
 
 def _residents_for(actor, public_ids: list[uuid.UUID]) -> list[Resident]:
+    """The residents of these ids; NotFound, as for any record out of reach, if one is not
+    among those the actor may see (a well-formed request naming an unknown record is a 404,
+    never a 400: docs/api.md)."""
     found = list(resident_queryset_for_user(actor).filter(public_id__in=public_ids))
     if len(found) != len(set(public_ids)):
-        raise DomainError(
+        raise NotFound(
             "Some residents are unknown or out of reach: search for them first.",
-            code="invalid",
+            code="resident_not_found",
             fields={"residents": ["Unknown resident."]},
         )
     return found
 
 
+def _id_text(key) -> str:
+    try:
+        return str(uuid.UUID(str(key)))
+    except ValueError:
+        return str(key)
+
+
 def _set_living_situations(encounter: Encounter, situations: dict | None) -> bool:
-    """Each person's living situation on this contact, by the resident's public id; a person
-    not on the encounter is refused. Whether anything changed."""
+    """Each person's living situation on this contact, by the resident's public id. A key that
+    names no one on the encounter (whatever it is) is NotFound. Whether anything changed."""
     if not situations:
         return False
     links = {
-        link.resident.public_id: link
-        for link in encounter.people.select_related("resident").filter(
-            resident__public_id__in=list(situations)
-        )
+        str(link.resident.public_id): link
+        for link in encounter.people.select_related("resident").order_by("id")
     }
-    unknown = [str(k) for k in situations if uuid.UUID(str(k)) not in links]
-    if unknown:
-        raise DomainError(
+    chosen = {_id_text(key): value for key, value in situations.items()}
+    if set(chosen) - set(links):
+        raise NotFound(
             "A living situation names someone who is not on this encounter.",
-            code="invalid",
-            fields={"living_situations": [f"Not on the encounter: {', '.join(unknown)}"]},
+            code="resident_not_on_encounter",
+            fields={"living_situations": ["Names someone who is not on this encounter."]},
         )
     changed = False
-    for key, value in situations.items():
-        link = links[uuid.UUID(str(key))]
+    for key, value in chosen.items():
+        link = links[key]
         if link.living_situation != value:
             link.living_situation = value
             link.save(update_fields=["living_situation", "updated_at"])
@@ -200,9 +208,11 @@ def encounter_submit(*, actor, encounter: Encounter, request=None) -> Encounter:
         if encounter.status == Encounter.Status.SUBMITTED:
             return encounter
         if not encounter.disposition:
-            raise DomainError(
+            # The draft as it stands cannot be submitted: a conflict with its state (409),
+            # like any transition the record does not allow yet.
+            raise Conflict(
                 "Choose a disposition before submitting.",
-                code="invalid",
+                code="disposition_required",
                 fields={"disposition": ["Required to submit."]},
             )
         now = timezone.now()

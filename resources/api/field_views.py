@@ -10,11 +10,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from acs.client_ids import replayed
-from acs.errors import NotFound
+from acs.errors import NotFound, named_in
 from acs.parsers import FieldJSONParser
 from acs.permissions import role_required
 from acs.roles import Role
-from acs.serializers import ErrorOutput, UTCDateTimeField
+from acs.serializers import (
+    ErrorOutput,
+    StrictBooleanField,
+    StrictCharField,
+    StrictUUIDField,
+    UTCDateTimeField,
+)
 from cases import selectors as case_selectors
 from cases.models import FollowUp, Need
 from resources import selectors, services
@@ -26,15 +32,15 @@ DESK_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
 
 
 class ReferralCreateInput(serializers.Serializer):
-    client_id = serializers.UUIDField(help_text="the tablet's id: a retry returns the first")
-    resident = serializers.UUIDField()
-    service = serializers.UUIDField(help_text="HSDS id of a service that accepts referrals")
-    service_at_location = serializers.UUIDField(required=False, allow_null=True, default=None)
-    encounter = serializers.UUIDField(required=False, allow_null=True, default=None)
-    follow_up = serializers.UUIDField(required=False, allow_null=True, default=None)
+    client_id = StrictUUIDField(help_text="the tablet's id: a retry returns the first")
+    resident = StrictUUIDField()
+    service = StrictUUIDField(help_text="HSDS id of a service that accepts referrals")
+    service_at_location = StrictUUIDField(required=False, allow_null=True, default=None)
+    encounter = StrictUUIDField(required=False, allow_null=True, default=None)
+    follow_up = StrictUUIDField(required=False, allow_null=True, default=None)
     urgency = serializers.ChoiceField(choices=Referral.Urgency.choices, default="routine")
-    reason = serializers.CharField(max_length=2000, allow_blank=True, default="")
-    reason_part2 = serializers.BooleanField(
+    reason = StrictCharField(max_length=2000, allow_blank=True, default="")
+    reason_part2 = StrictBooleanField(
         allow_null=True,
         default=None,
         help_text="the reason mentions substance use (42 CFR Part 2): the partner sees it only "
@@ -44,8 +50,8 @@ class ReferralCreateInput(serializers.Serializer):
     needs = serializers.ListField(
         child=serializers.ChoiceField(choices=Need.choices), default=list, max_length=20
     )
-    send = serializers.BooleanField(default=True, help_text="false: keep as a draft")
-    consent_override_reason = serializers.CharField(
+    send = StrictBooleanField(default=True, help_text="false: keep as a draft")
+    consent_override_reason = StrictCharField(
         max_length=500,
         allow_blank=True,
         default="",
@@ -101,26 +107,40 @@ class FieldReferralsView(APIView):
         data = ReferralCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        resident = case_selectors.resident_get_for_user(
-            request.user, v["resident"], request=request
-        )
+        with named_in("resident"):
+            resident = case_selectors.resident_get_for_user(
+                request.user, v["resident"], request=request
+            )
         service = Service.objects.filter(public_id=v["service"]).first()
         if service is None:
-            raise NotFound("No such service.", code="service_not_found")
+            raise NotFound(
+                "No such service.",
+                code="service_not_found",
+                fields={"service": ["No such service."]},
+            )
         sal = None
         if v["service_at_location"]:
             sal = ServiceAtLocation.objects.filter(public_id=v["service_at_location"]).first()
             if sal is None:
-                raise NotFound("No such service at a location.", code="not_found")
+                raise NotFound(
+                    "No such service at a location.",
+                    code="not_found",
+                    fields={"service_at_location": ["No such service at a location."]},
+                )
         encounter = None
         if v["encounter"]:
-            encounter = case_selectors.encounter_get_for_user(request.user, v["encounter"])
+            with named_in("encounter"):
+                encounter = case_selectors.encounter_get_for_user(request.user, v["encounter"])
         follow_up = None
         if v["follow_up"]:
             follow_up = FollowUp.objects.filter(public_id=v["follow_up"]).first()
             desk = any(request.user.has_role(r) for r in DESK_ROLES)
             if follow_up is None or not desk:
-                raise NotFound("No such follow-up.", code="follow_up_not_found")
+                raise NotFound(
+                    "No such follow-up.",
+                    code="follow_up_not_found",
+                    fields={"follow_up": ["No such follow-up."]},
+                )
         referral = services.referral_create(
             actor=request.user,
             resident=resident,

@@ -4,27 +4,45 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from acs.serializers import UTCDateTimeField
+from acs.openapi import WHITESPACE
+from acs.serializers import StrictCharField, StrictIntegerField, UTCDateTimeField
 from resources.models import Referral, ReferralEvent, ReferralOutcome, ReferralStatus
+
+FEED_PAGE_SIZE = 50
+FEED_MAX_PAGE_SIZE = 200
+# What a partner may filter on: every status but a draft (partners never see drafts).
+FEED_STATUSES = [s for s in ReferralStatus.values if s != ReferralStatus.DRAFT]
+# `status` as validate_status reads it: statuses separated by commas, blanks around them and
+# empty items ignored, at least one status.
+_ONE = "(?:" + "|".join(FEED_STATUSES) + ")"
+_GAP = f"[{WHITESPACE},]*"
+STATUS_FILTER_PATTERN = f"^{_GAP}{_ONE}(?:[{WHITESPACE}]*,{_GAP}{_ONE})*{_GAP}$"
 
 
 class ReferralListInput(serializers.Serializer):
-    status = serializers.CharField(
+    status = StrictCharField(
         required=False,
-        help_text="one status or several, comma-separated: " + ", ".join(ReferralStatus.values),
+        help_text="one status or several, comma-separated: " + ", ".join(FEED_STATUSES),
     )
     updated_since = serializers.DateTimeField(
         required=False,
         help_text="ISO 8601; referrals changed at or after this time (inclusive)",
     )
+    # Read by the paginator (PartnerFeed); checked here so that garbage is a 400, not ignored.
+    page_size = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=f"referrals per page: {FEED_PAGE_SIZE} unless given, {FEED_MAX_PAGE_SIZE} "
+        "at most",
+    )
 
     def validate_status(self, value: str) -> list[str]:
         statuses = [s.strip() for s in value.split(",") if s.strip()]
-        unknown = [s for s in statuses if s not in ReferralStatus.values or s == "draft"]
+        unknown = [s for s in statuses if s not in FEED_STATUSES]
         if unknown or not statuses:
             raise serializers.ValidationError(
                 f"Unknown status: {', '.join(unknown) or value!r}. "
-                f"One of: {', '.join(s for s in ReferralStatus.values if s != 'draft')}."
+                f"One of: {', '.join(FEED_STATUSES)}."
             )
         return statuses
 
@@ -103,27 +121,27 @@ class ReferralDetailOutput(ReferralSummaryOutput):
 
 
 class DeclineInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=4000, trim_whitespace=True)
+    reason = StrictCharField(max_length=4000, trim_whitespace=True)
 
 
 class NoteOnlyInput(serializers.Serializer):
-    note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
 class CompleteInput(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=ReferralOutcome.choices)
-    note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
 class NoteInput(serializers.Serializer):
-    note = serializers.CharField(max_length=4000, trim_whitespace=True)
+    note = StrictCharField(max_length=4000, trim_whitespace=True)
 
 
 class CapacityInput(serializers.Serializer):
-    available = serializers.IntegerField(min_value=0, max_value=100_000)
-    total = serializers.IntegerField(min_value=0, max_value=100_000)
-    unit = serializers.CharField(max_length=32, required=False, default="beds")
-    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    available = StrictIntegerField(min_value=0, max_value=100_000)
+    total = StrictIntegerField(min_value=0, max_value=100_000)
+    unit = StrictCharField(max_length=32, required=False, default="beds")
+    note = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
 
     def validate(self, data):
         if data["available"] > data["total"]:

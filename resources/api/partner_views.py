@@ -28,8 +28,12 @@ from acs.permissions import role_required
 from acs.roles import Role
 from acs.serializers import ErrorOutput
 from resources import selectors, services
-from resources.api.idempotency import HEADER, idempotent
+from resources.api.idempotency import HEADER, KEY_PATTERN, idempotent
 from resources.api.partner_serializers import (
+    FEED_MAX_PAGE_SIZE,
+    FEED_PAGE_SIZE,
+    FEED_STATUSES,
+    STATUS_FILTER_PATTERN,
     CapacityInput,
     CapacityOutput,
     CompleteInput,
@@ -64,10 +68,11 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     HEADER,
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
+    pattern=KEY_PATTERN,
     description=(
-        "any unique string (a UUID): a retry with the same key within 24 hours (IDEMPOTENCY_TTL) "
-        "answers as the first request did (same status, same record, shown as you may see it "
-        "now) instead of writing again; after that the key is new"
+        "a unique key of 1 to 255 visible ASCII characters (a UUID): a retry with the same key "
+        "within 24 hours (IDEMPOTENCY_TTL) answers as the first request did (same status, same "
+        "record, shown as you may see it now) instead of writing again; after that the key is new"
     ),
 )
 
@@ -103,9 +108,9 @@ class PartnerFeed(CursorPagination):
     """Oldest change first, so a poller that remembers the last `updated_at` misses nothing."""
 
     ordering = ("updated_at", "id")
-    page_size = 50
+    page_size = FEED_PAGE_SIZE
     page_size_query_param = "page_size"
-    max_page_size = 200
+    max_page_size = FEED_MAX_PAGE_SIZE
 
     def get_paginated_response(self, data):
         return Response({"results": data, "next": self.get_next_link()})
@@ -156,13 +161,14 @@ class ReferralListView(PartnerView):
     @extend_schema(
         parameters=[
             ReferralListInput,
-            CURSOR_PARAMETER,
             OpenApiParameter(
-                "page_size",
-                OpenApiTypes.INT,
+                "status",
+                OpenApiTypes.STR,
                 OpenApiParameter.QUERY,
-                description=f"1 to {PartnerFeed.max_page_size} (default {PartnerFeed.page_size})",
+                pattern=STATUS_FILTER_PATTERN,
+                description="one status or several, comma-separated: " + ", ".join(FEED_STATUSES),
             ),
+            CURSOR_PARAMETER,
         ],
         responses={
             200: cursor_page(ReferralSummaryOutput, name="ReferralPage", previous=False),
@@ -178,7 +184,8 @@ class ReferralListView(PartnerView):
         ),
     )
     def get(self, request: Request) -> Response:
-        params = ReferralListInput(data=request.query_params)
+        # A plain dict: from a QueryDict, DRF reads `?status=` as no filter at all.
+        params = ReferralListInput(data=request.query_params.dict())
         params.is_valid(raise_exception=True)
         values = params.validated_data
         referrals = selectors.referral_queryset_for_partner(request.user).filter(

@@ -326,7 +326,8 @@ def test_partner_feed_filters_refuse_garbage_cleanly(partner, query):
 
 
 @pytest.mark.parametrize(
-    "incident_number", ["' OR 1=1 --", "%25", "a" * 500, "\u202e123", "T-1%00", "🙂"]
+    "incident_number",
+    ["' OR 1=1 --", "%25", "a" * 500, "\u202e123", "T-1%00", "T-1%0A", "🙂"],
 )
 def test_cad_incident_numbers_that_are_injections_are_refused(cad, incident_number):
     response = cad.put(

@@ -120,3 +120,17 @@ def test_celery_follows_the_house_rules():
     assert app.conf.worker_prefetch_multiplier == 1
     assert 0 < app.conf.task_soft_time_limit < app.conf.task_time_limit
     assert "worker-heartbeat" in app.conf.beat_schedule
+
+
+def test_only_the_test_suite_lifts_the_partner_rate_limit():
+    """The schema fuzz sends a partner's quota in seconds (tests/acs/test_api_fuzz.py); that
+    must not throttle the partner role away in tests, nor loosen the limit anywhere else."""
+    show = "from django.conf import settings as s; print(s.PARTNER_API_RATE)"
+
+    production = run_django(show, **PRODUCTION_ENV)
+    development = run_django(show, ACS_ENVIRONMENT="development", ACS_SKIP_DOTENV="1")
+
+    assert production.returncode == 0, production.stderr
+    assert production.stdout.split() == ["600/minute"]
+    assert development.stdout.split() == ["600/minute"]
+    assert settings.PARTNER_API_RATE == "100000/minute"

@@ -113,7 +113,7 @@ def test_residents_out_of_reach_cannot_be_attached(field, case_manager):
 
     response = create(field, residents=[str(stranger.public_id)])
 
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert "residents" in response.json()["error"]["fields"]
 
 
@@ -122,7 +122,7 @@ def test_submitting_needs_a_disposition_then_locks_after_the_grace_period(field,
     submit_url = f"{URL}/{encounter_id}/submit"
 
     refused = field.post(submit_url)
-    assert refused.status_code == 400
+    assert refused.status_code == 409
     assert "disposition" in refused.json()["error"]["fields"]
 
     field.patch(
@@ -300,11 +300,17 @@ def test_each_persons_living_situation_is_kept_for_this_contact(field, responder
         {"living_situations": {str(stranger.public_id): "housed"}},
         content_type="application/json",
     )
+    not_an_id = field.patch(
+        f"{URL}/{encounter_id}",
+        {"living_situations": {"rosa": "sheltered"}},
+        content_type="application/json",
+    )
     bad_code = field.patch(
         f"{URL}/{encounter_id}",
         {"living_situations": {str(rosa.public_id): "mansion"}},
         content_type="application/json",
     )
-    assert (refused.status_code, bad_code.status_code) == (400, 400)
+    # Naming someone not on the encounter is a 404, whatever the key; a bad code a 400.
+    assert (refused.status_code, not_an_id.status_code, bad_code.status_code) == (404, 404, 400)
     assert "living_situations" in refused.json()["error"]["fields"]
     assert not EncounterResident.objects.filter(living_situation="housed").exists()
