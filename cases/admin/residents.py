@@ -297,9 +297,9 @@ class ResidentAdmin(FastListAdmin):
         rows = []
         for consent in obj.consents.select_related("organization").order_by("-created_at"):
             if consent.revoked_at:
-                state = f"revoked {consent.revoked_at:%Y-%m-%d}"
+                state = f"revoked {timezone.localtime(consent.revoked_at):%Y-%m-%d}"
             elif consent.expires_at and consent.expires_at <= now:
-                state = f"expired {consent.expires_at:%Y-%m-%d}"
+                state = f"expired {timezone.localtime(consent.expires_at):%Y-%m-%d}"
             else:
                 state = "active"
             partner = f" ({consent.organization.name})" if consent.organization_id else ""
@@ -319,7 +319,7 @@ class ResidentAdmin(FastListAdmin):
             "",
             "<li><time>{}</time> · {}</li>",
             (
-                (entry.at.strftime("%Y-%m-%d %H:%M"), entry.text)
+                (timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M"), entry.text)
                 for entry in selectors.resident_timeline(obj)
             ),
         )

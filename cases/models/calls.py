@@ -4,6 +4,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
+from django.utils import timezone
 
 from acs.models import BaseModel
 
@@ -206,4 +207,4 @@ class CallEvent(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.type} at {self.at.isoformat()}"
+        return f"{self.type} at {timezone.localtime(self.at):%Y-%m-%d %H:%M}"

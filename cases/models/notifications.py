@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from acs.models import BaseModel
 
@@ -150,4 +151,4 @@ class SmsOptOut(BaseModel):
         indexes = [models.Index(fields=["phone", "-opted_out_at"], name="cases_optout_phone_idx")]
 
     def __str__(self) -> str:
-        return f"opt-out {self.opted_out_at:%Y-%m-%d}"
+        return f"opt-out {timezone.localtime(self.opted_out_at):%Y-%m-%d}"

@@ -10,6 +10,7 @@ which recomputes whole months in a few SQL statements; each run is recorded as a
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from acs.models import BaseModel
 
@@ -113,4 +114,4 @@ class MetricRefresh(BaseModel):
         indexes = [models.Index(fields=["-finished_at"], name="cases_metricrefresh_fin_idx")]
 
     def __str__(self) -> str:
-        return f"{self.scope} refresh at {self.finished_at:%Y-%m-%d %H:%M}"
+        return f"{self.scope} refresh at {timezone.localtime(self.finished_at):%Y-%m-%d %H:%M}"

@@ -642,4 +642,5 @@ class CapacityHistory(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.available}/{self.total} {self.unit} at {self.created_at:%Y-%m-%d %H:%M}"
+        at = timezone.localtime(self.created_at)
+        return f"{self.available}/{self.total} {self.unit} at {at:%Y-%m-%d %H:%M}"

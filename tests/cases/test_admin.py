@@ -51,6 +51,25 @@ def test_opening_a_resident_in_the_admin_is_audited_and_shows_the_timeline(
     ).exists()
 
 
+def test_the_resident_timeline_prints_local_time_like_every_other_screen(
+    client, case_manager, marisol
+):
+    """It printed UTC (15:47) where every other screen prints Albuquerque time (08:47)."""
+    from datetime import UTC, datetime
+
+    from cases.models import Resident
+
+    Resident.objects.filter(pk=marisol.pk).update(
+        created_at=datetime(2026, 6, 2, 15, 47, tzinfo=UTC)
+    )
+    client.force_login(case_manager)
+
+    page = client.get(f"/admin/cases/resident/{marisol.pk}/change/").content.decode()
+
+    assert "<time>2026-06-02 09:47</time>" in page  # MDT, UTC-6 in June
+    assert "15:47" not in page
+
+
 def test_merging_from_the_admin(client, case_manager, marisol):
     twin = resident_create(actor=case_manager, data={"preferred_name": "Mari"}, confirm_new=True)
     client.force_login(case_manager)
