@@ -140,6 +140,15 @@ class MergeForm(forms.Form):
         return {"survivor": survivor, "duplicate": duplicate, "values": values}
 
 
+def _describe(resident: Resident) -> str:
+    """A resident as staff speak of them: names and date of birth where known."""
+    names = [n for n in (resident.preferred_name, resident.legal_name) if n]
+    label = " / ".join(dict.fromkeys(names)) or str(resident)
+    if resident.date_of_birth:
+        label += f", born {resident.date_of_birth:%Y-%m-%d}"
+    return label
+
+
 class ResidentForm(forms.ModelForm):
     class Meta:
         model = Resident
@@ -148,6 +157,41 @@ class ResidentForm(forms.ModelForm):
             "phone": "Any usual form: (505) 555-0100, +44 20 7946 0958, 011 44 20 7946 0958, "
             "505-555-0100 ext. 12. Stored as +15055550100 (;ext=12).",
         }
+
+    # Only on a new record, and only once likely duplicates were shown (ResidentAdmin.get_form).
+    confirm_new = forms.BooleanField(
+        required=False,
+        label="Not one of the people listed: create a new record",
+    )
+    request = None  # set on the add form: the duplicate check audits what it shows
+
+    def clean(self):
+        """Adding a resident warns about likely duplicates, as the field app does: the same
+        check (services.resident_possible_duplicates), shown with a link to each record;
+        ticking "Not one of the people listed" creates the record anyway."""
+        data = super().clean()
+        if self.instance.pk is not None or data.get("confirm_new") or self.request is None:
+            return data
+        candidates = services.resident_possible_duplicates(
+            actor=self.request.user, data=data, request=self.request
+        )
+        if candidates:
+            links = format_html_join(
+                "; ",
+                '<a href="{}" target="_blank">{}</a>',
+                (
+                    (reverse("admin:cases_resident_change", args=[r.pk]), _describe(r))
+                    for r in candidates
+                ),
+            )
+            raise forms.ValidationError(
+                format_html(
+                    "This person may already be recorded: {}. Open the record instead, or tick "
+                    "“Not one of the people listed” below to create a new one.",
+                    links,
+                )
+            )
+        return data
 
     def clean_phone(self):
         """A number typed here must be one that can exist (acs/phones.py); an old record's
@@ -274,6 +318,18 @@ class ResidentAdmin(FastListAdmin):
             ("Refer", f"{refer}?resident={resident.pk}"),
             ("Record consent", reverse("admin:cases_resident_consent", args=[resident.pk])),
         ]
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if obj is not None:  # the duplicate check is for a new record only
+            fields.remove("confirm_new")
+        return fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None:
+            form = type("ResidentAddForm", (form,), {"request": request})
+        return form
 
     def save_model(self, request, obj, form, change):
         if change:

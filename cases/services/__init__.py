@@ -25,6 +25,7 @@ from cases.services.residents import (
     PossibleDuplicates,
     resident_create,
     resident_merge,
+    resident_possible_duplicates,
     resident_unmerge,
     resident_update,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "followups_escalate_overdue",
     "resident_create",
     "resident_merge",
+    "resident_possible_duplicates",
     "resident_unmerge",
     "resident_update",
     "unit_service_status_set",

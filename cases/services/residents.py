@@ -73,6 +73,27 @@ def refresh_search_names(resident: Resident) -> None:
     resident.search_names = " | ".join(normalize_name(n) for n in _names(resident))
 
 
+def resident_possible_duplicates(*, actor, data: dict[str, Any], request=None) -> list[Resident]:
+    """The residents a new record with `data` would likely duplicate: a similar preferred or
+    legal name (pg_trgm's word similarity above the threshold resident_candidates applies
+    through the trigram index), and the same date of birth when one is given. Shown to the
+    actor, so audited like search results (and reachable after). The one check behind the
+    field app's and the admin's "this person may already be recorded"."""
+    candidates = []
+    for name in [data.get("preferred_name", ""), data.get("legal_name", "")]:
+        if name:
+            candidates += [
+                m.resident
+                for m in resident_candidates(
+                    name=name, date_of_birth=data.get("date_of_birth"), limit=5
+                )
+            ]
+    unique = list({r.pk: r for r in candidates}.values())
+    if unique:
+        audit_record_many(actor=actor, action=AuditAction.SEARCH, targets=unique, request=request)
+    return unique
+
+
 def resident_create(
     *,
     actor,
@@ -94,27 +115,12 @@ def resident_create(
         return existing
     values = _canonical_phone({k: v for k, v in data.items() if k in RESIDENT_FIELDS})
     if not confirm_new:
-        candidates = []
-        for name in [values.get("preferred_name", ""), values.get("legal_name", "")]:
-            if name:
-                # Likely means above pg_trgm's word-similarity threshold (0.6), which
-                # resident_candidates applies through the trigram index.
-                candidates += [
-                    m.resident
-                    for m in resident_candidates(
-                        name=name, date_of_birth=values.get("date_of_birth"), limit=5
-                    )
-                ]
-        if candidates:
+        unique = resident_possible_duplicates(actor=actor, data=values, request=request)
+        if unique:
             # The first attempt may have committed since the check above: it is not a twin.
             existing = created_before(Resident, client_id=client_id, actor=actor)
             if existing is not None:
                 return existing
-            unique = list({r.pk: r for r in candidates}.values())
-            # Shown to the actor, so audited like search results (and reachable after).
-            audit_record_many(
-                actor=actor, action=AuditAction.SEARCH, targets=unique, request=request
-            )
             raise PossibleDuplicates(unique)
 
     def create() -> Resident:

@@ -226,3 +226,66 @@ def test_desk_staff_add_an_addendum_from_the_encounter_page(client, case_manager
     assert refused.status_code == 200
     assert "Edit the draft instead of adding an addendum." in refused.content.decode()
     assert Addendum.objects.count() == 1
+
+
+def _add_form(**values):
+    from cases.models import Resident
+
+    defaults = {
+        name: Resident._meta.get_field(name).default
+        for name in ("dob_quality", "preferred_language", "housing_status")
+    }
+    base = {
+        **defaults,
+        "preferred_name": "",
+        "legal_name": "",
+        "aliases": "[]",
+        "race_ethnicity": "[]",
+        "phone": "",
+        "_save": "Save",
+    }
+    return {**base, **values}
+
+
+def test_adding_a_likely_duplicate_in_the_admin_warns_and_links_the_record(
+    client, case_manager, marisol
+):
+    """The admin's Add resident took a second record with the same legal name and date of birth
+    without a word; it now runs the field app's duplicate check."""
+    from cases.models import Resident
+
+    client.force_login(case_manager)
+    page = client.get("/admin/cases/resident/add/").content.decode()
+    assert "Not one of the people listed" in page
+
+    twin = _add_form(legal_name="Marisol Ortega", date_of_birth="1979-03-14")
+    response = client.post("/admin/cases/resident/add/", twin)
+
+    assert response.status_code == 200  # the form again, with the warning
+    html = response.content.decode()
+    assert "This person may already be recorded" in html
+    assert f"/admin/cases/resident/{marisol.pk}/change/" in html
+    assert "Marisol / Marisol Ortega, born 1979-03-14" in html
+    assert Resident.objects.count() == 1
+    assert AuditEvent.objects.filter(
+        actor=case_manager, action="search", target_id=marisol.public_id
+    ).exists()
+
+    response = client.post("/admin/cases/resident/add/", {**twin, "confirm_new": "on"})
+    assert response.status_code == 302
+    assert Resident.objects.count() == 2
+
+
+def test_adding_someone_new_in_the_admin_is_not_held_up(client, case_manager, marisol):
+    from cases.models import Resident
+
+    client.force_login(case_manager)
+    response = client.post(
+        "/admin/cases/resident/add/",
+        _add_form(legal_name="Theodore Blackwood", date_of_birth="1990-01-01"),
+    )
+    assert response.status_code == 302
+    assert Resident.objects.count() == 2
+    # The change page has no such box.
+    page = client.get(f"/admin/cases/resident/{marisol.pk}/change/").content.decode()
+    assert "Not one of the people listed" not in page

@@ -119,3 +119,57 @@ def test_a_case_manager_works_an_overdue_follow_up_from_the_dashboard(
     overdue.refresh_from_db()
     assert (overdue.status, overdue.outcome) == ("closed", "connected")
     assert failed == []
+
+
+def test_adding_a_resident_who_may_already_be_recorded_warns_first(
+    live_server, browser, role_groups
+):
+    """The admin's Add resident runs the field app's duplicate check: the likely twin is named
+    and linked; ticking "Not one of the people listed" creates the record anyway."""
+    from django.contrib.auth.models import Group, Permission
+
+    from cases.models import Resident
+    from cases.services import resident_create
+
+    case_manager = UserFactory(username="esteban", role=Role.CASE_MANAGER)
+    Group.objects.get(name=Role.CASE_MANAGER).permissions.add(
+        Permission.objects.get(content_type__app_label="cases", codename="add_resident")
+    )
+    existing = resident_create(
+        actor=case_manager,
+        data={"preferred_name": "Sunny", "legal_name": "Sunny Begay"},
+        confirm_new=True,
+    )
+    page = browser.new_page(viewport={"width": 1024, "height": 900})
+    page.set_default_timeout(60_000)
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on(
+        "response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None
+    )
+
+    page.goto(f"{live_server.url}/accounts/login/?next=/admin/cases/resident/add/")
+    page.fill("input[name=login]", "esteban")
+    page.fill("input[name=password]", DEFAULT_PASSWORD)
+    page.locator("form button[type=submit], form input[type=submit]").first.click()
+    page.wait_for_url("**/2fa/authenticate/**")
+    page.fill("input[name=code]", totp_code(case_manager))
+    page.locator("form button[type=submit], form input[type=submit]").first.click()
+    page.wait_for_url("**/admin/cases/resident/add/")
+
+    page.fill("input[name=legal_name]", "Sunny Begay")
+    page.locator("input[name=_save]").click()
+    warning = page.locator(".errornote, .errorlist.nonfield").first
+    warning.wait_for()
+    assert "This person may already be recorded" in page.content()
+    link = page.get_by_role("link", name="Sunny / Sunny Begay")
+    assert link.get_attribute("href") == f"/admin/cases/resident/{existing.pk}/change/"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "admin-add-resident-duplicate.png"), full_page=True)
+    assert Resident.objects.count() == 1
+
+    page.check("input[name=confirm_new]")
+    page.locator("input[name=_save]").click()
+    page.wait_for_url("**/admin/cases/resident/")
+    assert Resident.objects.count() == 2
+    assert problems == []
