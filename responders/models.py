@@ -5,6 +5,7 @@ import uuid
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from acs.models import BaseModel
 from acs.roles import Role
@@ -75,14 +76,14 @@ class Team(BaseModel):
 
 
 class UnitStatus(models.TextChoices):
-    AVAILABLE = "available", "Available"
-    DISPATCHED = "dispatched", "Dispatched"
-    EN_ROUTE = "en_route", "En route"
-    ON_SCENE = "on_scene", "On scene"
-    TRANSPORTING = "transporting", "Transporting"
-    AT_DESTINATION = "at_destination", "At destination"
-    CLEARED = "cleared", "Cleared"
-    OUT_OF_SERVICE = "out_of_service", "Out of service"
+    AVAILABLE = "available", _("Available")
+    DISPATCHED = "dispatched", _("Dispatched")
+    EN_ROUTE = "en_route", _("En route")
+    ON_SCENE = "on_scene", _("On scene")
+    TRANSPORTING = "transporting", _("Transporting")
+    AT_DESTINATION = "at_destination", _("At destination")
+    CLEARED = "cleared", _("Cleared")
+    OUT_OF_SERVICE = "out_of_service", _("Out of service")
 
 
 class Unit(BaseModel):

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from acs.models import BaseModel
 
@@ -20,18 +21,18 @@ class CallSource(models.TextChoices):
 
 
 class CallStatus(models.TextChoices):
-    RECEIVED = "received", "Received"
-    PENDING = "pending", "Pending"
-    DISPATCHED = "dispatched", "Dispatched"
-    EN_ROUTE = "en_route", "En route"
-    ON_SCENE = "on_scene", "On scene"
-    TRANSPORTING = "transporting", "Transporting"
-    CLEARED = "cleared", "Cleared"
-    CLOSED = "closed", "Closed"
-    RETURNED_TO_POLICE = "returned_to_police", "Returned to police"
-    CANCELLED = "cancelled", "Cancelled"
-    ESCALATED = "escalated", "Escalated"
-    REOPENED = "reopened", "Reopened"
+    RECEIVED = "received", _("Received")
+    PENDING = "pending", _("Pending")
+    DISPATCHED = "dispatched", _("Dispatched")
+    EN_ROUTE = "en_route", _("En route")
+    ON_SCENE = "on_scene", _("On scene")
+    TRANSPORTING = "transporting", _("Transporting")
+    CLEARED = "cleared", _("Cleared")
+    CLOSED = "closed", _("Closed")
+    RETURNED_TO_POLICE = "returned_to_police", _("Returned to police")
+    CANCELLED = "cancelled", _("Cancelled")
+    ESCALATED = "escalated", _("Escalated")
+    REOPENED = "reopened", _("Reopened")
 
 
 class Call(BaseModel):
@@ -115,12 +116,12 @@ ASSIGNMENT_TIME_FIELDS = STEP_TIME_FIELDS[:6]
 
 
 class AssignmentStatus(models.TextChoices):
-    DISPATCHED = "dispatched", "Dispatched"
-    EN_ROUTE = "en_route", "En route"
-    ON_SCENE = "on_scene", "On scene"
-    TRANSPORTING = "transporting", "Transporting"
-    CLEARED = "cleared", "Cleared"
-    CANCELLED = "cancelled", "Cancelled"
+    DISPATCHED = "dispatched", _("Dispatched")
+    EN_ROUTE = "en_route", _("En route")
+    ON_SCENE = "on_scene", _("On scene")
+    TRANSPORTING = "transporting", _("Transporting")
+    CLEARED = "cleared", _("Cleared")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class UnitAssignment(BaseModel):

@@ -471,6 +471,12 @@
           var btn = form.querySelector("button");
           btn.classList.add("current");
           btn.setAttribute("aria-pressed", "true");
+          // The badge says the new status at once, in the buttons' own words (one vocabulary).
+          var badge = form.closest(".unit") && form.closest(".unit").querySelector(".status");
+          if (badge) {
+            badge.textContent = btn.textContent.trim();
+            badge.className = "status status-" + fd.get("status");
+          }
           return render({});
         }).then(function () { return sync(false); });
       });

@@ -558,3 +558,35 @@ def test_my_calls_update_without_a_reload(live_server, browser, shift, settings)
     page.wait_for_selector("#call-rows >> text=ACS-26-000501", timeout=10000)
     assert page.evaluate("() => performance.getEntriesByType('navigation').length") == 1
     context.close()
+
+
+def test_a_status_tap_shows_at_once_in_one_vocabulary_in_english_and_spanish(
+    live_server, browser, shift
+):
+    """The badge said "Available" while the buttons said "In service", stayed in English in
+    Spanish, and did not change when a button was tapped."""
+    unit, responder = shift
+    for language, available, out in (
+        ("en-US", "Available", "Out of service"),
+        ("es-ES", "Disponible", "Fuera de servicio"),
+    ):
+        unit.status = "available"
+        unit.save(update_fields=["status"])
+        context = browser.new_context(viewport=TABLET, locale=language)
+        page = context.new_page()
+        sign_in(page, live_server.url, responder.username)
+        badge = page.locator(".unit .status")
+        buttons = page.locator(".unit button")
+        assert badge.inner_text() == available
+        assert buttons.all_inner_texts() == [available, out]
+        page.click(f".unit button:has-text('{out}')")
+        page.wait_for_function(
+            "t => document.querySelector('.unit .status').textContent === t", arg=out
+        )
+        shot(page, f"home-status-{language}")
+        wait_for_status(
+            page, "Everything is synced" if language == "en-US" else "Todo está sincronizado"
+        )
+        unit.refresh_from_db()
+        assert unit.status == "out_of_service"
+        context.close()
