@@ -1,9 +1,34 @@
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+
+def created_once(output) -> dict:
+    """The answers of a create keyed by the tablet's `client_id` (acs/client_ids.py): 201 with
+    the new record, 200 with the first one for a retry, 409 for another user's client_id."""
+    from acs.serializers import ErrorOutput
+
+    return {
+        201: output,
+        200: OpenApiResponse(output, description="a retried client_id"),
+        409: OpenApiResponse(ErrorOutput, description="client_id_reused: another user's client_id"),
+    }
+
+
+def created_status(instance) -> int:
+    """201 for a record this request made, 200 for the one an earlier request with the same
+    client_id made (acs.client_ids.replayed)."""
+    from acs.client_ids import replayed
+
+    return status.HTTP_200_OK if replayed(instance) else status.HTTP_201_CREATED
 
 
 def cursor_page(item: type[serializers.Serializer], *, name: str, previous: bool = True):

@@ -23,8 +23,6 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils.dateparse import parse_datetime
 
-from acs.phones import phone_textable
-
 
 class ChannelError(Exception):
     pass
@@ -40,14 +38,6 @@ class PermanentError(ChannelError):
 
 class NotConfigured(PermanentError):
     pass
-
-
-def normalize_phone(raw: str, *, strict: bool = True) -> str:
-    """The E.164 number to text for a stored or received number, written any usual way
-    ("(505) 555-0100", "+44 20 7946 0958", "011 44 ..."); "" if it cannot take a text
-    (acs/phones.py: unreadable, impossible, or a switchboard line with an extension).
-    `strict=False` for the provider's own numbers (inbound senders)."""
-    return phone_textable(raw, strict=strict)
 
 
 @dataclass(frozen=True)

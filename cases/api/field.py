@@ -17,13 +17,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from acs.api import CURSOR_PARAMETER, cursor_page
-from acs.client_ids import replayed
+from acs.api import CURSOR_PARAMETER, created_once, created_status, cursor_page
 from acs.errors import NotFound, error_body, named_in
 from acs.parsers import FieldJSONParser
 from acs.permissions import role_required
 from acs.roles import Role
-from acs.serializers import ErrorOutput
 from cases import selectors, services
 from cases.api.serializers import (
     AddendumInput,
@@ -162,8 +160,7 @@ class ResidentsView(FieldView):
     @extend_schema(
         request=ResidentCreateInput,
         responses={
-            201: ResidentOutput,
-            200: OpenApiResponse(ResidentOutput, description="a retried client_id"),
+            **created_once(ResidentOutput),
             409: OpenApiResponse(
                 description="possible_duplicates, with the candidates; or client_id_reused"
             ),
@@ -190,7 +187,7 @@ class ResidentsView(FieldView):
         return Response(
             ResidentOutput(resident).data,
             # A retried client_id returns the record its first attempt made: 200, not 201.
-            status=status.HTTP_200_OK if replayed(resident) else status.HTTP_201_CREATED,
+            status=created_status(resident),
         )
 
 
@@ -234,13 +231,7 @@ class EncountersView(FieldView):
 
     @extend_schema(
         request=EncounterCreateInput,
-        responses={
-            201: EncounterOutput,
-            200: OpenApiResponse(EncounterOutput, description="a retried client_id"),
-            409: OpenApiResponse(
-                ErrorOutput, description="client_id_reused: another user's client_id"
-            ),
-        },
+        responses=created_once(EncounterOutput),
         summary="Log an encounter (a retry with the same client_id returns the first)",
     )
     def post(self, request: Request) -> Response:
@@ -330,13 +321,7 @@ class ResidentConsentsView(FieldView):
 
     @extend_schema(
         request=ConsentInput,
-        responses={
-            201: ConsentOutput,
-            200: OpenApiResponse(ConsentOutput, description="a retried client_id"),
-            409: OpenApiResponse(
-                ErrorOutput, description="client_id_reused: another user's client_id"
-            ),
-        },
+        responses=created_once(ConsentOutput),
         summary="Record consent (a retry with the same client_id returns the first)",
     )
     def post(self, request: Request, public_id) -> Response:
@@ -372,7 +357,7 @@ class ResidentConsentsView(FieldView):
         )
         return Response(
             ConsentOutput(consent).data,
-            status=status.HTTP_200_OK if replayed(consent) else status.HTTP_201_CREATED,
+            status=created_status(consent),
         )
 
 

@@ -30,8 +30,8 @@ from django.utils import timezone
 from acs.audit import audit_record
 from acs.errors import Conflict
 from acs.models import AuditAction
+from acs.phones import phone_textable
 from acs.roles import Role
-from cases import channels
 from cases.models import ContactAttempt, FollowUp, Notification, SmsOptOut
 from cases.services.followups import contact_attempt_log, follow_up_close
 from cases.services.notifications import notification_schedule
@@ -162,7 +162,7 @@ def sms_inbound_handle(
     data). Handling the same `message_sid` again does nothing more."""
     now = now or timezone.now()
     # The provider's sender is a real number: matched even if our metadata lags behind.
-    phone = channels.normalize_phone(from_number, strict=False)
+    phone = phone_textable(from_number, strict=False)
     word = _word(body)
     if word in STOP_WORDS:
         if not phone:
@@ -331,7 +331,7 @@ def _digits(field: str) -> Func:
 def _cancel_waiting_texts(phone: str, now: datetime) -> int:
     """Cancel pending texts to residents whose number (as the sender would read it: the
     surviving record's, for a merged one) is `phone`. Residents' numbers are stored as
-    typed, so the database narrows by digits and normalize_phone decides."""
+    typed, so the database narrows by digits and phone_textable decides."""
     digits = phone.removeprefix("+")
     variants = {digits}
     if phone.startswith("+1") and len(digits) == 11:
@@ -349,7 +349,7 @@ def _cancel_waiting_texts(phone: str, now: datetime) -> int:
     ids = []
     for row in candidates:
         resident = row.resident.merged_into or row.resident
-        if channels.normalize_phone(resident.phone) == phone:
+        if phone_textable(resident.phone) == phone:
             ids.append(row.pk)
     if not ids:
         return 0

@@ -34,7 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from acs.batches import in_batches
-from acs.phones import phone_has_extension
+from acs.phones import phone_has_extension, phone_textable
 from acs.retry import backoff
 from cases import channels, messages
 from cases.models import Notification, SmsOptOut
@@ -233,7 +233,7 @@ def _address(row: Notification) -> tuple[str, str]:
         if not consent_active(resident, scope):
             return "", f"No {row.channel} consent."
         if row.channel == N.Channel.SMS:
-            phone = channels.normalize_phone(resident.phone)
+            phone = phone_textable(resident.phone)
             if not phone and phone_has_extension(resident.phone):
                 return "", "The number has an extension (a switchboard): it cannot take texts."
             if not phone:

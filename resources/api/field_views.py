@@ -4,12 +4,12 @@ partner service, from an encounter or a follow-up (session sign-in; the field ap
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from acs.client_ids import replayed
+from acs.api import created_once, created_status
 from acs.errors import NotFound, named_in
 from acs.parsers import FieldJSONParser
 from acs.permissions import role_required
@@ -89,17 +89,13 @@ class FieldReferralsView(APIView):
     @extend_schema(
         request=ReferralCreateInput,
         responses={
-            201: ReferralStaffOutput,
-            200: OpenApiResponse(ReferralStaffOutput, description="a retried client_id"),
+            **created_once(ReferralStaffOutput),
             400: OpenApiResponse(
                 ErrorOutput,
                 description="invalid, or consent_required: record the sharing consent first",
             ),
             403: OpenApiResponse(ErrorOutput, description="override by a non-supervisor"),
             404: OpenApiResponse(ErrorOutput, description="resident, service or record unknown"),
-            409: OpenApiResponse(
-                ErrorOutput, description="client_id_reused: another user's client_id"
-            ),
         },
         summary="Refer a resident to a partner service (sent at once unless send=false)",
     )
@@ -159,7 +155,7 @@ class FieldReferralsView(APIView):
         )
         return Response(
             ReferralStaffOutput(referral).data,
-            status=status.HTTP_200_OK if replayed(referral) else status.HTTP_201_CREATED,
+            status=created_status(referral),
         )
 
 

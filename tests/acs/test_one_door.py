@@ -14,17 +14,11 @@ from django.test import Client
 
 from acs.models import AuditAction, AuditEvent
 from acs.roles import Role
+from tests.acs.test_lockout import WRONG, fresh_ip
 from tests.cases.test_admin_browser import totp_code
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-WRONG = "Wrong-Password-Typed-1"
-
-
-def fresh_ip() -> str:
-    n = uuid.uuid4().int
-    return f"198.51.{n % 250}.{(n >> 8) % 250 + 1}"
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from tests.factories import (
     ServiceFactory,
     TaxonomyTermFactory,
 )
+from tests.resources.referral_helpers import bearer, consenting_resident
 
 DOWNTOWN = (35.084400, -106.650400)
 
@@ -98,3 +99,21 @@ def directory(db):
             "clinic": clinic_term,
         },
     }
+
+
+# --- referrals: a partner's API clients and a resident who consented to share --------------
+
+
+@pytest.fixture
+def api_a(agency_a):
+    return bearer(agency_a)
+
+
+@pytest.fixture
+def api_b(agency_b):
+    return bearer(agency_b)
+
+
+@pytest.fixture
+def resident(agency_a, case_manager):
+    return consenting_resident(agency_a, recorded_by=case_manager)

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.test import Client
 from django.utils import timezone
 
+from acs.roles import Role
+from acs.tokens import token_issue
 from cases.models import Consent
 from resources.models import Referral, ReferralStatus
 from tests.factories import ResidentFactory, ServiceAtLocationFactory, ServiceFactory
@@ -61,3 +64,9 @@ def referral_in(status: str, *, service, resident, created_by, **kwargs) -> Refe
         reason=kwargs.pop("reason", "Needs a bed tonight"),
         **kwargs,
     )
+
+
+def bearer(organization, name="ehr") -> Client:
+    """A partner agency's machine client: a token of its own, sent as a bearer token."""
+    _, token = token_issue(role=Role.PARTNER_USER, name=name, organization=organization)
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token}")

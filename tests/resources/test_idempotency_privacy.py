@@ -18,26 +18,11 @@ from cases.services import consent_revoke
 from resources import services
 from resources.models import IdempotencyKey
 from tests.resources.referral_helpers import consenting_resident, referrable_service
-from tests.resources.test_partner_api import bearer, post
+from tests.resources.test_partner_api import post
 
 pytestmark = pytest.mark.django_db
 PHONE = "+15055550100"
 WHERE = "Under the Central Ave bridge"
-
-
-@pytest.fixture
-def api_a(agency_a):
-    return bearer(agency_a)
-
-
-@pytest.fixture
-def api_b(agency_b):
-    return bearer(agency_b)
-
-
-@pytest.fixture
-def resident(agency_a, case_manager):
-    return consenting_resident(agency_a, recorded_by=case_manager)
 
 
 @pytest.fixture

@@ -11,12 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from acs.models import AuditAction, AuditEvent
-from acs.roles import Role
-from acs.tokens import token_issue
 from cases.models import Consent
 from resources import services
 from resources.models import Capacity, CapacityHistory, Referral, ReferralStatus
-from tests.resources.referral_helpers import consenting_resident, referrable_service
+from tests.resources.referral_helpers import bearer, consenting_resident, referrable_service
 
 pytestmark = pytest.mark.django_db
 S = ReferralStatus
@@ -27,29 +25,9 @@ def _no_settle(settings):
     settings.REFERRAL_FEED_SETTLE = timedelta(0)
 
 
-def bearer(organization, name="ehr"):
-    _, token = token_issue(role=Role.PARTNER_USER, name=name, organization=organization)
-    return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
-
-
-@pytest.fixture
-def api_a(agency_a):
-    return bearer(agency_a)
-
-
-@pytest.fixture
-def api_b(agency_b):
-    return bearer(agency_b)
-
-
 @pytest.fixture
 def service_a(agency_a):
     return referrable_service(agency_a)
-
-
-@pytest.fixture
-def resident(agency_a, case_manager):
-    return consenting_resident(agency_a, recorded_by=case_manager)
 
 
 @pytest.fixture

@@ -35,11 +35,6 @@ def service_a(agency_a):
 
 
 @pytest.fixture
-def resident(agency_a, case_manager):
-    return consenting_resident(agency_a, recorded_by=case_manager)
-
-
-@pytest.fixture
 def sent(service_a, resident, case_manager):
     return services.referral_create(
         actor=case_manager,

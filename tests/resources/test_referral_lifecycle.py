@@ -23,11 +23,6 @@ def service_a(agency_a):
     return referrable_service(agency_a, referral_response_hours=24)[0]
 
 
-@pytest.fixture
-def resident(agency_a, case_manager):
-    return consenting_resident(agency_a, recorded_by=case_manager)
-
-
 def _act(action, referral, *, partner, staff):
     if action == "send":
         return services.referral_send(actor=staff, referral=referral)
