@@ -54,6 +54,8 @@ def test_a_supervisor_adds_a_passkey_and_signs_in_with_it(live_server, browser, 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
     page.goto(f"{base}/accounts/login/?next=/admin/")
+    page.screenshot(path=str(ARTIFACTS / "sign-in.png"), full_page=True)
+    assert "sign up" not in page.content().lower()
     page.fill("input[name=login]", "marisol")
     page.fill("input[name=password]", DEFAULT_PASSWORD)
     submit(page)
