@@ -23,10 +23,12 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from acs.errors import error_body
 
@@ -39,6 +41,13 @@ OPEN_PREFIXES = (
     "/api/schema/",
     "/api/docs/",
     "/hooks/",
+    "/favicon.ico",
+)
+SET_UP_NEXT_KEY = "acs_mfa_set_up_next"
+SET_UP_MESSAGE = (
+    "Your account opens residents' records, so it needs a second sign-in step. Set one up now: "
+    "an authenticator app on your phone (Activate) or a passkey (Add). It takes a minute, and "
+    "you go on to your work afterwards."
 )
 # The kinds of allauth authenticator that are a second factor (recovery codes only stand in
 # for one that was lost).
@@ -89,6 +98,14 @@ class RequireMfaMiddleware:
                     return _refuse_api(
                         "Set up two-factor sign-in at /accounts/2fa/ before reaching personal data."
                     )
+                if not request.session.get(SET_UP_NEXT_KEY):
+                    # The new colleague learns why they are here, and goes on afterwards.
+                    messages.info(request, SET_UP_MESSAGE)
+                if request.method == "GET" and request.headers.get(
+                    "Sec-Fetch-Dest", "document"
+                ) in ("document", "empty"):
+                    # Only a page the person opened, not an image or script it asked for.
+                    request.session[SET_UP_NEXT_KEY] = request.get_full_path()
                 return redirect("mfa_index")
             if is_api:
                 return _refuse_api(
@@ -97,7 +114,24 @@ class RequireMfaMiddleware:
                 )
             query = urlencode({"next": request.get_full_path()})
             return redirect(f"{reverse('mfa_reauthenticate')}?{query}")
+        if SET_UP_NEXT_KEY in getattr(request, "session", {}) and not request.path.startswith(
+            OPEN_PREFIXES
+        ):
+            del request.session[SET_UP_NEXT_KEY]  # on their way to work again
         return self.get_response(request)
+
+
+def continue_after_set_up(request: HttpRequest) -> dict[str, str]:
+    """Context processor: once the session has passed the factor it was sent to set up, the
+    allauth pages (the recovery codes, next) offer the way back to where the person was going."""
+    target = getattr(request, "session", {}).get(SET_UP_NEXT_KEY)
+    if not target or not passed_second_factor(request):
+        return {}
+    # Kept until the person is on their way (RequireMfaMiddleware drops it): templates are
+    # rendered for e-mails too, within the set-up's own request.
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts=None):
+        target = "/"
+    return {"mfa_continue_url": target}
 
 
 def _connect_receivers() -> None:

@@ -1,3 +1,6 @@
+import time
+
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from django.urls import reverse
 
@@ -27,3 +30,28 @@ class StaffAccountAdapter(SignInGuardMixin, DefaultAccountAdapter):
     def get_login_redirect_url(self, request) -> str:
         # After sign-in (without a `next`), each role lands on its own home.
         return home_for(request.user)
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """allauth asks for the password again before any change to the second factors, even
+        seconds after the person proved who they are: a new colleague typed their password,
+        was sent to set up a factor, then was asked for the password again, and once more to
+        see the recovery codes the set-up had just made. What this session proved within
+        ACCOUNT_REAUTHENTICATION_TIMEOUT counts: the password for someone with no factor yet,
+        the second factor (at sign-in or at its set-up) for someone who has one."""
+        required = super().is_reauthentication_required(app=app, **kwargs)
+        request = getattr(self, "request", None)
+        if not required or request is None or not request.user.is_authenticated:
+            return required
+        from allauth.account.authentication import get_authentication_records
+
+        from acs.mfa import has_second_factor
+
+        method = "mfa" if has_second_factor(request.user) else "password"
+        proven = [
+            record["at"]
+            for record in get_authentication_records(request, request.user)
+            if record.get("method") == method
+        ]
+        return not (
+            proven and time.time() - proven[-1] < account_settings.REAUTHENTICATION_TIMEOUT
+        )

@@ -1,0 +1,156 @@
+"""One role's working day, walked in headless Chromium through the real pages of the demo.
+
+Each journey starts from `seed_demo` (the data a newcomer sees after `python3 dev.py up`),
+signs in through the one sign-in page with the printed demo password (desk roles set up their
+authenticator the first time, as a new member of staff does), and walks the day screen by screen.
+
+`Journey` collects every response answered 4xx/5xx that the step did not expect, every console
+error and every uncaught page error; `finish()` fails the test on any of them. `shot(name)`
+writes a screenshot of the screen at each of the journey's two sizes (a tablet or phone, and a
+desktop) to .local/artifacts/journeys/<role>/.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+
+from acs.management.commands.seed_demo import demo_password
+
+ARTIFACTS = Path(settings.BASE_DIR) / ".local" / "artifacts" / "journeys"
+
+DESKTOP = {"width": 1440, "height": 900}
+DESK_TABLET = {"width": 1024, "height": 768}
+FIELD_TABLET = {"width": 800, "height": 1280}
+PHONE = {"width": 390, "height": 844}
+
+
+def seed_demo() -> None:
+    call_command("seed_demo", "--quiet-logins", stdout=io.StringIO())
+
+
+def totp_now(secret: str) -> str:
+    """The code an authenticator app shows now for this secret (allauth's own helpers); a code
+    read in the last seconds of its period waits for the next one (allauth allows no drift)."""
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    left = app_settings.TOTP_PERIOD - time.time() % app_settings.TOTP_PERIOD
+    if left < 5:
+        time.sleep(left + 0.1)
+    return format_hotp_value(hotp_value(secret, int(time.time()) // app_settings.TOTP_PERIOD))
+
+
+class Journey:
+    def __init__(self, browser, base_url: str, role: str, sizes: tuple[dict, dict]):
+        self.base_url = base_url
+        self.role = role
+        self.sizes = sizes
+        self.context = browser.new_context(viewport=sizes[1])
+        self.page = self.context.new_page()
+        # Two shared cores: pages can be slow, not wrong.
+        self.page.set_default_timeout(60_000)
+        self.problems: list[str] = []
+        self.expected: list[tuple[str, int]] = []
+        self.shots: list[Path] = []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
+        self.page.on("response", self._response)
+        self.folder = ARTIFACTS / role
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for old in self.folder.glob("*.png"):
+            old.unlink()
+
+    def _console(self, message) -> None:
+        # A failed load is reported by _response, with its address and whether it was expected.
+        if message.type == "error" and "Failed to load resource" not in message.text:
+            self.problems.append(f"{self.page.url}: console error: {message.text}")
+
+    def _response(self, response) -> None:
+        if response.status < 400:
+            return
+        for part, status in self.expected:
+            if part in response.url and status == response.status:
+                return
+        self.problems.append(f"{response.request.method} {response.url}: {response.status}")
+
+    @contextmanager
+    def expecting(self, url_part: str, status: int):
+        """A step whose point is a refusal (a 404 for another agency's record, say)."""
+        self.expected.append((url_part, status))
+        try:
+            yield
+        finally:
+            self.expected.remove((url_part, status))
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def goto(self, path: str):
+        response = self.page.goto(self.url(path))
+        self.page.wait_for_load_state("networkidle")
+        return response
+
+    def at(self, pattern: str) -> None:
+        """Wait until the page is at `pattern` (a regular expression of the path)."""
+        expected = re.compile(re.escape(self.base_url) + pattern + "$")
+        try:
+            self.page.wait_for_url(expected, timeout=30_000)
+        except Exception as error:
+            raise AssertionError(f"expected {pattern}, at {self.page.url}") from error
+        self.page.wait_for_load_state("networkidle")
+
+    def shot(self, name: str) -> None:
+        """The current screen at both sizes, the larger last (the journey carries on in it)."""
+        number = len(self.shots) // 2 + 1
+        for size, label in zip(self.sizes, ("small", "large"), strict=True):
+            self.page.set_viewport_size(size)
+            self.page.wait_for_timeout(150)
+            path = self.folder / f"{number:02d}-{name}-{label}.png"
+            self.page.screenshot(path=str(path), full_page=True)
+            self.shots.append(path)
+
+    def sign_in(self, username: str) -> None:
+        self.goto("/accounts/login/")
+        self.shot("sign-in")
+        self.page.fill("input[name=login]", username)
+        self.page.fill("input[name=password]", demo_password(username))
+        self.page.locator("form button[type=submit]").first.click()
+        self.page.wait_for_load_state("networkidle")
+
+    def set_up_authenticator(self) -> str:
+        """A desk role's first sign-in: allauth asks for an authenticator app; read the secret
+        the page shows (as a person types it into their app) and enter the code. Returns the
+        secret for later sign-ins."""
+        self.at(r"/accounts/2fa/.*")
+        if "/totp/activate" not in self.page.url:
+            self.shot("two-factor-required")
+            self.page.get_by_role("link", name="Activate").first.click()
+            self.at(r"/accounts/2fa/totp/activate/.*")
+        self.shot("set-up-authenticator")
+        secret = self.page.locator("#authenticator_secret").input_value()
+        self.page.fill("input[name=code]", totp_now(secret))
+        self.page.locator("form:has(input[name=code]) button[type=submit]").click()
+        self.page.wait_for_load_state("networkidle")
+        # allauth shows the new recovery codes; the person keeps them and goes on to work.
+        self.shot("recovery-codes")
+        self.page.get_by_role("link", name=re.compile("continue to your work")).click()
+        self.page.wait_for_load_state("networkidle")
+        return secret
+
+    def sign_out(self) -> None:
+        self.goto("/accounts/logout/")
+        self.page.locator("form button[type=submit]").first.click()
+        self.at(r"/.*")
+
+    def finish(self) -> None:
+        assert self.problems == [], "\n".join(self.problems)
+        missing = [path for path in self.shots if not path.exists() or path.stat().st_size == 0]
+        assert missing == []
+        self.context.close()
