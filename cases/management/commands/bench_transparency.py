@@ -42,7 +42,7 @@ BENCH_CACHES = {
     }
 }
 # A queryset read with .iterator() is a server-side cursor: its SELECT follows this.
-DECLARE = re.compile(r'^DECLARE "[^"]+" NO SCROLL CURSOR (WITH|WITHOUT) HOLD FOR ')
+DECLARE = re.compile(r'^DECLARE "[^"]+" NO SCROLL CURSOR (?:WITH HOLD |WITHOUT HOLD )?FOR ')
 SOURCES = ["911"] * 5 + ["311"] * 2 + ["police_request", "fire_request", "self_initiated"]
 DESTINATIONS = [
     "UNM Hospital",
