@@ -19,8 +19,12 @@ Sweep cost: `notifications_due()` as beat runs it (default batch) over 10 thousa
 thousand and 1 million pending rows that are not due yet plus one batch that is, with the
 EXPLAIN plan of the statement it actually ran.
 
+Floors measured in the same run: the same number of texts posted straight to the provider by
+a plain HTTP client (no database, broker or worker), and the sweep's statement run in plain SQL.
+
 Refuses to run in production, without REDIS_URL, or on a database whose name lacks "bench"
-(unless --force). Deletes every row it made, and its queue, when done.
+(unless --force). Deletes every row it made, and its queue, when done. The test suite's smoke
+run: `--notifications 5 --pending 50 --due 5 --runs 2 --force`.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.db.models import Max
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_settings
 
 from cases.local_sms import SmsReceiver
 from cases.models import Consent, Notification, Resident
@@ -127,7 +131,10 @@ class Command(BaseCommand):
                 f"load average {os.getloadavg()[0]:.2f} (anything else running skews the figures)"
             )
             if not options["skip_throughput"]:
-                self.throughput(options["notifications"], options["layout"])
+                # No hour is quiet here either (as in the workers), or texts scheduled at night
+                # would be held until the morning and the pass would never end.
+                with override_settings(QUIET_HOURS_START=0, QUIET_HOURS_END=0):
+                    self.throughput(options["notifications"], options["layout"])
             if not options["skip_sweep"]:
                 sizes = [int(s) for s in options["pending"].split(",") if s.strip()]
                 self.sweep_cost(sizes, options["due"], options["runs"])
@@ -182,7 +189,9 @@ class Command(BaseCommand):
         from cases.tasks import send_notification
 
         queue = f"acs-bench-{uuid.uuid4().hex[:12]}"
-        # A queue of its own, so a demo worker on the same Redis never takes these tasks.
+        # A queue of its own, so a demo worker on the same Redis never takes these tasks (put
+        # back afterwards: the command may run inside another process, as the smoke test does).
+        default_queue = app.conf.task_default_queue
         app.conf.task_default_queue = queue
         receiver = SmsReceiver().start()
         env = {
@@ -268,8 +277,10 @@ class Command(BaseCommand):
                 f"commit and queueing {published - inserted:.2f} s"
             )
             self.report("scheduled", k, receiver, done - started, detail)
+            self.http_floor(receiver, k, workers=2)
             self.stdout.write(f"  load average after: {os.getloadavg()[0]:.2f}")
         finally:
+            app.conf.task_default_queue = default_queue
             for process, _ in workers:
                 process.terminate()
             for process, _ in workers:
@@ -280,6 +291,43 @@ class Command(BaseCommand):
                     process.wait()
             receiver.stop()
             self.drop_queue(queue)
+
+    def http_floor(self, receiver: SmsReceiver, k: int, *, workers: int) -> None:
+        """The floor of a send: k texts posted straight to the provider by a plain HTTP
+        client (urllib, a new connection each, as the worker's client makes), from as many
+        threads as the worker takes tasks at once; no database, broker or Celery."""
+        import base64
+        import urllib.request
+        from concurrent.futures import ThreadPoolExecutor
+
+        settings_ = receiver.settings()
+        url = f"{settings_['SMS_API_BASE_URL']}/2010-04-01/Accounts/{settings_['SMS_ACCOUNT_SID']}"
+        url += "/Messages.json"
+        login = f"{settings_['SMS_ACCOUNT_SID']}:{settings_['SMS_AUTH_TOKEN']}".encode()
+        headers = {"Authorization": "Basic " + base64.b64encode(login).decode()}
+        before = len(receiver.accepted)
+
+        def post(i: int) -> float:
+            data = urlencode(
+                {"To": f"+1505{3_000_000 + i:07d}", "From": "+15055550000", "Body": "bench"}
+            ).encode()
+            request = urllib.request.Request(url, data=data, headers=headers, method="POST")  # noqa: S310
+            start = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - local
+                response.read()
+            return 1000 * (time.perf_counter() - start)
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            timings = sorted(pool.map(post, range(k)))
+        seconds = time.perf_counter() - started
+        if len(receiver.accepted) - before != k:
+            raise CommandError("The provider did not accept every text of the floor.")
+        self.stdout.write(
+            f"  {'floor':<9} {k / seconds:6.0f} texts/s: {k} posts to the provider from a plain "
+            f"HTTP client in {workers} threads ({seconds:.1f} s); a post: median "
+            f"{statistics.median(timings):.1f} ms, p95 {percentile(timings, 0.95):.1f} ms"
+        )
 
     def wait(self, predicate, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -364,6 +412,7 @@ class Command(BaseCommand):
             if len(found) != min(due, SWEEP_BATCH):
                 raise CommandError(f"The sweep found {len(found)} rows, not {due}.")
             timings.sort()
+            floor = self.sql_floor(runs)
             plan = self.plan()
             uses_index = INDEX in plan
             self.stdout.write(
@@ -373,13 +422,35 @@ class Command(BaseCommand):
                 f" ms, max {timings[-1]:.2f} ms; plan uses {INDEX}: "
                 f"{'yes' if uses_index else 'NO'}"
             )
+            self.stdout.write(
+                f"    floor, the same statement in plain SQL: median "
+                f"{statistics.median(floor):.2f} ms, p95 {percentile(floor, 0.95):.2f} ms"
+            )
             self.stdout.write("    " + plan.replace("\n", "\n    "))
 
-    def plan(self) -> str:
-        """EXPLAIN (ANALYZE, BUFFERS) of the statement `notifications_due()` runs."""
+    def sweep_statement(self) -> str:
+        """The statement `notifications_due()` runs, as sent to PostgreSQL."""
         with CaptureQueriesContext(connection) as queries:
             notifications_due()
         (sql,) = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
+        return sql
+
+    def sql_floor(self, runs: int) -> list[float]:
+        """The sweep's statement through a bare cursor, each run in a transaction of its own
+        (its row locks are given back at the end, as the sweep's are), without the ORM."""
+        sql = self.sweep_statement()
+        timings = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql)
+                cursor.fetchall()
+            timings.append(1000 * (time.perf_counter() - started))
+        return sorted(timings)
+
+    def plan(self) -> str:
+        """EXPLAIN (ANALYZE, BUFFERS) of the statement `notifications_due()` runs."""
+        sql = self.sweep_statement()
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql)
             return "\n".join(row[0] for row in cursor.fetchall())

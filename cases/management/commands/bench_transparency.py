@@ -9,12 +9,16 @@
 Generates calls over the last 36 months with `generate_series` (one INSERT per table: calls,
 encounters, residents and their links, referrals and their acceptance events, follow-ups and
 contact attempts), times a full and a routine rollup refresh, then requests the public page,
-its JSON and the staff page through Django's test client and reports median and p95. Refuses
-to run on a database whose name lacks "bench".
+its JSON and the staff page through Django's test client and reports median and p95, cold and
+warm. Floors measured in the same run: each page's SELECT statements replayed in plain SQL,
+and a request that does nothing through the same client and middleware. Refuses to run on a
+database whose name lacks "bench" (unless --force); `--calls 200 --months 3 --requests 2` is
+the smoke run the test suite makes.
 """
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 from datetime import timedelta
@@ -22,11 +26,13 @@ from datetime import timedelta
 from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
-from django.test import Client, override_settings
+from django.test import Client, RequestFactory, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from acs.roles import Role
 from cases.call_types import APCO_CALL_TYPES
+from cases.models.encounters import Need, ServiceOnScene
 from cases.services.transparency import add_months, current_month, month_start
 
 BENCH_CACHES = {
@@ -35,6 +41,8 @@ BENCH_CACHES = {
         "LOCATION": "bench-transparency",
     }
 }
+# A queryset read with .iterator() is a server-side cursor: its SELECT follows this.
+DECLARE = re.compile(r'^DECLARE "[^"]+" NO SCROLL CURSOR (?:WITH HOLD |WITHOUT HOLD )?FOR ')
 SOURCES = ["911"] * 5 + ["311"] * 2 + ["police_request", "fire_request", "self_initiated"]
 DESTINATIONS = [
     "UNM Hospital",
@@ -44,6 +52,8 @@ DESTINATIONS = [
     "Bosque Detox and Recovery",
     "Crisis Triage Center",
 ]
+NEEDS = [n.value for n in Need]
+SERVICES_ON_SCENE = [s.value for s in ServiceOnScene]
 OTHER_DISPOSITIONS = [
     "settled_by_contact",
     "settled_by_contact",
@@ -95,18 +105,21 @@ INSERT INTO cases_resident (
     gender, race_ethnicity, veteran_status, preferred_language, phone, email,
     where_to_find_me, housing_status, safety_flags, search_names)
 SELECT gen_random_uuid(), now(), now(), 'Bench ' || i, '', '{}', 'unknown', '', '{}', '',
-       'en', '', '', '', 'unknown', '', 'bench ' || i
+       CASE WHEN random() < 0.3 THEN 'es' ELSE 'en' END, '', '', '',
+       (ARRAY['unknown', 'unknown', 'housed', 'at_risk', 'sheltered', 'unsheltered',
+              'unsheltered', 'unsheltered'])[1 + floor(random() * 8)::int], '', 'bench ' || i
 FROM generate_series(1, %(n)s) AS i
 """
 
 ENCOUNTERS = """
 INSERT INTO cases_encounter (
     public_id, created_at, updated_at, client_id, status, occurred_at, anonymous_people, needs,
-    services_on_scene, narrative, risk_level, disposition, transport_destination,
+    services_on_scene, narrative, narrative_part2, risk_level, disposition, transport_destination,
     police_requested, ems_requested, submitted_at, locks_at, call_id, created_by_id, unit_id)
 SELECT gen_random_uuid(), now(), now(), gen_random_uuid(), 'submitted', c.on_scene_at,
-       CASE WHEN random() < 0.3 THEN 1 + floor(random() * 2)::int ELSE 0 END, '{}', '{}', '',
-       'not_screened',
+       CASE WHEN random() < 0.3 THEN 1 + floor(random() * 2)::int ELSE 0 END,
+       n.needs, n.services, '', 'substance_use' = ANY(n.needs) OR random() < 0.03,
+       (ARRAY['not_screened', 'low', 'low', 'moderate', 'high'])[1 + floor(random() * 5)::int],
        CASE WHEN c.transporting_at IS NOT NULL THEN 'transported'
             WHEN c.escalated_at IS NOT NULL THEN 'escalated'
             ELSE (%(dispositions)s::text[])[1 + floor(random() * %(ndispositions)s)::int] END,
@@ -117,23 +130,35 @@ SELECT gen_random_uuid(), now(), now(), gen_random_uuid(), 'submitted', c.on_sce
        c.on_scene_at + interval '1 hour', c.on_scene_at + interval '3 hours', c.id,
        %(user)s, %(unit)s
 FROM cases_call c
+-- Zero to three needs and services on scene each (the coded lists the field app offers).
+CROSS JOIN LATERAL (
+    SELECT ARRAY(SELECT DISTINCT (%(needs)s::text[])[1 + floor(random() * %(nneeds)s)::int]
+                 FROM generate_series(1, floor(random() * 4)::int + 0 * c.id)) AS needs,
+           ARRAY(SELECT DISTINCT (%(services)s::text[])[1 + floor(random() * %(nservices)s)::int]
+                 FROM generate_series(1, floor(random() * 4)::int + 0 * c.id)) AS services
+) AS n
 WHERE c.incident_number LIKE 'BENCH-%%' AND c.on_scene_at IS NOT NULL AND random() < 0.95
 """
 
 LINKS = """
-INSERT INTO cases_encounterresident (public_id, created_at, updated_at, encounter_id, resident_id)
+INSERT INTO cases_encounterresident (
+    public_id, created_at, updated_at, encounter_id, resident_id, living_situation)
 SELECT gen_random_uuid(), now(), now(), e.id,
-       %(first_resident)s + floor(power(random(), 1.6) * %(residents)s)::bigint
+       %(first_resident)s + floor(power(random(), 1.6) * %(residents)s)::bigint,
+       (ARRAY['', '', 'unknown', 'housed', 'at_risk', 'sheltered', 'unsheltered', 'unsheltered',
+              'unsheltered'])[1 + floor(random() * 9)::int]
 FROM cases_encounter e
 WHERE e.created_by_id = %(user)s AND (e.anonymous_people = 0 OR random() < 0.2)
 """
 
 REFERRALS = """
 INSERT INTO resources_referral (
-    public_id, created_at, updated_at, status, urgency, reason, needs, outcome, sent_at,
-    respond_by, responded_at, closed_at, consent_override_reason, created_by_id,
+    public_id, created_at, updated_at, status, urgency, reason, reason_part2, needs, outcome,
+    sent_at, respond_by, responded_at, closed_at, consent_override_reason, created_by_id,
     encounter_id, organization_id, resident_id, service_id)
-SELECT gen_random_uuid(), now(), now(), status, 'routine', '', '{}',
+SELECT gen_random_uuid(), now(), now(), status,
+       CASE WHEN random() < 0.8 THEN 'routine' WHEN random() < 0.7 THEN 'urgent' ELSE 'asap' END,
+       '', part2, needs,
        CASE status WHEN 'completed' THEN 'enrolled' WHEN 'not_completed' THEN 'no_show'
             ELSE '' END,
        sent, sent + interval '3 days',
@@ -143,6 +168,7 @@ SELECT gen_random_uuid(), now(), now(), status, 'routine', '', '{}',
        '', %(user)s, encounter_id, %(organization)s, resident_id, %(service)s
 FROM (
     SELECT er.encounter_id, er.resident_id, e.occurred_at + interval '2 hours' AS sent,
+           e.needs, e.narrative_part2 OR 'substance_use' = ANY(e.needs) AS part2,
            random() * 12 * interval '1 day' AS answer,
            random() * 40 * interval '1 day' AS finish,
            (ARRAY['sent', 'accepted', 'accepted', 'in_progress', 'completed', 'completed',
@@ -261,6 +287,10 @@ class Command(BaseCommand):
             "dispositions": OTHER_DISPOSITIONS,
             "ndispositions": len(OTHER_DISPOSITIONS),
             "destinations": DESTINATIONS,
+            "needs": NEEDS,
+            "nneeds": len(NEEDS),
+            "services": SERVICES_ON_SCENE,
+            "nservices": len(SERVICES_ON_SCENE),
             "ndestinations": len(DESTINATIONS),
             "user": user.pk,
             "unit": unit.pk,
@@ -320,11 +350,12 @@ class Command(BaseCommand):
             url = url.format(first36=first36)
             if user is not None:
                 client.force_login(user)
+                self.pass_second_factor(client, user)
             else:
                 client.logout()
             for _ in range(3):  # warm up Python and PostgreSQL
                 if client.get(url).status_code != 200:
-                    raise CommandError(f"{url} failed")
+                    raise CommandError(f"{url} answered {client.get(url).status_code}")
             for temperature in ("cold", "warm"):
                 timings = []
                 for _ in range(requests):
@@ -336,3 +367,48 @@ class Command(BaseCommand):
                     if response.status_code != 200:
                         raise CommandError(f"{url} answered {response.status_code}")
                 self.stdout.write(f"{label:<46} {temperature}: {_stats(timings)}")
+            self.stdout.write(f"{label:<46} plain SQL: {self.sql_floor(client, url, requests)}")
+        # The floor of a request through the same client and middleware: a view that does
+        # nothing (a redirect to the icon).
+        timings = []
+        client.logout()
+        for _ in range(requests):
+            start = time.perf_counter()
+            response = client.get("/favicon.ico")
+            timings.append((time.perf_counter() - start) * 1000)
+            if response.status_code != 301:
+                raise CommandError(f"/favicon.ico answered {response.status_code}")
+        self.stdout.write(f"{'request floor (/favicon.ico, no query)':<46} {_stats(timings)}")
+
+    @staticmethod
+    def pass_second_factor(client: Client, user) -> None:
+        """Record in the session that it passed a second factor, as allauth does at sign-in:
+        supervisors need one before any page with personal data (acs/mfa.py), and the staff
+        page would otherwise be a redirect to the second-factor form."""
+        from allauth.account.internal.flows.login import record_authentication
+
+        request = RequestFactory().get("/")
+        request.session = client.session
+        request.user = user
+        record_authentication(request, user, "mfa", type="totp")
+        request.session.save()
+
+    def sql_floor(self, client: Client, url: str, requests: int) -> str:
+        """The floor in plain SQL: the SELECT statements a cold request ran (those it ran
+        through a server-side cursor too), run again `requests` times through a bare cursor,
+        every row fetched, without the ORM, Python or the page."""
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url)
+        statements = [DECLARE.sub("", q["sql"].lstrip()) for q in queries.captured_queries]
+        statements = [sql for sql in statements if sql.startswith("SELECT")]
+        timings = []
+        with connection.cursor() as cursor:
+            for _ in range(requests):
+                rows = 0
+                start = time.perf_counter()
+                for sql in statements:
+                    cursor.execute(sql)
+                    rows += len(cursor.fetchall())
+                timings.append((time.perf_counter() - start) * 1000)
+        return f"{_stats(timings)}, the {len(statements)} SELECTs of a cold request, {rows:,} rows"

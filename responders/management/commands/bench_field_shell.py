@@ -11,7 +11,11 @@ download) with the network throttled through the DevTools protocol:
 - the shell's size: every response of a first visit to /field/, raw and gzip-compressed (as
   WhiteNoise serves static files and a proxy would compress pages);
 - first visit with an empty cache, a repeat visit with the service worker in charge, and a
-  reload with the network cut, each on the chosen profile (slow 3G by default).
+  reload with the network cut, each on the chosen profile (slow 3G by default);
+- the floors, measured in the same run: the same files fetched by a plain HTTP client
+  (urllib, unthrottled), and what the line allows (the bytes at its rate plus two round trips).
+
+The test suite's smoke run: `--profile 4g --runs 1`.
 """
 
 from __future__ import annotations
@@ -103,6 +107,9 @@ class Command(BaseCommand):
                     offline.append(self._visit(page, f"{base}/field/", reload=True))
                     context.close()
                 browser.close()
+            # The floor: the same resources fetched by a plain HTTP client, unthrottled, one
+            # after another on a fresh connection each, with the same session.
+            plain = [self._plain_fetch(list(sizes), session_id) for _ in range(runs)]
         finally:
             server.shutdown()
 
@@ -113,11 +120,22 @@ class Command(BaseCommand):
         for url, (r, c) in sorted(sizes.items()):
             self.stdout.write(f"| {url.removeprefix(base)} | {r:,} | {c:,} |")
         self.stdout.write(f"| **total** | **{raw:,}** | **{packed:,}** |")
-        for name, values in (("first visit", cold), ("repeat visit", warm), ("offline", offline)):
+        for name, values in (
+            ("first visit", cold),
+            ("repeat visit", warm),
+            ("offline", offline),
+            (f"floor, plain HTTP client ({len(sizes)} requests, unthrottled)", plain),
+        ):
             self.stdout.write(
                 f"{name}: median {statistics.median(values):.0f} ms "
                 f"(runs: {', '.join(f'{v:.0f}' for v in values)})"
             )
+        # What the line itself allows a first visit: every byte at the download rate, plus
+        # two round trips (the page, then the files it names).
+        line = raw * 8 / down + 2 * rtt
+        self.stdout.write(
+            f"floor, the line: {line:.0f} ms ({raw:,} bytes at {down} kbit/s + 2 x {rtt} ms)"
+        )
 
     @staticmethod
     def _size(response, sizes) -> None:
@@ -128,6 +146,21 @@ class Command(BaseCommand):
         except Exception:
             return
         sizes[response.url] = (len(body), len(gzip.compress(body, compresslevel=6)))
+
+    @staticmethod
+    def _plain_fetch(urls: list[str], session_id: str) -> float:
+        """Milliseconds for urllib to fetch every URL in turn (bodies read, status 200)."""
+        import urllib.request
+
+        cookie = f"{settings.SESSION_COOKIE_NAME}={session_id}"
+        started = time.perf_counter()
+        for url in urls:
+            request = urllib.request.Request(url, headers={"Cookie": cookie})  # noqa: S310
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - local
+                if response.status != 200:
+                    raise CommandError(f"{url} answered {response.status}")
+                response.read()
+        return (time.perf_counter() - started) * 1000
 
     @staticmethod
     def _visit(page, url: str, *, reload: bool) -> float:

@@ -1,0 +1,79 @@
+"""Smoke runs of the cases app's benchmarks (docs/benchmarks.md) at their smallest sizes, so
+that none can rot: each must still run against today's models and print the figures it
+promises, the floor measured in the same run included."""
+
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+
+from cases.models import Call, Encounter, EncounterResident, Notification
+from resources.models import Referral
+
+TIMED = r"median=\d+\.\d ms p95=\d+\.\d ms max=\d+\.\d ms \(n=2\)"
+PAGES = [
+    "public page, last 12 months, all districts",
+    "public page, last 12 months, district 4",
+    "public page, 36 months, all districts",
+    "metrics.json, last 12 months",
+    "metrics.csv, last 12 months",
+    "staff page (admin), last 12 months",
+]
+
+
+def run(command: str, **options) -> str:
+    stdout = io.StringIO()
+    call_command(command, stdout=stdout, stderr=io.StringIO(), **options)
+    return stdout.getvalue()
+
+
+@pytest.mark.django_db
+def test_bench_transparency_generates_todays_records_and_prints_its_figures_and_floors():
+    output = run("bench_transparency", calls=200, months=3, requests=2, force=True)
+
+    # Generated records fill today's columns (each INSERT names every NOT NULL column).
+    assert Call.objects.filter(incident_number__startswith="BENCH-").count() == 200
+    assert Encounter.objects.filter(status="submitted").exists()
+    assert Encounter.objects.exclude(needs=[]).exists()
+    assert EncounterResident.objects.exclude(living_situation="").exists()
+    assert Referral.objects.exists()
+    assert re.search(r"refresh \(full, \d{4}-\d\d\.\.\d{4}-\d\d\): [\d,]+ figures in", output)
+    assert re.search(r"refresh \(recent, \d{4}-\d\d\.\.\d{4}-\d\d\): [\d,]+ figures in", output)
+    for page in PAGES:
+        label = re.escape(f"{page:<46}")
+        assert re.search(rf"{label} cold: {TIMED}", output), page
+        assert re.search(rf"{label} warm: {TIMED}", output), page
+        # The floor: the page's own statements in plain SQL, the rollups' rows among them.
+        floor = rf"{label} plain SQL: {TIMED}, the \d+ SELECTs of a cold request, ([\d,]+) rows"
+        floor = re.search(floor, output)
+        assert floor and int(floor[1].replace(",", "")) >= 100, page
+    assert re.search(rf"request floor \(/favicon.ico, no query\) +{TIMED}", output)
+
+
+@pytest.mark.redis
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_bench_notifications_sends_through_a_real_worker_and_prints_its_figures_and_floors():
+    output = run("bench_notifications", notifications=5, pending="50", due=5, runs=2, force=True)
+
+    sent = r"provider got 5 texts from 5 sends, 0 numbers twice"
+    task = r"send_notification in the worker logs \(5\): median \d+\.\d ms, p95 \d+\.\d ms"
+    for label in ("swept", "scheduled"):
+        assert re.search(rf"  {label} +\d+ texts/s end to end .*{sent}; {task}", output), label
+    # The floor: the same texts posted straight to the provider by a plain HTTP client.
+    assert re.search(
+        r"  floor +\d+ texts/s: 5 posts to the provider from a plain HTTP client in 2 threads"
+        r" .*median \d+\.\d ms, p95 \d+\.\d ms",
+        output,
+    )
+    assert re.search(
+        r"50 not due \+ 5 due .*: median \d+\.\d\d ms, p95 \d+\.\d\d ms, max \d+\.\d\d ms; "
+        r"plan uses cases_notif_due_idx: (yes|NO)",
+        output,
+    )
+    assert re.search(
+        r"floor, the same statement in plain SQL: median \d+\.\d\d ms, p95 \d+\.\d\d ms", output
+    )
+    assert "cleaned up in" in output
+    assert not Notification.objects.exists()  # it leaves nothing behind
