@@ -202,8 +202,8 @@ class ResidentAdmin(NamedRecordsAdmin, FastListAdmin):
     follow-up, a contact attempt, a referral, a consent) one click away."""
 
     form = ResidentForm
-    record_heading = "Resident (preferred name, legal name, born)"
-    list_display = ("__str__", "housing_status", "preferred_language", "added_on")
+    record_heading = "Resident"
+    list_display = ("__str__", "housing_status", "added_on")
     list_filter = ("housing_status", "preferred_language")
     # No admin search box (it would put the name in `?q=`): see search_view.
     search_fields = ()
