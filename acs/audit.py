@@ -64,3 +64,26 @@ def audit_record_many(
         )
         for target in targets
     )
+
+
+def audit_record_each(
+    *,
+    actor,
+    action: AuditAction,
+    items: Iterable[tuple[models.Model, dict[str, Any]]],
+    request=None,
+    reason: str = "",
+) -> None:
+    """One event per (target, detail), in one INSERT; each `detail` holds no personal data."""
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            action=action,
+            target_type=_target_type(target),
+            target_id=target.public_id,
+            ip_address=client_ip(request),
+            reason=reason,
+            detail=detail,
+        )
+        for target, detail in items
+    )

@@ -1,9 +1,10 @@
 """The case managers' dashboard at the admin index: their work queues, a click from each record.
 
 Each queue is two queries whatever the tables' size: its first rows (select_related done) and
-a capped count ("100+"), both over indexed filters. Rows name records by their opaque ids,
-never a resident's name; links go to the admin change page (pk in an admin URL is allowed),
-and "see all" to the changelist with the same filter.
+a capped count ("100+"), both over indexed filters. Rows name records as staff speak of them
+(cases/display.py: the resident's name, the service and partner, the call and unit); the
+dashboard is for the roles that see every resident. Links go to the admin change page (pk in an
+admin URL is allowed), and "see all" to the changelist with the same filter.
 """
 
 from __future__ import annotations
@@ -12,12 +13,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from acs.roles import Role
 from cases import selectors
+from cases.display import (
+    addendum_label,
+    encounter_label,
+    follow_up_label,
+    referral_label,
+    resident_label,
+)
 
 QUEUE_ROWS = 10
 COUNT_CAP = 100
@@ -43,6 +51,8 @@ class Row:
     detail: str
     when: datetime | None
     late: bool = False
+    # What `when` is: "Due", "Answer due", "Occurred"...
+    when_label: str = ""
 
 
 @dataclass
@@ -79,12 +89,13 @@ def _follow_up_row(now):
     def to_row(follow_up) -> Row:
         who = follow_up.assignee.get_username() if follow_up.assignee_id else "unassigned"
         return Row(
-            label=str(follow_up),
+            label=follow_up_label(follow_up),
             url=_change(follow_up),
-            detail=f"{follow_up.resident} · {follow_up.get_status_display()} · "
+            detail=f"{resident_label(follow_up.resident)} · {follow_up.get_status_display()} · "
             f"{follow_up.attempts_made}/{follow_up.max_attempts} attempts · {who}",
             when=follow_up.due_at,
             late=follow_up.due_at < now,
+            when_label="Due",
         )
 
     return to_row
@@ -92,27 +103,37 @@ def _follow_up_row(now):
 
 def _referral_row(now):
     def to_row(referral) -> Row:
+        answer_due = referral.status == "sent"
         return Row(
-            label=str(referral),
+            label=referral_label(referral),
             url=_change(referral),
-            detail=f"{referral.resident} · {referral.service.name} "
-            f"({referral.organization.name}) · {referral.get_status_display()}",
-            when=referral.respond_by if referral.status == "sent" else referral.updated_at,
-            late=bool(
-                referral.status == "sent" and referral.respond_by and referral.respond_by < now
-            ),
+            detail=f"{referral.get_status_display()} · referred by "
+            f"{referral.created_by.get_username()}",
+            when=referral.respond_by if answer_due else referral.updated_at,
+            late=bool(answer_due and referral.respond_by and referral.respond_by < now),
+            when_label="Answer due" if answer_due else "Last change",
         )
 
     return to_row
 
 
 def _encounter_row(encounter) -> Row:
+    people = [resident_label(link.resident) for link in encounter.people.all()]
     return Row(
-        label=str(encounter),
+        label=encounter_label(encounter),
         url=_change(encounter),
-        detail=f"{encounter.unit.call_sign} · {encounter.get_disposition_display() or 'draft'}",
+        detail=" · ".join(
+            [encounter.get_disposition_display() or "draft", *(people or ["nobody identified"])]
+        ),
         when=encounter.occurred_at,
+        when_label="Occurred",
     )
+
+
+def _people() -> QuerySet:
+    from cases.models import EncounterResident
+
+    return EncounterResident.objects.select_related("resident").order_by("id")
 
 
 def _referrals_of(user) -> QuerySet:
@@ -152,11 +173,11 @@ def referrals_to_reroute(user) -> QuerySet:
 
 def _addendum_row(addendum) -> Row:
     return Row(
-        label=str(addendum),
+        label=addendum_label(addendum),
         url=_change(addendum),
-        detail=f"{addendum.encounter} · {addendum.encounter.unit.call_sign} · "
-        f"{addendum.author.get_username()}",
+        detail="Awaiting approval",
         when=addendum.created_at,
+        when_label="Written",
     )
 
 
@@ -178,7 +199,7 @@ def dashboard_for(user) -> list[Queue]:
                     "No addendum waits for you.",
                     _changelist("cases.addendum", awaiting="me"),
                 ),
-                selectors.addenda_awaiting_approval(user),
+                selectors.addenda_awaiting_approval(user).select_related("encounter__call"),
                 _addendum_row,
             )
         )
@@ -232,7 +253,9 @@ def dashboard_for(user) -> list[Queue]:
                 "No recent encounter of the residents you follow.",
                 _changelist("cases.encounter", followed="me"),
             ),
-            selectors.recent_encounters_of_followed(user),
+            selectors.recent_encounters_of_followed(user).prefetch_related(
+                Prefetch("people", queryset=_people())
+            ),
             _encounter_row,
         ),
         *supervising,

@@ -33,6 +33,12 @@ def _has_any(user, roles) -> bool:
     return bool(user and user.is_authenticated and any(user.has_role(r) for r in roles))
 
 
+def sees_all_residents(user) -> bool:
+    """Case managers, supervisors and admins: every resident (and so their names on desk
+    screens, cases/display.py)."""
+    return _has_any(user, ALL_RESIDENTS_ROLES)
+
+
 def normalize_name(value: str) -> str:
     """Lower case, single spaces, no accents: "Tío  Beto" and "tio beto" search alike."""
     decomposed = unicodedata.normalize("NFKD", value)

@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from acs.errors import DomainError
-from cases.admin import FastListAdmin, each_row, form_action
+from cases.admin import FastListAdmin, NamedRecordsAdmin, each_row, form_action, readonly_record
+from cases.display import message_label
 from resources.models import (
     Address,
     Attribute,
@@ -381,20 +382,16 @@ class ReferForm(forms.Form):
         )
 
 
+# A referral's foreign keys shown by their labels on its page (readonly_record).
+REFERRAL_LINKED = ("resident", "original_resident", "encounter", "follow_up")
+
+
 @admin.register(Referral)
-class ReferralAdmin(FastListAdmin):
+class ReferralAdmin(NamedRecordsAdmin, FastListAdmin):
     """Every referral's live status and thread. Moves go through the services."""
 
-    list_display = (
-        "__str__",
-        "service",
-        "organization",
-        "status",
-        "urgency",
-        "sent_at",
-        "respond_by",
-        "updated_at",
-    )
+    record_heading = "Referral (service, partner, resident)"
+    list_display = ("__str__", "status", "urgency", "referred_on", "answer_due", "last_change")
     list_filter = (
         ReferralQueueFilter,
         ReferrerFilter,
@@ -403,11 +400,35 @@ class ReferralAdmin(FastListAdmin):
         "status",
         "urgency",
     )
-    list_select_related = ("service", "organization")
+    list_select_related = ("service", "organization", "resident")
     date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in Referral._meta.concrete_fields if f.name != "id"]
+    # Every field read-only; the records it points at by their labels (cases/display.py),
+    # their own fields kept out of the form (never an editable select of every resident).
+    exclude = REFERRAL_LINKED
+    readonly_fields = [
+        f"{f.name}_record" if f.name in REFERRAL_LINKED else f.name
+        for f in Referral._meta.concrete_fields
+        if f.name != "id"
+    ]
     inlines = [ReferralEventInline]
     actions = ["send_drafts", "cancel_with_reason", "cancel_open"]
+
+    resident_record = readonly_record("resident", "resident")
+    original_resident_record = readonly_record("original_resident", "resident before a merge")
+    encounter_record = readonly_record("encounter", "encounter")
+    follow_up_record = readonly_record("follow_up", "follow-up")
+
+    @admin.display(description="Referred on (local time)", ordering="sent_at")
+    def referred_on(self, obj):
+        return obj.sent_at
+
+    @admin.display(description="Answer due (local time)", ordering="respond_by")
+    def answer_due(self, obj):
+        return obj.respond_by
+
+    @admin.display(description="Last change (local time)", ordering="updated_at")
+    def last_change(self, obj):
+        return obj.updated_at
 
     def get_queryset(self, request):
         from resources.selectors import referral_queryset_for_user
@@ -474,7 +495,8 @@ class ReferralAdmin(FastListAdmin):
             else:
                 self.message_user(
                     request,
-                    f"{referral} {referral.get_status_display().lower()}.",
+                    f"Referral to {message_label(referral)}: "
+                    f"{referral.get_status_display().lower()}.",
                     messages.SUCCESS,
                 )
                 return HttpResponseRedirect(

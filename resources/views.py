@@ -32,7 +32,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from acs.errors import Conflict, DomainError, Forbidden, NotFound
-from cases.models import Need
+from cases.models import Need, Resident
 from resources import selectors, services, webhooks
 from resources.forms import (
     AcceptForm,
@@ -144,8 +144,10 @@ def _deadline_state(referral: Referral, now: datetime) -> str:
 @require_GET
 @partner_required
 def inbox(request: HttpRequest, *, organization: Organization) -> HttpResponse:
-    """The organization's referrals, newest change first, by tab, 25 a page. Referral fields
-    only: nothing about the resident is on this page."""
+    """The organization's referrals, newest change first, by tab, 25 a page. Each card is told
+    apart from the others of the same service by its short reference, the referrer, and the
+    resident's preferred name and language where the consent shares them (audited as a
+    disclosure, like the detail page); nothing else of the resident."""
     tab = request.GET.get("status", DEFAULT_TAB)
     if tab not in TABS:
         tab = DEFAULT_TAB
@@ -159,13 +161,15 @@ def inbox(request: HttpRequest, *, organization: Organization) -> HttpResponse:
     statuses = TABS[tab][1]
     if statuses:
         referrals = referrals.filter(status__in=statuses)
-    referrals = referrals.select_related("service_at_location__location").order_by(
-        "-updated_at", "-id"
-    )
+    referrals = referrals.select_related(
+        "service_at_location__location", "resident", "created_by"
+    ).order_by("-updated_at", "-id")
     page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
+    cards = selectors.referral_cards_for_partner(page, user=request.user, request=request)
     for referral in page:
         referral.deadline_state = _deadline_state(referral, now)
+        referral.card = cards[referral.pk]
     tabs = [
         {"key": key, "label": label, "count": counts[key], "current": key == tab}
         for key, (label, _) in TABS.items()
@@ -289,6 +293,8 @@ def _render_detail(
             "referral": referral,
             "deadline_state": _deadline_state(referral, timezone.now()),
             "resident": resident,
+            "resident_language": dict(Resident.Language.choices).get(resident.language or ""),
+            "referred_by": selectors.referrer_for_partner(referral),
             "consent_label": CONSENT_BASIS_LABELS.get(resident.basis, ""),
             "resident_needs": [need_labels.get(n, n) for n in resident.needs],
             "events": events,

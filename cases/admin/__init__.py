@@ -9,9 +9,12 @@ from cases.admin.common import (
     LIST_COUNT_CAP,
     CappedCountPaginator,
     FastListAdmin,
+    NamedInlineMixin,
+    NamedRecordsAdmin,
     each_row,
     form_action,
     intermediate_form,
+    readonly_record,
 )
 
 # isort: off
@@ -27,9 +30,12 @@ __all__ = [
     "LIST_COUNT_CAP",
     "CappedCountPaginator",
     "FastListAdmin",
+    "NamedInlineMixin",
+    "NamedRecordsAdmin",
     "each_row",
     "form_action",
     "intermediate_form",
+    "readonly_record",
 ]
 
 dashboard.install(admin.site)

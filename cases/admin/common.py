@@ -1,13 +1,16 @@
 """What several of the cases admins share: the capped-count list base class, the desk users
 who may hold follow-ups, and the bulk-action helpers (also used by resources/admin.py)."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.template.response import TemplateResponse
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 
 from acs.errors import DomainError
 from acs.roles import Role
+from cases.display import message_label, staff_label
 from responders.models import User
 
 # How far an admin list counts its rows: `SELECT COUNT(*)` over a few million rows is seconds
@@ -32,6 +35,132 @@ class FastListAdmin(admin.ModelAdmin):
     show_full_result_count = False
     paginator = CappedCountPaginator
     list_per_page = 50
+
+
+class NamedRecordsAdmin(admin.ModelAdmin):
+    """Records named as staff speak of them (cases/display.py) on every screen of their admin:
+    the list's first column ("__str__" in list_display), the change page's heading and
+    breadcrumb, the history and delete pages' breadcrumbs. `__str__` stays opaque, so the
+    LogEntry rows the admin writes (object_repr) never hold a name. The label reads only what
+    the admin's queryset selected (list_select_related / the selector's select_related)."""
+
+    # The heading of the list's first column, and what it sorts by.
+    record_heading = "Record"
+    record_ordering: str | None = None
+    # Foreign keys in list_display shown by their label: {field: column heading}.
+    record_columns: dict[str, str] = {}
+
+    def get_list_display(self, request):
+        user = request.user
+
+        @admin.display(description=self.record_heading, ordering=self.record_ordering)
+        def record(obj):
+            return staff_label(obj, user)
+
+        def related(field, heading):
+            @admin.display(description=heading)
+            def column(obj):
+                value = getattr(obj, field)
+                return "-" if value is None else staff_label(value, user)
+
+            column.__name__ = field
+            return column
+
+        columns = []
+        for name in super().get_list_display(request):
+            if name == "__str__":
+                columns.append(record)
+            elif isinstance(name, str) and name in self.record_columns:
+                columns.append(related(name, self.record_columns[name]))
+            else:
+                columns.append(name)
+        return columns
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj._label_viewer = request.user  # for readonly_record, on this request's row only
+        return obj
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        for obj in changelist.result_list:
+            obj._label_viewer = request.user  # for action_checkbox, on this request's rows
+        return changelist
+
+    def action_checkbox(self, obj):
+        """Django's row checkbox, its accessible name the record's label (not __str__)."""
+        label = staff_label(obj, getattr(obj, "_label_viewer", None))
+        attrs = {
+            "class": "action-select",
+            "aria-label": format_html("Select this object for an action - {}", label),
+        }
+        checkbox = forms.CheckboxInput(attrs, lambda value: False)
+        return checkbox.render(admin.helpers.ACTION_CHECKBOX_NAME, str(obj.pk))
+
+    def _named(self, request, context, obj) -> None:
+        if obj is not None and obj.pk is not None:
+            # The page's heading and breadcrumb (templates/admin/change_form.html etc.); the
+            # document title keeps only "Change resident" (browser history is a stored copy).
+            context["record_label"] = staff_label(obj, request.user)
+            context["subtitle"] = context["record_label"]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        self._named(request, context, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def render_delete_form(self, request, context):
+        self._named(request, context, context.get("object"))
+        return super().render_delete_form(request, context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        if hasattr(response, "context_data"):
+            self._named(request, response.context_data, response.context_data.get("object"))
+        return response
+
+
+class NamedInlineMixin:
+    """Inline rows whose read-only foreign keys are readonly_record columns: each row's
+    instance learns the viewer, as NamedRecordsAdmin.get_object does for the page's record."""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        viewer = request.user
+
+        class Named(formset):
+            def _construct_form(self, i, **kw):
+                form = super()._construct_form(i, **kw)
+                form.instance._label_viewer = viewer
+                return form
+
+        Named.__name__ = formset.__name__
+        return Named
+
+
+def readonly_record(field: str, description: str):
+    """A read-only foreign key shown by its label and linked to its admin page (the admin's
+    own read-only display prints the opaque `__str__`). The record must be select_related."""
+    from django.urls import NoReverseMatch, reverse
+    from django.utils.html import format_html
+
+    @admin.display(description=description)
+    def show(self, obj):
+        related = getattr(obj, field, None) if obj is not None else None
+        if related is None:
+            return "-"
+        # The viewer, set where the admin fetched the row for this request (get_object, the
+        # inlines' forms); without one, the opaque name.
+        label = staff_label(related, getattr(obj, "_label_viewer", None))
+        meta = related._meta
+        try:
+            url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[related.pk])
+        except NoReverseMatch:
+            return label
+        return format_html('<a href="{}">{}</a>', url, label)
+
+    show.__name__ = f"{field}_record"
+    return show
 
 
 def desk_users():
@@ -76,7 +205,7 @@ def each_row(modeladmin, request, queryset, move, done: str) -> None:
             move(obj)
             moved += 1
         except DomainError as exc:
-            modeladmin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
+            modeladmin.message_user(request, f"{message_label(obj)}: {exc.message}", messages.ERROR)
     if moved:
         modeladmin.message_user(request, f"{moved} {done}.", messages.SUCCESS)
 

@@ -8,18 +8,31 @@ from django.utils.html import format_html
 
 from acs.roles import Role
 from cases import selectors, services
-from cases.admin.common import FastListAdmin, each_row
+from cases.admin.common import (
+    FastListAdmin,
+    NamedInlineMixin,
+    NamedRecordsAdmin,
+    each_row,
+    readonly_record,
+)
+from cases.display import staff_label
 from cases.models import Addendum, Encounter, EncounterResident
 from resources.models import Referral
 
 
-class EncounterResidentInline(admin.TabularInline):
+class EncounterResidentInline(NamedInlineMixin, admin.TabularInline):
     model = EncounterResident
     fk_name = "encounter"
     extra = 0
-    fields = ("resident", "original_resident", "living_situation")
+    fields = ("resident_record", "original_resident_record", "living_situation")
     readonly_fields = fields
     can_delete = False
+
+    resident_record = readonly_record("resident", "resident")
+    original_resident_record = readonly_record("original_resident", "before a merge")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("resident", "original_resident")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -33,8 +46,9 @@ class AddendumForm(forms.Form):
     )
 
 
-class AddendumInline(admin.TabularInline):
+class AddendumInline(NamedInlineMixin, admin.TabularInline):
     model = Addendum
+    template = "admin/edit_inline/tabular_named.html"
     extra = 0
     fields = ("created_at", "author", "text", "approved_by", "approved_at")
     readonly_fields = fields
@@ -43,11 +57,20 @@ class AddendumInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("encounter__unit", "encounter__call", "author", "approved_by")
+        )
 
-class ReferralInline(admin.TabularInline):
-    """The referrals made from this encounter, with their live status."""
+
+class ReferralInline(NamedInlineMixin, admin.TabularInline):
+    """The referrals made from this encounter, with their live status, each named by its
+    label (service, partner, resident)."""
 
     model = Referral
+    template = "admin/edit_inline/tabular_named.html"
     fields = ("service", "organization", "status", "outcome", "respond_by", "updated_at")
     readonly_fields = fields
     extra = 0
@@ -56,6 +79,9 @@ class ReferralInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("service", "organization", "resident")
 
 
 class FollowedFilter(admin.SimpleListFilter):
@@ -74,8 +100,10 @@ class FollowedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Encounter)
-class EncounterAdmin(FastListAdmin):
-    list_display = ("__str__", "unit", "call", "status", "disposition", "occurred_at")
+class EncounterAdmin(NamedRecordsAdmin, FastListAdmin):
+    record_heading = "Encounter (call, unit, local time)"
+    record_ordering = "occurred_at"
+    list_display = ("__str__", "status", "disposition", "occurred")
     list_filter = (FollowedFilter, "status", "disposition")
     list_select_related = ("unit", "call")
     date_hierarchy = "occurred_at"
@@ -91,6 +119,10 @@ class EncounterAdmin(FastListAdmin):
 
     def get_queryset(self, request):
         return selectors.encounter_queryset_for_user(request.user)
+
+    @admin.display(description="Occurred (local time)", ordering="occurred_at")
+    def occurred(self, obj):
+        return obj.occurred_at
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         encounter = self.get_object(request, object_id)
@@ -147,6 +179,7 @@ class EncounterAdmin(FastListAdmin):
             "title": "Add an addendum",
             "opts": self.model._meta,
             "original": encounter,
+            "record_label": staff_label(encounter, request.user),
             "form": form,
             "submit": "Add the addendum",
             "media": self.media + form.media,
@@ -187,24 +220,38 @@ class AwaitingMyApprovalFilter(admin.SimpleListFilter):
 
 
 @admin.register(Addendum)
-class AddendumAdmin(FastListAdmin):
+class AddendumAdmin(NamedRecordsAdmin, FastListAdmin):
     """Addenda to locked encounters. Read-only; supervisors approve those of their team's
     encounters (never their own) with the list's action, through addendum_approve."""
 
-    list_display = ("__str__", "encounter", "unit", "author", "created_at", "approved_at")
+    record_heading = "Addendum"
+    record_ordering = "created_at"
+    list_display = ("__str__", "written", "approved")
     list_filter = (AwaitingMyApprovalFilter,)
-    list_select_related = ("encounter__unit", "author")
-    fields = ("encounter", "author", "created_at", "text", "approved_by", "approved_at")
+    list_select_related = ("encounter__unit", "encounter__call", "author")
+    fields = ("encounter_record", "author", "created_at", "text", "approved_by", "approved_at")
     readonly_fields = fields
+
+    encounter_record = readonly_record("encounter", "encounter")
+
+    @admin.display(description="Written (local time)", ordering="created_at")
+    def written(self, obj):
+        return obj.created_at
+
+    @admin.display(description="Approved (local time)", ordering="approved_at")
+    def approved(self, obj):
+        return obj.approved_at
+
     actions = ["approve"]
 
     def get_queryset(self, request):
         visible = selectors.encounter_queryset_for_user(request.user).values("pk")
-        return super().get_queryset(request).filter(encounter__in=visible)
-
-    @admin.display(description="unit")
-    def unit(self, obj):
-        return obj.encounter.unit.call_sign
+        return (
+            super()
+            .get_queryset(request)
+            .filter(encounter__in=visible)
+            .select_related("encounter__unit", "encounter__call", "author")
+        )
 
     def has_add_permission(self, request):
         return False  # through the field API's addenda endpoint
@@ -263,7 +310,7 @@ class AddendumAdmin(FastListAdmin):
             services.addendum_approve(actor=request.user, addendum=addendum, request=request)
         except Forbidden as exc:
             raise PermissionDenied(exc.message) from exc
-        self.message_user(request, f"{addendum} approved.", messages.SUCCESS)
+        self.message_user(request, "Addendum approved.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:cases_addendum_change", args=[addendum.pk]))
 
     @admin.action(description="Approve the selected addenda (my team's)")

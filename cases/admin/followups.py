@@ -8,7 +8,14 @@ from django.utils import timezone
 
 from acs.errors import DomainError
 from cases import selectors, services
-from cases.admin.common import FastListAdmin, desk_users, form_action
+from cases.admin.common import (
+    FastListAdmin,
+    NamedRecordsAdmin,
+    desk_users,
+    form_action,
+    readonly_record,
+)
+from cases.display import message_label
 from cases.models import ContactAttempt, FollowUp, FollowUpRule
 from cases.services.followups import follow_up_reassign
 from responders.models import User
@@ -124,16 +131,19 @@ class CloseForm(forms.Form):
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(FastListAdmin):
+class FollowUpAdmin(NamedRecordsAdmin, FastListAdmin):
     """The case managers' work queue: open follow-ups, the most overdue first."""
 
-    list_display = ("__str__", "resident", "status", "due_at", "attempts_made", "assignee")
+    record_heading = "Follow-up"
+    record_ordering = "due_at"
+    record_columns = {"resident": "Resident"}
+    list_display = ("__str__", "resident", "status", "due", "attempts_made", "assignee")
     list_filter = (DueFilter, MineFilter, AssigneeFilter, TeamFilter, "status", "kind")
     list_select_related = ("resident", "assignee")
     ordering = ("due_at", "id")
     readonly_fields = (
-        "resident",
-        "encounter",
+        "resident_record",
+        "encounter_record",
         "rule",
         "kind",
         "status",
@@ -148,10 +158,20 @@ class FollowUpAdmin(FastListAdmin):
     )
     fields = ("assignee", *readonly_fields)
     inlines = [ContactAttemptInline]
+
+    resident_record = readonly_record("resident", "resident")
+    encounter_record = readonly_record("encounter", "encounter")
+
+    @admin.display(description="Due (local time)", ordering="due_at")
+    def due(self, obj):
+        return obj.due_at
+
     actions = ["reassign", "close_with_outcome", "close_connected", "close_unable_to_contact"]
 
     def get_queryset(self, request):
-        qs = selectors.follow_up_queryset_for_user(request.user)
+        qs = selectors.follow_up_queryset_for_user(request.user).select_related(
+            "encounter__unit", "encounter__call"
+        )
         # Open work unless the list is filtered by status (status__exact, status__in).
         if not any(key.startswith("status__") for key in request.GET):
             qs = qs.exclude(status=FollowUp.Status.CLOSED)
@@ -251,7 +271,9 @@ class FollowUpAdmin(FastListAdmin):
                     actor=request.user, follow_up=follow_up, outcome=outcome, request=request
                 )
             except DomainError as exc:
-                self.message_user(request, f"{follow_up}: {exc.message}", messages.ERROR)
+                self.message_user(
+                    request, f"{message_label(follow_up)}: {exc.message}", messages.ERROR
+                )
 
     @admin.action(description="Close as connected")
     def close_connected(self, request, queryset):

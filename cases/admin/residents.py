@@ -22,7 +22,8 @@ from acs.errors import DomainError
 from acs.models import AuditAction
 from acs.phones import phone_canonical
 from cases import selectors, services
-from cases.admin.common import FastListAdmin, desk_users
+from cases.admin.common import FastListAdmin, NamedRecordsAdmin, desk_users, readonly_record
+from cases.display import resident_label, staff_label
 from cases.models import Consent, ContactAttempt, FollowUp, Resident, ResidentMerge
 from cases.services.followups import follow_up_create
 from cases.services.residents import MERGE_VALUE_FIELDS, RESIDENT_FIELDS
@@ -123,7 +124,7 @@ class MergeForm(forms.Form):
     def __init__(self, *args, a: Resident, b: Resident, **kwargs):
         super().__init__(*args, **kwargs)
         self.a, self.b = a, b
-        self.fields["survivor"].choices = [("a", str(a)), ("b", str(b))]
+        self.fields["survivor"].choices = [("a", resident_label(a)), ("b", resident_label(b))]
         self.differing = [
             name for name in MERGE_VALUE_FIELDS if getattr(a, name) != getattr(b, name)
         ]
@@ -138,15 +139,6 @@ class MergeForm(forms.Form):
         chosen = {"a": self.a, "b": self.b}
         values = {name: getattr(chosen[data[f"value_{name}"]], name) for name in self.differing}
         return {"survivor": survivor, "duplicate": duplicate, "values": values}
-
-
-def _describe(resident: Resident) -> str:
-    """A resident as staff speak of them: names and date of birth where known."""
-    names = [n for n in (resident.preferred_name, resident.legal_name) if n]
-    label = " / ".join(dict.fromkeys(names)) or str(resident)
-    if resident.date_of_birth:
-        label += f", born {resident.date_of_birth:%Y-%m-%d}"
-    return label
 
 
 class ResidentForm(forms.ModelForm):
@@ -180,7 +172,7 @@ class ResidentForm(forms.ModelForm):
                 "; ",
                 '<a href="{}" target="_blank">{}</a>',
                 (
-                    (reverse("admin:cases_resident_change", args=[r.pk]), _describe(r))
+                    (reverse("admin:cases_resident_change", args=[r.pk]), resident_label(r))
                     for r in candidates
                 ),
             )
@@ -203,14 +195,15 @@ class ResidentForm(forms.ModelForm):
 
 
 @admin.register(Resident)
-class ResidentAdmin(FastListAdmin):
+class ResidentAdmin(NamedRecordsAdmin, FastListAdmin):
     """Residents as case managers see them: found with the same trigram search as the field
     app (typed into a POST form, so the name never sits in a URL), every opened record
     audited, a timeline of everything that happened to them, and the day's actions (a
     follow-up, a contact attempt, a referral, a consent) one click away."""
 
     form = ResidentForm
-    list_display = ("__str__", "preferred_name", "date_of_birth", "housing_status", "created_at")
+    record_heading = "Resident"
+    list_display = ("__str__", "housing_status", "added_on")
     list_filter = ("housing_status", "preferred_language")
     # No admin search box (it would put the name in `?q=`): see search_view.
     search_fields = ()
@@ -222,6 +215,10 @@ class ResidentAdmin(FastListAdmin):
 
     def get_queryset(self, request):
         return selectors.resident_queryset_for_user(request.user)
+
+    @admin.display(description="Added on", ordering="created_at")
+    def added_on(self, obj):
+        return timezone.localtime(obj.created_at).date()
 
     def get_changelist(self, request, **kwargs):
         return SearchKeyChangeList
@@ -394,6 +391,7 @@ class ResidentAdmin(FastListAdmin):
             "title": title,
             "opts": self.model._meta,
             "original": resident,
+            "record_label": staff_label(resident, request.user),
             "form": form,
             "submit": submit,
             "media": self.media + form.media,
@@ -510,10 +508,12 @@ class ResidentAdmin(FastListAdmin):
             except DomainError as exc:
                 form.add_error(None, exc.message)
             else:
+                # No names in the message (kept in a cookie until shown): the page it
+                # leads to names the survivor.
                 self.message_user(
                     request,
-                    f"Merged {merge.duplicate} into {merge.survivor}. The merge can be undone "
-                    "from the resident merges list.",
+                    "Merged the other record into this one. The merge can be undone from the "
+                    "resident merges list.",
                     messages.SUCCESS,
                 )
                 return HttpResponseRedirect(
@@ -548,6 +548,8 @@ class ResidentAdmin(FastListAdmin):
             "form": form,
             "a": first,
             "b": second,
+            "a_label": resident_label(first),
+            "b_label": resident_label(second),
             "rows": rows,
             "consents_a": consents[a],
             "consents_b": consents[b],
@@ -569,16 +571,19 @@ class ResidentAdmin(FastListAdmin):
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return
-        self.message_user(request, f"Merged {len(duplicates)} record(s) into {survivor}.")
+        self.message_user(
+            request, f"Merged {len(duplicates)} record(s) into the oldest one selected."
+        )
 
 
 @admin.register(ResidentMerge)
-class ResidentMergeAdmin(admin.ModelAdmin):
-    list_display = ("survivor", "duplicate", "merged_by", "created_at", "undone_at")
+class ResidentMergeAdmin(NamedRecordsAdmin, FastListAdmin):
+    record_columns = {"survivor": "Kept", "duplicate": "Merged into it"}
+    list_display = ("survivor", "duplicate", "merged_by", "merged_on", "undone_on")
     list_select_related = ("survivor", "duplicate", "merged_by")
     readonly_fields = (
-        "survivor",
-        "duplicate",
+        "survivor_record",
+        "duplicate_record",
         "merged_by",
         "moved_links",
         "added_aliases",
@@ -586,6 +591,20 @@ class ResidentMergeAdmin(admin.ModelAdmin):
         "undone_by",
     )
     actions = ["undo"]
+
+    survivor_record = readonly_record("survivor", "kept")
+    duplicate_record = readonly_record("duplicate", "merged into it")
+
+    @admin.display(description="Merged (local time)", ordering="created_at")
+    def merged_on(self, obj):
+        return obj.created_at
+
+    @admin.display(description="Undone (local time)", ordering="undone_at")
+    def undone_on(self, obj):
+        return obj.undone_at
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("survivor", "duplicate", "merged_by")
 
     def has_add_permission(self, request):
         return False

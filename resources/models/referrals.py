@@ -193,6 +193,11 @@ class Referral(BaseModel):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def short_reference(self) -> str:
+        """What a partner quotes on the phone: "DBFD4707" (the public id's first 8 digits)."""
+        return self.public_id.hex[:8].upper()
+
 
 class ReferralEvent(BaseModel):
     """One entry on a referral's thread: a status change (with its note) or a note alone.

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
-from acs.audit import audit_record
+from acs.audit import audit_record, audit_record_each
 from acs.errors import NotFound
 from acs.models import AuditAction
 from acs.roles import Role
@@ -95,21 +95,104 @@ def referral_get_for_user(user, public_id: uuid.UUID) -> Referral:
 def sharing_consent_basis(referral: Referral, *, at: datetime | None = None) -> str:
     """Why the partner may see the resident: "named_partner", "partners",
     "supervisor_override" or "none" (consents are read now, so a revocation counts at once)."""
-    from cases.models import Consent
-    from cases.selectors import consent_active
+    return sharing_consent_bases([referral], at=at)[referral.pk]
 
-    if consent_active(
-        referral.resident,
-        Consent.Scope.SHARE_NAMED_PARTNER,
-        organization=referral.organization,
-        at=at,
-    ):
-        return "named_partner"
-    if consent_active(referral.resident, Consent.Scope.SHARE_PARTNERS, at=at):
-        return "partners"
-    if referral.consent_override_by_id:
-        return "supervisor_override"
-    return "none"
+
+def sharing_consent_bases(referrals, *, at: datetime | None = None) -> dict[int, str]:
+    """sharing_consent_basis for several referrals in one query: {referral pk: basis}. The
+    consents are those `cases.selectors.consent_active` counts (not revoked, not expired; a
+    named-partner consent names the referral's organization)."""
+    from django.utils import timezone
+
+    from cases.models import Consent
+
+    referrals = list(referrals)
+    at = at or timezone.now()
+    held = set(
+        Consent.objects.filter(
+            resident_id__in={r.resident_id for r in referrals},
+            scope__in=[Consent.Scope.SHARE_NAMED_PARTNER, Consent.Scope.SHARE_PARTNERS],
+            revoked_at__isnull=True,
+        )
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
+        .values_list("resident_id", "scope", "organization_id")
+    )
+    bases = {}
+    for referral in referrals:
+        named = (referral.resident_id, Consent.Scope.SHARE_NAMED_PARTNER, referral.organization_id)
+        general = any(
+            resident_id == referral.resident_id and scope == Consent.Scope.SHARE_PARTNERS
+            for resident_id, scope, _ in held
+        )
+        if named in held:
+            bases[referral.pk] = "named_partner"
+        elif general:
+            bases[referral.pk] = "partners"
+        elif referral.consent_override_by_id:
+            bases[referral.pk] = "supervisor_override"
+        else:
+            bases[referral.pk] = "none"
+    return bases
+
+
+@dataclass(frozen=True)
+class PartnerCard:
+    """One referral in a partner's inbox, told apart from the others of the same service:
+    the resident's preferred name and language where the consent shares them (the same rule
+    as referral_resident_for_partner), else None; the short reference; the referrer."""
+
+    reference: str
+    referred_by: str
+    preferred_name: str | None = None
+    language: str | None = None
+
+
+def referrer_for_partner(referral: Referral) -> str:
+    """Who referred, as a partner sees it: the staff member's name as ACS set it on their
+    account, or "ACS responder" when it has none (never the username: half a credential)."""
+    return referral.created_by.get_full_name() or "ACS responder"
+
+
+def referral_cards_for_partner(referrals, *, user, request=None) -> dict[int, PartnerCard]:
+    """{referral pk: PartnerCard} for a page of the partner's referrals (select_related
+    resident and created_by), in one query for the consents and one INSERT for the audit: each
+    resident named is a disclosure, audited as referral_resident_for_partner audits one."""
+    from cases.models import Resident
+
+    referrals = list(referrals)
+    bases = sharing_consent_bases(referrals)
+    languages = dict(Resident.Language.choices)
+    cards, disclosed = {}, []
+    for referral in referrals:
+        basis, resident = bases[referral.pk], referral.resident
+        name = language = None
+        if basis != "none":
+            name = resident.preferred_name or None
+            language = str(languages.get(resident.preferred_language, "")) or None
+        cards[referral.pk] = PartnerCard(
+            reference=referral.short_reference,
+            referred_by=referrer_for_partner(referral),
+            preferred_name=name,
+            language=language,
+        )
+        fields = [n for n, v in (("preferred_name", name), ("language", language)) if v]
+        if fields:
+            detail = {
+                "referral": str(referral.public_id),
+                "fields": fields,
+                "basis": basis,
+                "part2": False,
+            }
+            disclosed.append((resident, detail))
+    if disclosed:
+        audit_record_each(
+            actor=user,
+            action=AuditAction.DISCLOSE,
+            items=disclosed,
+            request=request,
+            reason="inbox",
+        )
+    return cards
 
 
 @dataclass(frozen=True)

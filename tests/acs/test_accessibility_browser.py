@@ -12,7 +12,7 @@ from acs.roles import Role
 from cases.services import resident_create
 from resources import services as referral_services
 from tests.axe import violations
-from tests.cases.test_admin_browser import role_groups, totp_code  # noqa: F401
+from tests.cases.test_admin_browser import ARTIFACTS, role_groups, totp_code  # noqa: F401
 from tests.factories import DEFAULT_PASSWORD, OrganizationFactory, UserFactory
 from tests.resources.referral_helpers import consenting_resident, referrable_service
 
@@ -54,6 +54,15 @@ def test_public_and_partner_pages_pass_wcag_aa(role_groups, live_server, browser
         needs=["shelter"],
         send=True,
     )
+    # A second referral to the same service: the inbox tells the two apart.
+    referral_services.referral_create(
+        actor=desk,
+        resident=consenting_resident(
+            agency, recorded_by=desk, preferred_name="Ana", preferred_language="en"
+        ),
+        service=service,
+        send=True,
+    )
     page = browser.new_context(bypass_csp=True).new_page()
     public = audit(
         page,
@@ -71,6 +80,14 @@ def test_public_and_partner_pages_pass_wcag_aa(role_groups, live_server, browser
             "webhooks": "/partners/webhooks/",
         },
     )
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for width in (1280, 1024):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(f"{live_server.url}/partners/")
+        cards = page.locator(".referral-item").all_inner_texts()
+        assert len(cards) == 2 and cards[0] != cards[1]
+        page.screenshot(path=str(ARTIFACTS / f"portal-inbox-{width}.png"), full_page=True)
 
     assert public == {"home": [], "sign-in": [], "transparency": []}
     assert portal == {"inbox": [], "referral": [], "capacity": [], "webhooks": []}

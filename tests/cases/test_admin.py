@@ -34,7 +34,7 @@ def test_a_case_manager_finds_a_resident_in_the_admin_despite_a_typo(client, cas
 
     assert response.status_code == 200
     assert "Marisool" not in response.redirect_chain[-1][0]
-    assert str(marisol) in response.content.decode()
+    assert "Marisol (Marisol Ortega), b. 1979-03-14" in response.content.decode()
 
 
 def test_opening_a_resident_in_the_admin_is_audited_and_shows_the_timeline(
@@ -265,7 +265,7 @@ def test_adding_a_likely_duplicate_in_the_admin_warns_and_links_the_record(
     html = response.content.decode()
     assert "This person may already be recorded" in html
     assert f"/admin/cases/resident/{marisol.pk}/change/" in html
-    assert "Marisol / Marisol Ortega, born 1979-03-14" in html
+    assert "Marisol (Marisol Ortega), b. 1979-03-14" in html
     assert Resident.objects.count() == 1
     assert AuditEvent.objects.filter(
         actor=case_manager, action="search", target_id=marisol.public_id

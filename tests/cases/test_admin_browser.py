@@ -2,10 +2,11 @@
 the TOTP code, lands on the dashboard, opens an overdue follow-up from the queue, logs a
 contact attempt, closes it, and sees it gone from the queue.
 
-A screenshot of the dashboard goes to .local/artifacts/admin-dashboard.png (git-ignored)."""
+Screenshots of the dashboard and the residents list, at 1280 and 1024 pixels wide, go to
+.local/artifacts/admin-*.png (git-ignored): people and records named as staff speak of them."""
 
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from acs.roles import Role
+from cases.display import follow_up_label
 from cases.models import FollowUp
 from tests.factories import DEFAULT_PASSWORD, ResidentFactory, UserFactory
 
@@ -66,8 +68,12 @@ def test_a_case_manager_works_an_overdue_follow_up_from_the_dashboard(
 ):
     case_manager = UserFactory(username="dolores", role=Role.CASE_MANAGER)
     now = timezone.now()
+    maria = ResidentFactory(
+        preferred_name="Sunny", legal_name="Maria Lopez", date_of_birth=date(1984, 3, 2)
+    )
+    ResidentFactory(preferred_name="", legal_name="Maria Lopez", date_of_birth=date(1991, 7, 9))
     overdue = FollowUp.objects.create(
-        resident=ResidentFactory(),
+        resident=maria,
         kind=FollowUp.Kind.PHONE,
         due_at=now - timedelta(hours=3),
         window_ends_at=now + timedelta(days=5),
@@ -88,11 +94,22 @@ def test_a_case_manager_works_an_overdue_follow_up_from_the_dashboard(
     page.wait_for_url(f"{live_server.url}/admin/")
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "admin-dashboard.png"), full_page=True)
+    label = follow_up_label(overdue)
+    for width in (1280, 1024):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(f"{live_server.url}/admin/")
+        page.screenshot(path=str(ARTIFACTS / f"admin-dashboard-{width}.png"), full_page=True)
+        page.goto(f"{live_server.url}/admin/cases/resident/")
+        rows = page.locator("#result_list").inner_text()
+        assert "Sunny (Maria Lopez), b. 1984-03-02" in rows
+        assert "Maria Lopez, b. 1991-07-09" in rows
+        page.screenshot(path=str(ARTIFACTS / f"admin-residents-{width}.png"), full_page=True)
+    page.goto(f"{live_server.url}/admin/")
     queue = page.locator("#queue-my_follow_ups")
-    assert str(overdue) in queue.inner_text()
+    assert label in queue.inner_text()
+    assert "Sunny (Maria Lopez), b. 1984-03-02" in queue.inner_text()
     assert "overdue" in queue.inner_text()
-    queue.get_by_role("link", name=str(overdue)).click()
+    queue.get_by_role("link", name=label).click()
     page.wait_for_url(f"**/admin/cases/followup/{overdue.pk}/change/")
 
     local = timezone.localtime()
@@ -114,7 +131,7 @@ def test_a_case_manager_works_an_overdue_follow_up_from_the_dashboard(
     assert "1 follow-up(s) closed" in page.locator(".messagelist").inner_text()
 
     page.goto(f"{live_server.url}/admin/")
-    assert str(overdue) not in page.locator("#queue-my_follow_ups").inner_text()
+    assert label not in page.locator("#queue-my_follow_ups").inner_text()
     assert "Nothing due today." in page.locator("#queue-my_follow_ups").inner_text()
     overdue.refresh_from_db()
     assert (overdue.status, overdue.outcome) == ("closed", "connected")

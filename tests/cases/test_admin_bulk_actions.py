@@ -9,6 +9,7 @@ from django.utils import timezone
 from acs.errors import Conflict, DomainError, Forbidden
 from acs.models import AuditEvent
 from acs.roles import Role
+from cases.display import message_label
 from cases.models import FollowUp
 from cases.services import follow_up_close
 from cases.services.followups import follow_up_reassign
@@ -94,7 +95,7 @@ def test_a_closed_follow_up_is_reported_and_the_others_still_reassigned(
     )
 
     body = response.content.decode()
-    assert f"{done}: This follow-up is closed." in body
+    assert f"{message_label(done)}: This follow-up is closed." in body
     assert "1 follow-up(s) reassigned" in body
     still_open.refresh_from_db()
     done.refresh_from_db()
@@ -227,7 +228,7 @@ def test_cancelling_referrals_asks_for_a_reason_and_reports_the_refused(
     assert 'name="reason"' in asked.content.decode()
     body = done.content.decode()
     assert "1 referral(s) cancelled" in body
-    assert f"{completed}:" in body
+    assert f"{message_label(completed)}:" in body
     sent.refresh_from_db()
     completed.refresh_from_db()
     assert sent.status == "cancelled"

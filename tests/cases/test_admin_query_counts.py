@@ -61,6 +61,12 @@ def build(case_manager, responder, agency_a):
             )
         if kind == "referral":
             return referral_in("sent", service=service, resident=resident, created_by=case_manager)
+        if kind == "residentmerge":
+            from cases.services import resident_merge
+
+            return resident_merge(
+                actor=case_manager, survivor=resident, duplicate=ResidentFactory()
+            )
         if kind == "notification":
             return Notification.objects.create(
                 recipient_kind="resident",
@@ -84,6 +90,8 @@ LISTS = {
     "followup": "/admin/cases/followup/",
     "referral": "/admin/resources/referral/",
     "notification": "/admin/cases/notification/",
+    # Both residents named on every row (cases/display.py): selected with the row.
+    "residentmerge": "/admin/cases/residentmerge/",
 }
 
 

@@ -135,14 +135,66 @@ class TestInbox:
         assert detail_url(theirs) in page_b
         assert detail_url(sent) not in page_b
 
-    def test_shows_referral_fields_but_nothing_of_the_resident(self, client_a, sent):
+    def test_shows_referral_fields_and_only_what_the_consent_shares(self, client_a, sent):
         response = client_a.get(INBOX)
         page = response.content.decode()
         assert response.status_code == 200
         assert "Overnight shelter" in page and "Urgent" in page and "Respond by" in page
-        for personal in ("Rosa", "+15055550100", "Central Ave", "Needs a bed tonight"):
+        # The consent shares the preferred name and language: on the card, audited.
+        assert "Rosa" in page and "Spanish" in page
+        for personal in ("Rosa Legal", "+15055550100", "Central Ave", "Needs a bed tonight"):
             assert personal not in page
+        disclosure = AuditEvent.objects.get(action=AuditAction.DISCLOSE)
+        assert disclosure.target_id == sent.resident.public_id
+        assert disclosure.detail["fields"] == ["preferred_name", "language"]
+        assert disclosure.detail["referral"] == str(sent.public_id)
+
+    def test_two_referrals_of_the_same_service_are_told_apart(
+        self, client_a, service_a, case_manager, agency_a
+    ):
+        """Six identical "Overnight shelter" cards could not be told apart: each now shows the
+        resident (as consent allows), a short reference and who referred."""
+        case_manager.first_name, case_manager.last_name = "Dana", "Ruiz"
+        case_manager.save()
+        rosa = consenting_resident(agency_a, recorded_by=case_manager)
+        ana = consenting_resident(
+            agency_a, recorded_by=case_manager, preferred_name="Ana", preferred_language="en"
+        )
+        first, second = (
+            services.referral_create(
+                actor=case_manager, resident=who, service=service_a[0], send=True
+            )
+            for who in (rosa, ana)
+        )
+        page = client_a.get(INBOX).content.decode()
+        cards = {
+            r: page[page.index(detail_url(r)) : page.index("</a>", page.index(detail_url(r)))]
+            for r in (first, second)
+        }
+        assert "Rosa" in cards[first] and "Spanish" in cards[first]
+        assert "Ana" in cards[second] and "English" in cards[second]
+        for referral in (first, second):
+            assert f"Ref. {referral.public_id.hex[:8].upper()}" in cards[referral]
+            assert "Referred by Dana Ruiz" in cards[referral]
+        assert cards[first] != cards[second]
+
+    def test_without_consent_the_card_names_nobody_and_nothing_is_audited(
+        self, client_a, sent, resident, case_manager
+    ):
+        from cases.services import consent_revoke
+
+        consent_revoke(actor=case_manager, consent=resident.consents.get())
+        page = client_a.get(INBOX).content.decode()
+        assert "Name not shared" in page
+        assert "Rosa" not in page and "Spanish" not in page
+        assert f"Ref. {sent.short_reference}" in page
         assert not AuditEvent.objects.filter(action=AuditAction.DISCLOSE).exists()
+
+    def test_a_referrer_without_a_name_on_file_is_an_acs_responder(self, client_a, sent):
+        assert sent.created_by.get_full_name() == ""
+        page = client_a.get(INBOX).content.decode()
+        assert "Referred by ACS responder" in page
+        assert sent.created_by.get_username() not in page
 
     def test_times_are_shown_in_denver_time(self, client_a, sent):
         page = client_a.get(INBOX).content.decode()
@@ -232,10 +284,12 @@ class TestDetail:
         response = client_a.get(detail_url(sent))
         page = response.content.decode()
         assert response.status_code == 200
-        for shown in ("Rosa", ">es<", "+15055550100", "Under the Central Ave bridge", "Shelter"):
+        shared = ("Rosa", ">Spanish<", "+15055550100", "Under the Central Ave bridge", "Shelter")
+        for shown in shared:
             assert shown in page
         assert "Needs a bed tonight" in page  # the reason, written for the partner
         assert "Rosa Legal" not in page
+        assert f"Ref. {sent.short_reference}" in page and "<dd>ACS responder</dd>" in page
         assert "Substance use" not in page  # only under a written Part 2 consent
         events = AuditEvent.objects.filter(
             action=AuditAction.DISCLOSE, target_id=resident.public_id
