@@ -95,20 +95,25 @@ def referral_get_for_user(user, public_id: uuid.UUID) -> Referral:
 def sharing_consent_basis(referral: Referral, *, at: datetime | None = None) -> str:
     """Why the partner may see the resident: "named_partner", "partners",
     "supervisor_override" or "none" (consents are read now, so a revocation counts at once)."""
+    basis = sharing_consent_for(referral.resident, referral.organization, at=at)
+    if basis == "none" and referral.consent_override_by_id:
+        return "supervisor_override"
+    return basis
+
+
+def sharing_consent_for(resident, organization, *, at: datetime | None = None) -> str:
+    """Whether the resident's consent covers sharing with `organization`: "named_partner",
+    "partners" (partners in general) or "none". What referral_send will find, asked before a
+    referral exists (the admin's refer panel shows it before sending)."""
     from cases.models import Consent
     from cases.selectors import consent_active
 
     if consent_active(
-        referral.resident,
-        Consent.Scope.SHARE_NAMED_PARTNER,
-        organization=referral.organization,
-        at=at,
+        resident, Consent.Scope.SHARE_NAMED_PARTNER, organization=organization, at=at
     ):
         return "named_partner"
-    if consent_active(referral.resident, Consent.Scope.SHARE_PARTNERS, at=at):
+    if consent_active(resident, Consent.Scope.SHARE_PARTNERS, at=at):
         return "partners"
-    if referral.consent_override_by_id:
-        return "supervisor_override"
     return "none"
 
 

@@ -26,6 +26,7 @@ from resources import webhooks
 from resources.models import (
     COMPLETED_OUTCOMES,
     OPEN_STATUSES,
+    Capacity,
     Referral,
     ReferralEvent,
     ReferralOutcome,
@@ -252,6 +253,7 @@ def referral_send(
     with transaction.atomic():
         referral = _lock(referral)
         _check(referral, "send")
+        _require_places(referral)
         basis = sharing_consent_basis(referral)
         if basis == "none":
             if not override:
@@ -287,6 +289,26 @@ def referral_send(
         webhooks.event_queue(referral=referral, event_type="referral.sent")
         _notify_partner(referral)
     return referral
+
+
+def _require_places(referral: Referral) -> None:
+    """A place whose live figure says nothing is free is not sent to: the partner could not
+    take the person. A stale or missing figure refuses nothing (nobody knows), nor does a
+    referral to the service without a location."""
+    if referral.service_at_location_id is None:
+        return
+    capacity = Capacity.objects.filter(
+        service_at_location_id=referral.service_at_location_id
+    ).first()
+    if capacity is None or capacity.available > 0 or capacity.is_stale:
+        return
+    as_of = timezone.localtime(capacity.updated_at)
+    raise DomainError(
+        f"No {capacity.unit} are free there (0 of {capacity.total} as of "
+        f"{as_of:%Y-%m-%d %H:%M}). Choose another place, or refer when the partner has room.",
+        code="no_capacity",
+        fields={"service_at_location": ["No places free."]},
+    )
 
 
 def _notify_partner(referral: Referral) -> None:
