@@ -46,10 +46,12 @@ def desk_may_refer(user) -> bool:
 # --- how a place is described -------------------------------------------------------------
 
 
-def place_text(sal: ServiceAtLocation) -> str:
-    """Where the service is: the location's name and its first address (prefetched)."""
+def place_text(sal: ServiceAtLocation, *, besides: str = "") -> str:
+    """Where the service is: the location's name (unless it is `besides`, already said) and
+    its first address (prefetched)."""
     address = next(iter(sal.location.addresses.all()), None)
-    parts = [sal.location.name] if sal.location.name else []
+    name = sal.location.name
+    parts = [name] if name and name != besides else []
     if address is not None:
         parts.append(f"{address.address_1}, {address.city}")
     return " · ".join(parts) or "No address listed"
@@ -70,7 +72,8 @@ def capacity_state(sal: ServiceAtLocation) -> tuple[str, str]:
 def option_label(sal: ServiceAtLocation) -> str:
     """One line of the picker: service, partner, place, places free."""
     return (
-        f"{sal.service.name} — {sal.service.organization.name} · {place_text(sal)} · "
+        f"{sal.service.name} — {sal.service.organization.name} · "
+        f"{place_text(sal, besides=sal.service.organization.name)} · "
         f"{capacity_state(sal)[1]}"
     )
 
@@ -162,7 +165,7 @@ class ReferPanelForm(forms.Form):
         field.widget = PlacePicker(
             Referral._meta.get_field("service_at_location"),
             admin_site,
-            attrs={"data-placeholder": "Search the directory", "style": "width: 32em"},
+            attrs={"data-placeholder": "Search the directory"},
         )
         field.widget.choices = field.choices
         if _may(user, OVERRIDE_ROLES):

@@ -3,8 +3,6 @@
 // the partner, and show them before "Refer" is pressed.
 'use strict';
 {
-    const $ = django.jQuery;
-
     function show(preview, data) {
         for (const node of preview.querySelectorAll('[data-preview]')) {
             node.textContent = data[node.dataset.preview] || '';
@@ -32,13 +30,15 @@
             .catch(() => show(preview, {service: 'Could not check this service: try again.'}));
     }
 
-    $(function() {
+    // On load: by then django.jQuery (jquery.init.js) and the select2 pickers
+    // (autocomplete.js) are set up, whatever order the admin's media put the scripts in.
+    window.addEventListener('load', function() {
         const preview = document.getElementById('refer-preview');
         const select = document.getElementById('id_refer-service_at_location');
         if (!preview || !select) {
             return;
         }
         // select2 triggers the change through jQuery.
-        $(select).on('change', () => ask(preview, select.value));
+        django.jQuery(select).on('change', () => ask(preview, select.value));
     });
 }
