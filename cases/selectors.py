@@ -220,6 +220,9 @@ class TimelineEntry:
     at: object
     kind: str
     text: str
+    # The record the row names, as (model label, pk), e.g. ("resources.referral", 12): the
+    # admin links the row to it.
+    record: tuple[str, int] | None = None
 
 
 def resident_timeline(resident: Resident) -> list[TimelineEntry]:
@@ -244,6 +247,7 @@ def resident_timeline(resident: Resident) -> list[TimelineEntry]:
                 "encounter",
                 f"Encounter by {e.unit.call_sign}{call}: {e.get_disposition_display() or 'draft'}"
                 f"{moved}",
+                ("cases.encounter", e.pk),
             )
         )
     for consent in Consent.objects.filter(resident=resident):
@@ -253,6 +257,7 @@ def resident_timeline(resident: Resident) -> list[TimelineEntry]:
                 consent.created_at,
                 "consent",
                 f"Consent {state}: {consent.get_scope_display()} ({consent.get_method_display()})",
+                ("cases.consent", consent.pk),
             )
         )
     from resources.models import Referral
@@ -267,6 +272,7 @@ def resident_timeline(resident: Resident) -> list[TimelineEntry]:
                 "referral",
                 f"Referral to {referral.service.name} ({referral.organization.name}): "
                 f"{referral.get_status_display()}{outcome}",
+                ("resources.referral", referral.pk),
             )
         )
     entries.extend(_messages_sent(resident))
@@ -274,9 +280,12 @@ def resident_timeline(resident: Resident) -> list[TimelineEntry]:
     for merge in merges.select_related("survivor", "duplicate"):
         other = merge.duplicate if merge.survivor_id == resident.pk else merge.survivor
         verb = "absorbed" if merge.survivor_id == resident.pk else "merged into"
-        entries.append(TimelineEntry(merge.created_at, "merge", f"{verb} {other}"))
+        record = ("cases.residentmerge", merge.pk)
+        entries.append(TimelineEntry(merge.created_at, "merge", f"{verb} {other}", record))
         if merge.undone_at:
-            entries.append(TimelineEntry(merge.undone_at, "unmerge", f"Merge with {other} undone"))
+            entries.append(
+                TimelineEntry(merge.undone_at, "unmerge", f"Merge with {other} undone", record)
+            )
     return sorted(entries, key=lambda entry: entry.at, reverse=True)
 
 
@@ -294,7 +303,7 @@ def _messages_sent(resident: Resident) -> list[TimelineEntry]:
             Q(resident=resident) | Q(resident__merged_into=resident),
             status=Notification.Status.SENT,
         )
-        .only("sent_at", "channel", "template", "provider_status")
+        .only("id", "sent_at", "channel", "template", "provider_status")
         .order_by("-sent_at", "-id")
     )
     entries = []
@@ -302,7 +311,14 @@ def _messages_sent(resident: Resident) -> list[TimelineEntry]:
         what = "Text" if message.channel == Notification.Channel.SMS else "E-mail"
         label = MESSAGE_LABELS.get(message.template, message.template.replace("_", " "))
         state = f" ({message.provider_status})" if message.provider_status else ""
-        entries.append(TimelineEntry(message.sent_at, "message", f"{what} sent: {label}{state}"))
+        entries.append(
+            TimelineEntry(
+                message.sent_at,
+                "message",
+                f"{what} sent: {label}{state}",
+                ("cases.notification", message.pk),
+            )
+        )
     return entries
 
 

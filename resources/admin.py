@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from acs.errors import DomainError
+from acs.roles import STAFF_ROLES
 from cases.admin import FastListAdmin, NamedRecordsAdmin, each_row, form_action, readonly_record
 from cases.display import message_label
 from resources.models import (
@@ -49,6 +50,20 @@ class HttpsUrls:
     """URL fields assume https when a scheme is left out (Django 6's default, chosen now)."""
 
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+class ReferrersPickFrom:
+    """What the refer pickers search (services, services at locations): desk staff who refer
+    (case managers, supervisors, administrators) may read these, so that the admin's
+    autocomplete (`AutocompleteJsonView`, which asks the *picked* model's admin for
+    `has_view_permission`) answers them rather than 403. Changing the directory still needs
+    the model's own change permission (administrators): a view is read-only."""
+
+    def has_view_permission(self, request, obj=None):
+        user = request.user
+        if user.is_active and user.is_staff and any(user.has_role(r) for r in STAFF_ROLES):
+            return True
+        return super().has_view_permission(request, obj)
 
 
 class ServiceInline(HttpsUrls, admin.TabularInline):
@@ -141,7 +156,7 @@ class VerifiedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Service)
-class ServiceAdmin(HttpsUrls, admin.ModelAdmin):
+class ServiceAdmin(ReferrersPickFrom, HttpsUrls, admin.ModelAdmin):
     list_display = ("name", "organization", "status", "accepts_referrals", "last_verified_at")
     list_filter = ("status", "accepts_referrals", VerifiedFilter)
     list_select_related = ("organization",)
@@ -194,7 +209,7 @@ class CapacityHistoryInline(HttpsUrls, admin.TabularInline):
 
 
 @admin.register(ServiceAtLocation)
-class ServiceAtLocationAdmin(HttpsUrls, admin.ModelAdmin):
+class ServiceAtLocationAdmin(ReferrersPickFrom, HttpsUrls, admin.ModelAdmin):
     list_display = ("__str__", "capacity")
     list_select_related = ("service", "location", "capacity")
     search_fields = ("service__name", "location__name")

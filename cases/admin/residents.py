@@ -16,12 +16,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from acs.audit import audit_record
 from acs.errors import DomainError
 from acs.models import AuditAction
 from acs.phones import phone_canonical
 from cases import selectors, services
+from cases.admin import resident_page
 from cases.admin.common import FastListAdmin, NamedRecordsAdmin, desk_users, readonly_record
 from cases.display import resident_label, staff_label
 from cases.models import Consent, ContactAttempt, FollowUp, Resident, ResidentMerge
@@ -208,10 +210,15 @@ class ResidentAdmin(NamedRecordsAdmin, FastListAdmin):
     # No admin search box (it would put the name in `?q=`): see search_view.
     search_fields = ()
     exclude = ("search_names",)
-    readonly_fields = ("merged_into", "merged_at", "created_by", "consents_held", "timeline")
+    # The timeline, open follow-ups and active referrals are above the form
+    # (cases/admin/resident_page.py), what a case manager acts on first.
+    readonly_fields = ("merged_into", "merged_at", "created_by", "consents_held")
     actions = ["compare_two", "merge_into_first_selected"]
     change_list_template = "admin/cases/resident/change_list.html"
     change_form_template = "admin/cases/resident/change_form.html"
+
+    class Media:
+        css = {"all": ("css/admin_resident.css",)}
 
     def get_queryset(self, request):
         return selectors.resident_queryset_for_user(request.user)
@@ -239,6 +246,17 @@ class ResidentAdmin(NamedRecordsAdmin, FastListAdmin):
                 name="cases_resident_contact_attempt",
             ),
             path("<int:pk>/consent/", view(self.consent_view), name="cases_resident_consent"),
+            path("<int:pk>/refer/", view(self.refer_view), name="cases_resident_refer"),
+            path(
+                "<int:pk>/refer/preview/",
+                view(self.refer_preview_view),
+                name="cases_resident_refer_preview",
+            ),
+            path(
+                "refer/options/",
+                view(self.refer_options_view),
+                name="cases_resident_refer_options",
+            ),
             *super().get_urls(),
         ]
 
@@ -296,23 +314,31 @@ class ResidentAdmin(NamedRecordsAdmin, FastListAdmin):
                 request=request,
                 reason="admin",
             )
+            extra = dict(extra_context or {})
+            refer_form = extra.pop("refer_form", None)  # bound, when a referral was refused
             extra_context = {
-                **(extra_context or {}),
+                **resident_page.page_context(self, request, resident, refer_form),
+                **extra,
                 "resident_actions": self._actions_for(resident),
             }
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def render_change_form(self, request, context, *args, **kwargs):
+        refer_form = context.get("refer_form")
+        if refer_form is not None:  # the picker's select2 and the panel's script
+            context["media"] = context["media"] + refer_form.media
+        return super().render_change_form(request, context, *args, **kwargs)
+
     def _actions_for(self, resident) -> list[tuple[str, str]]:
         if resident.merged_into_id:
             return []
-        refer = reverse("admin:resources_referral_add")
         return [
             ("Add a follow-up", reverse("admin:cases_resident_follow_up", args=[resident.pk])),
             (
                 "Log a contact attempt",
                 reverse("admin:cases_resident_contact_attempt", args=[resident.pk]),
             ),
-            ("Refer", f"{refer}?resident={resident.pk}"),
+            ("Refer", "#refer"),
             ("Record consent", reverse("admin:cases_resident_consent", args=[resident.pk])),
         ]
 
@@ -358,25 +384,11 @@ class ResidentAdmin(NamedRecordsAdmin, FastListAdmin):
             partner = f" ({consent.organization.name})" if consent.organization_id else ""
             rows.append((consent.get_scope_display(), partner, consent.get_method_display(), state))
         if not rows:
-            return "None recorded"
+            return mark_safe("<span id='consents'>None recorded</span>")
         return format_html(
-            "<ul class='consents'>{}</ul>",
+            "<ul class='consents' id='consents'>{}</ul>",
             format_html_join("", "<li>{}{} · {} · <strong>{}</strong></li>", rows),
         )
-
-    @admin.display(description="Timeline")
-    def timeline(self, obj):
-        if obj.pk is None:
-            return "-"
-        rows = format_html_join(
-            "",
-            "<li><time>{}</time> · {}</li>",
-            (
-                (timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M"), entry.text)
-                for entry in selectors.resident_timeline(obj)
-            ),
-        )
-        return format_html("<ul class='timeline'>{}</ul>", rows)
 
     # --- actions from the resident's page ---------------------------------------------------
 
@@ -450,6 +462,15 @@ class ResidentAdmin(NamedRecordsAdmin, FastListAdmin):
             else:
                 return self._done(request, resident, "Contact attempt logged.")
         return self._action_page(request, resident, form, "Log a contact attempt", "Log")
+
+    def refer_view(self, request, pk):
+        return resident_page.refer_view(self, request, self._resident_or_404(request, pk))
+
+    def refer_preview_view(self, request, pk):
+        return resident_page.refer_preview_view(self, request, self._resident_or_404(request, pk))
+
+    def refer_options_view(self, request):
+        return resident_page.refer_options_view(self, request)
 
     def consent_view(self, request, pk):
         resident = self._resident_or_404(request, pk)

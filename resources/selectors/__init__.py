@@ -32,6 +32,7 @@ from resources.selectors.referrals import (
     referral_resident_for_partner,
     referrer_for_partner,
     sharing_consent_basis,
+    sharing_consent_for,
 )
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "service_search",
     "services_list",
     "sharing_consent_basis",
+    "sharing_consent_for",
     "taxonomies_list",
     "taxonomy_terms_list",
     "text_candidates",

@@ -195,6 +195,22 @@ def referral_cards_for_partner(referrals, *, user, request=None) -> dict[int, Pa
     return cards
 
 
+def sharing_consent_for(resident, organization, *, at: datetime | None = None) -> str:
+    """Whether the resident's consent covers sharing with `organization`: "named_partner",
+    "partners" (partners in general) or "none". What referral_send will find, asked before a
+    referral exists (the admin's refer panel shows it before sending)."""
+    from cases.models import Consent
+    from cases.selectors import consent_active
+
+    if consent_active(
+        resident, Consent.Scope.SHARE_NAMED_PARTNER, organization=organization, at=at
+    ):
+        return "named_partner"
+    if consent_active(resident, Consent.Scope.SHARE_PARTNERS, at=at):
+        return "partners"
+    return "none"
+
+
 @dataclass(frozen=True)
 class PartnerResident:
     """What a partner may know of the referred resident; None where the consent does not

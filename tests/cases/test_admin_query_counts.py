@@ -141,3 +141,48 @@ def test_the_paginator_stops_counting_at_the_cap(monkeypatch, case_manager):
 
     assert CappedCountPaginator(Resident.objects.order_by("id"), 2).count == 3
     assert LIST_COUNT_CAP >= 1000
+
+
+def test_the_residents_page_costs_the_same_with_one_row_or_ten_in_each_list(
+    client, case_manager, responder, agency_a
+):
+    """The working page's lists (open follow-ups, active referrals, the linked timeline) and
+    the refer panel: no per-row queries, whatever the resident's history."""
+    from cases.models import Consent
+
+    resident = ResidentFactory()
+    unit = UnitFactory(call_sign="ACS-78")
+    service, _ = referrable_service(agency_a)
+    now = timezone.now()
+
+    def one_more_of_each():
+        FollowUp.objects.create(
+            resident=resident,
+            kind="phone",
+            due_at=now,
+            window_ends_at=now + timedelta(days=7),
+            assignee=case_manager,
+        )
+        referral_in("sent", service=service, resident=resident, created_by=case_manager)
+        encounter = Encounter.objects.create(
+            client_id=uuid.uuid4(), unit=unit, created_by=responder, occurred_at=now
+        )
+        EncounterResident.objects.create(encounter=encounter, resident=resident)
+        Consent.objects.create(
+            resident=resident, scope="share_partners", method="verbal", recorded_by=case_manager
+        )
+
+    one_more_of_each()
+    client.force_login(case_manager)
+    client.get("/admin/")
+    url = f"/admin/cases/resident/{resident.pk}/change/"
+    client.get(url)  # warms the content-type cache
+    first = queries(client, url)
+
+    for _ in range(9):
+        one_more_of_each()
+    html = client.get(url).content.decode()
+
+    assert html.count("/admin/cases/followup/") >= 10
+    assert html.count("/admin/resources/referral/") >= 20  # listed, and in the timeline
+    assert queries(client, url) == first

@@ -1,0 +1,44 @@
+// The refer panel on the resident's page (cases/admin/resident_page.py): when a service is
+// picked, ask the server for its place, places free and whether the resident's consent covers
+// the partner, and show them before "Refer" is pressed.
+'use strict';
+{
+    function show(preview, data) {
+        for (const node of preview.querySelectorAll('[data-preview]')) {
+            node.textContent = data[node.dataset.preview] || '';
+        }
+        preview.querySelector('.refer-capacity').dataset.state = data.capacity_state || '';
+        preview.querySelector('.refer-consent').dataset.ok = data.consent_ok ? 'yes' : 'no';
+        preview.hidden = false;
+    }
+
+    function ask(preview, id) {
+        if (!id) {
+            preview.hidden = true;
+            return;
+        }
+        const url = preview.dataset.url + '?service_at_location=' + encodeURIComponent(id);
+        fetch(url, {credentials: 'same-origin', headers: {Accept: 'application/json'}})
+            .then((response) => response.json().then((data) => ({ok: response.ok, data})))
+            .then(({ok, data}) => {
+                if (ok) {
+                    show(preview, data);
+                } else {
+                    show(preview, {service: data.error || 'Not available.'});
+                }
+            })
+            .catch(() => show(preview, {service: 'Could not check this service: try again.'}));
+    }
+
+    // On load: by then django.jQuery (jquery.init.js) and the select2 pickers
+    // (autocomplete.js) are set up, whatever order the admin's media put the scripts in.
+    window.addEventListener('load', function() {
+        const preview = document.getElementById('refer-preview');
+        const select = document.getElementById('id_refer-service_at_location');
+        if (!preview || !select) {
+            return;
+        }
+        // select2 triggers the change through jQuery.
+        django.jQuery(select).on('change', () => ask(preview, select.value));
+    });
+}
