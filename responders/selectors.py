@@ -54,6 +54,15 @@ def field_call_get(user, public_id: uuid.UUID) -> Call:
     return call
 
 
+def field_call_cleared(user, public_id: uuid.UUID) -> bool:
+    """Whether one of the user's units was on this call and is no longer working it."""
+    return (
+        UnitAssignment.objects.filter(call__public_id=public_id, unit__members=user)
+        .exclude(status__in=case_selectors.ACTIVE_ASSIGNMENTS)
+        .exists()
+    )
+
+
 @dataclass(frozen=True)
 class PlaceNote:
     """Something a responder should know before walking up: a safety flag recorded on a
