@@ -208,7 +208,7 @@ def call_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     context.update(
         call=call,
         my_assignments=mine,
-        place_notes=selectors.call_place_notes(call),
+        place=selectors.call_place_history(request.user, call, request=request),
         moves=CALL_MOVES,
         event_id=uuid.uuid4(),
     )

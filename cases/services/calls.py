@@ -63,6 +63,9 @@ def call_upsert(
     even `updated_at`). CAD's call data never touches the status, which only events move.
     """
     values = {name: getattr(data, name) for name in CALL_FIELDS}
+    # Spaces collapsed, so that the same place matches itself across calls (the field app's
+    # "known at this address", on the UPPER(address) index); case is the lookup's.
+    values["address"] = " ".join(values["address"].split())
     with transaction.atomic():
         call = Call.objects.select_for_update().filter(incident_number=incident_number).first()
         if call is None:

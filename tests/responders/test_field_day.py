@@ -94,3 +94,118 @@ def test_the_service_worker_precaches_the_icons(client):
     config = json.loads(first.removeprefix("self.ACS_FIELD = ").rstrip(";"))
 
     assert sum("icon-" in url and url.endswith(".png") for url in config["static"]) == 4
+
+
+# --- What is known at the address -----------------------------------------------------------
+
+
+def _earlier_contact(responder, unit, number, address, days_ago, residents):
+    from django.utils import timezone
+
+    from tests.cases.helpers import logged_encounter
+
+    earlier = dispatched_call(unit, number)
+    earlier.address = address
+    earlier.received_at = timezone.now() - timezone.timedelta(days=days_ago)
+    earlier.save()
+    return logged_encounter(
+        responder,
+        unit,
+        call=earlier,
+        residents=residents,
+        occurred_at=earlier.received_at,
+        narrative="Rosa said her brother keeps the knife under the mattress.",
+    )
+
+
+def test_the_call_page_shows_flags_counts_and_dates_at_the_address_without_names(
+    client, responder, unit
+):
+    from acs.models import AuditEvent
+    from cases.services import resident_create
+
+    rosa = resident_create(
+        actor=responder,
+        data={
+            "preferred_name": "Rosa",
+            "legal_name": "Rosa Delgado",
+            "safety_flags": "Weapons: Delgado keeps a knife. Dog in the yard.",
+        },
+        confirm_new=True,
+    )
+    _earlier_contact(responder, unit, "OLD-1", "100 Central Ave SW", 30, [rosa])
+    _earlier_contact(responder, unit, "OLD-2", "100 central ave sw", 10, [rosa])
+    now = dispatched_call(unit, "NOW-9")
+    now.address = "100 CENTRAL AVE SW"
+    now.save()
+    client.force_login(responder)
+
+    html = client.get(f"/field/calls/{now.public_id}/").content.decode()
+
+    assert "Weapons: … keeps a knife. Dog in the yard." in html
+    assert "noted on a person met here 2 times" in html and "(call OLD-2)" in html
+    assert "2 earlier calls here" in html and "2 encounters logged." in html
+    assert "Rosa" not in html and "Delgado" not in html and "mattress" not in html
+    seen = AuditEvent.objects.filter(reason="field_place_history").get()
+    assert seen.target_id == rosa.public_id
+    assert seen.detail == {"call": str(now.public_id)}
+
+
+def test_the_place_history_is_only_for_my_units_calls(client, responder, unit):
+    from tests.factories import UnitFactory
+
+    theirs = dispatched_call(UnitFactory(call_sign="ACS-90"), "THEIRS-1")
+    theirs.address = "5 Elm St"
+    theirs.save()
+    client.force_login(responder)
+
+    assert client.get(f"/field/calls/{theirs.public_id}/").status_code == 404
+
+
+def test_the_place_history_costs_the_same_queries_for_one_contact_or_ten(client, responder, unit):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cases.services import resident_create
+
+    def page_queries(call):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(f"/field/calls/{call.public_id}/").status_code == 200
+        return len(ctx.captured_queries)
+
+    client.force_login(responder)
+    for i in range(10):
+        person = resident_create(
+            actor=responder,
+            data={"preferred_name": f"P{i}", "safety_flags": "Dog"},
+            confirm_new=True,
+        )
+        _earlier_contact(responder, unit, f"Q-{i}", "9 Oak St" if i else "7 Pine St", 20, [person])
+        if i == 0:
+            one = dispatched_call(unit, "ONE")
+            one.address = "7 Pine St"
+            one.save()
+    ten = dispatched_call(unit, "TEN")
+    ten.address = "9 Oak St"
+    ten.save()
+
+    assert page_queries(one) == page_queries(ten)
+
+
+def test_cad_addresses_are_stored_with_spaces_collapsed_so_the_place_matches():
+    from django.utils import timezone
+
+    from cases.services import CallInput, call_upsert
+
+    call, _ = call_upsert(
+        incident_number="SP-1",
+        data=CallInput(
+            call_type="WELFARE",
+            priority=3,
+            source="911",
+            received_at=timezone.now(),
+            address="  100  Central\tAve SW ",
+        ),
+    )
+
+    assert call.address == "100 Central Ave SW"
