@@ -217,11 +217,19 @@ class FieldEncounter:
     encounter: Encounter
     people: list[EncounterResident]  # with their resident and living situation
     addenda: list[Addendum]
+    consents: list = ()  # (consent, active now), recorded on this encounter
+    referrals: list = ()  # with their live status
+    follow_ups: list = ()
 
 
 def field_encounter(user, public_id: uuid.UUID, *, request=None) -> FieldEncounter:
-    """One encounter as the field app shows it, its read audited on each person met;
-    NotFound when out of the user's scope (another unit's)."""
+    """One encounter as the field app shows it, everything recorded on it (people, consents,
+    referrals with their live status, follow-ups, notes), its read audited on each person
+    met; NotFound when out of the user's scope (another unit's). Six queries, whatever the
+    numbers (each on its encounter foreign-key index)."""
+    from cases.models import FollowUp
+    from resources.models import Referral
+
     encounter = case_selectors.encounter_get_for_user(user, public_id)
     case_selectors.encounter_read_audit(user, encounter, request=request, via="field")
     people = list(
@@ -232,4 +240,20 @@ def field_encounter(user, public_id: uuid.UUID, *, request=None) -> FieldEncount
     addenda = list(
         Addendum.objects.filter(encounter=encounter).select_related("author").order_by("created_at")
     )
-    return FieldEncounter(encounter, people, addenda)
+    consents = [
+        (c, consent_is_active(c))
+        for c in Consent.objects.filter(encounter=encounter)
+        .select_related("resident", "organization")
+        .order_by("created_at", "id")
+    ]
+    referrals = list(
+        Referral.objects.filter(encounter=encounter)
+        .select_related("resident", "service", "organization")
+        .order_by("created_at", "id")
+    )
+    follow_ups = list(
+        FollowUp.objects.filter(encounter=encounter)
+        .select_related("resident")
+        .order_by("due_at", "id")
+    )
+    return FieldEncounter(encounter, people, addenda, consents, referrals, follow_ups)

@@ -209,3 +209,57 @@ def test_cad_addresses_are_stored_with_spaces_collapsed_so_the_place_matches():
     )
 
     assert call.address == "100 Central Ave SW"
+
+
+# --- The encounter's page ---------------------------------------------------------------------
+
+
+def test_the_encounter_page_lists_people_consents_referrals_and_follow_ups(client, responder, unit):
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from cases.models import Consent, FollowUp
+    from cases.services import resident_create
+    from resources.models import Referral
+    from tests.cases.helpers import logged_encounter
+    from tests.factories import ServiceAtLocationFactory
+
+    ana = resident_create(actor=responder, data={"preferred_name": "Ana"}, confirm_new=True)
+    encounter = logged_encounter(responder, unit, submit=True, residents=[ana])
+    sal = ServiceAtLocationFactory(service__name="Westside Housing")
+    Consent.objects.create(
+        resident=ana,
+        scope="share_named_partner",
+        method="verbal",
+        recorded_by=responder,
+        encounter=encounter,
+        organization=sal.service.organization,
+    )
+    Referral.objects.create(
+        resident=ana,
+        encounter=encounter,
+        service=sal.service,
+        organization=sal.service.organization,
+        status="accepted",
+        created_by=responder,
+        sent_at=timezone.now(),
+        responded_at=timezone.now(),
+    )
+    # Submitting made the follow-up the rules ask for.
+    follow_up = FollowUp.objects.get(encounter=encounter, resident=ana)
+    client.force_login(responder)
+
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get(f"/field/encounters/{encounter.public_id}/").content.decode()
+
+    assert "Ana" in html
+    consents = html.split('id="consents-h"')[1].split("</section>")[0]
+    assert "Ana" in consents and sal.service.organization.name in consents and "active" in consents
+    referrals = html.split('id="referrals-h"')[1].split("</section>")[0]
+    assert "Westside Housing" in referrals and "Accepted" in referrals
+    follow_ups = html.split('id="followups-h"')[1].split("</section>")[0]
+    assert follow_up.get_kind_display() in follow_ups
+    assert timezone.localtime(follow_up.due_at).strftime("%Y-%m-%d") in follow_ups
+    assert len(ctx.captured_queries) < 40
