@@ -138,6 +138,12 @@ def calls_for_unit_user(user) -> QuerySet[Call]:
     return Call.objects.filter(Exists(working)).order_by("-received_at", "-id")
 
 
+def call_of_unit(unit, public_id: uuid.UUID) -> Call | None:
+    """A call the unit has been on, whatever its assignment's status now (a call it just
+    cleared, to undo the clear). The caller has checked the unit is the user's."""
+    return Call.objects.filter(public_id=public_id, assignments__unit=unit).first()
+
+
 def encounter_unit_and_call(user, *, call_sign: str, call_id: uuid.UUID | None):
     """Where a new encounter belongs: one of the user's units, and a call that unit works (or
     none, self-initiated). NotFound for anything else, the same for a unit or call that does

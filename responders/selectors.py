@@ -8,14 +8,17 @@ responder may see it, and the directory snapshot the app keeps for dead zones.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from acs.audit import audit_record_many
 from acs.errors import NotFound
+from acs.models import AuditAction
 from cases import selectors as case_selectors
 from cases.models import (
     Addendum,
@@ -54,39 +57,99 @@ def field_call_get(user, public_id: uuid.UUID) -> Call:
     return call
 
 
+def field_call_cleared(user, public_id: uuid.UUID) -> bool:
+    """Whether one of the user's units was on this call and is no longer working it."""
+    return (
+        UnitAssignment.objects.filter(call__public_id=public_id, unit__members=user)
+        .exclude(status__in=case_selectors.ACTIVE_ASSIGNMENTS)
+        .exists()
+    )
+
+
 @dataclass(frozen=True)
 class PlaceNote:
     """Something a responder should know before walking up: a safety flag recorded on a
-    person met at this address before. The person is not named: the responder may not have
-    met them, and the flag is what matters at the door."""
+    person met at this address before, how many contacts there it came up on and the last
+    one. The person is not named (their recorded names are blanked out of the flag too): the
+    responder may not have met them, and the flag is what matters at the door."""
 
-    at: datetime
-    incident_number: str
     text: str
+    contacts: int
+    last_at: datetime
+    incident_number: str  # of the last contact
 
 
-def call_place_notes(call: Call, *, limit: int = PLACE_HISTORY_LIMIT) -> list[PlaceNote]:
-    """Safety flags of residents met on earlier calls at the same address (one query)."""
-    address = call.address.strip()
+@dataclass(frozen=True)
+class PlaceHistory:
+    """What is known at a call's address from earlier calls: counts, dates and safety flags;
+    never names or narratives."""
+
+    earlier_calls: int
+    last_call_at: datetime | None
+    encounters: int
+    notes: list[PlaceNote]
+
+
+def normalized_address(address: str) -> str:
+    """The address as the lookup compares it: spaces collapsed (case is the index's:
+    UPPER(address), cases_call_address_upper_idx)."""
+    return " ".join(address.split())
+
+
+def _without_names(text: str, resident: Resident) -> str:
+    names = [resident.preferred_name, resident.legal_name, *(resident.aliases or [])]
+    words = {w for name in names for w in name.split() if len(w) > 1}
+    for word in sorted(words, key=len, reverse=True):
+        text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", "…", text, flags=re.IGNORECASE)
+    return text
+
+
+def call_place_history(
+    user, call: Call, *, request=None, limit: int = PLACE_HISTORY_LIMIT
+) -> PlaceHistory:
+    """What is known at the address of `call` (a call of the user's unit: the caller fetched
+    it with field_call_get) from earlier calls there: two queries, the address index behind
+    both. Reading the flags reads the residents' records: one audited `view` per resident."""
+    address = normalized_address(call.address)
     if not address:
-        return []
-    links = (
+        return PlaceHistory(0, None, 0, [])
+    earlier = Call.objects.filter(address__iexact=address, received_at__lt=call.received_at)
+    counts = earlier.aggregate(
+        calls=Count("id", distinct=True),
+        last=Max("received_at"),
+        encounters=Count("encounters", distinct=True),
+    )
+    links = list(
         EncounterResident.objects.filter(
             encounter__call__address__iexact=address,
             encounter__call__received_at__lt=call.received_at,
         )
         .exclude(resident__safety_flags="")
         .select_related("encounter__call", "resident")
-        .order_by("-encounter__occurred_at")[:limit]
+        .order_by("-encounter__occurred_at")[: limit * 5]
     )
-    return [
+    by_resident: dict[int, list[EncounterResident]] = {}
+    for link in links:
+        by_resident.setdefault(link.resident_id, []).append(link)
+    notes = [
         PlaceNote(
-            at=link.encounter.occurred_at,
-            incident_number=link.encounter.call.incident_number,
-            text=link.resident.safety_flags,
+            text=_without_names(seen[0].resident.safety_flags, seen[0].resident),
+            contacts=len({link.encounter_id for link in seen}),
+            last_at=seen[0].encounter.occurred_at,
+            incident_number=seen[0].encounter.call.incident_number,
         )
-        for link in links
-    ]
+        for seen in by_resident.values()
+    ][:limit]
+    if by_resident:
+        audit_record_many(
+            actor=user,
+            action=AuditAction.VIEW,
+            targets=[seen[0].resident for seen in list(by_resident.values())[:limit]],
+            request=request,
+            reason="field_place_history",
+            detail={"call": str(call.public_id)},
+        )
+    return PlaceHistory(counts["calls"], counts["last"], counts["encounters"], notes)
 
 
 @dataclass(frozen=True)
@@ -154,11 +217,19 @@ class FieldEncounter:
     encounter: Encounter
     people: list[EncounterResident]  # with their resident and living situation
     addenda: list[Addendum]
+    consents: list = ()  # (consent, active now), recorded on this encounter
+    referrals: list = ()  # with their live status
+    follow_ups: list = ()
 
 
 def field_encounter(user, public_id: uuid.UUID, *, request=None) -> FieldEncounter:
-    """One encounter as the field app shows it, its read audited on each person met;
-    NotFound when out of the user's scope (another unit's)."""
+    """One encounter as the field app shows it, everything recorded on it (people, consents,
+    referrals with their live status, follow-ups, notes), its read audited on each person
+    met; NotFound when out of the user's scope (another unit's). Six queries, whatever the
+    numbers (each on its encounter foreign-key index)."""
+    from cases.models import FollowUp
+    from resources.models import Referral
+
     encounter = case_selectors.encounter_get_for_user(user, public_id)
     case_selectors.encounter_read_audit(user, encounter, request=request, via="field")
     people = list(
@@ -169,4 +240,20 @@ def field_encounter(user, public_id: uuid.UUID, *, request=None) -> FieldEncount
     addenda = list(
         Addendum.objects.filter(encounter=encounter).select_related("author").order_by("created_at")
     )
-    return FieldEncounter(encounter, people, addenda)
+    consents = [
+        (c, consent_is_active(c))
+        for c in Consent.objects.filter(encounter=encounter)
+        .select_related("resident", "organization")
+        .order_by("created_at", "id")
+    ]
+    referrals = list(
+        Referral.objects.filter(encounter=encounter)
+        .select_related("resident", "service", "organization")
+        .order_by("created_at", "id")
+    )
+    follow_ups = list(
+        FollowUp.objects.filter(encounter=encounter)
+        .select_related("resident")
+        .order_by("due_at", "id")
+    )
+    return FieldEncounter(encounter, people, addenda, consents, referrals, follow_ups)

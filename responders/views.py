@@ -58,7 +58,19 @@ CALL_MOVES = (
     ("cleared", gettext_lazy("Clear")),
 )
 # Static files of the app shell, cached by the service worker on install.
-SHELL_STATIC = ("field/field.css", "field/field.js", "field/icon.svg")
+# The PNG icons are drawn from icon.svg by scripts/field_icons.py (committed, no image library).
+FIELD_ICONS = (
+    ("field/icon-192.png", 192, "any"),
+    ("field/icon-512.png", 512, "any"),
+    ("field/icon-maskable-192.png", 192, "maskable"),
+    ("field/icon-maskable-512.png", 512, "maskable"),
+)
+SHELL_STATIC = (
+    "field/field.css",
+    "field/field.js",
+    "field/icon.svg",
+    *(name for name, _size, _purpose in FIELD_ICONS),
+)
 # Pages of the app shell, cached on install and refreshed on every visit.
 SHELL_PAGES = (
     "field:home",
@@ -139,13 +151,21 @@ def unit_status(request: HttpRequest, call_sign: str) -> HttpResponse:
             type=status,
             at=timezone.now(),
             unit_call_sign=unit.call_sign,
-            render=lambda c: None,
+            render=lambda c: {},  # nothing kept: the page shows the call as it is now
             actor=request.user,
             request=request,
         )
     except (DomainError, ValueError) as exc:
         messages.error(request, getattr(exc, "message", None) or _("That change was refused."))
         return redirect("field:home")
+    if status == "cleared":
+        # A cleared call has left the unit's current calls: back to the list, saying so.
+        messages.success(
+            request,
+            _("Call %(number)s cleared. It has left your current calls.")
+            % {"number": call.incident_number},
+        )
+        return redirect("field:calls")
     return redirect("field:call", public_id=call.public_id)
 
 
@@ -178,13 +198,17 @@ def call_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     try:
         call = selectors.field_call_get(request.user, public_id)
     except NotFound as exc:
+        if selectors.field_call_cleared(request.user, public_id):
+            # A call the unit has cleared (a link kept, a reload): say so, not "not found".
+            messages.info(request, _("That call is cleared. It has left your current calls."))
+            return redirect("field:calls")
         raise Http404 from exc
     context = _shell_context(request)
     mine = [a for a in call.assignments.all() if a.unit in context["units"]]
     context.update(
         call=call,
         my_assignments=mine,
-        place_notes=selectors.call_place_notes(call),
+        place=selectors.call_place_history(request.user, call, request=request),
         moves=CALL_MOVES,
         event_id=uuid.uuid4(),
     )
@@ -511,6 +535,15 @@ def manifest(request: HttpRequest) -> JsonResponse:
             "theme_color": "#0b3d91",
             "icons": [
                 {"src": static("field/icon.svg"), "sizes": "any", "type": "image/svg+xml"},
+                *(
+                    {
+                        "src": static(name),
+                        "sizes": f"{size}x{size}",
+                        "type": "image/png",
+                        "purpose": purpose,
+                    }
+                    for name, size, purpose in FIELD_ICONS
+                ),
             ],
         },
         content_type="application/manifest+json",

@@ -31,7 +31,7 @@ class CallEventInline(admin.TabularInline):
 
     model = CallEvent
     extra = 0
-    fields = ("at", "type", "unit", "event_id", "created_at")
+    fields = ("at", "type", "unit", "event_id", "created_at", "undone_at")
     readonly_fields = fields
     ordering = ("at", "id")
     can_delete = False

@@ -113,6 +113,8 @@ class UnitStatusView(FieldView):
                 actor=request.user, unit=unit, status=values["status"], at=at
             )
             return Response(UnitServiceStatusOutput(unit).data)
+        if values["undoes"] is not None:
+            return self._undo(request, unit, values)
         call = selectors.calls_for_unit_user(request.user).filter(public_id=values["call"]).first()
         if call is None:
             raise NotFound(
@@ -126,6 +128,29 @@ class UnitStatusView(FieldView):
             type=values["status"],
             at=at,
             unit_call_sign=unit.call_sign,
+            render=render_call,
+            actor=request.user,
+            request=request,
+        )
+        return Response(result, status=status.HTTP_201_CREATED if applied else status.HTTP_200_OK)
+
+    def _undo(self, request: Request, unit: Unit, values: dict) -> Response:
+        # A cleared call has left the unit's current calls: the undo finds it by the unit's
+        # assignment on it (any status), still only among the user's units' calls.
+        call = selectors.call_of_unit(unit, values["call"])
+        if call is None:
+            raise NotFound(
+                "No such call among your unit's.",
+                code="call_not_found",
+                fields={"call": ["No such call among your unit's."]},
+            )
+        result, applied = services.call_event_undo(
+            call=call,
+            unit=unit,
+            undoes=values["undoes"],
+            event_id=values["event_id"],
+            status=values["status"],
+            at=values["at"],
             render=render_call,
             actor=request.user,
             request=request,

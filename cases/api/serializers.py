@@ -355,13 +355,26 @@ class UnitStatusInput(serializers.Serializer):
     life cycle as CAD's events), or in or out of service."""
 
     event_id = StrictUUIDField()
-    status = serializers.ChoiceField(choices=[*UNIT_CALL_STATUSES, *UNIT_SERVICE_STATUSES])
+    status = serializers.ChoiceField(
+        choices=[*UNIT_CALL_STATUSES, *UNIT_SERVICE_STATUSES, "dispatched"]
+    )
     call = StrictUUIDField(required=False, allow_null=True, default=None)
     # When the responder tapped it: the tablet may send it much later, after a dead zone.
     at = AwareDateTimeField()
+    # Undo: the event_id of the unit's mistaken move on `call`, taken back; `status` is then
+    # the status the unit returns to (the one it had before), `event_id` the undo's own key.
+    undoes = StrictUUIDField(required=False, allow_null=True, default=None)
 
     def validate(self, attrs):
-        on_call = attrs["status"] in UNIT_CALL_STATUSES
+        on_call = attrs["status"] in UNIT_CALL_STATUSES or (
+            attrs.get("undoes") is not None and attrs["status"] == "dispatched"
+        )
+        if attrs["status"] == "dispatched" and attrs.get("undoes") is None:
+            raise serializers.ValidationError(
+                {"status": ["Dispatch is CAD's: only an undo returns to it."]}
+            )
+        if attrs.get("undoes") is not None and attrs["call"] is None:
+            raise serializers.ValidationError({"call": ["An undo needs the call."]})
         if on_call and attrs["call"] is None:
             raise serializers.ValidationError({"call": [f"{attrs['status']} needs the call."]})
         if not on_call and attrs["call"] is not None:

@@ -189,6 +189,11 @@ class CallEvent(BaseModel):
     # The response body sent when the event was applied, returned again on a resend within
     # IDEMPOTENCY_TTL; then blanked ({}), since it copies the call's address and notes.
     result = models.JSONField(default=dict)
+    # A responder's mistaken tap, undone from the tablet: the event stays in the history,
+    # marked, and the call's state is replayed without it. `undo_event_id` is the undo's own
+    # idempotency key (a resend of the undo returns the call, changes nothing).
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undo_event_id = models.UUIDField(null=True, blank=True, unique=True)
 
     class Meta(BaseModel.Meta):
         constraints = [
@@ -208,4 +213,5 @@ class CallEvent(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.type} at {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
+        undone = " (undone)" if self.undone_at else ""
+        return f"{self.type} at {timezone.localtime(self.at):%Y-%m-%d %H:%M}{undone}"

@@ -3,6 +3,7 @@
 from cases.services.calls import (
     CallInput,
     call_event_record,
+    call_event_undo,
     call_upsert,
     unit_service_status_set,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "addendum_add",
     "addendum_approve",
     "call_event_record",
+    "call_event_undo",
     "call_upsert",
     "consent_record",
     "consent_revoke",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -63,6 +63,9 @@ def call_upsert(
     even `updated_at`). CAD's call data never touches the status, which only events move.
     """
     values = {name: getattr(data, name) for name in CALL_FIELDS}
+    # Spaces collapsed, so that the same place matches itself across calls (the field app's
+    # "known at this address", on the UPPER(address) index); case is the lookup's.
+    values["address"] = " ".join(values["address"].split())
     with transaction.atomic():
         call = Call.objects.select_for_update().filter(incident_number=incident_number).first()
         if call is None:
@@ -152,19 +155,10 @@ def call_event_record(
             return render(call), False
 
         unit = _unit_for_call_sign(unit_call_sign) if unit_call_sign else None
-        history = list(call.events.select_related("unit").order_by("at", "id"))
-        events = [
-            lifecycle.Event(type=e.type, at=e.at, unit=e.unit.call_sign if e.unit_id else "", seq=i)
-            for i, e in enumerate(history)
-        ]
+        history = _live_history(call)
+        events = _as_events(history)
         new = lifecycle.Event(type=type, at=at, unit=unit_call_sign, seq=len(history))
-        try:
-            state = lifecycle.replay([*events, new])
-        except lifecycle.IllegalMove as exc:
-            raise Conflict(
-                f"{type} is not allowed: the call is {exc.state} at that time ({exc.reason}).",
-                code=f"call_is_{exc.state}",
-            ) from exc
+        state = _replay_or_conflict([*events, new], type)
 
         _apply_state(call, state, at)
         event = CallEvent.objects.create(call=call, event_id=event_id, type=type, unit=unit, at=at)
@@ -184,6 +178,113 @@ def call_event_record(
             detail={"event": str(event.event_id), "type": type, "status": call.status},
         )
         return event.result, True
+
+
+def _live_history(call: Call) -> list[CallEvent]:
+    """The call's events that count (an undone tap stays in the history but not in the
+    state), in time order."""
+    return list(
+        call.events.filter(undone_at__isnull=True).select_related("unit").order_by("at", "id")
+    )
+
+
+def _as_events(history: list[CallEvent]) -> list[lifecycle.Event]:
+    return [
+        lifecycle.Event(type=e.type, at=e.at, unit=e.unit.call_sign if e.unit_id else "", seq=i)
+        for i, e in enumerate(history)
+    ]
+
+
+def _replay_or_conflict(events: list[lifecycle.Event], type: str) -> lifecycle.CallState:
+    try:
+        return lifecycle.replay(events)
+    except lifecycle.IllegalMove as exc:
+        raise Conflict(
+            f"{type} is not allowed: the call is {exc.state} at that time ({exc.reason}).",
+            code=f"call_is_{exc.state}",
+        ) from exc
+
+
+# The moves a responder may take back from the tablet, and for how long after the tap (the
+# tablet offers Undo for 10 seconds; the margin covers a slow hand and a slow line; the times
+# compared are both the tablet's, so a late sync after a dead zone is still recognised).
+UNDOABLE_MOVES = frozenset({"en_route", "on_scene", "transporting", "cleared"})
+UNDO_WINDOW_SECONDS = 60
+
+
+def call_event_undo(
+    *,
+    call: Call,
+    unit: Unit,
+    undoes: uuid.UUID,
+    event_id: uuid.UUID,
+    status: str,
+    at: datetime,
+    render: Any,
+    actor=None,
+    request=None,
+) -> tuple[dict[str, Any], bool]:
+    """Take back a unit's mistaken move on a call (the tablet's Undo); returns (result, applied).
+
+    The move (`undoes`, its event_id) must be the unit's own, the unit's latest live move on
+    the call, and taken back within UNDO_WINDOW_SECONDS of its tap. It is not deleted: it is
+    marked undone (when, and by which undo event_id), the call and the unit are replayed
+    without it, and the undo is audited. `status` is what the tablet shows after the undo:
+    if the replay disagrees (something else moved the unit meanwhile) the undo is refused
+    with `Conflict`. The undo's event_id is its idempotency key.
+    """
+    with transaction.atomic():
+        call = Call.objects.select_for_update().get(pk=call.pk)
+        again = CallEvent.objects.filter(undo_event_id=event_id).first()
+        if again is not None:
+            if again.call_id != call.id or again.event_id != undoes:
+                raise Conflict(
+                    "This event_id was already used for a different event.",
+                    code="event_id_reused",
+                )
+            return render(call), False
+        history = _live_history(call)
+        target = next((e for e in history if e.event_id == undoes), None)
+        if target is None or target.unit_id != unit.pk or target.type not in UNDOABLE_MOVES:
+            raise NotFound("No such move of your unit on this call.", code="event_not_found")
+        later = [
+            e for e in history if e.unit_id == unit.pk and (e.at, e.id) > (target.at, target.id)
+        ]
+        if later:
+            raise Conflict("Only the unit's latest move can be undone.", code="event_not_latest")
+        if not timedelta(0) <= at - target.at <= timedelta(seconds=UNDO_WINDOW_SECONDS):
+            raise Conflict("Too late to undo this move.", code="undo_too_late")
+        state = _replay_or_conflict(_as_events([e for e in history if e is not target]), "undo")
+        restored = state.assignments.get(unit.call_sign)
+        if restored is None or restored.status != status:
+            now = restored.status if restored is not None and restored.status else "not_on_call"
+            raise Conflict(
+                f"The undo would leave the unit {now}, not {status}.", code=f"unit_would_be_{now}"
+            )
+        target.undone_at = timezone.now()
+        target.undo_event_id = event_id
+        target.save(update_fields=["undone_at", "undo_event_id", "updated_at"])
+        _apply_state(call, state, at)
+        # The unit shows the status it is back in, even though the tap was the newer change.
+        Unit.objects.filter(pk=unit.pk).update(
+            status=_UNIT_STATUS_FOR[restored.status],
+            status_changed_at=at,
+            updated_at=timezone.now(),
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.CHANGE,
+            target=call,
+            request=request,
+            detail={
+                "event": str(event_id),
+                "undoes": str(undoes),
+                "type": "undo",
+                "undone_type": target.type,
+                "status": call.status,
+            },
+        )
+        return render(call), True
 
 
 def _results_cutoff(now: datetime | None = None) -> datetime:
