@@ -91,7 +91,7 @@ class ResidentMatch:
 # Resident search by name: at most this many words of a query count, and at most this many
 # candidates (found through the indexes) are ranked.
 NAME_WORDS_MAX = 5
-CANDIDATES_MAX = 500
+CANDIDATES_MAX = 200
 
 # How a query word scores against a resident's best-matching name word, when better than
 # their trigram word similarity: the same word; a nickname or other form of it
