@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.contrib.postgres.search import TrigramWordSimilarity
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection, transaction
+from django.db.models import Exists, Func, OuterRef, Q, QuerySet, TextField, Value
 from django.utils import timezone
 
 from acs.audit import audit_record, audit_record_many
@@ -22,6 +23,7 @@ from acs.errors import NotFound
 from acs.models import AuditAction, AuditEvent
 from acs.roles import Role
 from cases.models import Call, Encounter, EncounterResident, Resident, UnitAssignment
+from cases.nicknames import name_variants
 
 # Roles that see and work every resident.
 ALL_RESIDENTS_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
@@ -39,11 +41,17 @@ def sees_all_residents(user) -> bool:
     return _has_any(user, ALL_RESIDENTS_ROLES)
 
 
+APOSTROPHES = str.maketrans("", "", "'\u2019\u2018\u02bc`")
+
+
 def normalize_name(value: str) -> str:
-    """Lower case, single spaces, no accents: "Tío  Beto" and "tio beto" search alike."""
+    """Lower case, no accents, single spaces, any other mark a word break and apostrophes
+    dropped: "Tío  Beto" and "tio beto", "García-López" and "garcia lopez", "O'Brien" and
+    "obrien" search alike. Kept in `Resident.search_names` (services.refresh_search_names)."""
     decomposed = unicodedata.normalize("NFKD", value)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(plain.lower().split())
+    plain = plain.lower().translate(APOSTROPHES)
+    return " ".join("".join(c if c.isalnum() else " " for c in plain).split())
 
 
 def resident_queryset_for_user(user) -> QuerySet[Resident]:
@@ -86,30 +94,144 @@ class ResidentMatch:
     score: float
 
 
+# Resident search by name: at most this many words of a query count, and at most this many
+# candidates (found through the indexes) are ranked.
+NAME_WORDS_MAX = 5
+CANDIDATES_MAX = 200
+
+# How a query word scores against a resident's best-matching name word, when better than
+# their trigram word similarity: the same word; a nickname or other form of it
+# (cases/nicknames.py); the same Double Metaphone code (fuzzystrmatch: "sunnie" and "sunny",
+# "garsia" and "garcia").
+SAME_WORD, NICKNAME, SOUNDS_ALIKE = 1.0, 0.9, 0.8
+
+# A query word "is similar" to a name word from this trigram word similarity: a typo in a
+# five-letter word leaves about half of its trigrams ("garsia" and "garcia": 0.57).
+WORD_SIMILARITY = 0.4
+SET_WORD_SIMILARITY = (
+    # pg_trgm's default when the library is not loaded yet in this session.
+    "SELECT coalesce(current_setting('pg_trgm.word_similarity_threshold', true), '0.6'), "
+    "set_config('pg_trgm.word_similarity_threshold', %s, true)"
+)
+
+# One statement: candidates through the two GIN indexes (trigrams of `search_names`, and
+# `search_keys`: the words with their phonetic codes, `cases_name_keys`), the best
+# CANDIDATES_MAX of them by trigram word similarity, each then scored word by word.
+RESIDENT_MATCH_SQL = """
+WITH candidates AS (
+    SELECT id FROM cases_resident
+    WHERE merged_into_id IS NULL AND ({dob_filter}) AND ({name_filter})
+    ORDER BY word_similarity(%(q)s, search_names) DESC, id
+    LIMIT %(candidates_max)s
+)
+SELECT r.*, {dob_weight} * m.name_score + {dob_score} AS score
+FROM candidates c
+JOIN cases_resident r ON r.id = c.id
+CROSS JOIN LATERAL (
+    SELECT 0.9 * ({word_scores}) / %(words)s
+           + 0.1 * word_similarity(%(q)s, r.search_names) AS name_score
+) m
+ORDER BY score DESC, r.id
+LIMIT %(limit)s
+"""
+WORD_MATCH = (
+    "(search_keys && (cases_name_keys(%(w{i})s) || %(nicks{i})s::text[])"
+    " OR %(w{i})s <%% search_names)"
+)
+WORD_SCORE = """GREATEST(word_similarity(%(w{i})s, r.search_names), CASE
+    WHEN r.search_keys && ARRAY[%(w{i})s] THEN {same}
+    WHEN r.search_keys && %(nicks{i})s::text[] THEN {nickname}
+    WHEN r.search_keys && cases_name_keys(%(w{i})s) THEN {alike} ELSE 0 END)"""
+# With a date of birth: the same date, or the same year for an approximate one, or none
+# recorded (ranked below those that match).
+DOB_FILTER = (
+    "date_of_birth = %(dob)s OR date_of_birth IS NULL OR (dob_quality = 'approximate' "
+    "AND date_of_birth BETWEEN %(jan1)s AND %(dec31)s)"
+)
+DOB_SCORE = (
+    "CASE WHEN r.date_of_birth = %(dob)s THEN 0.3 "
+    "WHEN r.date_of_birth IS NOT NULL THEN 0.15 ELSE 0 END"
+)
+
+
+def name_keys(search_names: str) -> Func:
+    """`Resident.search_keys` for these names, computed by the database when saved."""
+    return Func(
+        Value(search_names), function="cases_name_keys", output_field=ArrayField(TextField())
+    )
+
+
+def name_words(name: str) -> list[str]:
+    """The distinct words of a name, normalized, at most NAME_WORDS_MAX."""
+    return list(dict.fromkeys(normalize_name(name).split()))[:NAME_WORDS_MAX]
+
+
+def _name_filter(count: int) -> str:
+    """Every word of the query matches a name word of the resident (the same, a nickname,
+    alike in sound, or similar in trigrams), in any order; with three words or more, all
+    but one."""
+    required = count if count < 3 else count - 1
+    groups = []
+    for skip in range(count) if required < count else [None]:
+        words = [WORD_MATCH.format(i=i) for i in range(count) if i != skip]
+        groups.append(" AND ".join(words))
+    return " OR ".join(f"({g})" for g in groups)
+
+
 def resident_candidates(
     *, name: str = "", date_of_birth: date | None = None, limit: int = 10
 ) -> list[ResidentMatch]:
-    """Likely matches among all active residents: fuzzy on names and aliases (trigram),
-    narrowed by date of birth (exact, or the same year when the recorded date is approximate).
-    Not scoped and not audited: callers are `resident_search` and the duplicate check."""
-    name = normalize_name(name)
-    qs = Resident.objects.filter(merged_into__isnull=True)
-    if date_of_birth is not None:
-        qs = qs.filter(
+    """Likely matches among all active residents, best first, on names and aliases: each
+    word of the query matched to some word of theirs, in any order, as the same word, a
+    nickname ("Bill", William), alike in sound ("Sunnie", Sunny) or with a typo (trigrams),
+    accents and hyphens aside. A date of birth narrows to the same date (or year, when the
+    recorded one is approximate) or none recorded, and ranks those with the date first.
+    One statement, every filter behind an index. Not scoped and not audited: callers are
+    `resident_search` and the duplicate check."""
+    words = name_words(name)
+    if not words:
+        if date_of_birth is None:
+            return []
+        qs = Resident.objects.filter(merged_into__isnull=True).filter(
             Q(date_of_birth=date_of_birth)
             | Q(dob_quality=Resident.DobQuality.APPROXIMATE, date_of_birth__year=date_of_birth.year)
         )
-    if name:
-        qs = (
-            qs.filter(search_names__trigram_word_similar=name)
-            .annotate(score=TrigramWordSimilarity(name, "search_names"))
-            .order_by("-score", "id")
+        return [ResidentMatch(r, 1.0) for r in qs.order_by("id")[:limit]]
+    params: dict = {
+        "q": " ".join(words),
+        "words": len(words),
+        "limit": limit,
+        "candidates_max": max(limit, CANDIDATES_MAX),
+    }
+    for i, word in enumerate(words):
+        params[f"w{i}"] = word
+        params[f"nicks{i}"] = sorted(name_variants(word))
+    sql_parts = {
+        "name_filter": _name_filter(len(words)),
+        "word_scores": " + ".join(
+            WORD_SCORE.format(i=i, same=SAME_WORD, nickname=NICKNAME, alike=SOUNDS_ALIKE)
+            for i in range(len(words))
+        ),
+        "dob_filter": "TRUE",
+        "dob_weight": "1",
+        "dob_score": "0",
+    }
+    if date_of_birth is not None:
+        sql_parts.update(dob_filter=DOB_FILTER, dob_weight="0.7", dob_score=DOB_SCORE)
+        params.update(
+            dob=date_of_birth,
+            jan1=date(date_of_birth.year, 1, 1),
+            dec31=date(date_of_birth.year, 12, 31),
         )
-    elif date_of_birth is None:
-        return []
-    else:
-        qs = qs.order_by("id")
-    return [ResidentMatch(r, float(getattr(r, "score", 1.0))) for r in qs[:limit]]
+    sql = RESIDENT_MATCH_SQL.format(**sql_parts)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The word similarity `<%` asks of each word (pg_trgm's setting, through the index),
+        # for this statement only: the setting outlives it to the end of the transaction.
+        cursor.execute(SET_WORD_SIMILARITY, [str(WORD_SIMILARITY)])
+        before = cursor.fetchone()[0]
+        rows = list(Resident.objects.raw(sql, params))
+        cursor.execute(SET_WORD_SIMILARITY, [before])
+    return [ResidentMatch(r, float(r.score)) for r in rows]
 
 
 def resident_search(

@@ -52,6 +52,4 @@ class StaffAccountAdapter(SignInGuardMixin, DefaultAccountAdapter):
             for record in get_authentication_records(request, request.user)
             if record.get("method") == method
         ]
-        return not (
-            proven and time.time() - proven[-1] < account_settings.REAUTHENTICATION_TIMEOUT
-        )
+        return not (proven and time.time() - proven[-1] < account_settings.REAUTHENTICATION_TIMEOUT)

@@ -35,9 +35,10 @@ class HousingStatus(models.TextChoices):
 class Resident(BaseModel):
     """A person met in the field. Many decline a name: every identifying field is optional.
 
-    `search_names` holds every name and alias, lower-cased, for the trigram index; services
-    keep it in step. A merged resident points at the one it was merged into and drops out of
-    searches and lists, but keeps its row and history.
+    `search_names` holds every name and alias, normalized (selectors.normalize_name), for the
+    trigram index, and `search_keys` its words and their sounds; services keep both in step.
+    A merged resident points at the one it was merged into and drops out of searches and
+    lists, but keeps its row and history.
     """
 
     DobQuality = DobQuality
@@ -65,6 +66,9 @@ class Resident(BaseModel):
     )
     safety_flags = models.TextField(blank=True, help_text="What responders should know first")
     search_names = models.TextField(blank=True, editable=False)
+    # Each word of search_names and its Double Metaphone codes ("~SN"), from the SQL function
+    # `cases_name_keys` (migration 0026): nicknames and names alike in sound, through an index.
+    search_keys = ArrayField(models.TextField(), default=list, blank=True, editable=False)
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
     )
@@ -103,6 +107,7 @@ class Resident(BaseModel):
             GinIndex(
                 OpClass("search_names", name="gin_trgm_ops"), name="cases_resident_names_trgm"
             ),
+            GinIndex(fields=["search_keys"], name="cases_resident_search_keys"),
             models.Index(
                 fields=["date_of_birth"],
                 name="cases_resident_dob_active_idx",

@@ -15,7 +15,13 @@ from acs.errors import Conflict, DomainError, Forbidden
 from acs.models import AuditAction
 from acs.phones import phone_canonical
 from cases.models import EncounterResident, Resident, ResidentMerge
-from cases.selectors import ALL_RESIDENTS_ROLES, SEARCH_ROLES, normalize_name, resident_candidates
+from cases.selectors import (
+    ALL_RESIDENTS_ROLES,
+    SEARCH_ROLES,
+    name_keys,
+    normalize_name,
+    resident_candidates,
+)
 
 RESIDENT_FIELDS = (
     "preferred_name",
@@ -70,7 +76,10 @@ def _names(resident: Resident) -> list[str]:
 
 
 def refresh_search_names(resident: Resident) -> None:
+    """The names as searched (selectors.resident_candidates): normalized, and their words with
+    their sounds, computed by the database on save (one SQL function, used by searches too)."""
     resident.search_names = " | ".join(normalize_name(n) for n in _names(resident))
+    resident.search_keys = name_keys(resident.search_names)
 
 
 def resident_possible_duplicates(*, actor, data: dict[str, Any], request=None) -> list[Resident]:

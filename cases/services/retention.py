@@ -120,6 +120,7 @@ def retention_deidentify(
                 resident.legal_name = ""
                 resident.aliases = []
                 resident.search_names = ""
+                resident.search_keys = []
                 resident.date_of_birth = None
                 resident.dob_quality = "unknown"
                 resident.phone = ""
@@ -134,6 +135,7 @@ def retention_deidentify(
                     "legal_name",
                     "aliases",
                     "search_names",
+                    "search_keys",
                     "date_of_birth",
                     "dob_quality",
                     "phone",

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from acs.models import AuditAction, AuditEvent
 from cases.models import Consent, FollowUp
-from resources.models import Capacity, Referral, Service
+from resources.models import Referral, Service
 from resources.services import capacity_update
 from tests.factories import (
     AddressFactory,

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from acs.models import AuditEvent
 from cases.models import Encounter, EncounterResident, Resident
+from cases.services.residents import refresh_search_names
 from cases.services.retention import retention_deidentify
 from tests.factories import ResidentFactory
 
@@ -32,6 +33,8 @@ def old(responder, unit):
         safety_flags="Dog",
         gender="female",
     )
+    refresh_search_names(resident)
+    resident.save()
     encounter = Encounter.objects.create(
         client_id=uuid.uuid4(),
         unit=unit,
@@ -56,6 +59,7 @@ def test_an_old_record_loses_what_identifies_the_person(old):
         "",
     )
     assert old.where_to_find_me == old.safety_flags == "" and old.date_of_birth is None
+    assert old.search_names == "" and old.search_keys == []  # nor the names' searchable words
     assert old.gender == "female"  # categories stay, for counts
     assert old.deidentified_at is not None
     assert Encounter.objects.get().narrative == ""

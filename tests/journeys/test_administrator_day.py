@@ -3,8 +3,6 @@ dashboard, a new case manager added with one Roles field, a partner agency's API
 and shown once, the audit trail read, the API documentation (offline); then the new case
 manager signs in for the first time and lands on their own dashboard."""
 
-import re
-
 import pytest
 
 from acs.models import ApiToken

@@ -175,13 +175,14 @@ class Command(BaseCommand):
                     public_id, created_at, updated_at, preferred_name, legal_name, aliases,
                     date_of_birth, dob_quality, gender, race_ethnicity, veteran_status,
                     preferred_language, phone, email, where_to_find_me, housing_status,
-                    safety_flags, search_names)
+                    safety_flags, search_names, search_keys)
                 SELECT gen_random_uuid(), now(), now(), f, f || ' ' || l,
                        CASE WHEN s IS NULL THEN '{}'::varchar[] ELSE ARRAY[s]::varchar[] END,
                        dob, CASE WHEN i %% 7 = 0 THEN 'approximate' ELSE 'full' END,
                        '', '{}', '', CASE WHEN i %% 4 = 0 THEN 'es' ELSE 'en' END, '', '',
                        '', 'unknown', '',
-                       f || ' | ' || f || ' ' || l || coalesce(' | ' || s, '')
+                       f || ' | ' || f || ' ' || l || coalesce(' | ' || s, ''),
+                       cases_name_keys(f || ' ' || l || coalesce(' ' || s, ''))
                 FROM (
                     SELECT i,
                            (%(first)s::text[])[1 + (i * 7919) %% %(nf)s] AS f,
@@ -203,5 +204,5 @@ class Command(BaseCommand):
                     "stop": wanted,
                 },
             )
-            cursor.execute("ANALYZE cases_resident")
+            cursor.execute("VACUUM ANALYZE cases_resident")  # also flushes GIN pending lists
         self.stdout.write(f"... in {time.perf_counter() - start:.0f} s")
