@@ -79,7 +79,8 @@ def rules() -> dict[str, dict]:
         },
         "UnitStatusInput": {
             "description": "A move on a call (" + ", ".join(UNIT_CALL_STATUSES) + ") names "
-            "the call; a move between calls (" + ", ".join(UNIT_SERVICE_STATUSES) + ") does not.",
+            "the call; a move between calls (" + ", ".join(UNIT_SERVICE_STATUSES) + ") does not "
+            "and cannot be undone; `undoes` takes back the unit's last move on the call.",
             "oneOf": [
                 {
                     "required": ["call"],
@@ -89,10 +90,21 @@ def rules() -> dict[str, dict]:
                     },
                 },
                 {
+                    # Only a move on a call can be undone.
                     "properties": {
                         "status": {"enum": list(UNIT_SERVICE_STATUSES)},
                         "call": NULL,
+                        "undoes": NULL,
                     }
+                },
+                {
+                    # Undoing the first move after dispatch returns the unit to it.
+                    "required": ["call", "undoes"],
+                    "properties": {
+                        "status": {"enum": ["dispatched"]},
+                        "call": {"type": "string", "format": "uuid"},
+                        "undoes": {"type": "string", "format": "uuid"},
+                    },
                 },
             ],
         },

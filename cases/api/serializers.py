@@ -374,7 +374,7 @@ class UnitStatusInput(serializers.Serializer):
                 {"status": ["Dispatch is CAD's: only an undo returns to it."]}
             )
         if attrs.get("undoes") is not None and attrs["call"] is None:
-            raise serializers.ValidationError({"call": ["An undo needs the call."]})
+            raise serializers.ValidationError({"undoes": ["Only a move on a call can be undone."]})
         if on_call and attrs["call"] is None:
             raise serializers.ValidationError({"call": [f"{attrs['status']} needs the call."]})
         if not on_call and attrs["call"] is not None:

@@ -40,5 +40,15 @@
         }
         // select2 triggers the change through jQuery.
         django.jQuery(select).on('change', () => ask(preview, select.value));
+        // select2's widgets take their name from the field's label, for screen readers.
+        const label = document.querySelector('label[for="' + select.id + '"]');
+        if (label) {
+            label.id = label.id || select.id + '-label';
+            const widget = select.nextElementSibling;
+            if (widget) {
+                widget.querySelectorAll('.select2-selection, .select2-selection__rendered')
+                    .forEach((node) => node.setAttribute('aria-labelledby', label.id));
+            }
+        }
     });
 }

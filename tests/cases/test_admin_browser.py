@@ -179,7 +179,9 @@ def test_adding_a_resident_who_may_already_be_recorded_warns_first(
     warning = page.locator(".errornote, .errorlist.nonfield").first
     warning.wait_for()
     assert "This person may already be recorded" in page.content()
-    link = page.get_by_role("link", name="Sunny / Sunny Begay")
+    from cases.display import resident_label
+
+    link = page.get_by_role("link", name=resident_label(existing))
     assert link.get_attribute("href") == f"/admin/cases/resident/{existing.pk}/change/"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "admin-add-resident-duplicate.png"), full_page=True)

@@ -31,20 +31,40 @@ FIELD_TABLET = {"width": 800, "height": 1280}
 PHONE = {"width": 390, "height": 844}
 
 
+# What the data migrations make (roles' permissions, the default follow-up rules, the ACS needs
+# taxonomy): (module, function).
+MIGRATION_DATA = [
+    ("responders.migrations.0002_roles", "create_roles"),
+    ("cases.migrations.0003_role_permissions", "grant"),
+    ("cases.migrations.0006_default_follow_up_rules", "create"),
+    ("cases.migrations.0007_follow_up_permissions", "grant"),
+    ("cases.migrations.0010_default_referral_follow_up_rules", "create"),
+    ("cases.migrations.0012_notification_permissions", "grant"),
+    ("acs.migrations.0004_supervisor_sees_audit", "grant"),
+    ("resources.migrations.0005_acs_needs_taxonomy", "forwards"),
+    ("resources.migrations.0007_referral_permissions", "grant"),
+]
+
+
 def seed_demo() -> None:
-    """The demo as `dev.py up` loads it. A transactional test may follow another one's flush,
-    which empties what data migrations made: the ACS needs taxonomy comes back first (the role
-    groups come back in tests/conftest.py)."""
+    """The demo as `dev.py up` loads it, on the database as migrations leave it. A transactional
+    test may follow another one's flush, which empties what data migrations made: it is made
+    again first (each of those functions is idempotent)."""
     from importlib import import_module
 
-    from django.apps import apps
     from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
 
-    taxonomy = import_module("resources.migrations.0005_acs_needs_taxonomy")
-    from resources.models import TaxonomyTerm
+    # The models as the migrations see them (their functions change what they are given).
+    apps = MigrationExecutor(connection).loader.project_state().apps
+    from cases.models import FollowUpRule
 
-    if not TaxonomyTerm.objects.filter(taxonomy__name="ACS needs").exists():
-        taxonomy.forwards(apps, connection.schema_editor())
+    rules_made = FollowUpRule.objects.exists()
+    with connection.schema_editor() as editor:
+        for module, function in MIGRATION_DATA:
+            if rules_made and "follow_up_rules" in module:
+                continue  # made once, in that order only
+            getattr(import_module(module), function)(apps, editor)
     call_command("seed_demo", "--quiet-logins", stdout=io.StringIO())
 
 

@@ -60,9 +60,9 @@ def test_a_partner_users_day(live_server, browser):
 
     day.goto("/partners/?status=closed")
     day.shot("inbox-closed")
-    # Five closed referrals of the same service, told apart by their references.
+    # The closed referrals of the same service, told apart by their references.
     references = day.page.locator(".referral-item .ref").all_inner_texts()
-    assert len(references) == 5 and len(set(references)) == 5
+    assert len(references) >= 5 and len(set(references)) == len(references)
     assert "Spanish" in day.page.locator(".referral-list").inner_text()  # a name, not "es"
 
     day.page.get_by_role("link", name=re.compile("Capacity")).first.click()

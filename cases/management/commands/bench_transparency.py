@@ -301,6 +301,13 @@ class Command(BaseCommand):
         }
         self.step("calls", CALLS, params)
         self.step("residents", RESIDENTS, {"n": residents})
+        with connection.cursor() as cursor:
+            # The sequence may be ahead of max(id) (rolled-back inserts use up numbers): the
+            # first id this run inserted, its ids consecutive from there (one statement).
+            cursor.execute(
+                "SELECT min(id) FROM cases_resident WHERE id >= %s", [params["first_resident"]]
+            )
+            params["first_resident"] = cursor.fetchone()[0]
         self.step("encounters", ENCOUNTERS, params)
         self.step("encounter residents", LINKS, params)
         self.step("referrals", REFERRALS, params)
