@@ -25,7 +25,7 @@ from acs.phones import phone_canonical
 from cases import selectors, services
 from cases.admin import resident_page
 from cases.admin.common import FastListAdmin, NamedRecordsAdmin, desk_users, readonly_record
-from cases.display import resident_label, staff_label
+from cases.display import local_time, resident_label, staff_label
 from cases.models import Consent, ContactAttempt, FollowUp, Resident, ResidentMerge
 from cases.services.followups import follow_up_create
 from cases.services.residents import MERGE_VALUE_FIELDS, RESIDENT_FIELDS
@@ -225,7 +225,7 @@ class ResidentAdmin(NamedRecordsAdmin, FastListAdmin):
 
     @admin.display(description="Added on", ordering="created_at")
     def added_on(self, obj):
-        return timezone.localtime(obj.created_at).date()
+        return local_time(timezone.localtime(obj.created_at).date())
 
     def get_changelist(self, request, **kwargs):
         return SearchKeyChangeList
@@ -618,11 +618,11 @@ class ResidentMergeAdmin(NamedRecordsAdmin, FastListAdmin):
 
     @admin.display(description="Merged (local time)", ordering="created_at")
     def merged_on(self, obj):
-        return obj.created_at
+        return local_time(obj.created_at)
 
     @admin.display(description="Undone (local time)", ordering="undone_at")
     def undone_on(self, obj):
-        return obj.undone_at
+        return local_time(obj.undone_at)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("survivor", "duplicate", "merged_by")
