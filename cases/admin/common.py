@@ -107,6 +107,12 @@ class NamedRecordsAdmin(admin.ModelAdmin):
             context["record_label"] = staff_label(obj, request.user)
             context["subtitle"] = context["record_label"]
 
+    def response_change(self, request, obj):
+        # Django's "The follow-up “…” was changed successfully." names the record by __str__
+        # (opaque): by message_label instead (what and when, never whose: messages sit in a
+        # cookie). The LogEntry was written before this, with the opaque name.
+        return super().response_change(request, _MessageNamed(obj))
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         self._named(request, context, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
@@ -120,6 +126,20 @@ class NamedRecordsAdmin(admin.ModelAdmin):
         if hasattr(response, "context_data"):
             self._named(request, response.context_data, response.context_data.get("object"))
         return response
+
+
+class _MessageNamed:
+    """`obj` as Django's change message sees it: every attribute its own, its str() the
+    message label."""
+
+    def __init__(self, obj):
+        self.__dict__["_obj"] = obj
+
+    def __getattr__(self, name):
+        return getattr(self._obj, name)
+
+    def __str__(self) -> str:
+        return message_label(self._obj)
 
 
 class NamedInlineMixin:

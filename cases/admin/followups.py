@@ -207,6 +207,9 @@ class FollowUpAdmin(NamedRecordsAdmin, FastListAdmin):
                 )
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
+            else:
+                to = obj.assignee.get_username() if obj.assignee else "nobody (the shared queue)"
+                self.message_user(request, f"Reassigned to {to}.", messages.SUCCESS)
 
     @admin.action(description="Reassign the selected follow-ups…")
     def reassign(self, request, queryset):

@@ -319,7 +319,7 @@ class ResidentAdmin(NamedRecordsAdmin, FastListAdmin):
             extra_context = {
                 **resident_page.page_context(self, request, resident, refer_form),
                 **extra,
-                "resident_actions": self._actions_for(resident),
+                "resident_actions": self._actions_for(resident, request.user),
             }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -329,9 +329,21 @@ class ResidentAdmin(NamedRecordsAdmin, FastListAdmin):
             context["media"] = context["media"] + refer_form.media
         return super().render_change_form(request, context, *args, **kwargs)
 
-    def _actions_for(self, resident) -> list[tuple[str, str]]:
+    def _actions_for(self, resident, user) -> list[tuple[str, str]]:
+        # Who has read or changed this record: for those who see the audit trail
+        # (supervisors, administrators), filtered by the resident's public id.
+        audit = (
+            [
+                (
+                    "Audit trail",
+                    f"{reverse('admin:acs_auditevent_changelist')}?resident={resident.public_id}",
+                )
+            ]
+            if user.has_perm("acs.view_auditevent")
+            else []
+        )
         if resident.merged_into_id:
-            return []
+            return audit
         return [
             ("Add a follow-up", reverse("admin:cases_resident_follow_up", args=[resident.pk])),
             (
@@ -340,6 +352,7 @@ class ResidentAdmin(NamedRecordsAdmin, FastListAdmin):
             ),
             ("Refer", "#refer"),
             ("Record consent", reverse("admin:cases_resident_consent", args=[resident.pk])),
+            *audit,
         ]
 
     def get_fields(self, request, obj=None):
