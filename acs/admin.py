@@ -1,6 +1,8 @@
 import uuid
 from datetime import date, datetime, time, timedelta
 
+from allauth.mfa.admin import AuthenticatorAdmin
+from allauth.mfa.models import Authenticator
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -14,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from acs import views
+from acs.local_times import LocalTimesAdmin
 from acs.models import ApiToken, AuditEvent
 from acs.roles import Role
 from acs.tokens import token_issue, token_revoke, token_rotate
@@ -72,7 +75,7 @@ class TokenIssueForm(forms.Form):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(LocalTimesAdmin):
     """Machine tokens: issued with `manage.py issue_token`, revoked here."""
 
     list_display = ("name", "prefix", "user", "expires_at", "revoked_at", "last_used_at")
@@ -306,7 +309,7 @@ ACTOR_SEARCH_LIMIT = 20
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(LocalTimesAdmin):
     """The audit trail: read-only for everyone, read by supervisors and administrators only.
 
     Filters: by resident (public id), by user (a username search that loads at most
@@ -363,9 +366,14 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     @admin.display(description="record")
     def target(self, event):
+        # The id's first 8 characters (the whole in the title): a full UUID per row pushed
+        # the list past the window at 1024 pixels.
+        short = str(event.target_id)[:8]
         if event.target_type == "cases.resident":
-            return format_html('<a href="?resident={}">{}</a>', event.target_id, event.target_id)
-        return event.target_id
+            return format_html(
+                '<a href="?resident={}" title="{}">{}…</a>', event.target_id, event.target_id, short
+            )
+        return format_html('<span title="{}">{}…</span>', event.target_id, short)
 
     def get_urls(self):
         return [
@@ -419,3 +427,14 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# allauth's list of second factors, its times in the desk's format like every other list
+# (the admin's autodiscovery imported allauth.mfa.admin before this module: INSTALLED_APPS).
+if admin.site.is_registered(Authenticator):
+    admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class DeskAuthenticatorAdmin(LocalTimesAdmin, AuthenticatorAdmin):
+    pass

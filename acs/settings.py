@@ -394,6 +394,8 @@ LANGUAGE_CODE = "en-us"
 LANGUAGES = [("en", "English"), ("es", "Español")]
 TIME_ZONE = "America/Denver"
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# English dates on desk screens in the desk's shape (acs/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["acs.formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from acs.roles import Role
 from cases import selectors
@@ -175,7 +176,8 @@ def _addendum_row(addendum) -> Row:
     return Row(
         label=addendum_label(addendum),
         url=_change(addendum),
-        detail="Awaiting approval",
+        # Two addenda to one call read the same by their labels: their first words differ.
+        detail=f"“{Truncator(' '.join(addendum.text.split())).chars(90)}”",
         when=addendum.created_at,
         when_label="Written",
     )

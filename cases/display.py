@@ -14,9 +14,15 @@ selects with it (`LABEL_RELATIONS`): no queries of its own.
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime
+import re
 
 from django.utils import timezone
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+
+from acs.local_times import day, local_time, when
+
+__all__ = ["day", "local_time", "when"]  # the desk's time format, named here too
 
 # What each label reads, for select_related on the querysets that list them.
 LABEL_RELATIONS = {
@@ -28,13 +34,18 @@ LABEL_RELATIONS = {
 }
 
 
-def when(at: datetime, *, now: datetime | None = None) -> str:
-    """A local moment, short: "5 Dec 08:47"; the year only when it is not this year's."""
-    local = timezone.localtime(at)
-    this_year = timezone.localtime(now).year if now else timezone.localtime().year
-    if local.year != this_year:
-        return f"{local.day} {local:%b %Y %H:%M}"
-    return f"{local.day} {local:%b %H:%M}"
+# What a label may hold that must not break across lines: a date of birth ("1984-03-02") and
+# a moment ("5 Dec 08:47", "5 Dec 2025 08:47").
+_UNBROKEN = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2} [A-Z][a-z]{2}(?: \d{4})? \d{2}:\d{2}")
+
+
+def unbroken(text: str) -> SafeString:
+    """`text` escaped, its dates and moments kept whole on one line (a date of birth wrapped
+    at its hyphen reads as two numbers)."""
+    escaped = str(conditional_escape(text))
+    return mark_safe(  # noqa: S308 - escaped above; the spans wrap digits and month names only
+        _UNBROKEN.sub(lambda m: f'<span class="nowrap">{m.group(0)}</span>', escaped)
+    )
 
 
 def resident_name(resident) -> str:

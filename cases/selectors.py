@@ -528,15 +528,15 @@ def recent_encounters_of_followed(user, *, days: int = 14) -> QuerySet[Encounter
 
 
 def addenda_awaiting_approval(user) -> QuerySet:
-    """Addenda a supervisor may approve: on encounters of units of their team, written by
-    someone else, not approved yet; the oldest first (the partial index on pending addenda).
-    Nobody else has any."""
-    from cases.models import Addendum
+    """Addenda a supervisor may approve or reject: on encounters of units of their team,
+    written by someone else, not decided yet; the oldest first (the partial index on pending
+    addenda). Nobody else has any."""
+    from cases.models import ADDENDUM_PENDING, Addendum
 
     if not user.has_role(Role.SUPERVISOR) or user.team_id is None:
         return Addendum.objects.none()
     return (
-        Addendum.objects.filter(approved_at__isnull=True, encounter__unit__team_id=user.team_id)
+        Addendum.objects.filter(ADDENDUM_PENDING, encounter__unit__team_id=user.team_id)
         .exclude(author=user)
         .select_related("encounter__unit", "author")
         .order_by("created_at", "id")

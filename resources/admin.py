@@ -11,14 +11,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from acs.errors import DomainError
+from acs.local_times import LocalTimesAdmin
 from acs.roles import STAFF_ROLES
 from cases.admin import FastListAdmin, NamedRecordsAdmin, each_row, form_action, readonly_record
-from cases.display import message_label
+from cases.display import local_time
 from resources.models import (
     Address,
     Attribute,
@@ -156,7 +155,7 @@ class VerifiedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Service)
-class ServiceAdmin(ReferrersPickFrom, HttpsUrls, admin.ModelAdmin):
+class ServiceAdmin(ReferrersPickFrom, HttpsUrls, LocalTimesAdmin):
     list_display = ("name", "organization", "status", "accepts_referrals", "last_verified_at")
     list_filter = ("status", "accepts_referrals", VerifiedFilter)
     list_select_related = ("organization",)
@@ -218,7 +217,7 @@ class ServiceAtLocationAdmin(ReferrersPickFrom, HttpsUrls, admin.ModelAdmin):
 
 
 @admin.register(Capacity)
-class CapacityAdmin(HttpsUrls, admin.ModelAdmin):
+class CapacityAdmin(HttpsUrls, LocalTimesAdmin):
     list_display = ("service_at_location", "available", "total", "unit", "updated_at", "stale")
     list_select_related = ("service_at_location__service", "service_at_location__location")
     readonly_fields = ("updated_by", "updated_at")
@@ -359,44 +358,6 @@ class CancelForm(forms.Form):
     )
 
 
-class ReferForm(forms.Form):
-    """A referral from the resident's page, made through referral_create."""
-
-    resident = forms.ModelChoiceField(queryset=None, widget=forms.HiddenInput)
-    service = forms.ModelChoiceField(queryset=Service.objects.none())
-    service_at_location = forms.ModelChoiceField(
-        queryset=ServiceAtLocation.objects.none(), required=False
-    )
-    urgency = forms.ChoiceField(choices=Referral.Urgency.choices, initial="routine")
-    reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
-        required=False,
-        help_text="Shared with the partner: why this service (no clinical narrative).",
-    )
-    reason_part2 = forms.BooleanField(
-        required=False,
-        label="The reason mentions substance use (42 CFR Part 2)",
-        help_text="The partner then sees it only under the resident's written substance-use "
-        "consent, with the notice that forbids redisclosure.",
-    )
-    send = forms.BooleanField(required=False, initial=True, label="Send to the partner now")
-
-    def __init__(self, *args, residents, admin_site, **kwargs):
-        from django.contrib.admin.widgets import AutocompleteSelect
-
-        super().__init__(*args, **kwargs)
-        self.fields["resident"].queryset = residents
-        self.fields["service"] = forms.ModelChoiceField(
-            queryset=Service.objects.filter(status=Service.Status.ACTIVE, accepts_referrals=True),
-            widget=AutocompleteSelect(Referral._meta.get_field("service"), admin_site),
-        )
-        self.fields["service_at_location"] = forms.ModelChoiceField(
-            queryset=ServiceAtLocation.objects.all(),
-            required=False,
-            widget=AutocompleteSelect(Referral._meta.get_field("service_at_location"), admin_site),
-        )
-
-
 # A referral's foreign keys shown by their labels on its page (readonly_record).
 REFERRAL_LINKED = ("resident", "original_resident", "encounter", "follow_up")
 
@@ -435,15 +396,15 @@ class ReferralAdmin(NamedRecordsAdmin, FastListAdmin):
 
     @admin.display(description="Referred on (local time)", ordering="sent_at")
     def referred_on(self, obj):
-        return obj.sent_at
+        return local_time(obj.sent_at)
 
     @admin.display(description="Answer due (local time)", ordering="respond_by")
     def answer_due(self, obj):
-        return obj.respond_by
+        return local_time(obj.respond_by)
 
     @admin.display(description="Last change (local time)", ordering="updated_at")
     def last_change(self, obj):
-        return obj.updated_at
+        return local_time(obj.updated_at)
 
     def get_queryset(self, request):
         from resources.selectors import referral_queryset_for_user
@@ -474,60 +435,29 @@ class ReferralAdmin(NamedRecordsAdmin, FastListAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def add_view(self, request, form_url="", extra_context=None):
-        """Refer a resident (the resident's page links here with ?resident=<pk>)."""
+        """No referral form of its own: desk staff refer from the resident's page, whose refer
+        panel shows the places free and whether the resident's consent covers the partner
+        before sending (cases/admin/resident_page.py). This address (the list's "Refer a
+        resident" button, old links) leads there: with ?resident=<id> to that resident's
+        panel; else to the residents list, to find the resident first."""
         from cases.selectors import resident_queryset_for_user
-        from resources.services import referral_create
 
         if not self.has_add_permission(request):
             raise PermissionDenied
-        residents = resident_queryset_for_user(request.user)
-        initial = {"resident": request.GET.get("resident")}
-        form = ReferForm(
-            request.POST or None,
-            initial=initial,
-            residents=residents,
-            admin_site=self.admin_site,
+        chosen = request.GET.get("resident", "")
+        if (
+            chosen.isdigit()
+            and resident_queryset_for_user(request.user).filter(pk=int(chosen)).exists()
+        ):
+            url = reverse("admin:cases_resident_change", args=[int(chosen)])
+            return HttpResponseRedirect(f"{url}#refer")
+        self.message_user(
+            request,
+            "To refer, find the resident below and open their page: its Refer panel shows the "
+            "places free and whether their consent covers the partner.",
+            messages.INFO,
         )
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            try:
-                referral = referral_create(
-                    actor=request.user,
-                    resident=data["resident"],
-                    service=data["service"],
-                    service_at_location=data["service_at_location"],
-                    urgency=data["urgency"],
-                    reason=data["reason"],
-                    reason_part2=data["reason_part2"],
-                    send=data["send"],
-                    request=request,
-                )
-            except DomainError as exc:
-                for name, errors in (exc.fields or {}).items():
-                    if name in form.fields:
-                        form.add_error(name, errors)
-                form.add_error(None, exc.message)
-            else:
-                self.message_user(
-                    request,
-                    f"Referral to {message_label(referral)}: "
-                    f"{referral.get_status_display().lower()}.",
-                    messages.SUCCESS,
-                )
-                return HttpResponseRedirect(
-                    reverse("admin:resources_referral_change", args=[referral.pk])
-                )
-        chosen = str(form["resident"].value() or "")
-        resident = residents.filter(pk=int(chosen)).first() if chosen.isdigit() else None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Refer",
-            "opts": self.model._meta,
-            "form": form,
-            "resident": resident,
-            "media": self.media + form.media,
-        }
-        return TemplateResponse(request, "admin/resources/referral/refer.html", context)
+        return HttpResponseRedirect(reverse("admin:cases_resident_changelist"))
 
     def _each(self, request, queryset, move, done: str):
         each_row(self, request, queryset, move, f"referral(s) {done}")
@@ -579,7 +509,7 @@ class ReferralAdmin(NamedRecordsAdmin, FastListAdmin):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(LocalTimesAdmin):
     """Partners register endpoints in the portal; here ACS sees their health and turns them
     off and on again."""
 
@@ -634,7 +564,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(LocalTimesAdmin):
     """The delivery log: every event, its attempts and the last answer."""
 
     list_display = (

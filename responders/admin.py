@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
+from acs.local_times import LocalTimesAdmin
 from acs.roles import STAFF_ROLES, Role
 from responders.models import Team, Unit, User
 from responders.services import staff_roles_set
@@ -54,7 +55,7 @@ class StaffChangeForm(RolesMixin, UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(LocalTimesAdmin, DjangoUserAdmin):
     """People who sign in. Roles are set with one field (responders/services.py), which also
     decides who may enter the admin; no separate groups, staff or superuser ticks."""
 
@@ -127,7 +128,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(LocalTimesAdmin):
     list_display = ("call_sign", "team", "status", "status_changed_at", "needs_confirmation")
     # Call signs CAD sent before anyone created them wait here for a supervisor.
     list_filter = ("needs_confirmation", "status", "team")

@@ -9,8 +9,9 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from acs.errors import DomainError
+from acs.local_times import LocalTimesAdmin
 from acs.roles import Role
-from cases.display import message_label, staff_label
+from cases.display import message_label, staff_label, unbroken
 from responders.models import User
 
 # How far an admin list counts its rows: `SELECT COUNT(*)` over a few million rows is seconds
@@ -29,8 +30,9 @@ class CappedCountPaginator(Paginator):
         return self.object_list.order_by()[: self.cap].count()
 
 
-class FastListAdmin(admin.ModelAdmin):
-    """Lists that stay fast on big tables: no unfiltered total, a capped count."""
+class FastListAdmin(LocalTimesAdmin):
+    """Lists that stay fast on big tables: no unfiltered total, a capped count; their times
+    read as the dashboard's (acs/local_times.py)."""
 
     show_full_result_count = False
     paginator = CappedCountPaginator
@@ -55,13 +57,13 @@ class NamedRecordsAdmin(admin.ModelAdmin):
 
         @admin.display(description=self.record_heading, ordering=self.record_ordering)
         def record(obj):
-            return staff_label(obj, user)
+            return unbroken(staff_label(obj, user))
 
         def related(field, heading):
             @admin.display(description=heading)
             def column(obj):
                 value = getattr(obj, field)
-                return "-" if value is None else staff_label(value, user)
+                return "-" if value is None else unbroken(staff_label(value, user))
 
             column.__name__ = field
             return column
@@ -105,6 +107,12 @@ class NamedRecordsAdmin(admin.ModelAdmin):
             context["record_label"] = staff_label(obj, request.user)
             context["subtitle"] = context["record_label"]
 
+    def response_change(self, request, obj):
+        # Django's "The follow-up “…” was changed successfully." names the record by __str__
+        # (opaque): by message_label instead (what and when, never whose: messages sit in a
+        # cookie). The LogEntry was written before this, with the opaque name.
+        return super().response_change(request, _MessageNamed(obj))
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         self._named(request, context, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
@@ -118,6 +126,20 @@ class NamedRecordsAdmin(admin.ModelAdmin):
         if hasattr(response, "context_data"):
             self._named(request, response.context_data, response.context_data.get("object"))
         return response
+
+
+class _MessageNamed:
+    """`obj` as Django's change message sees it: every attribute its own, its str() the
+    message label."""
+
+    def __init__(self, obj):
+        self.__dict__["_obj"] = obj
+
+    def __getattr__(self, name):
+        return getattr(self._obj, name)
+
+    def __str__(self) -> str:
+        return message_label(self._obj)
 
 
 class NamedInlineMixin:

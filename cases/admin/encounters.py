@@ -13,10 +13,11 @@ from cases.admin.common import (
     NamedInlineMixin,
     NamedRecordsAdmin,
     each_row,
+    form_action,
     readonly_record,
 )
-from cases.display import staff_label
-from cases.models import Addendum, Encounter, EncounterResident
+from cases.display import local_time, message_label, staff_label, when
+from cases.models import ADDENDUM_PENDING, Addendum, Encounter, EncounterResident
 from resources.models import Referral
 
 
@@ -38,6 +39,20 @@ class EncounterResidentInline(NamedInlineMixin, admin.TabularInline):
         return False
 
 
+def addendum_decision(addendum) -> str:
+    """Where an addendum stands, in words: "Approved by ana, 5 Dec 10:02", "Rejected by ana,
+    5 Dec 10:02: <reason>", "Awaiting a supervisor's approval". approved_by / rejected_by are
+    select_related by the caller."""
+    if addendum.approved_at:
+        return f"Approved by {addendum.approved_by.get_username()}, {when(addendum.approved_at)}"
+    if addendum.rejected_at:
+        return (
+            f"Rejected by {addendum.rejected_by.get_username()}, {when(addendum.rejected_at)}: "
+            f"{addendum.rejection_reason}"
+        )
+    return "Awaiting a supervisor's approval"
+
+
 class AddendumForm(forms.Form):
     text = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -48,11 +63,22 @@ class AddendumForm(forms.Form):
 
 class AddendumInline(NamedInlineMixin, admin.TabularInline):
     model = Addendum
-    template = "admin/edit_inline/tabular_named.html"
     extra = 0
-    fields = ("created_at", "author", "text", "approved_by", "approved_at")
+    fields = ("written", "author", "text", "decision")
     readonly_fields = fields
     can_delete = False
+    show_change_link = True
+
+    def row_label(self, obj):
+        return ""  # the row's columns say it; "View" opens it (to approve or reject)
+
+    @admin.display(description="written (local time)")
+    def written(self, obj):
+        return local_time(obj.created_at)
+
+    @admin.display(description="decision")
+    def decision(self, obj):
+        return addendum_decision(obj)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -61,7 +87,9 @@ class AddendumInline(NamedInlineMixin, admin.TabularInline):
         return (
             super()
             .get_queryset(request)
-            .select_related("encounter__unit", "encounter__call", "author", "approved_by")
+            .select_related(
+                "encounter__unit", "encounter__call", "author", "approved_by", "rejected_by"
+            )
         )
 
 
@@ -70,7 +98,6 @@ class ReferralInline(NamedInlineMixin, admin.TabularInline):
     label (service, partner, resident)."""
 
     model = Referral
-    template = "admin/edit_inline/tabular_named.html"
     fields = ("service", "organization", "status", "outcome", "respond_by", "updated_at")
     readonly_fields = fields
     extra = 0
@@ -122,7 +149,7 @@ class EncounterAdmin(NamedRecordsAdmin, FastListAdmin):
 
     @admin.display(description="Occurred (local time)", ordering="occurred_at")
     def occurred(self, obj):
-        return obj.occurred_at
+        return local_time(obj.occurred_at)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         encounter = self.get_object(request, object_id)
@@ -209,40 +236,64 @@ class AwaitingMyApprovalFilter(admin.SimpleListFilter):
     parameter_name = "awaiting"
 
     def lookups(self, request, model_admin):
-        return [("me", "Awaiting my approval (my team's)"), ("any", "Not approved yet")]
+        return [
+            ("me", "Awaiting my approval (my team's)"),
+            ("any", "Awaiting a decision (any team)"),
+            ("approved", "Approved"),
+            ("rejected", "Rejected"),
+        ]
 
     def queryset(self, request, queryset):
         if self.value() == "me":
             return queryset.filter(pk__in=selectors.addenda_awaiting_approval(request.user))
         if self.value() == "any":
-            return queryset.filter(approved_at__isnull=True)
+            return queryset.filter(ADDENDUM_PENDING)
+        if self.value() == "approved":
+            return queryset.filter(approved_at__isnull=False)
+        if self.value() == "rejected":
+            return queryset.filter(rejected_at__isnull=False)
         return queryset
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why it is not approved: its author reads this on the encounter.",
+    )
 
 
 @admin.register(Addendum)
 class AddendumAdmin(NamedRecordsAdmin, FastListAdmin):
-    """Addenda to locked encounters. Read-only; supervisors approve those of their team's
-    encounters (never their own) with the list's action, through addendum_approve."""
+    """Addenda to locked encounters. Read-only; supervisors approve or reject (with a reason)
+    those of their team's encounters, never their own, from the addendum's page or the list's
+    actions, through addendum_approve / addendum_reject."""
 
     record_heading = "Addendum"
     record_ordering = "created_at"
-    list_display = ("__str__", "written", "approved")
+    list_display = ("__str__", "written", "decision")
     list_filter = (AwaitingMyApprovalFilter,)
-    list_select_related = ("encounter__unit", "encounter__call", "author")
-    fields = ("encounter_record", "author", "created_at", "text", "approved_by", "approved_at")
+    list_select_related = (
+        "encounter__unit",
+        "encounter__call",
+        "author",
+        "approved_by",
+        "rejected_by",
+    )
+    fields = ("encounter_record", "author", "written", "text", "decision")
     readonly_fields = fields
 
     encounter_record = readonly_record("encounter", "encounter")
 
     @admin.display(description="Written (local time)", ordering="created_at")
     def written(self, obj):
-        return obj.created_at
+        return local_time(obj.created_at)
 
-    @admin.display(description="Approved (local time)", ordering="approved_at")
-    def approved(self, obj):
-        return obj.approved_at
+    @admin.display(description="Decision")
+    def decision(self, obj):
+        return addendum_decision(obj)
 
-    actions = ["approve"]
+    actions = ["approve", "reject_with_reason"]
 
     def get_queryset(self, request):
         visible = selectors.encounter_queryset_for_user(request.user).values("pk")
@@ -250,7 +301,9 @@ class AddendumAdmin(NamedRecordsAdmin, FastListAdmin):
             super()
             .get_queryset(request)
             .filter(encounter__in=visible)
-            .select_related("encounter__unit", "encounter__call", "author")
+            .select_related(
+                "encounter__unit", "encounter__call", "author", "approved_by", "rejected_by"
+            )
         )
 
     def has_add_permission(self, request):
@@ -263,6 +316,7 @@ class AddendumAdmin(NamedRecordsAdmin, FastListAdmin):
         actions = super().get_actions(request)
         if not request.user.has_role(Role.SUPERVISOR):
             actions.pop("approve", None)
+            actions.pop("reject_with_reason", None)
         return actions
 
     def get_urls(self):
@@ -273,6 +327,11 @@ class AddendumAdmin(NamedRecordsAdmin, FastListAdmin):
                 "<path:object_id>/approve/",
                 self.admin_site.admin_view(self.approve_view),
                 name="cases_addendum_approve",
+            ),
+            path(
+                "<path:object_id>/reject/",
+                self.admin_site.admin_view(self.reject_view),
+                name="cases_addendum_reject",
             ),
             *super().get_urls(),
         ]
@@ -286,9 +345,14 @@ class AddendumAdmin(NamedRecordsAdmin, FastListAdmin):
         can_approve = (
             addendum is not None
             and addendum.approved_at is None
+            and addendum.rejected_at is None
             and selectors.addenda_awaiting_approval(request.user).filter(pk=addendum.pk).exists()
         )
-        extra_context = {"can_approve": can_approve, **(extra_context or {})}
+        extra_context = {
+            "can_approve": can_approve,
+            "reject_form": RejectForm() if can_approve else None,
+            **(extra_context or {}),
+        }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def approve_view(self, request, object_id):
@@ -297,7 +361,7 @@ class AddendumAdmin(NamedRecordsAdmin, FastListAdmin):
         from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
         from django.urls import reverse
 
-        from acs.errors import Forbidden
+        from acs.errors import DomainError, Forbidden
 
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
@@ -310,8 +374,69 @@ class AddendumAdmin(NamedRecordsAdmin, FastListAdmin):
             services.addendum_approve(actor=request.user, addendum=addendum, request=request)
         except Forbidden as exc:
             raise PermissionDenied(exc.message) from exc
-        self.message_user(request, "Addendum approved.", messages.SUCCESS)
-        return HttpResponseRedirect(reverse("admin:cases_addendum_change", args=[addendum.pk]))
+        except DomainError as exc:  # already rejected
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:cases_addendum_change", args=[addendum.pk]))
+        self.message_user(
+            request,
+            f"Approved: {message_label(addendum)}. It is part of the record now.",
+            messages.SUCCESS,
+        )
+        return self._back_to_the_queue(request)
+
+    def _back_to_the_queue(self, request):
+        """After a decision, the supervisor's next one: the dashboard's queue."""
+        from django.http import HttpResponseRedirect
+        from django.urls import reverse
+
+        return HttpResponseRedirect(reverse("admin:index") + "#queue-addenda_to_approve")
+
+    def reject_view(self, request, object_id):
+        """Reject one addendum with a reason, through addendum_reject. GET shows the form (the
+        addendum's page has it too); 403 for anyone the service refuses."""
+        from django.core.exceptions import PermissionDenied
+        from django.http import Http404
+        from django.template.response import TemplateResponse
+
+        from acs.errors import DomainError, Forbidden
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        addendum = self.get_object(request, object_id)
+        if addendum is None:
+            raise Http404
+        form = RejectForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.addendum_reject(
+                    actor=request.user,
+                    addendum=addendum,
+                    reason=form.cleaned_data["reason"],
+                    request=request,
+                )
+            except Forbidden as exc:
+                raise PermissionDenied(exc.message) from exc
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(
+                    request,
+                    f"Rejected: {message_label(addendum)}. Its author sees your reason on the "
+                    "encounter.",
+                    messages.SUCCESS,
+                )
+                return self._back_to_the_queue(request)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Reject an addendum",
+            "opts": self.model._meta,
+            "original": addendum,
+            "record_label": staff_label(addendum, request.user),
+            "form": form,
+            "submit": "Reject the addendum",
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/record_action_form.html", context)
 
     @admin.action(description="Approve the selected addenda (my team's)")
     def approve(self, request, queryset):
@@ -323,4 +448,20 @@ class AddendumAdmin(NamedRecordsAdmin, FastListAdmin):
                 actor=request.user, addendum=addendum, request=request
             ),
             "addendum(s) approved",
+        )
+
+    @admin.action(description="Reject the selected addenda (my team's), with a reason…")
+    def reject_with_reason(self, request, queryset):
+        return form_action(
+            self,
+            request,
+            queryset.select_related("encounter__unit"),
+            form_class=RejectForm,
+            action="reject_with_reason",
+            title="Reject addenda",
+            submit="Reject",
+            move=lambda addendum, data: services.addendum_reject(
+                actor=request.user, addendum=addendum, reason=data["reason"], request=request
+            ),
+            done="addendum(s) rejected",
         )

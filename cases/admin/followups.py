@@ -15,7 +15,7 @@ from cases.admin.common import (
     form_action,
     readonly_record,
 )
-from cases.display import message_label
+from cases.display import local_time, message_label
 from cases.models import ContactAttempt, FollowUp, FollowUpRule
 from cases.services.followups import follow_up_reassign
 from responders.models import User
@@ -164,7 +164,7 @@ class FollowUpAdmin(NamedRecordsAdmin, FastListAdmin):
 
     @admin.display(description="Due (local time)", ordering="due_at")
     def due(self, obj):
-        return obj.due_at
+        return local_time(obj.due_at)
 
     actions = ["reassign", "close_with_outcome", "close_connected", "close_unable_to_contact"]
 
@@ -207,6 +207,9 @@ class FollowUpAdmin(NamedRecordsAdmin, FastListAdmin):
                 )
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
+            else:
+                to = obj.assignee.get_username() if obj.assignee else "nobody (the shared queue)"
+                self.message_user(request, f"Reassigned to {to}.", messages.SUCCESS)
 
     @admin.action(description="Reassign the selected follow-ups…")
     def reassign(self, request, queryset):

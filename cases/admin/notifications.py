@@ -3,12 +3,13 @@
 from django.contrib import admin
 
 from acs.audit import audit_record
+from acs.local_times import LocalTimesAdmin
 from acs.models import AuditAction
 from cases.admin.common import FastListAdmin
 from cases.models import Notification, SmsOptOut
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(LocalTimesAdmin):
     """Rows written by the system: looked at, never added, edited or deleted here."""
 
     def has_add_permission(self, request):

@@ -25,7 +25,7 @@ from acs.phones import phone_canonical
 from cases import selectors, services
 from cases.admin import resident_page
 from cases.admin.common import FastListAdmin, NamedRecordsAdmin, desk_users, readonly_record
-from cases.display import resident_label, staff_label
+from cases.display import local_time, resident_label, staff_label
 from cases.models import Consent, ContactAttempt, FollowUp, Resident, ResidentMerge
 from cases.services.followups import follow_up_create
 from cases.services.residents import MERGE_VALUE_FIELDS, RESIDENT_FIELDS
@@ -225,7 +225,7 @@ class ResidentAdmin(NamedRecordsAdmin, FastListAdmin):
 
     @admin.display(description="Added on", ordering="created_at")
     def added_on(self, obj):
-        return timezone.localtime(obj.created_at).date()
+        return local_time(timezone.localtime(obj.created_at).date())
 
     def get_changelist(self, request, **kwargs):
         return SearchKeyChangeList
@@ -319,7 +319,7 @@ class ResidentAdmin(NamedRecordsAdmin, FastListAdmin):
             extra_context = {
                 **resident_page.page_context(self, request, resident, refer_form),
                 **extra,
-                "resident_actions": self._actions_for(resident),
+                "resident_actions": self._actions_for(resident, request.user),
             }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -329,9 +329,21 @@ class ResidentAdmin(NamedRecordsAdmin, FastListAdmin):
             context["media"] = context["media"] + refer_form.media
         return super().render_change_form(request, context, *args, **kwargs)
 
-    def _actions_for(self, resident) -> list[tuple[str, str]]:
+    def _actions_for(self, resident, user) -> list[tuple[str, str]]:
+        # Who has read or changed this record: for those who see the audit trail
+        # (supervisors, administrators), filtered by the resident's public id.
+        audit = (
+            [
+                (
+                    "Audit trail",
+                    f"{reverse('admin:acs_auditevent_changelist')}?resident={resident.public_id}",
+                )
+            ]
+            if user.has_perm("acs.view_auditevent")
+            else []
+        )
         if resident.merged_into_id:
-            return []
+            return audit
         return [
             ("Add a follow-up", reverse("admin:cases_resident_follow_up", args=[resident.pk])),
             (
@@ -340,6 +352,7 @@ class ResidentAdmin(NamedRecordsAdmin, FastListAdmin):
             ),
             ("Refer", "#refer"),
             ("Record consent", reverse("admin:cases_resident_consent", args=[resident.pk])),
+            *audit,
         ]
 
     def get_fields(self, request, obj=None):
@@ -618,11 +631,11 @@ class ResidentMergeAdmin(NamedRecordsAdmin, FastListAdmin):
 
     @admin.display(description="Merged (local time)", ordering="created_at")
     def merged_on(self, obj):
-        return obj.created_at
+        return local_time(obj.created_at)
 
     @admin.display(description="Undone (local time)", ordering="undone_at")
     def undone_on(self, obj):
-        return obj.undone_at
+        return local_time(obj.undone_at)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("survivor", "duplicate", "merged_by")

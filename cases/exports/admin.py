@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from acs.errors import DomainError, NotFound
+from acs.local_times import LocalTimesAdmin
 from cases.exports.models import ExportJob, ExportStatus
 from cases.exports.selectors import export_jobs_for_user, may_export
 from cases.exports.services import export_download_open, export_parameters_check, export_request
@@ -68,7 +69,7 @@ class ExportRequestForm(forms.ModelForm):
 
 
 @admin.register(ExportJob)
-class ExportJobAdmin(admin.ModelAdmin):
+class ExportJobAdmin(LocalTimesAdmin):
     list_display = (
         "__str__",
         "period",

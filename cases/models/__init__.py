@@ -13,6 +13,7 @@ from cases.models.calls import (
     UnitAssignment,
 )
 from cases.models.encounters import (
+    ADDENDUM_PENDING,
     Addendum,
     Disposition,
     Encounter,
@@ -58,6 +59,7 @@ from cases.models.transparency import (
 )
 
 __all__ = [
+    "ADDENDUM_PENDING",
     "ALL_DISTRICTS",
     "ASSIGNMENT_TIME_FIELDS",
     "STEP_TIME_FIELDS",

@@ -204,8 +204,14 @@ class EncounterResident(BaseModel):
         indexes = [models.Index(fields=["resident"], name="cases_encres_resident_idx")]
 
 
+# An addendum a supervisor has still to decide on (neither approved nor rejected).
+ADDENDUM_PENDING = Q(approved_at__isnull=True, rejected_at__isnull=True)
+
+
 class Addendum(BaseModel):
-    """A note added to a locked encounter; supervisors approve it."""
+    """A note added to a locked encounter; a supervisor of the unit's team approves it, or
+    rejects it with a reason (it stays on the record, marked, with the reason: nothing a
+    responder wrote is deleted)."""
 
     encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="addenda")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -214,15 +220,30 @@ class Addendum(BaseModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
 
     class Meta(BaseModel.Meta):
         verbose_name_plural = "addenda"
         indexes = [
-            # The supervisors' queue: addenda awaiting approval, oldest first.
+            # The supervisors' queue: addenda awaiting a decision, oldest first.
             models.Index(
                 fields=["created_at"],
                 name="cases_addendum_pending_idx",
-                condition=Q(approved_at__isnull=True),
+                condition=ADDENDUM_PENDING,
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(approved_at__isnull=True) | Q(rejected_at__isnull=True),
+                name="cases_addendum_one_decision",
+            ),
+            models.CheckConstraint(
+                condition=Q(rejected_at__isnull=True) | ~Q(rejection_reason=""),
+                name="cases_addendum_rejection_has_reason",
             ),
         ]
 

@@ -11,6 +11,7 @@ from cases.services.consents import consent_record, consent_revoke
 from cases.services.encounters import (
     addendum_add,
     addendum_approve,
+    addendum_reject,
     encounter_create,
     encounter_submit,
     encounter_update,
@@ -36,6 +37,7 @@ __all__ = [
     "PossibleDuplicates",
     "addendum_add",
     "addendum_approve",
+    "addendum_reject",
     "call_event_record",
     "call_event_undo",
     "call_upsert",

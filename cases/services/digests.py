@@ -52,11 +52,11 @@ def _addenda_waiting() -> dict[int, int]:
     """Active supervisors' counts of addenda awaiting their approval (their team's encounters,
     not their own addenda), as selectors.addenda_awaiting_approval counts them: two queries."""
     from acs.roles import Role
-    from cases.models import Addendum
+    from cases.models import ADDENDUM_PENDING, Addendum
     from responders.models import User
 
     pending = (
-        Addendum.objects.filter(approved_at__isnull=True)
+        Addendum.objects.filter(ADDENDUM_PENDING)
         .values("encounter__unit__team_id", "author_id")
         .annotate(n=Count("id"))
     )

@@ -14,7 +14,7 @@ from acs.client_ids import create_once, created_before, replayed
 from acs.errors import Conflict, DomainError, Forbidden, NotFound
 from acs.models import AuditAction
 from acs.roles import Role
-from cases.models import Addendum, Call, Encounter, EncounterResident, Resident
+from cases.models import ADDENDUM_PENDING, Addendum, Call, Encounter, EncounterResident, Resident
 from cases.selectors import resident_queryset_for_user
 from cases.services.followups import followups_create_for_encounter
 from responders.models import Unit
@@ -250,25 +250,40 @@ def addendum_add(*, actor, encounter: Encounter, text: str, request=None) -> Add
     return addendum
 
 
-def addendum_approve(*, actor, addendum: Addendum, request=None) -> Addendum:
-    """A supervisor approves the addenda on their team's encounters (the team of the unit that
-    logged it), never their own; approving twice changes nothing."""
+def _addendum_decider_check(actor, addendum: Addendum) -> None:
+    """Who decides on an addendum: a supervisor of the team of the unit that logged the
+    encounter, never its author."""
     if not actor.has_role(Role.SUPERVISOR):
-        raise Forbidden("Only a supervisor approves addenda.")
+        raise Forbidden("Only a supervisor approves or rejects addenda.")
     if addendum.author_id == actor.pk:
         raise Forbidden(
-            "Another supervisor approves your own addendum.", code="addendum_own_approval"
+            "Another supervisor decides on your own addendum.", code="addendum_own_approval"
         )
     team_id = addendum.encounter.unit.team_id
     if actor.team_id is None or team_id != actor.team_id:
         raise Forbidden(
-            "You approve the addenda of your own team's encounters.", code="addendum_other_team"
+            "You decide on the addenda of your own team's encounters.",
+            code="addendum_other_team",
         )
+
+
+def _addendum_already_decided(addendum: Addendum) -> Conflict:
+    done = "approved" if addendum.approved_at else "rejected"
+    return Conflict(f"This addendum was already {done}.", code="addendum_decided")
+
+
+def addendum_approve(*, actor, addendum: Addendum, request=None) -> Addendum:
+    """A supervisor approves the addenda on their team's encounters (the team of the unit that
+    logged it), never their own; approving twice changes nothing; a rejected one stays
+    rejected (409)."""
+    _addendum_decider_check(actor, addendum)
     with transaction.atomic():
-        updated = Addendum.objects.filter(pk=addendum.pk, approved_at__isnull=True).update(
+        updated = Addendum.objects.filter(ADDENDUM_PENDING, pk=addendum.pk).update(
             approved_by=actor, approved_at=timezone.now(), updated_at=timezone.now()
         )
         addendum.refresh_from_db()
+        if not updated and addendum.rejected_at is not None:
+            raise _addendum_already_decided(addendum)
         if updated:
             audit_record(
                 actor=actor,
@@ -277,4 +292,36 @@ def addendum_approve(*, actor, addendum: Addendum, request=None) -> Addendum:
                 request=request,
                 detail={"addendum_approved": str(addendum.public_id)},
             )
+    return addendum
+
+
+def addendum_reject(*, actor, addendum: Addendum, reason: str, request=None) -> Addendum:
+    """A supervisor of the encounter's team (never its author) rejects an addendum, with the
+    reason its author reads: the addendum stays on the record, marked not approved. Only an
+    addendum not decided yet can be rejected (409 otherwise)."""
+    _addendum_decider_check(actor, addendum)
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(
+            "Say why the addendum is rejected: its author reads it.",
+            code="invalid",
+            fields={"reason": ["Give a reason."]},
+        )
+    with transaction.atomic():
+        updated = Addendum.objects.filter(ADDENDUM_PENDING, pk=addendum.pk).update(
+            rejected_by=actor,
+            rejected_at=timezone.now(),
+            rejection_reason=reason,
+            updated_at=timezone.now(),
+        )
+        addendum.refresh_from_db()
+        if not updated:
+            raise _addendum_already_decided(addendum)
+        audit_record(
+            actor=actor,
+            action=AuditAction.CHANGE,
+            target=addendum.encounter,
+            request=request,
+            detail={"addendum_rejected": str(addendum.public_id)},
+        )
     return addendum

@@ -13,7 +13,7 @@ from django.utils import timezone
 from acs.models import AuditEvent
 from acs.roles import Role
 from cases import dashboard
-from cases.models import Consent, Encounter, EncounterResident, FollowUp
+from cases.models import Encounter, EncounterResident, FollowUp
 from resources.models import Referral, ReferralStatus
 from tests.cases.helpers import submitted_encounter
 from tests.factories import ResidentFactory, UnitFactory, UserFactory
@@ -279,39 +279,34 @@ def test_recording_consent_from_the_resident_page_follows_the_consent_rules(clie
     assert "Receive SMS" in page and "<strong>active</strong>" in page
 
 
-def test_refer_opens_the_referral_form_for_that_resident_and_sends(client, case_manager, agency_a):
+def test_the_referral_add_page_leads_to_the_residents_refer_panel(client, case_manager, agency_a):
+    """The one way to refer from the desk is the resident's refer panel (places free, consent
+    before sending): the old add page, and the Referrals list's button, lead there; without a
+    resident, to the residents list, saying what to do; nothing is made from it."""
     service, sal = referrable_service(agency_a)
     resident = ResidentFactory()
-    Consent.objects.create(
-        resident=resident,
-        scope=Consent.Scope.SHARE_PARTNERS,
-        method="verbal",
-        recorded_by=case_manager,
-    )
     client.force_login(case_manager)
 
-    form = client.get(f"/admin/resources/referral/add/?resident={resident.pk}")
-    response = client.post(
+    to_panel = client.get(f"/admin/resources/referral/add/?resident={resident.pk}")
+    to_pick = client.get("/admin/resources/referral/add/", follow=True)
+    unknown = client.get("/admin/resources/referral/add/?resident=999999")
+    posted = client.post(
         "/admin/resources/referral/add/",
-        {
-            "resident": resident.pk,
-            "service": service.pk,
-            "service_at_location": sal.pk,
-            "urgency": "routine",
-            "reason": "Needs a bed",
-            "send": "on",
-        },
+        {"resident": resident.pk, "service": service.pk, "service_at_location": sal.pk},
     )
+    listing = client.get("/admin/resources/referral/").content.decode()
 
-    assert form.status_code == 200
-    assert f'value="{resident.pk}"' in form.content.decode()
-    assert response.status_code == 302
-    referral = Referral.objects.get()
-    assert (referral.resident, referral.status, referral.created_by) == (
-        resident,
-        "sent",
-        case_manager,
-    )
+    assert to_panel.status_code == 302
+    assert to_panel["Location"] == f"/admin/cases/resident/{resident.pk}/change/#refer"
+    panel = client.get(to_panel["Location"].split("#")[0]).content.decode()
+    assert 'id="refer"' in panel and 'id="refer-preview"' in panel
+    assert to_pick.redirect_chain == [("/admin/cases/resident/", 302)]
+    said = [str(m) for m in to_pick.context["messages"]]
+    assert said and said[0].startswith("To refer, find the resident below and open their page")
+    assert unknown["Location"] == "/admin/cases/resident/"
+    assert posted.status_code == 302 and not Referral.objects.exists()
+    assert "Refer a resident" in listing and "Add referral" not in listing
+    assert 'href="/admin/resources/referral/add/"' in listing
 
 
 def test_the_resident_search_keeps_the_name_out_of_every_url(client, case_manager):
@@ -456,6 +451,6 @@ def test_the_list_action_approves_my_teams_addenda_and_reports_the_others(
 
     text = response.content.decode()
     assert "1 addendum(s) approved." in text
-    assert "You approve the addenda of your own team&#x27;s encounters." in text
+    assert "You decide on the addenda of your own team&#x27;s encounters." in text
     assert Addendum.objects.get(pk=mine.pk).approved_by == supervisor
     assert Addendum.objects.get(pk=theirs.pk).approved_at is None

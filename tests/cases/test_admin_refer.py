@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from acs.models import AuditAction, AuditEvent
+from cases.display import when
 from cases.models import Consent, FollowUp
 from resources.models import Referral, Service
 from resources.services import capacity_update
@@ -387,7 +388,7 @@ def test_the_page_puts_follow_ups_referrals_and_timeline_before_the_form(
     ]
     assert order == sorted(order)
     follow_ups = html[order[0] : order[1]]
-    due = timezone.localtime(follow_up.due_at).strftime("%Y-%m-%d %H:%M")
+    due = when(follow_up.due_at)  # the desk's one format, as on the dashboard
     assert f'href="/admin/cases/followup/{follow_up.pk}/change/"' in follow_ups
     assert due in follow_ups and "overdue" in follow_ups
     assert follow_ups.count("/admin/cases/followup/") == 1  # the closed one is not listed
