@@ -831,7 +831,19 @@
         item.appendChild(label);
         return item;
       }
+      // Without words typed, places with room come first, then those without a figure (or
+      // an old one), then full ones: all listed, the responder decides.
+      function roomOrder(s) {
+        var c = s.capacity;
+        if (!c || c.stale) return 1;
+        return c.available > 0 ? 0 : 2;
+      }
       function show(rows, data, offline, needs) {
+        if (!search.value.trim()) {
+          rows = rows.map(function (s, i) { return [roomOrder(s), i, s]; })
+            .sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; })
+            .map(function (x) { return x[2]; });
+        }
         options.textContent = "";
         rows.slice(0, PICKER_SHOWN).forEach(function (s) { options.appendChild(option(s)); });
         if (!rows.length) {

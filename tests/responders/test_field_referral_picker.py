@@ -167,3 +167,16 @@ def test_the_consents_answer_is_a_read_of_the_record_and_out_of_scope_is_404(fie
     stranger = ResidentFactory()
     assert field.get(f"/api/v1/field/residents/{stranger.public_id}/consents").status_code == 404
     assert field.get(f"/api/v1/field/residents/{uuid.uuid4()}/consents").status_code == 404
+
+
+def test_the_pickers_words_are_in_spanish_for_a_spanish_speaker(field, responder):
+    responder.language = "es"
+    responder.save(update_fields=["language"])
+
+    html = field.get("/field/encounters/new").content.decode()
+
+    assert "Buscar un servicio (nombre, socio, lugar)" in html
+    assert "Lugares libres a las %(time)s" in html
+    assert "Lleno: %(a)s de %(t)s %(unit)s libres" in html
+    assert "Sin conexión: servicios y lugares libres de la última sincronización" in html
+    assert "Consentimiento registrado para este socio" in html
