@@ -266,10 +266,19 @@ def call_of_unit(unit, public_id: uuid.UUID) -> Call | None:
     return Call.objects.filter(public_id=public_id, assignments__unit=unit).first()
 
 
+# An encounter may still be logged on a call its unit cleared this long ago: one written (or
+# queued in a dead zone) on scene reaches the server after the unit has cleared (a shift).
+ENCOUNTER_AFTER_CLEAR_HOURS = 12
+
+
 def encounter_unit_and_call(user, *, call_sign: str, call_id: uuid.UUID | None):
-    """Where a new encounter belongs: one of the user's units, and a call that unit works (or
-    none, self-initiated). NotFound for anything else, the same for a unit or call that does
-    not exist."""
+    """Where a new encounter belongs: one of the user's units, and a call that unit may log it
+    on (or none, self-initiated). NotFound for anything else, the same for a unit or call that
+    does not exist.
+
+    The call is one the user's units are working now, or one this unit worked and cleared in
+    the last ENCOUNTER_AFTER_CLEAR_HOURS (its own assignment, never another unit's): an
+    encounter queued offline on scene is not lost because the unit cleared before it synced."""
     from responders.models import Unit
 
     unit = Unit.objects.filter(call_sign=call_sign.upper(), members=user).first()
@@ -282,6 +291,14 @@ def encounter_unit_and_call(user, *, call_sign: str, call_id: uuid.UUID | None):
     call = None
     if call_id is not None:
         call = calls_for_unit_user(user).filter(public_id=call_id).first()
+        if call is None:
+            since = timezone.now() - timedelta(hours=ENCOUNTER_AFTER_CLEAR_HOURS)
+            call = Call.objects.filter(
+                public_id=call_id,
+                assignments__unit=unit,
+                assignments__status="cleared",
+                assignments__cleared_at__gte=since,
+            ).first()
         if call is None:
             raise NotFound(
                 "No such call among your unit's.",

@@ -212,6 +212,23 @@ def field_recent_encounters(user) -> list[Encounter]:
     )
 
 
+# How many unfinished encounters the home page lists.
+SERVER_DRAFT_LIMIT = 20
+
+
+def field_server_drafts(user) -> list[Encounter]:
+    """Encounters of the user or their units still drafts on the server (begun on another
+    tablet, or sent in part before a refusal) of the last RECENT_ENCOUNTER_DAYS, newest first:
+    one query. No names: the form opens them through the audited API."""
+    since = timezone.now() - timedelta(days=RECENT_ENCOUNTER_DAYS)
+    mine = Q(created_by=user) | Q(unit__in=Unit.objects.filter(members=user).values("pk"))
+    return list(
+        case_selectors.encounter_queryset_for_user(user)
+        .filter(mine, status=Encounter.Status.DRAFT, occurred_at__gte=since)
+        .order_by("-occurred_at", "-id")[:SERVER_DRAFT_LIMIT]
+    )
+
+
 @dataclass(frozen=True)
 class FieldEncounter:
     encounter: Encounter

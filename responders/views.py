@@ -37,6 +37,7 @@ from cases import services as case_services
 from cases.api.serializers import EncounterCreateInput
 from cases.lifecycle import EVENT_TYPES
 from cases.models import (
+    CallStatus,
     ConsentMethod,
     ConsentScope,
     Disposition,
@@ -46,7 +47,8 @@ from cases.models import (
     RiskLevel,
     ServiceOnScene,
 )
-from resources.selectors import Point, service_search
+from resources.models import ReferralStatus
+from resources.selectors import NEED_TERMS, Point, need_terms, service_needs, service_search
 from responders import selectors
 
 FIELD_ROLES = (Role.RESPONDER, Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
@@ -121,8 +123,12 @@ def _shell_context(request: HttpRequest) -> dict:
 @field_page
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """Shift start: my units and their status, and where to go next."""
-    return render(request, "responders/field/home.html", _shell_context(request))
+    """Shift start: my units and their status, where to go next, and the encounters left
+    unfinished on the server (each opens in the form)."""
+    context = _shell_context(request)
+    if context["can_log"]:
+        context["server_drafts"] = selectors.field_server_drafts(request.user)
+    return render(request, "responders/field/home.html", context)
 
 
 @field_page
@@ -210,6 +216,8 @@ def call_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         my_assignments=mine,
         place=selectors.call_place_history(request.user, call, request=request),
         moves=CALL_MOVES,
+        # The line under the title follows a tap at once, in the call's own words.
+        call_status_labels={value: str(label) for value, label in CallStatus.choices},
         event_id=uuid.uuid4(),
     )
     return render(request, "responders/field/call.html", context)
@@ -226,6 +234,7 @@ def _encounter_form_context(request: HttpRequest) -> dict:
         consent_methods=_choices(ConsentMethod),
         living_situations=_choices(HousingStatus),
         follow_up_kinds=[(k.value, k.label) for k in FIELD_FOLLOW_UP_KINDS],
+        referral_statuses=_choices(ReferralStatus),
         client_id=uuid.uuid4(),
     )
     return context
@@ -420,9 +429,17 @@ def resources(request: HttpRequest) -> HttpResponse:
 @require_GET
 def directory_snapshot(request: HttpRequest) -> JsonResponse:
     """Services that accept referrals, as the encounter form's referral picker and the offline
-    resources screen need them. No personal data: the service worker may keep it."""
+    resources screen need them: each with its place, places free (a full place is listed, the
+    responder decides) and the needs it meets. No personal data: the service worker keeps the
+    unfiltered answer for dead zones, and the picker filters that copy itself offline.
+
+    Online, the picker asks for what it shows: `need` (repeated; services meeting any of the
+    needs ticked) and `q` (typed; the directory's typo-tolerant search). Both go through
+    service_search, as every search of the directory does."""
     now = timezone.now()
-    rows = service_search(accepts_referrals=True)
+    text = request.GET.get("q", "").strip()[:100]
+    needs = [n for n in request.GET.getlist("need") if n in Need.values][:20]
+    rows = service_search(text=text, taxonomy_terms=need_terms(needs), accepts_referrals=True)
     services = []
     for sal in rows[:DIRECTORY_SNAPSHOT_LIMIT]:
         capacity = getattr(sal, "capacity", None)
@@ -436,9 +453,11 @@ def directory_snapshot(request: HttpRequest) -> JsonResponse:
                 "organization_id": str(sal.service.organization.public_id),
                 "location": sal.location.name,
                 "address": address.address_1 if address else "",
+                "city": address.city if address else "",
                 "latitude": float(sal.location.latitude) if sal.location.latitude else None,
                 "longitude": float(sal.location.longitude) if sal.location.longitude else None,
                 "languages": [lang.code for lang in sal.service.languages.all()],
+                "needs": service_needs(sal),
                 "capacity": (
                     {
                         "available": capacity.available,
@@ -452,7 +471,16 @@ def directory_snapshot(request: HttpRequest) -> JsonResponse:
                 ),
             }
         )
-    return JsonResponse({"as_of": now.isoformat(), "services": services})
+    return JsonResponse(
+        {
+            "as_of": now.isoformat(),
+            "filtered": bool(text or needs),
+            # The needs the directory's terms can meet (NEED_TERMS): the picker filters its
+            # offline copy by these only, as the server does.
+            "matchable_needs": list(NEED_TERMS),
+            "services": services,
+        }
+    )
 
 
 @require_POST

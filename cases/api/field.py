@@ -11,7 +11,7 @@ from drf_spectacular.utils import (
     extend_schema,
     inline_serializer,
 )
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -44,7 +44,14 @@ from cases.api.serializers import (
     UnitStatusInput,
 )
 from cases.api.views import render_call
-from cases.models import Addendum, Encounter, EncounterResident, UnitAssignment
+from cases.models import (
+    Addendum,
+    Consent,
+    Encounter,
+    EncounterResident,
+    FollowUp,
+    UnitAssignment,
+)
 from resources.models import Referral
 from responders.models import Unit
 
@@ -245,6 +252,16 @@ def _render_encounter(encounter: Encounter) -> dict:
                     "resident", "service", "organization"
                 ).order_by("id"),
             ),
+            Prefetch(
+                "consents",
+                queryset=Consent.objects.select_related(
+                    "resident", "organization", "recorded_by", "encounter"
+                ).order_by("id"),
+            ),
+            Prefetch(
+                "follow_ups",
+                queryset=FollowUp.objects.select_related("resident", "encounter").order_by("id"),
+            ),
         )
         .get(pk=encounter.pk)
     )
@@ -333,16 +350,44 @@ class EncounterAddendaView(FieldView):
 class ResidentConsentsView(FieldView):
     @extend_schema(
         responses=inline_serializer(
-            name="ConsentList", fields={"results": ConsentOutput(many=True)}
+            name="ConsentList",
+            fields={
+                "results": ConsentOutput(many=True),
+                "sharing": inline_serializer(
+                    name="SharingConsents",
+                    fields={
+                        "partners": serializers.BooleanField(
+                            help_text="a consent to share with partners in general holds now"
+                        ),
+                        "named_partners": serializers.ListField(
+                            child=serializers.UUIDField(),
+                            help_text="organizations a named-partner consent covers now",
+                        ),
+                    },
+                    help_text="what a referral sent now would find, for every partner (the "
+                    "rule referral_send applies); the referral picker reads it",
+                ),
+            },
         ),
         summary="A resident's consents",
     )
     def get(self, request: Request, public_id) -> Response:
+        from resources.selectors import sharing_consents
+
         resident = selectors.resident_get_for_user(request.user, public_id, request=request)
         consents = resident.consents.select_related(
             "organization", "recorded_by", "encounter"
         ).order_by("id")
-        return Response({"results": ConsentOutput(consents, many=True).data})
+        sharing = sharing_consents(resident)
+        return Response(
+            {
+                "results": ConsentOutput(consents, many=True).data,
+                "sharing": {
+                    "partners": sharing.partners,
+                    "named_partners": sorted(str(org) for org in sharing.named),
+                },
+            }
+        )
 
     @extend_schema(
         request=ConsentInput,

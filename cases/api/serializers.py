@@ -4,6 +4,7 @@ import math
 import re
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from acs.serializers import (
@@ -309,42 +310,6 @@ class EncounterReferralOutput(serializers.Serializer):
     updated_at = UTCDateTimeField()
 
 
-class EncounterOutput(serializers.Serializer):
-    id = serializers.UUIDField(source="public_id")
-    client_id = serializers.UUIDField()
-    status = serializers.CharField()
-    unit = serializers.CharField(source="unit.call_sign")
-    call = serializers.UUIDField(source="call.public_id", allow_null=True, default=None)
-    occurred_at = UTCDateTimeField()
-    anonymous_people = serializers.IntegerField()
-    needs = serializers.ListField(child=serializers.CharField())
-    services_on_scene = serializers.ListField(child=serializers.CharField())
-    narrative = serializers.CharField()
-    narrative_part2 = serializers.BooleanField()
-    risk_level = serializers.CharField()
-    disposition = serializers.CharField()
-    transport_destination = serializers.CharField()
-    police_requested = serializers.BooleanField()
-    ems_requested = serializers.BooleanField()
-    submitted_at = UTCDateTimeField(allow_null=True)
-    locks_at = UTCDateTimeField(allow_null=True)
-    residents = serializers.SerializerMethodField()
-    addenda = AddendumOutput(many=True)
-    referrals = EncounterReferralOutput(many=True)
-
-    living_situations = serializers.SerializerMethodField()
-
-    def get_residents(self, encounter) -> list[str]:
-        return [str(p.resident.public_id) for p in encounter.people.all()]
-
-    def get_living_situations(self, encounter) -> dict[str, str]:
-        return {
-            str(p.resident.public_id): p.living_situation
-            for p in encounter.people.all()
-            if p.living_situation
-        }
-
-
 # A unit's moves on a call (they name the call) and between calls (they do not).
 UNIT_CALL_STATUSES = ("en_route", "on_scene", "transporting", "cleared")
 UNIT_SERVICE_STATUSES = ("available", "out_of_service")
@@ -432,3 +397,51 @@ class FollowUpOutput(serializers.Serializer):
     kind = serializers.CharField()
     status = serializers.CharField()
     due_at = UTCDateTimeField()
+
+
+class EncounterConsentOutput(ConsentOutput):
+    resident = serializers.UUIDField(source="resident.public_id")
+
+
+class EncounterOutput(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    client_id = serializers.UUIDField()
+    status = serializers.CharField()
+    unit = serializers.CharField(source="unit.call_sign")
+    call = serializers.UUIDField(source="call.public_id", allow_null=True, default=None)
+    occurred_at = UTCDateTimeField()
+    anonymous_people = serializers.IntegerField()
+    needs = serializers.ListField(child=serializers.CharField())
+    services_on_scene = serializers.ListField(child=serializers.CharField())
+    narrative = serializers.CharField()
+    narrative_part2 = serializers.BooleanField()
+    risk_level = serializers.CharField()
+    disposition = serializers.CharField()
+    transport_destination = serializers.CharField()
+    police_requested = serializers.BooleanField()
+    ems_requested = serializers.BooleanField()
+    submitted_at = UTCDateTimeField(allow_null=True)
+    locks_at = UTCDateTimeField(allow_null=True)
+    residents = serializers.SerializerMethodField()
+    addenda = AddendumOutput(many=True)
+    referrals = EncounterReferralOutput(many=True)
+    # Everything recorded on it, so that a draft opens on any tablet as it was left.
+    people = serializers.SerializerMethodField(help_text="the residents met, to recognise them")
+    consents = EncounterConsentOutput(many=True, help_text="consents captured on it")
+    follow_ups = FollowUpOutput(many=True, help_text="follow-ups asked for on it")
+
+    living_situations = serializers.SerializerMethodField()
+
+    @extend_schema_field(ResidentSummaryOutput(many=True))
+    def get_people(self, encounter) -> list[dict]:
+        return ResidentSummaryOutput([p.resident for p in encounter.people.all()], many=True).data
+
+    def get_residents(self, encounter) -> list[str]:
+        return [str(p.resident.public_id) for p in encounter.people.all()]
+
+    def get_living_situations(self, encounter) -> dict[str, str]:
+        return {
+            str(p.resident.public_id): p.living_situation
+            for p in encounter.people.all()
+            if p.living_situation
+        }

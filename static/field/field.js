@@ -300,7 +300,13 @@
 
   function sendUnitStatus(item, background) {
     return api("POST", "units/" + encodeURIComponent(item.unit) + "/status", item.body, background)
-      .then(function (res) { check(res, "status"); });
+      .then(function (res) {
+        check(res, "status");
+        // A move on a call answers with the call as the server now has it.
+        if (item.body.call && res.data && res.data.status) {
+          document.dispatchEvent(new CustomEvent("acs:call", { detail: res.data }));
+        }
+      });
   }
 
   function syncOnce(background) {
@@ -413,6 +419,18 @@
         list.appendChild(pendingRow(label + " · " + (i.state === "refused" ? t("refused_one") : t("pending")), why, actions));
       });
       section.hidden = !(drafts.length || items.length);
+      // An unfinished encounter this tablet holds (a draft, or an item waiting or refused) is
+      // listed once: as this tablet's, where its latest edits are.
+      var held = drafts.map(function (d) { return d.id; }).concat(items.map(function (i) { return i.id; }));
+      var server = document.getElementById("server-drafts");
+      if (server) {
+        var shown = 0;
+        server.querySelectorAll("li[data-client-id]").forEach(function (li) {
+          li.hidden = held.indexOf(li.dataset.clientId) >= 0;
+          if (!li.hidden) shown += 1;
+        });
+        server.hidden = !shown;
+      }
     });
   }
   function formUrl(id) { return "/field/encounters/new?draft=" + encodeURIComponent(id); }
@@ -492,6 +510,9 @@
       badge.textContent = label;
       badge.className = "status status-" + status;
     }
+    // The call's line under the title follows at once (the server's answer corrects it when
+    // another unit is further along).
+    if (box.closest("#my-unit")) setCallStatus(status);
     // Clear takes the call out of the unit's current calls: the page says so.
     var cleared = document.getElementById("cleared");
     if (cleared && box.closest("#my-unit")) {
@@ -500,13 +521,33 @@
       if (status === "cleared") cleared.scrollIntoView({ block: "start" });
     }
   }
+  var callStatusLabels = null;
+  function setCallStatus(status) {
+    var line = document.getElementById("call-status");
+    if (!line || !status) return;
+    if (!callStatusLabels) {
+      var data = document.getElementById("call-status-labels");
+      callStatusLabels = data ? JSON.parse(data.textContent) : {};
+    }
+    line.dataset.status = status;
+    line.textContent = callStatusLabels[status] || status;
+  }
+  document.addEventListener("acs:call", function (ev) {
+    var line = document.getElementById("call-status");
+    var call = ev.detail || {};
+    if (line && call.id && call.id === line.dataset.call && call.status) setCallStatus(call.status);
+  });
   function wireStatusForms() {
     document.querySelectorAll("form[data-queue=unit_status]").forEach(function (form) {
       form.addEventListener("submit", function (ev) {
         ev.preventDefault();
         var fd = new FormData(form);
         var box = form.closest(".unit") || form.parentElement;
-        var before = { status: box.dataset.status || "", label: box.dataset.statusLabel || "" };
+        var callLine = document.getElementById("call-status");
+        var before = {
+          status: box.dataset.status || "", label: box.dataset.statusLabel || "",
+          call: callLine ? callLine.dataset.status : "",
+        };
         var status = fd.get("status");
         if (status === before.status) return;
         var label = form.querySelector("button").textContent.trim();
@@ -529,6 +570,7 @@
   }
   function undoMove(item, box, before) {
     showUnitStatus(box, before.status, before.label);
+    if (before.call) setCallStatus(before.call);
     showToast(t("undone", { status: before.label }), null);
     idb.get("outbox", item.id).then(function (queued) {
       // Still on the tablet (offline, or refused): the tap is simply dropped.
@@ -563,13 +605,49 @@
   }
 
   // --- the encounter form ----------------------------------------------------------------------
+  // The directory snapshot: services that take referrals, with places free and the needs
+  // they meet. The service worker keeps its last copy for dead zones (its `as_of` says when).
   var directory = null;
   function loadDirectory() {
     if (directory) return Promise.resolve(directory);
     return fetch(body.dataset.directory, { credentials: "same-origin", headers: { "X-ACS-Background": "1" } })
-      .then(function (res) { return res.ok ? res.json() : { services: [] }; })
-      .catch(function () { return { services: [] }; })
-      .then(function (data) { directory = data; return data; });
+      .then(function (res) { return res.ok ? res.json() : null; })
+      .catch(function () { return null; })
+      .then(function (data) { directory = data || { services: [], missing: true }; return directory; });
+  }
+  // The picker's search, online: the server's typo-tolerant search of the directory for the
+  // words typed and the needs ticked. Null when it cannot answer (offline): filter the copy.
+  var searches = {};
+  function searchDirectory(text, needs) {
+    var q = new URLSearchParams();
+    if (text) q.set("q", text);
+    needs.forEach(function (n) { q.append("need", n); });
+    var key = q.toString();
+    if (!navigator.onLine) return Promise.resolve(null);
+    if (!searches[key]) {
+      searches[key] = fetch(body.dataset.directory + "?" + key, {
+        credentials: "same-origin", headers: { "X-ACS-Background": "1" },
+      }).then(function (res) { return res.ok ? res.json() : null; }).catch(function () { return null; });
+      searches[key].then(function (data) { if (!data) delete searches[key]; });
+    }
+    return searches[key];
+  }
+  function fold(text) {
+    return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+  // The copy's rows for the words typed and the needs ticked (offline; the server's rule for
+  // needs: a service meets a need when its terms do, listed with the row).
+  function filterDirectory(rows, text, needs) {
+    var words = fold(text).split(/\s+/).filter(Boolean);
+    return rows.filter(function (s) {
+      if (needs.length && !(s.needs || []).some(function (n) { return needs.indexOf(n) >= 0; })) return false;
+      var hay = fold([s.name, s.organization, s.location, s.address, s.city].join(" "));
+      return words.every(function (w) { return hay.indexOf(w) >= 0; });
+    });
+  }
+  function dayOf(iso) {
+    var d = new Date(iso);
+    return isNaN(d) ? "" : d.toLocaleDateString();
   }
 
   function wireEncounterForm() {
@@ -577,7 +655,9 @@
     if (!form) return;
     var params = new URLSearchParams(location.search);
     var draftId = params.get("draft");
-    var state = { id: null, call: null, people: [], fromOutbox: null };
+    // `server`: an unfinished encounter opened from the server (its id and what is already
+    // recorded on it), so that submitting finishes that one instead of making a twin.
+    var state = { id: null, call: null, people: [], fromOutbox: null, server: null };
     var peopleBox = document.getElementById("people");
     peopleBox.hidden = false;
 
@@ -642,6 +722,178 @@
       label.hidden = !state.call;
     }
 
+    // --- the referral picker: services for the needs ticked, searchable, each with its
+    // place, its places free (a full place is shown as full: the responder decides) and
+    // whether this person's consent covers that partner (what the server will check).
+    var PICKER_SHOWN = 8;
+    function tickedNeeds() {
+      return Array.prototype.map.call(form.querySelectorAll("input[name=needs]:checked"), function (b) { return b.value; });
+    }
+    function consentFor(person, s) {
+      // Consent ticked on this form: partners in general, or the partner picked (the consent
+      // recorded names the referral's partner).
+      if (person.consentScope === "share_partners") return { ok: true, text: t("consent_now_partners") };
+      if (person.consentScope === "share_named_partner") return { ok: true, text: t("consent_now_named") };
+      var sharing = person.sharing;  // the server's answer for this person (consents API)
+      if (sharing) {
+        if ((sharing.named_partners || []).indexOf(s.organization_id) >= 0) return { ok: true, text: t("consent_named") };
+        if (sharing.partners) return { ok: true, text: t("consent_partners") };
+        return { ok: false, text: t("consent_none") };
+      }
+      if (person.isNew) return { ok: false, text: t("consent_none") };
+      return { ok: null, text: t("consent_unknown") };
+    }
+    function capacityBadge(s) {
+      var c = s.capacity;
+      var b = document.createElement("span");
+      b.className = "badge";
+      if (!c) { b.textContent = t("no_figure"); return b; }
+      var vars = { a: c.available, t: c.total, unit: c.unit };
+      b.textContent = t(c.available > 0 ? "places_free" : "full", vars) +
+        (c.stale ? " (" + t("old_figure", { date: dayOf(c.as_of) }) + ")" : "");
+      b.className = "badge " + (c.stale ? "stale" : c.available > 0 ? "ok" : "no");
+      return b;
+    }
+    function loadSharing(person) {
+      if (person.isNew || !person.id || !navigator.onLine) return;
+      api("GET", "residents/" + encodeURIComponent(person.id) + "/consents", undefined, false).then(function (res) {
+        if (!res.ok || !res.data || !res.data.sharing) return;
+        person.sharing = res.data.sharing;
+        save();
+        var li = list.querySelector('li[data-key="' + person.key + '"]');
+        if (li && li.refreshPicker) li.refreshPicker();
+      }, function () {});
+    }
+    function wirePicker(li, person) {
+      var box = li.querySelector("[data-referral-picker]");
+      var chosen = box.querySelector("[data-referral-chosen]");
+      var find = box.querySelector("[data-referral-find]");
+      var search = box.querySelector("[data-referral-search]");
+      var byNeeds = box.querySelector("[data-referral-by-needs]");
+      var asOf = box.querySelector("[data-referral-as-of]");
+      var options = box.querySelector("[data-referral-options]");
+      var more = box.querySelector("[data-referral-more]");
+      var none = box.querySelector("[data-referral-none]");
+      var seq = 0;
+      var timer = null;
+      function showChosen() {
+        var r = person.referral;
+        if (r && r.sent) {
+          chosen.textContent = t("referral_sent", { service: r.name, organization: r.organizationName, status: t("referral_" + r.status) });
+          find.hidden = true;
+          none.hidden = true;
+          return;
+        }
+        chosen.textContent = r ? t("chosen", { service: r.name, organization: r.organizationName || "" }) : t("no_referral_chosen");
+        chosen.classList.toggle("picked", !!r);
+        none.hidden = !r;
+      }
+      function choose(s) {
+        person.referral = s ? {
+          clientId: (person.referral && person.referral.clientId) || uuid(),
+          service: s.service,
+          serviceAtLocation: s.service_at_location,
+          organization: s.organization_id,
+          name: s.name,
+          organizationName: s.organization,
+        } : null;
+        showChosen();
+        save();
+      }
+      function option(s) {
+        var item = document.createElement("li");
+        item.className = "option";
+        var label = document.createElement("label");
+        var radio = document.createElement("input");
+        radio.type = "radio";
+        radio.name = "referral-" + person.key;
+        radio.value = s.service_at_location;
+        radio.checked = !!person.referral && person.referral.serviceAtLocation === s.service_at_location;
+        radio.addEventListener("change", function () { if (radio.checked) choose(s); });
+        var what = document.createElement("span");
+        what.className = "what";
+        var name = document.createElement("strong");
+        name.textContent = s.name;
+        what.appendChild(name);
+        what.appendChild(document.createTextNode(" · " + s.organization));
+        var where = document.createElement("span");
+        where.className = "meta where";
+        where.textContent = [s.location, [s.address, s.city].filter(Boolean).join(", ")].filter(Boolean).join(" · ");
+        var facts = document.createElement("span");
+        facts.className = "facts";
+        facts.appendChild(capacityBadge(s));
+        var consent = consentFor(person, s);
+        var badge = document.createElement("span");
+        badge.className = "badge consent" + (consent.ok === true ? " ok" : consent.ok === false ? " no" : "");
+        badge.textContent = consent.text;
+        facts.appendChild(badge);
+        [radio, what, where, facts].forEach(function (el) { label.appendChild(el); });
+        item.appendChild(label);
+        return item;
+      }
+      // Without words typed, places with room come first, then those without a figure (or
+      // an old one), then full ones: all listed, the responder decides.
+      function roomOrder(s) {
+        var c = s.capacity;
+        if (!c || c.stale) return 1;
+        return c.available > 0 ? 0 : 2;
+      }
+      function show(rows, data, offline, needs) {
+        if (!search.value.trim()) {
+          rows = rows.map(function (s, i) { return [roomOrder(s), i, s]; })
+            .sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; })
+            .map(function (x) { return x[2]; });
+        }
+        options.textContent = "";
+        rows.slice(0, PICKER_SHOWN).forEach(function (s) { options.appendChild(option(s)); });
+        if (!rows.length) {
+          var empty = document.createElement("li");
+          empty.className = "empty";
+          empty.textContent = data.missing ? "" : t(needs.length ? "no_services_for_needs" : "no_services");
+          if (empty.textContent) options.appendChild(empty);
+        }
+        more.hidden = rows.length <= PICKER_SHOWN;
+        more.textContent = t("more_options", { n: rows.length - PICKER_SHOWN });
+        asOf.textContent = data.missing ? t("no_directory") : t(offline ? "figures_offline" : "figures_now", { time: hhmm(data.as_of) });
+        asOf.classList.toggle("offline", !!offline);
+      }
+      function refresh() {
+        if (person.referral && person.referral.sent) return;
+        var mine = ++seq;
+        var text = search.value.trim();
+        var needs = byNeeds.checked ? tickedNeeds() : [];
+        searchDirectory(text, needs).then(function (data) {
+          if (mine !== seq) return null;
+          if (data) return show(data.services || [], data, false, needs);
+          // Offline (or the server did not answer): the copy kept at the last sync.
+          return loadDirectory().then(function (copy) {
+            if (mine !== seq) return;
+            var matchable = copy.matchable_needs || [];
+            var known = needs.filter(function (n) { return matchable.indexOf(n) >= 0; });
+            show(filterDirectory(copy.services || [], text, known), copy, true, known);
+          });
+        });
+      }
+      search.addEventListener("input", function (ev) {
+        ev.stopPropagation();  // typing a search is not an edit of the encounter
+        clearTimeout(timer);
+        timer = setTimeout(refresh, 250);
+      });
+      byNeeds.addEventListener("change", function (ev) { ev.stopPropagation(); refresh(); });
+      none.addEventListener("click", function () {
+        options.querySelectorAll("input[type=radio]").forEach(function (r) { r.checked = false; });
+        choose(null);
+      });
+      li.refreshPicker = refresh;
+      showChosen();
+      refresh();
+    }
+    form.querySelectorAll("input[name=needs]").forEach(function (box) {
+      box.addEventListener("change", function () {
+        list.querySelectorAll("li.person").forEach(function (li) { if (li.refreshPicker) li.refreshPicker(); });
+      });
+    });
+
     // People met: found in the records, or new; each with consent and a referral.
     var list = document.getElementById("people-list");
     var personTpl = document.getElementById("person-template");
@@ -663,7 +915,11 @@
           person.consentScope = scope.value;
           // A new consent, a new client UUID: its retries are recognised by the server.
           person.consentClientId = scope.value ? uuid() : null;
+          // A consent changed on an unfinished encounter from the server is recorded anew.
+          if (state.server) delete state.server.consents[person.key];
           save();
+          // The picker says at once what this consent covers.
+          if (li.refreshPicker) li.refreshPicker();
         });
         var method = li.querySelector("[data-consent-method]");
         method.value = person.consentMethod || "verbal";
@@ -671,26 +927,7 @@
         var living = li.querySelector("[data-living-situation]");
         living.value = person.livingSituation || "";
         living.addEventListener("change", function () { person.livingSituation = living.value; save(); });
-        var referral = li.querySelector("[data-referral]");
-        (directory ? directory.services : []).forEach(function (s) {
-          var opt = document.createElement("option");
-          opt.value = s.service_at_location;
-          var free = s.capacity ? " (" + s.capacity.available + "/" + s.capacity.total + " " + s.capacity.unit + ")" : "";
-          opt.textContent = s.name + " · " + s.organization + free;
-          referral.appendChild(opt);
-        });
-        referral.value = person.referral ? person.referral.serviceAtLocation : "";
-        referral.addEventListener("change", function () {
-          var s = (directory.services || []).filter(function (x) { return x.service_at_location === referral.value; })[0];
-          person.referral = s ? {
-            clientId: (person.referral && person.referral.clientId) || uuid(),
-            service: s.service,
-            serviceAtLocation: s.service_at_location,
-            organization: s.organization_id,
-            name: s.name,
-          } : null;
-          save();
-        });
+        wirePicker(li, person);
         var followKind = li.querySelector("[data-follow-up-kind]");
         var followDue = li.querySelector("[data-follow-up-due]");
         followKind.value = person.followUp ? person.followUp.kind : "";
@@ -723,6 +960,7 @@
       state.people.push(person);
       renderPeople();
       save();
+      loadSharing(person);
     }
     var hint = document.getElementById("person-hint");
     var results = document.getElementById("person-results");
@@ -792,7 +1030,7 @@
     }
     function saveNow() {
       if (!state.id) return Promise.resolve();
-      var record = { id: state.id, savedAt: new Date().toISOString(), call: state.call, values: readValues(), people: state.people };
+      var record = { id: state.id, savedAt: new Date().toISOString(), call: state.call, values: readValues(), people: state.people, server: state.server };
       if (state.fromOutbox) {
         // Fixing a refused item: the edits stay with it until it is sent again.
         state.fromOutbox.draft = record;
@@ -801,6 +1039,7 @@
       return idb.put("drafts", record).then(function () {
         stateLine.textContent = t("draft_saved") + " · " + hhmm(record.savedAt);
         if (params.get("draft") !== state.id) {
+          params.delete("encounter");
           params.set("draft", state.id);
           history.replaceState(null, "", location.pathname + "?" + params.toString());
         }
@@ -844,11 +1083,20 @@
         return;
       }
       var payload = Object.assign({ client_id: state.id, call: state.call || null }, values);
+      var progress = { residents: {}, encounter: null, consents: {}, referrals: {}, followUps: {} };
+      if (state.server) {
+        // Already on the server: the encounter is patched and submitted, and what was
+        // recorded on it is not recorded again.
+        progress.encounter = state.server.encounter;
+        progress.consents = Object.assign({}, state.server.consents);
+        progress.referrals = Object.assign({}, state.server.referrals);
+        progress.followUps = Object.assign({}, state.server.followUps);
+      }
       var item = state.fromOutbox || {
         id: state.id,
         kind: "encounter",
         created: new Date().toISOString(),
-        progress: { residents: {}, encounter: null, consents: {}, referrals: {}, followUps: {} },
+        progress: progress,
       };
       item.payload = payload;
       item.people = state.people;
@@ -874,8 +1122,68 @@
         });
     });
 
-    // Start: a draft or a refused item to fix, or a new encounter with a new client UUID.
+    function showProblem(text) {
+      var box = document.getElementById("sync-refusal");
+      box.hidden = false;
+      box.textContent = text;
+    }
+    function localDate(iso) {
+      var d = new Date(iso);
+      if (isNaN(d)) return "";
+      d.setMinutes(d.getMinutes() - d.getTimezoneOffset());
+      return d.toISOString().slice(0, 10);
+    }
+    // An unfinished encounter on the server, as the form holds one: its values, its people
+    // with what was recorded for each (consent, living situation, referral, follow-up).
+    function draftFromServer(e) {
+      var server = { encounter: e.id, consents: {}, referrals: {}, followUps: {} };
+      var people = (e.people || []).map(function (r) {
+        var person = {
+          key: uuid(), id: r.id, name: r.preferred_name || r.legal_name || "?",
+          dob: r.date_of_birth || "", isNew: false, consentMethod: "verbal",
+          livingSituation: (e.living_situations || {})[r.id] || "",
+        };
+        var consent = (e.consents || []).filter(function (c) { return c.resident === r.id && !c.revoked_at; })[0];
+        if (consent) {
+          person.consentScope = consent.scope;
+          person.consentMethod = consent.method;
+          server.consents[person.key] = true;
+        }
+        var referral = (e.referrals || []).filter(function (x) { return x.resident === r.id; })[0];
+        if (referral) {
+          person.referral = { sent: true, name: referral.service, organizationName: referral.organization, status: referral.status };
+          server.referrals[person.key] = referral.id;
+        }
+        var followUp = (e.follow_ups || []).filter(function (f) { return f.resident === r.id; })[0];
+        if (followUp) {
+          person.followUp = { kind: followUp.kind, due: localDate(followUp.due_at) };
+          server.followUps[person.key] = followUp.id;
+        }
+        return person;
+      });
+      return { id: e.client_id, call: e.call, values: e, people: people, server: server, savedAt: new Date().toISOString() };
+    }
+    function openServerDraft(id) {
+      if (!navigator.onLine) { showProblem(t("draft_needs_connection")); return Promise.resolve(null); }
+      return api("GET", "encounters/" + encodeURIComponent(id), undefined, false).then(function (res) {
+        if (!res.ok) { showProblem(t("draft_not_found")); return null; }
+        var e = res.data;
+        if (e.status !== "draft") { location.href = "/field/encounters/" + encodeURIComponent(e.id) + "/"; return null; }
+        // This tablet's own copy comes first: a refused item to fix, or a draft being edited.
+        return idb.get("outbox", e.client_id).then(function (item) {
+          if (item) return { draft: item.draft || { id: item.id, call: item.payload.call, values: item.payload, people: item.people }, item: item };
+          return idb.get("drafts", e.client_id).then(function (draft) {
+            if (draft) return { draft: draft, item: null };
+            return { draft: draftFromServer(e), item: null, fromServer: true };
+          });
+        });
+      }, function () { showProblem(t("draft_needs_connection")); return null; });
+    }
+
+    // Start: a draft or a refused item to fix, an unfinished encounter from the server, or a
+    // new encounter with a new client UUID.
     loadDirectory().then(function () {
+      if (params.get("encounter")) return openServerDraft(params.get("encounter"));
       if (!draftId) return null;
       return idb.get("drafts", draftId).then(function (draft) {
         if (draft) return { draft: draft, item: null };
@@ -891,8 +1199,9 @@
         state.call = found.draft.call || null;
         state.people = found.draft.people || [];
         state.fromOutbox = found.item;
+        state.server = found.draft.server || null;
         fill(found.draft.values);
-        stateLine.textContent = t("draft_restored");
+        stateLine.textContent = t(found.fromServer ? "draft_from_server" : "draft_restored");
         document.getElementById("discard").hidden = !!found.item;
         if (found.item && found.item.error) {
           var box = document.getElementById("sync-refusal");
@@ -914,6 +1223,8 @@
       form.elements.client_id.value = state.id;
       showCall();
       renderPeople();
+      // What each person's consent covers, as the server has it now (for the picker).
+      state.people.forEach(function (person) { if (!person.sharing) loadSharing(person); });
     });
   }
 

@@ -6,7 +6,9 @@
  * - Pages of the app: network first, with a time limit for a weak signal; a good answer is
  *   kept for the next dead zone. Without network: the kept copy, else the offline page.
  *   Pages marked no-store (a resident's record) are never kept.
- * - The directory snapshot: network first, the kept copy offline.
+ * - The directory snapshot: network first, the kept copy offline. A search of it (a query
+ *   string: the referral picker's typed words and needs) is the network's alone, so that it
+ *   never replaces the whole snapshot kept for dead zones; offline the picker filters that.
  * - The API is not touched: field.js queues writes itself.
  * Signing out deletes every cache (field.js, and the server's Clear-Site-Data header).
  */
@@ -97,6 +99,7 @@ self.addEventListener("fetch", function (event) {
     return;
   }
   if (url.pathname === CONFIG.directory) {
+    if (url.search) return;
     event.respondWith(networkFirst(request, url.pathname, null));
     return;
   }

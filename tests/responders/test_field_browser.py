@@ -166,7 +166,7 @@ def test_a_responders_shift_online(live_server, browser, shift, directory):
     person = page.locator("#people-list li").first
     person.locator("[data-consent-scope]").select_option("share_partners")
     person.locator("[data-living-situation]").select_option("unsheltered")
-    person.locator("[data-referral]").select_option(str(directory.public_id))
+    person.locator(f"[data-referral-options] input[value='{directory.public_id}']").check()
     person.locator("[data-follow-up-kind]").select_option("in_person")
     person.locator("[data-follow-up-due]").fill("2026-12-01")
     page.check("input[name=needs][value=shelter]")

@@ -263,3 +263,186 @@ def test_the_encounter_page_lists_people_consents_referrals_and_follow_ups(clien
     assert follow_up.get_kind_display() in follow_ups
     assert timezone.localtime(follow_up.due_at).strftime("%Y-%m-%d") in follow_ups
     assert len(ctx.captured_queries) < 40
+
+
+# --- An encounter left unfinished on the server opens in the form ---------------------------
+
+
+def test_home_lists_my_units_unfinished_encounters_and_their_page_opens_the_form(
+    client, responder, unit
+):
+    from tests.cases.helpers import logged_encounter
+    from tests.factories import UnitFactory, UserFactory
+
+    call = dispatched_call(unit, "DRAFT-1")
+    draft = logged_encounter(responder, unit, call=call, disposition="")
+    done = logged_encounter(responder, unit, submit=True)
+    other_unit = UnitFactory(call_sign="ACS-77")
+    stranger = UserFactory(username="other-responder", role="responder")
+    other_unit.members.add(stranger)
+    theirs = logged_encounter(stranger, other_unit)
+    client.force_login(responder)
+
+    html = client.get("/field/").content.decode()
+
+    section = html.split('id="server-drafts"')[1].split("</section>")[0]
+    assert f"/field/encounters/new?encounter={draft.public_id}" in section
+    assert f'data-client-id="{draft.client_id}"' in section and "DRAFT-1" in section
+    assert str(done.public_id) not in section and str(theirs.public_id) not in section
+    detail = client.get(f"/field/encounters/{draft.public_id}/").content.decode()
+    assert f"/field/encounters/new?encounter={draft.public_id}" in detail
+    submitted = client.get(f"/field/encounters/{done.public_id}/").content.decode()
+    assert "/field/encounters/new?encounter=" not in submitted
+
+
+def test_an_unfinished_encounter_reads_back_with_everything_recorded_on_it(
+    client, responder, unit, agency_a
+):
+    from datetime import date
+
+    from cases.models import Consent
+    from cases.services import consent_record, resident_create
+    from tests.cases.helpers import logged_encounter
+
+    ana = resident_create(
+        actor=responder, data={"preferred_name": "Ana", "date_of_birth": date(1990, 1, 2)}
+    )
+    draft = logged_encounter(
+        responder, unit, residents=[ana], disposition="", needs=["shelter"], narrative="Half"
+    )
+    consent = consent_record(
+        actor=responder,
+        resident=ana,
+        scope=Consent.Scope.SHARE_PARTNERS,
+        method=Consent.Method.VERBAL,
+        encounter=draft,
+    )
+    client.force_login(responder)
+    follow_up = client.post(
+        f"/api/v1/field/encounters/{draft.public_id}/follow-ups",
+        {"resident": str(ana.public_id), "kind": "phone", "due_at": "2030-01-01T17:00:00Z"},
+        content_type="application/json",
+    ).json()
+
+    body = client.get(f"/api/v1/field/encounters/{draft.public_id}").json()
+
+    assert body["status"] == "draft" and body["client_id"] == str(draft.client_id)
+    assert body["needs"] == ["shelter"] and body["narrative"] == "Half"
+    assert [(p["id"], p["preferred_name"], p["date_of_birth"]) for p in body["people"]] == [
+        (str(ana.public_id), "Ana", "1990-01-02")
+    ]
+    assert [(c["id"], c["resident"], c["scope"]) for c in body["consents"]] == [
+        (str(consent.public_id), str(ana.public_id), "share_partners")
+    ]
+    assert [(f["id"], f["kind"]) for f in body["follow_ups"]] == [(follow_up["id"], "phone")]
+
+
+def test_finishing_an_unfinished_encounter_patches_and_submits_it_without_a_twin(
+    client, responder, unit
+):
+    """What the form sends for an encounter opened from the server: the same one, patched
+    and submitted (a POST with its client_id would return it too, never a second)."""
+    from cases.models import Encounter
+    from tests.cases.helpers import logged_encounter
+
+    draft = logged_encounter(responder, unit, disposition="")
+    client.force_login(responder)
+    api = f"/api/v1/field/encounters/{draft.public_id}"
+
+    again = client.post(
+        "/api/v1/field/encounters",
+        {"client_id": str(draft.client_id), "unit": unit.call_sign},
+        content_type="application/json",
+    )
+    patched = client.patch(
+        api, {"disposition": "settled_by_contact"}, content_type="application/json"
+    )
+    submitted = client.post(f"{api}/submit", content_type="application/json")
+
+    assert again.status_code == 200 and again.json()["id"] == str(draft.public_id)
+    assert patched.status_code == 200 and submitted.json()["status"] == "submitted"
+    assert Encounter.objects.count() == 1
+
+
+# --- The call page's status line follows a tap --------------------------------------------
+
+
+def test_the_call_page_status_line_can_follow_a_tap_in_the_calls_own_words(client, responder, unit):
+    import json
+
+    call = dispatched_call(unit, "LINE-1", event="en_route")
+    client.force_login(responder)
+    client.cookies["django_language"] = "es"
+    responder.language = "es"
+    responder.save(update_fields=["language"])
+
+    html = client.get(f"/field/calls/{call.public_id}/").content.decode()
+
+    assert f'id="call-status" data-status="en_route" data-call="{call.public_id}">' in html
+    labels = json.loads(
+        html.split('id="call-status-labels" type="application/json">')[1].split("<")[0]
+    )
+    assert labels["on_scene"] == "En el lugar" and labels["cleared"] == "Liberada"
+
+
+# --- An encounter that reaches the server after the unit cleared the call ------------------
+
+
+def _post_encounter(client, unit, call):
+    return client.post(
+        "/api/v1/field/encounters",
+        {"client_id": str(uuid.uuid4()), "unit": unit.call_sign, "call": str(call.public_id)},
+        content_type="application/json",
+    )
+
+
+def _clear(call, unit, hours_ago: float):
+    from django.utils import timezone
+
+    at = timezone.now() - timezone.timedelta(hours=hours_ago)
+    call.assignments.filter(unit=unit).update(status="cleared", cleared_at=at)
+
+
+def test_an_encounter_queued_on_scene_attaches_to_the_call_cleared_meanwhile(
+    client, responder, unit
+):
+    call = dispatched_call(unit, "LATE-1")
+    _clear(call, unit, hours_ago=3)
+    client.force_login(responder)
+
+    response = _post_encounter(client, unit, call)
+
+    assert response.status_code == 201, response.content
+    assert response.json()["call"] == str(call.public_id)
+
+
+def test_after_the_window_or_on_another_units_call_it_is_still_refused(client, responder, unit):
+    from cases.selectors import ENCOUNTER_AFTER_CLEAR_HOURS
+    from tests.factories import UnitFactory
+
+    old = dispatched_call(unit, "LATE-2")
+    _clear(old, unit, hours_ago=ENCOUNTER_AFTER_CLEAR_HOURS + 0.5)
+    other = UnitFactory(call_sign="ACS-88")
+    theirs = dispatched_call(other, "LATE-3")
+    _clear(theirs, other, hours_ago=1)
+    cancelled = dispatched_call(unit, "LATE-4", event="dispatched")
+    cancelled.assignments.filter(unit=unit).update(status="cancelled")
+    client.force_login(responder)
+
+    for call in (old, theirs, cancelled):
+        response = _post_encounter(client, unit, call)
+        assert response.status_code == 404, call.incident_number
+        assert response.json()["error"]["code"] == "call_not_found"
+
+
+def test_a_second_unit_of_mine_cannot_log_on_a_call_only_the_first_cleared(client, responder, unit):
+    from tests.factories import UnitFactory
+
+    second = UnitFactory(call_sign="ACS-12", team=unit.team)
+    second.members.add(responder)
+    call = dispatched_call(unit, "LATE-5")
+    _clear(call, unit, hours_ago=1)
+    client.force_login(responder)
+
+    assert _post_encounter(client, second, call).status_code == 404
+    assert _post_encounter(client, unit, call).status_code == 201
