@@ -145,6 +145,16 @@ class Journey:
         for size, label in zip(self.sizes, ("small", "large"), strict=True):
             self.page.set_viewport_size(size)
             self.page.wait_for_timeout(150)
+            # Nothing pushes the page sideways past the screen (a tablet scrolls one way).
+            wider = self.page.evaluate(
+                """() => [...document.querySelectorAll('body *')]
+                    .filter((e) => e.getBoundingClientRect().right > innerWidth + 1)
+                    .filter((e) => !e.closest('.results, pre, .opblock-body, table'))
+                    .slice(0, 3)
+                    .map((e) => `${e.tagName}.${e.className}#${e.id}`)"""
+            )
+            if wider:
+                self.problems.append(f"{self.page.url} at {size['width']} px: wider {wider}")
             path = self.folder / f"{number:02d}-{name}-{label}.png"
             self.page.screenshot(path=str(path), full_page=True)
             self.shots.append(path)

@@ -373,6 +373,17 @@ class Command(BaseCommand):
             )
             if created and submit:
                 encounter_submit(actor=responder, encounter=encounter)
+        # A responder's late note on the submitted encounter, waiting in the supervisor's queue.
+        from cases.models import Addendum, Encounter
+        from cases.services import addendum_add
+
+        submitted = Encounter.objects.get(client_id=demo_uuid("encounter-2"))
+        if not Addendum.objects.filter(encounter=submitted).exists():
+            addendum_add(
+                actor=responder,
+                encounter=submitted,
+                text="Marisol called back: her sister can take her to the MVD on Tuesday.",
+            )
 
     def seed_resources(self) -> None:
         from resources.demo import seed_directory
