@@ -158,10 +158,23 @@ def test_a_password_only_sign_in_at_the_real_page_reaches_nothing(client, superv
     assert client.get("/admin/cases/resident/").status_code == 200
 
 
-@pytest.mark.django_db(transaction=True)  # allauth signals the new factor on commit
-def test_setting_up_a_factor_passes_it_for_that_session(client, team):
+def _current_code(secret: str) -> str:
+    import time
+
+    from allauth.mfa import app_settings
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
+    left = app_settings.TOTP_PERIOD - time.time() % app_settings.TOTP_PERIOD
+    if left < 5:
+        time.sleep(left + 0.1)
+    return format_hotp_value(hotp_value(secret, int(time.time()) // app_settings.TOTP_PERIOD))
+
+
+@pytest.mark.django_db(transaction=True)  # allauth signals the new factor on commit
+def test_setting_up_a_factor_passes_it_for_that_session_and_leads_back_to_work(client, team):
+    """A new colleague's first sign-in: told why a second factor, not asked for the password
+    typed seconds ago, the recovery codes shown without asking again, then a way back to the
+    page they were going to (responders/adapters.py, acs/mfa.py)."""
     new = UserFactory(username="new-sup", role=Role.SUPERVISOR, team=team, second_factor=False)
     client.post(
         "/accounts/login/",
@@ -169,25 +182,44 @@ def test_setting_up_a_factor_passes_it_for_that_session(client, team):
         REMOTE_ADDR=fresh_ip(),
     )
     assert signed_in(client)
-    assert client.get("/admin/")["Location"] == "/accounts/2fa/"
+    assert client.get("/admin/cases/resident/")["Location"] == "/accounts/2fa/"
+    index = client.get("/accounts/2fa/")
+    assert "needs a second sign-in step" in index.content.decode()
+    # A favicon asked for meanwhile is not where the person was going.
+    client.get("/favicon.ico", HTTP_SEC_FETCH_DEST="image")
     page = client.get("/accounts/2fa/totp/activate/")
-    if page.status_code == 302:  # allauth may ask for the password again before a new factor
-        assert page["Location"].startswith("/accounts/reauthenticate/")
-        client.post(page["Location"], {"password": DEFAULT_PASSWORD})
-        page = client.get("/accounts/2fa/totp/activate/")
-    assert page.status_code == 200
-    secret = page.context["form"].secret
+    assert page.status_code == 200  # no second password prompt
+    response = client.post(
+        "/accounts/2fa/totp/activate/", {"code": _current_code(page.context["form"].secret)}
+    )
+    assert response["Location"] == "/accounts/2fa/recovery-codes/"
+    codes = client.get(response["Location"])
+    assert codes.status_code == 200  # shown without asking again
+    assert 'href="/admin/cases/resident/"' in codes.content.decode()
+    assert "continue to your work" in codes.content.decode()
+    assert client.get("/admin/").status_code == 200
+    # On their way: the offer is gone.
+    assert "continue to your work" not in client.get("/accounts/2fa/").content.decode()
+
+
+def test_a_factor_proven_long_ago_is_asked_for_again_before_changing_factors(
+    client, supervisor_with_totp
+):
     import time
 
-    from allauth.mfa import app_settings
+    from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
 
-    left = app_settings.TOTP_PERIOD - time.time() % app_settings.TOTP_PERIOD
-    if left < 5:
-        time.sleep(left + 0.1)
-    code = format_hotp_value(hotp_value(secret, int(time.time()) // app_settings.TOTP_PERIOD))
-    response = client.post("/accounts/2fa/totp/activate/", {"code": code})
-    assert response.status_code == 302
-    assert client.get("/admin/").status_code == 200
+    client.force_login(supervisor_with_totp)
+    assert client.get("/accounts/2fa/webauthn/add/").status_code == 200  # just proven
+    session = client.session
+    records = session[AUTHENTICATION_METHODS_SESSION_KEY]
+    for record in records:
+        record["at"] = time.time() - 3600
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = records
+    session.save()
+    page = client.get("/accounts/2fa/webauthn/add/")
+    assert page.status_code == 302
+    assert page["Location"].startswith("/accounts/reauthenticate/")
 
 
 @pytest.mark.parametrize("path", ["/partners/", "/field/", "/admin/", "/api/v1/me"])
