@@ -169,7 +169,19 @@ def test_the_worker_and_beat_containers_restart_and_are_healthy_by_the_heartbeat
 
     compose = yaml.safe_load((Path(django_settings.BASE_DIR) / "docker-compose.yml").read_text())
 
-    for name in ("worker", "beat"):
+    served = set()
+    for name, queues in [
+        ("worker", "realtime,maintenance"),
+        ("worker-bulk", "bulk"),
+        ("beat", None),
+    ]:
         service = compose["services"][name]
         assert service["restart"] == "unless-stopped"
-        assert service["healthcheck"]["test"] == ["CMD", "python", "manage.py", "worker_health"]
+        check = ["CMD", "python", "manage.py", "worker_health"]
+        if queues:
+            command = service["command"]
+            assert command[command.index("-Q") + 1] == queues  # serves what it checks
+            served |= set(queues.split(","))
+            check += ["--queues", queues]
+        assert service["healthcheck"]["test"] == check
+    assert served == set(KINDS)  # every queue has a worker

@@ -64,3 +64,13 @@ def test_a_worker_without_queues_named_serves_all_three_and_nothing_lands_elsewh
     assert sorted(app.amqp.queues) == sorted(queue_name(kind) for kind in KINDS)
     # A task that is not ours (none is sent today) goes to a queue that is served.
     assert app.conf.task_default_queue == queue_name(MAINTENANCE)
+
+
+def test_dev_py_up_runs_workers_that_cover_every_queue_once_with_exports_apart():
+    import dev
+
+    kinds = [kind for served, _ in dev.WORKERS.values() for kind in served]
+    assert sorted(kinds) == sorted(KINDS)
+    assert dev.WORKERS["worker-bulk"] == ((BULK,), 1)
+    args = dev.worker_args((REALTIME, MAINTENANCE), 2, {"TASK_QUEUE_PREFIX": "p-"})
+    assert args[args.index("-Q") + 1] == "p-realtime,p-maintenance"
