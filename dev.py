@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run the system or its tests on a machine that has Python 3.11+ and nothing else set up.
 
-    python3 dev.py up      # web, Celery worker and beat with demo data at http://127.0.0.1:8000
+    python3 dev.py up      # web, Celery workers and beat with demo data at http://127.0.0.1:8000
     python3 dev.py test    # the whole test suite (extra arguments go to pytest)
 
 Both first make `.venv` (pip-installs the pinned uv into it, then `uv sync --frozen` from
@@ -129,10 +129,24 @@ def manage(*args: str, env: dict[str, str], capture: bool = False) -> str:
     return result.stdout or ""
 
 
-# --- `up`: web, worker and beat -----------------------------------------------------------------
+# --- `up`: web, workers and beat ----------------------------------------------------------------
 
-WORKER_ARGS = ("worker", "-l", "info", "--concurrency", "2")
+# Two workers cover the three queues (acs/queues.py) on a small machine: texts, webhooks and the
+# sweeps beside the short upkeep tasks with two slots, and exports and the transparency refresh
+# in a slot of their own, so that a long export never holds up a text.
+WORKERS = {
+    "worker": (("realtime", "maintenance"), 2),
+    "worker-bulk": (("bulk",), 1),
+}
 BEAT_ARGS = ("beat", "-l", "info")
+
+
+def worker_args(kinds: tuple[str, ...], concurrency: int, env: dict[str, str]) -> list[str]:
+    """`celery worker` arguments for the queues of these kinds (behind TASK_QUEUE_PREFIX, as
+    acs/settings.py names them)."""
+    prefix = env.get("TASK_QUEUE_PREFIX", "")
+    queues = ",".join(f"{prefix}{kind}" for kind in kinds)
+    return ["worker", "-l", "info", "-Q", queues, "--concurrency", str(concurrency)]
 
 
 def celery(*args: str) -> list[str]:
@@ -162,7 +176,7 @@ class Child:
         if self.process.stdout is None:
             return
         for line in self.process.stdout:
-            print(f"[{self.name:<6}] {line}", end="", flush=True)
+            print(f"[{self.name:<11}] {line}", end="", flush=True)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -327,12 +341,15 @@ def command_up(args: argparse.Namespace) -> int:
             "web", [str(PYTHON), "manage.py", "runserver", f"{host}:{port}"], env, signal_group=True
         ),
     ]
-    # Worker and beat are started again when they exit (see Supervised); the web server and the
-    # SMS stand-in stop everything when they do, as before.
+
+    # Workers and beat are started again when they exit (see Supervised); the web server and
+    # the SMS stand-in stop everything when they do, as before.
+    def start_worker(name: str, kinds: tuple[str, ...], concurrency: int) -> Supervised:
+        argv = celery(*worker_args(kinds, concurrency, env))
+        return Supervised(name, lambda: Child(name, argv, env, signal_group=False))
+
     supervised = [
-        Supervised(
-            "worker", lambda: Child("worker", celery(*WORKER_ARGS), env, signal_group=False)
-        ),
+        *(start_worker(name, kinds, n) for name, (kinds, n) in WORKERS.items()),
         Supervised("beat", lambda: Child("beat", celery(*BEAT_ARGS), env, signal_group=False)),
     ]
     stopping = threading.Event()
@@ -379,7 +396,7 @@ def command_up(args: argparse.Namespace) -> int:
                 started = time.monotonic()
         stopping.wait(1.0)
 
-    say("Stopping web, worker and beat")
+    say("Stopping web, workers and beat")
     everything: list[Child | Supervised] = [*children, *supervised]
     for child in everything:
         child.stop()
@@ -417,7 +434,7 @@ def main(argv: list[str]) -> int:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    up = sub.add_parser("up", help="run web, worker and beat with demo data")
+    up = sub.add_parser("up", help="run web, workers and beat with demo data")
     up.add_argument("--host", default="127.0.0.1")
     up.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     up.add_argument(

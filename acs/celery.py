@@ -1,9 +1,13 @@
-"""The Celery app. Settings come from Django settings (CELERY_*); the beat schedule lives here."""
+"""The Celery app. Settings come from Django settings (CELERY_*); the beat schedule lives here.
+Queues by kind of work (realtime, bulk, maintenance) and the routing: acs/queues.py."""
 
+import logging
 import os
 
-from celery import Celery
+from celery import Celery, bootsteps
 from celery.signals import beat_init, worker_ready
+
+from acs.queues import KINDS
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "acs.settings")
 
@@ -13,11 +17,16 @@ app.autodiscover_tasks()
 
 # Periodic work, in code so that it is reviewed and versioned like everything else.
 app.conf.beat_schedule = {
-    "worker-heartbeat": {
-        "task": "acs.tasks.worker_heartbeat",
-        "schedule": 30.0,
-        # A heartbeat that waited in the queue for longer than this proves nothing.
-        "options": {"expires": 25},
+    # One heartbeat into each queue (routed by its argument): /healthz names a queue not served.
+    **{
+        f"worker-heartbeat-{kind}": {
+            "task": "acs.tasks.worker_heartbeat",
+            "schedule": 30.0,
+            "args": (kind,),
+            # A heartbeat that waited in the queue for longer than this proves nothing.
+            "options": {"expires": 25},
+        }
+        for kind in KINDS
     },
     "escalate-overdue-follow-ups": {
         "task": "cases.tasks.escalate_overdue_follow_ups",
@@ -73,14 +82,68 @@ app.conf.beat_schedule = {
 }
 
 
+logger = logging.getLogger(__name__)
+
+
+def _served_kinds(app_) -> list[str]:
+    """The kinds of the queues this worker consumes (-Q, or all of them)."""
+    from acs.queues import kind_of_queue
+
+    return [kind for name in app_.amqp.queues.consume_from if (kind := kind_of_queue(name))]
+
+
 @worker_ready.connect
 def _announce_worker(sender, **kwargs):  # pragma: no cover - exercised by the worker test
     from acs.startup import announce
     from acs.tasks import worker_heartbeat
 
     announce("worker")
-    # Through the queue, not a direct call: the first heartbeat proves the broker path too.
-    worker_heartbeat.delay()
+    # Through each queue it serves, not a direct call: the first heartbeats prove the broker
+    # path too.
+    for kind in _served_kinds(sender.app):
+        worker_heartbeat.delay(kind)
+
+
+class BusyHeartbeat(bootsteps.StartStopStep):
+    """While this worker runs a task taken off the bulk queue, its main process records the bulk
+    heartbeat every HEALTH_BUSY_HEARTBEAT_SECONDS: a bulk worker busy for half an hour with an
+    export serves its queue even though the heartbeat task waits behind the export. (An idle
+    queue is proven by the heartbeat task itself, through the broker.) Only bulk: realtime and
+    maintenance tasks are short, so a heartbeat that cannot get through them means their queue
+    is not served. The prefork pool only: under `solo` the main process runs the task."""
+
+    requires = {"celery.worker.components:Timer"}
+
+    def __init__(self, worker, **kwargs):
+        self.tref = None
+
+    def start(self, worker):
+        from django.conf import settings
+
+        every = float(settings.HEALTH_BUSY_HEARTBEAT_SECONDS)
+        self.tref = worker.timer.call_repeatedly(every, self.record, (), priority=10)
+
+    def stop(self, worker):
+        if self.tref:
+            self.tref.cancel()
+            self.tref = None
+
+    def record(self):  # pragma: no cover - exercised by tests/acs/test_queues_worker.py
+        from celery.worker import state
+
+        from acs import health
+        from acs.queues import BULK, kind_of_queue
+
+        for request in list(state.active_requests):
+            if kind_of_queue((request.delivery_info or {}).get("routing_key") or "") == BULK:
+                try:
+                    health.heartbeat_record(BULK)
+                except Exception as exc:  # the cache is down: /healthz says so on its own
+                    logger.warning("busy heartbeat not recorded: %s", type(exc).__name__)
+                return
+
+
+app.steps["worker"].add(BusyHeartbeat)
 
 
 @beat_init.connect

@@ -1,9 +1,10 @@
-"""Health of the parts the system needs: database, cache, broker and a live worker."""
+"""Health of the parts the system needs: database, cache, broker and a worker serving each
+queue (realtime, bulk, maintenance: acs/queues.py)."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -12,9 +13,16 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
+from acs.queues import KINDS
+
 logger = logging.getLogger(__name__)
 
-HEARTBEAT_KEY = "health:worker-heartbeat"
+
+def heartbeat_key(kind: str) -> str:
+    return f"health:worker-heartbeat:{kind}"
+
+
+HEARTBEAT_KEYS = [heartbeat_key(kind) for kind in KINDS]
 
 
 @dataclass(frozen=True)
@@ -22,10 +30,14 @@ class Check:
     name: str
     ok: bool
     detail: str
+    # The worker check's verdict per queue: {"bulk": Check(...), ...}.
+    parts: dict[str, Check] = field(default_factory=dict)
 
 
-def heartbeat_record() -> None:
-    cache.set(HEARTBEAT_KEY, timezone.now().isoformat(), timeout=None)
+def heartbeat_record(kind: str) -> None:
+    """A worker took this queue's heartbeat off it (acs.tasks.worker_heartbeat), or is busy
+    with one of its tasks (acs.celery.BusyHeartbeat)."""
+    cache.set(heartbeat_key(kind), timezone.now().isoformat(), timeout=None)
 
 
 def check_database() -> Check:
@@ -72,23 +84,35 @@ def check_broker() -> Check:
     return Check("broker", True, "ok")
 
 
-def check_worker() -> Check:
-    try:
-        raw = cache.get(HEARTBEAT_KEY)
-    except Exception as exc:
-        return Check("worker", False, f"heartbeat unreadable ({type(exc).__name__})")
+def check_queue(kind: str, raw: str | None) -> Check:
     if raw is None:
-        return Check("worker", False, "no heartbeat yet: is a Celery worker (and beat) running?")
+        return Check(kind, False, "no heartbeat yet: is a Celery worker (and beat) running?")
     age = timezone.now() - datetime.fromisoformat(raw)
     max_age = settings.HEALTH_WORKER_MAX_AGE
     if age > max_age:
         return Check(
-            "worker",
+            kind,
             False,
             f"last heartbeat {age.total_seconds():.0f} s ago "
             f"(limit {max_age.total_seconds():.0f} s)",
         )
-    return Check("worker", True, f"last heartbeat {int(age.total_seconds())} s ago")
+    return Check(kind, True, f"last heartbeat {int(age.total_seconds())} s ago")
+
+
+def check_worker(kinds: list[str] | tuple[str, ...] = KINDS) -> Check:
+    """Each queue of `kinds` is served: its heartbeat is fresher than HEALTH_WORKER_MAX_AGE.
+    The detail names the queues that are not."""
+    try:
+        raws = cache.get_many([heartbeat_key(kind) for kind in kinds])
+    except Exception as exc:
+        return Check("worker", False, f"heartbeat unreadable ({type(exc).__name__})")
+    parts = {kind: check_queue(kind, raws.get(heartbeat_key(kind))) for kind in kinds}
+    stale = [part for part in parts.values() if not part.ok]
+    if not stale:
+        detail = "; ".join(f"{kind}: {part.detail}" for kind, part in parts.items())
+        return Check("worker", True, detail, parts)
+    detail = "; ".join(f"queue {part.name} not served: {part.detail}" for part in stale)
+    return Check("worker", False, detail, parts)
 
 
 def run_checks() -> list[Check]:

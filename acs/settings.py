@@ -17,8 +17,10 @@ from pathlib import Path
 import environ
 import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from acs.client_address import trusted_networks
+from acs.queues import KINDS as QUEUE_KINDS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -207,7 +209,14 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
 # Rows in the database are the source of truth; nobody reads task results.
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="acs")
+# Queues by kind of work (acs/queues.py): realtime, bulk, maintenance, each behind this prefix
+# (empty in production; tests/environment.py gives each test run its own).
+TASK_QUEUE_PREFIX = env.str("TASK_QUEUE_PREFIX", default="")
+# Every task of ours is routed to its kind's queue; anything else lands on maintenance.
+CELERY_TASK_DEFAULT_QUEUE = f"{TASK_QUEUE_PREFIX}maintenance"
+# A worker started without -Q consumes all three; `-Q realtime,maintenance` picks some.
+CELERY_TASK_QUEUES = [Queue(f"{TASK_QUEUE_PREFIX}{kind}") for kind in QUEUE_KINDS]
+CELERY_TASK_ROUTES = ("acs.queues.route_task",)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(LOCAL_DIR / "celerybeat-schedule")
@@ -289,8 +298,12 @@ ACS_BASE_URL = env.str("ACS_BASE_URL", default="http://localhost:8000").rstrip("
 # Who hears about disabled endpoints and expired referrals when no one else is named.
 ACS_ALERT_EMAILS = env.list("ACS_ALERT_EMAILS", default=[])
 
-# /healthz reports the worker down when its last heartbeat is older than this.
+# /healthz reports a queue not served (and the worker check failing) when its last heartbeat is
+# older than this.
 HEALTH_WORKER_MAX_AGE = timedelta(seconds=env.int("HEALTH_WORKER_MAX_AGE", default=120))
+# A worker busy with a bulk task (an export) records the bulk heartbeat this often meanwhile
+# (acs/celery.py BusyHeartbeat): the heartbeat task waits behind the export.
+HEALTH_BUSY_HEARTBEAT_SECONDS = env.float("HEALTH_BUSY_HEARTBEAT_SECONDS", default=20.0)
 
 # --- Authentication -------------------------------------------------------------------------
 

@@ -1,12 +1,15 @@
 from celery import shared_task
 
 from acs import health
+from acs.queues import REALTIME, QueueKind, kind_of_queue
 
 
-@shared_task(name="acs.tasks.worker_heartbeat", ignore_result=True)
-def worker_heartbeat() -> None:
-    """Record that a worker took a task off the queue: /healthz reads this."""
-    health.heartbeat_record()
+@shared_task(name="acs.tasks.worker_heartbeat", ignore_result=True, bind=True)
+def worker_heartbeat(self, kind: QueueKind = REALTIME) -> None:
+    """Record that a worker took this task off a queue: /healthz reads this. `kind` routes the
+    task (acs/queues.py); what is recorded is the queue it actually came off."""
+    queue = (self.request.delivery_info or {}).get("routing_key") or ""
+    health.heartbeat_record(kind_of_queue(queue) or kind)
 
 
 @shared_task(name="acs.tasks.seal_audit", ignore_result=True)

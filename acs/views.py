@@ -24,15 +24,25 @@ from acs import health
 @require_GET
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when database, cache, broker and a worker are all up; 503 naming what is not."""
+    """200 when database, cache, broker and a worker on each queue are all up; 503 naming what
+    is not (a queue not served: "worker" fails, its "queues" and detail name the queue)."""
     checks = health.run_checks()
     failing = [c.name for c in checks if not c.ok]
     body = {
         "status": "fail" if failing else "ok",
         "failing": failing,
-        "checks": {c.name: {"ok": c.ok, "detail": c.detail} for c in checks},
+        "checks": {c.name: _check_json(c) for c in checks},
     }
     return JsonResponse(body, status=503 if failing else 200)
+
+
+def _check_json(check: health.Check) -> dict:
+    body = {"ok": check.ok, "detail": check.detail}
+    if check.parts:
+        body["queues"] = {
+            name: {"ok": part.ok, "detail": part.detail} for name, part in check.parts.items()
+        }
+    return body
 
 
 @require_GET

@@ -98,13 +98,20 @@ def start_worker(
     pool: str = "solo",
     concurrency: int = 1,
     loglevel: str = "info",
+    kinds: tuple[str, ...] = (),
+    module: str = "celery",
 ) -> Worker:
+    """`kinds`: the queues it serves (-Q; default: all three). `module`: what runs `celery`
+    (a test-only wrapper such as tests.slow_export_worker)."""
+    from acs.queues import queue_name
+
+    queues = ["-Q", ",".join(queue_name(kind) for kind in kinds)] if kinds else []
     with log.open("ab") as out:
         process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "celery",
+                module,
                 "-A",
                 "acs",
                 "worker",
@@ -118,6 +125,7 @@ def start_worker(
                 pool,
                 "--without-gossip",
                 "--without-mingle",
+                *queues,
             ],
             cwd=ROOT,
             env=env,

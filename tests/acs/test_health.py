@@ -10,6 +10,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from acs import health
+from acs.queues import KINDS
 
 pytestmark = pytest.mark.django_db
 
@@ -18,14 +19,21 @@ UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
 
 @pytest.fixture
 def fresh_heartbeat():
-    health.heartbeat_record()
+    for kind in KINDS:
+        health.heartbeat_record(kind)
     yield
-    cache.delete(health.HEARTBEAT_KEY)
+    cache.delete_many(health.HEARTBEAT_KEYS)
 
 
 @pytest.fixture
 def no_heartbeat():
-    cache.delete(health.HEARTBEAT_KEY)
+    cache.delete_many(health.HEARTBEAT_KEYS)
+
+
+def stale_heartbeats(settings, *kinds):
+    stale = timezone.now() - settings.HEALTH_WORKER_MAX_AGE - timedelta(seconds=5)
+    for kind in kinds:
+        cache.set(health.heartbeat_key(kind), stale.isoformat(), timeout=None)
 
 
 def test_healthz_is_200_when_database_cache_broker_and_worker_are_up(client, fresh_heartbeat):
@@ -37,6 +45,11 @@ def test_healthz_is_200_when_database_cache_broker_and_worker_are_up(client, fre
     assert body["failing"] == []
     assert set(body["checks"]) == {"database", "cache", "broker", "worker"}
     assert all(check["ok"] for check in body["checks"].values())
+    queues = body["checks"]["worker"]["queues"]
+    assert set(queues) == {"realtime", "bulk", "maintenance"}
+    assert all(
+        q["ok"] and re.fullmatch(r"last heartbeat \d+ s ago", q["detail"]) for q in queues.values()
+    )
 
 
 def test_healthz_needs_no_sign_in_and_is_never_cached(client, fresh_heartbeat):
@@ -57,13 +70,31 @@ def test_healthz_is_503_naming_the_worker_when_no_heartbeat_was_ever_seen(client
 
 
 def test_healthz_is_503_when_the_last_heartbeat_is_too_old(client, settings, no_heartbeat):
-    stale = timezone.now() - settings.HEALTH_WORKER_MAX_AGE - timedelta(seconds=5)
-    cache.set(health.HEARTBEAT_KEY, stale.isoformat(), timeout=None)
+    stale_heartbeats(settings, *KINDS)
 
     response = client.get("/healthz")
 
     assert response.status_code == 503
     assert response.json()["failing"] == ["worker"]
+
+
+def test_healthz_names_the_one_queue_that_is_not_served(client, settings, fresh_heartbeat):
+    stale_heartbeats(settings, "bulk")
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["failing"] == ["worker"]
+    worker = body["checks"]["worker"]
+    assert re.fullmatch(
+        r"queue bulk not served: last heartbeat \d+ s ago \(limit 120 s\)", worker["detail"]
+    )
+    assert {name: q["ok"] for name, q in worker["queues"].items()} == {
+        "realtime": True,
+        "bulk": False,
+        "maintenance": True,
+    }
 
 
 def test_healthz_names_cache_and_broker_when_redis_is_unreachable(client, fresh_heartbeat):
@@ -99,19 +130,37 @@ def test_healthz_refuses_other_methods(client):
 def test_worker_health_passes_on_a_fresh_heartbeat(fresh_heartbeat, capsys):
     call_command("worker_health")
 
-    assert re.fullmatch(r"worker: last heartbeat \d+ s ago\n", capsys.readouterr().out)
+    assert re.fullmatch(
+        r"worker: realtime: last heartbeat \d+ s ago; bulk: last heartbeat \d+ s ago; "
+        r"maintenance: last heartbeat \d+ s ago\n",
+        capsys.readouterr().out,
+    )
+
+
+def test_worker_health_checks_only_the_queues_a_container_serves(settings, fresh_heartbeat):
+    stale_heartbeats(settings, "bulk")
+
+    call_command("worker_health", "--queues", "realtime,maintenance")
+    with pytest.raises(CommandError, match=r"^worker: queue bulk not served: last heartbeat"):
+        call_command("worker_health", "--queues", "bulk")
+    with pytest.raises(CommandError, match="queue bulk not served"):
+        call_command("worker_health")
+    with pytest.raises(CommandError, match="unknown kind of queue 'fast'"):
+        call_command("worker_health", "--queues", "fast")
 
 
 def test_worker_health_fails_without_a_heartbeat(no_heartbeat):
-    with pytest.raises(CommandError, match="worker: no heartbeat yet"):
+    with pytest.raises(CommandError, match="worker: queue realtime not served: no heartbeat yet"):
         call_command("worker_health")
 
 
 def test_worker_health_fails_on_a_stale_heartbeat(settings, no_heartbeat):
-    stale = timezone.now() - settings.HEALTH_WORKER_MAX_AGE - timedelta(seconds=5)
-    cache.set(health.HEARTBEAT_KEY, stale.isoformat(), timeout=None)
+    stale_heartbeats(settings, *KINDS)
 
-    with pytest.raises(CommandError, match=r"worker: last heartbeat \d+ s ago \(limit 120 s\)"):
+    with pytest.raises(
+        CommandError,
+        match=r"worker: queue realtime not served: last heartbeat \d+ s ago \(limit 120 s\)",
+    ):
         call_command("worker_health")
 
 
@@ -120,7 +169,19 @@ def test_the_worker_and_beat_containers_restart_and_are_healthy_by_the_heartbeat
 
     compose = yaml.safe_load((Path(django_settings.BASE_DIR) / "docker-compose.yml").read_text())
 
-    for name in ("worker", "beat"):
+    served = set()
+    for name, queues in [
+        ("worker", "realtime,maintenance"),
+        ("worker-bulk", "bulk"),
+        ("beat", None),
+    ]:
         service = compose["services"][name]
         assert service["restart"] == "unless-stopped"
-        assert service["healthcheck"]["test"] == ["CMD", "python", "manage.py", "worker_health"]
+        check = ["CMD", "python", "manage.py", "worker_health"]
+        if queues:
+            command = service["command"]
+            assert command[command.index("-Q") + 1] == queues  # serves what it checks
+            served |= set(queues.split(","))
+            check += ["--queues", queues]
+        assert service["healthcheck"]["test"] == check
+    assert served == set(KINDS)  # every queue has a worker

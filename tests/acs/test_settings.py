@@ -119,7 +119,11 @@ def test_celery_follows_the_house_rules():
     assert app.conf.task_reject_on_worker_lost is True
     assert app.conf.worker_prefetch_multiplier == 1
     assert 0 < app.conf.task_soft_time_limit < app.conf.task_time_limit
-    assert "worker-heartbeat" in app.conf.beat_schedule
+    assert {
+        "worker-heartbeat-realtime",
+        "worker-heartbeat-bulk",
+        "worker-heartbeat-maintenance",
+    } <= set(app.conf.beat_schedule)
 
 
 def test_only_the_test_suite_lifts_the_partner_rate_limit():

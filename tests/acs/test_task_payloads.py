@@ -11,14 +11,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("acs.", "cases.", "resources.", "responders.")
 QUEUEING = {"delay", "apply_async"}
+QUEUE_KIND = "Literal['realtime', 'bulk', 'maintenance']"
 
 
 def _is_id_or_flag(node: ast.expr) -> bool:
-    """`pk`, `job_id`, `job.pk`, `endpoint.pk`, `True`, `None`, `3`: an id or a flag."""
+    """`pk`, `job_id`, `job.pk`, `endpoint.pk`, `True`, `None`, `3`: an id or a flag; `kind`,
+    a kind of queue (acs.queues.QueueKind, one of three constants)."""
     if isinstance(node, ast.Constant):
         return node.value is None or isinstance(node.value, bool | int)
     if isinstance(node, ast.Name):
-        return node.id in {"pk", "id"} or node.id.endswith(("_pk", "_id", "_ids"))
+        return node.id in {"pk", "id", "kind"} or node.id.endswith(("_pk", "_id", "_ids"))
     if isinstance(node, ast.Attribute):
         return node.attr in {"pk", "id"} or node.attr.endswith(("_pk", "_id"))
     return False
@@ -69,7 +71,7 @@ def test_our_tasks_take_only_ids_and_flags():
     for name, task in tasks.items():
         for parameter in inspect.signature(task.run, eval_str=True).parameters.values():
             kind = inspect.formatannotation(parameter.annotation)
-            flag = kind in {"bool", "bool | None"}
+            flag = kind in {"bool", "bool | None", QUEUE_KIND}
             an_id = kind in {"int", "int | None"} and _is_id_or_flag(ast.Name(id=parameter.name))
             if not (flag or an_id):
                 bad.append(f"{name}({parameter.name}: {kind})")

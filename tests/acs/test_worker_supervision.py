@@ -168,7 +168,7 @@ class Output:
 
 
 def fresh_heartbeat() -> bool:
-    return health.check_worker().ok
+    return health.check_worker(dev.WORKERS["worker"][0]).ok
 
 
 @pytest.mark.redis
@@ -185,9 +185,11 @@ def test_a_worker_that_dies_in_start_up_or_later_comes_back_with_a_fresh_heartbe
         }
     }
     output = Output(capsys)
+    kinds, concurrency = dev.WORKERS["worker"]  # realtime and maintenance, two slots
+    worker_args = dev.worker_args(kinds, concurrency, env)
     worker = dev.Supervised(
         "worker",
-        lambda: dev.Child("worker", dev.celery(*dev.WORKER_ARGS), env, signal_group=False),
+        lambda: dev.Child("worker", dev.celery(*worker_args), env, signal_group=False),
         first_delay=0.1,
     )
 

@@ -185,20 +185,20 @@ class Command(BaseCommand):
     # --- throughput ------------------------------------------------------------------------
 
     def throughput(self, k: int, layout: str) -> None:
-        from acs.celery import app
         from cases.tasks import send_notification
 
-        queue = f"acs-bench-{uuid.uuid4().hex[:12]}"
-        # A queue of its own, so a demo worker on the same Redis never takes these tasks (put
+        prefix = f"acs-bench-{uuid.uuid4().hex[:12]}-"
+        # Queues of its own, so a demo worker on the same Redis never takes these tasks (put
         # back afterwards: the command may run inside another process, as the smoke test does).
-        default_queue = app.conf.task_default_queue
-        app.conf.task_default_queue = queue
+        # The router reads the prefix at each send (acs/queues.py); the workers serve all three.
+        own_queues = override_settings(TASK_QUEUE_PREFIX=prefix)
+        own_queues.enable()
         receiver = SmsReceiver().start()
         env = {
             **os.environ,
             "DATABASE_URL": worker_database_url(),
             "REDIS_URL": settings.REDIS_URL,
-            "CELERY_TASK_DEFAULT_QUEUE": queue,
+            "TASK_QUEUE_PREFIX": prefix,
             "QUIET_HOURS_START": "0",  # start == end: no hour is quiet
             "QUIET_HOURS_END": "0",
             **receiver.settings(),
@@ -280,7 +280,7 @@ class Command(BaseCommand):
             self.http_floor(receiver, k, workers=2)
             self.stdout.write(f"  load average after: {os.getloadavg()[0]:.2f}")
         finally:
-            app.conf.task_default_queue = default_queue
+            own_queues.disable()
             for process, _ in workers:
                 process.terminate()
             for process, _ in workers:
@@ -290,7 +290,7 @@ class Command(BaseCommand):
                     process.kill()
                     process.wait()
             receiver.stop()
-            self.drop_queue(queue)
+            self.drop_queues(prefix)
 
     def http_floor(self, receiver: SmsReceiver, k: int, *, workers: int) -> None:
         """The floor of a send: k texts posted straight to the provider by a plain HTTP
@@ -373,12 +373,16 @@ class Command(BaseCommand):
             f"{1000 * statistics.median(runs):.1f} ms, p95 {1000 * percentile(runs, 0.95):.1f} ms"
         )
 
-    def drop_queue(self, queue: str) -> None:
+    def drop_queues(self, prefix: str) -> None:
         import redis
 
         client = redis.Redis.from_url(settings.REDIS_URL)
-        keys = [*client.scan_iter(match=f"{queue}*"), f"_kombu.binding.{queue}"]
-        client.delete(*keys)
+        keys = [
+            *client.scan_iter(match=f"{prefix}*"),
+            *client.scan_iter(match=f"_kombu.binding.{prefix}*"),
+        ]
+        if keys:
+            client.delete(*keys)
 
     # --- the sweep's cost ------------------------------------------------------------------
 
