@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from acs.models import BaseModel
 
@@ -76,9 +77,9 @@ class FollowUpRule(BaseModel):
 
 
 class FollowUpStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    ESCALATED = "escalated", "Escalated"
-    CLOSED = "closed", "Closed"
+    OPEN = "open", pgettext_lazy("follow-up status", "Open")
+    ESCALATED = "escalated", pgettext_lazy("follow-up status", "Escalated")
+    CLOSED = "closed", pgettext_lazy("follow-up status", "Closed")
 
 
 class FollowUpOutcome(models.TextChoices):

@@ -17,20 +17,21 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import pgettext_lazy
 
 from acs.models import BaseModel
 
 
 class ReferralStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SENT = "sent", "Sent"
-    ACCEPTED = "accepted", "Accepted"
-    DECLINED = "declined", "Declined"
-    IN_PROGRESS = "in_progress", "In progress"
-    COMPLETED = "completed", "Completed"
-    NOT_COMPLETED = "not_completed", "Not completed"
-    CANCELLED = "cancelled", "Cancelled"
-    EXPIRED = "expired", "Expired"
+    DRAFT = "draft", pgettext_lazy("referral status", "Draft")
+    SENT = "sent", pgettext_lazy("referral status", "Sent")
+    ACCEPTED = "accepted", pgettext_lazy("referral status", "Accepted")
+    DECLINED = "declined", pgettext_lazy("referral status", "Declined")
+    IN_PROGRESS = "in_progress", pgettext_lazy("referral status", "In progress")
+    COMPLETED = "completed", pgettext_lazy("referral status", "Completed")
+    NOT_COMPLETED = "not_completed", pgettext_lazy("referral status", "Not completed")
+    CANCELLED = "cancelled", pgettext_lazy("referral status", "Cancelled")
+    EXPIRED = "expired", pgettext_lazy("referral status", "Expired")
 
 
 OPEN_STATUSES = frozenset(
@@ -54,12 +55,15 @@ class ReferralUrgency(models.TextChoices):
 
 
 class ReferralOutcome(models.TextChoices):
-    ENROLLED = "enrolled", "Enrolled"
-    SERVICE_RECEIVED = "service_received", "Service received"
-    NO_SHOW = "no_show", "No show"
-    UNABLE_TO_CONTACT = "unable_to_contact", "Unable to contact"
-    DECLINED_BY_RESIDENT = "declined_by_resident", "Declined by the resident"
-    OTHER = "other", "Other"
+    ENROLLED = "enrolled", pgettext_lazy("referral outcome", "Enrolled")
+    SERVICE_RECEIVED = "service_received", pgettext_lazy("referral outcome", "Service received")
+    NO_SHOW = "no_show", pgettext_lazy("referral outcome", "No show")
+    UNABLE_TO_CONTACT = "unable_to_contact", pgettext_lazy("referral outcome", "Unable to contact")
+    DECLINED_BY_RESIDENT = (
+        "declined_by_resident",
+        pgettext_lazy("referral outcome", "Declined by the resident"),
+    )
+    OTHER = "other", pgettext_lazy("referral outcome", "Other")
 
 
 # Outcomes that mean the resident got the service; the rest end as not_completed.

@@ -264,6 +264,16 @@ def test_the_encounter_page_lists_people_consents_referrals_and_follow_ups(clien
     assert timezone.localtime(follow_up.due_at).strftime("%Y-%m-%d") in follow_ups
     assert len(ctx.captured_queries) < 40
 
+    # In Spanish, the statuses are in Spanish too (they were English in a Spanish page).
+    responder.language = "es"
+    responder.save(update_fields=["language"])
+    client.cookies["django_language"] = "es"
+    html = client.get(f"/field/encounters/{encounter.public_id}/").content.decode()
+    referrals = html.split('id="referrals-h"')[1].split("</section>")[0]
+    assert "Aceptada" in referrals and "Accepted" not in referrals
+    follow_ups = html.split('id="followups-h"')[1].split("</section>")[0]
+    assert "Abierto" in follow_ups
+
 
 # --- An encounter left unfinished on the server opens in the form ---------------------------
 
