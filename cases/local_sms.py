@@ -25,6 +25,13 @@ SID = "ACtest"
 TOKEN = "test-auth-token"  # noqa: S105 - the local receiver's fixed, published credential
 
 
+class _Server(ThreadingHTTPServer):
+    # Room for every sender's connections at once (the default backlog of 5 resets some when
+    # a few worker processes each open several).
+    request_queue_size = 128
+    daemon_threads = True
+
+
 @dataclass
 class SmsReceiver:
     statuses: list[int] = field(default_factory=lambda: [201])
@@ -58,6 +65,10 @@ class SmsReceiver:
         path = f"/2010-04-01/Accounts/{SID}/Messages.json"
 
         class Handler(BaseHTTPRequestHandler):
+            # Keep-alive, as a real provider's API: every answer carries its Content-Length.
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are two writes
+
             def _answer(self, status: int, body: dict, headers: dict | None = None) -> None:
                 data = json.dumps(body).encode()
                 self.send_response(status)
@@ -112,7 +123,7 @@ class SmsReceiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server = _Server(("127.0.0.1", port), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
