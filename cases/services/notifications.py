@@ -3,15 +3,19 @@
 Every message is sent once:
 
 - **Nothing lost.** A notification is a row, written in the transaction of the event that
-  caused it. The queue only carries its id: `notifications_due` (beat, every minute) finds
-  rows that are due (or whose worker died) whatever happened to their task.
-- **Nothing twice.** `notification_send` claims the row under a lock (pending and due, or
-  sending with a lapsed lease) and counts the attempt; a second task for the same row finds
-  nothing to claim. Before calling the provider it marks the row in flight (committed); a
-  worker that dies after that leaves the mark, and whoever retakes the lease asks the SMS
-  provider whether the text already went out (`SmsProvider.find_sent`) before sending again.
-  A timeout after the request left is treated the same way. (E-mail has no such question to
-  ask: a retaken e-mail may be sent again; no e-mail goes to a resident's phone.)
+  caused it. The queue only carries ids, a batch per task: `sweep_notifications` (beat, every
+  minute) finds rows that are due (or whose worker died) whatever happened to their task,
+  through `notifications_queue_due`, which marks what it hands out (`queued_until`) so that
+  a row is not queued again while its task waits.
+- **Nothing twice.** `notifications_send_batch` claims its rows in one statement (pending
+  and due, or sending with a lapsed lease) and counts the attempt, whose number is the
+  lease's token; a second task for the same rows finds nothing to claim, and only the
+  holder writes a result. Before calling the provider it marks the rows in flight
+  (committed); a worker that dies after that leaves the mark, and whoever retakes the lease
+  asks the SMS provider whether the text already went out (`SmsProvider.find_sent`) before
+  sending again. A timeout after the request left is treated the same way. (E-mail has no
+  such question to ask: a retaken e-mail may be sent again; no e-mail goes to a resident's
+  phone.)
 - **Nothing late.** A row past `expires_at` ends as expired instead of going out.
 - **Nothing kept.** A sent row records the address and text it went out with, for as long
   as a reply may be matched to it and staff may need to see what went out
