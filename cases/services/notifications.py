@@ -269,17 +269,56 @@ def quiet_hours_end(at: datetime) -> datetime | None:
     return timezone.make_aware(datetime.combine(day, time(end)), local.tzinfo)
 
 
-def _address(row: Notification) -> tuple[str, str]:
-    """(address, reason it cannot be used) for the row's recipient and channel, read now."""
-    from cases.models import Consent
-    from cases.selectors import consent_active
+@dataclass
+class _Checks:
+    """What the send-time checks read, for a whole batch at once: the residents' consents
+    that hold now, and the numbers that texted STOP."""
 
+    consents: set[tuple[int, str]]
+    opted_out: set[str]
+
+
+def _resident(row: Notification):
+    resident = row.resident
+    return resident.merged_into if resident.merged_into_id else resident
+
+
+def _consent_scope(row: Notification) -> str:
+    from cases.models import Consent
+
+    return Consent.Scope.SMS if row.channel == N.Channel.SMS else Consent.Scope.EMAIL
+
+
+def _checks(rows: list[Notification]) -> _Checks:
+    """Two queries for the batch, not two per row."""
+    from cases.selectors import consents_active
+
+    residents = [
+        (row, _resident(row)) for row in rows if row.recipient_kind == N.Recipient.RESIDENT
+    ]
+    if not residents:
+        return _Checks(set(), set())
+    consents = consents_active(
+        {r.pk for _, r in residents}, {_consent_scope(row) for row, _ in residents}
+    )
+    phones = {phone_textable(r.phone) for row, r in residents if row.channel == N.Channel.SMS}
+    phones.discard("")
+    phones.discard(None)
+    opted_out = set(
+        SmsOptOut.objects.filter(phone__in=phones, opted_in_at__isnull=True).values_list(
+            "phone", flat=True
+        )
+        if phones
+        else ()
+    )
+    return _Checks(consents, opted_out)
+
+
+def _address(row: Notification, checks: _Checks) -> tuple[str, str]:
+    """(address, reason it cannot be used) for the row's recipient and channel, read now."""
     if row.recipient_kind == N.Recipient.RESIDENT:
-        resident = row.resident
-        if resident.merged_into_id:
-            resident = resident.merged_into
-        scope = Consent.Scope.SMS if row.channel == N.Channel.SMS else Consent.Scope.EMAIL
-        if not consent_active(resident, scope):
+        resident = _resident(row)
+        if (resident.pk, _consent_scope(row)) not in checks.consents:
             return "", f"No {row.channel} consent."
         if row.channel == N.Channel.SMS:
             phone = phone_textable(resident.phone)
@@ -287,7 +326,7 @@ def _address(row: Notification) -> tuple[str, str]:
                 return "", "The number has an extension (a switchboard): it cannot take texts."
             if not phone:
                 return "", "No usable phone number."
-            if SmsOptOut.objects.filter(phone=phone, opted_in_at__isnull=True).exists():
+            if phone in checks.opted_out:
                 return "", "The number texted STOP."
             return phone, ""
         return (resident.email, "") if resident.email else ("", "No e-mail address.")
@@ -470,10 +509,10 @@ class _Provider:
         return self.given
 
 
-def _prepare(attempt: _Attempt, now: datetime, provider: _Provider) -> dict | None:
+def _prepare(attempt: _Attempt, now: datetime, provider: _Provider, checks: _Checks) -> dict | None:
     """The checks made at send time; a result when the row ends here, else None (to send)."""
     row = attempt.row
-    address, refused = _address(row)
+    address, refused = _address(row, checks)
     subject, body = messages.render(row.template, row.language, row.context)
     if attempt.left_in_flight is not None and row.channel == N.Channel.SMS and address:
         # A worker died (or a request timed out) after the text may have left: ask the
@@ -586,8 +625,9 @@ def notifications_send_batch(
         return {}
     get_provider = _Provider(provider)
     to_send = []
+    checks = _checks([a.row for a in attempts])
     for attempt in attempts:
-        attempt.result = _prepare(attempt, now, get_provider)
+        attempt.result = _prepare(attempt, now, get_provider, checks)
         if attempt.result is None:
             to_send.append(attempt)
     if to_send:

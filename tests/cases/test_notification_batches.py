@@ -152,3 +152,28 @@ def test_the_rate_is_shared_through_redis(settings):
     deadline = time.time() + 0.5
     assert one.acquire(deadline) and other.acquire(deadline)
     assert not one.acquire(deadline)  # the third in this second waits past the deadline
+
+
+def test_a_batch_costs_the_same_queries_whatever_its_size(sms, case_manager, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.SMS_RATE_PER_SECOND = 0
+    small, large = due_texts(case_manager, 3), []
+    for i in range(3, 13):  # ten more, other numbers
+        resident = ResidentFactory(phone=f"+1505555{i:04d}", preferred_language="en")
+        Consent.objects.create(
+            resident=resident,
+            scope=Consent.Scope.SMS,
+            method=Consent.Method.VERBAL,
+            recorded_by=case_manager,
+        )
+        large.append(notification_schedule(template="checkin", channel="sms", resident=resident))
+    counts = []
+    for rows in (small, large):
+        with CaptureQueriesContext(connection) as queries:
+            statuses = notifications_send_batch([r.pk for r in rows])
+        assert list(statuses.values()) == [N.Status.SENT] * len(rows)
+        counts.append(len(queries))
+    # Claim, load, consents, opt-outs, in-flight mark, results: no query per row.
+    assert counts[0] == counts[1] <= 6, counts
