@@ -584,6 +584,21 @@ def _send(attempt: _Attempt, now: datetime, provider: _Provider, rate, deadline:
     return _sent(attempt.address, attempt.body, message_id, now)
 
 
+class _Done:
+    """A call made here and now, with a future's `result()`."""
+
+    def __init__(self, fn, *args):
+        try:
+            self.value, self.error = fn(*args), None
+        except Exception as exc:
+            self.value, self.error = None, exc
+
+    def result(self):
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
 _pools: dict[int, ThreadPoolExecutor] = {}
 
 
@@ -627,7 +642,11 @@ def notifications_send_batch(
     to_send = []
     checks = _checks([a.row for a in attempts])
     for attempt in attempts:
-        attempt.result = _prepare(attempt, now, get_provider, checks)
+        try:
+            attempt.result = _prepare(attempt, now, get_provider, checks)
+        except Exception as exc:  # one bad row must not hold up its batch
+            logger.exception("notification %s: the send-time checks failed", attempt.row.pk)
+            attempt.result = _retry_or_fail(attempt.row, now, f"Error: {type(exc).__name__}", True)
         if attempt.result is None:
             to_send.append(attempt)
     if to_send:
@@ -638,12 +657,20 @@ def notifications_send_batch(
         )
         sms = [a for a in to_send if a.row.channel == N.Channel.SMS]
         rate = channels.SendRate(get_provider()) if sms else None
-        if len(to_send) == 1:
-            to_send[0].result = _send(to_send[0], now, get_provider, rate, deadline)
+        if len(to_send) == 1:  # no thread for one
+            futures = [_Done(_send, to_send[0], now, get_provider, rate, deadline)]
         else:
             futures = [_pool().submit(_send, a, now, get_provider, rate, deadline) for a in to_send]
-            for attempt, future in zip(to_send, futures, strict=True):
+        for attempt, future in zip(to_send, futures, strict=True):
+            try:
                 attempt.result = future.result()
+            except Exception as exc:
+                # Not a channel's answer: the text may have gone out; keep the mark, so the
+                # next attempt asks the provider first.
+                logger.exception("notification %s: the send failed", attempt.row.pk)
+                attempt.result = _retry_or_fail(
+                    attempt.row, now, f"Error: {type(exc).__name__}", True
+                )
     written = _record([(a.row, a.result) for a in attempts])
     statuses = {a.row.pk: a.result.get("status", a.row.status) for a in attempts}
     # Given back without an attempt counted (the task's time ran out, or the provider asked

@@ -11,6 +11,7 @@ import redis
 from django.conf import settings as django_settings
 from django.utils import timezone
 
+from acs.celery import app
 from acs.queues import REALTIME, queue_name
 from cases import channels
 from cases.local_sms import SmsReceiver
@@ -32,6 +33,7 @@ def own_queue(settings):
     name = queue_name(REALTIME)
     yield lambda: client.llen(name)
     client.delete(name, *client.scan_iter(match=f"_kombu.binding.{name}*"))
+    app.amqp.queues.pop(name, None)  # Celery added it to the app's queues when first used
 
 
 @pytest.fixture
@@ -177,3 +179,39 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(sms, case_manager, set
         counts.append(len(queries))
     # Claim, load, consents, opt-outs, in-flight mark, results: no query per row.
     assert counts[0] == counts[1] <= 6, counts
+
+
+def test_one_bad_row_does_not_hold_up_its_batch(sms, case_manager, monkeypatch):
+    from cases.services import notifications
+
+    bad_check, bad_send, *good = due_texts(case_manager, 4)
+    render = notifications.messages.render
+    send = channels.SmsProvider.send
+    bad_check_body = "a text that fails to render"
+
+    def failing_render(template, language, context):
+        if context.get("bad"):
+            raise RuntimeError(bad_check_body)
+        return render(template, language, context)
+
+    def failing_send(self, *, to, body, status_callback=""):
+        if to == bad_send.resident.phone:
+            raise RuntimeError("not a channel error")
+        return send(self, to=to, body=body, status_callback=status_callback)
+
+    N.objects.filter(pk=bad_check.pk).update(context={"bad": True})
+    monkeypatch.setattr(notifications.messages, "render", failing_render)
+    monkeypatch.setattr(channels.SmsProvider, "send", failing_send)
+
+    statuses = notifications_send_batch([bad_check.pk, bad_send.pk, *[r.pk for r in good]])
+    assert statuses == {
+        bad_check.pk: N.Status.PENDING,
+        bad_send.pk: N.Status.PENDING,
+        **{r.pk: N.Status.SENT for r in good},
+    }
+    bad_check.refresh_from_db()
+    bad_send.refresh_from_db()
+    assert bad_check.last_error == "Error: RuntimeError" and bad_check.in_flight_since is None
+    # It may have gone out: the mark stays, so the next attempt asks the provider first.
+    assert bad_send.last_error == "Error: RuntimeError" and bad_send.in_flight_since is not None
+    assert len(sms.accepted) == 2
