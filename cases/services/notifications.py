@@ -674,7 +674,8 @@ def notifications_send_batch(
     written = _record([(a.row, a.result) for a in attempts])
     statuses = {a.row.pk: a.result.get("status", a.row.status) for a in attempts}
     # Given back without an attempt counted (the task's time ran out, or the provider asked
-    # to slow down), not held for the morning: queued again at once, to run when due.
+    # to slow down), not held for the morning: queued again at once, to run when due,
+    # rather than waiting for the sweep.
     again = {
         a.row.pk: a.result.get("next_attempt_at", now)
         for a in attempts
@@ -684,8 +685,6 @@ def notifications_send_batch(
         and a.result.get("next_attempt_at", now) - now <= timedelta(seconds=60)
     }
     if again:
-        # Given back (the task's time ran out, or the provider asked to slow down): queued
-        # again at once, to run when they are due, rather than waiting for the sweep.
         wait = max((at - now).total_seconds() for at in again.values())
         notifications_queue(sorted(again), countdown=max(wait, 0) or None)
     return {pk: status for pk, status in statuses.items() if pk in written}
