@@ -1,8 +1,8 @@
 """Celery queues by kind of work, so that a long export never waits in front of a text.
 
-- realtime: what a person or a partner waits for: texts and e-mails (`send_notification`),
-  webhook deliveries, the sweeps that queue them when they fall due, the disabled-endpoint alert.
-  Short tasks only.
+- realtime: what a person or a partner waits for: texts and e-mails (`send_notifications`, a
+  batch each), webhook deliveries, the sweeps that queue them when they fall due, the
+  disabled-endpoint alert. Short tasks only.
 - bulk: long work nobody waits on by the second: exports (up to 31 minutes), the transparency
   refresh. A bulk worker with one slot is enough; more slots run more exports at once.
 - maintenance: periodic upkeep: retention and expiry sweeps, escalations, the audit seal, the
@@ -33,6 +33,7 @@ HEARTBEAT_TASK = "acs.tasks.worker_heartbeat"
 TASK_KINDS = {
     # realtime
     "cases.tasks.send_notification": REALTIME,
+    "cases.tasks.send_notifications": REALTIME,
     "cases.tasks.sweep_notifications": REALTIME,
     "resources.tasks.deliver_webhook": REALTIME,
     "resources.tasks.sweep_webhooks": REALTIME,

@@ -248,6 +248,18 @@ SMS_TIMEOUT_SECONDS = env.float("SMS_TIMEOUT_SECONDS", default=10.0)
 QUIET_HOURS_START = env.int("QUIET_HOURS_START", default=20)
 QUIET_HOURS_END = env.int("QUIET_HOURS_END", default=8)
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
+# The sender (cases/services/notifications.py): a task claims up to this many due rows in one
+# statement, sends them over one pooled keep-alive connection per worker process from this
+# many threads at once, and records their results in one statement.
+NOTIFICATION_BATCH_SIZE = env.int("NOTIFICATION_BATCH_SIZE", default=50)
+NOTIFICATION_SEND_CONCURRENCY = env.int("NOTIFICATION_SEND_CONCURRENCY", default=8)
+# A row handed to a batch task is not handed out again for this long (the task is presumed
+# alive and waiting in the queue); a task lost with the broker's data delays its rows by at
+# most this much.
+NOTIFICATION_QUEUED_SECONDS = env.int("NOTIFICATION_QUEUED_SECONDS", default=300)
+# The provider's limit, texts per second per sending number, shared by every worker (Redis).
+# Twilio: 1 for a long code, 3 for toll-free, 100 for a short code; 0: no limit of ours.
+SMS_RATE_PER_SECOND = env.int("SMS_RATE_PER_SECOND", default=10)
 # A sent notification keeps its text and address this long (at least the 14 days in which a
 # reply is matched to its check-in by the number), then they are blanked; the row stays.
 NOTIFICATION_TEXT_TTL = timedelta(days=env.int("NOTIFICATION_TEXT_DAYS", default=30))

@@ -16,6 +16,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
+import os
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,6 +38,44 @@ class TransientError(ChannelError):
 
 class PermanentError(ChannelError):
     """Do not try again: record the reason."""
+
+
+class Throttled(TransientError):
+    """The provider asked us to slow down (HTTP 429): nothing was sent; try again after
+    `retry_after` seconds, without counting an attempt."""
+
+    def __init__(self, message: str, retry_after: float):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+logger = logging.getLogger(__name__)
+_local = threading.local()
+_sessions: dict[int, object] = {}
+_sessions_lock = threading.Lock()
+
+
+def http_session():
+    """This worker process's `requests.Session`: keep-alive connections to the provider, a
+    pool as large as the sender's concurrency (one session per process: after a fork the
+    child makes its own)."""
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    pid = os.getpid()
+    session = _sessions.get(pid)
+    if session is None:
+        with _sessions_lock:
+            session = _sessions.get(pid)
+            if session is None:
+                _sessions.clear()  # a parent's, inherited by fork: never shared
+                session = requests.Session()
+                size = max(1, settings.NOTIFICATION_SEND_CONCURRENCY)
+                adapter = HTTPAdapter(pool_connections=2, pool_maxsize=size, max_retries=0)
+                session.mount("http://", adapter)
+                session.mount("https://", adapter)
+                _sessions[pid] = session
+    return session
 
 
 class NotConfigured(PermanentError):
@@ -68,7 +110,7 @@ class SmsProvider:
         import requests
 
         try:
-            response = requests.request(
+            response = http_session().request(
                 method,
                 url,
                 auth=(self.account_sid, self.auth_token),
@@ -78,7 +120,9 @@ class SmsProvider:
             )
         except requests.RequestException as exc:
             raise TransientError(type(exc).__name__) from exc
-        if response.status_code == 429 or response.status_code >= 500:
+        if response.status_code == 429:
+            raise Throttled("HTTP 429", _retry_after(response.headers.get("Retry-After")))
+        if response.status_code >= 500:
             raise TransientError(f"HTTP {response.status_code}")
         if response.status_code >= 400:
             try:
@@ -112,6 +156,90 @@ class SmsProvider:
             if message.get("body") == body and (created is None or created >= since):
                 return str(message.get("sid"))
         return None
+
+
+def _retry_after(value) -> float:
+    """Seconds from a Retry-After header (seconds only; anything else: 1 s), at most 60."""
+    try:
+        return min(max(float(value), 0.1), 60.0)
+    except (TypeError, ValueError):
+        return 1.0
+
+
+class SendRate:
+    """The provider's limit of texts per second per sending number, shared by every worker
+    through Redis: a counter per second (at most `rate` texts start in any one second), and a
+    pause that a 429 sets for everyone. Without Redis (or when it fails) each process keeps
+    the limit on its own."""
+
+    def __init__(self, provider: SmsProvider, rate: int | None = None):
+        self.rate = settings.SMS_RATE_PER_SECOND if rate is None else rate
+        sender = f"{provider.base_url}|{provider.account_sid}|{provider.from_number}"
+        self.key = "acs:sms-rate:" + hashlib.sha256(sender.encode()).hexdigest()[:16]
+
+    def _redis(self):
+        client = getattr(_local, "redis", None)
+        if client is None and settings.REDIS_URL:
+            import redis
+
+            client = _local.redis = redis.Redis.from_url(
+                settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+            )
+        return client
+
+    def _take(self, second: int) -> tuple[float, int]:
+        """(the pause in force until, texts started in this second, this one included)."""
+        client = self._redis()
+        if client is not None:
+            try:
+                pipe = client.pipeline(transaction=False)
+                pipe.get(self.key + ":pause")
+                pipe.incr(f"{self.key}:{second}")
+                pipe.expire(f"{self.key}:{second}", 5)
+                pause, count, _ = pipe.execute()
+                return float(pause or 0), int(count)
+            except Exception:  # Redis down: keep the limit per process meanwhile
+                logger.warning("the SMS rate is kept per process: Redis did not answer")
+        with _sessions_lock:
+            counts = _local_counts.setdefault(self.key, {})
+            for old in [s for s in counts if s < second]:
+                del counts[old]
+            counts[second] = counts.get(second, 0) + 1
+            return _local_pause.get(self.key, 0.0), counts[second]
+
+    def acquire(self, deadline: float) -> bool:
+        """Wait for a slot to send one text; False when none comes before `deadline`
+        (time.time())."""
+        while True:
+            now = time.time()
+            if now >= deadline:
+                return False
+            second = int(now)
+            pause, count = self._take(second)
+            if pause > now:
+                if pause >= deadline:
+                    return False
+                time.sleep(pause - now)
+                continue
+            if self.rate <= 0 or count <= self.rate:
+                return True
+            time.sleep(max(second + 1 - time.time(), 0) + 0.001)
+
+    def pause(self, seconds: float) -> None:
+        """Everyone holds off for `seconds` (the provider answered 429)."""
+        until = time.time() + seconds
+        with _sessions_lock:
+            _local_pause[self.key] = max(_local_pause.get(self.key, 0.0), until)
+        client = self._redis()
+        if client is not None:
+            try:
+                client.set(self.key + ":pause", until, px=max(int(seconds * 1000), 1))
+            except Exception:
+                logger.warning("the SMS pause is kept per process: Redis did not answer")
+
+
+_local_counts: dict[str, dict[int, int]] = {}
+_local_pause: dict[str, float] = {}
 
 
 def _provider_time(value) -> datetime | None:

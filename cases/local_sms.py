@@ -3,9 +3,10 @@ never used in production. It accepts
 `POST /2010-04-01/Accounts/{sid}/Messages.json` (form-encoded To, From, Body, StatusCallback)
 with HTTP basic auth, and lists what it accepted at `GET .../Messages.json?To=...`.
 
-`statuses` scripts the answers to sends (the last one repeats); `delay` slows each send, to
-catch a worker in the middle of one. Every accepted message is kept in `accepted`; `requests`
-counts sends (accepted or not) and `lookups` the listings (`SmsProvider.find_sent`).
+`statuses` scripts the answers to sends (the last one repeats; a 429 comes with Retry-After:
+`retry_after`); `delay` slows each send, to catch a worker in the middle of one. Every accepted
+message is kept in `accepted`; `requests` counts sends (accepted or not) and `lookups` the
+listings (`SmsProvider.find_sent`).
 """
 
 from __future__ import annotations
@@ -24,10 +25,18 @@ SID = "ACtest"
 TOKEN = "test-auth-token"  # noqa: S105 - the local receiver's fixed, published credential
 
 
+class _Server(ThreadingHTTPServer):
+    # Room for every sender's connections at once (the default backlog of 5 resets some when
+    # a few worker processes each open several).
+    request_queue_size = 128
+    daemon_threads = True
+
+
 @dataclass
 class SmsReceiver:
     statuses: list[int] = field(default_factory=lambda: [201])
     delay: float = 0.0
+    retry_after: int = 1  # the Retry-After of a scripted 429, seconds
     accepted: list[dict] = field(default_factory=list)
     requests: int = 0
     lookups: int = 0
@@ -56,9 +65,15 @@ class SmsReceiver:
         path = f"/2010-04-01/Accounts/{SID}/Messages.json"
 
         class Handler(BaseHTTPRequestHandler):
-            def _answer(self, status: int, body: dict) -> None:
+            # Keep-alive, as a real provider's API: every answer carries its Content-Length.
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are two writes
+
+            def _answer(self, status: int, body: dict, headers: dict | None = None) -> None:
                 data = json.dumps(body).encode()
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -77,6 +92,9 @@ class SmsReceiver:
                     status = receiver.statuses[index]
                 if receiver.delay:
                     time.sleep(receiver.delay)
+                if status == 429:  # Twilio's "Too Many Requests", with the wait it asks for
+                    body = {"code": 20429, "message": "Too Many Requests"}
+                    return self._answer(429, body, {"Retry-After": str(receiver.retry_after)})
                 if status >= 400:
                     code = 21211 if status == 400 else 20500
                     return self._answer(status, {"code": code, "message": f"Scripted {status}"})
@@ -105,7 +123,7 @@ class SmsReceiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server = _Server(("127.0.0.1", port), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 

@@ -470,15 +470,29 @@ def _messages_sent(resident: Resident) -> list[TimelineEntry]:
 def consent_active(resident: Resident, scope: str, *, organization=None, at=None) -> bool:
     """Whether the resident's consent for `scope` holds now (not revoked, not expired);
     for a named partner, the consent must name that partner."""
-    from cases.models import Consent
-
-    at = at or timezone.now()
-    qs = Consent.objects.filter(resident=resident, scope=scope, revoked_at__isnull=True).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=at)
-    )
+    qs = _consents_holding(at).filter(resident=resident, scope=scope)
     if organization is not None:
         qs = qs.filter(organization=organization)
     return qs.exists()
+
+
+def consents_active(resident_ids, scopes, *, at=None) -> set[tuple[int, str]]:
+    """`consent_active` (no partner named) for many residents and scopes in one query: the
+    (resident id, scope) pairs whose consent holds now."""
+    return set(
+        _consents_holding(at)
+        .filter(resident_id__in=list(resident_ids), scope__in=list(scopes))
+        .values_list("resident_id", "scope")
+    )
+
+
+def _consents_holding(at=None):
+    from cases.models import Consent
+
+    at = at or timezone.now()
+    return Consent.objects.filter(revoked_at__isnull=True).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=at)
+    )
 
 
 # --- the case managers' work queues (the admin dashboard) -------------------------------------

@@ -1,5 +1,8 @@
 """Celery tasks of the cases app: thin adapters over services."""
 
+import time
+from collections import Counter
+
 from celery import shared_task
 
 from cases.services import notifications
@@ -23,19 +26,28 @@ def send_notification(notification_id: int) -> str | None:
     return notifications.notification_send(notification_id)
 
 
+@shared_task(name="cases.tasks.send_notifications", ignore_result=True)
+def send_notifications(notification_ids: list[int]) -> dict[str, int]:
+    """One attempt at each of a batch of notifications (claimed, sent concurrently, recorded
+    together); harmless for the rows already sent, not due, or held by another task. Returns
+    how many rows ended in each status."""
+    statuses = notifications.notifications_send_batch(notification_ids)
+    return dict(Counter(statuses.values()))
+
+
 @shared_task(name="cases.tasks.sweep_notifications", ignore_result=True)
 def sweep_notifications() -> int:
-    """Queue every notification that is due, or whose worker died mid-send: batch after batch
-    (a backlog after an outage, the texts held overnight), at most SWEEP_MAX_BATCHES a run."""
-    total, after = 0, 0
-    for _ in range(notifications.SWEEP_MAX_BATCHES):
-        ids = notifications.notifications_due(after_pk=after)
-        for pk in ids:
-            send_notification.delay(pk)
-        total += len(ids)
-        if len(ids) < notifications.SWEEP_BATCH:
+    """Hand every notification that is due, or whose worker died mid-send, to batch tasks: one
+    task per NOTIFICATION_BATCH_SIZE rows, each row marked queued so that the next sweep does
+    not queue it again while its task waits. No ceiling but time: a run stops after
+    SWEEP_SECONDS and the next goes on."""
+    total = 0
+    stop = time.monotonic() + notifications.SWEEP_SECONDS
+    while time.monotonic() < stop:
+        ids = notifications.notifications_queue_due()
+        if not ids or not notifications.notifications_queue(ids, marked=True):
             break
-        after = ids[-1]
+        total += len(ids)
     return total
 
 

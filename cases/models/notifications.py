@@ -75,6 +75,9 @@ class Notification(BaseModel):
     # When the current attempt reached the provider's door: a retaken lease with this set asks
     # the provider whether the message went out before sending again.
     in_flight_since = models.DateTimeField(null=True, blank=True)
+    # Handed to a batch task that is presumed alive until then: the sweep does not queue the
+    # row again meanwhile (a backlog does not grow the queue).
+    queued_until = models.DateTimeField(null=True, blank=True)
     # What went out, and to which address: kept for NOTIFICATION_TEXT_TTL after sending.
     to_address = models.CharField(max_length=254, blank=True)
     body = models.TextField(blank=True)

@@ -3,15 +3,19 @@
 Every message is sent once:
 
 - **Nothing lost.** A notification is a row, written in the transaction of the event that
-  caused it. The queue only carries its id: `notifications_due` (beat, every minute) finds
-  rows that are due (or whose worker died) whatever happened to their task.
-- **Nothing twice.** `notification_send` claims the row under a lock (pending and due, or
-  sending with a lapsed lease) and counts the attempt; a second task for the same row finds
-  nothing to claim. Before calling the provider it marks the row in flight (committed); a
-  worker that dies after that leaves the mark, and whoever retakes the lease asks the SMS
-  provider whether the text already went out (`SmsProvider.find_sent`) before sending again.
-  A timeout after the request left is treated the same way. (E-mail has no such question to
-  ask: a retaken e-mail may be sent again; no e-mail goes to a resident's phone.)
+  caused it. The queue only carries ids, a batch per task: `sweep_notifications` (beat, every
+  minute) finds rows that are due (or whose worker died) whatever happened to their task,
+  through `notifications_queue_due`, which marks what it hands out (`queued_until`) so that
+  a row is not queued again while its task waits.
+- **Nothing twice.** `notifications_send_batch` claims its rows in one statement (pending
+  and due, or sending with a lapsed lease) and counts the attempt, whose number is the
+  lease's token; a second task for the same rows finds nothing to claim, and only the
+  holder writes a result. Before calling the provider it marks the rows in flight
+  (committed); a worker that dies after that leaves the mark, and whoever retakes the lease
+  asks the SMS provider whether the text already went out (`SmsProvider.find_sent`) before
+  sending again. A timeout after the request left is treated the same way. (E-mail has no
+  such question to ask: a retaken e-mail may be sent again; no e-mail goes to a resident's
+  phone.)
 - **Nothing late.** A row past `expires_at` ends as expired instead of going out.
 - **Nothing kept.** A sent row records the address and text it went out with, for as long
   as a reply may be matched to it and staff may need to see what went out
@@ -26,10 +30,14 @@ Denver) hold the message until morning. Texts are in the resident's language.
 from __future__ import annotations
 
 import logging
+import os
+import time as _time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -51,8 +59,9 @@ def lease() -> timedelta:
     return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
 
 
-# How many sweep batches one run may queue (a backlog after an outage or the 8 am release).
-SWEEP_MAX_BATCHES = 20
+# How long one sweep run may go on handing out batches (a backlog after an outage or the 8 am
+# release): no ceiling on rows, only on the run's time; the next run goes on.
+SWEEP_SECONDS = 40
 # A find_sent check looks back this much before the in-flight mark (clock skew).
 IN_FLIGHT_SLACK = timedelta(minutes=2)
 
@@ -105,8 +114,7 @@ def notification_schedule(
     else:
         notification, created = N.objects.create(**fields), True
     if created and due_at <= timezone.now():
-        pk = notification.pk
-        transaction.on_commit(lambda: _queue(pk))
+        _queue_on_commit(notification.pk)
     return notification
 
 
@@ -135,13 +143,55 @@ def notification_texts_forget(*, now: datetime | None = None, batch: int = SWEEP
     )
 
 
-def _queue(pk: int) -> None:
-    from cases.tasks import send_notification
+def queued_until(now: datetime | None = None) -> datetime:
+    return (now or timezone.now()) + timedelta(seconds=settings.NOTIFICATION_QUEUED_SECONDS)
 
-    try:
-        send_notification.delay(pk)
-    except Exception:  # the broker is down: the sweep finds the row when it is back
-        logger.warning("notification %s not queued; the sweep will send it", pk)
+
+def notifications_queue(
+    pks: list[int], *, countdown: float | None = None, marked: bool = False
+) -> bool:
+    """Hand `pks` to batch tasks (NOTIFICATION_BATCH_SIZE each), their `queued_until` set
+    first (unless `marked` already, as the sweep's statement does); when the broker is down
+    it is cleared again, so that the sweep finds them when it is back. False when not
+    queued."""
+    from cases.tasks import send_notifications
+
+    if not marked:
+        N.objects.filter(pk__in=pks).update(queued_until=queued_until())
+    size = max(1, settings.NOTIFICATION_BATCH_SIZE)
+    for i in range(0, len(pks), size):
+        chunk = pks[i : i + size]
+        try:
+            send_notifications.apply_async((chunk,), countdown=countdown)
+        except Exception:  # the broker is down: the sweep finds the rows when it is back
+            left = pks[i:]
+            N.objects.filter(pk__in=left).update(queued_until=None)
+            logger.warning("%s notifications not queued; the sweep will send them", len(left))
+            return False
+    return True
+
+
+class _QueueOnCommit:
+    """The rows one transaction scheduled, queued together when it commits: one batch task
+    per NOTIFICATION_BATCH_SIZE rows, not one task each."""
+
+    def __init__(self):
+        self.pks: list[int] = []
+
+    def __call__(self) -> None:
+        notifications_queue(self.pks)
+
+
+def _queue_on_commit(pk: int) -> None:
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        for _, callback, _ in connection.run_on_commit:
+            if isinstance(callback, _QueueOnCommit):
+                callback.pks.append(pk)
+                return
+    batch = _QueueOnCommit()
+    batch.pks.append(pk)
+    transaction.on_commit(batch)
 
 
 def notifications_cancel(
@@ -166,46 +216,45 @@ def notifications_cancel(
 def notifications_due(
     *, now: datetime | None = None, batch: int = SWEEP_BATCH, after_pk: int = 0
 ) -> list[int]:
-    """Ids of rows to send now: pending and due, or sending with a lapsed lease, in id order
-    from `after_pk` (so a sweep can page through a backlog). SKIP LOCKED: rows a sender holds
-    right now are passed over, not waited for."""
+    """Ids of rows to hand out now: pending and due, or sending with a lapsed lease, and not
+    in a batch task presumed alive (`queued_until`), in id order from `after_pk`. SKIP
+    LOCKED: rows a sender holds right now are passed over, not waited for. The sweep runs
+    the same selection in `notifications_queue_due`, marking what it finds."""
     now = now or timezone.now()
     with transaction.atomic():
         return list(
             N.objects.select_for_update(skip_locked=True)
             .filter(next_attempt_at__lte=now, pk__gt=after_pk)
             .filter(Q(status=N.Status.PENDING) | Q(status=N.Status.SENDING, lease_until__lt=now))
+            .filter(Q(queued_until__isnull=True) | Q(queued_until__lt=now))
             .order_by("pk")
             .values_list("pk", flat=True)[:batch]
         )
 
 
-def _claim(pk: int, now: datetime) -> tuple[Notification, datetime | None] | None:
-    """Take the row for one attempt; returns it and the in-flight mark a dead worker left."""
-    with transaction.atomic():
-        row = (
-            N.objects.select_for_update(skip_locked=True)
-            .filter(pk=pk, next_attempt_at__lte=now)
-            .filter(Q(status=N.Status.PENDING) | Q(status=N.Status.SENDING, lease_until__lt=now))
-            .first()
-        )
-        if row is None:
-            return None
-        left_in_flight = row.in_flight_since
-        row.status = N.Status.SENDING
-        row.lease_until = now + lease()
-        row.attempts += 1
-        row.save(update_fields=["status", "lease_until", "attempts", "updated_at"])
-    return row, left_in_flight
+QUEUE_DUE = """
+UPDATE cases_notification SET queued_until = %(until)s
+WHERE id IN (
+    SELECT id FROM cases_notification
+    WHERE status IN ('pending', 'sending') AND next_attempt_at <= %(now)s
+      AND (status = 'pending' OR lease_until < %(now)s)
+      AND (queued_until IS NULL OR queued_until < %(now)s)
+    ORDER BY id
+    LIMIT %(batch)s
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id
+"""
 
 
-def _finish(row: Notification, **fields) -> str:
-    fields.setdefault("lease_until", None)
-    fields["updated_at"] = timezone.now()
-    # Only the attempt that holds the row may write its result: a slow worker whose lease
-    # was taken over must not overwrite the newer attempt's outcome.
-    N.objects.filter(pk=row.pk, status=N.Status.SENDING, attempts=row.attempts).update(**fields)
-    return fields.get("status", row.status)
+def notifications_queue_due(*, now: datetime | None = None, batch: int | None = None) -> list[int]:
+    """One statement: up to `batch` rows that are due and in no live batch task, marked as
+    queued (`queued_until`); their ids, for the caller to hand to one batch task."""
+    now = now or timezone.now()
+    batch = batch or settings.NOTIFICATION_BATCH_SIZE
+    with connection.cursor() as cursor:
+        cursor.execute(QUEUE_DUE, {"until": queued_until(now), "now": now, "batch": batch})
+        return sorted(pk for (pk,) in cursor.fetchall())
 
 
 def quiet_hours_end(at: datetime) -> datetime | None:
@@ -220,17 +269,56 @@ def quiet_hours_end(at: datetime) -> datetime | None:
     return timezone.make_aware(datetime.combine(day, time(end)), local.tzinfo)
 
 
-def _address(row: Notification) -> tuple[str, str]:
-    """(address, reason it cannot be used) for the row's recipient and channel, read now."""
-    from cases.models import Consent
-    from cases.selectors import consent_active
+@dataclass
+class _Checks:
+    """What the send-time checks read, for a whole batch at once: the residents' consents
+    that hold now, and the numbers that texted STOP."""
 
+    consents: set[tuple[int, str]]
+    opted_out: set[str]
+
+
+def _resident(row: Notification):
+    resident = row.resident
+    return resident.merged_into if resident.merged_into_id else resident
+
+
+def _consent_scope(row: Notification) -> str:
+    from cases.models import Consent
+
+    return Consent.Scope.SMS if row.channel == N.Channel.SMS else Consent.Scope.EMAIL
+
+
+def _checks(rows: list[Notification]) -> _Checks:
+    """Two queries for the batch, not two per row."""
+    from cases.selectors import consents_active
+
+    residents = [
+        (row, _resident(row)) for row in rows if row.recipient_kind == N.Recipient.RESIDENT
+    ]
+    if not residents:
+        return _Checks(set(), set())
+    consents = consents_active(
+        {r.pk for _, r in residents}, {_consent_scope(row) for row, _ in residents}
+    )
+    phones = {phone_textable(r.phone) for row, r in residents if row.channel == N.Channel.SMS}
+    phones.discard("")
+    phones.discard(None)
+    opted_out = set(
+        SmsOptOut.objects.filter(phone__in=phones, opted_in_at__isnull=True).values_list(
+            "phone", flat=True
+        )
+        if phones
+        else ()
+    )
+    return _Checks(consents, opted_out)
+
+
+def _address(row: Notification, checks: _Checks) -> tuple[str, str]:
+    """(address, reason it cannot be used) for the row's recipient and channel, read now."""
     if row.recipient_kind == N.Recipient.RESIDENT:
-        resident = row.resident
-        if resident.merged_into_id:
-            resident = resident.merged_into
-        scope = Consent.Scope.SMS if row.channel == N.Channel.SMS else Consent.Scope.EMAIL
-        if not consent_active(resident, scope):
+        resident = _resident(row)
+        if (resident.pk, _consent_scope(row)) not in checks.consents:
             return "", f"No {row.channel} consent."
         if row.channel == N.Channel.SMS:
             phone = phone_textable(resident.phone)
@@ -238,7 +326,7 @@ def _address(row: Notification) -> tuple[str, str]:
                 return "", "The number has an extension (a switchboard): it cannot take texts."
             if not phone:
                 return "", "No usable phone number."
-            if SmsOptOut.objects.filter(phone=phone, opted_in_at__isnull=True).exists():
+            if phone in checks.opted_out:
                 return "", "The number texted STOP."
             return phone, ""
         return (resident.email, "") if resident.email else ("", "No e-mail address.")
@@ -254,87 +342,356 @@ def _status_callback_url(row: Notification) -> str:
     return f"{settings.ACS_BASE_URL}/hooks/sms/status"
 
 
-def notification_send(
-    pk: int, *, now: datetime | None = None, provider: channels.SmsProvider | None = None
-) -> str | None:
-    """One attempt at notification `pk`; its status after, or None when it was not ours."""
-    now = now or timezone.now()
-    claimed = _claim(pk, now)
-    if claimed is None:
-        return None
-    row, left_in_flight = claimed
-    address, refused = _address(row)
+# --- the sender: claim a batch, send it concurrently, record its results -----------------------
+
+# One statement takes the rows: the lease, the attempt counted (the attempt number is the
+# lease's token: only its holder may write the result), the queue mark cleared; it returns the
+# in-flight mark a dead worker (or an ambiguous timeout) left, read before the update.
+CLAIM = """
+UPDATE cases_notification AS n
+SET status = 'sending', lease_until = %(lease)s, attempts = n.attempts + 1,
+    queued_until = NULL, updated_at = %(now)s
+FROM (
+    SELECT id, in_flight_since FROM cases_notification
+    WHERE id = ANY(%(ids)s) AND next_attempt_at <= %(now)s
+      AND (status = 'pending' OR (status = 'sending' AND lease_until < %(now)s))
+    ORDER BY id
+    FOR UPDATE SKIP LOCKED
+) AS claimed
+WHERE n.id = claimed.id
+RETURNING n.id, claimed.in_flight_since
+"""
+
+# One statement writes a batch's results, each only where the row is still held by this
+# attempt (status sending, the attempt number it claimed): a slow worker whose lease was
+# taken over does not overwrite the newer attempt's outcome.
+RECORD = """
+UPDATE cases_notification AS n
+SET status = v.status,
+    lease_until = NULL,
+    updated_at = %s,
+    attempts = v.attempts,
+    next_attempt_at = COALESCE(v.next_attempt_at, n.next_attempt_at),
+    last_error = COALESCE(v.last_error, n.last_error),
+    in_flight_since = CASE WHEN v.clear_mark THEN NULL ELSE n.in_flight_since END,
+    sent_at = COALESCE(v.sent_at, n.sent_at),
+    to_address = COALESCE(v.to_address, n.to_address),
+    body = COALESCE(v.body, n.body),
+    provider_message_id = COALESCE(v.provider_message_id, n.provider_message_id)
+FROM (VALUES {values}) AS v(
+    id, claimed, status, attempts, next_attempt_at, last_error, clear_mark, sent_at,
+    to_address, body, provider_message_id
+)
+WHERE n.id = v.id AND n.status = 'sending' AND n.attempts = v.claimed
+RETURNING n.id
+"""
+RECORD_ROW = (
+    "(%s::bigint, %s::int, %s::varchar, %s::int, %s::timestamptz, %s::varchar, %s::boolean,"
+    " %s::timestamptz, %s::varchar, %s::text, %s::varchar)"
+)
+RECORDED_FIELDS = {
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "in_flight_since",
+    "sent_at",
+    "to_address",
+    "body",
+    "provider_message_id",
+    "lease_until",
+}
+AMBIGUOUS = {"ReadTimeout", "ConnectionError", "ChunkedEncodingError"}
+
+
+@dataclass
+class _Attempt:
+    row: Notification
+    left_in_flight: datetime | None
+    address: str = ""
+    subject: str = ""
+    body: str = ""
+    result: dict | None = None
+
+
+def _claim_many(pks: list[int], now: datetime) -> list[_Attempt]:
+    if not pks:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM, {"ids": list(pks), "now": now, "lease": now + lease()})
+        claimed = dict(cursor.fetchall())
+    if not claimed:
+        return []
+    rows = (
+        N.objects.select_related("resident__merged_into", "user", "organization")
+        .filter(pk__in=claimed)
+        .order_by("pk")
+    )
+    return [_Attempt(row, claimed[row.pk]) for row in rows]
+
+
+def _claim(pk: int, now: datetime) -> tuple[Notification, datetime | None] | None:
+    """Take one row for one attempt; returns it and the in-flight mark a dead worker left."""
+    attempts = _claim_many([pk], now)
+    return (attempts[0].row, attempts[0].left_in_flight) if attempts else None
+
+
+def _record(results: list[tuple[Notification, dict]]) -> set[int]:
+    """Write each row's result where this attempt still holds it; the ids written."""
+    if not results:
+        return set()
+    params: list = [timezone.now()]
+    for row, fields in results:
+        unknown = set(fields) - RECORDED_FIELDS
+        if unknown or fields.get("in_flight_since", None) is not None:
+            raise ValueError(f"not a result field: {sorted(unknown) or 'in_flight_since'}")
+        params += [
+            row.pk,
+            row.attempts,
+            fields.get("status", row.status),
+            fields.get("attempts", row.attempts),
+            fields.get("next_attempt_at"),
+            fields.get("last_error"),
+            "in_flight_since" in fields,
+            fields.get("sent_at"),
+            fields.get("to_address"),
+            fields.get("body"),
+            fields.get("provider_message_id"),
+        ]
+    sql = RECORD.format(values=", ".join([RECORD_ROW] * len(results)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {pk for (pk,) in cursor.fetchall()}
+
+
+def _finish(row: Notification, **fields) -> str | None:
+    """Record one attempt's result; its status, or None when the row was no longer ours."""
+    return fields.get("status", row.status) if _record([(row, fields)]) else None
+
+
+def _retry_or_fail(row: Notification, now: datetime, error: str, keep_mark: bool) -> dict:
+    keep = {} if keep_mark else {"in_flight_since": None}
+    if row.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+        return {"status": N.Status.FAILED, "last_error": f"Gave up: {error}"[:500], **keep}
+    return {
+        "status": N.Status.PENDING,
+        "next_attempt_at": now + backoff(row.attempts, base_seconds=60),
+        "last_error": error[:500],
+        **keep,
+    }
+
+
+def _sent(address: str, body: str, message_id: str, now: datetime) -> dict:
+    return {
+        "status": N.Status.SENT,
+        "sent_at": now,
+        "to_address": address,
+        "body": body,
+        "provider_message_id": message_id or "",
+        "last_error": "",
+    }
+
+
+def _not_started(row: Notification) -> dict:
+    """Given back untouched: no attempt counted, never sent (the mark goes)."""
+    return {"status": N.Status.PENDING, "attempts": row.attempts - 1, "in_flight_since": None}
+
+
+class _Provider:
+    """The SMS provider, read from the settings once per batch and only when needed."""
+
+    def __init__(self, given: channels.SmsProvider | None):
+        self.given = given
+
+    def __call__(self) -> channels.SmsProvider:
+        if self.given is None:
+            self.given = channels.SmsProvider.from_settings()
+        return self.given
+
+
+def _prepare(attempt: _Attempt, now: datetime, provider: _Provider, checks: _Checks) -> dict | None:
+    """The checks made at send time; a result when the row ends here, else None (to send)."""
+    row = attempt.row
+    address, refused = _address(row, checks)
     subject, body = messages.render(row.template, row.language, row.context)
-    if left_in_flight is not None and row.channel == N.Channel.SMS and address:
+    if attempt.left_in_flight is not None and row.channel == N.Channel.SMS and address:
         # A worker died (or a request timed out) after the text may have left: ask the
         # provider before anything else, so that a sent text is never sent again nor called
         # expired or cancelled.
         try:
-            provider = provider or channels.SmsProvider.from_settings()
-            already = provider.find_sent(
-                to=address, body=body, since=left_in_flight - IN_FLIGHT_SLACK
+            already = provider().find_sent(
+                to=address, body=body, since=attempt.left_in_flight - IN_FLIGHT_SLACK
             )
         except channels.ChannelError as exc:
             return _retry_or_fail(row, now, f"Could not confirm an earlier attempt: {exc}", True)
         if already:
-            return _sent(row, address, body, already, now)
+            return _sent(address, body, already, now)
     if now >= row.expires_at:
-        return _finish(row, status=N.Status.EXPIRED, last_error="Past its useful life.")
+        return {"status": N.Status.EXPIRED, "last_error": "Past its useful life."}
     if refused:
-        return _finish(row, status=N.Status.CANCELLED, last_error=refused)
+        return {"status": N.Status.CANCELLED, "last_error": refused}
     if row.recipient_kind == N.Recipient.RESIDENT:
         morning = quiet_hours_end(now)
         if morning is not None:
             if morning >= row.expires_at:
-                return _finish(row, status=N.Status.EXPIRED, last_error="Quiet hours until expiry.")
+                return {"status": N.Status.EXPIRED, "last_error": "Quiet hours until expiry."}
             # Not an attempt: it waits for the morning.
-            return _finish(
-                row, status=N.Status.PENDING, next_attempt_at=morning, attempts=row.attempts - 1
-            )
+            return {
+                "status": N.Status.PENDING,
+                "next_attempt_at": morning,
+                "attempts": row.attempts - 1,
+            }
+    if row.channel == N.Channel.SMS:
+        try:
+            provider()
+        except channels.PermanentError as exc:
+            return {"status": N.Status.FAILED, "last_error": str(exc), "in_flight_since": None}
+    attempt.address, attempt.subject, attempt.body = address, subject, body
+    return None
+
+
+def _send(attempt: _Attempt, now: datetime, provider: _Provider, rate, deadline: float) -> dict:
+    """One text or e-mail (in a thread of the sender's pool: no database here)."""
+    row = attempt.row
     try:
         if row.channel == N.Channel.SMS:
-            provider = provider or channels.SmsProvider.from_settings()
-            _mark_in_flight(row, now)
-            message_id = provider.send(
-                to=address, body=body, status_callback=_status_callback_url(row)
+            if not rate.acquire(deadline):
+                return _not_started(row)
+            message_id = provider().send(
+                to=attempt.address, body=attempt.body, status_callback=_status_callback_url(row)
             )
         else:
-            _mark_in_flight(row, now)
-            message_id = channels.send_email(to=address, subject=subject, body=body)
+            if _time.time() >= deadline:
+                return _not_started(row)
+            message_id = channels.send_email(
+                to=attempt.address, subject=attempt.subject, body=attempt.body
+            )
+    except channels.Throttled as exc:
+        # The provider asked everyone to slow down: nothing went out and no attempt is
+        # counted; every sender holds off, and the text goes again after the pause.
+        rate.pause(exc.retry_after)
+        return {
+            **_not_started(row),
+            "next_attempt_at": now + timedelta(seconds=exc.retry_after),
+            "last_error": f"{exc} (the provider asked to slow down)",
+        }
     except channels.PermanentError as exc:
-        return _finish(row, status=N.Status.FAILED, last_error=str(exc), in_flight_since=None)
+        return {"status": N.Status.FAILED, "last_error": str(exc), "in_flight_since": None}
     except channels.TransientError as exc:
         # An answer that never came may hide a text that went out: keep the mark, so the
         # next attempt asks the provider first.
-        ambiguous = str(exc) in {"ReadTimeout", "ConnectionError", "ChunkedEncodingError"}
-        return _retry_or_fail(row, now, str(exc), ambiguous)
-    return _sent(row, address, body, message_id, now)
+        return _retry_or_fail(row, now, str(exc), str(exc) in AMBIGUOUS)
+    return _sent(attempt.address, attempt.body, message_id, now)
 
 
-def _retry_or_fail(row: Notification, now: datetime, error: str, keep_mark: bool) -> str:
-    keep = {} if keep_mark else {"in_flight_since": None}
-    if row.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
-        return _finish(row, status=N.Status.FAILED, last_error=f"Gave up: {error}"[:500], **keep)
-    return _finish(
-        row,
-        status=N.Status.PENDING,
-        next_attempt_at=now + backoff(row.attempts, base_seconds=60),
-        last_error=error[:500],
-        **keep,
-    )
+class _Done:
+    """A call made here and now, with a future's `result()`."""
+
+    def __init__(self, fn, *args):
+        try:
+            self.value, self.error = fn(*args), None
+        except Exception as exc:
+            self.value, self.error = None, exc
+
+    def result(self):
+        if self.error is not None:
+            raise self.error
+        return self.value
 
 
-def _mark_in_flight(row: Notification, now: datetime) -> None:
-    N.objects.filter(pk=row.pk).update(in_flight_since=now)
+_pools: dict[int, ThreadPoolExecutor] = {}
 
 
-def _sent(row: Notification, address: str, body: str, message_id: str, now: datetime) -> str:
-    return _finish(
-        row,
-        status=N.Status.SENT,
-        sent_at=now,
-        to_address=address,
-        body=body,
-        provider_message_id=message_id or "",
-        last_error="",
-    )
+def _pool() -> ThreadPoolExecutor:
+    """This process's sender threads (made after a fork, never inherited)."""
+    pid = os.getpid()
+    if pid not in _pools:
+        _pools.clear()
+        _pools[pid] = ThreadPoolExecutor(
+            max_workers=max(1, settings.NOTIFICATION_SEND_CONCURRENCY),
+            thread_name_prefix="notification-send",
+        )
+    return _pools[pid]
+
+
+def send_deadline() -> float:
+    """No send starts after this (time.time()): each that started has its provider timeout
+    to finish and the results their statement, inside the task's soft time limit, so the
+    lease (past the hard limit) never lapses under a live sender."""
+    budget = settings.CELERY_TASK_SOFT_TIME_LIMIT - 2 * settings.SMS_TIMEOUT_SECONDS - 5
+    return _time.time() + max(budget, 5)
+
+
+def notifications_send_batch(
+    pks: list[int],
+    *,
+    now: datetime | None = None,
+    provider: channels.SmsProvider | None = None,
+    deadline: float | None = None,
+) -> dict[int, str]:
+    """One attempt at each of `pks` that is ours to take: claimed in one statement, checked,
+    marked in flight in one statement, sent concurrently (NOTIFICATION_SEND_CONCURRENCY, at
+    the provider's rate), recorded in one statement. Returns the status each row was left in
+    (rows that were not ours, or whose lease was taken over, are absent)."""
+    now = now or timezone.now()
+    deadline = deadline or send_deadline()
+    attempts = _claim_many(pks, now)
+    if not attempts:
+        return {}
+    get_provider = _Provider(provider)
+    to_send = []
+    checks = _checks([a.row for a in attempts])
+    for attempt in attempts:
+        try:
+            attempt.result = _prepare(attempt, now, get_provider, checks)
+        except Exception as exc:  # one bad row must not hold up its batch
+            logger.exception("notification %s: the send-time checks failed", attempt.row.pk)
+            attempt.result = _retry_or_fail(attempt.row, now, f"Error: {type(exc).__name__}", True)
+        if attempt.result is None:
+            to_send.append(attempt)
+    if to_send:
+        # Committed before any request leaves: a worker that dies from here on leaves the
+        # mark, and whoever retakes the lease asks the provider first.
+        N.objects.filter(pk__in=[a.row.pk for a in to_send], status=N.Status.SENDING).update(
+            in_flight_since=now
+        )
+        sms = [a for a in to_send if a.row.channel == N.Channel.SMS]
+        rate = channels.SendRate(get_provider()) if sms else None
+        if len(to_send) == 1:  # no thread for one
+            futures = [_Done(_send, to_send[0], now, get_provider, rate, deadline)]
+        else:
+            futures = [_pool().submit(_send, a, now, get_provider, rate, deadline) for a in to_send]
+        for attempt, future in zip(to_send, futures, strict=True):
+            try:
+                attempt.result = future.result()
+            except Exception as exc:
+                # Not a channel's answer: the text may have gone out; keep the mark, so the
+                # next attempt asks the provider first.
+                logger.exception("notification %s: the send failed", attempt.row.pk)
+                attempt.result = _retry_or_fail(
+                    attempt.row, now, f"Error: {type(exc).__name__}", True
+                )
+    written = _record([(a.row, a.result) for a in attempts])
+    statuses = {a.row.pk: a.result.get("status", a.row.status) for a in attempts}
+    # Given back without an attempt counted (the task's time ran out, or the provider asked
+    # to slow down), not held for the morning: queued again at once, to run when due,
+    # rather than waiting for the sweep.
+    again = {
+        a.row.pk: a.result.get("next_attempt_at", now)
+        for a in attempts
+        if a.row.pk in written
+        and statuses[a.row.pk] == N.Status.PENDING
+        and a.result.get("attempts") == a.row.attempts - 1
+        and a.result.get("next_attempt_at", now) - now <= timedelta(seconds=60)
+    }
+    if again:
+        wait = max((at - now).total_seconds() for at in again.values())
+        notifications_queue(sorted(again), countdown=max(wait, 0) or None)
+    return {pk: status for pk, status in statuses.items() if pk in written}
+
+
+def notification_send(
+    pk: int, *, now: datetime | None = None, provider: channels.SmsProvider | None = None
+) -> str | None:
+    """One attempt at notification `pk`; its status after, or None when it was not ours."""
+    return notifications_send_batch([pk], now=now, provider=provider).get(pk)

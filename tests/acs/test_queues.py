@@ -32,6 +32,7 @@ def test_every_task_of_ours_is_routed_to_the_queue_of_its_kind():
     ("task", "kind"),
     [
         ("cases.tasks.send_notification", REALTIME),
+        ("cases.tasks.send_notifications", REALTIME),
         ("cases.tasks.sweep_notifications", REALTIME),
         ("resources.tasks.deliver_webhook", REALTIME),
         ("resources.tasks.sweep_webhooks", REALTIME),

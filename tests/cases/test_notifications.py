@@ -242,6 +242,23 @@ class TestADeadWorkersLease:
         row.refresh_from_db()
         assert row.status == N.Status.SENT and row.last_error == ""
 
+    def test_only_the_lease_holder_writes_a_result_while_the_row_is_in_flight(self, resident):
+        from cases.services.notifications import _claim, _finish
+
+        row = checkin(resident)
+        slow, _ = _claim(row.pk, NOON)  # the first worker takes it, then stalls
+        Notification.objects.filter(pk=row.pk).update(lease_until=NOON - timedelta(seconds=1))
+        current, _ = _claim(row.pk, NOON)  # the next one retakes it and is still sending
+        assert current.attempts == slow.attempts + 1
+        # The stalled one wakes while the row is still "sending": its result is not written.
+        assert _finish(slow, status=N.Status.FAILED, last_error="late news") is None
+        row.refresh_from_db()
+        assert row.status == N.Status.SENDING and row.last_error == ""
+        assert row.lease_until is not None  # the current holder's lease stands
+        assert _finish(current, status=N.Status.CANCELLED, last_error="ours") == "cancelled"
+        row.refresh_from_db()
+        assert row.status == N.Status.CANCELLED and row.last_error == "ours"
+
     def test_a_live_lease_is_left_alone(self, sms, resident):
         row = checkin(resident)
         Notification.objects.filter(pk=row.pk).update(

@@ -12,15 +12,20 @@ Throughput: K due texts (one per generated resident, each with SMS consent) are 
 `celery -A acs worker --concurrency 2` (prefork, as docker-compose runs it: two processes
 taking tasks) or, with `--layout solo`, two `--pool solo --concurrency 1` workers, on a queue
 of their own, to the local SMS provider (cases/local_sms.py) running in this process. Twice:
-rows found by one sweep pass (the sweep's query with a batch of K, then one task each), and
-rows scheduled through `notification_schedule` in one transaction (a task each on commit).
+rows found by the sweep (`sweep_notifications`, one batch task per NOTIFICATION_BATCH_SIZE
+rows), and rows scheduled through `notification_schedule` in one transaction (batch tasks on
+commit). The workers run with NOTIFICATION_BATCH_SIZE, NOTIFICATION_SEND_CONCURRENCY and
+SMS_RATE_PER_SECOND from --batch, --concurrency and --rate (0: no limit of ours; the local
+provider has none).
 
 Sweep cost: `notifications_due()` as beat runs it (default batch) over 10 thousand, 100
 thousand and 1 million pending rows that are not due yet plus one batch that is, with the
 EXPLAIN plan of the statement it actually ran.
 
 Floors measured in the same run: the same number of texts posted straight to the provider by
-a plain HTTP client (no database, broker or worker), and the sweep's statement run in plain SQL.
+a plain HTTP client (no database, broker or worker): a new connection each from 2 threads, and
+over keep-alive connections from as many threads as the workers send with; and the sweep's
+statement run in plain SQL.
 
 Refuses to run in production, without REDIS_URL, or on a database whose name lacks "bench"
 (unless --force). Deletes every row it made, and its queue, when done. The test suite's smoke
@@ -74,7 +79,7 @@ FROM (
 """
 # Not due: spread over the next 30 days, from one hour ahead (follow-up reminders and texts
 # held for the morning). Due: spread over the last few minutes.
-TASK_DONE = re.compile(r"send_notification\[[^\]]+\] succeeded in ([\d.e-]+)s")
+TASK_DONE = re.compile(r"send_notifications\[[^\]]+\] succeeded in ([\d.e-]+)s")
 NOT_DUE = "now() + interval '1 hour' + ((i * 7919) %% 2592000) * interval '1 second'"
 DUE = "now() - (i %% 600) * interval '1 second'"
 
@@ -108,6 +113,11 @@ class Command(BaseCommand):
         parser.add_argument("--due", type=int, default=SWEEP_BATCH, help="due rows for the sweep")
         parser.add_argument("--runs", type=int, default=20, help="timed sweeps per size")
         parser.add_argument("--layout", choices=["prefork", "solo"], default="prefork")
+        parser.add_argument("--batch", type=int, default=settings.NOTIFICATION_BATCH_SIZE)
+        parser.add_argument(
+            "--concurrency", type=int, default=settings.NOTIFICATION_SEND_CONCURRENCY
+        )
+        parser.add_argument("--rate", type=int, default=0, help="SMS_RATE_PER_SECOND (0: none)")
         parser.add_argument("--skip-throughput", action="store_true")
         parser.add_argument("--skip-sweep", action="store_true")
         parser.add_argument("--force", action="store_true", help="run on any non-production db")
@@ -134,7 +144,13 @@ class Command(BaseCommand):
                 # No hour is quiet here either (as in the workers), or texts scheduled at night
                 # would be held until the morning and the pass would never end.
                 with override_settings(QUIET_HOURS_START=0, QUIET_HOURS_END=0):
-                    self.throughput(options["notifications"], options["layout"])
+                    self.throughput(
+                        options["notifications"],
+                        options["layout"],
+                        batch=options["batch"],
+                        concurrency=options["concurrency"],
+                        rate=options["rate"],
+                    )
             if not options["skip_sweep"]:
                 sizes = [int(s) for s in options["pending"].split(",") if s.strip()]
                 self.sweep_cost(sizes, options["due"], options["runs"])
@@ -184,8 +200,8 @@ class Command(BaseCommand):
 
     # --- throughput ------------------------------------------------------------------------
 
-    def throughput(self, k: int, layout: str) -> None:
-        from cases.tasks import send_notification
+    def throughput(self, k: int, layout: str, *, batch: int, concurrency: int, rate: int):
+        from cases.tasks import sweep_notifications
 
         prefix = f"acs-bench-{uuid.uuid4().hex[:12]}-"
         # Queues of its own, so a demo worker on the same Redis never takes these tasks (put
@@ -201,8 +217,14 @@ class Command(BaseCommand):
             "TASK_QUEUE_PREFIX": prefix,
             "QUIET_HOURS_START": "0",  # start == end: no hour is quiet
             "QUIET_HOURS_END": "0",
+            "NOTIFICATION_BATCH_SIZE": str(batch),
+            "NOTIFICATION_SEND_CONCURRENCY": str(concurrency),
+            "SMS_RATE_PER_SECOND": str(rate),
             **receiver.settings(),
         }
+        # The sweep and the on-commit queueing in this process cut batches of the same size.
+        own_batches = override_settings(NOTIFICATION_BATCH_SIZE=batch)
+        own_batches.enable()
         if layout == "prefork":
             shapes = [["--pool", "prefork", "--concurrency", "2"]]
         else:
@@ -236,6 +258,8 @@ class Command(BaseCommand):
                     if layout == "prefork"
                     else "two workers --pool solo --concurrency 1"
                 )
+                + f"; batches of {batch}, {concurrency} sends at once per process, "
+                + (f"at most {rate} texts/s" if rate else "no rate limit of ours")
             )
 
             # 1. Rows already in the table (a backlog): one sweep pass queues them.
@@ -245,17 +269,10 @@ class Command(BaseCommand):
             self.insert(1, k, due=True, residents=self.resident_ids[:k])
             rows = list(N.objects.filter(pk__gt=last).values_list("pk", flat=True))
             started = time.perf_counter()
-            ids = notifications_due(batch=k)
-            queried = time.perf_counter()
-            for pk in ids:
-                send_notification.delay(pk)
-            published = time.perf_counter()
+            queued = sweep_notifications()
+            swept = time.perf_counter()
             done = self.drained(rows)
-            queueing = published - queried
-            detail = (
-                f"sweep query {1000 * (queried - started):.0f} ms for {len(ids)} ids, "
-                f"queueing {queueing:.2f} s ({1e6 * queueing / max(len(ids), 1):.0f} µs a task)"
-            )
+            detail = f"one sweep queued {queued} rows in {swept - started:.2f} s"
             self.report("swept", k, receiver, done - started, detail)
 
             # 2. Rows scheduled by the service in one transaction: a task each on commit.
@@ -278,8 +295,10 @@ class Command(BaseCommand):
             )
             self.report("scheduled", k, receiver, done - started, detail)
             self.http_floor(receiver, k, workers=2)
+            self.http_floor(receiver, k, workers=2 * concurrency, keep_alive=True)
             self.stdout.write(f"  load average after: {os.getloadavg()[0]:.2f}")
         finally:
+            own_batches.disable()
             own_queues.disable()
             for process, _ in workers:
                 process.terminate()
@@ -292,13 +311,19 @@ class Command(BaseCommand):
             receiver.stop()
             self.drop_queues(prefix)
 
-    def http_floor(self, receiver: SmsReceiver, k: int, *, workers: int) -> None:
+    def http_floor(
+        self, receiver: SmsReceiver, k: int, *, workers: int, keep_alive: bool = False
+    ) -> None:
         """The floor of a send: k texts posted straight to the provider by a plain HTTP
-        client (urllib, a new connection each, as the worker's client makes), from as many
-        threads as the worker takes tasks at once; no database, broker or Celery."""
+        client from `workers` threads; no database, broker or Celery. urllib with a new
+        connection each, or (`keep_alive`) one requests.Session with a pool of keep-alive
+        connections, as each worker process sends."""
         import base64
         import urllib.request
         from concurrent.futures import ThreadPoolExecutor
+
+        import requests
+        from requests.adapters import HTTPAdapter
 
         settings_ = receiver.settings()
         url = f"{settings_['SMS_API_BASE_URL']}/2010-04-01/Accounts/{settings_['SMS_ACCOUNT_SID']}"
@@ -307,10 +332,18 @@ class Command(BaseCommand):
         headers = {"Authorization": "Basic " + base64.b64encode(login).decode()}
         before = len(receiver.accepted)
 
+        session = requests.Session()
+        session.mount("http://", HTTPAdapter(pool_maxsize=workers))
+
         def post(i: int) -> float:
             data = urlencode(
                 {"To": f"+1505{3_000_000 + i:07d}", "From": "+15055550000", "Body": "bench"}
             ).encode()
+            if keep_alive:
+                start = time.perf_counter()
+                response = session.post(url, data=data, headers=headers, timeout=30)
+                response.raise_for_status()
+                return 1000 * (time.perf_counter() - start)
             request = urllib.request.Request(url, data=data, headers=headers, method="POST")  # noqa: S310
             start = time.perf_counter()
             with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - local
@@ -323,9 +356,12 @@ class Command(BaseCommand):
         seconds = time.perf_counter() - started
         if len(receiver.accepted) - before != k:
             raise CommandError("The provider did not accept every text of the floor.")
+        session.close()
+        label = "floor" if not keep_alive else "floor ka"
+        how = "over keep-alive connections" if keep_alive else "a new connection each"
         self.stdout.write(
-            f"  {'floor':<9} {k / seconds:6.0f} texts/s: {k} posts to the provider from a plain "
-            f"HTTP client in {workers} threads ({seconds:.1f} s); a post: median "
+            f"  {label:<9} {k / seconds:6.0f} texts/s: {k} posts to the provider from a plain "
+            f"HTTP client in {workers} threads, {how} ({seconds:.1f} s); a post: median "
             f"{statistics.median(timings):.1f} ms, p95 {percentile(timings, 0.95):.1f} ms"
         )
 
@@ -352,8 +388,8 @@ class Command(BaseCommand):
         self.log_offsets = [log.stat().st_size for log in self.logs]
 
     def task_seconds(self) -> list[float]:
-        """How long each send_notification ran in a worker since `mark_logs` (from the
-        workers' "succeeded in" lines): the work itself, without queueing."""
+        """How long each send_notifications (a batch) ran in a worker since `mark_logs` (from
+        the workers' "succeeded in" lines): the work itself, without queueing."""
         found = []
         for log, offset in zip(self.logs, self.log_offsets, strict=True):
             with log.open("rb") as f:
@@ -369,8 +405,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  {label:<9} {k / seconds:6.0f} texts/s end to end ({seconds:.1f} s); {detail}; "
             f"provider got {len(receiver.accepted)} texts from {receiver.requests} sends, "
-            f"{twice} numbers twice; send_notification in the worker logs ({len(runs)}): median "
-            f"{1000 * statistics.median(runs):.1f} ms, p95 {1000 * percentile(runs, 0.95):.1f} ms"
+            f"{twice} numbers twice; send_notifications (batches) in the worker logs "
+            f"({len(runs)}): median {1000 * statistics.median(runs):.1f} ms, "
+            f"p95 {1000 * percentile(runs, 0.95):.1f} ms"
         )
 
     def drop_queues(self, prefix: str) -> None:

@@ -1,0 +1,217 @@
+"""The batched sender (#24): the sweep hands due rows to batch tasks without ever queueing a row
+twice while its task waits, the provider's rate per second is kept across senders, and a 429
+slows the senders down instead of failing texts."""
+
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+import redis
+from django.conf import settings as django_settings
+from django.utils import timezone
+
+from acs.celery import app
+from acs.queues import REALTIME, queue_name
+from cases import channels
+from cases.local_sms import SmsReceiver
+from cases.models import Consent, Notification
+from cases.services.notifications import notification_schedule, notifications_send_batch
+from cases.tasks import sweep_notifications
+from tests.factories import ResidentFactory
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db]
+N = Notification
+
+
+@pytest.fixture
+def own_queue(settings):
+    """A realtime queue of this test's own on the test Redis (the router reads the prefix at
+    each send); its length, and nothing left behind."""
+    settings.TASK_QUEUE_PREFIX = f"acs-test-batches-{uuid.uuid4().hex[:8]}-"
+    client = redis.Redis.from_url(django_settings.REDIS_URL)
+    name = queue_name(REALTIME)
+    yield lambda: client.llen(name)
+    client.delete(name, *client.scan_iter(match=f"_kombu.binding.{name}*"))
+    app.amqp.queues.pop(name, None)  # Celery added it to the app's queues when first used
+
+
+@pytest.fixture
+def sms(settings):
+    receiver = SmsReceiver().start()
+    for name, value in receiver.settings().items():
+        setattr(settings, name, value)
+    settings.QUIET_HOURS_START = settings.QUIET_HOURS_END = 0  # no hour is quiet
+    yield receiver
+    receiver.stop()
+
+
+def due_texts(case_manager, count: int) -> list[Notification]:
+    """`count` due texts to as many consenting residents. (In a test's transaction nothing is
+    queued on commit: only the sweep queues them.)"""
+    rows = []
+    for i in range(count):
+        resident = ResidentFactory(phone=f"+1505555{i:04d}", preferred_language="en")
+        Consent.objects.create(
+            resident=resident,
+            scope=Consent.Scope.SMS,
+            method=Consent.Method.VERBAL,
+            recorded_by=case_manager,
+        )
+        rows.append(
+            notification_schedule(
+                template="checkin",
+                channel="sms",
+                resident=resident,
+                due_at=timezone.now() - timedelta(seconds=5),
+            )
+        )
+    return rows
+
+
+def test_a_backlog_does_not_grow_the_queue(own_queue, case_manager, settings):
+    settings.NOTIFICATION_BATCH_SIZE = 10
+    rows = due_texts(case_manager, 25)
+
+    # Beat runs the sweep every minute; nothing consumes (the workers are behind, or down).
+    assert sweep_notifications() == 25
+    assert own_queue() == 3  # one task per batch of 10, not one per row
+    for _ in range(5):
+        assert sweep_notifications() == 0  # each row is in a task presumed alive
+    assert own_queue() == 3
+
+    # A task lost with the broker's data: its rows are handed out again once their mark
+    # lapses (NOTIFICATION_QUEUED_SECONDS), once.
+    N.objects.filter(pk__in=[r.pk for r in rows[:10]]).update(
+        queued_until=timezone.now() - timedelta(seconds=1)
+    )
+    assert sweep_notifications() == 10
+    assert sweep_notifications() == 0
+    assert own_queue() == 4
+
+
+def test_the_providers_rate_is_kept(sms, case_manager, settings):
+    settings.SMS_RATE_PER_SECOND = 3
+    settings.NOTIFICATION_SEND_CONCURRENCY = 4
+    rows = due_texts(case_manager, 9)
+    started = time.monotonic()
+    statuses = notifications_send_batch([r.pk for r in rows])
+    took = time.monotonic() - started
+    assert list(statuses.values()) == [N.Status.SENT] * 9
+    assert len(sms.accepted) == 9
+    # 3 a second: the 9 texts span at least three seconds of the clock (1 s and more
+    # between the first and the last); without the limit they take a few milliseconds.
+    assert took >= 1.0, took
+
+
+def test_a_429_slows_the_senders_down_and_fails_nothing(sms, case_manager, settings, own_queue):
+    settings.NOTIFICATION_MAX_ATTEMPTS = 1  # a counted attempt would end it as failed
+    sms.statuses = [429, 201]
+    sms.retry_after = 2
+    first, second = due_texts(case_manager, 2)
+
+    assert notifications_send_batch([first.pk]) == {first.pk: N.Status.PENDING}
+    first.refresh_from_db()
+    assert first.attempts == 0 and first.in_flight_since is None  # not sent, not counted
+    assert "429" in first.last_error
+    wait = first.next_attempt_at - timezone.now()
+    assert timedelta(seconds=1) < wait <= timedelta(seconds=2)
+    assert own_queue() == 1  # queued again at once, to run when the pause is over
+
+    # Every sender holds off for the pause the provider asked for, then goes on.
+    started = time.monotonic()
+    assert notifications_send_batch([second.pk]) == {second.pk: N.Status.SENT}
+    assert time.monotonic() - started >= 1.0
+    time.sleep(max(0, (first.next_attempt_at - timezone.now()).total_seconds()))
+    assert notifications_send_batch([first.pk]) == {first.pk: N.Status.SENT}
+    assert len(sms.accepted) == 2 and sms.requests == 3
+
+
+def test_a_send_not_started_before_the_deadline_is_given_back_uncounted(
+    sms, case_manager, settings, own_queue
+):
+    (row,) = due_texts(case_manager, 1)
+    assert notifications_send_batch([row.pk], deadline=time.time() - 1) == {
+        row.pk: N.Status.PENDING
+    }
+    row.refresh_from_db()
+    assert row.attempts == 0 and row.in_flight_since is None and sms.requests == 0
+    assert own_queue() == 1  # and handed to a task again at once
+
+
+def test_the_rate_is_shared_through_redis(settings):
+    settings.SMS_RATE_PER_SECOND = 2
+    provider = channels.SmsProvider(
+        base_url=f"http://rate-{uuid.uuid4().hex}",
+        account_sid="AC",
+        auth_token="t",
+        from_number="+1",
+    )
+    one, other = channels.SendRate(provider), channels.SendRate(provider)  # two senders
+    second = int(time.time())
+    while int(time.time()) == second:  # start at the top of a second
+        time.sleep(0.01)
+    deadline = time.time() + 0.5
+    assert one.acquire(deadline) and other.acquire(deadline)
+    assert not one.acquire(deadline)  # the third in this second waits past the deadline
+
+
+def test_a_batch_costs_the_same_queries_whatever_its_size(sms, case_manager, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.SMS_RATE_PER_SECOND = 0
+    small, large = due_texts(case_manager, 3), []
+    for i in range(3, 13):  # ten more, other numbers
+        resident = ResidentFactory(phone=f"+1505555{i:04d}", preferred_language="en")
+        Consent.objects.create(
+            resident=resident,
+            scope=Consent.Scope.SMS,
+            method=Consent.Method.VERBAL,
+            recorded_by=case_manager,
+        )
+        large.append(notification_schedule(template="checkin", channel="sms", resident=resident))
+    counts = []
+    for rows in (small, large):
+        with CaptureQueriesContext(connection) as queries:
+            statuses = notifications_send_batch([r.pk for r in rows])
+        assert list(statuses.values()) == [N.Status.SENT] * len(rows)
+        counts.append(len(queries))
+    # Claim, load, consents, opt-outs, in-flight mark, results: no query per row.
+    assert counts[0] == counts[1] <= 6, counts
+
+
+def test_one_bad_row_does_not_hold_up_its_batch(sms, case_manager, monkeypatch):
+    from cases.services import notifications
+
+    bad_check, bad_send, *good = due_texts(case_manager, 4)
+    render = notifications.messages.render
+    send = channels.SmsProvider.send
+    bad_check_body = "a text that fails to render"
+
+    def failing_render(template, language, context):
+        if context.get("bad"):
+            raise RuntimeError(bad_check_body)
+        return render(template, language, context)
+
+    def failing_send(self, *, to, body, status_callback=""):
+        if to == bad_send.resident.phone:
+            raise RuntimeError("not a channel error")
+        return send(self, to=to, body=body, status_callback=status_callback)
+
+    N.objects.filter(pk=bad_check.pk).update(context={"bad": True})
+    monkeypatch.setattr(notifications.messages, "render", failing_render)
+    monkeypatch.setattr(channels.SmsProvider, "send", failing_send)
+
+    statuses = notifications_send_batch([bad_check.pk, bad_send.pk, *[r.pk for r in good]])
+    assert statuses == {
+        bad_check.pk: N.Status.PENDING,
+        bad_send.pk: N.Status.PENDING,
+        **{r.pk: N.Status.SENT for r in good},
+    }
+    bad_check.refresh_from_db()
+    bad_send.refresh_from_db()
+    assert bad_check.last_error == "Error: RuntimeError" and bad_check.in_flight_since is None
+    # It may have gone out: the mark stays, so the next attempt asks the provider first.
+    assert bad_send.last_error == "Error: RuntimeError" and bad_send.in_flight_since is not None
+    assert len(sms.accepted) == 2
