@@ -160,9 +160,9 @@ def notifications_queue(
         N.objects.filter(pk__in=pks).update(queued_until=queued_until())
     size = max(1, settings.NOTIFICATION_BATCH_SIZE)
     for i in range(0, len(pks), size):
-        chunk = pks[i : i + size]
+        batch_ids = pks[i : i + size]
         try:
-            send_notifications.apply_async((chunk,), countdown=countdown)
+            send_notifications.apply_async((batch_ids,), countdown=countdown)
         except Exception:  # the broker is down: the sweep finds the rows when it is back
             left = pks[i:]
             N.objects.filter(pk__in=left).update(queued_until=None)
