@@ -52,17 +52,12 @@ def audit_record_many(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """One event per target, in one INSERT; `detail` (no personal data) is the same on each."""
-    AuditEvent.objects.bulk_create(
-        AuditEvent(
-            actor=actor if getattr(actor, "is_authenticated", False) else None,
-            action=action,
-            target_type=_target_type(target),
-            target_id=target.public_id,
-            ip_address=client_ip(request),
-            reason=reason,
-            detail=detail or {},
-        )
-        for target in targets
+    audit_record_each(
+        actor=actor,
+        action=action,
+        items=((target, detail or {}) for target in targets),
+        request=request,
+        reason=reason,
     )
 
 

@@ -114,8 +114,9 @@ class RequireMfaMiddleware:
                 )
             query = urlencode({"next": request.get_full_path()})
             return redirect(f"{reverse('mfa_reauthenticate')}?{query}")
-        if SET_UP_NEXT_KEY in getattr(request, "session", {}) and not request.path.startswith(
-            OPEN_PREFIXES
+        # The path first: reading the session on a public page would add Vary: Cookie to it.
+        if not request.path.startswith(OPEN_PREFIXES) and SET_UP_NEXT_KEY in getattr(
+            request, "session", {}
         ):
             del request.session[SET_UP_NEXT_KEY]  # on their way to work again
         return self.get_response(request)
@@ -124,6 +125,10 @@ class RequireMfaMiddleware:
 def continue_after_set_up(request: HttpRequest) -> dict[str, str]:
     """Context processor: once the session has passed the factor it was sent to set up, the
     allauth pages (the recovery codes, next) offer the way back to where the person was going."""
+    # Only allauth's pages offer it (the recovery codes, next): any other page would read the
+    # session for nothing, and a public one would vary by cookie.
+    if not request.path.startswith("/accounts/"):
+        return {}
     target = getattr(request, "session", {}).get(SET_UP_NEXT_KEY)
     if not target or not passed_second_factor(request):
         return {}

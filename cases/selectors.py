@@ -470,7 +470,7 @@ def _messages_sent(resident: Resident) -> list[TimelineEntry]:
 def consent_active(resident: Resident, scope: str, *, organization=None, at=None) -> bool:
     """Whether the resident's consent for `scope` holds now (not revoked, not expired);
     for a named partner, the consent must name that partner."""
-    qs = _consents_holding(at).filter(resident=resident, scope=scope)
+    qs = consents_holding(at).filter(resident=resident, scope=scope)
     if organization is not None:
         qs = qs.filter(organization=organization)
     return qs.exists()
@@ -480,19 +480,27 @@ def consents_active(resident_ids, scopes, *, at=None) -> set[tuple[int, str]]:
     """`consent_active` (no partner named) for many residents and scopes in one query: the
     (resident id, scope) pairs whose consent holds now."""
     return set(
-        _consents_holding(at)
+        consents_holding(at)
         .filter(resident_id__in=list(resident_ids), scope__in=list(scopes))
         .values_list("resident_id", "scope")
     )
 
 
-def _consents_holding(at=None):
+def consents_holding(at=None):
+    """Consents that hold at `at` (now): not revoked, not expired. The one place that says so;
+    `consent_is_active` is the same rule for a row already loaded."""
     from cases.models import Consent
 
     at = at or timezone.now()
     return Consent.objects.filter(revoked_at__isnull=True).filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=at)
     )
+
+
+def consent_is_active(consent, *, at=None) -> bool:
+    """`consents_holding`'s rule for one consent already loaded (no query)."""
+    at = at or timezone.now()
+    return consent.revoked_at is None and (consent.expires_at is None or consent.expires_at > at)
 
 
 # --- the case managers' work queues (the admin dashboard) -------------------------------------

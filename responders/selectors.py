@@ -185,11 +185,6 @@ def field_resident_profile(user, public_id: uuid.UUID, *, request=None) -> Field
     return FieldResidentProfile(resident, encounters, consents, referrals)
 
 
-def consent_is_active(consent: Consent, *, at: datetime | None = None) -> bool:
-    at = at or timezone.now()
-    return consent.revoked_at is None and (consent.expires_at is None or consent.expires_at > at)
-
-
 # How far back "My encounters" looks, and how many it lists.
 RECENT_ENCOUNTER_DAYS = 14
 RECENT_ENCOUNTER_LIMIT = 50
@@ -258,7 +253,7 @@ def field_encounter(user, public_id: uuid.UUID, *, request=None) -> FieldEncount
         Addendum.objects.filter(encounter=encounter).select_related("author").order_by("created_at")
     )
     consents = [
-        (c, consent_is_active(c))
+        (c, case_selectors.consent_is_active(c))
         for c in Consent.objects.filter(encounter=encounter)
         .select_related("resident", "organization")
         .order_by("created_at", "id")

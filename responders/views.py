@@ -334,7 +334,7 @@ def resident_profile(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
     context = _shell_context(request)
     context.update(
         profile=profile,
-        consents=[(c, selectors.consent_is_active(c)) for c in profile.consents],
+        consents=[(c, case_selectors.consent_is_active(c)) for c in profile.consents],
     )
     # A resident's record is not kept by the browser or the service worker.
     return _private(render(request, "responders/field/resident.html", context))

@@ -102,19 +102,16 @@ def sharing_consent_bases(referrals, *, at: datetime | None = None) -> dict[int,
     """sharing_consent_basis for several referrals in one query: {referral pk: basis}. The
     consents are those `cases.selectors.consent_active` counts (not revoked, not expired; a
     named-partner consent names the referral's organization)."""
-    from django.utils import timezone
-
     from cases.models import Consent
+    from cases.selectors import consents_holding
 
     referrals = list(referrals)
-    at = at or timezone.now()
     held = set(
-        Consent.objects.filter(
+        consents_holding(at)
+        .filter(
             resident_id__in={r.resident_id for r in referrals},
             scope__in=[Consent.Scope.SHARE_NAMED_PARTNER, Consent.Scope.SHARE_PARTNERS],
-            revoked_at__isnull=True,
         )
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
         .values_list("resident_id", "scope", "organization_id")
     )
     bases = {}
@@ -213,18 +210,15 @@ def sharing_consents(resident, *, at: datetime | None = None) -> SharingConsents
     """The resident's sharing consents that hold at `at` (not revoked, not expired; the rule
     of `cases.selectors.consent_active`), in one query: enough to tell, for every partner of
     a picker, what referral_send will find."""
-    from django.utils import timezone
-
     from cases.models import Consent
+    from cases.selectors import consents_holding
 
-    at = at or timezone.now()
     held = list(
-        Consent.objects.filter(
+        consents_holding(at)
+        .filter(
             resident=resident,
             scope__in=[Consent.Scope.SHARE_NAMED_PARTNER, Consent.Scope.SHARE_PARTNERS],
-            revoked_at__isnull=True,
         )
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
         .values_list("scope", "organization__public_id")
     )
     return SharingConsents(

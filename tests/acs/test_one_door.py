@@ -15,8 +15,8 @@ from django.test import Client
 from acs.models import AuditAction, AuditEvent
 from acs.roles import Role
 from tests.acs.test_lockout import WRONG, fresh_ip
-from tests.cases.test_admin_browser import totp_code
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.totp import totp_code, totp_now
 
 pytestmark = pytest.mark.django_db
 
@@ -158,18 +158,6 @@ def test_a_password_only_sign_in_at_the_real_page_reaches_nothing(client, superv
     assert client.get("/admin/cases/resident/").status_code == 200
 
 
-def _current_code(secret: str) -> str:
-    import time
-
-    from allauth.mfa import app_settings
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-
-    left = app_settings.TOTP_PERIOD - time.time() % app_settings.TOTP_PERIOD
-    if left < 5:
-        time.sleep(left + 0.1)
-    return format_hotp_value(hotp_value(secret, int(time.time()) // app_settings.TOTP_PERIOD))
-
-
 @pytest.mark.django_db(transaction=True)  # allauth signals the new factor on commit
 def test_setting_up_a_factor_passes_it_for_that_session_and_leads_back_to_work(client, team):
     """A new colleague's first sign-in: told why a second factor, not asked for the password
@@ -190,7 +178,7 @@ def test_setting_up_a_factor_passes_it_for_that_session_and_leads_back_to_work(c
     page = client.get("/accounts/2fa/totp/activate/")
     assert page.status_code == 200  # no second password prompt
     response = client.post(
-        "/accounts/2fa/totp/activate/", {"code": _current_code(page.context["form"].secret)}
+        "/accounts/2fa/totp/activate/", {"code": totp_now(page.context["form"].secret)}
     )
     assert response["Location"] == "/accounts/2fa/recovery-codes/"
     codes = client.get(response["Location"])
@@ -229,3 +217,4 @@ def test_every_page_door_leads_to_the_one_sign_in(client, path):
         assert response.status_code in (401, 403)
         return
     assert response.redirect_chain[-1][0].startswith("/accounts/login/?next=")
+

@@ -5,7 +5,6 @@ contact attempt, closes it, and sees it gone from the queue.
 Screenshots of the dashboard and the residents list, at 1280 and 1024 pixels wide, go to
 .local/artifacts/admin-*.png (git-ignored): people and records named as staff speak of them."""
 
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from acs.roles import Role
 from cases.display import follow_up_label
 from cases.models import FollowUp
 from tests.factories import DEFAULT_PASSWORD, ResidentFactory, UserFactory
+from tests.totp import totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,22 +45,6 @@ def role_groups(transactional_db):
             ],
         )
     )
-
-
-def totp_code(user) -> str:
-    """The code the case manager's authenticator app shows now (allauth's own helpers)."""
-    from allauth.mfa import app_settings
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-    from allauth.mfa.utils import decrypt
-
-    secret = decrypt(Authenticator.objects.get(user=user, type="totp").data["secret"])
-    # A code read in the last seconds of its period may reach the server in the next one
-    # (allauth allows no drift by default): wait for a fresh period then.
-    left = app_settings.TOTP_PERIOD - time.time() % app_settings.TOTP_PERIOD
-    if left < 5:
-        time.sleep(left + 0.1)
-    return format_hotp_value(hotp_value(secret, int(time.time()) // app_settings.TOTP_PERIOD))
 
 
 def test_a_case_manager_works_an_overdue_follow_up_from_the_dashboard(

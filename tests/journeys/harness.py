@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from acs.management.commands.seed_demo import demo_password
+from tests.totp import totp_now
 
 ARTIFACTS = Path(settings.BASE_DIR) / ".local" / "artifacts" / "journeys"
 
@@ -66,18 +66,6 @@ def seed_demo() -> None:
                 continue  # made once, in that order only
             getattr(import_module(module), function)(apps, editor)
     call_command("seed_demo", "--quiet-logins", stdout=io.StringIO())
-
-
-def totp_now(secret: str) -> str:
-    """The code an authenticator app shows now for this secret (allauth's own helpers); a code
-    read in the last seconds of its period waits for the next one (allauth allows no drift)."""
-    from allauth.mfa import app_settings
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-
-    left = app_settings.TOTP_PERIOD - time.time() % app_settings.TOTP_PERIOD
-    if left < 5:
-        time.sleep(left + 0.1)
-    return format_hotp_value(hotp_value(secret, int(time.time()) // app_settings.TOTP_PERIOD))
 
 
 class Journey:

@@ -7,7 +7,8 @@ import pytest
 
 from acs.models import ApiToken
 from responders.models import User
-from tests.journeys.harness import DESK_TABLET, DESKTOP, Journey, seed_demo, totp_now
+from tests.journeys.harness import DESK_TABLET, DESKTOP, Journey, seed_demo
+from tests.totp import totp_now
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
