@@ -217,4 +217,3 @@ def test_every_page_door_leads_to_the_one_sign_in(client, path):
         assert response.status_code in (401, 403)
         return
     assert response.redirect_chain[-1][0].startswith("/accounts/login/?next=")
-
