@@ -59,8 +59,11 @@ def test_a_case_managers_day(live_server, browser):
     day.page.locator("#refer-submit").click()
     day.at(rf"/admin/cases/resident/{marisol.pk}/change/#referrals")
     message = day.page.locator(".messagelist").inner_text()
-    assert "sent" in message.lower() or "not sent" not in message.lower()
     assert Referral.objects.filter(resident=marisol).count() == referrals_before + 1
+    sent = Referral.objects.filter(resident=marisol).latest("created_at")
+    assert sent.status == "sent" and sent.created_by.username == "casemanager"
+    assert f"Referral to {sent.service.name} ({sent.organization.name}) sent." in message
+    assert sent.service.name in day.page.locator("#referrals").inner_text()
     day.shot("referred")
 
     # Her follow-up on Marisol, from the resident's page: a call made, the attempt logged.
