@@ -60,7 +60,7 @@ CALL_MOVES = (
     ("cleared", gettext_lazy("Clear")),
 )
 # Static files of the app shell, cached by the service worker on install.
-# The PNG icons are drawn from icon.svg by scripts/field_icons.py (committed, no image library).
+# The PNG icons are drawn from icon.svg by `manage.py field_icons` (committed, no image library).
 FIELD_ICONS = (
     ("field/icon-192.png", 192, "any"),
     ("field/icon-512.png", 512, "any"),

@@ -87,6 +87,23 @@ def test_the_manifest_names_png_icons_of_the_right_sizes_any_and_maskable(client
         assert _png_size(finders.find(name)) == (side, side), name
 
 
+@pytest.mark.browser
+def test_the_icons_command_draws_all_four_at_their_sizes(tmp_path, monkeypatch):
+    """`manage.py field_icons` (how the committed PNGs were made) still draws them."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from tests.conftest import chromium_or_skip
+
+    monkeypatch.setenv("CHROMIUM", chromium_or_skip())
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    call_command("field_icons", "--out", str(tmp_path), stdout=StringIO())
+    for side in (192, 512):
+        for name in (f"icon-{side}.png", f"icon-maskable-{side}.png"):
+            assert _png_size(str(tmp_path / name)) == (side, side), name
+
+
 def test_the_service_worker_precaches_the_icons(client):
     import json
 

@@ -1,6 +1,6 @@
 """Draw the field app's PNG icons from static/field/icon.svg with the system Chromium.
 
-    .venv/bin/python scripts/field_icons.py
+    .venv/bin/python manage.py field_icons        # --out DIR to write elsewhere
 
 Writes static/field/icon-192.png and icon-512.png ("any": the rounded artwork as in the SVG,
 on a transparent corner) and icon-maskable-192.png and icon-maskable-512.png ("maskable": a
@@ -14,10 +14,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from django.conf import settings
+from django.core.management.base import BaseCommand
 
-ROOT = Path(__file__).resolve().parent.parent
-FIELD = ROOT / "static" / "field"
+FIELD = Path(settings.BASE_DIR) / "static" / "field"
 BRAND = "#0b3d91"
 SIZES = (192, 512)
 # The maskable artwork: the SVG drawn at 80 % of the side; its shield then spans about half
@@ -33,14 +33,19 @@ img {{ width: {art}px; height: {art}px; display: block; }}
 </body></html>"""
 
 
-def main() -> None:
+def draw(out: Path) -> list[Path]:
+    """Draw the four icons into `out`; the paths written. Playwright is a development
+    dependency: imported here, not at start-up."""
     import base64
+
+    from playwright.sync_api import sync_playwright
 
     svg = FIELD / "icon.svg"
     inner = svg.read_text()
     # For the maskable icon the shield alone, without the SVG's own rounded square.
     shield = inner.replace('<rect width="96" height="96" rx="18" fill="#0b3d91"/>', "")
     chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    written = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium)
         for size in SIZES:
@@ -58,11 +63,20 @@ def main() -> None:
                 page.set_content(
                     PAGE.format(size=size, background=background, art=art, svg=encoded)
                 )
-                page.locator(".tile").screenshot(path=str(FIELD / name), omit_background=True)
+                page.locator(".tile").screenshot(path=str(out / name), omit_background=True)
                 page.close()
-                print(f"wrote static/field/{name}")
+                written.append(out / name)
         browser.close()
+    return written
 
 
-if __name__ == "__main__":
-    main()
+class Command(BaseCommand):
+    help = "Draw the field app's PNG icons (any and maskable, 192 and 512 px) from icon.svg."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--out", type=Path, default=FIELD, help="Folder to write them to.")
+
+    def handle(self, *args, out: Path, **options):
+        out.mkdir(parents=True, exist_ok=True)
+        for path in draw(out):
+            self.stdout.write(f"wrote {path}")
