@@ -34,8 +34,9 @@ def sweep_webhooks() -> int:
     A run stops after SWEEP_SECONDS and the next goes on."""
     total = 0
     stop = time.monotonic() + webhooks.SWEEP_SECONDS
+    rows = settings.WEBHOOK_BATCH_SIZE * webhooks.SWEEP_BATCHES_PER_STATEMENT
     while time.monotonic() < stop:
-        ids = webhooks.deliveries_queue_due()
+        ids = webhooks.deliveries_queue_due(batch=rows)
         if not ids or not webhooks.deliveries_queue(ids, marked=True):
             break
         total += len(ids)

@@ -52,6 +52,8 @@ logger = logging.getLogger(__name__)
 SWEEP_BATCH = 200
 # A sweep run hands out batches for at most this long (under beat's one-minute period).
 SWEEP_SECONDS = 40
+# The sweep marks this many batch tasks' rows per statement (deliveries_queue splits them).
+SWEEP_BATCHES_PER_STATEMENT = 10
 # A sending row whose worker has not reported back after this is taken up again.
 # A lease outlives the longest a task may run (Celery's hard time limit), so it lapses only
 # when its worker is gone.

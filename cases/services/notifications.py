@@ -62,6 +62,8 @@ def lease() -> timedelta:
 # How long one sweep run may go on handing out batches (a backlog after an outage or the 8 am
 # release): no ceiling on rows, only on the run's time; the next run goes on.
 SWEEP_SECONDS = 40
+# The sweep marks this many batch tasks' rows per statement (notifications_queue splits them).
+SWEEP_BATCHES_PER_STATEMENT = 10
 # A find_sent check looks back this much before the in-flight mark (clock skew).
 IN_FLIGHT_SLACK = timedelta(minutes=2)
 
@@ -345,12 +347,15 @@ def _status_callback_url(row: Notification) -> str:
 # --- the sender: claim a batch, send it concurrently, record its results -----------------------
 
 # One statement takes the rows: the lease, the attempt counted (the attempt number is the
-# lease's token: only its holder may write the result), the queue mark cleared; it returns the
-# in-flight mark a dead worker (or an ambiguous timeout) left, read before the update.
+# lease's token: only its holder may write the result), the queue mark cleared, and the
+# in-flight mark set (committed before any request leaves; an earlier mark is kept, since it
+# dates a text that may have gone out). It returns the mark a dead worker (or an ambiguous
+# timeout) left, read before the update.
 CLAIM = """
 UPDATE cases_notification AS n
 SET status = 'sending', lease_until = %(lease)s, attempts = n.attempts + 1,
-    queued_until = NULL, updated_at = %(now)s
+    queued_until = NULL, updated_at = %(now)s,
+    in_flight_since = COALESCE(n.in_flight_since, %(now)s)
 FROM (
     SELECT id, in_flight_since FROM cases_notification
     WHERE id = ANY(%(ids)s) AND next_attempt_at <= %(now)s
@@ -649,12 +654,13 @@ def notifications_send_batch(
             attempt.result = _retry_or_fail(attempt.row, now, f"Error: {type(exc).__name__}", True)
         if attempt.result is None:
             to_send.append(attempt)
+        elif attempt.left_in_flight is None:
+            # Ended before any request left: the mark the claim set goes (one left by an
+            # earlier attempt stays where the result keeps it).
+            attempt.result.setdefault("in_flight_since", None)
     if to_send:
-        # Committed before any request leaves: a worker that dies from here on leaves the
-        # mark, and whoever retakes the lease asks the provider first.
-        N.objects.filter(pk__in=[a.row.pk for a in to_send], status=N.Status.SENDING).update(
-            in_flight_since=now
-        )
+        # The claim's mark is committed: a worker that dies from here on leaves it, and
+        # whoever retakes the lease asks the provider first.
         sms = [a for a in to_send if a.row.channel == N.Channel.SMS]
         rate = channels.SendRate(get_provider()) if sms else None
         if len(to_send) == 1:  # no thread for one
