@@ -18,9 +18,10 @@ commit). The workers run with NOTIFICATION_BATCH_SIZE, NOTIFICATION_SEND_CONCURR
 SMS_RATE_PER_SECOND from --batch, --concurrency and --rate (0: no limit of ours; the local
 provider has none).
 
-Sweep cost: `notifications_due()` as beat runs it (default batch) over 10 thousand, 100
-thousand and 1 million pending rows that are not due yet plus one batch that is, with the
-EXPLAIN plan of the statement it actually ran.
+Sweep cost: the marking statement `sweep_notifications` runs (`notifications_queue_due`, ten
+batch tasks' rows at a time), rolled back after each run, over 10 thousand, 100 thousand and
+1 million pending rows that are not due yet plus 500 that are, with the EXPLAIN plan of the
+statement it actually ran.
 
 Floors measured in the same run: the same number of texts posted straight to the provider by
 a plain HTTP client (no database, broker or worker): a new connection each from 2 threads, and
@@ -58,9 +59,9 @@ from django.utils.timezone import now as timezone_now
 from cases.local_sms import SmsReceiver
 from cases.models import Consent, Notification, Resident
 from cases.services.notifications import (
-    SWEEP_BATCH,
+    SWEEP_BATCHES_PER_STATEMENT,
     notification_schedule,
-    notifications_due,
+    notifications_queue_due,
 )
 
 N = Notification
@@ -119,7 +120,7 @@ class Command(BaseCommand):
             default="10000,100000,1000000",
             help="pending rows not yet due, cumulative sizes for the sweep (comma-separated)",
         )
-        parser.add_argument("--due", type=int, default=SWEEP_BATCH, help="due rows for the sweep")
+        parser.add_argument("--due", type=int, default=500, help="due rows for the sweep")
         parser.add_argument("--runs", type=int, default=20, help="timed sweeps per size")
         parser.add_argument("--layout", choices=["prefork", "solo"], default="prefork")
         parser.add_argument("--batch", type=int, default=settings.NOTIFICATION_BATCH_SIZE)
@@ -492,9 +493,11 @@ class Command(BaseCommand):
     # --- the sweep's cost ------------------------------------------------------------------
 
     def sweep_cost(self, sizes: list[int], due: int, runs: int) -> None:
+        rows = settings.NOTIFICATION_BATCH_SIZE * SWEEP_BATCHES_PER_STATEMENT
         self.stdout.write(
-            f"\nsweep: notifications_due() (batch {SWEEP_BATCH}), {runs} runs per size, "
-            f"with {due} due rows"
+            f"\nsweep: the marking statement sweep_notifications runs (notifications_queue_due,"
+            f" up to {rows} rows: {SWEEP_BATCHES_PER_STATEMENT} batch tasks' worth), {runs} runs"
+            f" per size, each rolled back, with {due} due rows"
         )
         base = N.objects.count()
         self.insert(1, due, due=True, residents=self.resident_ids)
@@ -512,17 +515,17 @@ class Command(BaseCommand):
             filled = time.perf_counter() - started
             have = size
             for _ in range(3):
-                notifications_due()
+                self.sweep_once(rows)
             timings = []
             for _ in range(runs):
                 started = time.perf_counter()
-                found = notifications_due()
+                found = self.sweep_once(rows)
                 timings.append(1000 * (time.perf_counter() - started))
-            if len(found) != min(due, SWEEP_BATCH):
+            if len(found) != min(due, rows):
                 raise CommandError(f"The sweep found {len(found)} rows, not {due}.")
             timings.sort()
-            floor = self.sql_floor(runs)
-            plan = self.plan()
+            floor = self.sql_floor(runs, rows)
+            plan = self.plan(rows)
             uses_index = INDEX in plan
             self.stdout.write(
                 f"  {size:>9,} not due + {due} due ({base:,} other rows; filled in {filled:.0f} s;"
@@ -537,29 +540,39 @@ class Command(BaseCommand):
             )
             self.stdout.write("    " + plan.replace("\n", "\n    "))
 
-    def sweep_statement(self) -> str:
-        """The statement `notifications_due()` runs, as sent to PostgreSQL."""
+    def sweep_once(self, rows: int) -> list[int]:
+        """The sweep's marking statement, rolled back (the rows stay due for the next run)."""
+        with transaction.atomic():
+            found = notifications_queue_due(batch=rows)
+            transaction.set_rollback(True)
+        return found
+
+    def sweep_statement(self, rows: int) -> str:
+        """The statement the sweep runs, as sent to PostgreSQL."""
         with CaptureQueriesContext(connection) as queries:
-            notifications_due()
+            self.sweep_once(rows)
         (sql,) = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
         return sql
 
-    def sql_floor(self, runs: int) -> list[float]:
+    def sql_floor(self, runs: int, rows: int) -> list[float]:
         """The sweep's statement through a bare cursor, each run in a transaction of its own
-        (its row locks are given back at the end, as the sweep's are), without the ORM."""
-        sql = self.sweep_statement()
+        (rolled back, as the timed runs are), without the service around it."""
+        sql = self.sweep_statement(rows)
         timings = []
         for _ in range(runs):
             started = time.perf_counter()
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(sql)
                 cursor.fetchall()
+                transaction.set_rollback(True)
             timings.append(1000 * (time.perf_counter() - started))
         return sorted(timings)
 
-    def plan(self) -> str:
-        """EXPLAIN (ANALYZE, BUFFERS) of the statement `notifications_due()` runs."""
-        sql = self.sweep_statement()
+    def plan(self, rows: int) -> str:
+        """EXPLAIN (ANALYZE, BUFFERS) of the sweep's statement (rolled back)."""
+        sql = self.sweep_statement(rows)
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql)
-            return "\n".join(row[0] for row in cursor.fetchall())
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            transaction.set_rollback(True)
+        return plan
