@@ -409,6 +409,19 @@ RECORDED_FIELDS = {
 AMBIGUOUS = {"ReadTimeout", "ConnectionError", "ChunkedEncodingError"}
 
 
+SEND_FIELDS = (
+    *(f.name for f in N._meta.concrete_fields),
+    "resident__phone",
+    "resident__email",
+    "resident__merged_into_id",
+    "resident__merged_into__phone",
+    "resident__merged_into__email",
+    "user__is_active",
+    "user__email",
+    "organization__email",
+)
+
+
 @dataclass
 class _Attempt:
     row: Notification
@@ -429,6 +442,9 @@ def _claim_many(pks: list[int], now: datetime) -> list[_Attempt]:
         return []
     rows = (
         N.objects.select_related("resident__merged_into", "user", "organization")
+        # Of the recipient, only what the checks read: no names or other personal data
+        # loaded into the sender (and less to read and build per row).
+        .only(*SEND_FIELDS)
         .filter(pk__in=claimed)
         .order_by("pk")
     )
