@@ -211,18 +211,20 @@ RECORD_ROW = (
     " %s::timestamptz, %s::timestamptz)"
 )
 
+# Oldest first in the due index's order, joined back by id (as the notification sweep's).
 QUEUE_DUE = """
-UPDATE resources_webhookdelivery SET queued_until = %(until)s
-WHERE id IN (
-    SELECT id FROM resources_webhookdelivery
+UPDATE resources_webhookdelivery AS d SET queued_until = %(until)s
+FROM (
+    SELECT id, next_attempt_at FROM resources_webhookdelivery
     WHERE status IN ('pending', 'sending') AND next_attempt_at <= %(now)s
       AND (status = 'pending' OR lease_until < %(now)s)
       AND (queued_until IS NULL OR queued_until < %(now)s)
     ORDER BY next_attempt_at, id
     LIMIT %(batch)s
     FOR UPDATE SKIP LOCKED
-)
-RETURNING id
+) AS due
+WHERE d.id = due.id
+RETURNING d.id, due.next_attempt_at
 """
 
 
@@ -546,4 +548,5 @@ def deliveries_queue_due(*, now: datetime | None = None, batch: int | None = Non
     batch = batch or settings.WEBHOOK_BATCH_SIZE
     with connection.cursor() as cursor:
         cursor.execute(QUEUE_DUE, {"until": _queued_until(now), "now": now, "batch": batch})
-        return [pk for (pk,) in cursor.fetchall()]
+        # In event order: a batch sends each endpoint's events in the order it is given.
+        return [pk for pk, _ in sorted(cursor.fetchall(), key=lambda row: (row[1], row[0]))]

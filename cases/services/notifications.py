@@ -234,18 +234,22 @@ def notifications_due(
         )
 
 
+# Oldest due first, read in the due index's order (not the primary key's, which would walk
+# every row scheduled for later), joined back by id (`WHERE id IN (...)` let the planner hash
+# the whole table at each run).
 QUEUE_DUE = """
-UPDATE cases_notification SET queued_until = %(until)s
-WHERE id IN (
+UPDATE cases_notification AS n SET queued_until = %(until)s
+FROM (
     SELECT id FROM cases_notification
     WHERE status IN ('pending', 'sending') AND next_attempt_at <= %(now)s
       AND (status = 'pending' OR lease_until < %(now)s)
       AND (queued_until IS NULL OR queued_until < %(now)s)
-    ORDER BY id
+    ORDER BY next_attempt_at
     LIMIT %(batch)s
     FOR UPDATE SKIP LOCKED
-)
-RETURNING id
+) AS due
+WHERE n.id = due.id
+RETURNING n.id
 """
 
 
