@@ -255,3 +255,20 @@ def test_the_healthcheck_probe_fails_when_nothing_listens():
     env = {**os.environ, "PORT": str(port)}
     result = subprocess.run([sys.executable, "-m", "acs.probe"], cwd=ROOT, env=env)
     assert result.returncode == 1
+
+
+def test_compose_scales_web_and_workers_independently():
+    """`docker compose up --scale web=2 --scale worker=2` needs services with no fixed
+    container_name and no fixed host port; beat stays one (Celery beat must not run twice)."""
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    for name in ("web", "worker", "worker-bulk"):
+        service = services[name]
+        assert "container_name" not in service, name
+        for port in service.get("ports", []):
+            host_side = str(port).rsplit(":", 1)[0]
+            assert "-" in host_side.rsplit(":", 1)[-1], f"{name}: a fixed host port {port}"
+    assert not services["worker"].get("ports") and not services["worker-bulk"].get("ports")
+    assert services["postgres"]["image"].startswith("postgres:15-"), "the major version CI runs"
