@@ -110,7 +110,44 @@ def database_backup(*, path: Path) -> ChainHead:
     _run([pg_tool("pg_restore"), "--list", str(partial)], env)  # a whole, readable archive
     partial.chmod(0o600)  # personal data: the service's user only
     partial.replace(path)
+    # Beside the dump: where the chain ended. audit_verify proves the copy's chain is unbroken
+    # from the start, but a trail cut at its end still verifies; the restore checks the copy
+    # reaches this event.
+    head_file(path).write_text(f"{head.seq} {head.hash}\n")
     return head
+
+
+def head_file(path: Path) -> Path:
+    return path.with_name(path.name + ".head")
+
+
+def _check_head(path: Path, target: dict[str, Any]) -> str:
+    """Whether the restored copy holds the event the backup's chain ended at, unchanged."""
+    sidecar = head_file(path)
+    if not sidecar.exists():
+        return "No .head file beside the backup: the chain's end was not compared."
+    seq_text, _, expected = sidecar.read_text().strip().partition(" ")
+    seq = int(seq_text)
+    if seq == 0:
+        return "The backup held no sealed audit event."
+    import psycopg
+
+    with psycopg.connect(
+        host=target.get("HOST") or None,
+        port=target.get("PORT") or None,
+        user=target.get("USER") or None,
+        password=target.get("PASSWORD") or None,
+        dbname=target["NAME"],
+    ) as conn:
+        row = conn.execute("SELECT hash FROM acs_auditevent WHERE seq = %s", [seq]).fetchone()
+    if row is None or row[0] != expected:
+        raise DomainError(
+            f"Restored, but the copy's audit chain does not reach the backup's last sealed "
+            f"event (seq {seq}): the trail was cut, or this is not the dump the .head file "
+            "was written with.",
+            code="restore_chain_short",
+        )
+    return f"The copy reaches the backup's last sealed event (seq {seq})."
 
 
 @dataclass(frozen=True)
@@ -183,4 +220,6 @@ def database_restore(*, path: Path, target_url: str, create: bool) -> RestoreRes
             f"Restored, but the audit chain of the copy does not verify: {output[-2000:]}",
             code="restore_chain_broken",
         )
-    return RestoreResult(database=target["NAME"], verify_output=output)
+    return RestoreResult(
+        database=target["NAME"], verify_output=f"{output}\n{_check_head(path, target)}"
+    )

@@ -82,6 +82,7 @@ def test_the_drill_restores_a_backup_and_the_copys_audit_chain_verifies(
     out = capsys.readouterr().out
     assert f"Restored into {target}." in out
     assert "Audit chain intact: 5 event(s) checked" in out
+    assert "reaches the backup's last sealed event (seq 5)" in out
     with psycopg.connect(server_url(target)) as copy:
         restored = copy.execute("SELECT seq, hash FROM acs_auditevent ORDER BY seq").fetchall()
     assert restored[-1] == (5, sealed_trail.hash)
@@ -97,6 +98,23 @@ def test_the_drill_fails_on_a_backup_whose_audit_trail_was_edited(sealed_trail, 
 
     assert "does not verify" in str(failed.value)
     assert "BROKEN at event #5" in str(failed.value)
+
+
+def test_the_drill_fails_on_a_copy_whose_trail_ends_before_the_backups_last_event(
+    sealed_trail, responder, scratch, tmp_path
+):
+    # An older dump (or one whose newest events were cut) still verifies from the start; the
+    # .head written beside the newer backup says where the chain must reach.
+    older = tmp_path / "older.dump"
+    call_command("backup", str(older))
+    audit_record(actor=responder, action="view", target=responder)
+    audit_seal(now=timezone.now() + timedelta(seconds=10))
+    newer = tmp_path / "newer.dump"
+    call_command("backup", str(newer))
+    (tmp_path / "older.dump.head").write_text((tmp_path / "newer.dump.head").read_text())
+
+    with pytest.raises(CommandError, match=r"does not reach the backup's last sealed event"):
+        call_command("restore", str(older), into=server_url(scratch()), create=True)
 
 
 def test_restore_refuses_the_running_database(tmp_path):
