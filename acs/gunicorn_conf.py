@@ -26,3 +26,23 @@ def when_ready(server):
     from acs.startup import announce
 
     announce("web")
+
+
+# Metrics from every worker process (acs/metrics.py): prometheus_client's multi-process mode,
+# on when PROMETHEUS_MULTIPROC_DIR names a folder. It is emptied at each start (figures of a
+# previous run must not be added in) and an exited worker's live gauges are dropped.
+def on_starting(server):
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        from pathlib import Path
+
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        for old in Path(folder).glob("*.db"):
+            old.unlink()
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -34,6 +34,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from acs import outbound_http
+from acs.metrics import event_count
 from acs.retry import backoff
 from resources.models import DeliveryStatus, Referral, WebhookDelivery, WebhookEndpoint
 
@@ -242,6 +243,8 @@ def _record(delivery: WebhookDelivery, *, error: str, code: int | None) -> str:
                 endpoint=endpoint,
                 reason=f"{endpoint.consecutive_failures} failed deliveries in a row ({error})",
             )
+        outcome = "failed" if exhausted else "retrying"
+        transaction.on_commit(lambda: event_count("acs_webhook_delivery_failures", outcome=outcome))
         logger.info(
             "webhook delivery %s attempt %s failed: %s",
             delivery.public_id,
