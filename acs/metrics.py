@@ -5,7 +5,7 @@ Three sources, one scrape:
 - **Requests**: django-prometheus's middleware counts responses by view and status and times
   them by view (`django_http_responses_total_by_status_view_method_total`,
   `django_http_requests_latency_seconds_by_view_method`). The view label is the route's name
-  (`api-v1:referral-detail`), never the path, so no id reaches a label. Under gunicorn's several
+  (`field-resident`), never the path, so no id reaches a label. Under gunicorn's several
   worker processes set PROMETHEUS_MULTIPROC_DIR (an empty folder each start, as
   prometheus_client's multi-process mode asks): every process writes there and a scrape, on
   whichever process, adds them up (acs/gunicorn_conf.py marks exited workers dead).

@@ -9,6 +9,7 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseNotAllowed,
     HttpResponsePermanentRedirect,
     HttpResponseRedirect,
     JsonResponse,
@@ -17,6 +18,7 @@ from django.shortcuts import render, resolve_url
 from django.templatetags.static import static
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from acs import health, metrics
@@ -46,13 +48,17 @@ def healthz_ready(request: HttpRequest) -> JsonResponse:
     return _health_response(health.run_readiness_checks())
 
 
-@require_GET
+# Exempt from CSRF only so that a POST without the token gets the same 404 as any other (it
+# writes nothing, and answers nothing to anyone without the token).
+@csrf_exempt
 @never_cache
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """Prometheus metrics (acs/metrics.py), for the scraper only: anyone else, signed in or
-    not, gets the 404 of a path that does not exist."""
+    not, whatever the method, gets the 404 of a path that does not exist."""
     if not metrics.scraper_allowed(request):
         raise Http404
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
     return HttpResponse(metrics.scrape(), content_type=metrics.CONTENT_TYPE)
 
 
