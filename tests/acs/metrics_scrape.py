@@ -1,4 +1,4 @@
-"""Scraping /metrics as Prometheus does, for the tests: the text parsed into {(name, labels): value}."""
+"""Scraping /metrics as Prometheus does: the text parsed into {(name, labels): value}."""
 
 from __future__ import annotations
 

@@ -39,9 +39,9 @@ def test_the_scraper_with_the_token_gets_the_metrics_without_a_session(client, t
     samples = scrape(client)
 
     assert value(samples, "acs_metrics_part_up", part="outbox") == 1
-    assert "no-cache" in client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {token}")[
-        "Cache-Control"
-    ]
+    assert (
+        "no-cache" in client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {token}")["Cache-Control"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -258,8 +258,7 @@ def test_a_scrape_costs_the_same_queries_whatever_the_backlog(client, token):
                 template="checkin", channel="sms", resident=resident, dedupe_key=f"m-{i}"
             )
     AuditEvent.objects.bulk_create(
-        AuditEvent(action="view", target_type="resident", target_id=uuid.uuid4())
-        for _ in range(10)
+        AuditEvent(action="view", target_type="resident", target_id=uuid.uuid4()) for _ in range(10)
     )
 
     assert queries() == few
