@@ -49,7 +49,9 @@ def test_metrics_show_the_outbox_and_the_queue_filling_then_draining(
     before = scrape(client)
     assert value(before, "acs_outbox_notifications", status="pending") == 0
     assert all(value(before, "acs_celery_queue_length", queue=k) == 0 for k in KINDS)
-    succeeded_before = value(before, "acs_celery_tasks_total", queue="realtime", outcome="succeeded")
+    succeeded_before = value(
+        before, "acs_celery_tasks_total", queue="realtime", outcome="succeeded"
+    )
 
     # Queued as a request would: with its request id current.
     rid = uuid.uuid4().hex
@@ -99,8 +101,10 @@ def test_metrics_show_the_outbox_and_the_queue_filling_then_draining(
 
     lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     assert lines, output
-    assert all(set(line) <= {"time", "level", "logger", "message", "request_id", "exc_info"}
-               for line in lines)
+    assert all(
+        set(line) <= {"time", "level", "logger", "message", "request_id", "exc_info"}
+        for line in lines
+    )
     task_lines = [line for line in lines if line["request_id"] == rid]
     assert any("send_notifications" in line["message"] for line in task_lines), output
     assert "555-0177" not in output
