@@ -294,3 +294,29 @@ def test_a_queue_never_served_shows_an_infinite_heartbeat_age(client, token):
         cache.delete_many(health.HEARTBEAT_KEYS)
     assert value(samples, "acs_celery_queue_heartbeat_age_seconds", queue="realtime") < 5
     assert value(samples, "acs_celery_queue_heartbeat_age_seconds", queue="bulk") == float("inf")
+
+
+def test_the_sample_alerts_and_dashboard_name_only_metrics_that_exist(client, token):
+    """docs/prometheus-alerts.yml and docs/grafana-dashboard.json: every metric they query is
+    one a scrape exposes (a renamed metric would leave an alert that never fires)."""
+    import json
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    docs = Path(django_settings.BASE_DIR) / "docs"
+    rules = yaml.safe_load((docs / "prometheus-alerts.yml").read_text())
+    exprs = [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
+    dashboard = json.loads((docs / "grafana-dashboard.json").read_text())
+    exprs += [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    client.get("/healthz/live")  # so the request metrics have a sample
+    exposed = {name for name, _labels in scrape(client)}
+    named = {m for expr in exprs for m in re.findall(r"\b((?:acs|django)_[a-z_]+)", expr)}
+
+    assert {"acs_outbox_oldest_due_age_seconds", "acs_audit_oldest_unsealed_age_seconds"} <= named
+    assert "acs_celery_queue_heartbeat_age_seconds" in named
+    assert named - exposed == set()
+    alerts = {rule["alert"] for group in rules["groups"] for rule in group["rules"]}
+    assert {"ACSOutboxBacklogOld", "ACSAuditSealLag", "ACSQueueNotServed"} <= alerts
+    assert {"ACSWebhookFailures"} <= alerts
