@@ -19,7 +19,7 @@ REQUESTS = 40
 
 
 def _get(url: str, token: str | None = None, timeout: float = 5) -> tuple[int, bytes]:
-    request = urllib.request.Request(url)
+    request = urllib.request.Request(url)  # noqa: S310 (a local test server)
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
@@ -57,9 +57,9 @@ def test_a_scrape_adds_up_every_gunicorn_worker_process(tmp_path):
     try:
         # A long client timeout: a request given up on while the workers boot would still be
         # answered, and counted, later.
-        assert wait_until(
-            lambda: _get(f"{base}/healthz/live", timeout=60)[0] == 200, timeout=60
-        ), log.read_text()
+        assert wait_until(lambda: _get(f"{base}/healthz/live", timeout=60)[0] == 200, timeout=60), (
+            log.read_text()
+        )
         assert not (folder / "counter_999999.db").exists()  # emptied at start
         for _ in range(REQUESTS - 1):
             assert _get(f"{base}/healthz/live")[0] == 200
