@@ -320,3 +320,32 @@ def test_the_sample_alerts_and_dashboard_name_only_metrics_that_exist(client, to
     alerts = {rule["alert"] for group in rules["groups"] for rule in group["rules"]}
     assert {"ACSOutboxBacklogOld", "ACSAuditSealLag", "ACSQueueNotServed"} <= alerts
     assert {"ACSWebhookFailures"} <= alerts
+
+
+def test_the_scrapes_backlog_queries_can_only_run_on_the_partial_indexes_of_open_rows():
+    """With sequential scans priced out, each query's plan uses its partial index: the query
+    matches the index's condition, so its cost follows the backlog, not the years of sent rows
+    (a plan that still scans the table means no index can serve it)."""
+    from acs import metrics
+
+    now = timezone.now()
+    queries = {
+        "cases_notif_due_idx": [
+            metrics.by_status(metrics.open_notifications()),
+            metrics.oldest_due(metrics.open_notifications(), now)[:1],
+        ],
+        "resources_delivery_due_idx": [
+            metrics.by_status(metrics.open_deliveries()),
+            metrics.oldest_due(metrics.open_deliveries(), now)[:1],
+        ],
+        "acs_audit_unsealed_idx": [
+            metrics.unsealed_audit_events().values("id"),
+            metrics.unsealed_audit_events().order_by("id").values_list("created_at")[:1],
+        ],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    for index, querysets in queries.items():
+        for queryset in querysets:
+            plan = queryset.explain()
+            assert index in plan and "Seq Scan" not in plan, plan
