@@ -297,6 +297,10 @@ IDEMPOTENCY_TTL = timedelta(hours=env.int("IDEMPOTENCY_TTL_HOURS", default=24))
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
+# Deliveries per batch task, and endpoints sent to at once per worker process (each endpoint's
+# events go in order over one keep-alive connection).
+WEBHOOK_BATCH_SIZE = env.int("WEBHOOK_BATCH_SIZE", default=50)
+WEBHOOK_SEND_CONCURRENCY = env.int("WEBHOOK_SEND_CONCURRENCY", default=4)
 # Outside production, endpoints on this machine or the private network are allowed (the
 # test receiver, a partner's staging box); in production only public HTTPS addresses.
 WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool(

@@ -673,6 +673,17 @@ def notifications_send_batch(
                 )
     written = _record([(a.row, a.result) for a in attempts])
     statuses = {a.row.pk: a.result.get("status", a.row.status) for a in attempts}
+    sids = [
+        a.result["provider_message_id"]
+        for a in attempts
+        if a.row.pk in written and a.result.get("provider_message_id")
+    ]
+    if sids:
+        from cases.services.inbound import early_receipts_apply
+
+        # Receipts the provider sent while we were still reading its answers (after the
+        # record, so that a receipt stored meanwhile is seen here or sees the row).
+        early_receipts_apply(sids)
     # Given back without an attempt counted (the task's time ran out, or the provider asked
     # to slow down), not held for the morning: queued again at once, to run when due,
     # rather than waiting for the sweep.

@@ -53,6 +53,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.db.models import Max
 from django.test.utils import CaptureQueriesContext, override_settings
+from django.utils.timezone import now as timezone_now
 
 from cases.local_sms import SmsReceiver
 from cases.models import Consent, Notification, Resident
@@ -82,6 +83,14 @@ FROM (
 TASK_DONE = re.compile(r"send_notifications\[[^\]]+\] succeeded in ([\d.e-]+)s")
 NOT_DUE = "now() + interval '1 hour' + ((i * 7919) %% 2592000) * interval '1 second'"
 DUE = "now() - (i %% 600) * interval '1 second'"
+# The job's floor records each batch of results in one statement.
+JOB_RECORD = """
+UPDATE cases_notification AS n
+SET status = 'sent', sent_at = %s, provider_message_id = v.sid, to_address = v.to_address,
+    body = v.body
+FROM (VALUES {values}) AS v(id, sid, to_address, body)
+WHERE n.id = v.id
+"""
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -132,6 +141,8 @@ class Command(BaseCommand):
             raise CommandError("Set REDIS_URL: the throughput figure is for the real broker.")
         self.user = None
         self.resident_ids: list[int] = []
+        self.rates: list[tuple[str, float]] = []
+        self.floors: dict[str, float] = {}
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-notif-"))
         try:
             self.make_residents(max(options["notifications"], 100))
@@ -294,8 +305,14 @@ class Command(BaseCommand):
                 f"commit and queueing {published - inserted:.2f} s"
             )
             self.report("scheduled", k, receiver, done - started, detail)
+            self.job_floor(receiver, k, sent=rows)
             self.http_floor(receiver, k, workers=2)
             self.http_floor(receiver, k, workers=2 * concurrency, keep_alive=True)
+            floor = self.floors["job"]
+            self.stdout.write(
+                "  against the job's floor: "
+                + ", ".join(f"{label} {100 * rate / floor:.0f}%" for label, rate in self.rates)
+            )
             self.stdout.write(f"  load average after: {os.getloadavg()[0]:.2f}")
         finally:
             own_batches.disable()
@@ -310,6 +327,56 @@ class Command(BaseCommand):
                     process.wait()
             receiver.stop()
             self.drop_queues(prefix)
+
+    def job_floor(self, receiver: SmsReceiver, k: int, *, sent: list[int]) -> None:
+        """The least any durable sender must do (issue 24): the same k texts (the numbers and
+        words the scheduled pass sent) posted one after another over one keep-alive connection
+        by a plain client (http.client), each batch of 100 results recorded in PostgreSQL with
+        one statement and one commit, on k rows of its own. No broker, no worker, no checks."""
+        import base64
+        import http.client
+        import json
+        from urllib.parse import urlsplit
+
+        texts = list(N.objects.filter(pk__in=sent).order_by("pk").values_list("to_address", "body"))
+        last = N.objects.aggregate(last=Max("pk"))["last"] or 0
+        self.insert(1, k, due=False, residents=self.resident_ids[:k])
+        ids = list(N.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True))
+        settings_ = receiver.settings()
+        base = urlsplit(settings_["SMS_API_BASE_URL"])
+        path = f"/2010-04-01/Accounts/{settings_['SMS_ACCOUNT_SID']}/Messages.json"
+        login = f"{settings_['SMS_ACCOUNT_SID']}:{settings_['SMS_AUTH_TOKEN']}".encode()
+        headers = {
+            "Authorization": "Basic " + base64.b64encode(login).decode(),
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        row = "(%s::bigint, %s::varchar, %s::varchar, %s::text)"
+        before = len(receiver.accepted)
+        started = time.perf_counter()
+        client = http.client.HTTPConnection(base.hostname, base.port, timeout=30)
+        for start in range(0, k, 100):
+            params: list = [timezone_now()]
+            chunk = ids[start : start + 100]
+            for pk, (to, body) in zip(chunk, texts[start : start + 100], strict=True):
+                form = urlencode({"To": to, "From": settings_["SMS_FROM_NUMBER"], "Body": body})
+                client.request("POST", path, body=form, headers=headers)
+                answer = client.getresponse()
+                sid = json.loads(answer.read())["sid"]
+                params += [pk, sid, to, body]
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(JOB_RECORD.format(values=", ".join([row] * len(chunk))), params)
+        client.close()
+        seconds = time.perf_counter() - started
+        if len(receiver.accepted) - before != k:
+            raise CommandError("The provider did not accept every text of the job's floor.")
+        if N.objects.filter(pk__in=ids, status=N.Status.SENT).count() != k:
+            raise CommandError("The job's floor did not record every text.")
+        self.floors["job"] = k / seconds
+        self.stdout.write(
+            f"  floor job {k / seconds:6.0f} texts/s: the same {k} texts one after another over"
+            f" one keep-alive connection (http.client), each 100 results recorded in one"
+            f" statement and one commit ({seconds:.1f} s)"
+        )
 
     def http_floor(
         self, receiver: SmsReceiver, k: int, *, workers: int, keep_alive: bool = False
@@ -402,6 +469,7 @@ class Command(BaseCommand):
         per_phone = Counter(m["to"] for m in receiver.accepted)
         twice = sum(1 for n in per_phone.values() if n > 1)
         runs = self.task_seconds()
+        self.rates.append((label, k / seconds))
         self.stdout.write(
             f"  {label:<9} {k / seconds:6.0f} texts/s end to end ({seconds:.1f} s); {detail}; "
             f"provider got {len(receiver.accepted)} texts from {receiver.requests} sends, "
