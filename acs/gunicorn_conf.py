@@ -13,6 +13,11 @@ graceful_timeout = 20
 # The access log carries paths only; URLs never hold personal data (public_id UUIDs only).
 accesslog = "-"
 errorlog = "-"
+# gunicorn's default line, and the request id our response carries (acs/request_id.py): one
+# id finds a request in the access log, the application's log and its tasks' logs.
+access_log_format = (
+    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %({x-request-id}o)s'
+)
 # X-Forwarded-Proto is believed only from the proxies Django believes X-Forwarded-For from
 # (TRUSTED_PROXIES, acs/client_address.py): one list, empty by default. gunicorn itself never
 # takes the client's address from a header; Django does, in acs.client_address.

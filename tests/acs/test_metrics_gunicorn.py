@@ -3,6 +3,7 @@ PROMETHEUS_MULTIPROC_DIR every process writes its request figures there and a sc
 process answers it, adds them all up; figures left from a previous run are emptied at start."""
 
 import os
+import re
 import subprocess
 import sys
 import urllib.request
@@ -72,6 +73,11 @@ def test_a_scrape_adds_up_every_gunicorn_worker_process(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+    # The access log's lines end with the request id each response carried.
+    access = [line for line in log.read_text().splitlines() if '"GET /healthz/live' in line]
+    assert len(access) == REQUESTS
+    assert all(re.search(r" [0-9a-f]{32}$", line) for line in access), access[:3]
 
     served = sum(
         sample.value
