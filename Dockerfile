@@ -45,8 +45,9 @@ WORKDIR /app
 RUN mkdir -p /app/.local/exports && chown -R 10001:10001 /app/.local
 USER 10001:10001
 EXPOSE 8000
-# The web process's check (acs/probe.py: GET /healthz on this container's gunicorn). The worker
-# and beat services of docker-compose.yml replace it with `manage.py worker_health`.
+# The web process's liveness (acs/probe.py: GET /healthz/live on this container's gunicorn; no
+# restart for a database outage). docker-compose.yml's web asks /healthz/ready; its worker and
+# beat services replace it with `manage.py worker_health`.
 HEALTHCHECK --interval=15s --timeout=10s --start-period=30s --retries=5 \
     CMD ["python", "-m", "acs.probe"]
 CMD ["gunicorn", "-c", "python:acs.gunicorn_conf", "acs.wsgi"]

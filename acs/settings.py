@@ -465,7 +465,7 @@ except ValueError as exc:
     raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from exc
 _https = env.bool("HTTPS", default=PRODUCTION)
 SECURE_SSL_REDIRECT = _https
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if _https else 0)
@@ -582,3 +582,38 @@ if EXPORTS_STORAGE == "s3" and not EXPORTS_S3_OPTIONS["bucket_name"]:
 HMIS_COC_CODE = env.str("HMIS_COC_CODE", default="NM-501")
 HMIS_GEOCODE = env.str("HMIS_GEOCODE", default="")
 HMIS_OPERATING_START = env.str("HMIS_OPERATING_START", default="2021-09-01")
+
+# --- Observability: metrics, request ids, JSON logs (docs/operations.md "Monitoring") ------
+# Kept together here; Sentry and OpenTelemetry read their own variables (acs/tracing.py).
+
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>` (acs/metrics.py); unset, the
+# endpoint is off (404 for everyone). METRICS_TOKEN_FILE works as for any secret.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Optionally also only from these addresses or networks (the client's, behind TRUSTED_PROXIES).
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+try:
+    trusted_networks(METRICS_ALLOWED_NETWORKS)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {exc}") from exc
+# Requests counted and timed by view (django-prometheus): its first middleware starts the
+# clock before all others, its last one counts the response after all others. The request id
+# is set right after the client's address, so every later log line carries it.
+_client_mw = MIDDLEWARE.index("acs.client_address.ClientAddressMiddleware")
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    *MIDDLEWARE[: _client_mw + 1],
+    "acs.request_id.RequestIdMiddleware",
+    *MIDDLEWARE[_client_mw + 1 :],
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+# Log lines as today ("plain", for people) or one JSON object each ("json", for a log shipper),
+# both through the privacy filter, the JSON ones with the request id (acs/log_json.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
+LOGGING["formatters"]["json"] = {"()": "acs.log_json.JsonFormatter"}
+LOGGING["filters"]["request_id"] = {"()": "acs.request_id.RequestIdFilter"}
+for _handler in LOGGING["handlers"].values():
+    _handler["formatter"] = LOG_FORMAT
+    # The id first, so the privacy filter (which renders and freezes the record) runs last.
+    _handler["filters"] = ["request_id", *_handler["filters"]]

@@ -35,6 +35,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -44,6 +45,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from acs import outbound_http
+from acs.metrics import event_count
 from acs.retry import backoff
 from resources.models import DeliveryStatus, Referral, WebhookDelivery, WebhookEndpoint
 
@@ -437,6 +439,11 @@ def deliver_batch(
     for delivery in deliveries:
         result = results[delivery.pk]
         if delivery.pk in written and result.error and result.status != DeliveryStatus.CANCELLED:
+            outcome = "failed" if result.status == DeliveryStatus.FAILED else "retrying"
+            # After the statement that recorded it (immediately, outside a transaction).
+            transaction.on_commit(
+                partial(event_count, "acs_webhook_delivery_failures", outcome=outcome)
+            )
             logger.info(
                 "webhook delivery %s attempt %s failed: %s",
                 delivery.public_id,

@@ -227,7 +227,10 @@ class _Health(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.mark.parametrize(("status", "exit_code"), [(200, 0), (503, 1)])
-def test_the_healthcheck_probe_asks_healthz_with_an_allowed_host(status, exit_code):
+@pytest.mark.parametrize(
+    ("args", "path"), [([], "/healthz/live"), (["/healthz/ready"], "/healthz/ready")]
+)
+def test_the_healthcheck_probe_asks_its_path_with_an_allowed_host(status, exit_code, args, path):
     server = http.server.HTTPServer(("127.0.0.1", 0), _Health)
     _Health.status, _Health.seen = status, []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -239,13 +242,13 @@ def test_the_healthcheck_probe_asks_healthz_with_an_allowed_host(status, exit_co
             "ALLOWED_HOSTS": ".example.org,acs.example.org",
         }
         result = subprocess.run(
-            [sys.executable, "-m", "acs.probe"], cwd=ROOT, env=env, capture_output=True
+            [sys.executable, "-m", "acs.probe", *args], cwd=ROOT, env=env, capture_output=True
         )
     finally:
         server.shutdown()
         server.server_close()
     assert result.returncode == exit_code
-    assert _Health.seen == [("/healthz", "acs.example.org")]
+    assert _Health.seen == [(path, "acs.example.org")]
 
 
 def test_the_healthcheck_probe_fails_when_nothing_listens():

@@ -310,3 +310,27 @@ def test_the_lease_outlives_a_task(referral_sent, settings):
     now = timezone.now()
     [claimed] = webhooks._claim_many([delivery.pk], now)
     assert claimed.lease_until > now + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+
+
+def test_failed_attempts_are_counted_for_the_metrics(
+    referral_sent, receiver, settings, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    from acs.metrics import _event_key
+
+    def count(outcome):
+        return cache.get(_event_key("acs_webhook_delivery_failures", (outcome,)), 0)
+
+    settings.WEBHOOK_MAX_ATTEMPTS = 2
+    receiver.statuses = [500, 500]
+    before = {o: count(o) for o in ("retrying", "failed")}
+    delivery = only_delivery()
+    with django_capture_on_commit_callbacks(execute=True):
+        webhooks.deliver(delivery.pk)
+    delivery.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        webhooks.deliver(delivery.pk, now=delivery.next_attempt_at)
+
+    assert count("retrying") == before["retrying"] + 1
+    assert count("failed") == before["failed"] + 1
