@@ -19,8 +19,9 @@ from resources.selectors.directory import (
     services_list,
     taxonomies_list,
     taxonomy_terms_list,
-    text_candidates,
-    text_rank,
+    text_matches,
+    text_query,
+    text_score,
 )
 from resources.selectors.referrals import (
     PartnerCard,
@@ -74,6 +75,7 @@ __all__ = [
     "sharing_consents",
     "taxonomies_list",
     "taxonomy_terms_list",
-    "text_candidates",
-    "text_rank",
+    "text_matches",
+    "text_query",
+    "text_score",
 ]
