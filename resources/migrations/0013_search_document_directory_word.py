@@ -3,6 +3,7 @@
 import django.contrib.postgres.indexes
 import django.contrib.postgres.search
 import django.db.models.deletion
+import django.db.models.functions.text
 from django.db import migrations, models
 
 
@@ -27,6 +28,11 @@ class Migration(migrations.Migration):
             options={
                 "indexes": [
                     models.Index(fields=["word"], name="resources_dirword_word_idx"),
+                    models.Index(
+                        django.db.models.functions.text.Left("word", 1),
+                        django.db.models.functions.text.Length("word"),
+                        name="resources_dirword_shape_idx",
+                    ),
                     django.contrib.postgres.indexes.GistIndex(
                         fields=["word"], name="resources_dirword_trgm", opclasses=["gist_trgm_ops"]
                     ),

@@ -170,4 +170,8 @@ DROP FUNCTION IF EXISTS resources_bilingual_tsvector(text);
 class Migration(migrations.Migration):
     dependencies = [("resources", "0013_search_document_directory_word")]
 
-    operations = [migrations.RunSQL(FUNCTIONS, REVERSE)]
+    operations = [
+        # levenshtein_less_equal for typo correction (also created by cases 0027).
+        migrations.RunSQL("CREATE EXTENSION IF NOT EXISTS fuzzystrmatch", migrations.RunSQL.noop),
+        migrations.RunSQL(FUNCTIONS, REVERSE),
+    ]

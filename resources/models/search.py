@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.models.functions import Left, Length
 
 
 class ServiceSearchDocument(models.Model):
@@ -55,6 +56,8 @@ class DirectoryWord(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["word"], name="resources_dirword_word_idx"),
+            # The words a few edits from a query word: same first letter, about its length.
+            models.Index(Left("word", 1), Length("word"), name="resources_dirword_shape_idx"),
             GistIndex(fields=["word"], opclasses=["gist_trgm_ops"], name="resources_dirword_trgm"),
         ]
 

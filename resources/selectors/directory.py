@@ -41,6 +41,7 @@ from django.db.models.functions import (
     Sqrt,
 )
 from django.utils import timezone
+from rapidfuzz.distance import OSA
 
 from acs.errors import DomainError
 from resources.models import (
@@ -97,45 +98,52 @@ class Point:
 # organization runs services of many kinds; a description mentions much in passing.
 TEXT_WEIGHTS = (0.4, 1.0, 0.8, 1.0)
 _WEIGHTS_SQL = "'{" + ",".join(str(w) for w in TEXT_WEIGHTS) + "}'::float4[]"
-# A query word that is not a word of the directory is replaced by up to MAX_CORRECTIONS of its
-# words at least this similar (pg_trgm similarity: "shleter"/"shelter" 0.33, "clnic"/"clinic"
-# 0.44, "fod"/"food" 0.5), kept beside the word as typed.
+# A query word that is not a word of the directory also stands for the directory's words
+# nearest to it: those fewest edits away (optimal string alignment: a swap of two neighbours
+# is one edit; at most MAX_EDITS for a short word, MAX_EDITS + 1 for a longer one), or, when
+# more edits away, at least MIN_CORRECTION_SIMILARITY similar by trigrams ("shel"/"shelter"
+# 0.44); the closest MAX_CORRECTIONS, ties broken by similarity then by use.
 MIN_CORRECTION_SIMILARITY = 0.3
+MAX_EDITS = 1
+SHORT_WORD = 4
 MAX_CORRECTIONS = 3
 MAX_QUERY_WORDS = 12
+MAX_WORD_LENGTH = 60
 
 # One statement: for each query word, whether it is a stop word in English or Spanish (dropped,
-# as websearch_to_tsquery drops them), and the tsqueries of the word and of its corrections.
-# Stop words are never offered as corrections ("fod" is not "for"). ts_lexize returns '{}' for
-# a stop word; plainto_tsquery is asked only about the others (it warns about stop words).
-_WORDS_SQL = f"""
+# as websearch_to_tsquery drops them) and, when it is not a word of the directory, candidate
+# corrections: its nearest words by trigram distance (GiST, nearest first) and the words within
+# two edits that share its first letter and about its length (btree on both). Stop words are
+# never candidates ("fod" is not "for"). ts_lexize returns '{}' for a stop word.
+_WORDS_SQL = """
 WITH q AS (
   SELECT u.word, u.n,
-         ts_lexize('english_stem', u.word) = '{{}}' OR ts_lexize('spanish_stem', u.word) = '{{}}'
+         ts_lexize('english_stem', u.word) = '{}' OR ts_lexize('spanish_stem', u.word) = '{}'
            AS stop
   FROM unnest(%s::text[]) WITH ORDINALITY AS u(word, n)
 )
 SELECT q.word, q.stop,
-  CASE WHEN q.stop OR EXISTS (SELECT 1 FROM resources_directoryword d WHERE d.word = q.word)
-       OR length(q.word) < 3 THEN '{{}}'::text[]
-  ELSE ARRAY(
-    SELECT c.word FROM (
-      SELECT DISTINCT ON (near.word) near.word, near.sim, near.ndoc FROM (
-        SELECT d.word, similarity(d.word, q.word) AS sim, d.ndoc
-        FROM resources_directoryword d
-        ORDER BY d.word <-> q.word
-        LIMIT {MAX_CORRECTIONS * 4}
-      ) AS near
-      WHERE near.sim >= {MIN_CORRECTION_SIMILARITY}
-        AND ts_lexize('english_stem', near.word) <> '{{}}'
-        AND ts_lexize('spanish_stem', near.word) <> '{{}}'
-      ORDER BY near.word, near.ndoc DESC
+  CASE WHEN q.stop OR length(q.word) < 3
+         OR EXISTS (SELECT 1 FROM resources_directoryword d WHERE d.word = q.word)
+  THEN NULL ELSE (
+    SELECT json_agg(json_build_array(c.word, c.sim, c.ndoc)) FROM (
+      SELECT cand.word, similarity(cand.word, q.word) AS sim, max(cand.ndoc) AS ndoc
+      FROM (
+        (SELECT d.word, d.ndoc FROM resources_directoryword d
+         ORDER BY d.word <-> q.word LIMIT 12)
+        UNION ALL
+        (SELECT d.word, d.ndoc FROM resources_directoryword d
+         WHERE left(d.word, 1) = left(q.word, 1)
+           AND length(d.word) BETWEEN length(q.word) - 2 AND length(q.word) + 2
+           AND levenshtein_less_equal(d.word, q.word, 2) <= 2)
+      ) AS cand
+      WHERE ts_lexize('english_stem', cand.word) <> '{}'
+        AND ts_lexize('spanish_stem', cand.word) <> '{}'
+      GROUP BY cand.word
     ) AS c
-    ORDER BY c.sim DESC, c.ndoc DESC, c.word
-    LIMIT {MAX_CORRECTIONS})
-  END AS corrections
+  ) END AS candidates
 FROM q ORDER BY q.n
-"""  # noqa: S608 - formatted with constants only
+"""
 _TSQUERY_SQL = """
 SELECT (plainto_tsquery('english', w) || plainto_tsquery('spanish', w))::text
 FROM unnest(%s::text[]) AS w
@@ -154,7 +162,20 @@ class TextQuery:
 
 
 def _words(text: str) -> list[str]:
-    return [w for w in re.findall(r"[^\W_]+", text.casefold())][:MAX_QUERY_WORDS]
+    words = re.findall(r"[^\W_]+", text.casefold())
+    return [w[:MAX_WORD_LENGTH] for w in words][:MAX_QUERY_WORDS]
+
+
+def _corrections(word: str, candidates: list[list]) -> list[str]:
+    """The meant words among `candidates` ([word, trigram similarity, services using it])."""
+    max_edits = MAX_EDITS if len(word) <= SHORT_WORD else MAX_EDITS + 1
+    ranked = []
+    for candidate, similarity, ndoc in candidates:
+        edits = OSA.distance(word, candidate)
+        if edits <= max_edits or similarity >= MIN_CORRECTION_SIMILARITY:
+            ranked.append((edits, -similarity, -ndoc, candidate))
+    ranked.sort()
+    return [c for edits, *_, c in ranked if edits == ranked[0][0]][:MAX_CORRECTIONS]
 
 
 def text_query(text: str) -> TextQuery | None:
@@ -169,7 +190,7 @@ def text_query(text: str) -> TextQuery | None:
     with connection.cursor() as cursor:
         cursor.execute(_WORDS_SQL, [words])
         rows = cursor.fetchall()
-        kept = [(word, fixes) for word, stop, fixes in rows if not stop]
+        kept = [(word, _corrections(word, found or [])) for word, stop, found in rows if not stop]
         if not kept:
             return None
         variants = [[word, *fixes] for word, fixes in kept]

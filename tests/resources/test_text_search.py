@@ -155,6 +155,15 @@ def test_misspelt_words_are_corrected_from_the_directory_words(directory):
     assert names(service_search(text="stabilisation")) == ["Crisis stabilization"]
 
 
+def test_a_swap_of_two_letters_in_a_short_word_is_one_edit(directory):
+    # "pnatry": trigram similarity to "pantry" is only 0.17; one swap away (rapidfuzz OSA).
+    query = text_query("pnatry")
+
+    assert query is not None and query.corrections == {"pnatry": ["pantry"]}
+    assert names(service_search(text="pnatry")) == ["Food pantry"]
+    assert names(service_search(text="crisis detxo")) == ["Crisis stabilization"]
+
+
 def test_a_stop_word_is_never_a_correction(directory):
     ServiceFactory(name="Shoes for kids")
 
