@@ -293,20 +293,21 @@ def test_the_hsds_page_says_when_total_items_is_a_lower_bound(client, directory)
 # --- the benchmark's recall measure ------------------------------------------------------------
 
 
-def test_bench_recall_prints_recall_and_precision(db):
+def test_bench_text_search_prints_recall_precision_and_the_plain_sql_floor(db):
     call_command("generate_directory", services=60, force=True, stdout=io.StringIO())
     stdout = io.StringIO()
 
     call_command(
         "bench_directory_search",
         queries=10,
-        only=["recall"],
+        only=["typo", "typosql", "recall"],
         force=True,
         stdout=stdout,
         stderr=io.StringIO(),
     )
 
     output = stdout.getvalue()
-    assert re.search(r"^misspellings, recall +n=10 median=", output, re.M)
+    for label in ("typo, text only", "typo (SQL)", "misspellings, recall"):
+        assert re.search(rf"^{re.escape(label)} +n=10 median=[\d.]+ ms p95=", output, re.M)
     found = re.search(r"recall@20 ([\d.]+)  precision@20 ([\d.]+)  \(10 misspelt", output)
     assert found and float(found[1]) > 0.5
