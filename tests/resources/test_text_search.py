@@ -58,17 +58,15 @@ def test_renaming_a_service_its_organization_or_a_term_moves_it_in_search(db):
     service = ServiceFactory(organization=org, name="Blanket drive")
     AttributeFactory(service=service, taxonomy_term=term)
 
+    # One at a time: each change must move the document by itself.
     Service.objects.filter(pk=service.pk).update(name="Coat drive")  # a queryset update
+    assert (service_names("coat"), service_names("blanket")) == (["Coat drive"], [])
     org.name = "Sandia Friends"
     org.save()
+    assert (service_names("sandia"), service_names("mesa")) == (["Coat drive"], [])
     term.name = "Bedding"
     term.save()
-
-    assert service_names("coat") == ["Coat drive"]
-    assert service_names("sandia") == ["Coat drive"]
-    assert service_names("bedding") == ["Coat drive"]
-    for old in ("blanket", "mesa", "quilts"):
-        assert service_names(old) == [], old
+    assert (service_names("bedding"), service_names("quilts")) == (["Coat drive"], [])
 
 
 def test_removing_a_term_takes_its_words_out_of_the_document(db):
@@ -162,6 +160,9 @@ def test_a_swap_of_two_letters_in_a_short_word_is_one_edit(directory):
     assert query is not None and query.corrections == {"pnatry": ["pantry"]}
     assert names(service_search(text="pnatry")) == ["Food pantry"]
     assert names(service_search(text="crisis detxo")) == ["Crisis stabilization"]
+    # A short word takes one edit at most, a swap included: "fodo" is 0.25 similar to "food".
+    query = text_query("fodo")
+    assert query is not None and query.corrections == {"fodo": ["food"]}
 
 
 def test_a_stop_word_is_never_a_correction(directory):
@@ -266,6 +267,26 @@ def test_a_count_is_exact_up_to_the_cap_and_a_lower_bound_past_it(directory, set
         }
     finally:
         hsds_pagination.COUNT_CAP = COUNT_CAP
+
+
+def test_a_page_keeps_the_order_of_the_search(directory):
+    from resources.selectors import Point
+    from tests.resources.conftest import DOWNTOWN
+
+    nearest_first = service_search(near=Point(*DOWNTOWN))
+
+    rows, _ = paginate(nearest_first, page=1, per_page=3)
+    assert (
+        names(rows)
+        == names(nearest_first)[:3]
+        == [
+            "Food pantry",
+            "Overnight emergency shelter",
+            "Crisis stabilization",
+        ]
+    )
+    rows, _ = paginate(nearest_first, page=2, per_page=3)
+    assert names(rows) == ["Walk-in clinic"]
 
 
 def test_the_count_query_reads_a_bounded_number_of_rows_without_ranking(directory):
