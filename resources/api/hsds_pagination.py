@@ -7,6 +7,8 @@ import math
 from django.db.models import QuerySet
 from rest_framework import serializers
 
+from resources.selectors import page_rows
+
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
 
@@ -35,18 +37,6 @@ def capped_count(queryset: QuerySet, *, at_least: int = 0) -> tuple[int, bool]:
     limit = max(COUNT_CAP, at_least)
     counted = queryset.order_by().values("pk")[: limit + 1].count()
     return counted, counted > limit
-
-
-def page_rows(queryset: QuerySet, start: int, stop: int) -> list:
-    """queryset[start:stop], found narrow and then read wide: the ordered slice of primary
-    keys first (no select_related joins, so a sort over thousands of matches, a text rank say,
-    does not drag their organization, location and capacity rows along), then those rows
-    with everything the queryset joins and prefetches. One query more than a plain slice."""
-    keys = list(queryset.values_list("pk", flat=True)[start:stop])
-    if not keys:
-        return []
-    found = {row.pk: row for row in queryset.order_by().filter(pk__in=keys)}
-    return [found[key] for key in keys if key in found]
 
 
 def paginate(queryset: QuerySet, *, page: int, per_page: int) -> tuple[list, dict]:

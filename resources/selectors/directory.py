@@ -509,6 +509,18 @@ def service_search(
     return qs.order_by(*ordering, "service__name", "id")
 
 
+def page_rows(queryset: QuerySet, start: int, stop: int) -> list:
+    """queryset[start:stop], found narrow and then read wide: the ordered slice of primary
+    keys first (no select_related joins, so a sort over thousands of matches, a text rank say,
+    does not drag their organization, location and capacity rows along), then those rows
+    with everything the queryset joins and prefetches. One query more than a plain slice."""
+    keys = list(queryset.values_list("pk", flat=True)[start:stop])
+    if not keys:
+        return []
+    found = {row.pk: row for row in queryset.order_by().filter(pk__in=keys)}
+    return [found[key] for key in keys if key in found]
+
+
 # --- needs: the encounter's words for what a person needs, and the directory's terms --------
 
 # The taxonomy the needs are matched in (seeded by migration 0005).
