@@ -182,8 +182,9 @@ def text_query(text: str) -> TextQuery | None:
     """The tsquery for `text` (None when it has no word to search for: empty, or only stop
     words). Each word is read with English and Spanish stemming; a word that is not in the
     directory's word list (DirectoryWord) also stands for its nearest words there, so
-    "fod pantry" searches (fod | food) & pantry. Two queries at most: the words, then, for
-    several words, whether any document holds them all; if none does, any word will do."""
+    "fod pantry" searches (fod | food) & pantry. Three small queries at most: the words and
+    their corrections, their tsqueries, then, for several words, whether any document holds
+    them all; if none does, any word will do."""
     words = _words(text)
     if not words:
         return None
