@@ -34,7 +34,8 @@ def capped_count(queryset: QuerySet, *, at_least: int = 0) -> tuple[int, bool]:
     at_least); otherwise that limit + 1 with capped True, meaning "at least this many". One
     query that reads at most limit + 1 rows (`SELECT count(*) FROM (... LIMIT n)`), with
     the ordering and the annotations (a text rank) left out."""
-    limit = max(COUNT_CAP, at_least)
+    # A page number past any real list (99999999999999999999999) must not overflow LIMIT.
+    limit = min(max(COUNT_CAP, at_least), 2**31)
     counted = queryset.order_by().values("pk")[: limit + 1].count()
     return counted, counted > limit
 
