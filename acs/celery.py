@@ -59,6 +59,13 @@ app.conf.beat_schedule = {
         "schedule": 5 * 60.0,
         "options": {"expires": 4 * 60},
     },
+    "rebuild-directory-words": {
+        "task": "resources.tasks.rebuild_directory_words",
+        # Text search corrects misspellings from this list; writes add new words at once
+        # (a trigger), this drops the ones no service uses any more and recounts the rest.
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     "cleanup-exports": {
         "task": "cases.tasks.cleanup_exports",
         # Export files are removed once they expire (EXPORTS_TTL_HOURS); the rows stay.

@@ -396,7 +396,13 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ACS case management API",
-    "DESCRIPTION": "Calls from CAD, encounters, the resource directory and closed-loop referrals.",
+    "DESCRIPTION": (
+        "Calls from CAD, encounters, the resource directory and closed-loop referrals. "
+        "The public directory at /api/hsds/ follows Open Referral HSDS 3.0's own API "
+        "description and is not repeated here; its pages count at most 1,000 items: past "
+        "that, `total_items` is a lower bound and the page says `total_items_capped: true` "
+        "(docs/api.md)."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -12,6 +12,7 @@ from django.core.mail import send_mail
 
 from resources import webhooks
 from resources.services.referrals import EXPIRY_BATCH, referrals_expire_overdue
+from resources.services.search import directory_words_rebuild
 
 
 @shared_task(name="resources.tasks.deliver_webhook", ignore_result=True)
@@ -53,6 +54,12 @@ def expire_referrals() -> int:
         total += done
         if done < EXPIRY_BATCH:
             return total
+
+
+@shared_task(name="resources.tasks.rebuild_directory_words", ignore_result=True)
+def rebuild_directory_words() -> int:
+    """Recount the directory's words for typo correction; running it twice does no harm."""
+    return directory_words_rebuild()
 
 
 def _link(path: str) -> str:

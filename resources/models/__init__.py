@@ -37,6 +37,7 @@ from resources.models.referrals import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from resources.models.search import DirectoryWord, ServiceSearchDocument
 
 __all__ = [
     "COMPLETED_OUTCOMES",
@@ -48,6 +49,7 @@ __all__ = [
     "Contact",
     "CostOption",
     "DeliveryStatus",
+    "DirectoryWord",
     "IdempotencyKey",
     "Language",
     "Location",
@@ -65,6 +67,7 @@ __all__ = [
     "ScheduleFreq",
     "Service",
     "ServiceAtLocation",
+    "ServiceSearchDocument",
     "ServiceStatus",
     "Taxonomy",
     "TaxonomyTerm",

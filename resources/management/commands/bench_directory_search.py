@@ -10,7 +10,14 @@ first page of 20 (with its prefetches). Queries:
 
 - street corner: "shelter", open at 23:00 tonight, within 3 km of a random point in the city,
   beds free, Spanish;
-- typo: a misspelt word over the whole directory (text only);
+- typo: a misspelt word over the whole directory (text only), counted and paged as the HSDS
+  API does (count capped at 1,000);
+- typo in plain SQL: the same page and capped count, two statements, the corrected tsquery
+  given;
+- recall: misspellings (a letter dropped, two swapped, one replaced) of words drawn from the
+  directory's service names, and the common ones of TYPOS, each with the words meant: recall@20
+  is the share of queries whose first 20 results hold a service with every meant word in its
+  name, organization or terms; precision@20 the mean share of such services in those 20;
 - open now: open at a random hour today, whole directory;
 - street corner in plain SQL: one statement with the same filters, rank and distance, and the
   SQL open-now prefilter (a schedule that may run yesterday or today); service_search then
@@ -21,6 +28,7 @@ Refuses to run on a database whose name lacks "bench".
 """
 
 import random
+import re
 import statistics
 import time
 from datetime import datetime
@@ -30,11 +38,22 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
+from resources.api.hsds_pagination import COUNT_CAP, paginate
 from resources.models import Service
 from resources.opening_hours import WEEKDAYS, candidate_days
-from resources.selectors import Point, bounding_box, service_search
+from resources.selectors import Point, bounding_box, service_search, text_query
 
 TYPOS = ["shleter", "fod pantry", "detx", "clnic", "counceling", "showres", "legl aid"]
+# What each of TYPOS means (recall).
+MEANT = {
+    "shleter": "shelter",
+    "fod pantry": "food pantry",
+    "detx": "detox",
+    "clnic": "clinic",
+    "counceling": "counseling",
+    "showres": "showers",
+    "legl aid": "legal aid",
+}
 CITY_LAT = (35.05, 35.15)
 CITY_LON = (-106.70, -106.55)
 PAGE = 20
@@ -81,6 +100,17 @@ ORDER BY distance_km, rank DESC, name, id
 LIMIT {page}
 """
 
+TYPO_MATCH = """
+  FROM resources_serviceatlocation sal
+  JOIN resources_service s ON s.id = sal.service_id
+  JOIN resources_servicesearchdocument d ON d.service_id = s.id
+  WHERE s.status = 'active' AND d.document @@ %(q)s::tsquery"""
+TYPO_PAGE_SQL = f"""
+SELECT sal.id, s.name, ts_rank_cd('{{0.4,1,0.8,1}}', d.document, %(q)s::tsquery) AS rank
+{TYPO_MATCH}
+ORDER BY rank DESC, s.name, sal.id LIMIT %(page)s"""
+TYPO_COUNT_SQL = f"SELECT count(*) FROM (SELECT 1 {TYPO_MATCH} LIMIT %(cap)s) AS m"  # noqa: S608
+
 MAY_RUN = """NOT h.closed
   AND (h.valid_from IS NULL OR h.valid_from <= %(today)s)
   AND (h.valid_to IS NULL OR h.valid_to >= %(yesterday)s)
@@ -88,6 +118,37 @@ MAY_RUN = """NOT h.closed
   AND (h.until IS NULL OR h.until >= %(yesterday)s)
   AND (h.byday = '' OR h.freq = 'MONTHLY'
        OR upper(h.byday) LIKE %(day1)s OR upper(h.byday) LIKE %(day2)s)"""
+
+
+def misspell(word: str, rng: random.Random) -> str:
+    """One edit a hurried typist makes: a letter dropped, two neighbours swapped, one replaced."""
+    i = rng.randrange(1, len(word) - 1)  # keep the first letter, as people mostly do
+    kind = rng.choice(["delete", "swap", "replace"])
+    if kind == "delete":
+        return word[:i] + word[i + 1 :]
+    if kind == "swap":
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    letter = rng.choice([c for c in "abcdefghijklmnopqrstuvwxyz" if c != word[i]])
+    return word[:i] + letter + word[i + 1 :]
+
+
+def misspellings(rng: random.Random, count: int) -> list[tuple[str, str]]:
+    """(misspelt query, the words meant): TYPOS, then one or two words of a random service's
+    name with one of them misspelt."""
+    queries = [(typo, MEANT[typo]) for typo in TYPOS]
+    names = list(Service.objects.order_by("id").values_list("name", flat=True))
+    for name in rng.sample(names, min(len(names), count * 2)):
+        if len(queries) >= count:
+            break
+        words = [w for w in re.findall(r"[a-z]+", name.lower()) if len(w) >= 4]
+        if not words:
+            continue
+        start = rng.randrange(len(words))
+        meant = words[start : start + rng.choice([1, 2])]
+        target = rng.randrange(len(meant))
+        typo = [misspell(w, rng) if i == target else w for i, w in enumerate(meant)]
+        queries.append((" ".join(typo), " ".join(meant)))
+    return queries[:count]
 
 
 def percentile(sorted_ms: list[float], p: float) -> float:
@@ -101,7 +162,10 @@ class Command(BaseCommand):
         parser.add_argument("--queries", type=int, default=200)
         parser.add_argument("--seed", type=int, default=11)
         parser.add_argument(
-            "--only", choices=["street", "typo", "open", "sql"], action="append", default=None
+            "--only",
+            choices=["street", "typo", "typosql", "open", "sql", "recall"],
+            action="append",
+            default=None,
         )
         parser.add_argument("--force", action="store_true", help="run on any database")
 
@@ -131,9 +195,13 @@ class Command(BaseCommand):
             "street": ("street corner (ORM)", points, lambda p: self.street(p, tonight)),
             "sql": ("street corner (SQL)", points, lambda p: self.street_sql(p, tonight)),
             "typo": ("typo, text only", typos, self.typo),
+            "typosql": ("typo (SQL)", typos, self.typo_sql),
             "open": ("open now only", hours, self.open_now),
+            "recall": ("misspellings, recall", misspellings(rng, queries), self.recall_one),
         }
-        for key in only or ["street", "sql", "typo", "open"]:
+        self.recall_hits: list[tuple[bool, float]] = []
+        self.tsqueries: dict = {}
+        for key in only or ["street", "sql", "typo", "typosql", "open"]:
             label, inputs, runner = runs[key]
             for warm in inputs[:5]:
                 runner(warm)
@@ -150,6 +218,13 @@ class Command(BaseCommand):
                 f"p95={percentile(timings, 0.95):.1f} ms max={timings[-1]:.1f} ms "
                 f"rows: median {statistics.median(found):g}, max {max(found)}"
             )
+            if key == "recall":
+                hits = self.recall_hits[-len(inputs) :]
+                self.stdout.write(
+                    f"  recall@{PAGE} {sum(h for h, _ in hits) / len(hits):.3f}  "
+                    f"precision@{PAGE} {statistics.mean(p for _, p in hits):.3f}  "
+                    f"({len(hits)} misspelt queries)"
+                )
 
     def page(self, qs) -> int:
         count = qs.count()
@@ -170,7 +245,32 @@ class Command(BaseCommand):
         )
 
     def typo(self, text: str) -> int:
-        return self.page(service_search(text=text))
+        # As the HSDS API pages it: the count capped at COUNT_CAP (docs/directory.md).
+        _rows, envelope = paginate(service_search(text=text), page=1, per_page=PAGE)
+        return envelope["total_items"]
+
+    def typo_sql(self, text: str) -> int:
+        """The floor: the page and the capped count, two plain statements over the same
+        tables with the corrected tsquery given (what text_query makes, outside the timing)."""
+        query = self.tsqueries.get(text) or self.tsqueries.setdefault(text, text_query(text))
+        with connection.cursor() as cursor:
+            cursor.execute(TYPO_PAGE_SQL, {"q": query.tsquery, "page": PAGE})
+            cursor.fetchall()
+            cursor.execute(TYPO_COUNT_SQL, {"q": query.tsquery, "cap": COUNT_CAP + 1})
+            return cursor.fetchone()[0]
+
+    def recall_one(self, query: tuple[str, str]) -> int:
+        typo, meant = query
+        rows = list(service_search(text=typo)[:PAGE])
+        words = meant.split()
+        relevant = 0
+        for sal in rows:
+            terms = " ".join(a.taxonomy_term.name for a in sal.service.attributes.all())
+            haystack = f"{sal.service.name} {sal.service.organization.name} {terms}".lower()
+            if all(re.search(rf"\b{re.escape(w)}", haystack) for w in words):
+                relevant += 1
+        self.recall_hits.append((relevant > 0, relevant / len(rows) if rows else 0.0))
+        return len(rows)
 
     def open_now(self, at: datetime) -> int:
         return self.page(service_search(open_now=True, at=at))
