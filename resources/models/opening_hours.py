@@ -17,19 +17,23 @@ from resources.models.directory import ServiceAtLocation
 
 
 class OpeningInterval(models.Model):
-    """One merged span [start, end) during which a service at location is open."""
+    """A span [start, end) during which a service at location is open: its sessions starting
+    on one local `day`, overlapping or touching ones merged."""
 
     service_at_location = models.ForeignKey(
         ServiceAtLocation, on_delete=models.CASCADE, related_name="opening_intervals"
     )
+    day = models.DateField()
     during = DateTimeRangeField()
 
     class Meta:
-        ordering = ("service_at_location", "during")
+        ordering = ("service_at_location", "day", "during")
         indexes = [
             # `during @> instant` for the whole directory ("open now" alone); one service at
             # location's few rows are found through the foreign key's btree index.
             GistIndex(fields=["during"], name="resources_openinterval_gist"),
+            # The roll drops the days before the window.
+            models.Index(fields=["day"], name="resources_openinterval_day_idx"),
         ]
         constraints = [
             models.CheckConstraint(

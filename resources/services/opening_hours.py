@@ -8,10 +8,14 @@ decides *which* services at locations to recompute and *for which days*:
   every one of its service, every one at its location), recomputed for the recorded window
   and today's (their union), so the window's promise holds for every row at every moment.
 - `opening_intervals_roll`: the whole directory for today's window (yesterday to 14 days
-  ahead), in batches of BATCH services at locations (bounded memory), each batch its own
+  ahead): the days before it are dropped and the days it adds computed (on an ordinary day,
+  one), a day and BATCH services at locations at a time (bounded memory), each batch its own
   transaction; the recorded window is first narrowed to the days both windows share, and
-  widened to the new one when every batch is done. The daily task and `generate_directory`
-  call it; `manage.py build_opening_intervals` too.
+  widened to the new one when every batch is done. The daily task calls it; forced (every
+  day recomputed), `generate_directory` and `manage.py build_opening_intervals` do.
+
+Rows are kept per day a session starts on (spans merged within a day only), so that a roll
+appends one day and drops one, and the table stays in time order.
 
 Write paths: model saves and deletes of Schedule and ServiceAtLocation (admin, demo seed,
 shell) are caught by the receivers at the bottom, which refresh after the transaction commits;
@@ -78,13 +82,20 @@ def _record_window(days: Days | None) -> None:
         )
 
 
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
 def _span_literal(start: datetime, end: datetime) -> str:
     return f"[{start.isoformat()},{end.isoformat()})"
 
 
-def _rebuild(sal_ids: list[int], days: Days) -> int:
-    """Recompute the intervals of these services at locations for sessions starting on
-    `days`; returns the number of rows written. One transaction, the rows locked by id."""
+def _rebuild(sal_ids: list[int], days: list[date], *, every_day: bool = False) -> int:
+    """Recompute the rows of these services at locations for the sessions starting on `days`
+    (and drop their rows of any other day when `every_day`); returns the rows written. One
+    transaction, the services at locations locked by id (a refresh and a roll never interleave
+    on one of them). Rows go in day by day, so the table stays ordered by time, which keeps
+    the GiST index tight."""
     with transaction.atomic():
         rows = list(
             ServiceAtLocation.objects.select_for_update()
@@ -92,7 +103,8 @@ def _rebuild(sal_ids: list[int], days: Days) -> int:
             .order_by("id")
             .values_list("id", "service_id", "location_id")
         )
-        OpeningInterval.objects.filter(service_at_location_id__in=sal_ids).delete()
+        stale = OpeningInterval.objects.filter(service_at_location_id__in=sal_ids)
+        (stale if every_day else stale.filter(day__in=days)).delete()
         if not rows:
             return 0
         ids = {r[0] for r in rows}
@@ -118,32 +130,37 @@ def _rebuild(sal_ids: list[int], days: Days) -> int:
                 by_service.setdefault(service_id, []).append(rule)
             if location_id in location_ids:
                 by_location.setdefault(location_id, []).append(rule)
-        # Many places share the same hours: compute each distinct set of rules once.
-        spans_of: dict[tuple[Rule, ...], list[str]] = {}
+        governing = {
+            sal_id: tuple(
+                effective_schedules(
+                    by_sal.get(sal_id, []),
+                    by_service.get(service_id, []),
+                    by_location.get(location_id, []),
+                )
+            )
+            for sal_id, service_id, location_id in rows
+        }
         written = 0
         with (
             connection.cursor() as cursor,
             cursor.cursor.copy(
-                "COPY resources_openinginterval (service_at_location_id, during) FROM STDIN"
+                "COPY resources_openinginterval (service_at_location_id, day, during) FROM STDIN"
             ) as copy,
         ):
-            for sal_id, service_id, location_id in rows:
-                governing = tuple(
-                    effective_schedules(
-                        by_sal.get(sal_id, []),
-                        by_service.get(service_id, []),
-                        by_location.get(location_id, []),
-                    )
-                )
-                if governing not in spans_of:
-                    try:
-                        spans = sessions_between(governing, *days)
-                    except ScheduleError:
-                        spans = []  # an unreadable schedule never looks open
-                    spans_of[governing] = [_span_literal(s, e) for s, e in spans]
-                for literal in spans_of[governing]:
-                    copy.write_row((sal_id, literal))
-                    written += 1
+            for day in days:
+                # Many places share the same hours: compute each distinct set of rules once.
+                spans_of: dict[tuple[Rule, ...], list[str]] = {}
+                for sal_id in sorted(ids):
+                    rules = governing[sal_id]
+                    if rules not in spans_of:
+                        try:
+                            spans = sessions_between(rules, day, day)
+                        except ScheduleError:
+                            spans = []  # an unreadable schedule never looks open
+                        spans_of[rules] = [_span_literal(s, e) for s, e in spans]
+                    for literal in spans_of[rules]:
+                        copy.write_row((sal_id, day, literal))
+                        written += 1
         return written
 
 
@@ -151,6 +168,18 @@ def _batches(ids: Iterable[int]) -> Iterator[list[int]]:
     ordered = sorted(set(ids))
     for start in range(0, len(ordered), BATCH):
         yield ordered[start : start + BATCH]
+
+
+def _all_batches() -> Iterator[list[int]]:
+    """Every service at location's id, BATCH at a time (keyset: new ones are not missed)."""
+    after = 0
+    while batch := list(
+        ServiceAtLocation.objects.filter(id__gt=after)
+        .order_by("id")
+        .values_list("id", flat=True)[:BATCH]
+    ):
+        yield batch
+        after = batch[-1]
 
 
 def opening_intervals_refresh(
@@ -182,7 +211,8 @@ def opening_intervals_refresh(
     recorded = window_recorded()
     if recorded:
         first, last = min(first, recorded[0]), max(last, recorded[1])
-    return sum(_rebuild(batch, (first, last)) for batch in _batches(sal_ids))
+    days = _days(first, last)
+    return sum(_rebuild(batch, days, every_day=True) for batch in _batches(sal_ids))
 
 
 def opening_intervals_affected(schedule_ids: Iterable[int]) -> dict[str, set[int]]:
@@ -205,9 +235,10 @@ def opening_intervals_affected(schedule_ids: Iterable[int]) -> dict[str, set[int
 def opening_intervals_roll(
     *, today: date | None = None, force: bool = False, progress=lambda s: None
 ) -> int | None:
-    """Move the window to today's (yesterday to WINDOW_DAYS ahead) for every service at
-    location, in batches; returns the rows written, or None when there was nothing to do
-    (already rolled today and not `force`d) or another roll holds the lock.
+    """Move the window to today's (yesterday to WINDOW_DAYS ahead): drop the days before it
+    and compute the days it adds (every day when `force`d) for every service at location, a
+    day and BATCH of them at a time; returns the rows written, or None when there was nothing
+    to do (already rolled today and not `force`d) or another roll holds the lock.
 
     Safe when two runs overlap (the second returns) and when it dies half-way (the recorded
     window is then the days both windows share, which every row has; the next run finishes).
@@ -223,23 +254,18 @@ def opening_intervals_roll(
         return None
     try:
         shared = None
-        if recorded:
+        if recorded and not force:
             first, last = max(recorded[0], target[0]), min(recorded[1], target[1])
             shared = (first, last) if first <= last else None
         _record_window(shared)
+        OpeningInterval.objects.filter(Q(day__lt=target[0]) | Q(day__gt=target[1])).delete()
         written = 0
-        after = 0
-        while True:
-            batch = list(
-                ServiceAtLocation.objects.filter(id__gt=after)
-                .order_by("id")
-                .values_list("id", flat=True)[:BATCH]
-            )
-            if not batch:
-                break
-            written += _rebuild(batch, target)
-            after = batch[-1]
-            progress(f"  opening intervals: {written} spans up to service at location {after}")
+        for day in _days(*target):
+            if shared and shared[0] <= day <= shared[1]:
+                continue  # every row of that day is there already
+            for batch in _all_batches():
+                written += _rebuild(batch, [day])
+            progress(f"  opening intervals: {day}, {written} spans so far")
         _record_window(target)
         return written
     finally:

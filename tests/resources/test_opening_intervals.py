@@ -210,7 +210,13 @@ def test_the_roll_moves_the_window_once_a_day(directory):
     assert window_recorded() == (TUESDAY - timedelta(days=1), date(2026, 12, 8))
 
     assert opening_intervals_roll(today=TUESDAY) is None  # already done today
+    kept = set(OpeningInterval.objects.filter(day__gte=TUESDAY).values_list("id", flat=True))
     assert opening_intervals_roll(today=TUESDAY + timedelta(days=1)) > 0
+    # One day dropped, one added; the days both windows share are left as they were.
+    assert kept <= set(OpeningInterval.objects.values_list("id", flat=True))
+    assert set(OpeningInterval.objects.values_list("day", flat=True)) == {
+        TUESDAY + timedelta(days=n) for n in range(16)
+    }
     assert window_recorded() == window_for(TUESDAY + timedelta(days=1))
     starts = OpeningInterval.objects.values_list("during", flat=True)
     assert min(r.lower for r in starts) >= datetime.combine(TUESDAY, time(0), tzinfo=DENVER)
@@ -243,3 +249,22 @@ def test_generate_directory_builds_the_intervals(db):
     call_command("generate_directory", services=20, force=True, stdout=io.StringIO())
     assert window_recorded() is not None
     assert OpeningInterval.objects.exists()
+
+
+def test_out_of_season_hours_still_outrank_the_next_level_on_both_paths(
+    directory, django_capture_on_commit_callbacks
+):
+    # The reference: regular hours of the most specific level that has any, whatever the date.
+    with django_capture_on_commit_callbacks(execute=True):
+        ScheduleFactory(
+            service_at_location=directory["pantry"],
+            opens_at=time(9),
+            closes_at=time(17),
+            valid_from=date(2026, 6, 1),
+            valid_to=date(2026, 8, 31),
+        )
+    assert "Food pantry" not in tables_read(TUESDAY_NOON)[0]  # by the schedules
+
+    opening_intervals_roll(today=TUESDAY)
+    found, sql = tables_read(TUESDAY_NOON)
+    assert "Food pantry" not in found and '"resources_openinginterval"' in sql
