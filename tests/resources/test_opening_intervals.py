@@ -133,14 +133,23 @@ def test_a_closure_added_in_the_admin_closes_the_place(
     client, admin_user, directory, django_capture_on_commit_callbacks
 ):
     opening_intervals_roll(today=TUESDAY)
-    pantry = directory["pantry"]
-    path = f"/admin/resources/serviceatlocation/{pantry.pk}/change/"
+    location = directory["pantry"].location
+    path = f"/admin/resources/location/{location.pk}/change/"
     client.force_login(admin_user)
     context = client.get(path).context
-    body = {"service": pantry.service_id, "location": pantry.location_id, "description": ""}
+    body = {
+        field.html_name: field.value()
+        for field in context["adminform"].form
+        if field.value() is not None
+    }
     for inline in context["inline_admin_formsets"]:
-        prefix = inline.formset.prefix
-        body.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+        formset = inline.formset
+        body[f"{formset.prefix}-TOTAL_FORMS"] = str(len(formset.initial_forms))
+        body[f"{formset.prefix}-INITIAL_FORMS"] = str(len(formset.initial_forms))
+        for form in formset.initial_forms:
+            for field in form:
+                if field.value() is not None:
+                    body[field.html_name] = field.value()
     body.update(
         {
             "schedules-TOTAL_FORMS": "1",
@@ -154,7 +163,7 @@ def test_a_closure_added_in_the_admin_closes_the_place(
         response = client.post(path, body)
 
     assert response.status_code == 302, response.context and response.context["errors"]
-    assert pantry.schedules.filter(closed=True).exists()
+    assert location.schedules.filter(closed=True).exists()
     assert "Food pantry" not in tables_read(TUESDAY_NOON)[0]
 
 
