@@ -299,6 +299,8 @@ def open_at_condition(at: datetime) -> Exists | None:
     OpeningInterval.during), or None when the intervals do not answer for `at`: nothing built
     yet, or `at` outside the window they were built for (see resources.services.opening_hours).
     One small query (the window's row)."""
+    if at.tzinfo is None:  # as is_open: a naive instant has no place in time
+        raise ValueError("open now needs a timezone-aware datetime")
     window = OpeningHoursWindow.objects.filter(pk=1).values_list("first_day", "last_day").first()
     yesterday, today = candidate_days(at)
     if window is None or not (window[0] <= yesterday and today <= window[1]):
