@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("resources", "0012_phone_number_validated"),
+        ("resources", "0013_webhook_delivery_queued_until"),
     ]
 
     operations = [
