@@ -6,7 +6,8 @@
 - bulk: long work nobody waits on by the second: exports (up to 31 minutes), the transparency
   refresh. A bulk worker with one slot is enough; more slots run more exports at once.
 - maintenance: periodic upkeep: retention and expiry sweeps, escalations, the audit seal, the
-  morning digest, export cleanup, the directory's word list for text search.
+  morning digest, export cleanup, the directory's word list for text search and its opening
+  intervals rolled to a new day.
 
 Every task of ours is named in TASK_KINDS (tests/acs/test_queues.py fails on one that is not), and
 `route_task` (app.conf.task_routes) sends it to its kind's queue. A queue's name is its kind
@@ -50,6 +51,7 @@ TASK_KINDS = {
     "cases.tasks.cleanup_exports": MAINTENANCE,
     "resources.tasks.expire_referrals": MAINTENANCE,
     "resources.tasks.rebuild_directory_words": MAINTENANCE,
+    "resources.tasks.roll_opening_intervals": MAINTENANCE,
     # The heartbeat goes to the queue named by its argument (see route_task).
     HEARTBEAT_TASK: REALTIME,
 }

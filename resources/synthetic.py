@@ -501,6 +501,10 @@ def generate_directory(
         Capacity.objects.filter(pk__in=stale_ids).update(
             updated_at=now - capacity_stale_after() - timedelta(hours=1)
         )
+    # bulk_create sent no signals: the opening intervals are built here, in batches.
+    from resources.services.opening_hours import opening_intervals_roll
+
+    opening_intervals_roll(force=True, progress=progress)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return {

@@ -62,6 +62,15 @@ def rebuild_directory_words() -> int:
     return directory_words_rebuild()
 
 
+@shared_task(name="resources.tasks.roll_opening_intervals", ignore_result=True)
+def roll_opening_intervals() -> int | None:
+    """Move the directory's opening intervals to today's window (once a day: a run that finds
+    it done, or another run holding the lock, returns None), in bounded batches."""
+    from resources.services.opening_hours import opening_intervals_roll
+
+    return opening_intervals_roll()
+
+
 def _link(path: str) -> str:
     return f"{settings.ACS_BASE_URL}{path}"
 

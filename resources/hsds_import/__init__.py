@@ -32,6 +32,7 @@ from pathlib import Path
 from django.db import transaction
 
 from resources.models import Organization
+from resources.services.opening_hours import opening_intervals_refresh
 
 from .collect import Progress
 from .kinds import TOP_KINDS
@@ -76,5 +77,6 @@ def directory_import(
         if dry_run or (report.rejected and not partial):
             return report
         importer.write()
+        opening_intervals_refresh(**importer.hours_owners)
         report.written = True
     return report

@@ -24,6 +24,7 @@ from resources.models.directory import (
     Weekday,
     capacity_stale_after,
 )
+from resources.models.opening_hours import OpeningHoursWindow, OpeningInterval
 from resources.models.referrals import (
     COMPLETED_OUTCOMES,
     OPEN_STATUSES,
@@ -54,6 +55,8 @@ __all__ = [
     "Language",
     "Location",
     "LocationType",
+    "OpeningHoursWindow",
+    "OpeningInterval",
     "Organization",
     "Phone",
     "PhoneType",

@@ -49,6 +49,8 @@ from resources.models import (
     Attribute,
     Language,
     Location,
+    OpeningHoursWindow,
+    OpeningInterval,
     Organization,
     Schedule,
     ScheduleFreq,
@@ -343,20 +345,18 @@ def open_at_filter(queryset: QuerySet[ServiceAtLocation], at: datetime) -> list[
     sal_ids = {c[0] for c in candidates}
     service_ids = {c[1] for c in candidates}
     location_ids = {c[2] for c in candidates}
-    yesterday, today = candidate_days(at)
     relevant = (
         Q(_in_ids("service_at_location_id", sal_ids))
         | Q(_in_ids("service_id", service_ids))
         | Q(_in_ids("location_id", location_ids))
     )
-    in_window = (Q(valid_from__isnull=True) | Q(valid_from__lte=today)) & (
-        Q(valid_to__isnull=True) | Q(valid_to__gte=yesterday)
-    )
     by_sal: dict[int, list[Rule]] = defaultdict(list)
     by_service: dict[int, list[Rule]] = defaultdict(list)
     by_location: dict[int, list[Rule]] = defaultdict(list)
     rows = (
-        Schedule.objects.filter(relevant & in_window)
+        # Every row, in or out of season: the level whose regular hours govern is the most
+        # specific one that has any (effective_schedules), whatever the date.
+        Schedule.objects.filter(relevant)
         .order_by()
         .values_list("service_at_location_id", "service_id", "location_id", *RULE_FIELDS)
     )
@@ -383,6 +383,22 @@ def open_at_filter(queryset: QuerySet[ServiceAtLocation], at: datetime) -> list[
         if verdicts[governing]:
             open_ids.append(sal_id)
     return open_ids
+
+
+def open_at_condition(at: datetime) -> Exists | None:
+    """`EXISTS` an opening interval of the row that contains `at` (the GiST index on
+    OpeningInterval.during), or None when the intervals do not answer for `at`: nothing built
+    yet, or `at` outside the window they were built for (see resources.services.opening_hours).
+    One small query (the window's row)."""
+    if at.tzinfo is None:  # as is_open: a naive instant has no place in time
+        raise ValueError("open now needs a timezone-aware datetime")
+    window = OpeningHoursWindow.objects.filter(pk=1).values_list("first_day", "last_day").first()
+    yesterday, today = candidate_days(at)
+    if window is None or not (window[0] <= yesterday and today <= window[1]):
+        return None
+    return Exists(
+        OpeningInterval.objects.filter(service_at_location=OuterRef("pk"), during__contains=at)
+    )
 
 
 # --- the search ------------------------------------------------------------------------------
@@ -416,13 +432,15 @@ def service_search(
       directory's words (`text_query`); annotates `text_score` (the order) and `rank` (0-1).
     - `taxonomy_terms`: any of these terms or their direct children.
     - `language`: ISO code spoken by the service or at the location.
-    - `open_now`: open at `at` (default now) by the schedules (opening_hours).
+    - `open_now`: open at `at` (default now) by the schedules: the precomputed opening
+      intervals where their window covers `at`, else opening_hours.is_open (the reference).
     - `has_capacity`: a capacity figure with places free that is not stale.
     - `near`: annotates `distance_km`; with `radius_km`, only places within it.
     Ordered by distance when `near` is given (then rank), else by rank, else by name.
 
     The result is a lazy queryset, but `text` reads the query's words (one or two small
-    queries) and `open_now` picks the open rows (two queries) when this is called.
+    queries) and `open_now` reads the intervals' window (one small query; two more to pick the
+    open rows when `at` is outside it) when this is called.
     """
     qs = ServiceAtLocation.objects.select_related(
         "service__organization", "location__organization", "capacity"
@@ -506,7 +524,11 @@ def service_search(
         if ranked:
             ordering.append(F("text_score").desc())
     if open_now:
-        qs = qs.filter(_in_ids("id", open_at_filter(qs, at or timezone.now())))
+        at = at or timezone.now()
+        condition = open_at_condition(at)
+        if condition is None:  # beyond the intervals' window: judge the schedules in Python
+            condition = _in_ids("id", open_at_filter(qs, at))
+        qs = qs.filter(condition)
     return qs.order_by(*ordering, "service__name", "id")
 
 

@@ -24,5 +24,6 @@ def test_bench_directory_search_prints_every_query_and_its_plain_sql_floor():
     timed = r"n=3 median=\d+\.\d ms p95=\d+\.\d ms max=\d+\.\d ms rows: median [\d.]+, max \d+"
     for label in ("street corner (ORM)", "typo, text only", "open now only"):
         assert re.search(rf"^{re.escape(label)} +{timed}$", output, re.M), label
-    # The floor: the street-corner query in one plain SQL statement.
+    # The floors: the street-corner and open-now queries in one plain SQL statement each.
     assert re.search(rf"^street corner \(SQL\) +{timed}$", output, re.M)
+    assert re.search(rf"^open now only \(SQL\) +{timed}$", output, re.M)

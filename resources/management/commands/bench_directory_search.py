@@ -19,6 +19,8 @@ first page of 20 (with its prefetches). Queries:
   is the share of queries whose first 20 results hold a service with every meant word in its
   name, organization or terms; precision@20 the mean share of such services in those 20;
 - open now: open at a random hour today, whole directory;
+- open now in plain SQL: the same rows from the opening intervals in one statement (the floor
+  of the open-now query; run `manage.py build_opening_intervals` first);
 - street corner in plain SQL: one statement with the same filters, rank and distance, and the
   SQL open-now prefilter (a schedule that may run yesterday or today); service_search then
   judges those candidates' hours exactly in Python (resources/opening_hours.py), which the
@@ -151,6 +153,19 @@ def misspellings(rng: random.Random, count: int) -> list[tuple[str, str]]:
     return queries[:count]
 
 
+# Open now over the whole directory, written by hand over the opening intervals.
+OPEN_NOW_SQL = """
+SELECT sal.id, count(*) OVER ()
+FROM resources_serviceatlocation sal
+JOIN resources_service s ON s.id = sal.service_id
+WHERE s.status = 'active'
+  AND EXISTS (SELECT 1 FROM resources_openinginterval i
+              WHERE i.service_at_location_id = sal.id AND i.during @> %(at)s)
+ORDER BY s.name, sal.id
+LIMIT {page}
+"""
+
+
 def percentile(sorted_ms: list[float], p: float) -> float:
     return sorted_ms[max(0, int(len(sorted_ms) * p) - 1)]
 
@@ -163,7 +178,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=11)
         parser.add_argument(
             "--only",
-            choices=["street", "typo", "typosql", "open", "sql", "recall"],
+            choices=["street", "typo", "typosql", "open", "open_sql", "sql", "recall"],
             action="append",
             default=None,
         )
@@ -198,10 +213,11 @@ class Command(BaseCommand):
             "typosql": ("typo (SQL)", typos, self.typo_sql),
             "open": ("open now only", hours, self.open_now),
             "recall": ("misspellings, recall", misspellings(rng, queries), self.recall_one),
+            "open_sql": ("open now only (SQL)", hours, self.open_now_sql),
         }
         self.recall_hits: list[tuple[bool, float]] = []
         self.tsqueries: dict = {}
-        for key in only or ["street", "sql", "typo", "typosql", "open"]:
+        for key in only or ["street", "sql", "typo", "typosql", "open", "open_sql"]:
             label, inputs, runner = runs[key]
             for warm in inputs[:5]:
                 runner(warm)
@@ -274,6 +290,12 @@ class Command(BaseCommand):
 
     def open_now(self, at: datetime) -> int:
         return self.page(service_search(open_now=True, at=at))
+
+    def open_now_sql(self, at: datetime) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(OPEN_NOW_SQL.format(page=PAGE), {"at": at})
+            rows = cursor.fetchall()
+        return rows[0][1] if rows else 0
 
     def street_sql(self, point: Point, at: datetime) -> int:
         import math
