@@ -1,0 +1,261 @@
+"""Single sign-on through the city's identity provider (responders/sso.py), against a real one.
+
+Each test signs in through a running OpenID Connect provider (tests/oidc_idp.py: the OpenID
+Certified node-oidc-provider, our accounts and groups in it): the button's POST, the IdP's
+sign-in page, its redirect back, the code exchanged for tokens over HTTP, the ID token's
+signature checked against the IdP's keys. The browser walk is tests/responders/test_sso_browser.py.
+"""
+
+import logging
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from acs.models import AuditAction, AuditEvent
+from acs.roles import Role
+from acs.sessions import SESSION_KEY
+from responders.models import User
+from tests.acs.test_lockout import WRONG, fresh_ip
+from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.oidc_idp import Idp, account, sso_sign_in
+
+pytestmark = [pytest.mark.django_db]
+
+GROUP_ROLES = {
+    "acs-supervisors": "supervisor",
+    "acs-case-managers": "case_manager",
+    "acs-field": "responder",
+}
+ACCOUNTS = {
+    "sofia": account("sofia@city.example", ["acs-supervisors", "city-all-staff"], mfa=True),
+    "carl": account("carl@city.example", ["acs-case-managers"]),
+    "nobody": account("nobody@city.example", ["city-all-staff", "parks"]),
+    "both": account("both@city.example", ["acs-supervisors", "acs-case-managers"], mfa=True),
+    "mover": account("mover@city.example", ["acs-supervisors"], mfa=True),
+    "localsup": account("localsup@example.org", ["acs-supervisors"], mfa=True),
+    "breakglass": account("breakglass@example.org", ["acs-supervisors"], mfa=True),
+}
+
+
+@pytest.fixture(scope="module")
+def idp():
+    running = Idp(
+        accounts=ACCOUNTS, redirect_uris=["http://testserver/accounts/oidc/sso/login/callback/"]
+    )
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def sso(idp, settings):
+    """SSO configured as acs/settings.py does from SSO_OIDC_* and SSO_GROUP_ROLES."""
+    idp.set_accounts(ACCOUNTS)
+    settings.SOCIALACCOUNT_PROVIDERS = idp.provider_settings()
+    settings.SSO_GROUP_ROLES = GROUP_ROLES
+    return idp
+
+
+def signed_in_as(client):
+    user_id = client.session.get("_auth_user_id")
+    return User.objects.get(pk=user_id) if user_id else None
+
+
+def test_without_sso_configured_there_is_no_button_and_no_door(client, settings):
+    settings.SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": []}}
+    page = client.get("/accounts/login/").content.decode()
+    assert "/accounts/oidc/" not in page
+    assert client.post("/accounts/oidc/sso/login/").status_code == 404
+
+
+def test_the_sign_in_page_offers_the_city_button_when_configured(client, sso):
+    page = client.get("/accounts/login/").content.decode()
+    assert "/accounts/oidc/sso/login/" in page
+    assert "City of Albuquerque" in page
+    assert 'name="password"' in page  # local accounts (partners, break-glass) keep their form
+
+
+def test_a_supervisor_signs_in_with_the_role_her_idp_group_maps_to(client, sso):
+    response = sso_sign_in(client, sso, "sofia")
+
+    user = signed_in_as(client)
+    assert user is not None and user.email == "sofia@city.example"
+    assert user.role_names == ["supervisor"] and user.is_staff and not user.is_superuser
+    assert not user.has_usable_password()  # nothing local to guess
+    assert response["Location"] == "/admin/"  # the desk's home
+    # The IdP asserted multi-factor sign-in (amr "mfa"): no local factor is asked for.
+    assert client.get("/admin/").status_code == 200
+    change = AuditEvent.objects.get(action=AuditAction.CHANGE, target_id=user.public_id)
+    assert change.detail == {"roles_before": [], "roles_after": ["supervisor"]}
+
+
+def test_every_mapped_group_gives_its_role(client, sso):
+    sso_sign_in(client, sso, "both")
+    assert signed_in_as(client).role_names == ["case_manager", "supervisor"]
+
+
+def test_without_the_idps_mfa_claim_staff_set_up_a_local_factor(client, sso):
+    sso_sign_in(client, sso, "carl")
+
+    user = signed_in_as(client)
+    assert user.role_names == ["case_manager"]
+    response = client.get("/admin/cases/resident/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/2fa/"
+
+
+def test_someone_in_no_mapped_group_is_refused_and_no_account_is_made(client, sso, caplog):
+    with caplog.at_level(logging.WARNING, logger="responders.sso"):
+        response = sso_sign_in(client, sso, "nobody")
+
+    assert response.status_code == 403
+    assert "not in any group that has access" in response.content.decode()
+    assert signed_in_as(client) is None
+    assert not User.objects.filter(email="nobody@city.example").exists()
+    assert "nobody" not in caplog.text and "no_role" in caplog.text
+
+
+def test_a_group_removed_at_the_idp_removes_the_role_at_the_next_sign_in(client, sso):
+    sso_sign_in(client, sso, "mover")
+    user = signed_in_as(client)
+    assert user.role_names == ["supervisor"]
+    client.post("/accounts/logout/")
+
+    sso.set_groups("mover", ["acs-case-managers"])
+    sso_sign_in(client, sso, "mover")
+    user.refresh_from_db()
+    assert signed_in_as(client) == user
+    assert user.role_names == ["case_manager"] and user.is_staff
+    client.post("/accounts/logout/")
+
+    sso.set_groups("mover", ["parks"])
+    refused = sso_sign_in(client, sso, "mover")
+    user.refresh_from_db()
+    assert refused.status_code == 403 and signed_in_as(client) is None
+    assert user.role_names == [] and not user.is_staff
+    assert AuditEvent.objects.filter(
+        action=AuditAction.SIGN_IN_FAILED, target_id=user.public_id, detail={"sso": "no_role"}
+    ).exists()
+
+
+def test_a_local_account_locked_by_failed_passwords_cannot_enter_by_sso(client, sso, team):
+    local = UserFactory(
+        username="localsup", email="localsup@example.org", role=Role.SUPERVISOR, team=team
+    )
+    ip = fresh_ip()
+    for _ in range(5):
+        client.post(
+            "/accounts/login/", {"login": local.username, "password": WRONG}, REMOTE_ADDR=ip
+        )
+
+    response = sso_sign_in(client, sso, "localsup")
+
+    assert response.status_code == 403
+    assert "locked" in response.content.decode()
+    assert signed_in_as(client) is None
+    assert AuditEvent.objects.filter(
+        action=AuditAction.LOCKED_OUT, target_id=local.public_id, detail={"sso": "locked"}
+    ).exists()
+
+
+def test_a_deactivated_account_cannot_enter_by_sso(client, sso):
+    sso_sign_in(client, sso, "sofia")
+    user = signed_in_as(client)
+    client.post("/accounts/logout/")
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+    response = sso_sign_in(client, sso, "sofia")
+
+    assert response.status_code == 403 and signed_in_as(client) is None
+
+
+def test_a_local_account_with_the_same_email_is_linked_and_then_signs_in_only_by_sso(
+    client, sso, team
+):
+    local = UserFactory(
+        username="localsup", email="localsup@example.org", role=Role.SUPERVISOR, team=team
+    )
+    sso_sign_in(client, sso, "localsup")
+    assert signed_in_as(client) == local
+    client.post("/accounts/logout/")
+
+    # SSO_FORBID_LOCAL_PASSWORD (on by default): the right password is not enough now.
+    refused = client.post(
+        "/accounts/login/",
+        {"login": local.username, "password": DEFAULT_PASSWORD},
+        REMOTE_ADDR=fresh_ip(),
+    )
+    assert refused.status_code == 200 and signed_in_as(client) is None
+    assert "signs in with City of Albuquerque" in refused.content.decode()
+    assert AuditEvent.objects.filter(
+        action=AuditAction.SIGN_IN_FAILED,
+        target_id=local.public_id,
+        detail={"sso": "local_password_forbidden"},
+    ).exists()
+
+
+def test_linked_staff_may_keep_their_password_when_the_setting_allows(client, sso, team, settings):
+    settings.SSO_FORBID_LOCAL_PASSWORD = False
+    local = UserFactory(
+        username="localsup", email="localsup@example.org", role=Role.SUPERVISOR, team=team
+    )
+    sso_sign_in(client, sso, "localsup")
+    client.post("/accounts/logout/")
+    response = client.post(
+        "/accounts/login/",
+        {"login": local.username, "password": DEFAULT_PASSWORD},
+        REMOTE_ADDR=fresh_ip(),
+    )
+    assert response.status_code == 302  # on to the second factor
+
+
+def test_a_break_glass_administrator_is_never_taken_over_by_email(client, sso):
+    admin = UserFactory(username="breakglass", email="breakglass@example.org", role=Role.ADMIN)
+
+    response = sso_sign_in(client, sso, "breakglass")
+
+    assert response.status_code == 403 and signed_in_as(client) is None
+    assert "signs in with its own password" in response.content.decode()
+    admin.refresh_from_db()
+    assert admin.has_usable_password() and admin.role_names == ["admin"]
+    # ... and still signs in locally (then its second factor).
+    response = client.post(
+        "/accounts/login/",
+        {"login": "breakglass", "password": DEFAULT_PASSWORD},
+        REMOTE_ADDR=fresh_ip(),
+    )
+    assert response["Location"].startswith("/accounts/2fa/authenticate/")
+
+
+def test_an_sso_session_ends_after_the_idle_limit_like_any_other(client, sso):
+    sso_sign_in(client, sso, "sofia")
+    user = signed_in_as(client)
+    assert client.get("/admin/").status_code == 200
+    session = client.session
+    session[SESSION_KEY] -= 31 * 60
+    session.save()
+
+    response = client.get("/admin/")
+
+    assert response["Location"] == "/accounts/login/?next=/admin/"
+    assert signed_in_as(client) is None
+    assert AuditEvent.objects.filter(
+        action=AuditAction.IDLE_SIGN_OUT, target_id=user.public_id
+    ).exists()
+
+
+def test_a_wrong_password_at_the_idp_never_reaches_us(sso):
+    from django.test import Client
+
+    start = Client().post("/accounts/oidc/sso/login/", REMOTE_ADDR=fresh_ip())
+    with pytest.raises(AssertionError, match="refused the sign-in"):
+        sso.sign_in(start["Location"], "sofia", password="not-it")
+
+
+def test_roles_the_idp_may_not_give_are_a_configuration_error(settings):
+    from responders.sso import roles_for
+
+    settings.SSO_GROUP_ROLES = {"city-partners": "partner_user"}
+    with pytest.raises(ImproperlyConfigured):
+        roles_for(["city-partners"])
+    settings.SSO_GROUP_ROLES = {"x": "superhero"}
+    with pytest.raises(ImproperlyConfigured):
+        roles_for(["x"])
