@@ -383,6 +383,8 @@ INSTALLED_APPS += [
     "allauth.socialaccount.providers.openid_connect",
 ]
 SOCIALACCOUNT_ADAPTER = "responders.adapters.StaffSocialAccountAdapter"
+# Innermost: lets the sign-in pages' form (CSP form-action) lead on to the IdP.
+MIDDLEWARE += ["responders.sso.SsoFormActionMiddleware"]
 SSO_OIDC_ISSUER = env.str("SSO_OIDC_ISSUER", default="")
 SSO_OIDC_CLIENT_ID = env.str("SSO_OIDC_CLIENT_ID", default="")
 SSO_OIDC_CLIENT_SECRET = env.str("SSO_OIDC_CLIENT_SECRET", default="")

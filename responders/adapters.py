@@ -112,6 +112,11 @@ class StaffSocialAccountAdapter(DefaultSocialAccountAdapter):
         # Only people whose groups map to a role reach this (pre_social_login refused the rest).
         return True
 
+    def validate_disconnect(self, account, accounts) -> None:
+        # The link to the city's identity is what ends access when someone leaves: only an
+        # administrator (the admin's social accounts page) removes it.
+        raise ValidationError("The link to the city's sign-in is removed by an administrator.")
+
     def save_user(self, request, sociallogin, form=None):
         from responders import sso
 

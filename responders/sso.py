@@ -58,6 +58,10 @@ LOCAL_CLASH_MESSAGE = (
     "An account with this e-mail address signs in with its own password here, not through "
     "the city. Sign in with that password, or ask an administrator."
 )
+CONNECT_MESSAGE = (
+    "Accounts are linked to the city's sign-in at the first sign-in with it, not from here. "
+    "Ask an administrator."
+)
 NO_EMAIL_MESSAGE = (
     "The city's sign-in did not give an e-mail address for you. Ask the city's IT staff."
 )
@@ -171,6 +175,12 @@ def refuse(request, refusal: SsoRefused):
 def admit(request, sociallogin) -> None:
     """Apply the rules above to an SSO sign-in; raises SsoRefused. The caller has looked the
     account up by the IdP's subject (sociallogin.is_existing)."""
+    from allauth.socialaccount.providers.base import AuthProcess
+
+    if sociallogin.state.get("process") == AuthProcess.CONNECT:
+        # A signed-in person tying another identity to their account (allauth's connections
+        # page) would bypass the rules below: a partner user could pick up a staff role.
+        raise SsoRefused(CONNECT_MESSAGE, reason="connect")
     account = sociallogin.account
     wanted = roles_for(groups_of(account.extra_data))
     user = sociallogin.user if sociallogin.is_existing else None
@@ -226,6 +236,39 @@ def record_idp_mfa(request, user, sociallogin) -> None:
         record_authentication(
             request, user, "mfa", type="idp", provider=sociallogin.account.provider
         )
+
+
+def idp_origins(request) -> list[str]:
+    """The configured IdPs' origins (scheme://host[:port] of each issuer)."""
+    from urllib.parse import urlsplit
+
+    from allauth.socialaccount.adapter import get_adapter
+
+    origins = []
+    for app in get_adapter().list_apps(request, provider="openid_connect"):
+        parts = urlsplit(app.settings.get("server_url", ""))
+        if parts.scheme and parts.netloc:
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+    return origins
+
+
+class SsoFormActionMiddleware:
+    """The sign-in button posts to us and we redirect to the IdP: browsers apply the page's
+    CSP form-action to that redirect too, so allauth's pages allow the IdP's origin there (and
+    only there). Listed after django-csp's middleware, so it runs before it on the way out."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path.startswith("/accounts/"):
+            origins = idp_origins(request)
+            if origins:
+                update = getattr(response, "_csp_update", None) or {}
+                update["form-action"] = [*update.get("form-action", []), *origins]
+                response._csp_update = update
+        return response
 
 
 def _mfa_stage_base():

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urljoin, urlparse
 
+import pytest
 import requests
 from django.conf import settings
 
@@ -187,3 +188,41 @@ def wait_for(predicate, seconds: float = 5.0) -> bool:
             return True
         time.sleep(0.05)
     return predicate()
+
+
+GROUP_ROLES = {
+    "acs-supervisors": "supervisor",
+    "acs-case-managers": "case_manager",
+    "acs-field": "responder",
+}
+ACCOUNTS = {
+    "sofia": account("sofia@city.example", ["acs-supervisors", "city-all-staff"], mfa=True),
+    "carl": account("carl@city.example", ["acs-case-managers"]),
+    "nobody": account("nobody@city.example", ["city-all-staff", "parks"]),
+    "both": account("both@city.example", ["acs-supervisors", "acs-case-managers"], mfa=True),
+    "mover": account("mover@city.example", ["acs-supervisors"], mfa=True),
+    "localsup": account("localsup@example.org", ["acs-supervisors"], mfa=True),
+    "breakglass": account("breakglass@example.org", ["acs-supervisors"], mfa=True),
+}
+
+
+@pytest.fixture(scope="module")
+def oidc_idp():
+    """The IdP, for Django's test client (its host is `testserver`)."""
+    running = Idp(accounts=ACCOUNTS, redirect_uris=[f"http://testserver{CALLBACK}"])
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def sso(oidc_idp, settings):
+    """SSO configured against the running IdP, as acs/settings.py does from SSO_OIDC_* and
+    SSO_GROUP_ROLES; the IdP's directory as ACCOUNTS says."""
+    configure(oidc_idp, settings)
+    return oidc_idp
+
+
+def configure(idp: Idp, settings) -> None:
+    idp.set_accounts(ACCOUNTS)
+    settings.SOCIALACCOUNT_PROVIDERS = idp.provider_settings()
+    settings.SSO_GROUP_ROLES = GROUP_ROLES

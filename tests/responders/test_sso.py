@@ -17,42 +17,12 @@ from acs.sessions import SESSION_KEY
 from responders.models import User
 from tests.acs.test_lockout import WRONG, fresh_ip
 from tests.factories import DEFAULT_PASSWORD, UserFactory
-from tests.oidc_idp import Idp, account, sso_sign_in
+from tests.oidc_idp import sso_sign_in
 
 pytestmark = [pytest.mark.django_db]
 
-GROUP_ROLES = {
-    "acs-supervisors": "supervisor",
-    "acs-case-managers": "case_manager",
-    "acs-field": "responder",
-}
-ACCOUNTS = {
-    "sofia": account("sofia@city.example", ["acs-supervisors", "city-all-staff"], mfa=True),
-    "carl": account("carl@city.example", ["acs-case-managers"]),
-    "nobody": account("nobody@city.example", ["city-all-staff", "parks"]),
-    "both": account("both@city.example", ["acs-supervisors", "acs-case-managers"], mfa=True),
-    "mover": account("mover@city.example", ["acs-supervisors"], mfa=True),
-    "localsup": account("localsup@example.org", ["acs-supervisors"], mfa=True),
-    "breakglass": account("breakglass@example.org", ["acs-supervisors"], mfa=True),
-}
-
-
-@pytest.fixture(scope="module")
-def idp():
-    running = Idp(
-        accounts=ACCOUNTS, redirect_uris=["http://testserver/accounts/oidc/sso/login/callback/"]
-    )
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def sso(idp, settings):
-    """SSO configured as acs/settings.py does from SSO_OIDC_* and SSO_GROUP_ROLES."""
-    idp.set_accounts(ACCOUNTS)
-    settings.SOCIALACCOUNT_PROVIDERS = idp.provider_settings()
-    settings.SSO_GROUP_ROLES = GROUP_ROLES
-    return idp
+# The IdP's accounts and the SSO_GROUP_ROLES under test are in tests/oidc_idp.py; the `sso`
+# fixture (tests/conftest.py) configures SSO against the running IdP.
 
 
 def signed_in_as(client):
@@ -259,3 +229,41 @@ def test_roles_the_idp_may_not_give_are_a_configuration_error(settings):
     settings.SSO_GROUP_ROLES = {"x": "superhero"}
     with pytest.raises(ImproperlyConfigured):
         roles_for(["x"])
+
+
+def test_a_signed_in_partner_cannot_tie_a_city_identity_to_their_account(client, sso, partner_a):
+    client.force_login(partner_a)
+    start = client.post("/accounts/oidc/sso/login/", {"process": "connect"}, REMOTE_ADDR=fresh_ip())
+    back = sso.sign_in(start["Location"], "sofia")
+    from urllib.parse import parse_qs, urlparse
+
+    parsed = urlparse(back)
+    query = {key: values[0] for key, values in parse_qs(parsed.query).items()}
+    response = client.get(parsed.path, query)
+
+    assert response.status_code == 403
+    partner_a.refresh_from_db()
+    assert partner_a.role_names == ["partner_user"] and not partner_a.is_staff
+    from allauth.socialaccount.models import SocialAccount
+
+    assert not SocialAccount.objects.filter(user=partner_a).exists()
+
+
+def test_staff_cannot_unlink_their_city_identity_themselves(client, sso):
+    from allauth.socialaccount.models import SocialAccount
+
+    sso_sign_in(client, sso, "sofia")
+    account = SocialAccount.objects.get(user=signed_in_as(client))
+    client.post("/accounts/3rdparty/", {"account": account.pk})
+    assert SocialAccount.objects.filter(pk=account.pk).exists()
+
+
+def test_the_sign_in_pages_let_their_form_lead_on_to_the_idp_and_nowhere_else(
+    client, sso, settings
+):
+    policy = client.get("/accounts/login/")["Content-Security-Policy"]
+    form_action = next(d for d in policy.split(";") if "form-action" in d)
+    assert form_action.split() == ["form-action", "'self'", sso.issuer]
+    assert sso.issuer not in client.get("/transparency/")["Content-Security-Policy"]
+    settings.SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": []}}
+    assert "127.0.0.1" not in client.get("/accounts/login/")["Content-Security-Policy"]
