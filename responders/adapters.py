@@ -7,6 +7,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from acs.audit import audit_record
 from acs.models import AuditAction
@@ -50,7 +51,9 @@ class StaffAccountAdapter(SignInGuardMixin, DefaultAccountAdapter):
                     detail={"sso": "local_password_forbidden"},
                 )
                 name = sso.provider_name(request)
-                raise ValidationError(f"This account signs in with {name}: use the button below.")
+                raise ValidationError(
+                    _("This account signs in with %(name)s: use the button below.") % {"name": name}
+                )
         return user
 
     def get_login_redirect_url(self, request) -> str:

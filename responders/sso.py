@@ -32,6 +32,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
 from acs.audit import audit_record
 from acs.models import AuditAction
@@ -46,23 +47,23 @@ SSO_ROLES = frozenset({Role.RESPONDER, Role.CASE_MANAGER, Role.SUPERVISOR, Role.
 # Local accounts that SSO never takes over by e-mail.
 LOCAL_ONLY_ROLES = frozenset({Role.ADMIN, Role.PARTNER_USER})
 
-NO_ROLE_MESSAGE = (
+NO_ROLE_MESSAGE = _(
     "Your city account is not in any group that has access to this system, so you cannot "
     "sign in with it. Ask your supervisor to add you to the right group at the city."
 )
-LOCKED_MESSAGE = (
+LOCKED_MESSAGE = _(
     "This account is locked after too many failed sign-ins, or has been turned off. "
     "Try again in a few minutes, or ask an administrator."
 )
-LOCAL_CLASH_MESSAGE = (
+LOCAL_CLASH_MESSAGE = _(
     "An account with this e-mail address signs in with its own password here, not through "
     "the city. Sign in with that password, or ask an administrator."
 )
-CONNECT_MESSAGE = (
+CONNECT_MESSAGE = _(
     "Accounts are linked to the city's sign-in at the first sign-in with it, not from here. "
     "Ask an administrator."
 )
-NO_EMAIL_MESSAGE = (
+NO_EMAIL_MESSAGE = _(
     "The city's sign-in did not give an e-mail address for you. Ask the city's IT staff."
 )
 
