@@ -249,13 +249,18 @@ def test_a_signed_in_partner_cannot_tie_a_city_identity_to_their_account(client,
     assert not SocialAccount.objects.filter(user=partner_a).exists()
 
 
-def test_staff_cannot_unlink_their_city_identity_themselves(client, sso):
+def test_staff_cannot_unlink_their_city_identity_themselves(client, sso, team, settings):
     from allauth.socialaccount.models import SocialAccount
 
-    sso_sign_in(client, sso, "sofia")
+    # A linked account that still has a password (allauth itself keeps the last way in of
+    # an account without one).
+    settings.SSO_FORBID_LOCAL_PASSWORD = False
+    UserFactory(username="localsup", email="localsup@example.org", role=Role.SUPERVISOR, team=team)
+    sso_sign_in(client, sso, "localsup")
     account = SocialAccount.objects.get(user=signed_in_as(client))
-    client.post("/accounts/3rdparty/", {"account": account.pk})
+    response = client.post("/accounts/3rdparty/", {"account": account.pk})
     assert SocialAccount.objects.filter(pk=account.pk).exists()
+    assert "removed by an administrator" in str(response.context["form"].errors)
 
 
 def test_the_sign_in_pages_let_their_form_lead_on_to_the_idp_and_nowhere_else(
