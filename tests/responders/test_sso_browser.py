@@ -17,6 +17,7 @@ from acs.roles import Role
 from acs.sessions import SESSION_KEY
 from responders.models import User
 from tests.acs.test_lockout import WRONG, fresh_ip
+from tests.axe import violations
 from tests.cases.test_admin_browser import ARTIFACTS
 from tests.factories import UserFactory
 from tests.oidc_idp import ACCOUNTS, CALLBACK, PASSWORD, Idp, configure
@@ -133,3 +134,22 @@ def test_a_locked_account_is_refused_at_the_city_door_too(live_server, idp, page
     page.goto(f"{base}/admin/")
     page.wait_for_url(f"{base}/accounts/login/**")
     assert [p for p in page.problems if not p.startswith(f"403 {base}{CALLBACK}")] == []
+
+
+def test_the_sign_in_page_with_the_city_button_and_the_refusal_pass_wcag_aa(
+    live_server, idp, browser
+):
+    """axe-core (tests/axe.py) in a context that lets it in past the pages' CSP; the walk
+    itself, under the real policy, is in the tests above."""
+    base = live_server.url
+    context = browser.new_context(viewport={"width": 1024, "height": 768}, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(f"{base}/accounts/login/")
+        assert violations(page) == []
+        sign_in_at_the_city(page, base, idp, "nobody", "axe")
+        page.locator("#sso-refused").wait_for()
+        assert violations(page) == []
+    finally:
+        context.close()
