@@ -7,4 +7,8 @@ class RespondersConfig(AppConfig):
 
     def ready(self) -> None:
         # Connect the receiver that counts an IdP's multi-factor sign-in as a second factor.
-        from responders import sso  # noqa: F401
+        from django.core.checks import register
+
+        from responders import sso
+
+        register(sso.check_settings)

@@ -97,6 +97,34 @@ def group_roles() -> dict[str, Role]:
     return mapping
 
 
+def check_settings(app_configs=None, **kwargs) -> list:
+    """`manage.py check` (and every start) names a single sign-on set-up that cannot work."""
+    from django.core.checks import Error
+
+    errors = []
+    try:
+        group_roles()
+    except ImproperlyConfigured as exc:
+        errors.append(Error(str(exc), id="acs.sso.E001"))
+    if settings.SSO_OIDC_ISSUER and not (
+        settings.SSO_OIDC_CLIENT_ID and settings.SSO_OIDC_CLIENT_SECRET
+    ):
+        errors.append(
+            Error(
+                "SSO_OIDC_ISSUER is set without SSO_OIDC_CLIENT_ID and SSO_OIDC_CLIENT_SECRET",
+                id="acs.sso.E002",
+            )
+        )
+    if settings.SSO_OIDC_ISSUER and not settings.SSO_GROUP_ROLES:
+        errors.append(
+            Error(
+                "SSO_OIDC_ISSUER is set but SSO_GROUP_ROLES maps no group: everyone is refused",
+                id="acs.sso.E003",
+            )
+        )
+    return errors
+
+
 def _claims(extra_data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(userinfo, id_token) as allauth keeps them in the social account's extra_data."""
     return extra_data.get("userinfo") or {}, extra_data.get("id_token") or {}

@@ -272,3 +272,33 @@ def test_the_sign_in_pages_let_their_form_lead_on_to_the_idp_and_nowhere_else(
     assert sso.issuer not in client.get("/transparency/")["Content-Security-Policy"]
     settings.SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": []}}
     assert "127.0.0.1" not in client.get("/accounts/login/")["Content-Security-Policy"]
+
+
+def test_a_single_sign_on_set_up_that_cannot_work_fails_the_system_check(settings):
+    from responders.sso import check_settings
+
+    settings.SSO_OIDC_ISSUER = ""
+    settings.SSO_GROUP_ROLES = {}
+    assert check_settings() == []
+    settings.SSO_OIDC_ISSUER = "https://login.example.org/realms/city"
+    settings.SSO_OIDC_CLIENT_ID = settings.SSO_OIDC_CLIENT_SECRET = ""
+    settings.SSO_GROUP_ROLES = {"city-partners": "partner_user"}
+    assert [e.id for e in check_settings()] == ["acs.sso.E001", "acs.sso.E002"]
+    settings.SSO_GROUP_ROLES = {}
+    settings.SSO_OIDC_CLIENT_ID = settings.SSO_OIDC_CLIENT_SECRET = "x"
+    assert [e.id for e in check_settings()] == ["acs.sso.E003"]
+
+
+def test_an_idp_username_taken_by_a_local_account_gets_a_free_one(client, sso, partner_a):
+    """allauth's auto sign-up gives the new account a free username (checked here because a
+    clash must never reach, or be, the partner's account)."""
+    partner_a.username = "carl"  # a partner user who happens to share the name
+    partner_a.save(update_fields=["username"])
+
+    sso_sign_in(client, sso, "carl")
+
+    user = signed_in_as(client)
+    assert user is not None and user != partner_a and user.username != "carl"
+    assert user.email == "carl@city.example" and user.role_names == ["case_manager"]
+    partner_a.refresh_from_db()
+    assert partner_a.role_names == ["partner_user"]
