@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from allauth.mfa.stages import AuthenticateStage
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.shortcuts import render
@@ -246,7 +247,6 @@ def admit(request, sociallogin) -> None:
     if user is not None and not sociallogin.is_existing:
         sociallogin.connect(request, user)  # linked by e-mail; saves the social account
         logger.info("SSO linked to existing account %s", user.public_id)
-    sociallogin.state["acs_sso_roles"] = sorted(role.value for role in wanted)
 
 
 def apply_roles(request, user, sociallogin) -> None:
@@ -300,13 +300,7 @@ class SsoFormActionMiddleware:
         return response
 
 
-def _mfa_stage_base():
-    from allauth.mfa.stages import AuthenticateStage
-
-    return AuthenticateStage
-
-
-class MfaUnlessIdpDidStage(_mfa_stage_base()):
+class MfaUnlessIdpDidStage(AuthenticateStage):
     """allauth's second-factor step at sign-in, skipped for an SSO sign-in whose IdP asserted
     multi-factor sign-in (the session records it: record_idp_mfa)."""
 
