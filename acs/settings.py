@@ -378,7 +378,9 @@ MFA_REQUIRED_ROLES = env.list("MFA_REQUIRED_ROLES", default=["case_manager", "su
 # Keycloak...) with allauth's OpenID Connect provider; docs/operations.md "Single sign-on".
 # Nothing configured (no SSO_OIDC_ISSUER) = no SSO button, local sign-in only. The rules
 # (roles from the IdP's groups at every sign-in, lockout, MFA) are in responders/sso.py.
-INSTALLED_APPS += [
+# Beside allauth's other apps, before ours (responders/admin.py trims its admin pages).
+_after_allauth = INSTALLED_APPS.index("allauth.mfa") + 1
+INSTALLED_APPS[_after_allauth:_after_allauth] = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
 ]

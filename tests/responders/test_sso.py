@@ -302,3 +302,12 @@ def test_an_idp_username_taken_by_a_local_account_gets_a_free_one(client, sso, p
     assert user.email == "carl@city.example" and user.role_names == ["case_manager"]
     partner_a.refresh_from_db()
     assert partner_a.role_names == ["partner_user"]
+
+
+def test_the_admin_has_no_second_place_for_idp_secrets_but_shows_the_links():
+    from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
+    from django.contrib import admin
+
+    assert not admin.site.is_registered(SocialApp)
+    assert not admin.site.is_registered(SocialToken)
+    assert admin.site.is_registered(SocialAccount)
