@@ -297,6 +297,10 @@ IDEMPOTENCY_TTL = timedelta(hours=env.int("IDEMPOTENCY_TTL_HOURS", default=24))
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
+# Deliveries per batch task, and endpoints sent to at once per worker process (each endpoint's
+# events go in order over one keep-alive connection).
+WEBHOOK_BATCH_SIZE = env.int("WEBHOOK_BATCH_SIZE", default=50)
+WEBHOOK_SEND_CONCURRENCY = env.int("WEBHOOK_SEND_CONCURRENCY", default=4)
 # Outside production, endpoints on this machine or the private network are allowed (the
 # test receiver, a partner's staging box); in production only public HTTPS addresses.
 WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool(
@@ -526,7 +530,7 @@ except ValueError as exc:
     raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from exc
 _https = env.bool("HTTPS", default=PRODUCTION)
 SECURE_SSL_REDIRECT = _https
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if _https else 0)
@@ -603,7 +607,78 @@ FIELD_CALLS_REFRESH_SECONDS = env.int("FIELD_CALLS_REFRESH_SECONDS", default=15)
 EXPORTS_ROOT = Path(env.str("EXPORTS_ROOT", default=str(LOCAL_DIR / "exports")))
 # How long a finished export may be downloaded before the cleanup removes its file.
 EXPORTS_TTL = timedelta(hours=env.int("EXPORTS_TTL_HOURS", default=72))
+
+# --- Export files in object storage (cases/exports/models.py, docs/operations.md) --------------
+
+# "local" (the default): files in EXPORTS_ROOT, streamed by the audited download view.
+# "s3": any S3-compatible object store (AWS S3, MinIO, Ceph RGW...) through django-storages; the
+# audited download view answers with a presigned link that lives EXPORTS_DOWNLOAD_LINK_SECONDS.
+EXPORTS_STORAGE = env.str("EXPORTS_STORAGE", default="local")
+if EXPORTS_STORAGE not in {"local", "s3"}:
+    raise ImproperlyConfigured("EXPORTS_STORAGE must be local or s3")
+EXPORTS_DOWNLOAD_LINK_SECONDS = env.int("EXPORTS_DOWNLOAD_LINK_SECONDS", default=60)
+# django-storages' S3Storage options. Credentials: EXPORTS_S3_ACCESS_KEY_ID and
+# EXPORTS_S3_SECRET_ACCESS_KEY (or their *_FILE), else boto3's own chain (instance role, ...).
+EXPORTS_S3_OPTIONS = {
+    "bucket_name": env.str("EXPORTS_S3_BUCKET", default=""),
+    "endpoint_url": env.str("EXPORTS_S3_ENDPOINT_URL", default="") or None,
+    "region_name": env.str("EXPORTS_S3_REGION", default="") or None,
+    "access_key": env.str("EXPORTS_S3_ACCESS_KEY_ID", default="") or None,
+    "secret_key": env.str("EXPORTS_S3_SECRET_ACCESS_KEY", default="") or None,
+    # Every object under this prefix; a bucket may be shared with other systems.
+    "location": env.str("EXPORTS_S3_PREFIX", default="exports"),
+    # MinIO and most on-premises stores want path-style URLs (http://host:9000/bucket/key).
+    "addressing_style": env.str("EXPORTS_S3_ADDRESSING_STYLE", default="path"),
+    "signature_version": "s3v4",
+    "querystring_auth": True,
+    "querystring_expire": EXPORTS_DOWNLOAD_LINK_SECONDS,
+    # Never public, never overwritten: the bucket policy stays private.
+    "default_acl": None,
+    "file_overwrite": False,
+    "object_parameters": (
+        {"ServerSideEncryption": env.str("EXPORTS_S3_SERVER_SIDE_ENCRYPTION")}
+        if env.str("EXPORTS_S3_SERVER_SIDE_ENCRYPTION", default="")
+        else {}
+    ),
+}
+if EXPORTS_STORAGE == "s3" and not EXPORTS_S3_OPTIONS["bucket_name"]:
+    raise ImproperlyConfigured("EXPORTS_STORAGE=s3 needs EXPORTS_S3_BUCKET")
 # HUD HMIS CSV: the Continuum of Care, its geocode, and when ACS street outreach began.
 HMIS_COC_CODE = env.str("HMIS_COC_CODE", default="NM-501")
 HMIS_GEOCODE = env.str("HMIS_GEOCODE", default="")
 HMIS_OPERATING_START = env.str("HMIS_OPERATING_START", default="2021-09-01")
+
+# --- Observability: metrics, request ids, JSON logs (docs/operations.md "Monitoring") ------
+# Kept together here; Sentry and OpenTelemetry read their own variables (acs/tracing.py).
+
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>` (acs/metrics.py); unset, the
+# endpoint is off (404 for everyone). METRICS_TOKEN_FILE works as for any secret.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Optionally also only from these addresses or networks (the client's, behind TRUSTED_PROXIES).
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+try:
+    trusted_networks(METRICS_ALLOWED_NETWORKS)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {exc}") from exc
+# Requests counted and timed by view (django-prometheus): its first middleware starts the
+# clock before all others, its last one counts the response after all others. The request id
+# is set right after the client's address, so every later log line carries it.
+_client_mw = MIDDLEWARE.index("acs.client_address.ClientAddressMiddleware")
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    *MIDDLEWARE[: _client_mw + 1],
+    "acs.request_id.RequestIdMiddleware",
+    *MIDDLEWARE[_client_mw + 1 :],
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+# Log lines as today ("plain", for people) or one JSON object each ("json", for a log shipper),
+# both through the privacy filter, the JSON ones with the request id (acs/log_json.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
+LOGGING["formatters"]["json"] = {"()": "acs.log_json.JsonFormatter"}
+LOGGING["filters"]["request_id"] = {"()": "acs.request_id.RequestIdFilter"}
+for _handler in LOGGING["handlers"].values():
+    _handler["formatter"] = LOG_FORMAT
+    # The id first, so the privacy filter (which renders and freezes the record) runs last.
+    _handler["filters"] = ["request_id", *_handler["filters"]]
