@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from acs.audit import audit_record
+from acs.metrics import event_count
 from acs.models import AuditAction
 from acs.roles import STAFF_ROLES, Role
 from acs.signin import SignInGuardMixin
@@ -43,6 +44,7 @@ class StaffAccountAdapter(SignInGuardMixin, DefaultAccountAdapter):
             from responders import sso
 
             if sso.is_sso_linked(user):
+                event_count("acs_signin_failures", outcome="failed")
                 audit_record(
                     actor=None,
                     action=AuditAction.SIGN_IN_FAILED,

@@ -36,6 +36,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from acs.audit import audit_record
+from acs.metrics import event_count
 from acs.models import AuditAction
 from acs.roles import Role
 from acs.signin import login_digest
@@ -191,6 +192,9 @@ def _local_account_by_email(email: str):
 def refuse(request, refusal: SsoRefused):
     """The page a refused SSO sign-in ends on, audited when there is an account."""
     user = refusal.user
+    event_count(
+        "acs_signin_failures", outcome="locked_out" if refusal.reason == "locked" else "failed"
+    )
     if user is not None and user.pk:
         action = (
             AuditAction.LOCKED_OUT if refusal.reason == "locked" else AuditAction.SIGN_IN_FAILED

@@ -311,3 +311,22 @@ def test_the_admin_has_no_second_place_for_idp_secrets_but_shows_the_links():
     assert not admin.site.is_registered(SocialApp)
     assert not admin.site.is_registered(SocialToken)
     assert admin.site.is_registered(SocialAccount)
+
+
+def test_refused_sso_sign_ins_are_counted_for_monitoring(client, sso, team, settings):
+    from tests.acs.metrics_scrape import TOKEN, scrape, value
+
+    settings.METRICS_TOKEN = TOKEN
+    failed = value(scrape(client), "acs_signin_failures_total", outcome="failed")
+    locked = value(scrape(client), "acs_signin_failures_total", outcome="locked_out")
+    UserFactory(username="localsup", email="localsup@example.org", role=Role.SUPERVISOR, team=team)
+    ip = fresh_ip()
+    for _ in range(5):
+        client.post("/accounts/login/", {"login": "localsup", "password": WRONG}, REMOTE_ADDR=ip)
+
+    sso_sign_in(client, sso, "nobody")
+    sso_sign_in(client, sso, "localsup")
+
+    samples = scrape(client)
+    assert value(samples, "acs_signin_failures_total", outcome="failed") == failed + 5 + 1
+    assert value(samples, "acs_signin_failures_total", outcome="locked_out") == locked + 1
