@@ -377,6 +377,71 @@ MFA_TOTP_ISSUER = "ACS case management"
 MFA_REQUIRED = env.bool("MFA_REQUIRED", default=ENVIRONMENT != "development")
 MFA_REQUIRED_ROLES = env.list("MFA_REQUIRED_ROLES", default=["case_manager", "supervisor", "admin"])
 
+# --- Single sign-on (OpenID Connect) -------------------------------------------------------
+# Staff may sign in through the city's identity provider (Entra ID, Okta, Google Workspace,
+# Keycloak...) with allauth's OpenID Connect provider; docs/operations.md "Single sign-on".
+# Nothing configured (no SSO_OIDC_ISSUER) = no SSO button, local sign-in only. The rules
+# (roles from the IdP's groups at every sign-in, lockout, MFA) are in responders/sso.py.
+# Beside allauth's other apps, before ours (responders/admin.py trims its admin pages).
+_after_allauth = INSTALLED_APPS.index("allauth.mfa") + 1
+INSTALLED_APPS[_after_allauth:_after_allauth] = [
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+]
+SOCIALACCOUNT_ADAPTER = "responders.adapters.StaffSocialAccountAdapter"
+# Innermost: lets the sign-in pages' form (CSP form-action) lead on to the IdP.
+MIDDLEWARE += ["responders.sso.SsoFormActionMiddleware"]
+SSO_OIDC_ISSUER = env.str("SSO_OIDC_ISSUER", default="")
+SSO_OIDC_CLIENT_ID = env.str("SSO_OIDC_CLIENT_ID", default="")
+SSO_OIDC_CLIENT_SECRET = env.str("SSO_OIDC_CLIENT_SECRET", default="")
+# The button reads "Sign in with <SSO_OIDC_NAME>".
+SSO_OIDC_NAME = env.str("SSO_OIDC_NAME", default="City sign-in")
+# Part of the redirect URI to register at the IdP: /accounts/oidc/<id>/login/callback/.
+SSO_OIDC_PROVIDER_ID = "sso"
+SSO_OIDC_SCOPES = env.list("SSO_OIDC_SCOPES", default=["openid", "profile", "email"])
+# The claim (in userinfo or the ID token) holding the person's groups at the IdP.
+SSO_GROUPS_CLAIM = env.str("SSO_GROUPS_CLAIM", default="groups")
+# IdP group -> role (acs/roles.py): "acs-supervisors=supervisor,acs-case-mgmt=case_manager".
+# A person gets every role one of their groups maps to, re-read at every SSO sign-in; with
+# none they are refused. Partner users and CAD are never SSO roles.
+SSO_GROUP_ROLES = env.dict("SSO_GROUP_ROLES", default={})
+# The IdP's word that it did multi-factor sign-in: "mfa" in the ID token's amr (RFC 8176),
+# or an acr value listed here. Without it, local MFA is asked as for a password sign-in.
+SSO_MFA_AMR = env.list("SSO_MFA_AMR", default=["mfa"])
+SSO_MFA_ACR = env.list("SSO_MFA_ACR", default=[])
+# Staff whose account is linked to the IdP may not sign in with a local password (leaving
+# the city's directory then ends their access); break-glass administrators stay local.
+SSO_FORBID_LOCAL_PASSWORD = env.bool("SSO_FORBID_LOCAL_PASSWORD", default=True)
+# First SSO sign-in of someone who already has a local account with the same (IdP-verified)
+# e-mail links the two, except accounts of administrators and partner users (kept local).
+SSO_LINK_BY_EMAIL = env.bool("SSO_LINK_BY_EMAIL", default=True)
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": (
+            [
+                {
+                    "provider_id": SSO_OIDC_PROVIDER_ID,
+                    "name": SSO_OIDC_NAME,
+                    "client_id": SSO_OIDC_CLIENT_ID,
+                    "secret": SSO_OIDC_CLIENT_SECRET,
+                    "settings": {"server_url": SSO_OIDC_ISSUER, "scope": SSO_OIDC_SCOPES},
+                }
+            ]
+            if SSO_OIDC_ISSUER
+            else []
+        ),
+    }
+}
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # linking is ours (SSO_LINK_BY_EMAIL), not allauth's
+SOCIALACCOUNT_STORE_TOKENS = False
+# A sign-in starts with a POST from the button (a GET shows a "Continue" page), so another
+# site cannot sign someone in with a link.
+SOCIALACCOUNT_LOGIN_ON_GET = False
+# --- end of single sign-on ------------------------------------------------------------------
+
 # --- API ------------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
