@@ -251,8 +251,8 @@ NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
 # The sender (cases/services/notifications.py): a task claims up to this many due rows in one
 # statement, sends them over one pooled keep-alive connection per worker process from this
 # many threads at once, and records their results in one statement.
-NOTIFICATION_BATCH_SIZE = env.int("NOTIFICATION_BATCH_SIZE", default=50)
-NOTIFICATION_SEND_CONCURRENCY = env.int("NOTIFICATION_SEND_CONCURRENCY", default=8)
+NOTIFICATION_BATCH_SIZE = env.int("NOTIFICATION_BATCH_SIZE", default=100)
+NOTIFICATION_SEND_CONCURRENCY = env.int("NOTIFICATION_SEND_CONCURRENCY", default=16)
 # A row handed to a batch task is not handed out again for this long (the task is presumed
 # alive and waiting in the queue); a task lost with the broker's data delays its rows by at
 # most this much.
