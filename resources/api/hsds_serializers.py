@@ -328,15 +328,22 @@ class ServiceAtLocationFullOut(ServiceAtLocationOut):
     service = ServiceInSalOut()
 
 
-class ServiceIdOut(serializers.Serializer):
+class ServiceSummaryOut(Hsds):
+    """A service as an organization lists it: what HSDS requires of a service (compiled/
+    organization.json's `services` items need `id`, `name` and `status`), read from the
+    organization's prefetched services, so no query per service."""
+
+    hsds_required = ("id", "name", "status")
     id = uuid_field("public_id")
+    name = serializers.CharField()
+    status = serializers.CharField()
 
 
 class OrganizationFullOut(OrganizationOut):
     contacts = ContactOut(many=True)
     phones = PhoneOut(many=True)
     locations = LocationFullOut(many=True)
-    services = ServiceIdOut(many=True)
+    services = ServiceSummaryOut(many=True)
 
 
 class OrganizationFullServicesOut(OrganizationFullOut):
