@@ -24,6 +24,7 @@ from resources.models.directory import (
     Weekday,
     capacity_stale_after,
 )
+from resources.models.hsds_imports import HsdsImportRun
 from resources.models.referrals import (
     COMPLETED_OUTCOMES,
     OPEN_STATUSES,
@@ -48,6 +49,7 @@ __all__ = [
     "Contact",
     "CostOption",
     "DeliveryStatus",
+    "HsdsImportRun",
     "IdempotencyKey",
     "Language",
     "Location",
