@@ -58,10 +58,12 @@ def directory_import(
     organization: uuid.UUID | None = None,
     progress: Progress = lambda s: None,
     bar: BarFactory = no_bar,
+    recheck: bool = False,
 ) -> Report:
     """Import an HSDS file or datapackage into the directory (see the module docstring).
 
-    Nothing is written when an object is rejected (unless `partial`) or on a dry run. Raises
+    Nothing is written when an object is rejected (unless `partial`) or on a dry run. With
+    `recheck`, an input imported before is read and checked all the same. Raises
     HsdsInputError when the input cannot be read at all.
     """
     if kind is not None and kind not in TOP_KINDS:
@@ -72,7 +74,7 @@ def directory_import(
     if files is not None:
         digest = unchanged.input_digest(path, files, kind, organization)
         report = Report(source=str(path), dry_run=dry_run, partial=partial)
-        if unchanged.earlier_report(digest, unchanged.directory_mark(), report):
+        if not recheck and unchanged.earlier_report(digest, unchanged.directory_mark(), report):
             report.written = not dry_run
             return report
     source, report = read(path, kind)

@@ -42,12 +42,17 @@ class Command(BaseCommand):
         )
         parser.add_argument("--dry-run", action="store_true", help="check and report only")
         parser.add_argument(
+            "--recheck",
+            action="store_true",
+            help="read and check an input even when it was imported before, unchanged",
+        )
+        parser.add_argument(
             "--organization",
             metavar="ID",
             help="organization for services that name none (HSDS's service examples)",
         )
 
-    def handle(self, *args, path, type, partial, dry_run, organization, **options):
+    def handle(self, *args, path, type, partial, dry_run, recheck, organization, **options):
         try:
             organization = uuid.UUID(organization) if organization else None
         except ValueError as exc:
@@ -63,6 +68,7 @@ class Command(BaseCommand):
                 organization=organization,
                 progress=self.stderr.write,
                 bar=terminal_bars(self.stderr),
+                recheck=recheck,
             )
         except HsdsInputError as exc:
             raise CommandError(str(exc)) from exc
