@@ -18,7 +18,7 @@ def test_bench_hsds_prints_every_step_and_its_copy_floor():
 
     output = stdout.getvalue()
     assert "40 services in" in output
-    timed = r" +\d+\.\d\d s  peak +\d+ MB  "
+    timed = r" +\d+\.\d\d s  cpu +\d+\.\d\d s  peak +\d+ MB  "
     assert re.search(rf"^floor: COPY of the same rows{timed}[\d.]+ MB$", output, re.M)
     assert re.search(rf"^export JSON{timed}40 services, [\d.]+ MB$", output, re.M)
     assert re.search(rf"^export CSV{timed}\d+ rows, [\d.]+ MB$", output, re.M)

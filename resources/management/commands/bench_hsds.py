@@ -15,7 +15,9 @@ Steps, each timed in this process (figures for docs/benchmarks.md):
   compared with the directory; nothing differs, so nothing is written but the remembered run);
 - import, unchanged: the same file again, answered from that run.
 
-Peak memory is the process's (ru_maxrss), so the figure after each step is the peak so far;
+Each step prints its wall time and this process's CPU time (the machine is shared: the CPU
+time does not count waiting for a core, nor PostgreSQL's own work). Peak memory is the
+process's (ru_maxrss), so the figure after each step is the peak so far;
 run the commands one by one under /usr/bin/time -v for each one's own. Refuses to run on a
 database whose name lacks "bench".
 """
@@ -102,9 +104,10 @@ class Command(BaseCommand):
                 ("import, unchanged", import_unchanged),
             ]
             for label, step in steps:
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.process_time()
                 what = step()
-                seconds = time.perf_counter() - start
+                seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
                 self.stdout.write(
-                    f"{label:<30} {seconds:8.2f} s  peak {_peak_mb():6.0f} MB  {what}"
+                    f"{label:<30} {seconds:8.2f} s  cpu {cpu:7.2f} s  peak {_peak_mb():6.0f} MB  "
+                    f"{what}"
                 )
