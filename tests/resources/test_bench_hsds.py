@@ -26,6 +26,16 @@ def test_bench_hsds_prints_every_step_and_its_copy_floor():
     assert re.search(rf"^import, unchanged{timed}Imported: 0 created, 0 updated", output, re.M)
 
 
+def test_bench_hsds_can_leave_the_import_out():
+    call_command("generate_directory", services=10, force=True, stdout=io.StringIO())
+    stdout = io.StringIO()
+
+    call_command("bench_hsds", force=True, no_import=True, stdout=stdout, stderr=io.StringIO())
+
+    output = stdout.getvalue()
+    assert "export CSV" in output and "import" not in output
+
+
 def test_bench_hsds_refuses_a_database_not_named_for_benchmarks():
     with pytest.raises(CommandError, match="bench"):
         call_command("bench_hsds", stdout=io.StringIO())
