@@ -33,7 +33,8 @@ class _Unended:
         self.wrapper = wrapper
 
     def write(self, text: str) -> None:
-        self.wrapper.write(text, ending="")
+        # Not in the wrapper's style (stderr's is red, as for errors).
+        self.wrapper.write(text, style_func=str, ending="")
 
     def flush(self) -> None:
         self.wrapper.flush()
