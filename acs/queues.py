@@ -36,6 +36,7 @@ TASK_KINDS = {
     "cases.tasks.send_notifications": REALTIME,
     "cases.tasks.sweep_notifications": REALTIME,
     "resources.tasks.deliver_webhook": REALTIME,
+    "resources.tasks.deliver_webhooks": REALTIME,
     "resources.tasks.sweep_webhooks": REALTIME,
     "resources.tasks.alert_endpoint_disabled": REALTIME,
     # bulk

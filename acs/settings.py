@@ -297,6 +297,10 @@ IDEMPOTENCY_TTL = timedelta(hours=env.int("IDEMPOTENCY_TTL_HOURS", default=24))
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
+# Deliveries per batch task, and endpoints sent to at once per worker process (each endpoint's
+# events go in order over one keep-alive connection).
+WEBHOOK_BATCH_SIZE = env.int("WEBHOOK_BATCH_SIZE", default=50)
+WEBHOOK_SEND_CONCURRENCY = env.int("WEBHOOK_SEND_CONCURRENCY", default=4)
 # Outside production, endpoints on this machine or the private network are allowed (the
 # test receiver, a partner's staging box); in production only public HTTPS addresses.
 WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool(
@@ -538,6 +542,42 @@ FIELD_CALLS_REFRESH_SECONDS = env.int("FIELD_CALLS_REFRESH_SECONDS", default=15)
 EXPORTS_ROOT = Path(env.str("EXPORTS_ROOT", default=str(LOCAL_DIR / "exports")))
 # How long a finished export may be downloaded before the cleanup removes its file.
 EXPORTS_TTL = timedelta(hours=env.int("EXPORTS_TTL_HOURS", default=72))
+
+# --- Export files in object storage (cases/exports/models.py, docs/operations.md) --------------
+
+# "local" (the default): files in EXPORTS_ROOT, streamed by the audited download view.
+# "s3": any S3-compatible object store (AWS S3, MinIO, Ceph RGW...) through django-storages; the
+# audited download view answers with a presigned link that lives EXPORTS_DOWNLOAD_LINK_SECONDS.
+EXPORTS_STORAGE = env.str("EXPORTS_STORAGE", default="local")
+if EXPORTS_STORAGE not in {"local", "s3"}:
+    raise ImproperlyConfigured("EXPORTS_STORAGE must be local or s3")
+EXPORTS_DOWNLOAD_LINK_SECONDS = env.int("EXPORTS_DOWNLOAD_LINK_SECONDS", default=60)
+# django-storages' S3Storage options. Credentials: EXPORTS_S3_ACCESS_KEY_ID and
+# EXPORTS_S3_SECRET_ACCESS_KEY (or their *_FILE), else boto3's own chain (instance role, ...).
+EXPORTS_S3_OPTIONS = {
+    "bucket_name": env.str("EXPORTS_S3_BUCKET", default=""),
+    "endpoint_url": env.str("EXPORTS_S3_ENDPOINT_URL", default="") or None,
+    "region_name": env.str("EXPORTS_S3_REGION", default="") or None,
+    "access_key": env.str("EXPORTS_S3_ACCESS_KEY_ID", default="") or None,
+    "secret_key": env.str("EXPORTS_S3_SECRET_ACCESS_KEY", default="") or None,
+    # Every object under this prefix; a bucket may be shared with other systems.
+    "location": env.str("EXPORTS_S3_PREFIX", default="exports"),
+    # MinIO and most on-premises stores want path-style URLs (http://host:9000/bucket/key).
+    "addressing_style": env.str("EXPORTS_S3_ADDRESSING_STYLE", default="path"),
+    "signature_version": "s3v4",
+    "querystring_auth": True,
+    "querystring_expire": EXPORTS_DOWNLOAD_LINK_SECONDS,
+    # Never public, never overwritten: the bucket policy stays private.
+    "default_acl": None,
+    "file_overwrite": False,
+    "object_parameters": (
+        {"ServerSideEncryption": env.str("EXPORTS_S3_SERVER_SIDE_ENCRYPTION")}
+        if env.str("EXPORTS_S3_SERVER_SIDE_ENCRYPTION", default="")
+        else {}
+    ),
+}
+if EXPORTS_STORAGE == "s3" and not EXPORTS_S3_OPTIONS["bucket_name"]:
+    raise ImproperlyConfigured("EXPORTS_STORAGE=s3 needs EXPORTS_S3_BUCKET")
 # HUD HMIS CSV: the Continuum of Care, its geocode, and when ACS street outreach began.
 HMIS_COC_CODE = env.str("HMIS_COC_CODE", default="NM-501")
 HMIS_GEOCODE = env.str("HMIS_GEOCODE", default="")
