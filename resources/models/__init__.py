@@ -24,6 +24,7 @@ from resources.models.directory import (
     Weekday,
     capacity_stale_after,
 )
+from resources.models.hsds_imports import HsdsImportRun
 from resources.models.opening_hours import OpeningHoursWindow, OpeningInterval
 from resources.models.referrals import (
     COMPLETED_OUTCOMES,
@@ -51,6 +52,7 @@ __all__ = [
     "CostOption",
     "DeliveryStatus",
     "DirectoryWord",
+    "HsdsImportRun",
     "IdempotencyKey",
     "Language",
     "Location",
