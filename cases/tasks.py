@@ -1,11 +1,11 @@
 """Celery tasks of the cases app: thin adapters over services."""
 
-import time
 from collections import Counter
 
 from celery import shared_task
 from django.conf import settings
 
+from acs.batches import outbox_sweep
 from cases.services import notifications
 from cases.services.followups import ESCALATION_BATCH, followups_escalate_overdue
 
@@ -42,17 +42,14 @@ def sweep_notifications() -> int:
     task per NOTIFICATION_BATCH_SIZE rows, each row marked queued so that the next sweep does
     not queue it again while its task waits. No ceiling but time: a run stops after
     SWEEP_SECONDS and the next goes on."""
-    total = 0
-    stop = time.monotonic() + notifications.SWEEP_SECONDS
     # Several batches' rows per marking statement: each statement reads the due index, so a
     # backlog of 20,000 costs 40 statements, not 400.
-    rows = settings.NOTIFICATION_BATCH_SIZE * notifications.SWEEP_BATCHES_PER_STATEMENT
-    while time.monotonic() < stop:
-        ids = notifications.notifications_queue_due(batch=rows)
-        if not ids or not notifications.notifications_queue(ids, marked=True):
-            break
-        total += len(ids)
-    return total
+    return outbox_sweep(
+        queue_due=lambda rows: notifications.notifications_queue_due(batch=rows),
+        queue=notifications.notifications_queue,
+        rows=settings.NOTIFICATION_BATCH_SIZE * notifications.SWEEP_BATCHES_PER_STATEMENT,
+        seconds=notifications.SWEEP_SECONDS,
+    )
 
 
 @shared_task(name="cases.tasks.morning_digest", ignore_result=True)

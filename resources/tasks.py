@@ -3,13 +3,13 @@ rows, and do nothing when the work is already done)."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 
+from acs.batches import outbox_sweep
 from resources import webhooks
 from resources.services.referrals import EXPIRY_BATCH, referrals_expire_overdue
 from resources.services.search import directory_words_rebuild
@@ -33,15 +33,12 @@ def sweep_webhooks() -> int:
     """Hand every delivery that is due, or whose worker died mid-send, to batch tasks, each
     row marked queued so that the next sweep does not queue it again while its task waits.
     A run stops after SWEEP_SECONDS and the next goes on."""
-    total = 0
-    stop = time.monotonic() + webhooks.SWEEP_SECONDS
-    rows = settings.WEBHOOK_BATCH_SIZE * webhooks.SWEEP_BATCHES_PER_STATEMENT
-    while time.monotonic() < stop:
-        ids = webhooks.deliveries_queue_due(batch=rows)
-        if not ids or not webhooks.deliveries_queue(ids, marked=True):
-            break
-        total += len(ids)
-    return total
+    return outbox_sweep(
+        queue_due=lambda rows: webhooks.deliveries_queue_due(batch=rows),
+        queue=webhooks.deliveries_queue,
+        rows=settings.WEBHOOK_BATCH_SIZE * webhooks.SWEEP_BATCHES_PER_STATEMENT,
+        seconds=webhooks.SWEEP_SECONDS,
+    )
 
 
 @shared_task(name="resources.tasks.expire_referrals", ignore_result=True)

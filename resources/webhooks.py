@@ -29,10 +29,8 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -45,6 +43,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from acs import outbound_http
+from acs.batches import process_pool
 from acs.metrics import event_count
 from acs.retry import backoff
 from resources.models import DeliveryStatus, Referral, WebhookDelivery, WebhookEndpoint
@@ -389,19 +388,9 @@ def _endpoint_record(endpoint_id: int, outcomes: list[_Result]) -> None:
             )
 
 
-_pools: dict[int, ThreadPoolExecutor] = {}
-
-
-def _pool() -> ThreadPoolExecutor:
-    """This process's delivery threads (made after a fork, never inherited)."""
-    pid = os.getpid()
-    if pid not in _pools:
-        _pools.clear()
-        _pools[pid] = ThreadPoolExecutor(
-            max_workers=max(1, settings.WEBHOOK_SEND_CONCURRENCY),
-            thread_name_prefix="webhook-send",
-        )
-    return _pools[pid]
+def _pool():
+    """This process's delivery threads."""
+    return process_pool("webhook-send", settings.WEBHOOK_SEND_CONCURRENCY)
 
 
 def deliver_batch(

@@ -30,9 +30,7 @@ Denver) hold the message until morning. Texts are in the resident's language.
 from __future__ import annotations
 
 import logging
-import os
 import time as _time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -41,7 +39,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from acs.batches import in_batches
+from acs.batches import in_batches, process_pool
 from acs.phones import phone_has_extension, phone_textable
 from acs.retry import backoff
 from cases import channels, messages
@@ -624,19 +622,9 @@ class _Done:
         return self.value
 
 
-_pools: dict[int, ThreadPoolExecutor] = {}
-
-
-def _pool() -> ThreadPoolExecutor:
-    """This process's sender threads (made after a fork, never inherited)."""
-    pid = os.getpid()
-    if pid not in _pools:
-        _pools.clear()
-        _pools[pid] = ThreadPoolExecutor(
-            max_workers=max(1, settings.NOTIFICATION_SEND_CONCURRENCY),
-            thread_name_prefix="notification-send",
-        )
-    return _pools[pid]
+def _pool():
+    """This process's sender threads."""
+    return process_pool("notification-send", settings.NOTIFICATION_SEND_CONCURRENCY)
 
 
 def send_deadline() -> float:
