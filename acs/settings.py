@@ -467,7 +467,8 @@ SSO_SAML_GROUPS_ATTRIBUTE = env.str("SSO_SAML_GROUPS_ATTRIBUTE", default="groups
 # SAML has no "email_verified": say here whether the IdP's e-mail attribute comes from the
 # city's own directory (then it links a local account by e-mail, SSO_LINK_BY_EMAIL).
 SSO_SAML_EMAIL_VERIFIED = env.bool("SSO_SAML_EMAIL_VERIFIED", default=False)
-# AuthnContextClassRef values that mean the IdP did multi-factor sign-in.
+# AuthnContextClassRef values that mean the IdP did multi-factor sign-in; the same values in
+# the attribute SSO_SAML_MFA_ATTRIBUTE count too (Entra ID says "multipleauthn" there).
 SSO_SAML_MFA_CONTEXTS = env.list(
     "SSO_SAML_MFA_CONTEXTS",
     default=[
@@ -515,6 +516,11 @@ def saml_app(*, name: str, idp: dict) -> dict:
             },
         },
     }
+
+
+SSO_SAML_MFA_ATTRIBUTE = env.str(
+    "SSO_SAML_MFA_ATTRIBUTE", default="http://schemas.microsoft.com/claims/authnmethodsreferences"
+)
 
 
 SOCIALACCOUNT_PROVIDERS["saml"] = {

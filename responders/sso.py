@@ -18,10 +18,11 @@ account adapter (responders/adapters.py) at every SSO sign-in, before the sessio
 - **Lockout is the account's**: an account locked by failed local passwords (acs/signin.py)
   or deactivated is refused through SSO too, and the refusal is audited (`locked_out`).
 - **A second factor asserted by the IdP counts**: "mfa" in the ID token's `amr` (or an `acr`
-  listed in SSO_MFA_ACR), or a SAML assertion's AuthnContextClassRef listed in
-  SSO_SAML_MFA_CONTEXTS, is recorded in the session as allauth records its own second factor,
-  so acs/mfa.py does not ask again. Without it the person sets up or enters a local factor
-  like anyone else (docs/security.md, "Single sign-on").
+  listed in SSO_MFA_ACR), or a SAML assertion's AuthnContextClassRef (or its
+  SSO_SAML_MFA_ATTRIBUTE attribute) listed in SSO_SAML_MFA_CONTEXTS, is recorded in the
+  session as allauth records its own second factor, so acs/mfa.py does not ask again.
+  Without it the person sets up or enters a local factor like anyone else
+  (docs/security.md, "Single sign-on").
 
 Nothing of the IdP's answer goes into logs but the account's public id, or a keyed digest of
 the subject when there is no account.
@@ -232,7 +233,10 @@ def idp_did_mfa(extra_data: dict[str, Any]) -> bool:
     """The IdP asserted multi-factor sign-in in the ID token (signed, checked by allauth), or
     in the SAML assertion's AuthnContextClassRef (signed, checked by python3-saml)."""
     if is_saml(extra_data):
-        return bool(set(extra_data[SAML_CONTEXTS] or []) & set(settings.SSO_SAML_MFA_CONTEXTS))
+        said = [*(extra_data[SAML_CONTEXTS] or [])]
+        if settings.SSO_SAML_MFA_ATTRIBUTE:
+            said += extra_data.get(settings.SSO_SAML_MFA_ATTRIBUTE) or []
+        return bool(set(said) & set(settings.SSO_SAML_MFA_CONTEXTS))
     _, id_token = _claims(extra_data)
     amr = id_token.get("amr") or []
     if isinstance(amr, str):

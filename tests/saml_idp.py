@@ -32,12 +32,21 @@ PASSWORD_CONTEXT = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTran
 MFA_CONTEXT = "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract"
 
 
-def account(email: str, groups: list[str], *, mfa: bool = False) -> dict:
+ENTRA_METHODS = "http://schemas.microsoft.com/claims/authnmethodsreferences"
+
+
+def account(email: str, groups: list[str], *, mfa: bool = False, entra_mfa: bool = False) -> dict:
+    """`mfa`: a two-factor AuthnContextClassRef; `entra_mfa`: a password context, and MFA said
+    in an attribute as Entra ID says it."""
     return {
         "password": PASSWORD,
         "email": email,
         "groups": groups,
         "context": MFA_CONTEXT if mfa else PASSWORD_CONTEXT,
+        "methods": (
+            ["http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password"]
+            + (["http://schemas.microsoft.com/claims/multipleauthn"] if entra_mfa else [])
+        ),
     }
 
 
@@ -49,6 +58,7 @@ GROUP_ROLES = {
 ACCOUNTS = {
     "sofia": account("sofia@city.example", ["acs-supervisors", "city-all-staff"], mfa=True),
     "carl": account("carl@city.example", ["acs-case-managers"]),
+    "erin": account("erin@city.example", ["acs-case-managers"], entra_mfa=True),
     "nobody": account("nobody@city.example", ["city-all-staff", "parks"]),
     "both": account("both@city.example", ["acs-supervisors", "acs-case-managers"], mfa=True),
     "mover": account("mover@city.example", ["acs-supervisors"], mfa=True),
@@ -218,7 +228,11 @@ class SamlIdp:
         sign = self.mode != "unsigned"
         if self.mode == "wrong_key":
             server = self._server(impostor=True)
-        identity = {EMAIL: [person["email"]], GROUPS: list(person["groups"])}
+        identity = {
+            EMAIL: [person["email"]],
+            GROUPS: list(person["groups"]),
+            ENTRA_METHODS: list(person["methods"]),
+        }
         response = server.create_authn_response(
             identity,
             in_response_to=message.id,

@@ -75,6 +75,17 @@ def test_without_a_two_factor_context_staff_set_up_a_local_factor(client, saml):
     assert response.status_code == 302 and response["Location"] == "/accounts/2fa/"
 
 
+def test_mfa_said_in_entras_methods_attribute_counts(client, saml, settings):
+    saml_sign_in(client, saml, "erin")  # password context, "multipleauthn" in the attribute
+    assert client.get("/admin/cases/resident/", **HOST).status_code == 200
+    client.post("/accounts/logout/", **HOST)
+
+    settings.SSO_SAML_MFA_ATTRIBUTE = ""  # not read: a local factor is asked for
+    saml_sign_in(client, saml, "erin")
+    response = client.get("/admin/cases/resident/", **HOST)
+    assert response.status_code == 302 and response["Location"] == "/accounts/2fa/"
+
+
 def test_a_two_factor_context_counts_only_when_listed(client, saml, settings):
     settings.SSO_SAML_MFA_CONTEXTS = ["urn:example:something-else"]
     saml_sign_in(client, saml, "sofia")
