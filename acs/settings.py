@@ -387,6 +387,7 @@ _after_allauth = INSTALLED_APPS.index("allauth.mfa") + 1
 INSTALLED_APPS[_after_allauth:_after_allauth] = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
 ]
 SOCIALACCOUNT_ADAPTER = "responders.adapters.StaffSocialAccountAdapter"
 # Innermost: lets the sign-in pages' form (CSP form-action) lead on to the IdP.
@@ -432,6 +433,116 @@ SOCIALACCOUNT_PROVIDERS = {
             else []
         ),
     }
+}
+# --- Single sign-on (SAML 2.0) -------------------------------------------------------------
+# The same door for a city whose IdP speaks SAML (Entra ID, Okta, Keycloak, ADFS...), with
+# allauth's SAML provider (python3-saml). The same rules (responders/sso.py): roles from the
+# groups attribute through SSO_GROUP_ROLES, lockout, linking, MFA. Nothing configured (no
+# SSO_SAML_IDP_ENTITY_ID) = no SAML button. docs/operations.md "Single sign-on".
+SSO_SAML_NAME = env.str("SSO_SAML_NAME", default="City sign-in")
+# Part of our URLs to give the IdP: /accounts/saml/<id>/acs/ and /accounts/saml/<id>/metadata/.
+SSO_SAML_ID = "city"
+SSO_SAML_IDP_ENTITY_ID = env.str("SSO_SAML_IDP_ENTITY_ID", default="")
+# Either the IdP's metadata URL (read over HTTPS, cached 4 h), or its SSO URL and signing
+# certificate (PEM or bare base64).
+SSO_SAML_IDP_METADATA_URL = env.str("SSO_SAML_IDP_METADATA_URL", default="")
+SSO_SAML_IDP_SSO_URL = env.str("SSO_SAML_IDP_SSO_URL", default="")
+SSO_SAML_IDP_X509_CERT = env.str("SSO_SAML_IDP_X509_CERT", default="", multiline=True)
+# Our entity id at the IdP: our metadata URL, from ACS_BASE_URL (not from the request's Host).
+SSO_SAML_SP_ENTITY_ID = env.str(
+    "SSO_SAML_SP_ENTITY_ID", default=f"{ACS_BASE_URL}/accounts/saml/{SSO_SAML_ID}/metadata/"
+)
+# The attributes the IdP releases (names as the IdP sends them; the first present wins).
+# Without a subject attribute, the assertion's NameID (persistent, please) is the subject.
+SSO_SAML_SUBJECT_ATTRIBUTES = env.list("SSO_SAML_SUBJECT_ATTRIBUTES", default=[])
+SSO_SAML_EMAIL_ATTRIBUTES = env.list(
+    "SSO_SAML_EMAIL_ATTRIBUTES",
+    default=[
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+        "urn:oid:0.9.2342.19200300.100.1.3",
+        "email",
+    ],
+)
+SSO_SAML_GROUPS_ATTRIBUTE = env.str("SSO_SAML_GROUPS_ATTRIBUTE", default="groups")
+# SAML has no "email_verified": say here whether the IdP's e-mail attribute comes from the
+# city's own directory (then it links a local account by e-mail, SSO_LINK_BY_EMAIL).
+SSO_SAML_EMAIL_VERIFIED = env.bool("SSO_SAML_EMAIL_VERIFIED", default=False)
+# AuthnContextClassRef values that mean the IdP did multi-factor sign-in; the same values in
+# the attribute SSO_SAML_MFA_ATTRIBUTE count too (Entra ID says "multipleauthn" there).
+SSO_SAML_MFA_CONTEXTS = env.list(
+    "SSO_SAML_MFA_CONTEXTS",
+    default=[
+        "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract",
+        "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorUnregistered",
+        "urn:oasis:names:tc:SAML:2.0:ac:classes:TimeSyncToken",
+        "http://schemas.microsoft.com/claims/multipleauthn",
+    ],
+)
+
+
+def saml_app(*, name: str, idp: dict) -> dict:
+    """allauth's SAML app from our settings (tests/saml_idp.py builds its own with it)."""
+    return {
+        "name": name,
+        "provider_id": "saml",
+        "client_id": SSO_SAML_ID,
+        "settings": {
+            "idp": idp,
+            "sp": {"entity_id": SSO_SAML_SP_ENTITY_ID},
+            "attribute_mapping": {
+                **({"uid": SSO_SAML_SUBJECT_ATTRIBUTES} if SSO_SAML_SUBJECT_ATTRIBUTES else {}),
+                "email": SSO_SAML_EMAIL_ATTRIBUTES,
+                "first_name": [
+                    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
+                    "urn:oid:2.5.4.42",
+                    "firstName",
+                ],
+                "last_name": [
+                    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname",
+                    "urn:oid:2.5.4.4",
+                    "lastName",
+                ],
+            },
+            "advanced": {
+                # The assertion itself must be signed by the IdP's key (python3-saml
+                # refuses an unsigned one, or one signed by another key), within
+                # its validity window, for our entity id and ACS URL; IdP-initiated
+                # sign-ins (no request of ours to answer) are refused.
+                "strict": True,
+                "want_assertion_signed": True,
+                "reject_idp_initiated_sso": True,
+                "reject_deprecated_algorithm": True,
+                "allow_single_label_domains": False,
+            },
+        },
+    }
+
+
+SSO_SAML_MFA_ATTRIBUTE = env.str(
+    "SSO_SAML_MFA_ATTRIBUTE", default="http://schemas.microsoft.com/claims/authnmethodsreferences"
+)
+
+
+SOCIALACCOUNT_PROVIDERS["saml"] = {
+    # allauth's provider, which also keeps the assertion's AuthnContextClassRef (for MFA).
+    "provider_class": "responders.sso.StaffSamlProvider",
+    "APPS": (
+        [
+            saml_app(
+                name=SSO_SAML_NAME,
+                idp={
+                    "entity_id": SSO_SAML_IDP_ENTITY_ID,
+                    **(
+                        {"metadata_url": SSO_SAML_IDP_METADATA_URL}
+                        if SSO_SAML_IDP_METADATA_URL
+                        else {"sso_url": SSO_SAML_IDP_SSO_URL, "x509cert": SSO_SAML_IDP_X509_CERT}
+                    ),
+                },
+            )
+        ]
+        if SSO_SAML_IDP_ENTITY_ID
+        else []
+    ),
 }
 SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_EMAIL_VERIFICATION = "none"

@@ -1,8 +1,10 @@
-"""Single sign-on through the city's OpenID Connect identity provider: who gets in, with what.
+"""Single sign-on through the city's identity provider: who gets in, with what.
 
-The door is allauth's (allauth.socialaccount.providers.openid_connect, configured in
-acs/settings.py from SSO_OIDC_*); the rules are here, applied by the social account adapter
-(responders/adapters.py) at every SSO sign-in, before the session exists:
+The doors are allauth's: OpenID Connect (allauth.socialaccount.providers.openid_connect,
+configured in acs/settings.py from SSO_OIDC_*) and SAML 2.0 (allauth.socialaccount.providers.saml
+on python3-saml, from SSO_SAML_*; StaffSamlProvider below keeps the assertion's
+AuthnContextClassRef). The rules are the same for both and are here, applied by the social
+account adapter (responders/adapters.py) at every SSO sign-in, before the session exists:
 
 - **Roles come from the IdP's groups.** SSO_GROUP_ROLES maps IdP group names to roles
   (acs/roles.py); the person holds exactly the roles their groups map to, set through
@@ -16,9 +18,11 @@ acs/settings.py from SSO_OIDC_*); the rules are here, applied by the social acco
 - **Lockout is the account's**: an account locked by failed local passwords (acs/signin.py)
   or deactivated is refused through SSO too, and the refusal is audited (`locked_out`).
 - **A second factor asserted by the IdP counts**: "mfa" in the ID token's `amr` (or an `acr`
-  listed in SSO_MFA_ACR) is recorded in the session as allauth records its own second factor,
-  so acs/mfa.py does not ask again. Without it the person sets up or enters a local factor
-  like anyone else (docs/security.md, "Single sign-on").
+  listed in SSO_MFA_ACR), or a SAML assertion's AuthnContextClassRef (or its
+  SSO_SAML_MFA_ATTRIBUTE attribute) listed in SSO_SAML_MFA_CONTEXTS, is recorded in the
+  session as allauth records its own second factor, so acs/mfa.py does not ask again.
+  Without it the person sets up or enters a local factor like anyone else
+  (docs/security.md, "Single sign-on").
 
 Nothing of the IdP's answer goes into logs but the account's public id, or a keyed digest of
 the subject when there is no account.
@@ -30,6 +34,7 @@ import logging
 from typing import Any
 
 from allauth.mfa.stages import AuthenticateStage
+from allauth.socialaccount.providers.saml.provider import SAMLProvider
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.shortcuts import render
@@ -78,11 +83,35 @@ class SsoRefused(Exception):
         self.user = user  # the account refused, when there is one
 
 
+# Where a SAML sign-in's extra_data (the assertion's attributes, as allauth keeps them) holds
+# the assertion's AuthnContextClassRef values; not a name an IdP gives an attribute.
+SAML_CONTEXTS = "saml:AuthnContextClassRef"
+
+
+class StaffSamlProvider(SAMLProvider):
+    """allauth's SAML provider (SOCIALACCOUNT_PROVIDERS["saml"]["provider_class"]), also keeping
+    how the IdP says the person signed in (AuthnContextClassRef, from the signed assertion
+    python3-saml has checked), for the MFA rule."""
+
+    # allauth mounts <package>.urls under /accounts/: allauth's SAML views, not ours.
+    package = "allauth.socialaccount.providers.saml"
+
+    def extract_extra_data(self, data):
+        return {**super().extract_extra_data(data), SAML_CONTEXTS: data.get_last_authn_contexts()}
+
+
+def is_saml(extra_data: dict[str, Any]) -> bool:
+    return SAML_CONTEXTS in extra_data
+
+
 def provider_name(request) -> str:
-    """What the button calls the city's sign-in (SSO_OIDC_NAME)."""
+    """What the button calls the city's sign-in (SSO_OIDC_NAME, or SSO_SAML_NAME)."""
     from allauth.socialaccount.adapter import get_adapter
 
-    apps = get_adapter().list_apps(request, provider="openid_connect")
+    adapter = get_adapter()
+    apps = adapter.list_apps(request, provider="openid_connect") or adapter.list_apps(
+        request, provider="saml"
+    )
     return apps[0].name if apps else settings.SSO_OIDC_NAME
 
 
@@ -124,7 +153,57 @@ def check_settings(app_configs=None, **kwargs) -> list:
                 id="acs.sso.E003",
             )
         )
+    errors += _check_saml(Error)
     return errors
+
+
+def _check_saml(Error) -> list:
+    """The SAML door: an IdP to send people to and a certificate to check its answers."""
+    if not settings.SSO_SAML_IDP_ENTITY_ID:
+        return []
+    errors = []
+    if not settings.SSO_GROUP_ROLES:
+        errors.append(
+            Error(
+                "SSO_SAML_IDP_ENTITY_ID is set but SSO_GROUP_ROLES maps no group: everyone is "
+                "refused",
+                id="acs.sso.E004",
+            )
+        )
+    if settings.SSO_SAML_IDP_METADATA_URL:
+        return errors
+    if not (settings.SSO_SAML_IDP_SSO_URL and settings.SSO_SAML_IDP_X509_CERT):
+        errors.append(
+            Error(
+                "SSO_SAML_IDP_ENTITY_ID is set without SSO_SAML_IDP_METADATA_URL, or without "
+                "SSO_SAML_IDP_SSO_URL and SSO_SAML_IDP_X509_CERT",
+                id="acs.sso.E005",
+            )
+        )
+    elif not _is_certificate(settings.SSO_SAML_IDP_X509_CERT):
+        errors.append(
+            Error(
+                "SSO_SAML_IDP_X509_CERT is not an X.509 certificate (PEM, or its base64 body)",
+                id="acs.sso.E006",
+            )
+        )
+    return errors
+
+
+def _is_certificate(text: str) -> bool:
+    import base64
+    import binascii
+
+    from cryptography import x509
+
+    body = "".join(
+        line for line in text.strip().splitlines() if line.strip() and "-----" not in line
+    )
+    try:
+        x509.load_der_x509_certificate(base64.b64decode(body, validate=True))
+    except (ValueError, binascii.Error):
+        return False
+    return True
 
 
 def _claims(extra_data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -133,9 +212,13 @@ def _claims(extra_data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]
 
 
 def groups_of(extra_data: dict[str, Any]) -> list[str]:
-    userinfo, id_token = _claims(extra_data)
-    claim = settings.SSO_GROUPS_CLAIM
-    groups = userinfo.get(claim, id_token.get(claim, []))
+    if is_saml(extra_data):
+        # A SAML attribute is a list of values already.
+        groups = extra_data.get(settings.SSO_SAML_GROUPS_ATTRIBUTE, [])
+    else:
+        userinfo, id_token = _claims(extra_data)
+        claim = settings.SSO_GROUPS_CLAIM
+        groups = userinfo.get(claim, id_token.get(claim, []))
     if isinstance(groups, str):  # some IdPs send a single group as a string
         groups = [groups]
     return [str(group) for group in groups or []]
@@ -147,7 +230,13 @@ def roles_for(groups: list[str]) -> set[Role]:
 
 
 def idp_did_mfa(extra_data: dict[str, Any]) -> bool:
-    """The IdP asserted multi-factor sign-in in the ID token (signed, checked by allauth)."""
+    """The IdP asserted multi-factor sign-in in the ID token (signed, checked by allauth), or
+    in the SAML assertion's AuthnContextClassRef (signed, checked by python3-saml)."""
+    if is_saml(extra_data):
+        said = [*(extra_data[SAML_CONTEXTS] or [])]
+        if settings.SSO_SAML_MFA_ATTRIBUTE:
+            said += extra_data.get(settings.SSO_SAML_MFA_ATTRIBUTE) or []
+        return bool(set(said) & set(settings.SSO_SAML_MFA_CONTEXTS))
     _, id_token = _claims(extra_data)
     amr = id_token.get("amr") or []
     if isinstance(amr, str):
@@ -225,7 +314,11 @@ def admit(request, sociallogin) -> None:
         local = _local_account_by_email(email)
         if local is not None:
             userinfo, id_token = _claims(account.extra_data)
-            verified = userinfo.get("email_verified", id_token.get("email_verified")) is True
+            verified = (
+                settings.SSO_SAML_EMAIL_VERIFIED  # SAML has no claim: the operator's word
+                if is_saml(account.extra_data)
+                else userinfo.get("email_verified", id_token.get("email_verified")) is True
+            )
             linkable = (
                 settings.SSO_LINK_BY_EMAIL
                 and verified
@@ -272,14 +365,22 @@ def record_idp_mfa(request, user, sociallogin) -> None:
 
 
 def idp_origins(request) -> list[str]:
-    """The configured IdPs' origins (scheme://host[:port] of each issuer)."""
+    """The configured IdPs' origins (scheme://host[:port] of each issuer, of each SAML IdP's
+    sign-in URL, or its metadata URL's when the sign-in URL comes from the metadata)."""
     from urllib.parse import urlsplit
 
     from allauth.socialaccount.adapter import get_adapter
 
+    adapter = get_adapter()
+    urls = [
+        app.settings.get("server_url", "") for app in adapter.list_apps(request, "openid_connect")
+    ]
+    for app in adapter.list_apps(request, provider="saml"):
+        idp = app.settings.get("idp", {})
+        urls.append(idp.get("sso_url") or idp.get("metadata_url") or "")
     origins = []
-    for app in get_adapter().list_apps(request, provider="openid_connect"):
-        parts = urlsplit(app.settings.get("server_url", ""))
+    for url in urls:
+        parts = urlsplit(url)
         if parts.scheme and parts.netloc:
             origins.append(f"{parts.scheme}://{parts.netloc}")
     return origins

@@ -16,6 +16,7 @@ from django.test import Client
 from acs.roles import Role
 from tests.factories import OrganizationFactory, TeamFactory, UnitFactory, UserFactory
 from tests.oidc_idp import oidc_idp, sso  # noqa: F401 - fixtures: a real OIDC IdP, SSO set up
+from tests.saml_idp import saml, saml_idp_server  # noqa: F401 - the same with a SAML IdP
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 _missing_services: list[str] = []
@@ -67,14 +68,21 @@ def _require_marked_services(request):
 
 @pytest.fixture(autouse=True)
 def _role_groups_after_a_flush(request):
-    """A transactional test may follow another one's flush, which empties the role groups the
-    data migration made: put them back, so no such test depends on the order of the run."""
+    """A transactional test may follow another one's flush, which empties the role groups and
+    their permissions the data migrations made: put them back, so no such test depends on the
+    order of the run (a supervisor signed in by SSO after another browser test was refused
+    the admin's residents page)."""
     marker = request.node.get_closest_marker("django_db")
     if marker is None or not marker.kwargs.get("transaction"):
         return
     request.getfixturevalue("transactional_db")
     from django.contrib.auth.models import Group
 
+    if Group.objects.filter(name=Role.SUPERVISOR.value, permissions__isnull=False).exists():
+        return
+    from tests.journeys.harness import ROLE_DATA, replay_migration_data
+
+    replay_migration_data(ROLE_DATA)
     for role in Role:
         Group.objects.get_or_create(name=role.value)
 

@@ -1,11 +1,11 @@
 """One door: every way in goes through allauth's sign-in, its lockout, audit and second factor.
 
 The ways in: allauth's pages (/accounts/), the city's single sign-on when configured
-(/accounts/oidc/sso/, responders/sso.py), Django's admin (/admin/login/, its password change),
-the JSON and browsable API with a session, the partner portal (/partners/), the field app
-(/field/); machine clients use bearer tokens and have no session (tests/acs/test_issue_token.py).
-The second factor is required per session: a session that has not passed it is sent to enter
-it, whatever the account owns (acs/mfa.py).
+(/accounts/oidc/sso/ and /accounts/saml/city/, responders/sso.py), Django's admin
+(/admin/login/, its password change), the JSON and browsable API with a session, the partner
+portal (/partners/), the field app (/field/); machine clients use bearer tokens and have no
+session (tests/acs/test_issue_token.py). The second factor is required per session: a session
+that has not passed it is sent to enter it, whatever the account owns (acs/mfa.py).
 """
 
 import uuid
@@ -243,5 +243,39 @@ def test_the_city_sign_in_door_keeps_the_lockout_the_audit_and_the_second_factor
     assert client.get("/admin/cases/resident/")["Location"] == "/accounts/2fa/"
     api = client.post(
         "/api/v1/field/residents/search", {"name": "Sunny"}, content_type="application/json"
+    )
+    assert api.status_code == 403 and api.json()["error"]["code"] == "mfa_required"
+
+
+def test_the_saml_door_keeps_the_lockout_the_audit_and_the_second_factor(
+    client, saml, team, settings
+):
+    """SAML single sign-on is a door too (tests/responders/test_sso_saml.py has the rest): a
+    locked account stays out by it, audited; a session through it whose assertion does not
+    say multi-factor sign-in reaches no personal data before a local second factor."""
+    from tests.saml_idp import saml_sign_in
+
+    settings.SSO_SAML_EMAIL_VERIFIED = True
+    locked = UserFactory(
+        username="localsup", email="localsup@example.org", role=Role.SUPERVISOR, team=team
+    )
+    ip = fresh_ip()
+    for _ in range(5):
+        client.post("/accounts/login/", {"login": "localsup", "password": WRONG}, REMOTE_ADDR=ip)
+    assert saml_sign_in(client, saml, "localsup").status_code == 403
+    assert not signed_in(client)
+    assert AuditEvent.objects.filter(
+        action=AuditAction.LOCKED_OUT, target_id=locked.public_id, detail={"sso": "locked"}
+    ).exists()
+
+    saml_sign_in(client, saml, "carl")  # a case manager; PasswordProtectedTransport only
+    assert signed_in(client)
+    host = {"HTTP_HOST": "localhost"}
+    assert client.get("/admin/cases/resident/", **host)["Location"] == "/accounts/2fa/"
+    api = client.post(
+        "/api/v1/field/residents/search",
+        {"name": "Sunny"},
+        content_type="application/json",
+        **host,
     )
     assert api.status_code == 403 and api.json()["error"]["code"] == "mfa_required"

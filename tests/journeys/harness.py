@@ -46,25 +46,34 @@ MIGRATION_DATA = [
 ]
 
 
-def seed_demo() -> None:
-    """The demo as `dev.py up` loads it, on the database as migrations leave it. A transactional
-    test may follow another one's flush, which empties what data migrations made: it is made
-    again first (each of those functions is idempotent)."""
+# The part of it that gives the roles their permissions.
+ROLE_DATA = [entry for entry in MIGRATION_DATA if entry[1] in ("create_roles", "grant")]
+
+
+def replay_migration_data(entries=MIGRATION_DATA) -> None:
+    """Run data migrations' functions again (each is idempotent) on the models as the
+    migrations see them (their functions change what they are given)."""
     from importlib import import_module
 
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    # The models as the migrations see them (their functions change what they are given).
-    apps = MigrationExecutor(connection).loader.project_state().apps
     from cases.models import FollowUpRule
 
+    apps = MigrationExecutor(connection).loader.project_state().apps
     rules_made = FollowUpRule.objects.exists()
     with connection.schema_editor() as editor:
-        for module, function in MIGRATION_DATA:
+        for module, function in entries:
             if rules_made and "follow_up_rules" in module:
                 continue  # made once, in that order only
             getattr(import_module(module), function)(apps, editor)
+
+
+def seed_demo() -> None:
+    """The demo as `dev.py up` loads it, on the database as migrations leave it. A transactional
+    test may follow another one's flush, which empties what data migrations made: it is made
+    again first (each of those functions is idempotent)."""
+    replay_migration_data()
     call_command("seed_demo", "--quiet-logins", stdout=io.StringIO())
 
 
