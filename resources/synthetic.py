@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection, reset_queries, transaction
 from django.utils import timezone
 
 from resources.models import (
@@ -1031,6 +1031,7 @@ def generate_directory(
             for name, n in _generate_chunk(rng, terms, first=done, size=size).items():
                 counts[name] += n
         done += size
+        reset_queries()  # with DEBUG on, Django keeps every statement: 2,000 rows each
         progress(done)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

@@ -1,6 +1,7 @@
 """The records of the resources app: the directory (HSDS) and the referrals to it."""
 
 from resources.models.directory import (
+    EARTH_RADIUS_KM,
     Address,
     Attribute,
     Capacity,
@@ -23,6 +24,7 @@ from resources.models.directory import (
     TaxonomyTerm,
     Weekday,
     capacity_stale_after,
+    earth_point,
 )
 from resources.models.referrals import (
     COMPLETED_OUTCOMES,
@@ -40,6 +42,7 @@ from resources.models.referrals import (
 
 __all__ = [
     "COMPLETED_OUTCOMES",
+    "EARTH_RADIUS_KM",
     "OPEN_STATUSES",
     "Address",
     "Attribute",
@@ -72,4 +75,5 @@ __all__ = [
     "WebhookEndpoint",
     "Weekday",
     "capacity_stale_after",
+    "earth_point",
 ]
