@@ -549,6 +549,7 @@ class Command(BaseCommand):
             f"{label:<40} in-process {inproc.summary():<18} http {over_http.summary():<18} "
             f"sql {sql.summary():<16} rows {rows}"
         )
+        self.stdout.flush()  # a long run shows each kind as it ends, into a file too
 
     def api_kind(self, label: str, inputs: list[Query], base: str | None, http) -> None:
         inproc, over_http, sql = Timings(), Timings(), Timings()
