@@ -33,6 +33,7 @@ import calendar
 import math
 import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -161,28 +162,46 @@ RUNS_ON_SQL = """(NOT h.closed
     AND (h.valid_to IS NULL OR h.valid_to >= %(d)s)
     AND (h.dtstart IS NULL OR h.dtstart <= %(d)s) AND (h.until IS NULL OR h.until >= %(d)s)
     AND (h.byday = '' OR string_to_array(upper(h.byday), ',') && %(d_days)s::text[]))"""
-CLOSED_ON_SQL = """EXISTS (SELECT 1 FROM resources_schedule z WHERE z.closed
-    AND (z.service_at_location_id = sal.id OR z.service_id = s.id OR z.location_id = l.id)
-    AND z.valid_from <= %(d)s AND coalesce(z.valid_to, z.valid_from) >= %(d)s)"""
+CLOSED_ON_SQL = " OR ".join(
+    f"""EXISTS (SELECT 1 FROM resources_schedule z WHERE z.{col} = {ref} AND z.closed
+    AND z.valid_from <= %(d)s AND coalesce(z.valid_to, z.valid_from) >= %(d)s)"""  # noqa: S608
+    for col, ref in (
+        ("service_at_location_id", "sal.id"),
+        ("service_id", "s.id"),
+        ("location_id", "l.id"),
+    )
+)
 REGULAR_SQL = "EXISTS (SELECT 1 FROM resources_schedule x WHERE NOT x.closed AND x.{col} = {ref})"
+# A session of a schedule at one level starting today, or yesterday and running past midnight,
+# covers %(time)s (one EXISTS per level and day, each on its foreign-key index).
+TODAY_SQL = """EXISTS (SELECT 1 FROM resources_schedule h WHERE h.{col} = {ref} AND {runs}
+    AND coalesce(h.opens_at, '00:00') <= %(time)s
+    AND (h.closes_at IS NULL OR h.closes_at <= h.opens_at OR %(time)s < h.closes_at))"""
+YESTERDAY_SQL = """EXISTS (SELECT 1 FROM resources_schedule h WHERE h.{col} = {ref} AND {runs}
+    AND h.closes_at < h.opens_at AND %(time)s < h.closes_at)"""
+LEVELS = [("service_at_location_id", "sal.id"), ("service_id", "s.id"), ("location_id", "l.id")]
 
 
 def _open_sql() -> str:
-    """Open at %(time)s on %(today)s: a session of the governing level's regular hours starting
-    today (or yesterday, running past midnight) covers it, on a day without a closure."""
-    today = RUNS_ON_SQL.replace("%(d)s", "%(today)s").replace("%(d_days)s", "%(today_days)s")
-    yday = RUNS_ON_SQL.replace("%(d)s", "%(yesterday)s").replace("%(d_days)s", "%(yesterday_days)s")
-    sal_level = REGULAR_SQL.format(col="service_at_location_id", ref="sal.id")
-    service_level = REGULAR_SQL.format(col="service_id", ref="s.id")
-    return f"""EXISTS (SELECT 1 FROM resources_schedule h WHERE
-    (h.service_at_location_id = sal.id
-     OR (h.service_id = s.id AND NOT {sal_level})
-     OR (h.location_id = l.id AND NOT {sal_level} AND NOT {service_level}))
-    AND ((NOT {CLOSED_ON_SQL.replace("%(d)s", "%(today)s")} AND {today}
-          AND coalesce(h.opens_at, '00:00') <= %(time)s
-          AND (h.closes_at IS NULL OR h.closes_at <= h.opens_at OR %(time)s < h.closes_at))
-      OR (NOT {CLOSED_ON_SQL.replace("%(d)s", "%(yesterday)s")} AND {yday}
-          AND h.closes_at < h.opens_at AND %(time)s < h.closes_at)))"""  # noqa: S608
+    """Open at %(time)s on %(today)s, as opening_hours.is_open over effective_schedules: the
+    regular hours of the most specific level that has any, on days without a closure."""
+    runs_today = RUNS_ON_SQL.replace("%(d)s", "%(today)s").replace("%(d_days)s", "%(today_days)s")
+    runs_yday = RUNS_ON_SQL.replace("%(d)s", "%(yesterday)s").replace(
+        "%(d_days)s", "%(yesterday_days)s"
+    )
+    closed_today = CLOSED_ON_SQL.replace("%(d)s", "%(today)s")
+    closed_yday = CLOSED_ON_SQL.replace("%(d)s", "%(yesterday)s")
+
+    def covered(col: str, ref: str) -> str:
+        today = TODAY_SQL.format(col=col, ref=ref, runs=runs_today)
+        yday = YESTERDAY_SQL.format(col=col, ref=ref, runs=runs_yday)
+        return f"((NOT ({closed_today}) AND {today}) OR (NOT ({closed_yday}) AND {yday}))"
+
+    (sal, sal_ref), (svc, svc_ref), (loc, loc_ref) = LEVELS
+    has_sal = REGULAR_SQL.format(col=sal, ref=sal_ref)
+    has_svc = REGULAR_SQL.format(col=svc, ref=svc_ref)
+    return f"""(CASE WHEN {has_sal} THEN {covered(sal, sal_ref)}
+    WHEN {has_svc} THEN {covered(svc, svc_ref)} ELSE {covered(loc, loc_ref)} END)"""
 
 
 def _day_tokens(day: date) -> list[str]:
@@ -511,6 +530,8 @@ class Command(BaseCommand):
         if total == 0:
             raise CommandError("No services: run manage.py generate_directory first.")
         kinds = only or KINDS
+        # A stopped run still stops its gunicorn (the context manager's finally).
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
         load = " ".join(f"{x:.2f}" for x in os.getloadavg())
         self.stdout.write(
             f"{total} services in {name!r}; {queries} queries per kind; "
