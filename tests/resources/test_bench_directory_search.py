@@ -8,7 +8,7 @@ import re
 
 import pytest
 from django.apps import apps
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from resources.management.commands.bench_directory_search import KINDS
 
@@ -79,3 +79,10 @@ def test_without_http_and_with_only_one_kind():
     street = re.escape(API_LABELS[7])
     assert re.search(rf"^{street} +in-process {TIMES} +http - +sql {TIMES} ", output, re.M)
     assert "open now only" not in output
+
+
+@pytest.mark.django_db
+def test_refuses_a_database_whose_name_lacks_bench():
+    # It signs bench users in without their second factor: never on a real database.
+    with pytest.raises(CommandError, match="bench"):
+        call_command("bench_directory_search", queries=1, stdout=io.StringIO())
