@@ -1,5 +1,5 @@
 # Shortcuts; dev.py is the real entry point and needs nothing but Python.
-.PHONY: up test ci lint
+.PHONY: up test ci lint lint-docker
 up:
 	python3 dev.py up
 test:
@@ -8,3 +8,5 @@ ci:
 	bash .ci/run
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+lint-docker:
+	.venv/bin/hadolint Dockerfile && .venv/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml

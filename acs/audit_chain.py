@@ -103,8 +103,10 @@ class Verdict:
         return self.broken_at is None
 
 
-def _sealed_rows() -> Iterator[dict]:
-    last = 0
+def sealed_rows(after: int = 0) -> Iterator[dict]:
+    """The sealed events after position `after`, in chain order, CHUNK rows per query: memory
+    stays flat however long the trail (audit_verify, manage.py audit_export)."""
+    last = after
     while True:
         chunk = list(
             AuditEvent.objects.filter(seq__gt=last)
@@ -123,7 +125,7 @@ def audit_verify() -> Verdict:
     unsealed = AuditEvent.objects.filter(seq__isnull=True)
     oldest = unsealed.order_by("created_at").values_list("created_at", flat=True).first()
     pending = unsealed.count()
-    for row in _sealed_rows():
+    for row in sealed_rows():
         seq = row["seq"]
         if seq != expected_seq:
             return Verdict(count, pending, oldest, expected_seq, "missing event(s): a gap in seq")

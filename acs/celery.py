@@ -59,6 +59,20 @@ app.conf.beat_schedule = {
         "schedule": 5 * 60.0,
         "options": {"expires": 4 * 60},
     },
+    "rebuild-directory-words": {
+        "task": "resources.tasks.rebuild_directory_words",
+        # Text search corrects misspellings from this list; writes add new words at once
+        # (a trigger), this drops the ones no service uses any more and recounts the rest.
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
+    "roll-opening-intervals": {
+        "task": "resources.tasks.roll_opening_intervals",
+        # Hourly; the window moves once a day, at the first run after local midnight (the task
+        # decides), so a missed run is made up within the hour.
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     "cleanup-exports": {
         "task": "cases.tasks.cleanup_exports",
         # Export files are removed once they expire (EXPORTS_TTL_HOURS); the rows stay.

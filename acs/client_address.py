@@ -62,6 +62,12 @@ def _is_trusted(address: str | None, networks: tuple[Network, ...]) -> bool:
     return any(ip.version == net.version and ip in net for net in networks)
 
 
+def address_in(address: str, entries: Iterable[str]) -> bool:
+    """Whether `address` (a client's, as REMOTE_ADDR holds it) is in one of the networks of
+    `entries` (addresses or networks, as TRUSTED_PROXIES is written)."""
+    return _is_trusted(_address(address), _networks(tuple(entries)))
+
+
 def client_address(meta: dict) -> str:
     """The client's address for a request's META (see the module's docstring)."""
     peer = meta.get("REMOTE_ADDR", "")

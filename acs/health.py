@@ -117,3 +117,10 @@ def check_worker(kinds: list[str] | tuple[str, ...] = KINDS) -> Check:
 
 def run_checks() -> list[Check]:
     return [check_database(), check_cache(), check_broker(), check_worker()]
+
+
+def run_readiness_checks() -> list[Check]:
+    """Readiness (/healthz/ready): what a request needs (database, cache) and what the work it
+    queues needs (a worker on each queue; a queue's heartbeat arriving also proves the broker
+    between beat and that worker). Liveness (/healthz/live) checks nothing beyond the process."""
+    return [check_database(), check_cache(), check_worker()]

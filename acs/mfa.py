@@ -36,6 +36,8 @@ OPEN_PREFIXES = (
     "/accounts/",
     "/static/",
     "/healthz",
+    # The scraper has a token, not a session; the view refuses anyone else (acs/metrics.py).
+    "/metrics",
     "/transparency/",
     "/api/hsds/",
     "/api/schema/",

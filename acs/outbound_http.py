@@ -116,6 +116,70 @@ def _never_connected(exc: requests.ConnectionError) -> bool:
     )
 
 
+class PinnedSession:
+    """Requests to one URL's host over keep-alive connections to an address `resolve`
+    checked (the name is resolved and checked once, when the session opens: a batch of
+    deliveries to one endpoint shares both). Use as a context manager; `post` behaves as
+    `post()` below does."""
+
+    def __init__(self, url: str, *, allow_private: bool) -> None:
+        self.destination = resolve(url, allow_private=allow_private)
+        self._index = 0
+        self._session: requests.Session | None = None
+
+    def __enter__(self) -> PinnedSession:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def _current(self) -> requests.Session:
+        if self._session is None:
+            session = requests.Session()
+            session.trust_env = False  # no proxy from the environment: it would resolve again
+            adapter = _PinnedAdapter(self.destination.addresses[self._index], self.destination.host)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            self._session = session
+        return self._session
+
+    def post(
+        self,
+        url: str,
+        *,
+        body: bytes,
+        headers: dict[str, str],
+        timeout: float,
+        verify: bool | str = True,
+    ) -> requests.Response:
+        """POST to `url` (on the checked host); the next checked address only when the
+        current one could not be connected to (nothing was sent)."""
+        if urlsplit(url).hostname != self.destination.host:
+            raise UnsafeAddress("The URL is not on the host this session checked.")
+        headers = {**headers, "Host": self.destination.host_header}
+        while True:
+            try:
+                return self._current().post(
+                    url,
+                    data=body,
+                    headers=headers,
+                    timeout=timeout,
+                    allow_redirects=False,
+                    verify=verify,
+                )
+            except requests.ConnectionError as exc:
+                last = self._index == len(self.destination.addresses) - 1
+                if last or not _never_connected(exc):
+                    raise
+                self.close()
+                self._index += 1
+
+
 def post(
     url: str,
     *,
@@ -130,24 +194,5 @@ def post(
     The addresses are tried in the resolver's order, the next only when the previous one could
     not be connected to; requests' exceptions reach the caller as they would from
     `requests.post`, and UnsafeAddress when the URL is refused."""
-    destination = resolve(url, allow_private=allow_private)
-    headers = {**headers, "Host": destination.host_header}
-    for index, address in enumerate(destination.addresses):
-        with requests.Session() as session:
-            session.trust_env = False  # no proxy from the environment: it would resolve again
-            adapter = _PinnedAdapter(address, destination.host)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-            try:
-                return session.post(
-                    url,
-                    data=body,
-                    headers=headers,
-                    timeout=timeout,
-                    allow_redirects=False,
-                    verify=verify,
-                )
-            except requests.ConnectionError as exc:
-                if index == len(destination.addresses) - 1 or not _never_connected(exc):
-                    raise
-    raise AssertionError("unreachable: resolve() returns at least one address")
+    with PinnedSession(url, allow_private=allow_private) as session:
+        return session.post(url, body=body, headers=headers, timeout=timeout, verify=verify)

@@ -6,7 +6,8 @@
 - bulk: long work nobody waits on by the second: exports (up to 31 minutes), the transparency
   refresh. A bulk worker with one slot is enough; more slots run more exports at once.
 - maintenance: periodic upkeep: retention and expiry sweeps, escalations, the audit seal, the
-  morning digest, export cleanup.
+  morning digest, export cleanup, the directory's word list for text search and its opening
+  intervals rolled to a new day.
 
 Every task of ours is named in TASK_KINDS (tests/acs/test_queues.py fails on one that is not), and
 `route_task` (app.conf.task_routes) sends it to its kind's queue. A queue's name is its kind
@@ -36,6 +37,7 @@ TASK_KINDS = {
     "cases.tasks.send_notifications": REALTIME,
     "cases.tasks.sweep_notifications": REALTIME,
     "resources.tasks.deliver_webhook": REALTIME,
+    "resources.tasks.deliver_webhooks": REALTIME,
     "resources.tasks.sweep_webhooks": REALTIME,
     "resources.tasks.alert_endpoint_disabled": REALTIME,
     # bulk
@@ -48,6 +50,8 @@ TASK_KINDS = {
     "cases.tasks.sweep_expired_copies": MAINTENANCE,
     "cases.tasks.cleanup_exports": MAINTENANCE,
     "resources.tasks.expire_referrals": MAINTENANCE,
+    "resources.tasks.rebuild_directory_words": MAINTENANCE,
+    "resources.tasks.roll_opening_intervals": MAINTENANCE,
     # The heartbeat goes to the queue named by its argument (see route_task).
     HEARTBEAT_TASK: REALTIME,
 }

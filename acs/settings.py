@@ -251,8 +251,8 @@ NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
 # The sender (cases/services/notifications.py): a task claims up to this many due rows in one
 # statement, sends them over one pooled keep-alive connection per worker process from this
 # many threads at once, and records their results in one statement.
-NOTIFICATION_BATCH_SIZE = env.int("NOTIFICATION_BATCH_SIZE", default=50)
-NOTIFICATION_SEND_CONCURRENCY = env.int("NOTIFICATION_SEND_CONCURRENCY", default=8)
+NOTIFICATION_BATCH_SIZE = env.int("NOTIFICATION_BATCH_SIZE", default=100)
+NOTIFICATION_SEND_CONCURRENCY = env.int("NOTIFICATION_SEND_CONCURRENCY", default=16)
 # A row handed to a batch task is not handed out again for this long (the task is presumed
 # alive and waiting in the queue); a task lost with the broker's data delays its rows by at
 # most this much.
@@ -297,6 +297,10 @@ IDEMPOTENCY_TTL = timedelta(hours=env.int("IDEMPOTENCY_TTL_HOURS", default=24))
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
+# Deliveries per batch task, and endpoints sent to at once per worker process (each endpoint's
+# events go in order over one keep-alive connection).
+WEBHOOK_BATCH_SIZE = env.int("WEBHOOK_BATCH_SIZE", default=50)
+WEBHOOK_SEND_CONCURRENCY = env.int("WEBHOOK_SEND_CONCURRENCY", default=4)
 # Outside production, endpoints on this machine or the private network are allowed (the
 # test receiver, a partner's staging box); in production only public HTTPS addresses.
 WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool(
@@ -373,6 +377,71 @@ MFA_TOTP_ISSUER = "ACS case management"
 MFA_REQUIRED = env.bool("MFA_REQUIRED", default=ENVIRONMENT != "development")
 MFA_REQUIRED_ROLES = env.list("MFA_REQUIRED_ROLES", default=["case_manager", "supervisor", "admin"])
 
+# --- Single sign-on (OpenID Connect) -------------------------------------------------------
+# Staff may sign in through the city's identity provider (Entra ID, Okta, Google Workspace,
+# Keycloak...) with allauth's OpenID Connect provider; docs/operations.md "Single sign-on".
+# Nothing configured (no SSO_OIDC_ISSUER) = no SSO button, local sign-in only. The rules
+# (roles from the IdP's groups at every sign-in, lockout, MFA) are in responders/sso.py.
+# Beside allauth's other apps, before ours (responders/admin.py trims its admin pages).
+_after_allauth = INSTALLED_APPS.index("allauth.mfa") + 1
+INSTALLED_APPS[_after_allauth:_after_allauth] = [
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+]
+SOCIALACCOUNT_ADAPTER = "responders.adapters.StaffSocialAccountAdapter"
+# Innermost: lets the sign-in pages' form (CSP form-action) lead on to the IdP.
+MIDDLEWARE += ["responders.sso.SsoFormActionMiddleware"]
+SSO_OIDC_ISSUER = env.str("SSO_OIDC_ISSUER", default="")
+SSO_OIDC_CLIENT_ID = env.str("SSO_OIDC_CLIENT_ID", default="")
+SSO_OIDC_CLIENT_SECRET = env.str("SSO_OIDC_CLIENT_SECRET", default="")
+# The button reads "Sign in with <SSO_OIDC_NAME>".
+SSO_OIDC_NAME = env.str("SSO_OIDC_NAME", default="City sign-in")
+# Part of the redirect URI to register at the IdP: /accounts/oidc/<id>/login/callback/.
+SSO_OIDC_PROVIDER_ID = "sso"
+SSO_OIDC_SCOPES = env.list("SSO_OIDC_SCOPES", default=["openid", "profile", "email"])
+# The claim (in userinfo or the ID token) holding the person's groups at the IdP.
+SSO_GROUPS_CLAIM = env.str("SSO_GROUPS_CLAIM", default="groups")
+# IdP group -> role (acs/roles.py): "acs-supervisors=supervisor,acs-case-mgmt=case_manager".
+# A person gets every role one of their groups maps to, re-read at every SSO sign-in; with
+# none they are refused. Partner users and CAD are never SSO roles.
+SSO_GROUP_ROLES = env.dict("SSO_GROUP_ROLES", default={})
+# The IdP's word that it did multi-factor sign-in: "mfa" in the ID token's amr (RFC 8176),
+# or an acr value listed here. Without it, local MFA is asked as for a password sign-in.
+SSO_MFA_AMR = env.list("SSO_MFA_AMR", default=["mfa"])
+SSO_MFA_ACR = env.list("SSO_MFA_ACR", default=[])
+# Staff whose account is linked to the IdP may not sign in with a local password (leaving
+# the city's directory then ends their access); break-glass administrators stay local.
+SSO_FORBID_LOCAL_PASSWORD = env.bool("SSO_FORBID_LOCAL_PASSWORD", default=True)
+# First SSO sign-in of someone who already has a local account with the same (IdP-verified)
+# e-mail links the two, except accounts of administrators and partner users (kept local).
+SSO_LINK_BY_EMAIL = env.bool("SSO_LINK_BY_EMAIL", default=True)
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": (
+            [
+                {
+                    "provider_id": SSO_OIDC_PROVIDER_ID,
+                    "name": SSO_OIDC_NAME,
+                    "client_id": SSO_OIDC_CLIENT_ID,
+                    "secret": SSO_OIDC_CLIENT_SECRET,
+                    "settings": {"server_url": SSO_OIDC_ISSUER, "scope": SSO_OIDC_SCOPES},
+                }
+            ]
+            if SSO_OIDC_ISSUER
+            else []
+        ),
+    }
+}
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # linking is ours (SSO_LINK_BY_EMAIL), not allauth's
+SOCIALACCOUNT_STORE_TOKENS = False
+# A sign-in starts with a POST from the button (a GET shows a "Continue" page), so another
+# site cannot sign someone in with a link.
+SOCIALACCOUNT_LOGIN_ON_GET = False
+# --- end of single sign-on ------------------------------------------------------------------
+
 # --- API ------------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
@@ -392,7 +461,13 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ACS case management API",
-    "DESCRIPTION": "Calls from CAD, encounters, the resource directory and closed-loop referrals.",
+    "DESCRIPTION": (
+        "Calls from CAD, encounters, the resource directory and closed-loop referrals. "
+        "The public directory at /api/hsds/ follows Open Referral HSDS 3.0's own API "
+        "description and is not repeated here; its pages count at most 1,000 items: past "
+        "that, `total_items` is a lower bound and the page says `total_items_capped: true` "
+        "(docs/api.md)."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -461,7 +536,7 @@ except ValueError as exc:
     raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from exc
 _https = env.bool("HTTPS", default=PRODUCTION)
 SECURE_SSL_REDIRECT = _https
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if _https else 0)
@@ -538,7 +613,78 @@ FIELD_CALLS_REFRESH_SECONDS = env.int("FIELD_CALLS_REFRESH_SECONDS", default=15)
 EXPORTS_ROOT = Path(env.str("EXPORTS_ROOT", default=str(LOCAL_DIR / "exports")))
 # How long a finished export may be downloaded before the cleanup removes its file.
 EXPORTS_TTL = timedelta(hours=env.int("EXPORTS_TTL_HOURS", default=72))
+
+# --- Export files in object storage (cases/exports/models.py, docs/operations.md) --------------
+
+# "local" (the default): files in EXPORTS_ROOT, streamed by the audited download view.
+# "s3": any S3-compatible object store (AWS S3, MinIO, Ceph RGW...) through django-storages; the
+# audited download view answers with a presigned link that lives EXPORTS_DOWNLOAD_LINK_SECONDS.
+EXPORTS_STORAGE = env.str("EXPORTS_STORAGE", default="local")
+if EXPORTS_STORAGE not in {"local", "s3"}:
+    raise ImproperlyConfigured("EXPORTS_STORAGE must be local or s3")
+EXPORTS_DOWNLOAD_LINK_SECONDS = env.int("EXPORTS_DOWNLOAD_LINK_SECONDS", default=60)
+# django-storages' S3Storage options. Credentials: EXPORTS_S3_ACCESS_KEY_ID and
+# EXPORTS_S3_SECRET_ACCESS_KEY (or their *_FILE), else boto3's own chain (instance role, ...).
+EXPORTS_S3_OPTIONS = {
+    "bucket_name": env.str("EXPORTS_S3_BUCKET", default=""),
+    "endpoint_url": env.str("EXPORTS_S3_ENDPOINT_URL", default="") or None,
+    "region_name": env.str("EXPORTS_S3_REGION", default="") or None,
+    "access_key": env.str("EXPORTS_S3_ACCESS_KEY_ID", default="") or None,
+    "secret_key": env.str("EXPORTS_S3_SECRET_ACCESS_KEY", default="") or None,
+    # Every object under this prefix; a bucket may be shared with other systems.
+    "location": env.str("EXPORTS_S3_PREFIX", default="exports"),
+    # MinIO and most on-premises stores want path-style URLs (http://host:9000/bucket/key).
+    "addressing_style": env.str("EXPORTS_S3_ADDRESSING_STYLE", default="path"),
+    "signature_version": "s3v4",
+    "querystring_auth": True,
+    "querystring_expire": EXPORTS_DOWNLOAD_LINK_SECONDS,
+    # Never public, never overwritten: the bucket policy stays private.
+    "default_acl": None,
+    "file_overwrite": False,
+    "object_parameters": (
+        {"ServerSideEncryption": env.str("EXPORTS_S3_SERVER_SIDE_ENCRYPTION")}
+        if env.str("EXPORTS_S3_SERVER_SIDE_ENCRYPTION", default="")
+        else {}
+    ),
+}
+if EXPORTS_STORAGE == "s3" and not EXPORTS_S3_OPTIONS["bucket_name"]:
+    raise ImproperlyConfigured("EXPORTS_STORAGE=s3 needs EXPORTS_S3_BUCKET")
 # HUD HMIS CSV: the Continuum of Care, its geocode, and when ACS street outreach began.
 HMIS_COC_CODE = env.str("HMIS_COC_CODE", default="NM-501")
 HMIS_GEOCODE = env.str("HMIS_GEOCODE", default="")
 HMIS_OPERATING_START = env.str("HMIS_OPERATING_START", default="2021-09-01")
+
+# --- Observability: metrics, request ids, JSON logs (docs/operations.md "Monitoring") ------
+# Kept together here; Sentry and OpenTelemetry read their own variables (acs/tracing.py).
+
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>` (acs/metrics.py); unset, the
+# endpoint is off (404 for everyone). METRICS_TOKEN_FILE works as for any secret.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Optionally also only from these addresses or networks (the client's, behind TRUSTED_PROXIES).
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+try:
+    trusted_networks(METRICS_ALLOWED_NETWORKS)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {exc}") from exc
+# Requests counted and timed by view (django-prometheus): its first middleware starts the
+# clock before all others, its last one counts the response after all others. The request id
+# is set right after the client's address, so every later log line carries it.
+_client_mw = MIDDLEWARE.index("acs.client_address.ClientAddressMiddleware")
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    *MIDDLEWARE[: _client_mw + 1],
+    "acs.request_id.RequestIdMiddleware",
+    *MIDDLEWARE[_client_mw + 1 :],
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+# Log lines as today ("plain", for people) or one JSON object each ("json", for a log shipper),
+# both through the privacy filter, the JSON ones with the request id (acs/log_json.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
+LOGGING["formatters"]["json"] = {"()": "acs.log_json.JsonFormatter"}
+LOGGING["filters"]["request_id"] = {"()": "acs.request_id.RequestIdFilter"}
+for _handler in LOGGING["handlers"].values():
+    _handler["formatter"] = LOG_FORMAT
+    # The id first, so the privacy filter (which renders and freezes the record) runs last.
+    _handler["filters"] = ["request_id", *_handler["filters"]]

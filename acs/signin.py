@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from acs.audit import audit_record
+from acs.metrics import event_count
 from acs.models import AuditAction
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ def _account_for(login: str):
 
 
 def _record(request, credentials: dict[str, Any], *, action: AuditAction, what: str) -> None:
+    outcome = "locked_out" if action == AuditAction.LOCKED_OUT else "failed"
+    event_count("acs_signin_failures", outcome=outcome)
     login = _typed_login(credentials)
     account = _account_for(login)
     if account is None:

@@ -15,6 +15,10 @@ api_docs = csp_update({"style-src": ["'unsafe-inline'"]})(
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/live", views.healthz_live, name="healthz-live"),
+    path("healthz/ready", views.healthz_ready, name="healthz-ready"),
+    # For the Prometheus scraper only (acs/metrics.py): a 404 without its token.
+    path("metrics", views.metrics_view, name="metrics"),
     # Browsers ask every site for /favicon.ico; pages without an icon link get the app's.
     path("favicon.ico", views.favicon),
     path("accounts/", include("allauth.urls")),

@@ -6,8 +6,10 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import (
+    Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseNotAllowed,
     HttpResponsePermanentRedirect,
     HttpResponseRedirect,
     JsonResponse,
@@ -16,9 +18,10 @@ from django.shortcuts import render, resolve_url
 from django.templatetags.static import static
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from acs import health
+from acs import health, metrics
 
 
 @require_GET
@@ -26,7 +29,40 @@ from acs import health
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 when database, cache, broker and a worker on each queue are all up; 503 naming what
     is not (a queue not served: "worker" fails, its "queues" and detail name the queue)."""
-    checks = health.run_checks()
+    return _health_response(health.run_checks())
+
+
+@require_GET
+@never_cache
+def healthz_live(request: HttpRequest) -> JsonResponse:
+    """Liveness: this process answers requests. Touches no database, cache or broker, so a
+    restart is never ordered for an outage a restart cannot mend."""
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
+@never_cache
+def healthz_ready(request: HttpRequest) -> JsonResponse:
+    """Readiness: database, cache and a worker on each queue (acs.health.run_readiness_checks);
+    the same answer's shape as /healthz."""
+    return _health_response(health.run_readiness_checks())
+
+
+# Exempt from CSRF only so that a POST without the token gets the same 404 as any other (it
+# writes nothing, and answers nothing to anyone without the token).
+@csrf_exempt
+@never_cache
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics (acs/metrics.py), for the scraper only: anyone else, signed in or
+    not, whatever the method, gets the 404 of a path that does not exist."""
+    if not metrics.scraper_allowed(request):
+        raise Http404
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    return HttpResponse(metrics.scrape(), content_type=metrics.CONTENT_TYPE)
+
+
+def _health_response(checks: list[health.Check]) -> JsonResponse:
     failing = [c.name for c in checks if not c.ok]
     body = {
         "status": "fail" if failing else "ok",

@@ -66,7 +66,7 @@ def sms_status(request: HttpRequest) -> HttpResponse:
         message_sid=params["MessageSid"], status=status, error_code=params.get("ErrorCode", "")
     )
     if row is None:
-        logger.info("sms status for unknown message %s ignored", params["MessageSid"])
+        logger.info("sms status for a message not (yet) recorded %s kept", params["MessageSid"])
     return HttpResponse(status=204)
 
 

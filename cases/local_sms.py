@@ -4,7 +4,9 @@ never used in production. It accepts
 with HTTP basic auth, and lists what it accepted at `GET .../Messages.json?To=...`.
 
 `statuses` scripts the answers to sends (the last one repeats; a 429 comes with Retry-After:
-`retry_after`); `delay` slows each send, to catch a worker in the middle of one. Every accepted
+`retry_after`); `delay` slows each send, to catch a worker in the middle of one;
+`drop_after_accept` accepts a text and then closes the connection without an answer (the
+sender cannot tell whether it went out). Every accepted
 message is kept in `accepted`; `requests` counts sends (accepted or not) and `lookups` the
 listings (`SmsProvider.find_sent`).
 """
@@ -31,12 +33,19 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
     daemon_threads = True
 
+    def handle_error(self, request, client_address):
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a sender that gave up waiting
+            super().handle_error(request, client_address)
+
 
 @dataclass
 class SmsReceiver:
     statuses: list[int] = field(default_factory=lambda: [201])
     delay: float = 0.0
     retry_after: int = 1  # the Retry-After of a scripted 429, seconds
+    drop_after_accept: bool = False
     accepted: list[dict] = field(default_factory=list)
     requests: int = 0
     lookups: int = 0
@@ -109,6 +118,9 @@ class SmsReceiver:
                 }
                 with receiver.lock:
                     receiver.accepted.append(message)
+                if receiver.drop_after_accept:
+                    self.close_connection = True  # no answer: the line drops
+                    return None
                 return self._answer(201, message)
 
             def do_GET(self):

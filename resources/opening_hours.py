@@ -240,3 +240,38 @@ def candidate_days(at: datetime) -> tuple[date, date]:
     """The local dates whose sessions may cover `at`: yesterday (overnight) and today."""
     today = at.astimezone(DEPARTMENT_TZ).date()
     return today - timedelta(days=1), today
+
+
+def sessions_between(
+    schedules: Iterable[ScheduleLike], first_day: date, last_day: date
+) -> list[tuple[datetime, datetime]]:
+    """Every [start, end) UTC span of `schedules` (closures among them) for the sessions that
+    start on a local date from `first_day` to `last_day`, overlapping or touching spans merged.
+
+    The same rules as `is_open`, day by day: for an instant whose local date D and D-1 are both
+    in the range, `is_open(schedules, at)` is exactly "some span contains `at`". Sessions that
+    are empty (a spring-forward gap can make the close come before the open) are left out, as
+    `is_open` never finds an instant in them. Raises ScheduleError like `is_open`.
+    """
+    schedules = list(schedules)
+    regular = [s for s in schedules if not s.closed]
+    closures = [s for s in schedules if s.closed]
+    spans = []
+    day = first_day
+    while day <= last_day:
+        if not is_closed_on(closures, day):
+            for rule in regular:
+                if occurs_on(rule, day):
+                    start, end = session_on(rule, day)
+                    if start < end:
+                        spans.append((start, end))
+        day += timedelta(days=1)
+    spans.sort()
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged

@@ -1033,6 +1033,11 @@ def generate_directory(
         done += size
         reset_queries()  # with DEBUG on, Django keeps every statement: 2,000 rows each
         progress(done)
+    # bulk_create sent no signals: the opening intervals (open now) are built here, in
+    # batches, over the whole rolling window.
+    from resources.services.opening_hours import opening_intervals_roll
+
+    opening_intervals_roll(force=True)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return dict(counts)

@@ -1,10 +1,17 @@
 """Partner webhooks: signed referral events, delivered by Celery from an outbox table.
 
 A referral service calls `event_queue` inside its transaction: one `WebhookDelivery` row per
-active endpoint of the partner, and, once the transaction commits, a task per row. The row is
-the truth and the queue only carries its id, so a lost task or a dead worker delays an event
-but never loses it: `deliveries_sweep` (beat, every minute) re-queues rows that are due, or
-whose lease ran out.
+active endpoint of the partner, and, once the transaction commits, batch tasks of their ids
+(WEBHOOK_BATCH_SIZE each), the rows marked queued (`queued_until`). The row is the truth and
+the queue only carries ids, so a lost task or a dead worker delays an event but never loses
+it: the sweep (beat, every minute) hands rows that are due, or whose lease ran out, to batch
+tasks, and does not queue a row again while its task is presumed alive.
+
+A batch (`deliver_batch`) is claimed in one statement, sent per endpoint over one keep-alive
+connection to the address checked for it (endpoints in parallel, WEBHOOK_SEND_CONCURRENCY),
+in event order, and recorded in one statement; each endpoint's failure count is then
+updated once. After an endpoint fails in a batch its remaining events are given back
+uncounted, to go with its next retry.
 
 Delivery is at least once: a worker that dies after the partner answered but before the row
 was marked leaves the row to be sent again, with the same event id, which receivers use to
@@ -22,24 +29,33 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from acs import outbound_http
+from acs.metrics import event_count
 from acs.retry import backoff
 from resources.models import DeliveryStatus, Referral, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 200
+# A sweep run hands out batches for at most this long (under beat's one-minute period).
+SWEEP_SECONDS = 40
+# The sweep marks this many batch tasks' rows per statement (deliveries_queue splits them).
+SWEEP_BATCHES_PER_STATEMENT = 10
 # A sending row whose worker has not reported back after this is taken up again.
 # A lease outlives the longest a task may run (Celery's hard time limit), so it lapses only
 # when its worker is gone.
@@ -124,65 +140,131 @@ def event_queue(*, referral: Referral, event_type: str) -> list[WebhookDelivery]
 
 
 def _enqueue(ids: list[int]) -> None:
-    from resources.tasks import deliver_webhook
+    deliveries_queue(ids)
 
-    for pk in ids:
+
+def deliveries_queue(pks: list[int], *, marked: bool = False) -> bool:
+    """Hand `pks` to batch tasks (WEBHOOK_BATCH_SIZE each), marked queued first (unless
+    `marked` already, as the sweep's statement does); when the broker is down the mark is
+    cleared again for the sweep. False when not queued."""
+    from resources.tasks import deliver_webhooks
+
+    if not pks:
+        return True
+    if not marked:
+        WebhookDelivery.objects.filter(pk__in=pks).update(queued_until=_queued_until())
+    size = max(1, settings.WEBHOOK_BATCH_SIZE)
+    for i in range(0, len(pks), size):
+        batch_ids = pks[i : i + size]
         try:
-            deliver_webhook.delay(pk)
-        except Exception:  # the broker is down: the sweep will find the row
-            logger.warning("webhook delivery %s not queued; the sweep will retry", pk)
+            deliver_webhooks.delay(batch_ids)
+        except Exception:  # the broker is down: the sweep will find the rows
+            WebhookDelivery.objects.filter(pk__in=pks[i:]).update(queued_until=None)
+            logger.warning("%s webhook deliveries not queued; the sweep will retry", len(pks[i:]))
+            return False
+    return True
+
+
+def _queued_until(now: datetime | None = None) -> datetime:
+    return (now or timezone.now()) + timedelta(seconds=settings.NOTIFICATION_QUEUED_SECONDS)
 
 
 def check_address(url: str) -> None:
     """Refuse endpoints that are not HTTPS or that resolve to this machine or a private
-    network (server-side request forgery), unless WEBHOOK_ALLOW_PRIVATE_HOSTS. Each delivery
-    checks again, and connects only to the address it checked (acs/outbound_http.py)."""
+    network (server-side request forgery), unless WEBHOOK_ALLOW_PRIVATE_HOSTS. Each batch of
+    deliveries checks again, and connects only to the address it checked (acs/outbound_http.py)."""
     outbound_http.check(url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_HOSTS)
 
 
-def _claim(pk: int, now: datetime) -> WebhookDelivery | None:
-    """Take the row for one attempt: pending and due, or sending with its lease run out."""
+# One statement takes the batch: the lease (past the task's hard time limit), the attempt
+# counted (the attempt number is the lease's token: only its holder writes the result), the
+# queue mark cleared.
+CLAIM = """
+UPDATE resources_webhookdelivery AS d
+SET status = 'sending', lease_until = %(lease)s, attempts = d.attempts + 1,
+    queued_until = NULL, updated_at = %(now)s
+FROM (
+    SELECT id FROM resources_webhookdelivery
+    WHERE id = ANY(%(ids)s) AND next_attempt_at <= %(now)s
+      AND (status = 'pending' OR (status = 'sending' AND lease_until < %(now)s))
+    ORDER BY id
+    FOR UPDATE SKIP LOCKED
+) AS claimed
+WHERE d.id = claimed.id
+RETURNING d.id
+"""
+
+# One statement records a batch, each row only where this attempt still holds it.
+RECORD = """
+UPDATE resources_webhookdelivery AS d
+SET status = v.status, attempts = v.attempts, lease_until = NULL, updated_at = %s,
+    last_status_code = CASE WHEN v.counted THEN v.code ELSE d.last_status_code END,
+    last_error = COALESCE(v.last_error, d.last_error),
+    next_attempt_at = COALESCE(v.next_attempt_at, d.next_attempt_at),
+    delivered_at = COALESCE(v.delivered_at, d.delivered_at)
+FROM (VALUES {values}) AS v(
+    id, claimed, status, attempts, counted, code, last_error, next_attempt_at, delivered_at
+)
+WHERE d.id = v.id AND d.status = 'sending' AND d.attempts = v.claimed
+RETURNING d.id
+"""
+RECORD_ROW = (
+    "(%s::bigint, %s::int, %s::varchar, %s::int, %s::boolean, %s::int, %s::varchar,"
+    " %s::timestamptz, %s::timestamptz)"
+)
+
+# Oldest first in the due index's order, joined back by id (as the notification sweep's).
+QUEUE_DUE = """
+UPDATE resources_webhookdelivery AS d SET queued_until = %(until)s
+FROM (
+    SELECT id, next_attempt_at FROM resources_webhookdelivery
+    WHERE status IN ('pending', 'sending') AND next_attempt_at <= %(now)s
+      AND (status = 'pending' OR lease_until < %(now)s)
+      AND (queued_until IS NULL OR queued_until < %(now)s)
+    ORDER BY next_attempt_at, id
+    LIMIT %(batch)s
+    FOR UPDATE SKIP LOCKED
+) AS due
+WHERE d.id = due.id
+RETURNING d.id, due.next_attempt_at
+"""
+
+
+@dataclass
+class _Result:
+    status: str
+    counted: bool = True
+    code: int | None = None
+    error: str | None = None
+    next_attempt_at: datetime | None = None
+    delivered_at: datetime | None = None
+
+
+def _claim_many(pks: list[int], now: datetime) -> list[WebhookDelivery]:
     lease = now + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT) + LEASE_MARGIN
-    claimed = (
-        WebhookDelivery.objects.filter(pk=pk, next_attempt_at__lte=now)
-        .filter(
-            Q(status=DeliveryStatus.PENDING) | Q(status=DeliveryStatus.SENDING, lease_until__lt=now)
-        )
-        .update(
-            status=DeliveryStatus.SENDING,
-            lease_until=lease,
-            attempts=F("attempts") + 1,
-            updated_at=now,
-        )
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM, {"ids": list(pks), "now": now, "lease": lease})
+        claimed = [pk for (pk,) in cursor.fetchall()]
     if not claimed:
-        return None
-    return WebhookDelivery.objects.select_related("endpoint").get(pk=pk)
+        return []
+    return list(
+        WebhookDelivery.objects.select_related("endpoint")
+        .filter(pk__in=claimed)
+        .order_by("next_attempt_at", "id")
+    )
 
 
-def deliver(pk: int, *, now: datetime | None = None) -> str | None:
-    """Make one attempt at delivery `pk`; returns its status after, or None when the row was
-    not ours to send (already done, not due, or another worker holds it)."""
+def _post(
+    session: outbound_http.PinnedSession, delivery: WebhookDelivery
+) -> tuple[str, int | None]:
+    """One signed POST; the error ("" when delivered) and the HTTP status."""
     import requests
 
-    now = now or timezone.now()
-    delivery = _claim(pk, now)
-    if delivery is None:
-        return None
     endpoint = delivery.endpoint
-    if not endpoint.active:
-        WebhookDelivery.objects.filter(pk=pk).update(
-            status=DeliveryStatus.CANCELLED,
-            last_error="The endpoint is disabled.",
-            lease_until=None,
-            updated_at=timezone.now(),
-        )
-        return DeliveryStatus.CANCELLED
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()
     timestamp = int(time.time())
-    error, code = "", None
     try:
-        response = outbound_http.post(
+        response = session.post(
             endpoint.url,
             body=body,
             headers={
@@ -193,62 +275,196 @@ def deliver(pk: int, *, now: datetime | None = None) -> str | None:
                 "ACS-Signature": sign(endpoint.secret, timestamp, body),
             },
             timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
-            allow_private=settings.WEBHOOK_ALLOW_PRIVATE_HOSTS,
             verify=settings.WEBHOOK_CA_BUNDLE or True,
         )
-        code = response.status_code
-        if not 200 <= code < 300:
-            error = f"HTTP {code}"
-    except UnsafeEndpoint as exc:
-        error = str(exc)
     except requests.RequestException as exc:
-        error = type(exc).__name__
-    return _record(delivery, error=error, code=code)
+        return type(exc).__name__, None
+    code = response.status_code
+    return ("" if 200 <= code < 300 else f"HTTP {code}"), code
 
 
-def _record(delivery: WebhookDelivery, *, error: str, code: int | None) -> str:
+def _failed(delivery: WebhookDelivery, now: datetime, error: str, code: int | None) -> _Result:
+    exhausted = delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS
+    return _Result(
+        status=DeliveryStatus.FAILED if exhausted else DeliveryStatus.PENDING,
+        code=code,
+        error=error[:500],
+        next_attempt_at=now + backoff(delivery.attempts),
+    )
+
+
+def _given_back(delivery: WebhookDelivery, at: datetime) -> _Result:
+    """Not sent, no attempt counted: it goes again at `at`."""
+    return _Result(status=DeliveryStatus.PENDING, counted=False, next_attempt_at=at)
+
+
+def _send_to_endpoint(
+    deliveries: list[WebhookDelivery], now: datetime, deadline: float
+) -> dict[int, _Result]:
+    """Each delivery to one endpoint, in order, over one keep-alive connection to the address
+    checked for this batch (in a thread of the pool: no database here). After a failure the
+    rest are given back uncounted, to go with the failed one's retry."""
+    results: dict[int, _Result] = {}
+    endpoint = deliveries[0].endpoint
+    try:
+        session = outbound_http.PinnedSession(
+            endpoint.url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_HOSTS
+        )
+    except UnsafeEndpoint as exc:
+        first = _failed(deliveries[0], now, str(exc), None)
+        results[deliveries[0].pk] = first
+        for delivery in deliveries[1:]:
+            results[delivery.pk] = _given_back(delivery, first.next_attempt_at)
+        return results
+    with session:
+        retry_at = None
+        for delivery in deliveries:
+            if retry_at is not None:
+                results[delivery.pk] = _given_back(delivery, retry_at)
+                continue
+            if time.time() >= deadline:
+                results[delivery.pk] = _given_back(delivery, now)
+                continue
+            error, code = _post(session, delivery)
+            if error:
+                results[delivery.pk] = _failed(delivery, now, error, code)
+                retry_at = results[delivery.pk].next_attempt_at
+            else:
+                results[delivery.pk] = _Result(
+                    status=DeliveryStatus.DELIVERED,
+                    code=code,
+                    error="",
+                    delivered_at=timezone.now(),
+                )
+    return results
+
+
+def _record(deliveries: list[WebhookDelivery], results: dict[int, _Result]) -> set[int]:
+    params: list = [timezone.now()]
+    for delivery in deliveries:
+        result = results[delivery.pk]
+        params += [
+            delivery.pk,
+            delivery.attempts,
+            result.status,
+            delivery.attempts if result.counted else delivery.attempts - 1,
+            result.counted,
+            result.code,
+            result.error,
+            result.next_attempt_at,
+            result.delivered_at,
+        ]
+    sql = RECORD.format(values=", ".join([RECORD_ROW] * len(deliveries)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {pk for (pk,) in cursor.fetchall()}
+
+
+def _endpoint_record(endpoint_id: int, outcomes: list[_Result]) -> None:
+    """The endpoint's failure count after this batch's attempts to it (in order): reset by a
+    success, one more per failure; disabled when it reaches WEBHOOK_DISABLE_AFTER_FAILURES."""
+    counted = [r for r in outcomes if r.counted and r.status != DeliveryStatus.CANCELLED]
+    if not counted:
+        return
     now = timezone.now()
     with transaction.atomic():
-        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
-        if not error:
-            WebhookDelivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts).update(
-                status=DeliveryStatus.DELIVERED,
-                delivered_at=now,
-                last_status_code=code,
-                last_error="",
-                lease_until=None,
-                updated_at=now,
-            )
-            endpoint.consecutive_failures = 0
-            endpoint.last_success_at = now
-            endpoint.save(update_fields=["consecutive_failures", "last_success_at", "updated_at"])
-            return DeliveryStatus.DELIVERED
-        exhausted = delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS
-        status = DeliveryStatus.FAILED if exhausted else DeliveryStatus.PENDING
-        WebhookDelivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts).update(
-            status=status,
-            last_status_code=code,
-            last_error=error[:500],
-            lease_until=None,
-            next_attempt_at=now + backoff(delivery.attempts),
-            updated_at=now,
-        )
-        endpoint.consecutive_failures += 1
-        endpoint.save(update_fields=["consecutive_failures", "updated_at"])
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint_id)
+        fields = ["consecutive_failures", "updated_at"]
+        for result in counted:
+            if result.status == DeliveryStatus.DELIVERED:
+                endpoint.consecutive_failures = 0
+                endpoint.last_success_at = now
+            else:
+                endpoint.consecutive_failures += 1
+        if endpoint.last_success_at == now:
+            fields.append("last_success_at")
+        endpoint.save(update_fields=fields)
         if endpoint.active and endpoint.consecutive_failures >= (
             settings.WEBHOOK_DISABLE_AFTER_FAILURES
         ):
+            error = next(r.error for r in reversed(counted) if r.error)
             endpoint_disable(
                 endpoint=endpoint,
                 reason=f"{endpoint.consecutive_failures} failed deliveries in a row ({error})",
             )
-        logger.info(
-            "webhook delivery %s attempt %s failed: %s",
-            delivery.public_id,
-            delivery.attempts,
-            error,
+
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool() -> ThreadPoolExecutor:
+    """This process's delivery threads (made after a fork, never inherited)."""
+    pid = os.getpid()
+    if pid not in _pools:
+        _pools.clear()
+        _pools[pid] = ThreadPoolExecutor(
+            max_workers=max(1, settings.WEBHOOK_SEND_CONCURRENCY),
+            thread_name_prefix="webhook-send",
         )
-        return status
+    return _pools[pid]
+
+
+def deliver_batch(
+    pks: list[int], *, now: datetime | None = None, deadline: float | None = None
+) -> dict[int, str]:
+    """One attempt at each of `pks` that is ours to take (due, and not held by a live worker):
+    claimed in one statement, sent per endpoint, recorded in one statement. Returns the
+    status each row was left in; rows that were not ours are absent."""
+    now = now or timezone.now()
+    if deadline is None:
+        budget = settings.CELERY_TASK_SOFT_TIME_LIMIT - 2 * settings.WEBHOOK_TIMEOUT_SECONDS - 5
+        deadline = time.time() + max(budget, 5)
+    deliveries = _claim_many(pks, now)
+    if not deliveries:
+        return {}
+    results: dict[int, _Result] = {}
+    by_endpoint: dict[int, list[WebhookDelivery]] = {}
+    for delivery in deliveries:
+        if not delivery.endpoint.active:
+            results[delivery.pk] = _Result(
+                status=DeliveryStatus.CANCELLED, counted=True, error="The endpoint is disabled."
+            )
+        else:
+            by_endpoint.setdefault(delivery.endpoint_id, []).append(delivery)
+    groups = list(by_endpoint.values())
+    if len(groups) == 1:  # no thread for one endpoint
+        results.update(_send_to_endpoint(groups[0], now, deadline))
+    elif groups:
+        futures = [_pool().submit(_send_to_endpoint, group, now, deadline) for group in groups]
+        for future in futures:
+            results.update(future.result())
+    written = _record(deliveries, results)
+    for endpoint_id, group in by_endpoint.items():
+        _endpoint_record(endpoint_id, [results[d.pk] for d in group if d.pk in written])
+    for delivery in deliveries:
+        result = results[delivery.pk]
+        if delivery.pk in written and result.error and result.status != DeliveryStatus.CANCELLED:
+            outcome = "failed" if result.status == DeliveryStatus.FAILED else "retrying"
+            # After the statement that recorded it (immediately, outside a transaction).
+            transaction.on_commit(
+                partial(event_count, "acs_webhook_delivery_failures", outcome=outcome)
+            )
+            logger.info(
+                "webhook delivery %s attempt %s failed: %s",
+                delivery.public_id,
+                delivery.attempts,
+                result.error,
+            )
+    # Given back because the task's time ran out: queued again at once.
+    again = [
+        d.pk
+        for d in deliveries
+        if d.pk in written and not results[d.pk].counted and results[d.pk].next_attempt_at == now
+    ]
+    if again:
+        deliveries_queue(again)
+    return {d.pk: results[d.pk].status for d in deliveries if d.pk in written}
+
+
+def deliver(pk: int, *, now: datetime | None = None) -> str | None:
+    """Make one attempt at delivery `pk`; returns its status after, or None when the row was
+    not ours to send (already done, not due, or another worker holds it)."""
+    return deliver_batch([pk], now=now).get(pk)
 
 
 def endpoint_disable(*, endpoint: WebhookEndpoint, reason: str) -> None:
@@ -314,9 +530,9 @@ def _normalized(url: str) -> str:
 
 
 def deliveries_sweep(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> list[int]:
-    """Ids of deliveries due now (pending, or sending with a lapsed lease); the caller queues
-    them. Overlapping sweeps may hand out the same id: the claim in `deliver` makes the
-    second task a no-op. SKIP LOCKED only keeps the sweep from waiting on a claim."""
+    """Ids of deliveries due now (pending, or sending with a lapsed lease) and in no batch
+    task presumed alive. SKIP LOCKED only keeps the sweep from waiting on a claim; the claim
+    in `deliver_batch` makes a second task for the same row a no-op."""
     now = now or timezone.now()
     with transaction.atomic():
         return list(
@@ -326,6 +542,18 @@ def deliveries_sweep(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -
                 Q(status=DeliveryStatus.PENDING)
                 | Q(status=DeliveryStatus.SENDING, lease_until__lt=now)
             )
+            .filter(Q(queued_until__isnull=True) | Q(queued_until__lt=now))
             .order_by("next_attempt_at", "id")
             .values_list("pk", flat=True)[:batch]
         )
+
+
+def deliveries_queue_due(*, now: datetime | None = None, batch: int | None = None) -> list[int]:
+    """One statement: up to `batch` deliveries that are due and in no live batch task,
+    marked queued; their ids in event order, for one batch task."""
+    now = now or timezone.now()
+    batch = batch or settings.WEBHOOK_BATCH_SIZE
+    with connection.cursor() as cursor:
+        cursor.execute(QUEUE_DUE, {"until": _queued_until(now), "now": now, "batch": batch})
+        # In event order: a batch sends each endpoint's events in the order it is given.
+        return [pk for pk, _ in sorted(cursor.fetchall(), key=lambda row: (row[1], row[0]))]

@@ -135,3 +135,18 @@ class UnitAdmin(LocalTimesAdmin):
     list_select_related = ("team",)
     search_fields = ("call_sign",)
     filter_horizontal = ("members",)
+
+
+def _single_sign_on_admin() -> None:
+    """Single sign-on is configured from the environment (acs/settings.py, SSO_OIDC_*), and no
+    IdP token is stored (SOCIALACCOUNT_STORE_TOKENS off): allauth's admin pages for apps and
+    tokens would be a second, unaudited place for client secrets. The accounts' links to the
+    IdP stay, so that an administrator can see and remove one (responders/sso.py)."""
+    from allauth.socialaccount.models import SocialApp, SocialToken
+
+    for model in (SocialApp, SocialToken):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+
+
+_single_sign_on_admin()

@@ -48,7 +48,14 @@ from cases.models import (
     ServiceOnScene,
 )
 from resources.models import ReferralStatus
-from resources.selectors import NEED_TERMS, Point, need_terms, service_needs, service_search
+from resources.selectors import (
+    NEED_TERMS,
+    Point,
+    need_terms,
+    page_rows,
+    service_needs,
+    service_search,
+)
 from responders import selectors
 
 FIELD_ROLES = (Role.RESPONDER, Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
@@ -417,7 +424,7 @@ def resources(request: HttpRequest) -> HttpResponse:
     context = _shell_context(request)
     params = _search_params(request)
     try:
-        results = list(service_search(**params)[:50])
+        results = page_rows(service_search(**params), 0, 50)
     except DomainError as exc:
         messages.error(request, exc.message)
         results = []

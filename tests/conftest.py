@@ -15,6 +15,7 @@ from django.test import Client
 
 from acs.roles import Role
 from tests.factories import OrganizationFactory, TeamFactory, UnitFactory, UserFactory
+from tests.oidc_idp import oidc_idp, sso  # noqa: F401 - fixtures: a real OIDC IdP, SSO set up
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 _missing_services: list[str] = []

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import FileSystemStorage, Storage
 from django.db import models
 from django.db.models import Q
 
 from acs.models import BaseModel
 
 
-def export_storage() -> FileSystemStorage:
-    """Export files live outside the media root, in EXPORTS_ROOT (shared by web and worker);
-    they are served only through the audited download view, never by URL."""
+def export_storage() -> Storage:
+    """Where export files live: EXPORTS_ROOT on local disk by default (outside the media root,
+    shared by web and worker; served only through the audited download view, never by URL), or
+    a private S3-compatible bucket with EXPORTS_STORAGE=s3 (the audited download view then hands
+    out a presigned link that expires after EXPORTS_DOWNLOAD_LINK_SECONDS)."""
+    if settings.EXPORTS_STORAGE == "s3":
+        from storages.backends.s3 import S3Storage
+
+        return S3Storage(**settings.EXPORTS_S3_OPTIONS)
     return FileSystemStorage(
         location=settings.EXPORTS_ROOT,
         base_url=None,

@@ -34,6 +34,7 @@ from cases.models.followups import (
     FollowUpStatus,
 )
 from cases.models.notifications import (
+    EarlyReceipt,
     Notification,
     NotificationChannel,
     NotificationStatus,
@@ -78,6 +79,7 @@ __all__ = [
     "ContactAttempt",
     "Disposition",
     "DobQuality",
+    "EarlyReceipt",
     "Encounter",
     "EncounterResident",
     "EncounterStatus",

@@ -155,3 +155,25 @@ class SmsOptOut(BaseModel):
 
     def __str__(self) -> str:
         return f"opt-out {timezone.localtime(self.opted_out_at):%Y-%m-%d}"
+
+
+class EarlyReceipt(BaseModel):
+    """A delivery receipt that came before the provider's answer to the send had been
+    recorded (the provider calls back while our worker is still reading its answer): kept
+    here, then applied to the text when its result lands, and deleted. Unmatched receipts
+    (not ours after all) are deleted after EARLY_RECEIPT_TTL. Holds no personal data: the
+    provider's message id, a status and an error code."""
+
+    message_sid = models.CharField(max_length=64)
+    status = models.CharField(max_length=20)
+    error_code = models.CharField(max_length=12, blank=True)
+    received_at = models.DateTimeField()
+
+    class Meta(BaseModel.Meta):
+        indexes = [
+            models.Index(fields=["message_sid"], name="cases_early_receipt_sid_idx"),
+            models.Index(fields=["received_at"], name="cases_early_receipt_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"early receipt {self.status}"

@@ -32,7 +32,7 @@ from acs.errors import Conflict
 from acs.models import AuditAction
 from acs.phones import phone_textable
 from acs.roles import Role
-from cases.models import ContactAttempt, FollowUp, Notification, SmsOptOut
+from cases.models import ContactAttempt, EarlyReceipt, FollowUp, Notification, SmsOptOut
 from cases.services.followups import contact_attempt_log, follow_up_close
 from cases.services.notifications import notification_schedule
 
@@ -59,6 +59,8 @@ STAFF_ANSWER = {
     None: "an unexpected reply",
 }
 CHECKIN_REPLY_WINDOW = timedelta(days=14)
+# A receipt that found no text for this long was not for one of ours.
+EARLY_RECEIPT_TTL = timedelta(days=1)
 
 # Provider statuses in the order a text goes through them; a callback never moves back.
 STATUS_RANK = {
@@ -99,20 +101,70 @@ def system_user():
 def sms_status_record(
     *, message_sid: str, status: str, error_code: str = "", now: datetime | None = None
 ) -> Notification | None:
-    """Record the provider's status for the text `message_sid`; None when it is not ours.
+    """Record the provider's status for the text `message_sid`; None when it is not ours, or
+    not yet: a receipt can arrive before the sender has recorded the provider's answer to the
+    send (the provider calls back while our worker still reads that answer). Such a receipt is
+    kept (EarlyReceipt) and applied when the send's result lands.
 
     The status only moves forward, so a repeated or late callback changes nothing. When a
     text sent for a follow-up first reaches a final status, one contact attempt is logged
     (unless the follow-up is closed by then)."""
     now = now or timezone.now()
     status = status.strip().lower()
+    code = "".join(c for c in error_code if c.isalnum())[:12]
+    row = _status_apply(message_sid, status, code, now)
+    if row is not None or status not in STATUS_RANK or not message_sid or len(message_sid) > 64:
+        return row
+    # Stored (committed) first, then looked for again: the sender records its results first,
+    # then looks for early receipts (early_receipts_apply), so one of the two sees the other.
+    with transaction.atomic():
+        EarlyReceipt.objects.create(
+            message_sid=message_sid, status=status, error_code=code, received_at=now
+        )
+    if early_receipts_apply([message_sid]):
+        return N.objects.filter(provider_message_id=message_sid).order_by("id").first()
+    return None
+
+
+def early_receipts_apply(message_sids: list[str]) -> int:
+    """Apply the receipts that came before these texts' send results were recorded, in the
+    order they came, and delete them; how many were applied. One indexed query when there
+    are none (the usual case). Called by the sender after it records a batch."""
+    receipts = list(
+        EarlyReceipt.objects.filter(message_sid__in=message_sids).order_by("received_at", "id")
+    )
+    applied = []
+    for receipt in receipts:
+        if _status_apply(
+            receipt.message_sid, receipt.status, receipt.error_code, receipt.received_at
+        ):
+            applied.append(receipt.pk)
+    if applied:
+        EarlyReceipt.objects.filter(pk__in=applied).delete()
+    return len(applied)
+
+
+def early_receipts_expired(*, now: datetime | None = None):
+    """Receipts that found no text within EARLY_RECEIPT_TTL: not ours after all."""
+    return EarlyReceipt.objects.filter(received_at__lt=(now or timezone.now()) - EARLY_RECEIPT_TTL)
+
+
+def early_receipts_purge(*, now: datetime | None = None) -> int:
+    return early_receipts_expired(now=now).delete()[0]
+
+
+def _status_apply(message_sid: str, status: str, code: str, now: datetime) -> Notification | None:
     with transaction.atomic():
         row = (
-            N.objects.select_for_update(of=("self",))
-            .select_related("follow_up")
-            .filter(provider_message_id=message_sid)
-            .order_by("id")
-            .first()
+            (
+                N.objects.select_for_update(of=("self",))
+                .select_related("follow_up")
+                .filter(provider_message_id=message_sid)
+                .order_by("id")
+                .first()
+            )
+            if message_sid
+            else None
         )
         if row is None:
             return None
@@ -122,7 +174,6 @@ def sms_status_record(
             return row
         fields = {"provider_status": status, "updated_at": now}
         if ATTEMPT_OUTCOME.get(status) == ContactAttempt.Outcome.SMS_FAILED:
-            code = "".join(c for c in error_code if c.isalnum())[:12]
             fields["last_error"] = f"SMS {status}" + (f" (error {code})" if code else "")
         N.objects.filter(pk=row.pk).update(**fields)
         for name, value in fields.items():

@@ -62,6 +62,8 @@ def lease() -> timedelta:
 # How long one sweep run may go on handing out batches (a backlog after an outage or the 8 am
 # release): no ceiling on rows, only on the run's time; the next run goes on.
 SWEEP_SECONDS = 40
+# The sweep marks this many batch tasks' rows per statement (notifications_queue splits them).
+SWEEP_BATCHES_PER_STATEMENT = 10
 # A find_sent check looks back this much before the in-flight mark (clock skew).
 IN_FLIGHT_SLACK = timedelta(minutes=2)
 
@@ -232,18 +234,22 @@ def notifications_due(
         )
 
 
+# Oldest due first, read in the due index's order (not the primary key's, which would walk
+# every row scheduled for later), joined back by id (`WHERE id IN (...)` let the planner hash
+# the whole table at each run).
 QUEUE_DUE = """
-UPDATE cases_notification SET queued_until = %(until)s
-WHERE id IN (
+UPDATE cases_notification AS n SET queued_until = %(until)s
+FROM (
     SELECT id FROM cases_notification
     WHERE status IN ('pending', 'sending') AND next_attempt_at <= %(now)s
       AND (status = 'pending' OR lease_until < %(now)s)
       AND (queued_until IS NULL OR queued_until < %(now)s)
-    ORDER BY id
+    ORDER BY next_attempt_at
     LIMIT %(batch)s
     FOR UPDATE SKIP LOCKED
-)
-RETURNING id
+) AS due
+WHERE n.id = due.id
+RETURNING n.id
 """
 
 
@@ -345,12 +351,15 @@ def _status_callback_url(row: Notification) -> str:
 # --- the sender: claim a batch, send it concurrently, record its results -----------------------
 
 # One statement takes the rows: the lease, the attempt counted (the attempt number is the
-# lease's token: only its holder may write the result), the queue mark cleared; it returns the
-# in-flight mark a dead worker (or an ambiguous timeout) left, read before the update.
+# lease's token: only its holder may write the result), the queue mark cleared, and the
+# in-flight mark set (committed before any request leaves; an earlier mark is kept, since it
+# dates a text that may have gone out). It returns the mark a dead worker (or an ambiguous
+# timeout) left, read before the update.
 CLAIM = """
 UPDATE cases_notification AS n
 SET status = 'sending', lease_until = %(lease)s, attempts = n.attempts + 1,
-    queued_until = NULL, updated_at = %(now)s
+    queued_until = NULL, updated_at = %(now)s,
+    in_flight_since = COALESCE(n.in_flight_since, %(now)s)
 FROM (
     SELECT id, in_flight_since FROM cases_notification
     WHERE id = ANY(%(ids)s) AND next_attempt_at <= %(now)s
@@ -404,6 +413,19 @@ RECORDED_FIELDS = {
 AMBIGUOUS = {"ReadTimeout", "ConnectionError", "ChunkedEncodingError"}
 
 
+SEND_FIELDS = (
+    *(f.name for f in N._meta.concrete_fields),
+    "resident__phone",
+    "resident__email",
+    "resident__merged_into_id",
+    "resident__merged_into__phone",
+    "resident__merged_into__email",
+    "user__is_active",
+    "user__email",
+    "organization__email",
+)
+
+
 @dataclass
 class _Attempt:
     row: Notification
@@ -424,6 +446,9 @@ def _claim_many(pks: list[int], now: datetime) -> list[_Attempt]:
         return []
     rows = (
         N.objects.select_related("resident__merged_into", "user", "organization")
+        # Of the recipient, only what the checks read: no names or other personal data
+        # loaded into the sender (and less to read and build per row).
+        .only(*SEND_FIELDS)
         .filter(pk__in=claimed)
         .order_by("pk")
     )
@@ -649,12 +674,13 @@ def notifications_send_batch(
             attempt.result = _retry_or_fail(attempt.row, now, f"Error: {type(exc).__name__}", True)
         if attempt.result is None:
             to_send.append(attempt)
+        elif attempt.left_in_flight is None:
+            # Ended before any request left: the mark the claim set goes (one left by an
+            # earlier attempt stays where the result keeps it).
+            attempt.result.setdefault("in_flight_since", None)
     if to_send:
-        # Committed before any request leaves: a worker that dies from here on leaves the
-        # mark, and whoever retakes the lease asks the provider first.
-        N.objects.filter(pk__in=[a.row.pk for a in to_send], status=N.Status.SENDING).update(
-            in_flight_since=now
-        )
+        # The claim's mark is committed: a worker that dies from here on leaves it, and
+        # whoever retakes the lease asks the provider first.
         sms = [a for a in to_send if a.row.channel == N.Channel.SMS]
         rate = channels.SendRate(get_provider()) if sms else None
         if len(to_send) == 1:  # no thread for one
@@ -673,6 +699,17 @@ def notifications_send_batch(
                 )
     written = _record([(a.row, a.result) for a in attempts])
     statuses = {a.row.pk: a.result.get("status", a.row.status) for a in attempts}
+    sids = [
+        a.result["provider_message_id"]
+        for a in attempts
+        if a.row.pk in written and a.result.get("provider_message_id")
+    ]
+    if sids:
+        from cases.services.inbound import early_receipts_apply
+
+        # Receipts the provider sent while we were still reading its answers (after the
+        # record, so that a receipt stored meanwhile is seen here or sees the row).
+        early_receipts_apply(sids)
     # Given back without an attempt counted (the task's time ran out, or the provider asked
     # to slow down), not held for the morning: queued again at once, to run when due,
     # rather than waiting for the sweep.

@@ -187,9 +187,11 @@ def retention_expired_copies(*, now: datetime | None = None, dry_run: bool = Fal
     - the first answers kept on CAD and field call events past IDEMPOTENCY_TTL (copies of
       the call, its address and notes): blanked, the events stay;
     - the address and text of sent notifications past NOTIFICATION_TEXT_TTL: blanked;
-    - expired signed-in sessions (which may hold a searched name): deleted.
+    - expired signed-in sessions (which may hold a searched name): deleted;
+    - delivery receipts that matched no text within a day (cases/services/inbound.py): deleted.
     """
     from cases.services.calls import call_event_results_expired, call_event_results_forget
+    from cases.services.inbound import early_receipts_expired, early_receipts_purge
     from cases.services.notifications import notification_texts_expired, notification_texts_forget
     from resources.services.idempotency import idempotency_keys_expired, idempotency_keys_purge
 
@@ -199,6 +201,7 @@ def retention_expired_copies(*, now: datetime | None = None, dry_run: bool = Fal
         "call event results": (call_event_results_expired, call_event_results_forget),
         "sent notification texts": (notification_texts_expired, notification_texts_forget),
         "expired sessions": (_sessions_expired, _sessions_purge),
+        "unmatched delivery receipts": (early_receipts_expired, early_receipts_purge),
     }
     if dry_run:
         return {name: expired(now=now).count() for name, (expired, _) in sweeps.items()}

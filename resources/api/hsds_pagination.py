@@ -7,6 +7,8 @@ import math
 from django.db.models import QuerySet
 from rest_framework import serializers
 
+from resources.selectors import page_rows
+
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
 
@@ -23,12 +25,36 @@ class PageParams(serializers.Serializer):
     )
 
 
+# Counting stops here: an exact count of a large match set is a scan of it on every page.
+COUNT_CAP = 1000
+
+
+def capped_count(queryset: QuerySet, *, at_least: int = 0) -> tuple[int, bool]:
+    """(count, capped): the exact number of rows when there are at most max(COUNT_CAP,
+    at_least); otherwise that limit + 1 with capped True, meaning "at least this many". One
+    query that reads at most limit + 1 rows (`SELECT count(*) FROM (... LIMIT n)`), with
+    the ordering and the annotations (a text rank) left out."""
+    # A page number past any real list (99999999999999999999999) must not overflow LIMIT.
+    limit = min(max(COUNT_CAP, at_least), 2**31)
+    counted = queryset.order_by().values("pk")[: limit + 1].count()
+    return counted, counted > limit
+
+
 def paginate(queryset: QuerySet, *, page: int, per_page: int) -> tuple[list, dict]:
-    """The page's rows and the envelope without `contents`. Two queries: count and slice."""
-    total_items = queryset.count()
-    total_pages = math.ceil(total_items / per_page)
+    """The page's rows and the envelope without `contents`. Three queries (count, the page's
+    keys, its rows) and the queryset's prefetches.
+
+    The count is exact up to COUNT_CAP rows (or to the end of the asked page, if further);
+    past it `total_items` is a lower bound, one more than that limit, and
+    `"total_items_capped": true` (beyond HSDS, which sets no additionalProperties; absent
+    when the count is exact) says so. The page
+    numbers stay consistent: a capped count always leaves a page after this one, so
+    `last_page` is false until the real end, and clients paging on `last_page` or
+    `total_pages` walk the whole list."""
     offset = (page - 1) * per_page
-    rows = list(queryset[offset : offset + per_page]) if offset < total_items else []
+    total_items, capped = capped_count(queryset, at_least=offset + per_page)
+    total_pages = math.ceil(total_items / per_page)
+    rows = page_rows(queryset, offset, offset + per_page) if offset < total_items else []
     envelope = {
         "total_items": total_items,
         "total_pages": total_pages,
@@ -38,4 +64,6 @@ def paginate(queryset: QuerySet, *, page: int, per_page: int) -> tuple[list, dic
         "last_page": page >= total_pages,
         "empty": not rows,
     }
+    if capped:
+        envelope["total_items_capped"] = True
     return rows, envelope

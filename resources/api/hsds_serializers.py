@@ -10,19 +10,67 @@
 from __future__ import annotations
 
 from datetime import UTC
+from functools import cached_property
 
+from django.core.exceptions import ObjectDoesNotExist
 from rest_framework import serializers
+from rest_framework.fields import SkipField, is_simple_callable
 
 from resources.models import capacity_stale_after
 
 
+def prefetched_as(relation: str) -> str:
+    """The attribute a Prefetch(relation, to_attr=...) fills for serializers given
+    {"prefetched": True}."""
+    return f"{relation}_prefetched"
+
+
 class Hsds(serializers.Serializer):
-    """Drops empty optional values; `hsds_required` lists the keys the HSDS schema requires."""
+    """Drops empty optional values; `hsds_required` lists the keys the HSDS schema requires.
+
+    `to_representation` is DRF's, with the readable fields and their attribute paths worked out
+    once per serializer instead of once per object: the export writes hundreds of thousands of
+    objects through one instance (resources/hsds_export.py), and DRF's generic path (a generator
+    over the fields, abstract-class checks on every attribute) was most of its time. Each value
+    still goes through its field's own `to_representation`, so the output is DRF's.
+    """
 
     hsds_required: tuple[str, ...] = ("id",)
 
+    @cached_property
+    def _plan(self) -> list[tuple[str, tuple[str, ...], object, serializers.Field]]:
+        # With {"prefetched": True} in the context, nested lists are read from the plain lists
+        # that Prefetch(..., to_attr=prefetched_as(name)) leaves (the export's querysets): Django
+        # then builds no queryset per object and relation to hold them.
+        listed = self.context.get("prefetched", False)
+        plan = []
+        for field in self._readable_fields:
+            attrs = tuple(field.source_attrs)
+            if listed and isinstance(field, serializers.ListSerializer) and len(attrs) == 1:
+                attrs = (prefetched_as(attrs[0]),)
+            plan.append((field.field_name, attrs, field.to_representation, field))
+        return plan
+
     def to_representation(self, instance):
-        data = super().to_representation(instance)
+        data = {}
+        for name, attrs, represent, field in self._plan:
+            value = instance
+            try:
+                for attr in attrs:
+                    value = getattr(value, attr)
+                    if callable(value) and is_simple_callable(value):
+                        value = value()
+            except ObjectDoesNotExist:
+                value = None
+            except (KeyError, AttributeError):
+                try:  # DRF's own rules for a missing attribute (default, null, skip, error)
+                    value = field.get_attribute(instance)
+                except SkipField:
+                    continue
+            data[name] = None if value is None else represent(value)
+        return self.finish(instance, data)
+
+    def finish(self, instance, data: dict) -> dict:
         return {
             key: value
             for key, value in data.items()
@@ -86,8 +134,8 @@ class ScheduleOut(Hsds):
     notes = serializers.CharField()
     closed = serializers.BooleanField()
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
+    def finish(self, instance, data: dict) -> dict:
+        data = super().finish(instance, data)
         if not instance.closed:
             data.pop("closed", None)
         return data
@@ -328,15 +376,22 @@ class ServiceAtLocationFullOut(ServiceAtLocationOut):
     service = ServiceInSalOut()
 
 
-class ServiceIdOut(serializers.Serializer):
+class ServiceSummaryOut(Hsds):
+    """A service as an organization lists it: what HSDS requires of a service (compiled/
+    organization.json's `services` items need `id`, `name` and `status`), read from the
+    organization's prefetched services, so no query per service."""
+
+    hsds_required = ("id", "name", "status")
     id = uuid_field("public_id")
+    name = serializers.CharField()
+    status = serializers.CharField()
 
 
 class OrganizationFullOut(OrganizationOut):
     contacts = ContactOut(many=True)
     phones = PhoneOut(many=True)
     locations = LocationFullOut(many=True)
-    services = ServiceIdOut(many=True)
+    services = ServiceSummaryOut(many=True)
 
 
 class OrganizationFullServicesOut(OrganizationFullOut):

@@ -9,6 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from acs.progress import BarFactory, no_bar
+from resources.hsds_schemas import is_valid
+
 from .kinds import KINDS, Kind, _schema, _validator, detect
 from .read import Source
 from .report import Problem, Report
@@ -49,10 +52,12 @@ class Collector:
         *,
         organization: uuid.UUID | None = None,
         progress: Progress = lambda s: None,
+        bar: BarFactory = no_bar,
     ):
         self.report = report
         self.organization = organization
         self.progress = progress
+        self.bar = bar
         self.records: dict[tuple[str, uuid.UUID], Record] = {}
         self.rejected: set[tuple[str, uuid.UUID]] = set()
         self.ignored: set[tuple[str, uuid.UUID]] = set()
@@ -80,25 +85,23 @@ class Collector:
 
     def collect(self, source: Source) -> None:
         self.report.notes.insert(0, f"Read as {source.label}.")
-        done = 0
-        for kind, obj, where in source.objects:
-            self._take_object(kind, obj, where)
-            done += 1
-            if done % BATCH == 0:
-                self.progress(f"  read {done}/{len(source.objects)} objects")
-        for table, rows, problems in source.tables:
-            if table not in KINDS:
-                problems = []  # not kept anyway
-            bad_rows = {p.where for p in problems}
-            for problem in problems:
-                self.report.problems.append(problem)
-            self.report.counts[table]["rejected"] += len(bad_rows)
-            for row in rows:
-                if row["__where__"] not in bad_rows:
-                    self._take_row(table, row)
-                done += 1
-                if done % BATCH == 0:
-                    self.progress(f"  read {done} rows")
+        total = len(source.objects) + sum(len(rows) for _t, rows, _p in source.tables)
+        with self.bar(total, "read") as done:
+            for kind, obj, where in source.objects:
+                self._take_object(kind, obj, where)
+                done.update()
+            for table, rows, problems in source.tables:
+                if table not in KINDS:
+                    problems = []  # not kept anyway
+                bad_rows = {p.where for p in problems}
+                for problem in problems:
+                    self.report.problems.append(problem)
+                self.report.counts[table]["rejected"] += len(bad_rows)
+                for row in rows:
+                    if row["__where__"] not in bad_rows:
+                        self._take_row(table, row)
+                    done.update()
+        self.progress(f"  read {total} objects and rows")
 
     def _take_object(self, kind: str | None, obj: Any, where: str) -> None:
         if not isinstance(obj, dict):
@@ -130,6 +133,8 @@ class Collector:
             self._merge(rec)
 
     def _schema_problems(self, kind: Kind, obj: dict, where: str) -> list[Problem]:
+        if is_valid(obj, f"{kind.name}.json"):
+            return []
         problems = []
         for error in _validator(kind.name).iter_errors(obj):
             owner, ident, rest = _locate(kind, obj, list(error.absolute_path))

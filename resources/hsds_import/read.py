@@ -26,6 +26,7 @@ class Source:
     label: str
     objects: list[tuple[str | None, Any, str]] = field(default_factory=list)  # kind, obj, where
     tables: list[tuple[str, list[dict], list[Problem]]] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)  # what was read, resolved
 
 
 def _load_json(path: Path) -> Any:
@@ -68,7 +69,9 @@ def read(path: Path, kind: str | None = None) -> tuple[Source, Report]:
     data = _load_json(path)
     if _is_datapackage(data):
         return _read_package(path.parent, path, report, kind), report
-    return _json_source(data, kind, report), report
+    source = _json_source(data, kind, report)
+    source.files = [path.resolve()]
+    return source, report
 
 
 def _json_source(data: Any, forced: str | None, report: Report) -> Source:
@@ -171,6 +174,7 @@ def _read_package(folder: Path, descriptor: Path, report: Report, forced: str | 
     known = default_descriptor()
     types = _types(known)
     if descriptor.exists():
+        source_files = [descriptor.resolve()]
         package = _load_json(descriptor)
         if not _is_datapackage(package):
             raise HsdsInputError(f"{descriptor} is not a datapackage descriptor (no resources).")
@@ -178,6 +182,7 @@ def _read_package(folder: Path, descriptor: Path, report: Report, forced: str | 
             types.setdefault(name, {}).update(declared)
         source = Source("HSDS CSV datapackage")
     else:
+        source_files = []
         if not any(folder.glob("*.csv")):
             raise HsdsInputError(f"{folder} holds neither a datapackage.json nor CSV files.")
         package = known
@@ -201,8 +206,10 @@ def _read_package(folder: Path, descriptor: Path, report: Report, forced: str | 
             continue
         rows, problems = _read_csv(path, name, types[name], report)
         source.tables.append((name, rows, problems))
+        source_files.append(path)
     for extra in sorted(p.name for p in folder.glob("*.csv") if p.name not in listed):
         report.warn("datapackage", f"{extra} is not an HSDS table: skipped")
+    source.files = source_files
     return source
 
 

@@ -7,6 +7,8 @@ from collections import defaultdict
 
 from django.utils import timezone
 
+from resources.services.opening_hours import opening_intervals_affected
+
 from .check import Checker
 from .collect import BATCH
 from .kinds import KINDS
@@ -19,8 +21,16 @@ class Importer(Checker):
 
     def write(self) -> None:
         now = timezone.now()
+        # Whose opening intervals to recompute (bulk writes send no signals).
+        self.hours_owners: dict[str, set[int]] = {
+            "service_at_location_ids": set(),
+            "service_ids": set(),
+            "location_ids": set(),
+        }
         for kind in KINDS.values():
             plans = self.plans[kind.name]
+            if kind.name == "schedule":  # a schedule moved away leaves its old owner to redo
+                self._hours_touched([self.pk[p.record.key] for p in plans if p.changed])
             slots = {r.slot: r for r in kind.refs}
             new, later = [], []
             for plan in (p for p in plans if p.changed is None):
@@ -55,6 +65,11 @@ class Importer(Checker):
                 groups[tuple(sorted(plan.changed))].append(obj)
             for fields, objs in groups.items():
                 kind.model.objects.bulk_update(objs, [*fields, "updated_at"], batch_size=BATCH)
+            written = [o.pk for o in new] + [self.pk[p.record.key] for p in plans if p.changed]
+            if kind.name == "schedule":
+                self._hours_touched(written)
+            elif kind.name == "service_at_location":
+                self.hours_owners["service_at_location_ids"].update(written)
             counts = self.report.counts[kind.name]
             counts["created"] = counts.pop("new", 0)
             counts["updated"] = counts.pop("changed", 0)
@@ -62,3 +77,8 @@ class Importer(Checker):
                 self.progress(
                     f"  {kind.name}: {counts['created']} created, {counts['updated']} updated"
                 )
+
+    def _hours_touched(self, schedule_ids: list[int]) -> None:
+        if schedule_ids:
+            for key, ids in opening_intervals_affected(schedule_ids).items():
+                self.hours_owners[key].update(ids)

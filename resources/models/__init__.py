@@ -26,6 +26,8 @@ from resources.models.directory import (
     capacity_stale_after,
     earth_point,
 )
+from resources.models.hsds_imports import HsdsImportRun
+from resources.models.opening_hours import OpeningHoursWindow, OpeningInterval
 from resources.models.referrals import (
     COMPLETED_OUTCOMES,
     OPEN_STATUSES,
@@ -39,6 +41,7 @@ from resources.models.referrals import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from resources.models.search import DirectoryWord, ServiceSearchDocument
 
 __all__ = [
     "COMPLETED_OUTCOMES",
@@ -51,10 +54,14 @@ __all__ = [
     "Contact",
     "CostOption",
     "DeliveryStatus",
+    "DirectoryWord",
+    "HsdsImportRun",
     "IdempotencyKey",
     "Language",
     "Location",
     "LocationType",
+    "OpeningHoursWindow",
+    "OpeningInterval",
     "Organization",
     "Phone",
     "PhoneType",
@@ -68,6 +75,7 @@ __all__ = [
     "ScheduleFreq",
     "Service",
     "ServiceAtLocation",
+    "ServiceSearchDocument",
     "ServiceStatus",
     "Taxonomy",
     "TaxonomyTerm",

@@ -12,6 +12,7 @@ from resources.selectors.directory import (
     need_terms,
     open_at_filter,
     organizations_list,
+    page_rows,
     postcode_centroid,
     service_at_locations_list,
     service_needs,
@@ -19,8 +20,9 @@ from resources.selectors.directory import (
     services_list,
     taxonomies_list,
     taxonomy_terms_list,
-    text_candidates,
-    text_rank,
+    text_matches,
+    text_query,
+    text_score,
 )
 from resources.selectors.referrals import (
     PartnerCard,
@@ -55,6 +57,7 @@ __all__ = [
     "need_terms",
     "open_at_filter",
     "organizations_list",
+    "page_rows",
     "partner_organization",
     "postcode_centroid",
     "referral_cards_for_partner",
@@ -74,6 +77,7 @@ __all__ = [
     "sharing_consents",
     "taxonomies_list",
     "taxonomy_terms_list",
-    "text_candidates",
-    "text_rank",
+    "text_matches",
+    "text_query",
+    "text_score",
 ]

@@ -6,6 +6,7 @@ The directory is public (no personal data), so these selectors take no acting us
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -13,12 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.search import TrigramWordSimilarity
-from django.db import connection, transaction
+from django.contrib.postgres.search import SearchQueryField, TrigramWordSimilarity
+from django.db import connection
 from django.db.models import (
     BigIntegerField,
     BooleanField,
-    Case,
     Exists,
     F,
     FloatField,
@@ -28,10 +28,10 @@ from django.db.models import (
     Q,
     QuerySet,
     Value,
-    When,
 )
-from django.db.models.functions import ASin, Greatest, Least
+from django.db.models.functions import ASin, Cast, Least
 from django.utils import timezone
+from rapidfuzz.distance import OSA
 
 from acs.errors import DomainError
 from resources.models import (
@@ -39,6 +39,8 @@ from resources.models import (
     Attribute,
     Language,
     Location,
+    OpeningHoursWindow,
+    OpeningInterval,
     Organization,
     Schedule,
     ScheduleFreq,
@@ -81,80 +83,172 @@ class Point:
             )
 
 
-# --- text rank -------------------------------------------------------------------------------
+# --- text ------------------------------------------------------------------------------------
+
+# ts_rank_cd weights in PostgreSQL's order {D, C, B, A}: description, taxonomy terms,
+# organization name, service name. A term is a curated category, as telling as the name; an
+# organization runs services of many kinds; a description mentions much in passing.
+TEXT_WEIGHTS = (0.4, 1.0, 0.8, 1.0)
+_WEIGHTS_SQL = "'{" + ",".join(str(w) for w in TEXT_WEIGHTS) + "}'::float4[]"
+# A query word that is not a word of the directory also stands for the directory's words
+# nearest to it: those fewest edits away (optimal string alignment: a swap of two neighbours
+# is one edit; at most MAX_EDITS for a short word, MAX_EDITS + 1 for a longer one), or, when
+# more edits away, at least MIN_CORRECTION_SIMILARITY similar by trigrams ("shel"/"shelter"
+# 0.44); the closest MAX_CORRECTIONS, ties broken by similarity then by use.
+MIN_CORRECTION_SIMILARITY = 0.3
+MAX_EDITS = 1
+SHORT_WORD = 4
+MAX_CORRECTIONS = 3
+MAX_QUERY_WORDS = 12
+MAX_WORD_LENGTH = 60
+
+# One statement: for each query word, whether it is a stop word in English or Spanish (dropped,
+# as websearch_to_tsquery drops them) and, when it is not a word of the directory, candidate
+# corrections: its nearest words by trigram distance (GiST, nearest first) and the words within
+# two edits that share its first letter and about its length (btree on both). Stop words are
+# never candidates ("fod" is not "for"). ts_lexize returns '{}' for a stop word.
+_WORDS_SQL = """
+WITH q AS (
+  SELECT u.word, u.n,
+         ts_lexize('english_stem', u.word) = '{}' OR ts_lexize('spanish_stem', u.word) = '{}'
+           AS stop
+  FROM unnest(%s::text[]) WITH ORDINALITY AS u(word, n)
+)
+SELECT q.word, q.stop,
+  CASE WHEN q.stop OR length(q.word) < 3
+         OR EXISTS (SELECT 1 FROM resources_directoryword d WHERE d.word = q.word)
+  THEN NULL ELSE (
+    SELECT json_agg(json_build_array(c.word, c.sim, c.ndoc)) FROM (
+      SELECT cand.word, similarity(cand.word, q.word) AS sim, max(cand.ndoc) AS ndoc
+      FROM (
+        (SELECT d.word, d.ndoc FROM resources_directoryword d
+         ORDER BY d.word <-> q.word LIMIT 12)
+        UNION ALL
+        (SELECT d.word, d.ndoc FROM resources_directoryword d
+         WHERE left(d.word, 1) = left(q.word, 1)
+           AND length(d.word) BETWEEN length(q.word) - 2 AND length(q.word) + 2
+           AND levenshtein_less_equal(d.word, q.word, 2) <= 2)
+      ) AS cand
+      WHERE ts_lexize('english_stem', cand.word) <> '{}'
+        AND ts_lexize('spanish_stem', cand.word) <> '{}'
+      GROUP BY cand.word
+    ) AS c
+  ) END AS candidates
+FROM q ORDER BY q.n
+"""
+_TSQUERY_SQL = """
+SELECT (plainto_tsquery('english', w) || plainto_tsquery('spanish', w))::text
+FROM unnest(%s::text[]) AS w
+"""
 
 
-def text_candidates(text: str) -> list[int]:
-    """Ids of the services that may rank at least MIN_TEXT_RANK for `text`, found through the
-    GIN trigram indexes.
+@dataclass(frozen=True)
+class TextQuery:
+    """A query's words as the documents are searched for them: `tsquery` (text form) matches
+    documents holding every group (or any, when none holds them all: `all_words` False);
+    `corrections` maps each misspelt word to the directory's words it also stands for."""
 
-    The `<%` operator (`trigram_word_similar`) is what those indexes serve; its cut-off is the
-    `pg_trgm.word_similarity_threshold` setting (default 0.6, which the cases app's resident
-    search relies on). It is lowered to MIN_TEXT_RANK only for these queries (`SET LOCAL` in
-    their own transaction or savepoint) and put back before returning, so nothing else on the
-    connection sees it. A superset: the exact rank is computed on these rows only.
-    """
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('pg_trgm.word_similarity_threshold', true)")
-        (previous,) = cursor.fetchone()
+    tsquery: str
+    corrections: dict[str, list[str]]
+    all_words: bool
+
+
+def _words(text: str) -> list[str]:
+    words = re.findall(r"[^\W_]+", text.casefold())
+    return [w[:MAX_WORD_LENGTH] for w in words][:MAX_QUERY_WORDS]
+
+
+def _corrections(word: str, candidates: list[list]) -> list[str]:
+    """The meant words among `candidates` ([word, trigram similarity, services using it])."""
+    max_edits = MAX_EDITS if len(word) <= SHORT_WORD else MAX_EDITS + 1
+    ranked = []
+    for candidate, similarity, ndoc in candidates:
+        edits = OSA.distance(word, candidate)
+        if edits <= max_edits or similarity >= MIN_CORRECTION_SIMILARITY:
+            ranked.append((edits, -similarity, -ndoc, candidate))
+    ranked.sort()
+    return [c for edits, *_, c in ranked if edits == ranked[0][0]][:MAX_CORRECTIONS]
+
+
+def text_query(text: str) -> TextQuery | None:
+    """The tsquery for `text` (None when it has no word to search for: empty, or only stop
+    words). Each word is read with English and Spanish stemming; a word that is not in the
+    directory's word list (DirectoryWord) also stands for its nearest words there, so
+    "fod pantry" searches (fod | food) & pantry. Three small queries at most: the words and
+    their corrections, their tsqueries, then, for several words, whether any document holds
+    them all; if none does, any word will do."""
+    words = _words(text)
+    if not words:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_WORDS_SQL, [words])
+        rows = cursor.fetchall()
+        kept = [(word, _corrections(word, found or [])) for word, stop, found in rows if not stop]
+        if not kept:
+            return None
+        variants = [[word, *fixes] for word, fixes in kept]
+        cursor.execute(_TSQUERY_SQL, [[v for group in variants for v in group]])
+        parts = iter(row[0] for row in cursor.fetchall())
+        groups = []
+        for group in variants:
+            alternatives = [p for p in (next(parts) for _ in group) if p]
+            if alternatives:
+                groups.append("(" + " | ".join(f"({a})" for a in alternatives) + ")")
+        if not groups:
+            return None
+        corrections = {word: fixes for word, fixes in kept if fixes}
+        every = " & ".join(groups)
+        if len(groups) == 1:
+            return TextQuery(every, corrections, all_words=True)
         cursor.execute(
-            "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
-            [str(MIN_TEXT_RANK)],
+            "SELECT EXISTS (SELECT 1 FROM resources_servicesearchdocument "
+            "WHERE document @@ %s::tsquery)",
+            [every],
         )
-        ids = set(
-            Service.objects.filter(
-                Q(name__trigram_word_similar=text) | Q(description__trigram_word_similar=text)
-            ).values_list("id", flat=True)
-        )
-        orgs = Organization.objects.filter(name__trigram_word_similar=text).values("id")
-        ids.update(Service.objects.filter(organization__in=orgs).values_list("id", flat=True))
-        terms = TaxonomyTerm.objects.filter(name__trigram_word_similar=text).values("id")
-        ids.update(
-            Attribute.objects.filter(taxonomy_term__in=terms).values_list("service_id", flat=True)
-        )
-        # An error rolls the savepoint back, and SET LOCAL with it; on success restore it.
-        if previous is None:
-            cursor.execute("SET LOCAL pg_trgm.word_similarity_threshold TO DEFAULT")
-        else:
-            cursor.execute(
-                "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)", [previous]
-            )
-    return sorted(ids)
+        if cursor.fetchone()[0]:
+            return TextQuery(every, corrections, all_words=True)
+        return TextQuery(" | ".join(groups), corrections, all_words=False)
 
 
-def text_rank(text: str, *, service: str = "service__"):
-    """Trigram word similarity (typo-tolerant) of `text` to the service's name, its
-    organization's name, its taxonomy terms' names and (weighted down) its description.
-    `service` is the lookup path from the queryset's model to the service ("" on Service)."""
-    service_pk = OuterRef(f"{service}pk") if service else OuterRef("pk")
-    # The taxonomy is small: score its terms once, then ask per row only whether the service
-    # carries one of the matching terms (an indexed EXISTS), best score first.
-    term_scores = (
-        TaxonomyTerm.objects.annotate(similarity=TrigramWordSimilarity(Value(text), "name"))
-        .filter(similarity__gte=MIN_TEXT_RANK)
-        .values_list("id", "similarity")
+def _tsquery(query: TextQuery):
+    return Cast(Value(query.tsquery), SearchQueryField())
+
+
+def text_matches(query: TextQuery, *, service: str = "service__") -> Func:
+    """The service's search document matches `query` (GIN index on the document)."""
+    return Func(
+        F(f"{service}search_document__document"),
+        _tsquery(query),
+        template="%(expressions)s",
+        arg_joiner=" @@ ",
+        output_field=BooleanField(),
     )
-    by_score: dict[float, list[int]] = defaultdict(list)
-    for term_id, similarity in term_scores:
-        by_score[round(similarity, 4)].append(term_id)
-    term_rank = Case(
-        *(
-            When(
-                Exists(Attribute.objects.filter(service=service_pk, taxonomy_term_id__in=ids)),
-                then=Value(score),
-            )
-            for score, ids in sorted(by_score.items(), reverse=True)
-        ),
-        default=Value(0.0),
+
+
+def text_score(query: TextQuery, *, service: str = "service__") -> Func:
+    """ts_rank_cd of the service's document for `query` with TEXT_WEIGHTS: each cover of the
+    query's words counts, so a word in the name and the terms outranks one in the name only."""
+    return Func(
+        F(f"{service}search_document__document"),
+        _tsquery(query),
+        function="ts_rank_cd",
+        template=f"%(function)s({_WEIGHTS_SQL}, %(expressions)s)",
         output_field=FloatField(),
     )
-    return Greatest(
-        TrigramWordSimilarity(Value(text), f"{service}name"),
-        TrigramWordSimilarity(Value(text), f"{service}organization__name"),
-        term_rank,
-        TrigramWordSimilarity(Value(text), f"{service}description") * Value(0.9),
-        output_field=FloatField(),
-    )
+
+
+def _text_search(qs: QuerySet, text: str, *, service: str) -> tuple[QuerySet, bool]:
+    """`qs` cut to the services matching `text`, annotated `text_score` (the order) and `rank`
+    (the score capped at 1: every word found in a name, organization or term); (qs, False)
+    when `text` has nothing to search for."""
+    query = text_query(text)
+    if query is None:
+        return qs.none(), False
+    return (
+        qs.filter(text_matches(query, service=service))
+        .annotate(text_score=text_score(query, service=service))
+        .annotate(rank=Least(Value(1.0), F("text_score"), output_field=FloatField()))
+    ), True
 
 
 # --- distance --------------------------------------------------------------------------------
@@ -255,20 +349,18 @@ def open_at_filter(queryset: QuerySet[ServiceAtLocation], at: datetime) -> list[
     sal_ids = {c[0] for c in candidates}
     service_ids = {c[1] for c in candidates}
     location_ids = {c[2] for c in candidates}
-    yesterday, today = candidate_days(at)
     relevant = (
         Q(_in_ids("service_at_location_id", sal_ids))
         | Q(_in_ids("service_id", service_ids))
         | Q(_in_ids("location_id", location_ids))
     )
-    in_window = (Q(valid_from__isnull=True) | Q(valid_from__lte=today)) & (
-        Q(valid_to__isnull=True) | Q(valid_to__gte=yesterday)
-    )
     by_sal: dict[int, list[Rule]] = defaultdict(list)
     by_service: dict[int, list[Rule]] = defaultdict(list)
     by_location: dict[int, list[Rule]] = defaultdict(list)
     rows = (
-        Schedule.objects.filter(relevant & in_window)
+        # Every row, in or out of season: the level whose regular hours govern is the most
+        # specific one that has any (effective_schedules), whatever the date.
+        Schedule.objects.filter(relevant)
         .order_by()
         .values_list("service_at_location_id", "service_id", "location_id", *RULE_FIELDS)
     )
@@ -297,6 +389,22 @@ def open_at_filter(queryset: QuerySet[ServiceAtLocation], at: datetime) -> list[
     return open_ids
 
 
+def open_at_condition(at: datetime) -> Exists | None:
+    """`EXISTS` an opening interval of the row that contains `at` (the GiST index on
+    OpeningInterval.during), or None when the intervals do not answer for `at`: nothing built
+    yet, or `at` outside the window they were built for (see resources.services.opening_hours).
+    One small query (the window's row)."""
+    if at.tzinfo is None:  # as is_open: a naive instant has no place in time
+        raise ValueError("open now needs a timezone-aware datetime")
+    window = OpeningHoursWindow.objects.filter(pk=1).values_list("first_day", "last_day").first()
+    yesterday, today = candidate_days(at)
+    if window is None or not (window[0] <= yesterday and today <= window[1]):
+        return None
+    return Exists(
+        OpeningInterval.objects.filter(service_at_location=OuterRef("pk"), during__contains=at)
+    )
+
+
 # --- the search ------------------------------------------------------------------------------
 
 
@@ -323,17 +431,20 @@ def service_search(
 ) -> QuerySet[ServiceAtLocation]:
     """Services at locations matching every filter given, best first.
 
-    - `text`: typo-tolerant trigram match over names, descriptions and taxonomy terms;
-      annotates `rank`.
+    - `text`: full-text match of every word (English and Spanish stemming) over the service's
+      name, organization, taxonomy terms and description, misspelt words corrected from the
+      directory's words (`text_query`); annotates `text_score` (the order) and `rank` (0-1).
     - `taxonomy_terms`: any of these terms or their direct children.
     - `language`: ISO code spoken by the service or at the location.
-    - `open_now`: open at `at` (default now) by the schedules (opening_hours).
+    - `open_now`: open at `at` (default now) by the schedules: the precomputed opening
+      intervals where their window covers `at`, else opening_hours.is_open (the reference).
     - `has_capacity`: a capacity figure with places free that is not stale.
     - `near`: annotates `distance_km`; with `radius_km`, only places within it.
     Ordered by distance when `near` is given (then rank), else by rank, else by name.
 
-    The result is a lazy queryset, but `text` scores the taxonomy terms (one small query) and
-    `open_now` picks the open rows (two queries) when this is called.
+    The result is a lazy queryset, but `text` reads the query's words (one or two small
+    queries) and `open_now` reads the intervals' window (one small query; two more to pick the
+    open rows when `at` is outside it) when this is called.
     """
     qs = ServiceAtLocation.objects.select_related(
         "service__organization", "location__organization", "capacity"
@@ -410,16 +521,28 @@ def service_search(
         ordering.append(chord_km(near).asc())
     text = text.strip()
     if text:
-        if near is None or radius_km is None:
-            # Without a radius the trigram indexes make the first cut; with one, the bounding
-            # box already has (ranking its few rows is cheaper than finding every text match
-            # in the directory: docs/benchmarks.md).
-            qs = qs.filter(_in_ids("service_id", text_candidates(text)))
-        qs = qs.annotate(rank=text_rank(text)).filter(rank__gte=MIN_TEXT_RANK)
-        ordering.append(F("rank").desc())
+        qs, ranked = _text_search(qs, text, service="service__")
+        if ranked:
+            ordering.append(F("text_score").desc())
     if open_now:
-        qs = qs.filter(_in_ids("id", open_at_filter(qs, at or timezone.now())))
+        at = at or timezone.now()
+        condition = open_at_condition(at)
+        if condition is None:  # beyond the intervals' window: judge the schedules in Python
+            condition = _in_ids("id", open_at_filter(qs, at))
+        qs = qs.filter(condition)
     return qs.order_by(*ordering, "service__name", "id")
+
+
+def page_rows(queryset: QuerySet, start: int, stop: int) -> list:
+    """queryset[start:stop], found narrow and then read wide: the ordered slice of primary
+    keys first (no select_related joins, so a sort over thousands of matches, a text rank say,
+    does not drag their organization, location and capacity rows along), then those rows
+    with everything the queryset joins and prefetches. One query more than a plain slice."""
+    keys = list(queryset.values_list("pk", flat=True)[start:stop])
+    if not keys:
+        return []
+    found = {row.pk: row for row in queryset.order_by().filter(pk__in=keys)}
+    return [found[key] for key in keys if key in found]
 
 
 # --- needs: the encounter's words for what a person needs, and the directory's terms --------
@@ -543,12 +666,9 @@ def services_list(
         )
     text = text.strip()
     if text:
-        return (
-            qs.filter(_in_ids("id", text_candidates(text)))
-            .annotate(rank=text_rank(text, service=""))
-            .filter(rank__gte=MIN_TEXT_RANK)
-            .order_by("-rank", "name", "id")
-        )
+        qs, ranked = _text_search(qs, text, service="")
+        if ranked:
+            return qs.order_by("-text_score", "name", "id")
     return qs.order_by("name", "id")
 
 

@@ -13,9 +13,11 @@ from resources.services.referrals import (
     referral_start,
     referrals_expire_overdue,
 )
+from resources.services.search import directory_words_rebuild
 
 __all__ = [
     "capacity_update",
+    "directory_words_rebuild",
     "idempotency_keys_purge",
     "referral_accept",
     "referral_cancel",

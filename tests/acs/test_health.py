@@ -185,3 +185,90 @@ def test_the_worker_and_beat_containers_restart_and_are_healthy_by_the_heartbeat
             check += ["--queues", queues]
         assert service["healthcheck"]["test"] == check
     assert served == set(KINDS)  # every queue has a worker
+
+
+# --- /healthz/live and /healthz/ready: the split for container and orchestrator checks ------
+
+
+def test_liveness_is_200_even_when_database_cache_and_workers_are_down(client, no_heartbeat):
+    from django.db import connection
+
+    broken_cache = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": UNREACHABLE_REDIS,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    queries = []
+
+    def refuse_queries(execute, sql, params, many, context):
+        queries.append(sql)
+        raise ConnectionError("the database is down")
+
+    with (
+        override_settings(CACHES=broken_cache, CELERY_BROKER_URL=UNREACHABLE_REDIS),
+        connection.execute_wrapper(refuse_queries),
+    ):
+        response = client.get("/healthz/live")
+
+    assert queries == []
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_readiness_is_200_with_database_cache_and_every_queue_served(client, fresh_heartbeat):
+    response = client.get("/healthz/ready")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert set(body["checks"]) == {"database", "cache", "worker"}
+    assert set(body["checks"]["worker"]["queues"]) == set(KINDS)
+
+
+def test_readiness_is_503_naming_the_queue_not_served(client, settings, fresh_heartbeat):
+    stale_heartbeats(settings, "maintenance")
+
+    response = client.get("/healthz/ready")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["failing"] == ["worker"]
+    assert body["checks"]["worker"]["queues"]["maintenance"]["ok"] is False
+
+
+def test_readiness_is_503_naming_the_cache_when_redis_is_unreachable(client, fresh_heartbeat):
+    broken_cache = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": UNREACHABLE_REDIS,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    with override_settings(CACHES=broken_cache):
+        response = client.get("/healthz/ready")
+
+    assert response.status_code == 503
+    assert response.json()["failing"] == ["cache", "worker"]
+    assert "127.0.0.1" not in response.content.decode()
+
+
+def test_the_health_checks_need_no_sign_in_second_factor_or_https(client, settings):
+    from acs.mfa import OPEN_PREFIXES
+
+    for path in ("/healthz", "/healthz/live", "/healthz/ready"):
+        assert path.startswith(OPEN_PREFIXES)
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz/live").status_code == 200
+    assert client.post("/healthz/live").status_code == 405
+    assert client.post("/healthz/ready").status_code == 405
+
+
+def test_the_web_container_is_healthy_by_readiness():
+    import yaml
+
+    compose = yaml.safe_load((Path(django_settings.BASE_DIR) / "docker-compose.yml").read_text())
+    check = " ".join(compose["services"]["web"]["healthcheck"]["test"])
+    assert "acs.probe /healthz/ready" in check  # acs/probe.py, with an allowed Host

@@ -1,6 +1,7 @@
 """One door: every way in goes through allauth's sign-in, its lockout, audit and second factor.
 
-The ways in: allauth's pages (/accounts/), Django's admin (/admin/login/, its password change),
+The ways in: allauth's pages (/accounts/), the city's single sign-on when configured
+(/accounts/oidc/sso/, responders/sso.py), Django's admin (/admin/login/, its password change),
 the JSON and browsable API with a session, the partner portal (/partners/), the field app
 (/field/); machine clients use bearer tokens and have no session (tests/acs/test_issue_token.py).
 The second factor is required per session: a session that has not passed it is sent to enter
@@ -217,3 +218,30 @@ def test_every_page_door_leads_to_the_one_sign_in(client, path):
         assert response.status_code in (401, 403)
         return
     assert response.redirect_chain[-1][0].startswith("/accounts/login/?next=")
+
+
+def test_the_city_sign_in_door_keeps_the_lockout_the_audit_and_the_second_factor(client, sso, team):
+    """Single sign-on is a door too (tests/responders/test_sso.py has the rest): a locked
+    account stays out by it, audited; a session through it that the IdP did not vouch for
+    with multi-factor sign-in reaches no personal data before a local second factor."""
+    from tests.oidc_idp import sso_sign_in
+
+    locked = UserFactory(
+        username="localsup", email="localsup@example.org", role=Role.SUPERVISOR, team=team
+    )
+    ip = fresh_ip()
+    for _ in range(5):
+        client.post("/accounts/login/", {"login": "localsup", "password": WRONG}, REMOTE_ADDR=ip)
+    assert sso_sign_in(client, sso, "localsup").status_code == 403
+    assert not signed_in(client)
+    assert AuditEvent.objects.filter(
+        action=AuditAction.LOCKED_OUT, target_id=locked.public_id, detail={"sso": "locked"}
+    ).exists()
+
+    sso_sign_in(client, sso, "carl")  # a case manager; the IdP asserts no MFA
+    assert signed_in(client)
+    assert client.get("/admin/cases/resident/")["Location"] == "/accounts/2fa/"
+    api = client.post(
+        "/api/v1/field/residents/search", {"name": "Sunny"}, content_type="application/json"
+    )
+    assert api.status_code == 403 and api.json()["error"]["code"] == "mfa_required"

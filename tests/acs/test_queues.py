@@ -40,6 +40,7 @@ def test_every_task_of_ours_is_routed_to_the_queue_of_its_kind():
         ("cases.tasks.refresh_transparency", BULK),
         ("cases.tasks.sweep_expired_copies", MAINTENANCE),
         ("resources.tasks.expire_referrals", MAINTENANCE),
+        ("resources.tasks.roll_opening_intervals", MAINTENANCE),
         ("cases.tasks.cleanup_exports", MAINTENANCE),
     ],
 )

@@ -65,6 +65,10 @@ def test_bench_notifications_sends_through_a_real_worker_and_prints_its_figures_
     )
     for label in ("swept", "scheduled"):
         assert re.search(rf"  {label} +\d+ texts/s end to end .*{sent}; {task}", output), label
+    # The job's floor (issue 24): the same texts over one keep-alive connection, results
+    # recorded per 100 in one statement; and each pass as a share of it.
+    assert re.search(r"  floor job +\d+ texts/s: the same 5 texts one after another", output)
+    assert re.search(r"  against the job's floor: swept \d+%, scheduled \d+%", output)
     # The floor: the same texts posted straight to the provider by a plain HTTP client.
     assert re.search(
         r"  floor +\d+ texts/s: 5 posts to the provider from a plain HTTP client in 2 threads,"

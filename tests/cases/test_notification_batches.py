@@ -177,7 +177,8 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(sms, case_manager, set
             statuses = notifications_send_batch([r.pk for r in rows])
         assert list(statuses.values()) == [N.Status.SENT] * len(rows)
         counts.append(len(queries))
-    # Claim, load, consents, opt-outs, in-flight mark, results: no query per row.
+    # Claim (with the in-flight mark), load, consents, opt-outs, results, early receipts: no
+    # query per row.
     assert counts[0] == counts[1] <= 6, counts
 
 

@@ -1,6 +1,7 @@
 """The notification outbox against a real local SMS provider: once, in the resident's
 language, with consent, never at night, never late; provider errors retried, then recorded."""
 
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -220,6 +221,29 @@ class TestADeadWorkersLease:
         self._died_mid_send(row, late, in_flight=timezone.now() - timedelta(minutes=1))
         assert notification_send(row.pk, now=late) == N.Status.SENT
         assert len(sms.accepted) == 1
+
+    @pytest.mark.parametrize("how", ["the connection dropped", "the answer timed out"])
+    def test_an_answer_lost_after_the_provider_accepted_sends_no_second_text(
+        self, sms, resident, settings, how
+    ):
+        row = checkin(resident)
+        if how == "the connection dropped":
+            sms.drop_after_accept = True
+        else:
+            sms.delay, settings.SMS_TIMEOUT_SECONDS = 0.6, 0.2
+        assert notification_send(row.pk, now=NOON) == N.Status.PENDING
+        row.refresh_from_db()
+        assert row.last_error in {"ConnectionError", "ReadTimeout"}
+        assert row.in_flight_since is not None  # it may have gone out: ask first next time
+        deadline = time.monotonic() + 5
+        while not sms.accepted and time.monotonic() < deadline:
+            time.sleep(0.05)
+        sms.drop_after_accept, sms.delay = False, 0.0
+
+        assert notification_send(row.pk, now=row.next_attempt_at) == N.Status.SENT
+        assert len(sms.accepted) == 1 and sms.lookups == 1
+        row.refresh_from_db()
+        assert row.provider_message_id == sms.accepted[0]["sid"]
 
     def test_a_failed_lookup_keeps_the_mark_and_sends_nothing(self, sms, resident):
         row = checkin(resident)

@@ -15,10 +15,18 @@ from django.utils import timezone
 from acs.roles import Role
 from cases import channels
 from cases.local_sms import SID, SmsReceiver
-from cases.models import Consent, ContactAttempt, FollowUp, Notification, SmsOptOut
-from cases.services import consent_record, resident_create
-from cases.services.inbound import SYSTEM_USERNAME
+from cases.models import (
+    Consent,
+    ContactAttempt,
+    EarlyReceipt,
+    FollowUp,
+    Notification,
+    SmsOptOut,
+)
+from cases.services import consent_record, inbound, resident_create
+from cases.services.inbound import EARLY_RECEIPT_TTL, SYSTEM_USERNAME
 from cases.services.notifications import notification_schedule, notification_send
+from cases.services.retention import retention_expired_copies
 from tests.cases.test_follow_ups import submitted_encounter
 from tests.factories import UserFactory
 
@@ -453,13 +461,67 @@ def test_a_receipt_after_the_follow_up_closed_only_updates_the_text(client, chec
     assert follow_up.attempts.count() == 1  # the answer's, not a second
 
 
-def test_a_receipt_for_an_unknown_message_is_ignored(client, checkin):
+def test_a_receipt_for_an_unknown_message_changes_nothing_and_is_gone_after_a_day(client, checkin):
     response = receipt(client, "SMnotours", "delivered")
 
     assert response.status_code == 204
     checkin.refresh_from_db()
     assert checkin.provider_status == ""
     assert not ContactAttempt.objects.exists()
+    # Kept in case its text's send result is still on its way, then removed by the sweep.
+    assert list(EarlyReceipt.objects.values_list("message_sid", "status")) == [
+        ("SMnotours", "delivered")
+    ]
+    assert retention_expired_copies()["unmatched delivery receipts"] == 0
+    later = timezone.now() + EARLY_RECEIPT_TTL + timedelta(minutes=1)
+    assert retention_expired_copies(now=later)["unmatched delivery receipts"] == 1
+    assert not EarlyReceipt.objects.exists()
+
+
+def test_a_receipt_that_comes_before_the_sends_answer_is_applied_when_it_lands(
+    client, sms, follow_up, monkeypatch
+):
+    """The provider calls back (sent, then delivered) while our worker is still reading its
+    answer to the send: the receipts find no text yet, are kept, and are applied when the
+    send's result is recorded."""
+    real_send = channels.SmsProvider.send
+
+    def send_then_call_back(self, **kwargs):
+        sid = real_send(self, **kwargs)
+        for status in ("sent", "delivered"):
+            assert receipt(client, sid, status).status_code == 204
+        assert EarlyReceipt.objects.filter(message_sid=sid).count() == 2
+        return sid
+
+    monkeypatch.setattr(channels.SmsProvider, "send", send_then_call_back)
+    checkin = send(N.objects.get(template="checkin", follow_up=follow_up))
+
+    assert checkin.provider_status == "delivered"
+    attempt = follow_up.attempts.get()
+    assert (attempt.outcome, attempt.at) == ("sms_delivered", checkin.sent_at)
+    assert not EarlyReceipt.objects.exists()
+
+
+def test_a_receipt_stored_as_the_sender_records_is_still_applied(
+    client, checkin, follow_up, monkeypatch
+):
+    """The other order of the race: the receipt's first look finds no text, the sender's
+    result commits (and its look for early receipts finds none yet), then the receipt is
+    stored: it looks again after storing, and applies itself."""
+    real_apply = inbound._status_apply
+    looks = []
+
+    def first_look_misses(*args):
+        looks.append(args)
+        return None if len(looks) == 1 else real_apply(*args)
+
+    monkeypatch.setattr(inbound, "_status_apply", first_look_misses)
+    assert receipt(client, checkin.provider_message_id, "delivered").status_code == 204
+
+    checkin.refresh_from_db()
+    assert checkin.provider_status == "delivered"
+    assert follow_up.attempts.get().outcome == "sms_delivered"
+    assert not EarlyReceipt.objects.exists()
 
 
 def test_a_receipt_without_a_message_id_is_a_bad_request(client, sms):

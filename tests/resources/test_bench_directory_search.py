@@ -16,6 +16,7 @@ TIMES = r"\d+\.\d/\d+\.\d/\d+\.\d"
 API_LABELS = [
     "text only (correct words)",
     "a misspelt word",
+    "misspellings (recall)",
     "open now only",
     "one taxonomy term",
     "within 5 km, nearest first",
@@ -65,6 +66,10 @@ def test_every_kind_runs_in_process_over_http_and_in_plain_sql_with_the_same_row
         assert line, label
         # The plain SQL floor returns as many rows as the selector (the same query).
         assert line[4] == line[5], label
+    # Recall and precision of the misspelt queries, printed under their timings.
+    assert re.search(
+        r"^  recall@20 [01]\.\d{3}  precision@20 [01]\.\d{3}  \(2 misspelt queries\)$", output, re.M
+    )
     assert re.search(rf"^admin: service list search box +in-process - +http {TIMES} ", output, re.M)
     assert len(KINDS) == len(API_LABELS) + 1
 
@@ -76,7 +81,7 @@ def test_without_http_and_with_only_one_kind():
     output = bench(only=["street"], http=False)
 
     assert "HTTP floor" not in output
-    street = re.escape(API_LABELS[7])
+    street = re.escape(API_LABELS[8])
     assert re.search(rf"^{street} +in-process {TIMES} +http - +sql {TIMES} ", output, re.M)
     assert "open now only" not in output
 

@@ -138,10 +138,49 @@ def test_organizations_validate_in_list_full_and_full_service_form(client, detai
         assert_valid(item, "compiled/organization_list.json")
     full = get(client, f"/organizations/{org.public_id}").json()
     assert_valid(full, "organization.json")
-    assert full["services"] == [{"id": str(detailed["shelter"].service.public_id)}]
+    service = detailed["shelter"].service
+    assert full["services"] == [
+        {"id": str(service.public_id), "name": service.name, "status": service.status}
+    ]
     with_services = get(client, f"/organizations/{org.public_id}", full_service="true").json()
     assert_valid(with_services, "organization.json")
     assert with_services["services"][0]["name"] == "Overnight emergency shelter"
+
+
+@pytest.mark.parametrize("full_service", ["false", "true"])
+def test_organization_answer_validates_against_compiled_organization_schema(
+    client, detailed, full_service
+):
+    """openapi.json gives compiled/organization.json for /organizations/{id}: its `services`
+    items need `id`, `name` and `status`, so a list of bare ids would not validate."""
+    org = detailed["shelter"].service.organization
+    ServiceFactory(organization=org, name="Day drop-in", status="inactive")
+
+    body = get(client, f"/organizations/{org.public_id}", full_service=full_service).json()
+
+    assert_valid(body, "compiled/organization.json")
+    assert {(s["name"], s["status"]) for s in body["services"]} == {
+        ("Overnight emergency shelter", "active"),
+        ("Day drop-in", "inactive"),
+    }
+
+
+def test_organization_answer_query_count_does_not_grow_with_its_services(client, directory):
+    org = directory["shelter"].service.organization
+
+    def queries():
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(f"{API}/organizations/{org.public_id}")
+        assert response.status_code == 200
+        return len(ctx.captured_queries), len(response.json()["services"])
+
+    few, few_services = queries()
+    for i in range(6):
+        ServiceFactory(organization=org, name=f"Another service {i}")
+    many, many_services = queries()
+
+    assert many_services == few_services + 6
+    assert many == few
 
 
 def test_taxonomies_and_terms_validate(client, db):

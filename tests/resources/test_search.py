@@ -254,20 +254,27 @@ def test_text_search_finds_a_description_word_through_the_trigram_prefilter(dire
     assert names(service_search(text="groceries")) == ["Food pantry"]
 
 
-def test_text_prefilter_uses_the_gin_trigram_index(directory):
-    from resources.selectors import text_candidates
+def test_text_search_uses_the_document_gin_index_and_the_word_trigram_index(directory):
+    # Replaces the test of the trigram prefilter (text_candidates), which full-text search
+    # replaced (#18): the documents are found through their GIN index, corrections through
+    # the GiST trigram index of the word list.
+    from resources.selectors import text_query
 
     with CaptureQueriesContext(connection) as ctx:
-        text_candidates("shleter")
-    searches = [q["sql"] for q in ctx.captured_queries if "%>" in q["sql"]]
-    assert len(searches) == 3  # service name/description, organization name, term name
+        query = text_query("shleter")
+    assert query is not None and query.corrections == {"shleter": ["shelter"]}
+    assert any("resources_directoryword" in q["sql"] for q in ctx.captured_queries)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL pg_trgm.word_similarity_threshold = 0.3")
         cursor.execute(
-            "EXPLAIN SELECT id FROM resources_service "
-            "WHERE name %> 'shleter' OR description %> 'shleter'"
+            "EXPLAIN SELECT service_id FROM resources_servicesearchdocument "
+            "WHERE document @@ %s::tsquery",
+            [query.tsquery],
         )
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "resources_service_name_trgm" in plan
-    assert "resources_service_desc_trgm" in plan
+        documents = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute(
+            "EXPLAIN SELECT word FROM resources_directoryword ORDER BY word <-> 'shleter' LIMIT 3"
+        )
+        words = "\n".join(row[0] for row in cursor.fetchall())
+    assert "resources_search_doc_gin" in documents
+    assert "resources_dirword_trgm" in words

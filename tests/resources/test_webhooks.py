@@ -168,11 +168,69 @@ def test_a_lapsed_lease_is_taken_up_again_but_a_live_one_is_not(referral_sent, r
     assert delivery.attempts == 2
 
 
-def test_the_sweep_task_queues_due_rows(referral_sent, monkeypatch):
+def test_the_sweep_task_queues_due_rows_once_while_their_task_is_alive(
+    referral_sent, monkeypatch, settings
+):
     queued = []
-    monkeypatch.setattr("resources.tasks.deliver_webhook.delay", queued.append)
+    monkeypatch.setattr("resources.tasks.deliver_webhooks.delay", queued.append)
     assert sweep_webhooks() == 1
-    assert queued == [only_delivery().pk]
+    assert queued == [[only_delivery().pk]]
+    # A backlog does not grow the queue: the row is in a live batch task.
+    assert sweep_webhooks() == 0 and len(queued) == 1
+    # Its task presumed lost once the mark lapses: queued again.
+    later = timezone.now() + timedelta(seconds=settings.NOTIFICATION_QUEUED_SECONDS + 1)
+    WebhookDelivery.objects.update(queued_until=later - timedelta(days=1))
+    assert sweep_webhooks() == 1 and len(queued) == 2
+
+
+def queue_events(referral, count: int, django_capture_on_commit_callbacks) -> list[int]:
+    with django_capture_on_commit_callbacks(execute=False):
+        for _ in range(count):
+            webhooks.event_queue(referral=referral, event_type="referral.updated")
+    return list(WebhookDelivery.objects.order_by("id").values_list("pk", flat=True))
+
+
+def test_a_batch_goes_to_each_endpoint_in_order_over_one_connection(
+    referral_sent, agency_a, receiver, django_capture_on_commit_callbacks
+):
+    other = Receiver().start()
+    try:
+        webhooks.endpoint_create(organization=agency_a, url=other.url)
+        pks = queue_events(referral_sent, 4, django_capture_on_commit_callbacks)
+        assert len(pks) == 1 + 4 * 2
+
+        statuses = webhooks.deliver_batch(pks)
+
+        assert list(statuses.values()) == [DeliveryStatus.DELIVERED] * len(pks)
+        for end in (receiver, other):
+            sent = WebhookDelivery.objects.filter(endpoint__url=end.url).order_by("id")
+            ids = [json.loads(hit.body)["id"] for hit in end.received]
+            assert ids == [str(d.public_id) for d in sent]  # in event order
+            assert end.connections == 1  # one keep-alive connection for the batch
+            for hit in end.received:
+                secret = sent[0].endpoint.secret
+                assert webhooks.verify(secret, hit.headers["ACS-Signature"], hit.body)
+    finally:
+        other.stop()
+
+
+def test_after_a_failure_an_endpoints_other_events_wait_uncounted(
+    referral_sent, receiver, django_capture_on_commit_callbacks
+):
+    receiver.statuses = [503]
+    pks = queue_events(referral_sent, 2, django_capture_on_commit_callbacks)
+
+    statuses = webhooks.deliver_batch(pks)
+
+    assert list(statuses.values()) == [DeliveryStatus.PENDING] * 3
+    assert len(receiver.received) == 1  # no use sending the rest now
+    first, *rest = WebhookDelivery.objects.order_by("id")
+    assert (first.attempts, first.last_error, first.last_status_code) == (1, "HTTP 503", 503)
+    for delivery in rest:
+        assert (delivery.attempts, delivery.last_error) == (0, "")
+        assert delivery.next_attempt_at == first.next_attempt_at  # they go with its retry
+    first.endpoint.refresh_from_db()
+    assert first.endpoint.consecutive_failures == 1
 
 
 def test_disabled_endpoints_get_nothing_new(referral_sent, partner_a, endpoint):
@@ -231,17 +289,18 @@ def test_a_real_worker_delivers_the_webhook(
         assert wait_until(lambda: receiver.received, alive=worker.alive), worker.stop()
     finally:
         output = worker.stop()
-    assert "resources.tasks.deliver_webhook" in output
+    assert "resources.tasks.deliver_webhooks" in output
     assert WebhookDelivery.objects.get().status == DeliveryStatus.DELIVERED
 
 
 def test_a_stalled_attempt_cannot_overwrite_the_next_ones_result(referral_sent, receiver):
     delivery = only_delivery()
     now = timezone.now()
-    stalled = webhooks._claim(delivery.pk, now)  # the first worker takes it, then stalls
+    [stalled] = webhooks._claim_many([delivery.pk], now)  # the first worker takes it, stalls
     WebhookDelivery.objects.filter(pk=delivery.pk).update(lease_until=now - timedelta(seconds=1))
     assert webhooks.deliver(delivery.pk, now=now) == DeliveryStatus.DELIVERED
-    webhooks._record(stalled, error="ReadTimeout", code=None)  # the stalled one wakes up
+    late = {stalled.pk: webhooks._failed(stalled, now, "ReadTimeout", None)}
+    assert webhooks._record([stalled], late) == set()  # the stalled one wakes up: not written
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.DELIVERED and delivery.last_error == ""
 
@@ -249,5 +308,29 @@ def test_a_stalled_attempt_cannot_overwrite_the_next_ones_result(referral_sent, 
 def test_the_lease_outlives_a_task(referral_sent, settings):
     delivery = only_delivery()
     now = timezone.now()
-    claimed = webhooks._claim(delivery.pk, now)
+    [claimed] = webhooks._claim_many([delivery.pk], now)
     assert claimed.lease_until > now + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+
+
+def test_failed_attempts_are_counted_for_the_metrics(
+    referral_sent, receiver, settings, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    from acs.metrics import _event_key
+
+    def count(outcome):
+        return cache.get(_event_key("acs_webhook_delivery_failures", (outcome,)), 0)
+
+    settings.WEBHOOK_MAX_ATTEMPTS = 2
+    receiver.statuses = [500, 500]
+    before = {o: count(o) for o in ("retrying", "failed")}
+    delivery = only_delivery()
+    with django_capture_on_commit_callbacks(execute=True):
+        webhooks.deliver(delivery.pk)
+    delivery.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        webhooks.deliver(delivery.pk, now=delivery.next_attempt_at)
+
+    assert count("retrying") == before["retrying"] + 1
+    assert count("failed") == before["failed"] + 1

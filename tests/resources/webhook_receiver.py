@@ -3,7 +3,7 @@ webhook, for tests. `statuses` scripts the answers (the last one repeats).
 
 With `tls` (a server context, see `tls_for`) it speaks HTTPS and records the server name each
 client asked for (SNI). `connections` counts every connection accepted, even one that never
-got as far as a request (a failed TLS handshake)."""
+got as far as a request (a failed TLS handshake). It keeps connections alive (HTTP/1.1)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,8 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as partners' servers do
+
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)

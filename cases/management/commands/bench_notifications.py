@@ -18,9 +18,10 @@ commit). The workers run with NOTIFICATION_BATCH_SIZE, NOTIFICATION_SEND_CONCURR
 SMS_RATE_PER_SECOND from --batch, --concurrency and --rate (0: no limit of ours; the local
 provider has none).
 
-Sweep cost: `notifications_due()` as beat runs it (default batch) over 10 thousand, 100
-thousand and 1 million pending rows that are not due yet plus one batch that is, with the
-EXPLAIN plan of the statement it actually ran.
+Sweep cost: the marking statement `sweep_notifications` runs (`notifications_queue_due`, ten
+batch tasks' rows at a time), rolled back after each run, over 10 thousand, 100 thousand and
+1 million pending rows that are not due yet plus 500 that are, with the EXPLAIN plan of the
+statement it actually ran.
 
 Floors measured in the same run: the same number of texts posted straight to the provider by
 a plain HTTP client (no database, broker or worker): a new connection each from 2 threads, and
@@ -53,13 +54,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.db.models import Max
 from django.test.utils import CaptureQueriesContext, override_settings
+from django.utils.timezone import now as timezone_now
 
 from cases.local_sms import SmsReceiver
 from cases.models import Consent, Notification, Resident
 from cases.services.notifications import (
-    SWEEP_BATCH,
+    SWEEP_BATCHES_PER_STATEMENT,
     notification_schedule,
-    notifications_due,
+    notifications_queue_due,
 )
 
 N = Notification
@@ -82,6 +84,14 @@ FROM (
 TASK_DONE = re.compile(r"send_notifications\[[^\]]+\] succeeded in ([\d.e-]+)s")
 NOT_DUE = "now() + interval '1 hour' + ((i * 7919) %% 2592000) * interval '1 second'"
 DUE = "now() - (i %% 600) * interval '1 second'"
+# The job's floor records each batch of results in one statement.
+JOB_RECORD = """
+UPDATE cases_notification AS n
+SET status = 'sent', sent_at = %s, provider_message_id = v.sid, to_address = v.to_address,
+    body = v.body
+FROM (VALUES {values}) AS v(id, sid, to_address, body)
+WHERE n.id = v.id
+"""
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -110,7 +120,7 @@ class Command(BaseCommand):
             default="10000,100000,1000000",
             help="pending rows not yet due, cumulative sizes for the sweep (comma-separated)",
         )
-        parser.add_argument("--due", type=int, default=SWEEP_BATCH, help="due rows for the sweep")
+        parser.add_argument("--due", type=int, default=500, help="due rows for the sweep")
         parser.add_argument("--runs", type=int, default=20, help="timed sweeps per size")
         parser.add_argument("--layout", choices=["prefork", "solo"], default="prefork")
         parser.add_argument("--batch", type=int, default=settings.NOTIFICATION_BATCH_SIZE)
@@ -132,6 +142,8 @@ class Command(BaseCommand):
             raise CommandError("Set REDIS_URL: the throughput figure is for the real broker.")
         self.user = None
         self.resident_ids: list[int] = []
+        self.rates: list[tuple[str, float]] = []
+        self.floors: dict[str, float] = {}
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-notif-"))
         try:
             self.make_residents(max(options["notifications"], 100))
@@ -294,8 +306,14 @@ class Command(BaseCommand):
                 f"commit and queueing {published - inserted:.2f} s"
             )
             self.report("scheduled", k, receiver, done - started, detail)
+            self.job_floor(receiver, k, sent=rows)
             self.http_floor(receiver, k, workers=2)
             self.http_floor(receiver, k, workers=2 * concurrency, keep_alive=True)
+            floor = self.floors["job"]
+            self.stdout.write(
+                "  against the job's floor: "
+                + ", ".join(f"{label} {100 * rate / floor:.0f}%" for label, rate in self.rates)
+            )
             self.stdout.write(f"  load average after: {os.getloadavg()[0]:.2f}")
         finally:
             own_batches.disable()
@@ -310,6 +328,56 @@ class Command(BaseCommand):
                     process.wait()
             receiver.stop()
             self.drop_queues(prefix)
+
+    def job_floor(self, receiver: SmsReceiver, k: int, *, sent: list[int]) -> None:
+        """The least any durable sender must do (issue 24): the same k texts (the numbers and
+        words the scheduled pass sent) posted one after another over one keep-alive connection
+        by a plain client (http.client), each batch of 100 results recorded in PostgreSQL with
+        one statement and one commit, on k rows of its own. No broker, no worker, no checks."""
+        import base64
+        import http.client
+        import json
+        from urllib.parse import urlsplit
+
+        texts = list(N.objects.filter(pk__in=sent).order_by("pk").values_list("to_address", "body"))
+        last = N.objects.aggregate(last=Max("pk"))["last"] or 0
+        self.insert(1, k, due=False, residents=self.resident_ids[:k])
+        ids = list(N.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True))
+        settings_ = receiver.settings()
+        base = urlsplit(settings_["SMS_API_BASE_URL"])
+        path = f"/2010-04-01/Accounts/{settings_['SMS_ACCOUNT_SID']}/Messages.json"
+        login = f"{settings_['SMS_ACCOUNT_SID']}:{settings_['SMS_AUTH_TOKEN']}".encode()
+        headers = {
+            "Authorization": "Basic " + base64.b64encode(login).decode(),
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        row = "(%s::bigint, %s::varchar, %s::varchar, %s::text)"
+        before = len(receiver.accepted)
+        started = time.perf_counter()
+        client = http.client.HTTPConnection(base.hostname, base.port, timeout=30)
+        for start in range(0, k, 100):
+            params: list = [timezone_now()]
+            chunk = ids[start : start + 100]
+            for pk, (to, body) in zip(chunk, texts[start : start + 100], strict=True):
+                form = urlencode({"To": to, "From": settings_["SMS_FROM_NUMBER"], "Body": body})
+                client.request("POST", path, body=form, headers=headers)
+                answer = client.getresponse()
+                sid = json.loads(answer.read())["sid"]
+                params += [pk, sid, to, body]
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(JOB_RECORD.format(values=", ".join([row] * len(chunk))), params)
+        client.close()
+        seconds = time.perf_counter() - started
+        if len(receiver.accepted) - before != k:
+            raise CommandError("The provider did not accept every text of the job's floor.")
+        if N.objects.filter(pk__in=ids, status=N.Status.SENT).count() != k:
+            raise CommandError("The job's floor did not record every text.")
+        self.floors["job"] = k / seconds
+        self.stdout.write(
+            f"  floor job {k / seconds:6.0f} texts/s: the same {k} texts one after another over"
+            f" one keep-alive connection (http.client), each 100 results recorded in one"
+            f" statement and one commit ({seconds:.1f} s)"
+        )
 
     def http_floor(
         self, receiver: SmsReceiver, k: int, *, workers: int, keep_alive: bool = False
@@ -402,6 +470,7 @@ class Command(BaseCommand):
         per_phone = Counter(m["to"] for m in receiver.accepted)
         twice = sum(1 for n in per_phone.values() if n > 1)
         runs = self.task_seconds()
+        self.rates.append((label, k / seconds))
         self.stdout.write(
             f"  {label:<9} {k / seconds:6.0f} texts/s end to end ({seconds:.1f} s); {detail}; "
             f"provider got {len(receiver.accepted)} texts from {receiver.requests} sends, "
@@ -424,9 +493,11 @@ class Command(BaseCommand):
     # --- the sweep's cost ------------------------------------------------------------------
 
     def sweep_cost(self, sizes: list[int], due: int, runs: int) -> None:
+        rows = settings.NOTIFICATION_BATCH_SIZE * SWEEP_BATCHES_PER_STATEMENT
         self.stdout.write(
-            f"\nsweep: notifications_due() (batch {SWEEP_BATCH}), {runs} runs per size, "
-            f"with {due} due rows"
+            f"\nsweep: the marking statement sweep_notifications runs (notifications_queue_due,"
+            f" up to {rows} rows: {SWEEP_BATCHES_PER_STATEMENT} batch tasks' worth), {runs} runs"
+            f" per size, each rolled back, with {due} due rows"
         )
         base = N.objects.count()
         self.insert(1, due, due=True, residents=self.resident_ids)
@@ -444,17 +515,17 @@ class Command(BaseCommand):
             filled = time.perf_counter() - started
             have = size
             for _ in range(3):
-                notifications_due()
+                self.sweep_once(rows)
             timings = []
             for _ in range(runs):
                 started = time.perf_counter()
-                found = notifications_due()
+                found = self.sweep_once(rows)
                 timings.append(1000 * (time.perf_counter() - started))
-            if len(found) != min(due, SWEEP_BATCH):
+            if len(found) != min(due, rows):
                 raise CommandError(f"The sweep found {len(found)} rows, not {due}.")
             timings.sort()
-            floor = self.sql_floor(runs)
-            plan = self.plan()
+            floor = self.sql_floor(runs, rows)
+            plan = self.plan(rows)
             uses_index = INDEX in plan
             self.stdout.write(
                 f"  {size:>9,} not due + {due} due ({base:,} other rows; filled in {filled:.0f} s;"
@@ -469,29 +540,39 @@ class Command(BaseCommand):
             )
             self.stdout.write("    " + plan.replace("\n", "\n    "))
 
-    def sweep_statement(self) -> str:
-        """The statement `notifications_due()` runs, as sent to PostgreSQL."""
+    def sweep_once(self, rows: int) -> list[int]:
+        """The sweep's marking statement, rolled back (the rows stay due for the next run)."""
+        with transaction.atomic():
+            found = notifications_queue_due(batch=rows)
+            transaction.set_rollback(True)
+        return found
+
+    def sweep_statement(self, rows: int) -> str:
+        """The statement the sweep runs, as sent to PostgreSQL."""
         with CaptureQueriesContext(connection) as queries:
-            notifications_due()
+            self.sweep_once(rows)
         (sql,) = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
         return sql
 
-    def sql_floor(self, runs: int) -> list[float]:
+    def sql_floor(self, runs: int, rows: int) -> list[float]:
         """The sweep's statement through a bare cursor, each run in a transaction of its own
-        (its row locks are given back at the end, as the sweep's are), without the ORM."""
-        sql = self.sweep_statement()
+        (rolled back, as the timed runs are), without the service around it."""
+        sql = self.sweep_statement(rows)
         timings = []
         for _ in range(runs):
             started = time.perf_counter()
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(sql)
                 cursor.fetchall()
+                transaction.set_rollback(True)
             timings.append(1000 * (time.perf_counter() - started))
         return sorted(timings)
 
-    def plan(self) -> str:
-        """EXPLAIN (ANALYZE, BUFFERS) of the statement `notifications_due()` runs."""
-        sql = self.sweep_statement()
+    def plan(self, rows: int) -> str:
+        """EXPLAIN (ANALYZE, BUFFERS) of the sweep's statement (rolled back)."""
+        sql = self.sweep_statement(rows)
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql)
-            return "\n".join(row[0] for row in cursor.fetchall())
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            transaction.set_rollback(True)
+        return plan

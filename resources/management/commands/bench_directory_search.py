@@ -8,14 +8,22 @@
 Each query kind runs `--queries` varied queries (words, misspellings, points, hours, terms,
 languages drawn with a fixed seed), timed three ways in the same run:
 
-- in process: `resources.selectors.service_search`, counted and its first page of 20 loaded
-  (what the HSDS API does with it, without serializing);
+- in process: `resources.selectors.service_search`, paged and counted as the HSDS API does
+  (`resources.api.hsds_pagination.paginate`: the count capped at COUNT_CAP, the page's keys
+  then its rows), without serializing;
 - over HTTP: `/api/hsds/service_at_locations` (the HSDS endpoint over service_search; the
   `/api/hsds/services` list takes only text and terms) served by gunicorn with 2 workers, started
   here on a free port with this database (`--no-http` leaves it out);
-- the floors: one plain SQL statement per query returning the same rows (count and first page,
-  opening hours judged in SQL by date and time of day with the levels' precedence and closures),
+- the floors: plain SQL returning the same rows (the first page, then the count capped as the
+  API's: two statements), over the same tables and indexes the selector reads: the services'
+  search documents with the corrected tsquery (`text_query(text).tsquery`, made outside the
+  timing), the opening intervals (`EXISTS ... during @> at`), the locations' earth points;
   and a plain HTTP client's round trip to a view that reads nothing (`/api/hsds/`).
+
+The `recall` kind times misspellings (a letter dropped, two swapped, one replaced) of words of
+the directory's service names, and the common ones of TYPOS, and prints recall@20 (the share of
+queries whose first 20 results hold a service with every meant word in its name, organization
+or terms) and precision@20 (the mean share of such services in those 20).
 
 Then the field app's resources screen (responders/views.py) and the admin's directory searches
 (the service changelist's search box, and the referral picker of the resident page) over HTTP
@@ -29,10 +37,10 @@ Refuses to run on a database whose name lacks "bench".
 from __future__ import annotations
 
 import argparse
-import calendar
 import math
 import os
 import random
+import re
 import signal
 import socket
 import statistics
@@ -43,7 +51,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from datetime import time as dtime
 from urllib.parse import quote
 
@@ -53,9 +61,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
+from resources.api.hsds_pagination import COUNT_CAP, paginate
 from resources.models import EARTH_RADIUS_KM, Service, TaxonomyTerm, capacity_stale_after
-from resources.opening_hours import DEPARTMENT_TZ, WEEKDAYS
-from resources.selectors import MIN_TEXT_RANK, Point, service_search
+from resources.selectors import Point, service_search, text_query
+from resources.selectors.directory import TEXT_WEIGHTS
 
 PAGE = 20
 CITY_LAT = (35.05, 35.15)
@@ -65,11 +74,17 @@ WORDS = [
     "rental assistance", "bus pass", "birth certificate", "naloxone", "veterans", "comida",
     "albergue", "clinic", "job training", "laundry", "hot meals", "crisis", "housing",
 ]  # fmt: skip
-TYPOS = [
-    "shleter", "fod pantry", "detx", "clnic", "counceling", "showres", "legl aid", "dentl",
-    "vetrans", "benifits", "transportaion", "laundy", "hosuing", "naloxon", "albege", "comda",
-    "crisiss", "hot mels", "rentl asistance", "birth certficate",
-]  # fmt: skip
+# Common misspellings and the words meant (recall).
+MEANT = {
+    "shleter": "shelter", "fod pantry": "food pantry", "detx": "detox", "clnic": "clinic",
+    "counceling": "counseling", "showres": "showers", "legl aid": "legal aid",
+    "dentl": "dental", "vetrans": "veterans", "benifits": "benefits",
+    "transportaion": "transportation", "laundy": "laundry", "hosuing": "housing",
+    "naloxon": "naloxone", "albege": "albergue", "comda": "comida", "crisiss": "crisis",
+    "hot mels": "hot meals", "rentl asistance": "rental assistance",
+    "birth certficate": "birth certificate",
+}  # fmt: skip
+TYPOS = list(MEANT)
 LANGUAGES = ["es", "es", "es", "nv", "vi", "ar", "zh", "ker"]
 
 
@@ -143,79 +158,22 @@ def timed(runner: Callable, inputs: list, out: Timings) -> None:
 
 # --- the plain SQL floor ---------------------------------------------------------------------
 
-TEXT_RANK_SQL = """greatest(
-    word_similarity(%(text)s, s.name),
-    word_similarity(%(text)s, o.name),
-    coalesce((SELECT max(word_similarity(%(text)s, t.name)) FROM resources_attribute a
-              JOIN resources_taxonomyterm t ON t.id = a.taxonomy_term_id
-              WHERE a.service_id = s.id AND %(text)s <%% t.name), 0),
-    word_similarity(%(text)s, s.description) * 0.9)"""
-TEXT_MATCH_SQL = """(%(text)s <%% s.name OR %(text)s <%% s.description OR %(text)s <%% o.name
-    OR EXISTS (SELECT 1 FROM resources_attribute a JOIN resources_taxonomyterm t
-               ON t.id = a.taxonomy_term_id WHERE a.service_id = s.id AND %(text)s <%% t.name))"""
+TEXT_RANK_SQL = "ts_rank_cd(%(weights)s::float4[], d.document, %(tsq)s::tsquery)"
 POINT_SQL = "resources_earth_point(l.latitude::float8, l.longitude::float8)"
 CHORD_SQL = f"({POINT_SQL} <-> resources_earth_point(%(lat)s, %(lon)s))"
 DISTANCE_SQL = f"(2 * {EARTH_RADIUS_KM} * asin(least(1.0, {CHORD_SQL} / (2 * {EARTH_RADIUS_KM}))))"
-# A schedule h has a session starting on %(d)s (validity, weekdays, nth weekday of the month).
-RUNS_ON_SQL = """(NOT h.closed
-    AND (h.valid_from IS NULL OR h.valid_from <= %(d)s)
-    AND (h.valid_to IS NULL OR h.valid_to >= %(d)s)
-    AND (h.dtstart IS NULL OR h.dtstart <= %(d)s) AND (h.until IS NULL OR h.until >= %(d)s)
-    AND (h.byday = '' OR string_to_array(upper(h.byday), ',') && %(d_days)s::text[]))"""
-CLOSED_ON_SQL = " OR ".join(
-    f"""EXISTS (SELECT 1 FROM resources_schedule z WHERE z.{col} = {ref} AND z.closed
-    AND z.valid_from <= %(d)s AND coalesce(z.valid_to, z.valid_from) >= %(d)s)"""  # noqa: S608
-    for col, ref in (
-        ("service_at_location_id", "sal.id"),
-        ("service_id", "s.id"),
-        ("location_id", "l.id"),
-    )
-)
-REGULAR_SQL = "EXISTS (SELECT 1 FROM resources_schedule x WHERE NOT x.closed AND x.{col} = {ref})"
-# A session of a schedule at one level starting today, or yesterday and running past midnight,
-# covers %(time)s (one EXISTS per level and day, each on its foreign-key index).
-TODAY_SQL = """EXISTS (SELECT 1 FROM resources_schedule h WHERE h.{col} = {ref} AND {runs}
-    AND coalesce(h.opens_at, '00:00') <= %(time)s
-    AND (h.closes_at IS NULL OR h.closes_at <= h.opens_at OR %(time)s < h.closes_at))"""
-YESTERDAY_SQL = """EXISTS (SELECT 1 FROM resources_schedule h WHERE h.{col} = {ref} AND {runs}
-    AND h.closes_at < h.opens_at AND %(time)s < h.closes_at)"""
-LEVELS = [("service_at_location_id", "sal.id"), ("service_id", "s.id"), ("location_id", "l.id")]
+# Open at %(at)s: one of the row's opening intervals holds the instant (the GiST index on
+# `during`), as open_at_condition.
+OPEN_SQL = """EXISTS (SELECT 1 FROM resources_openinginterval i
+    WHERE i.service_at_location_id = sal.id AND i.during @> %(at)s)"""
 
 
-def _open_sql() -> str:
-    """Open at %(time)s on %(today)s, as opening_hours.is_open over effective_schedules: the
-    regular hours of the most specific level that has any, on days without a closure."""
-    runs_today = RUNS_ON_SQL.replace("%(d)s", "%(today)s").replace("%(d_days)s", "%(today_days)s")
-    runs_yday = RUNS_ON_SQL.replace("%(d)s", "%(yesterday)s").replace(
-        "%(d_days)s", "%(yesterday_days)s"
-    )
-    closed_today = CLOSED_ON_SQL.replace("%(d)s", "%(today)s")
-    closed_yday = CLOSED_ON_SQL.replace("%(d)s", "%(yesterday)s")
-
-    def covered(col: str, ref: str) -> str:
-        today = TODAY_SQL.format(col=col, ref=ref, runs=runs_today)
-        yday = YESTERDAY_SQL.format(col=col, ref=ref, runs=runs_yday)
-        return f"((NOT ({closed_today}) AND {today}) OR (NOT ({closed_yday}) AND {yday}))"
-
-    (sal, sal_ref), (svc, svc_ref), (loc, loc_ref) = LEVELS
-    has_sal = REGULAR_SQL.format(col=sal, ref=sal_ref)
-    has_svc = REGULAR_SQL.format(col=svc, ref=svc_ref)
-    return f"""(CASE WHEN {has_sal} THEN {covered(sal, sal_ref)}
-    WHEN {has_svc} THEN {covered(svc, svc_ref)} ELSE {covered(loc, loc_ref)} END)"""
-
-
-def _day_tokens(day: date) -> list[str]:
-    """The BYDAY tokens that match `day`: its weekday, and its place in the month (1SA, -1SA)."""
-    code = WEEKDAYS[day.weekday()]
-    nth = (day.day - 1) // 7 + 1
-    last = -((calendar.monthrange(day.year, day.month)[1] - day.day) // 7 + 1)
-    return [code, f"{nth}{code}", f"+{nth}{code}", f"{last}{code}"]
-
-
-def plain_sql(q: Query, *, page: int = PAGE, count: bool = True) -> tuple[str, dict]:
-    """One statement returning the rows service_search returns for `q`: ids of the page and
-    (with `count`) the number of matches."""
+def plain_sql(q: Query, tsquery: str | None, *, page: int = PAGE) -> tuple[str, str, dict]:
+    """The statements returning the rows service_search returns for `q`: the ids of the first
+    page, and the count capped as the HSDS API's (`capped_count`). `tsquery` is what
+    text_query made of `q.text` (None: nothing to search for, no row)."""
     where = ["s.status = 'active'"]
+    joins = ""
     params: dict = {}
     order = []
     select_rank = "0.0"
@@ -250,58 +208,55 @@ def plain_sql(q: Query, *, page: int = PAGE, count: bool = True) -> tuple[str, d
         else:
             where.append("l.latitude IS NOT NULL AND l.longitude IS NOT NULL")
         order.append(CHORD_SQL)
-    if q.text:
-        params["text"] = q.text
-        params["min_rank"] = MIN_TEXT_RANK
-        where.append(f"{TEXT_MATCH_SQL} AND {TEXT_RANK_SQL} >= %(min_rank)s")
-        select_rank = TEXT_RANK_SQL
-        order.append("rank DESC")
+    if q.text.strip():
+        if tsquery is None:
+            where.append("false")
+        else:
+            joins = "JOIN resources_servicesearchdocument d ON d.service_id = s.id"
+            params["tsq"] = tsquery
+            params["weights"] = list(TEXT_WEIGHTS)
+            where.append("d.document @@ %(tsq)s::tsquery")
+            select_rank = TEXT_RANK_SQL
+            order.append("rank DESC")
     if q.at is not None:
-        local = q.at.astimezone(DEPARTMENT_TZ)
-        today = local.date()
-        yesterday = today - timedelta(days=1)
-        params.update(
-            time=local.time(),
-            today=today,
-            yesterday=yesterday,
-            today_days=_day_tokens(today),
-            yesterday_days=_day_tokens(yesterday),
-        )
-        where.append(_open_sql())
+        params["at"] = q.at
+        where.append(OPEN_SQL)
     order += ["s.name", "sal.id"]
-    total = "count(*) OVER ()" if count else "0"
-    sql = f"""SELECT sal.id, {select_rank} AS rank, {total}
-FROM resources_serviceatlocation sal
+    from_where = f"""FROM resources_serviceatlocation sal
 JOIN resources_service s ON s.id = sal.service_id
-JOIN resources_organization o ON o.id = s.organization_id
 JOIN resources_location l ON l.id = sal.location_id
 LEFT JOIN resources_capacity c ON c.service_at_location_id = sal.id
-WHERE {" AND ".join(where)}
+{joins}
+WHERE {" AND ".join(where)}"""
+    page_sql = f"""SELECT sal.id, {select_rank} AS rank {from_where}
 ORDER BY {", ".join(order)}
-LIMIT {int(page)}"""  # noqa: S608 - our own fragments; values are parameters
-    return sql, params
+LIMIT {int(page)}"""
+    count_sql = f"SELECT count(*) FROM (SELECT 1 {from_where} LIMIT {COUNT_CAP + 1}) AS m"  # noqa: S608
+    return page_sql, count_sql, params
 
 
-def run_sql(q: Query, *, page: int = PAGE, count: bool = True) -> int:
-    sql, params = plain_sql(q, page=page, count=count)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if not count:
-        return len(rows)
-    return rows[0][2] if rows else 0
+class SqlFloor:
+    """run(q): the plain SQL of `q` (the page, then with `count` the capped count); the
+    tsquery of each text is made once, by text_query, before any timing (prepare)."""
 
+    def __init__(self):
+        self.tsqueries: dict[str, str | None] = {}
 
-@contextmanager
-def trigram_threshold() -> Iterator[None]:
-    """The `<%` operator's cut-off at the search's rank (service_search sets it per query)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET pg_trgm.word_similarity_threshold = %s", [MIN_TEXT_RANK])
-    try:
-        yield
-    finally:
+    def prepare(self, texts) -> None:
+        for text in texts:
+            if text.strip() and text not in self.tsqueries:
+                query = text_query(text)
+                self.tsqueries[text] = query.tsquery if query else None
+
+    def run(self, q: Query, *, page: int = PAGE, count: bool = True) -> int:
+        page_sql, count_sql, params = plain_sql(q, self.tsqueries.get(q.text), page=page)
         with connection.cursor() as cursor:
-            cursor.execute("RESET pg_trgm.word_similarity_threshold")
+            cursor.execute(page_sql, params)
+            rows = cursor.fetchall()
+            if not count:
+                return len(rows)
+            cursor.execute(count_sql, params)
+            return cursor.fetchone()[0]
 
 
 # --- gunicorn and the signed-in users --------------------------------------------------------
@@ -406,6 +361,52 @@ def get(http: requests.Session, url: str, params: dict | None = None) -> request
 # --- the kinds -------------------------------------------------------------------------------
 
 
+def misspell(word: str, rng: random.Random) -> str:
+    """One edit a hurried typist makes: a letter dropped, two neighbours swapped, one replaced."""
+    i = rng.randrange(1, len(word) - 1)  # keep the first letter, as people mostly do
+    kind = rng.choice(["delete", "swap", "replace"])
+    if kind == "delete":
+        return word[:i] + word[i + 1 :]
+    if kind == "swap":
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    letter = rng.choice([c for c in "abcdefghijklmnopqrstuvwxyz" if c != word[i]])
+    return word[:i] + letter + word[i + 1 :]
+
+
+def misspellings(rng: random.Random, count: int) -> list[tuple[str, str]]:
+    """(misspelt query, the words meant): TYPOS, then one or two words of a random service's
+    name with one of them misspelt."""
+    queries = [(typo, MEANT[typo]) for typo in TYPOS]
+    names = list(Service.objects.order_by("id").values_list("name", flat=True))
+    for name in rng.sample(names, min(len(names), count * 2)):
+        if len(queries) >= count:
+            break
+        words = [w for w in re.findall(r"[a-z]+", name.lower()) if len(w) >= 4]
+        if not words:
+            continue
+        start = rng.randrange(len(words))
+        meant = words[start : start + rng.choice([1, 2])]
+        target = rng.randrange(len(meant))
+        typo = [misspell(w, rng) if i == target else w for i, w in enumerate(meant)]
+        queries.append((" ".join(typo), " ".join(meant)))
+    return queries[:count]
+
+
+def relevant_share(rows: list, meant: str) -> float:
+    """The share of `rows` (services at locations) with every word of `meant` in the service's
+    name, its organization's name or its taxonomy terms."""
+    if not rows:
+        return 0.0
+    words = meant.split()
+    relevant = 0
+    for sal in rows:
+        terms = " ".join(a.taxonomy_term.name for a in sal.service.attributes.all())
+        haystack = f"{sal.service.name} {sal.service.organization.name} {terms}".lower()
+        if all(re.search(rf"\b{re.escape(w)}", haystack) for w in words):
+            relevant += 1
+    return relevant / len(rows)
+
+
 def _queries(n: int, rng: random.Random) -> dict[str, tuple[str, list[Query]]]:
     today = timezone.localdate()
     terms = list(TaxonomyTerm.objects.filter(taxonomy__name="ACS needs").order_by("code"))
@@ -493,6 +494,7 @@ def _field_params(q: Query) -> dict:
 KINDS = [
     "text",
     "typo",
+    "recall",
     "open",
     "taxonomy",
     "near",
@@ -539,7 +541,11 @@ class Command(BaseCommand):
         )
         self.stdout.write("times in ms as p50/p95/max; rows: median matches (selector, SQL)")
         rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
+        self.sql_floor = SqlFloor()
         plan = _queries(queries, rng)
+        pairs = misspellings(random.Random(seed), queries)  # noqa: S311 - as above
+        self.recall_meant = dict(pairs)
+        plan["recall"] = ("misspellings (recall)", [Query(text=typo) for typo, _ in pairs])
         field = _field_queries(queries, rng)
         with gunicorn() if http else _no_server() as base:
             if base:
@@ -554,6 +560,8 @@ class Command(BaseCommand):
                 if kind in plan:
                     label, inputs = plan[kind]
                     self.api_kind(label, inputs, base, anonymous if base else None)
+                    if kind == "recall":
+                        self.recall(inputs)
                 elif kind == "field":
                     self.field_kind(field, base)
                 elif kind == "admin_services" and base:
@@ -575,15 +583,13 @@ class Command(BaseCommand):
     def api_kind(self, label: str, inputs: list[Query], base: str | None, http) -> None:
         inproc, over_http, sql = Timings(), Timings(), Timings()
 
-        def page(q: Query) -> int:
-            qs = service_search(**q.search_kwargs())
-            count = qs.count()
-            list(qs[:PAGE])
-            return count
+        def page(q: Query) -> int:  # as the HSDS list: the capped count, the page's keys, rows
+            _rows, envelope = paginate(service_search(**q.search_kwargs()), page=1, per_page=PAGE)
+            return envelope["total_items"]
 
         timed(page, inputs, inproc)
-        with trigram_threshold():
-            timed(run_sql, inputs, sql)
+        self.sql_floor.prepare(q.text for q in inputs)
+        timed(self.sql_floor.run, inputs, sql)
         if base:
             url = f"{base}/api/hsds/service_at_locations"
             timed(lambda q: get(http, url, q.api_params()).json()["total_items"], inputs, over_http)
@@ -596,8 +602,8 @@ class Command(BaseCommand):
             return replace(q, at=timezone.now() if q.at else None)
 
         timed(lambda q: len(list(service_search(**now(q).search_kwargs())[:50])), inputs, inproc)
-        with trigram_threshold():
-            timed(lambda q: run_sql(now(q), page=50, count=False), inputs, sql)
+        self.sql_floor.prepare(q.text for q in inputs)
+        timed(lambda q: self.sql_floor.run(now(q), page=50, count=False), inputs, sql)
         if base:
             session = bench_session("responder")
             url = f"{base}/field/resources/"
@@ -618,17 +624,30 @@ class Command(BaseCommand):
         timed(
             lambda w: len(list(service_search(text=w, accepts_referrals=True)[:21])), words, inproc
         )
-        with trigram_threshold():
-            timed(
-                lambda w: run_sql(Query(text=w, accepts_referrals=True), page=21, count=False),
-                words,
-                sql,
-            )
+        self.sql_floor.prepare(words)
+        timed(
+            lambda w: self.sql_floor.run(
+                Query(text=w, accepts_referrals=True), page=21, count=False
+            ),
+            words,
+            sql,
+        )
         if base:
             session = bench_session("case_manager")
             url = f"{base}/admin/cases/resident/refer/options/"
             timed(lambda w: len(get(session, url, {"term": w}).json()["results"]), words, over_http)
         self.line("admin: referral picker (21)", inproc, over_http, sql)
+
+    def recall(self, inputs: list[Query]) -> None:
+        """recall@PAGE and precision@PAGE of the misspelt queries (not timed)."""
+        shares = [
+            relevant_share(list(service_search(text=q.text)[:PAGE]), self.recall_meant[q.text])
+            for q in inputs
+        ]
+        self.stdout.write(
+            f"  recall@{PAGE} {sum(x > 0 for x in shares) / len(shares):.3f}  "
+            f"precision@{PAGE} {statistics.mean(shares):.3f}  ({len(shares)} misspelt queries)"
+        )
 
 
 @contextmanager

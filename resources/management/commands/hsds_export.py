@@ -4,7 +4,8 @@
     manage.py hsds_export --json -                  # the same to stdout
     manage.py hsds_export --csv export/             # tabular datapackage: CSVs + datapackage.json
 
-Progress goes to stderr, so stdout carries only the JSON when writing there.
+Progress goes to stderr (a bar when it is a terminal), so stdout carries only the JSON when
+writing there. Memory stays bounded: services are read and written a chunk at a time.
 """
 
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from acs.progress import terminal_bars
 from resources.hsds_export import write_datapackage, write_json
 
 
@@ -55,17 +57,18 @@ class Command(BaseCommand):
             if folder.is_dir() and any(folder.iterdir()) and not overwrite:
                 raise CommandError(f"{folder} is not empty; pass --overwrite to write into it.")
         progress = self.stderr.write
+        bar = terminal_bars(self.stderr)
         if json is not None:
             start = time.perf_counter()
             progress(f"Writing HSDS JSON to {json_path or 'stdout'} ...")
             if json_path is None:
-                count = write_json(_Unended(self.stdout), progress=progress)
+                count = write_json(_Unended(self.stdout), bar=bar)
             else:
                 # Written beside and renamed at the end: a failed run leaves no half file.
                 partial = json_path.with_name(json_path.name + ".partial")
                 try:
                     with partial.open("w", encoding="utf-8") as stream:
-                        count = write_json(stream, progress=progress)
+                        count = write_json(stream, bar=bar)
                     partial.replace(json_path)
                 finally:
                     partial.unlink(missing_ok=True)
@@ -73,7 +76,7 @@ class Command(BaseCommand):
         if folder is not None:
             start = time.perf_counter()
             progress(f"Writing the HSDS CSV datapackage to {folder}/ ...")
-            counts = write_datapackage(folder, progress=progress)
+            counts = write_datapackage(folder, progress=progress, bar=bar)
             progress(
                 f"... {sum(counts.values())} rows in {len(counts)} tables "
                 f"in {time.perf_counter() - start:.1f} s"

@@ -6,9 +6,12 @@
     manage.py hsds_import feed.json --dry-run       # check and report, write nothing
     manage.py hsds_import feed.json --partial       # write the valid objects, skip the others
 
-The report goes to stdout, progress to stderr. Exit status: 0 when imported (or a clean dry
-run), 1 when nothing was written because of rejected objects or unreadable input, 2 when
---partial skipped some.
+The report goes to stdout, progress to stderr (a bar when it is a terminal). Importing again
+an input that was imported before, into a directory nothing has changed since, is answered
+from that import's report in about a second (resources/hsds_import/unchanged.py).
+
+Exit status: 0 when imported (or a clean dry run), 1 when nothing was written because of
+rejected objects or unreadable input, 2 when --partial skipped some.
 """
 
 import time
@@ -18,6 +21,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
+from acs.progress import terminal_bars
 from resources.hsds_import import TOP_KINDS, HsdsInputError, directory_import
 
 
@@ -38,12 +42,17 @@ class Command(BaseCommand):
         )
         parser.add_argument("--dry-run", action="store_true", help="check and report only")
         parser.add_argument(
+            "--recheck",
+            action="store_true",
+            help="read and check an input even when it was imported before, unchanged",
+        )
+        parser.add_argument(
             "--organization",
             metavar="ID",
             help="organization for services that name none (HSDS's service examples)",
         )
 
-    def handle(self, *args, path, type, partial, dry_run, organization, **options):
+    def handle(self, *args, path, type, partial, dry_run, recheck, organization, **options):
         try:
             organization = uuid.UUID(organization) if organization else None
         except ValueError as exc:
@@ -58,6 +67,8 @@ class Command(BaseCommand):
                 dry_run=dry_run,
                 organization=organization,
                 progress=self.stderr.write,
+                bar=terminal_bars(self.stderr),
+                recheck=recheck,
             )
         except HsdsInputError as exc:
             raise CommandError(str(exc)) from exc

@@ -43,7 +43,7 @@ RETURN cube(cube(cube(
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("resources", "0012_phone_number_validated"),
+        ("resources", "0018_hsds_import_run"),
     ]
 
     operations = [

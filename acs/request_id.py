@@ -1,0 +1,76 @@
+"""A request id on every log line of a request, and of the Celery tasks it queues.
+
+- `RequestIdMiddleware` takes the id from an incoming `X-Request-ID` when it is well formed (a
+  UUID, or 32 hex digits as nginx's `$request_id`), else makes one (32 hex digits), and echoes
+  it in the response's `X-Request-ID`. Anything else a client sends there is ignored: the id is
+  written into logs as is, so it may hold nothing that could be a name, a number or a date.
+- `RequestIdFilter`, on every log handler, puts it on each record as `request_id` ("-" outside
+  a request); the plain format shows it, and so does the JSON one (acs/log_json.py).
+- Celery: `before_task_publish` copies it into the task message's headers
+  (`acs_request_id`), `task_prerun` takes it back out in the worker for the task's run, and
+  `task_postrun` clears it. The task's own arguments are not touched (acs/queues.py: ids only).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from contextvars import ContextVar
+
+from celery.signals import before_task_publish, task_postrun, task_prerun
+
+HEADER = "X-Request-ID"
+TASK_HEADER = "acs_request_id"
+WELL_FORMED = re.compile(
+    r"[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+
+current: ContextVar[str | None] = ContextVar("acs_request_id", default=None)
+
+
+def request_id_from(value: str | None) -> str:
+    """The id to use for a request that sent `value` in X-Request-ID (None: none sent)."""
+    if value and WELL_FORMED.fullmatch(value):
+        return value.lower()
+    return uuid.uuid4().hex
+
+
+class RequestIdMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = request_id_from(request.headers.get(HEADER))
+        request.request_id = request_id
+        token = current.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            current.reset(token)
+        response[HEADER] = request_id
+        return response
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = current.get() or "-"
+        return True
+
+
+@before_task_publish.connect(dispatch_uid="acs.request_id.publish")
+def _publish_request_id(headers=None, **kwargs):
+    request_id = current.get()
+    if request_id and headers is not None:
+        headers.setdefault(TASK_HEADER, request_id)
+
+
+@task_prerun.connect(dispatch_uid="acs.request_id.prerun")
+def _task_request_id(task=None, **kwargs):
+    value = getattr(task.request, TASK_HEADER, None) if task is not None else None
+    current.set(value if isinstance(value, str) and WELL_FORMED.fullmatch(value) else None)
+
+
+@task_postrun.connect(dispatch_uid="acs.request_id.postrun")
+def _task_request_id_done(**kwargs):
+    current.set(None)

@@ -1,0 +1,71 @@
+"""Opening hours answered by the database: each service at location's concrete opening spans
+over a rolling window of days, derived from its schedules by resources.opening_hours.
+
+Derived rows (a cache of `opening_hours.sessions_between`), rebuilt wholesale by
+resources.services.opening_hours: no public id, never in a URL or payload. See
+docs/directory.md, "Open now".
+"""
+
+from __future__ import annotations
+
+from django.contrib.postgres.fields import DateTimeRangeField
+from django.contrib.postgres.indexes import GistIndex
+from django.db import models
+from django.db.models import F, Q
+
+from resources.models.directory import ServiceAtLocation
+
+
+class OpeningInterval(models.Model):
+    """A span [start, end) during which a service at location is open: its sessions starting
+    on one local `day`, overlapping or touching ones merged."""
+
+    service_at_location = models.ForeignKey(
+        ServiceAtLocation, on_delete=models.CASCADE, related_name="opening_intervals"
+    )
+    day = models.DateField()
+    during = DateTimeRangeField()
+
+    class Meta:
+        ordering = ("service_at_location", "day", "during")
+        indexes = [
+            # `during @> instant` for the whole directory ("open now" alone); one service at
+            # location's few rows are found through the foreign key's btree index.
+            GistIndex(fields=["during"], name="resources_openinterval_gist"),
+            # The roll drops the days before the window.
+            models.Index(fields=["day"], name="resources_openinterval_day_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(during__isempty=True), name="resources_openinginterval_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_at_location_id}: {self.during}"
+
+
+class OpeningHoursWindow(models.Model):
+    """The local dates whose sessions every service at location has in OpeningInterval.
+
+    One row (id 1) at most. An instant is answered from the table when its local date D and
+    D-1 (a night that began the evening before) are both within `first_day..last_day`; any other
+    instant, or no row (nothing built yet), falls back to judging the schedules in Python.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    first_day = models.DateField()
+    last_day = models.DateField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="resources_openinghourswindow_single"),
+            models.CheckConstraint(
+                condition=Q(first_day__lte=F("last_day")),
+                name="resources_openinghourswindow_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_day} to {self.last_day}"

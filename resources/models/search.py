@@ -1,0 +1,65 @@
+"""What text search reads: a document per service and the directory's words (docs/directory.md).
+
+Both tables are derived from the directory and written only by the database: triggers on
+service, organization, attribute and taxonomy term (migration 0014) keep each service's
+document current in the same transaction as the change, whatever wrote it (the admin, the HSDS
+import, bulk_create in the generator, a queryset `.update()`), and add the new words it brings.
+`resources.services.search.directory_words_rebuild` (a maintenance task) recounts the words and
+drops those no service uses any more. Neither leaves the database, so neither has a public id.
+"""
+
+from __future__ import annotations
+
+from django.contrib.postgres.indexes import GinIndex, GistIndex
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.db.models.functions import Left, Length
+
+
+class ServiceSearchDocument(models.Model):
+    """A service's words for full-text search, weighted by where they come from: A its name,
+    B its organization's name, C its taxonomy terms' names, D its description; each read with
+    English and with Spanish stemming (lexemes both readings share are kept once)."""
+
+    # The database deletes the document with its service (ON DELETE CASCADE, migration 0014):
+    # the triggers may rewrite it while Django is deleting the service's attributes.
+    service = models.OneToOneField(
+        "resources.Service",
+        on_delete=models.DO_NOTHING,
+        primary_key=True,
+        related_name="search_document",
+        db_constraint=False,
+    )
+    document = SearchVectorField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [GinIndex(fields=["document"], name="resources_search_doc_gin")]
+
+    def __str__(self) -> str:
+        return f"search document of service {self.service_id}"
+
+
+class DirectoryWord(models.Model):
+    """A distinct word of the directory's names, terms and descriptions (lower case, letters
+    only, three or more), with the number of services using it: what a misspelt query word is
+    corrected to. Not unique on purpose: triggers add words without waiting on each other, and
+    the rebuild folds any twin two concurrent writes made.
+
+    The trigram index is GiST, not GIN: "the words nearest to this one" is a nearest-neighbour
+    question (`ORDER BY word <-> 'shleter' LIMIT n`), which GiST answers from the index and GIN
+    cannot; GIN would need the `%` operator and its session-wide similarity threshold."""
+
+    word = models.CharField(max_length=100)
+    ndoc = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["word"], name="resources_dirword_word_idx"),
+            # The words a few edits from a query word: same first letter, about its length.
+            models.Index(Left("word", 1), Length("word"), name="resources_dirword_shape_idx"),
+            GistIndex(fields=["word"], opclasses=["gist_trgm_ops"], name="resources_dirword_trgm"),
+        ]
+
+    def __str__(self) -> str:
+        return self.word

@@ -1,0 +1,279 @@
+"""Opening intervals: open-now search answered by the database inside their window, by the
+schedules outside it, and kept equal to the schedules by every way they are written (admin,
+model saves, the HSDS import, the daily roll, generate_directory)."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date, datetime, time, timedelta
+
+import psycopg
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from resources.hsds_import import directory_import
+from resources.models import OpeningHoursWindow, OpeningInterval, Schedule, Service
+from resources.selectors import service_search
+from resources.services.opening_hours import (
+    opening_intervals_roll,
+    window_for,
+    window_recorded,
+)
+from resources.tasks import roll_opening_intervals
+from tests.factories import ScheduleFactory
+from tests.resources.conftest import place
+from tests.resources.test_search import DENVER, TUESDAY_11PM, TUESDAY_NOON, names
+
+pytestmark = pytest.mark.django_db
+
+TUESDAY = TUESDAY_NOON.date()
+
+
+def every_hour(first: date, days: int) -> list[datetime]:
+    start = datetime.combine(first, time(0), tzinfo=DENVER)
+    return [start + timedelta(hours=i) for i in range(days * 24)]
+
+
+def tables_read(at: datetime, **filters) -> tuple[list[str], str]:
+    with CaptureQueriesContext(connection) as ctx:
+        found = names(service_search(open_now=True, at=at, **filters))
+    return found, " ".join(q["sql"] for q in ctx.captured_queries)
+
+
+def test_inside_the_window_open_now_is_one_condition_on_the_intervals(directory):
+    instants = every_hour(TUESDAY, 2)
+    by_schedules = [names(service_search(open_now=True, at=at)) for at in instants]
+    assert not OpeningInterval.objects.exists()
+
+    opening_intervals_roll(today=TUESDAY)
+
+    for at, expected in zip(instants, by_schedules, strict=True):
+        found, sql = tables_read(at)
+        assert found == expected, at
+        assert '"resources_openinginterval"' in sql and '"resources_schedule"' not in sql
+    assert by_schedules[instants.index(TUESDAY_11PM)] == [
+        "Crisis stabilization",
+        "Overnight emergency shelter",
+    ]
+
+
+def test_the_open_now_condition_is_served_by_the_range_index(directory):
+    opening_intervals_roll(today=TUESDAY)
+    qs = service_search(open_now=True, at=TUESDAY_NOON)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = qs.explain()
+    assert "resources_openinterval_gist" in plan or "resources_openinginterval_service" in plan
+
+
+def test_outside_the_window_open_now_judges_the_schedules(directory):
+    opening_intervals_roll(today=TUESDAY)
+    first, last = window_recorded()
+
+    # The window's first day needs the night before it, which the table does not hold.
+    for at in (
+        datetime.combine(first, time(3), tzinfo=DENVER),
+        datetime.combine(last + timedelta(days=1), time(12), tzinfo=DENVER),
+    ):
+        _found, sql = tables_read(at)
+        assert '"resources_schedule"' in sql and '"resources_openinginterval"' not in sql
+    _found, sql = tables_read(datetime.combine(last, time(12), tzinfo=DENVER))
+    assert '"resources_openinginterval"' in sql
+
+
+def test_a_schedule_saved_moved_or_deleted_is_reflected_after_the_commit(
+    directory, django_capture_on_commit_callbacks
+):
+    opening_intervals_roll(today=TUESDAY)
+    pantry = directory["pantry"]
+    assert "Food pantry" in names(service_search(open_now=True, at=TUESDAY_NOON))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        saturday = ScheduleFactory(
+            service_at_location=pantry, byday="SA", opens_at="10:00", closes_at="12:00"
+        )
+    assert "Food pantry" not in tables_read(TUESDAY_NOON)[0]
+
+    # Moved to the shelter's service: the pantry's hours are its service's again, and the
+    # shelter opens on Saturday mornings too.
+    saturday_morning = TUESDAY_NOON + timedelta(days=4, hours=-1)
+    assert "Overnight emergency shelter" not in tables_read(saturday_morning)[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        saturday.service_at_location = None
+        saturday.service = Service.objects.get(name="Overnight emergency shelter")
+        saturday.save()
+    assert tables_read(TUESDAY_NOON)[0] == ["Crisis stabilization", "Food pantry", "Walk-in clinic"]
+    assert "Overnight emergency shelter" in tables_read(saturday_morning)[0]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        Schedule.objects.filter(service__name="Overnight emergency shelter").delete()
+    assert "Overnight emergency shelter" not in tables_read(TUESDAY_11PM)[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        ScheduleFactory(service=saturday.service, opens_at=time(19), closes_at=time(7))
+    assert "Overnight emergency shelter" in tables_read(TUESDAY_11PM)[0]
+
+
+def test_a_new_place_of_a_service_gets_the_service_hours(
+    directory, django_capture_on_commit_callbacks
+):
+    opening_intervals_roll(today=TUESDAY)
+    with django_capture_on_commit_callbacks(execute=True):
+        place(Service.objects.get(name="Food pantry"), "Pantry annex", 35.08, -106.65)
+
+    found = [
+        sal.location.name for sal in service_search(open_now=True, at=TUESDAY_NOON, text="pantry")
+    ]
+    assert found == ["Pantry", "Pantry annex"]
+
+
+def test_a_closure_added_in_the_admin_closes_the_place(
+    client, admin_user, directory, django_capture_on_commit_callbacks
+):
+    opening_intervals_roll(today=TUESDAY)
+    location = directory["pantry"].location
+    path = f"/admin/resources/location/{location.pk}/change/"
+    client.force_login(admin_user)
+    context = client.get(path).context
+    body = {
+        field.html_name: field.value()
+        for field in context["adminform"].form
+        if field.value() is not None
+    }
+    for inline in context["inline_admin_formsets"]:
+        formset = inline.formset
+        body[f"{formset.prefix}-TOTAL_FORMS"] = str(len(formset.initial_forms))
+        body[f"{formset.prefix}-INITIAL_FORMS"] = str(len(formset.initial_forms))
+        for form in formset.initial_forms:
+            for field in form:
+                if field.value() is not None:
+                    body[field.html_name] = field.value()
+    body.update(
+        {
+            "schedules-TOTAL_FORMS": "1",
+            "schedules-0-valid_from": TUESDAY.isoformat(),
+            "schedules-0-closed": "on",
+            "schedules-0-description": "Thanksgiving week",
+        }
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(path, body)
+
+    assert response.status_code == 302, response.context and response.context["errors"]
+    assert location.schedules.filter(closed=True).exists()
+    assert "Food pantry" not in tables_read(TUESDAY_NOON)[0]
+
+
+def hsds_service(hours: str) -> dict:
+    return {
+        "id": "1f6c2ad6-58f4-4b55-9d2a-3a4c9a7d1e01",
+        "name": "Imported pantry",
+        "status": "active",
+        "organization": {
+            "id": "5a0d8f7e-1c2b-4e59-8d7a-3f0e2b1c4d5e",
+            "name": "Imported organization",
+            "description": "Runs imported services.",
+        },
+        "schedules": [
+            {
+                "id": "0b2d8c55-8f7e-4a0e-9a55-5d7c2b1e3f10",
+                "freq": "WEEKLY",
+                "byday": "MO,TU,WE,TH,FR",
+                "opens_at": hours.split("-")[0],
+                "closes_at": hours.split("-")[1],
+            }
+        ],
+        "service_at_locations": [
+            {
+                "id": "7c1e9a3b-2d4f-4b6a-8e0c-1a2b3c4d5e6f",
+                "location": {
+                    "id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b",
+                    "name": "Imported hall",
+                    "location_type": "physical",
+                },
+            }
+        ],
+    }
+
+
+def test_the_hsds_import_rebuilds_the_intervals_it_changes(tmp_path, db):
+    opening_intervals_roll(today=TUESDAY)
+    path = tmp_path / "service.json"
+    path.write_text(json.dumps(hsds_service("09:00-17:00")), encoding="utf-8")
+
+    directory_import(path)
+    assert tables_read(TUESDAY_NOON)[0] == ["Imported pantry"]
+    assert tables_read(TUESDAY_NOON - timedelta(hours=4))[0] == []
+
+    path.write_text(json.dumps(hsds_service("06:00-10:00")), encoding="utf-8")
+    directory_import(path)
+    assert tables_read(TUESDAY_NOON)[0] == []
+    assert tables_read(TUESDAY_NOON - timedelta(hours=4))[0] == ["Imported pantry"]
+
+
+def test_the_roll_moves_the_window_once_a_day(directory):
+    assert opening_intervals_roll(today=TUESDAY) > 0
+    assert window_recorded() == (TUESDAY - timedelta(days=1), date(2026, 12, 8))
+
+    assert opening_intervals_roll(today=TUESDAY) is None  # already done today
+    kept = set(OpeningInterval.objects.filter(day__gte=TUESDAY).values_list("id", flat=True))
+    assert opening_intervals_roll(today=TUESDAY + timedelta(days=1)) > 0
+    # One day dropped, one added; the days both windows share are left as they were.
+    assert kept <= set(OpeningInterval.objects.values_list("id", flat=True))
+    assert set(OpeningInterval.objects.values_list("day", flat=True)) == {
+        TUESDAY + timedelta(days=n) for n in range(16)
+    }
+    assert window_recorded() == window_for(TUESDAY + timedelta(days=1))
+    starts = OpeningInterval.objects.values_list("during", flat=True)
+    assert min(r.lower for r in starts) >= datetime.combine(TUESDAY, time(0), tzinfo=DENVER)
+
+
+def test_a_roll_while_another_runs_does_nothing(directory):
+    with psycopg.connect(
+        **{k: v for k, v in connection.get_connection_params().items() if k != "cursor_factory"}
+    ) as other:
+        other.execute("SELECT pg_advisory_lock(7301018)")
+        assert opening_intervals_roll(today=TUESDAY) is None
+    assert not OpeningHoursWindow.objects.exists()
+
+
+def test_the_daily_task_rolls_to_today(directory):
+    assert roll_opening_intervals() > 0
+    assert roll_opening_intervals() is None
+    today = datetime.now(DENVER).date()
+    assert window_recorded() == window_for(today)
+
+
+def test_build_opening_intervals_command_builds_the_window(directory):
+    stdout = io.StringIO()
+    call_command("build_opening_intervals", stdout=stdout)
+    assert "opening intervals for sessions starting" in stdout.getvalue()
+    assert OpeningInterval.objects.filter(service_at_location=directory["shelter"]).exists()
+
+
+def test_generate_directory_builds_the_intervals(db):
+    call_command("generate_directory", services=20, force=True, stdout=io.StringIO())
+    assert window_recorded() is not None
+    assert OpeningInterval.objects.exists()
+
+
+def test_out_of_season_hours_still_outrank_the_next_level_on_both_paths(
+    directory, django_capture_on_commit_callbacks
+):
+    # The reference: regular hours of the most specific level that has any, whatever the date.
+    with django_capture_on_commit_callbacks(execute=True):
+        ScheduleFactory(
+            service_at_location=directory["pantry"],
+            opens_at=time(9),
+            closes_at=time(17),
+            valid_from=date(2026, 6, 1),
+            valid_to=date(2026, 8, 31),
+        )
+    assert "Food pantry" not in tables_read(TUESDAY_NOON)[0]  # by the schedules
+
+    opening_intervals_roll(today=TUESDAY)
+    found, sql = tables_read(TUESDAY_NOON)
+    assert "Food pantry" not in found and '"resources_openinginterval"' in sql
