@@ -46,23 +46,51 @@ class Migration(migrations.Migration):
         ("resources", "0018_hsds_import_run"),
     ]
 
+    # The index is built and the old one dropped CONCURRENTLY, outside a transaction, so the
+    # locations table stays writable during a rolling deploy (docs/operations.md), and the new
+    # index is there before the old one goes. Written as SQL: Django's AddIndexConcurrently
+    # refuses to run even for `sqlmigrate` inside a transaction (the migration linter's test);
+    # the state is the model's (resources/models/directory.py).
+    atomic = False
+
     operations = [
         CreateCubeExtension(),
         migrations.RunSQL(EARTH_POINT, "DROP FUNCTION resources_earth_point(float8, float8)"),
-        migrations.RemoveIndex(
-            model_name="location",
-            name="resources_location_latlon_idx",
-        ),
-        migrations.AddIndex(
-            model_name="location",
-            index=django.contrib.postgres.indexes.GistIndex(
-                models.Func(
-                    django.db.models.functions.comparison.Cast("latitude", models.FloatField()),
-                    django.db.models.functions.comparison.Cast("longitude", models.FloatField()),
-                    function="resources_earth_point",
-                    output_field=resources.models.directory.Cube(),
+        migrations.SeparateDatabaseAndState(
+            database_operations=[
+                migrations.RunSQL(
+                    "CREATE INDEX CONCURRENTLY IF NOT EXISTS resources_location_earth_idx"
+                    " ON resources_location USING gist"
+                    " (resources_earth_point(latitude::float8, longitude::float8))",
+                    "DROP INDEX CONCURRENTLY IF EXISTS resources_location_earth_idx",
                 ),
-                name="resources_location_earth_idx",
-            ),
+                migrations.RunSQL(
+                    "DROP INDEX CONCURRENTLY IF EXISTS resources_location_latlon_idx",
+                    "CREATE INDEX CONCURRENTLY IF NOT EXISTS resources_location_latlon_idx"
+                    " ON resources_location (latitude, longitude)",
+                ),
+            ],
+            state_operations=[
+                migrations.AddIndex(
+                    model_name="location",
+                    index=django.contrib.postgres.indexes.GistIndex(
+                        models.Func(
+                            django.db.models.functions.comparison.Cast(
+                                "latitude", models.FloatField()
+                            ),
+                            django.db.models.functions.comparison.Cast(
+                                "longitude", models.FloatField()
+                            ),
+                            function="resources_earth_point",
+                            output_field=resources.models.directory.Cube(),
+                        ),
+                        name="resources_location_earth_idx",
+                    ),
+                ),
+                migrations.RemoveIndex(
+                    model_name="location",
+                    name="resources_location_latlon_idx",
+                ),
+            ],
         ),
     ]

@@ -4,13 +4,24 @@ the floors are measured in the same run, and the plain SQL returns the selector'
 
 import importlib
 import io
+import random
 import re
 
 import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
 
-from resources.management.commands.bench_directory_search import KINDS
+from resources.api import hsds_pagination
+from resources.api.hsds_pagination import capped_count
+from resources.management.commands import bench_directory_search as bench_module
+from resources.management.commands.bench_directory_search import (
+    KINDS,
+    PAGE,
+    Query,
+    SqlFloor,
+    _queries,
+)
+from resources.selectors import page_rows, service_search
 
 TIMES = r"\d+\.\d/\d+\.\d/\d+\.\d"
 API_LABELS = [
@@ -91,3 +102,36 @@ def test_refuses_a_database_whose_name_lacks_bench():
     # It signs bench users in without their second factor: never on a real database.
     with pytest.raises(CommandError, match="bench"):
         call_command("bench_directory_search", queries=1, stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_each_plain_sql_floor_returns_the_selectors_page_and_capped_count():
+    # The floors are only floors if they answer the same query: the same ids in the same order
+    # (text rank from the search documents, distance, open now from the opening intervals) and
+    # the count the HSDS API gives (capped at COUNT_CAP).
+    call_command("generate_directory", services=120, force=True, stdout=io.StringIO())
+    rng = random.Random(11)  # noqa: S311 - the bench's reproducible queries
+    plan = _queries(4, rng)
+    floor = SqlFloor()
+    compared = 0
+    for _label, inputs in plan.values():
+        floor.prepare(q.text for q in inputs)
+        for q in inputs:
+            qs = service_search(**q.search_kwargs())
+            ids, total = floor.rows(q)
+            assert ids == [sal.pk for sal in page_rows(qs, 0, PAGE)], q
+            assert total == capped_count(qs, at_least=PAGE)[0], q
+            compared += bool(ids)
+    assert compared >= 20  # most queries find rows: the comparison is not of empty pages
+
+
+@pytest.mark.django_db
+def test_the_plain_sql_count_is_capped_as_the_apis(monkeypatch):
+    call_command("generate_directory", services=40, force=True, stdout=io.StringIO())
+    monkeypatch.setattr(bench_module, "COUNT_CAP", 5)
+    monkeypatch.setattr(hsds_pagination, "COUNT_CAP", 5)
+    floor = SqlFloor()
+    floor.prepare(["shelter"])
+    q = Query()
+
+    assert floor.rows(q)[1] == 6 == capped_count(service_search(), at_least=5)[0]

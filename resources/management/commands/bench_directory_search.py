@@ -85,6 +85,7 @@ MEANT = {
     "birth certficate": "birth certificate",
 }  # fmt: skip
 TYPOS = list(MEANT)
+RECALL_TYPOS = 7  # the recall sample starts with the first seven (main's list before this one)
 LANGUAGES = ["es", "es", "es", "nv", "vi", "ar", "zh", "ker"]
 
 
@@ -248,15 +249,20 @@ class SqlFloor:
                 query = text_query(text)
                 self.tsqueries[text] = query.tsquery if query else None
 
-    def run(self, q: Query, *, page: int = PAGE, count: bool = True) -> int:
+    def rows(self, q: Query, *, page: int = PAGE, count: bool = True) -> tuple[list, int | None]:
+        """The page's ids and (with `count`) the capped count."""
         page_sql, count_sql, params = plain_sql(q, self.tsqueries.get(q.text), page=page)
         with connection.cursor() as cursor:
             cursor.execute(page_sql, params)
-            rows = cursor.fetchall()
+            ids = [row[0] for row in cursor.fetchall()]
             if not count:
-                return len(rows)
+                return ids, None
             cursor.execute(count_sql, params)
-            return cursor.fetchone()[0]
+            return ids, cursor.fetchone()[0]
+
+    def run(self, q: Query, *, page: int = PAGE, count: bool = True) -> int:
+        ids, total = self.rows(q, page=page, count=count)
+        return len(ids) if total is None else total
 
 
 # --- gunicorn and the signed-in users --------------------------------------------------------
@@ -374,9 +380,9 @@ def misspell(word: str, rng: random.Random) -> str:
 
 
 def misspellings(rng: random.Random, count: int) -> list[tuple[str, str]]:
-    """(misspelt query, the words meant): TYPOS, then one or two words of a random service's
-    name with one of them misspelt."""
-    queries = [(typo, MEANT[typo]) for typo in TYPOS]
+    """(misspelt query, the words meant): the first RECALL_TYPOS of TYPOS, then one or two
+    words of a random service's name with one of them misspelt."""
+    queries = [(typo, MEANT[typo]) for typo in TYPOS[:RECALL_TYPOS]]
     names = list(Service.objects.order_by("id").values_list("name", flat=True))
     for name in rng.sample(names, min(len(names), count * 2)):
         if len(queries) >= count:
