@@ -1,6 +1,7 @@
 """The records of the resources app: the directory (HSDS) and the referrals to it."""
 
 from resources.models.directory import (
+    EARTH_RADIUS_KM,
     Address,
     Attribute,
     Capacity,
@@ -23,6 +24,7 @@ from resources.models.directory import (
     TaxonomyTerm,
     Weekday,
     capacity_stale_after,
+    earth_point,
 )
 from resources.models.hsds_imports import HsdsImportRun
 from resources.models.opening_hours import OpeningHoursWindow, OpeningInterval
@@ -43,6 +45,7 @@ from resources.models.search import DirectoryWord, ServiceSearchDocument
 
 __all__ = [
     "COMPLETED_OUTCOMES",
+    "EARTH_RADIUS_KM",
     "OPEN_STATUSES",
     "Address",
     "Attribute",
@@ -80,4 +83,5 @@ __all__ = [
     "WebhookEndpoint",
     "Weekday",
     "capacity_stale_after",
+    "earth_point",
 ]

@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, FloatField, Func, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from acs.models import BaseModel
@@ -25,6 +26,30 @@ def capacity_stale_after() -> timedelta:
 
     Read at call time, so that tests can override the setting."""
     return settings.CAPACITY_STALE_AFTER
+
+
+# The sphere of the distance search (mean Earth radius, IUGG), in the SQL function
+# resources_earth_point too (migration 0013): distances are great-circle distances on it.
+EARTH_RADIUS_KM = 6371.0088
+
+
+class Cube(models.Field):
+    """The `cube` extension's type, for expressions only (no column has it)."""
+
+    def db_type(self, connection) -> str:
+        return "cube"
+
+
+def earth_point(latitude: str = "latitude", longitude: str = "longitude") -> Func:
+    """A location as a 3-D point (km from the Earth's centre) on the sphere of EARTH_RADIUS_KM,
+    as the GiST index on locations holds it: "within r km" is a box around a point on that
+    index, "nearest first" its distance operator (<->), both answered by the index."""
+    return Func(
+        Cast(latitude, FloatField()),
+        Cast(longitude, FloatField()),
+        function="resources_earth_point",
+        output_field=Cube(),
+    )
 
 
 def _trigram_index(field: str, name: str) -> GinIndex:
@@ -212,8 +237,8 @@ class Location(BaseModel):
             ),
         ]
         indexes = [
-            # Bounding-box prefilter of the distance search.
-            models.Index(fields=["latitude", "longitude"], name="resources_location_latlon_idx"),
+            # "Within r km" and "nearest first" (resources.selectors.directory: distance).
+            GistIndex(earth_point(), name="resources_location_earth_idx"),
         ]
 
     def __str__(self) -> str:

@@ -2,13 +2,13 @@
 
 from resources.selectors.directory import (
     EARTH_RADIUS_KM,
-    KM_PER_DEGREE_LATITUDE,
     MAX_RADIUS_KM,
     MIN_TEXT_RANK,
     NEED_TERMS,
     Point,
-    bounding_box,
+    chord_km,
     distance_km,
+    earth_box,
     need_terms,
     open_at_filter,
     organizations_list,
@@ -44,7 +44,6 @@ from resources.selectors.referrals import (
 
 __all__ = [
     "EARTH_RADIUS_KM",
-    "KM_PER_DEGREE_LATITUDE",
     "MAX_RADIUS_KM",
     "MIN_TEXT_RANK",
     "NEED_TERMS",
@@ -52,8 +51,9 @@ __all__ = [
     "PartnerResident",
     "Point",
     "SharingConsents",
-    "bounding_box",
+    "chord_km",
     "distance_km",
+    "earth_box",
     "need_terms",
     "open_at_filter",
     "organizations_list",

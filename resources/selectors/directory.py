@@ -12,7 +12,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchQueryField, TrigramWordSimilarity
@@ -30,16 +29,7 @@ from django.db.models import (
     QuerySet,
     Value,
 )
-from django.db.models.functions import (
-    ASin,
-    Cast,
-    Cos,
-    Least,
-    Power,
-    Radians,
-    Sin,
-    Sqrt,
-)
+from django.db.models.functions import ASin, Cast, Least
 from django.utils import timezone
 from rapidfuzz.distance import OSA
 
@@ -60,7 +50,9 @@ from resources.models import (
     Taxonomy,
     TaxonomyTerm,
     capacity_stale_after,
+    earth_point,
 )
+from resources.models.directory import EARTH_RADIUS_KM, Cube
 from resources.opening_hours import (
     RULE_FIELDS,
     WEEKDAYS,
@@ -71,8 +63,6 @@ from resources.opening_hours import (
     is_open,
 )
 
-EARTH_RADIUS_KM = 6371.0088
-KM_PER_DEGREE_LATITUDE = math.pi * EARTH_RADIUS_KM / 180
 # word_similarity of the query within a field: 0.3 lets "shleter" find "shelter" (0.33) and
 # "detx" find "detox" (0.6); near misses such as "food" in "flood" (0.4) rank below exact words.
 MIN_TEXT_RANK = 0.3
@@ -264,33 +254,47 @@ def _text_search(qs: QuerySet, text: str, *, service: str) -> tuple[QuerySet, bo
 # --- distance --------------------------------------------------------------------------------
 
 
-def bounding_box(point: Point, radius_km: float) -> tuple[Decimal, Decimal, Decimal, Decimal]:
-    """(min lat, max lat, min lon, max lon) of a box holding the circle; indexed prefilter."""
-    dlat = radius_km / KM_PER_DEGREE_LATITUDE
-    cos_lat = max(math.cos(math.radians(point.latitude)), 1e-6)
-    dlon = min(radius_km / (KM_PER_DEGREE_LATITUDE * cos_lat), 180.0)
+def _earth_point_at(point: Point) -> Func:
+    return Func(
+        Value(float(point.latitude)),
+        Value(float(point.longitude)),
+        function="resources_earth_point",
+        output_field=Cube(),
+    )
 
-    def dec(x: float) -> Decimal:
-        return Decimal(f"{x:.6f}")
 
-    return (
-        dec(point.latitude - dlat),
-        dec(point.latitude + dlat),
-        dec(point.longitude - dlon),
-        dec(point.longitude + dlon),
+def earth_box(point: Point, radius_km: float, *, location: str = "location__") -> Func:
+    """True where the location lies in the cube around `point` holding every place within
+    `radius_km` (a superset, answered by the GiST index on locations): `point <@ box`."""
+    # The straight-line (chord) length of an arc of radius_km on the sphere.
+    chord = 2 * EARTH_RADIUS_KM * math.sin(min(radius_km / (2 * EARTH_RADIUS_KM), math.pi / 2))
+    box = Func(_earth_point_at(point), Value(chord), Value(3), function="cube_enlarge")
+    return Func(
+        earth_point(f"{location}latitude", f"{location}longitude"),
+        box,
+        template="(%(expressions)s)",
+        arg_joiner=" <@ ",
+        output_field=BooleanField(),
+    )
+
+
+def chord_km(point: Point, *, location: str = "location__") -> Func:
+    """The straight-line distance through the Earth from `point` to the location: grows with
+    the great-circle distance, and ordering by it ("nearest first") is the GiST index's `<->`."""
+    return Func(
+        earth_point(f"{location}latitude", f"{location}longitude"),
+        _earth_point_at(point),
+        template="(%(expressions)s)",
+        arg_joiner=" <-> ",
+        output_field=FloatField(),
     )
 
 
 def distance_km(point: Point, *, location: str = "location__"):
-    """Great-circle (haversine) distance in km from `point` to the location, in SQL."""
-    lat1 = math.radians(point.latitude)
-    lon1 = math.radians(point.longitude)
-    lat2 = Radians(Cast(f"{location}latitude", FloatField()))
-    lon2 = Radians(Cast(f"{location}longitude", FloatField()))
-    a = Power(Sin((lat2 - Value(lat1)) / Value(2.0)), 2) + Value(math.cos(lat1)) * Cos(
-        lat2
-    ) * Power(Sin((lon2 - Value(lon1)) / Value(2.0)), 2)
-    return Value(2 * EARTH_RADIUS_KM) * ASin(Least(Value(1.0), Sqrt(a)))
+    """Great-circle distance in km from `point` to the location, in SQL (from the chord: the
+    haversine formula's value, on the same sphere)."""
+    half = chord_km(point, location=location) / Value(2 * EARTH_RADIUS_KM)
+    return Value(2 * EARTH_RADIUS_KM) * ASin(Least(Value(1.0), half))
 
 
 # --- open now --------------------------------------------------------------------------------
@@ -508,16 +512,13 @@ def service_search(
                     code="invalid",
                     fields={"radius_km": [f"Must be more than 0 and at most {MAX_RADIUS_KM:g}."]},
                 )
-            min_lat, max_lat, min_lon, max_lon = bounding_box(near, radius_km)
-            qs = qs.filter(
-                location__latitude__range=(min_lat, max_lat),
-                location__longitude__range=(min_lon, max_lon),
-            )
+            qs = qs.filter(earth_box(near, radius_km))
         qs = qs.filter(location__latitude__isnull=False, location__longitude__isnull=False)
         qs = qs.annotate(distance_km=distance_km(near))
         if radius_km is not None:
             qs = qs.filter(distance_km__lte=radius_km)
-        ordering.append("distance_km")
+        # The chord grows with the distance: the same order, and the one the index serves.
+        ordering.append(chord_km(near).asc())
     text = text.strip()
     if text:
         qs, ranked = _text_search(qs, text, service="service__")

@@ -19,7 +19,12 @@ def test_embedded_postgres_starts_with_pg_trgm_and_stops():
             ) as conn:
                 conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
                 similarity = conn.execute("SELECT similarity('Marisol', 'Marisool')").fetchone()[0]
+                # The directory's distance index (resources migration 0013) needs cube.
+                conn.execute("CREATE EXTENSION IF NOT EXISTS cube")
+                chord = conn.execute("SELECT cube(array[0, 0, 0]) <-> cube(array[3, 4, 0])")
+                chord = chord.fetchone()[0]
             assert similarity > 0.5
+            assert chord == 5
             # A second start finds the running server instead of starting another.
             assert embedded.start(pgdata) == Path(config["HOST"])
         finally:

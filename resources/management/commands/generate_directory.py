@@ -1,20 +1,29 @@
 """Generate a large synthetic directory for benchmarks (see docs/benchmarks.md).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/acs_dir_bench \\
-        .venv/bin/python manage.py generate_directory --services 20000
+        .venv/bin/python manage.py generate_directory --services 200000
 
 Adds organizations, services, locations with Albuquerque-area addresses, services at
 locations, schedules (overnight, 24-hour, split, monthly, seasonal), languages, "ACS needs"
-attributes, phones and capacities (resources/synthetic.py). Refuses to run on a database whose
+attributes, phones and capacities (resources/synthetic.py), in chunks with a progress bar on a
+terminal; prints the time taken and the database's size. Refuses to run on a database whose
 name lacks "bench".
 """
 
+import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from tqdm import tqdm
 
 from resources.synthetic import generate_directory
+
+
+def database_size() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
+        return cursor.fetchone()[0]
 
 
 class Command(BaseCommand):
@@ -33,9 +42,18 @@ class Command(BaseCommand):
             raise CommandError("--services must be at least 1.")
         self.stdout.write(f"Generating {services} services in {name!r} ...")
         start = time.perf_counter()
+        # A bar on a terminal only: logs and the test suite get the summary lines alone.
+        bar = tqdm(total=services, unit="services", disable=not sys.stderr.isatty())
+
+        def advance(done: int) -> None:
+            bar.update(done - bar.n)
+
         try:
-            counts = generate_directory(services=services, seed=seed, progress=self.stdout.write)
+            counts = generate_directory(services=services, seed=seed, progress=advance)
         except LookupError as exc:
             raise CommandError(str(exc)) from exc
+        finally:
+            bar.close()
         summary = ", ".join(f"{v} {k}" for k, v in counts.items())
         self.stdout.write(f"... {summary} in {time.perf_counter() - start:.1f} s")
+        self.stdout.write(f"Database {name!r}: {database_size()}")

@@ -1,0 +1,76 @@
+"""Distance on an index (#18): "within r km" and "nearest first" go through the GiST index on
+locations (migration 0013, resources_earth_point), with the great-circle distances of the
+haversine formula, and the index keeps working where the search path is restricted (autovacuum,
+pg_restore, PostgreSQL 17's maintenance commands)."""
+
+import math
+import random
+
+import pytest
+from django.db import connection
+
+from resources.models import EARTH_RADIUS_KM, Location
+from resources.selectors import Point, chord_km, earth_box, service_search
+from tests.factories import ServiceFactory
+from tests.resources.conftest import place
+
+pytestmark = pytest.mark.django_db
+
+HERE = Point(35.0844, -106.6504)
+
+
+def haversine_km(a: Point, lat: float, lon: float) -> float:
+    p1, p2 = math.radians(a.latitude), math.radians(lat)
+    dp, dl = p2 - p1, math.radians(lon - a.longitude)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+@pytest.fixture
+def scattered(db):
+    rng = random.Random(18)  # noqa: S311 - test data
+    for i in range(40):
+        service = ServiceFactory(name=f"Service {i:02d}")
+        place(service, f"Place {i}", rng.uniform(34.9, 35.3), rng.uniform(-106.9, -106.4))
+
+
+def test_distances_are_the_haversine_great_circle_distances(scattered):
+    for sal in service_search(near=HERE):
+        lat, lon = float(sal.location.latitude), float(sal.location.longitude)
+        assert sal.distance_km == pytest.approx(haversine_km(HERE, lat, lon), abs=1e-6)
+
+
+def test_within_a_radius_is_exactly_the_places_within_it_nearest_first(scattered):
+    everywhere = list(service_search(near=HERE))
+    expected = [s.pk for s in everywhere if s.distance_km <= 12]
+    assert 0 < len(expected) < len(everywhere)
+
+    within = list(service_search(near=HERE, radius_km=12))
+
+    assert [s.pk for s in within] == expected
+    assert [s.distance_km for s in within] == sorted(s.distance_km for s in within)
+
+
+def _plan(qs) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE resources_location")
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a few rows: make the choice visible
+        return qs.explain()
+
+
+def test_the_radius_and_nearest_first_are_answered_by_the_gist_index(scattered):
+    within = Location.objects.filter(earth_box(HERE, 5, location=""))  # the search's filter
+    assert "resources_location_earth_idx" in _plan(within.values("id"))
+    nearest = Location.objects.order_by(chord_km(HERE, location=""))  # the search's first key
+    assert "resources_location_earth_idx" in _plan(nearest.values("id")[:5])
+
+
+def test_the_index_expression_needs_no_search_path(scattered):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_schema()")
+        (schema,) = cursor.fetchone()
+        cursor.execute("SET LOCAL search_path = ''")
+        cursor.execute(f"SELECT {schema}.resources_earth_point(35.0, -106.6)::text")
+        assert cursor.fetchone()[0].startswith("(")
+        # ANALYZE evaluates the index expression, as autovacuum does with its empty path.
+        cursor.execute(f"ANALYZE {schema}.resources_location")
