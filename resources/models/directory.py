@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.db import models
 from django.db.models import F, FloatField, Func, Q
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Upper
 from django.utils import timezone
 
 from acs.models import BaseModel
@@ -396,7 +396,12 @@ class Language(BaseModel):
                 name="resources_language_has_owner",
             ),
         ]
-        indexes = [models.Index(fields=["code"], name="resources_language_code_idx")]
+        indexes = [
+            models.Index(fields=["code"], name="resources_language_code_idx"),
+            # The search's language filter compares codes case-blind; an index on the
+            # expression also gives the planner its statistics (migration 0020).
+            models.Index(Upper("code"), name="resources_language_code_up_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.code
