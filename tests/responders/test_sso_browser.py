@@ -18,13 +18,12 @@ from acs.sessions import SESSION_KEY
 from responders.models import User
 from tests.acs.test_lockout import WRONG, fresh_ip
 from tests.axe import violations
-from tests.cases.test_admin_browser import ARTIFACTS
 from tests.factories import UserFactory
 from tests.oidc_idp import ACCOUNTS, CALLBACK, PASSWORD, Idp, configure
+from tests.responders.sso_pages import SHOTS, watched_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = ARTIFACTS / "sso"
 IDP_NAME = "City of Albuquerque"
 
 
@@ -38,26 +37,7 @@ def idp(live_server, settings):
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(viewport={"width": 1024, "height": 768})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.problems = []
-
-    def console(message):
-        # A failed load is reported with its address by the response handler below.
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            page.problems.append(message.text)
-
-    def response(answer):
-        # Ours only: the test IdP has no favicon, which is not ours to fix.
-        if answer.status >= 400 and answer.url.startswith(live_server.url):
-            page.problems.append(f"{answer.status} {answer.url}")
-
-    page.on("console", console)
-    page.on("response", response)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    yield page
-    context.close()
+    yield from watched_page(browser, live_server)
 
 
 def sign_in_at_the_city(page, base, idp, login, shot, *, next_path=""):
