@@ -79,6 +79,12 @@ def database_from_url(url: str) -> dict[str, Any]:
     config = environ.Env.db_url_config(url)
     if config["ENGINE"] != "django.db.backends.postgresql":
         raise ImproperlyConfigured("the restore target must be a PostgreSQL URL (postgres://...)")
+    # libpq's form for a socket folder, postgres://user@/name?host=/run/postgresql&port=5433,
+    # which django-environ leaves in OPTIONS: pg_restore and psql read HOST and PORT.
+    options = config.get("OPTIONS") or {}
+    for key in ("host", "port"):
+        if key in options and not config.get(key.upper()):
+            config[key.upper()] = str(options.pop(key))
     return config
 
 

@@ -108,3 +108,18 @@ def database_settings(pgdata: Path) -> dict[str, Any]:
         "HOST": str(socket_dir),
         "PORT": "",
     }
+
+
+def database_url(settings_dict: dict) -> str:
+    """A Django database's settings as a DATABASE_URL for a child process (a benchmark's
+    workers or gunicorn): a TCP host, or the embedded server's socket folder, which libpq takes
+    as the `host` query parameter (a path cannot be the URL's host)."""
+    from urllib.parse import quote, urlencode
+
+    where = urlencode(
+        {"host": settings_dict["HOST"] or "127.0.0.1", "port": settings_dict["PORT"] or 5432}
+    )
+    login = quote(settings_dict["USER"], safe="")
+    if settings_dict.get("PASSWORD"):
+        login += ":" + quote(settings_dict["PASSWORD"], safe="")
+    return f"postgres://{login}@/{quote(settings_dict['NAME'], safe='')}?{where}"

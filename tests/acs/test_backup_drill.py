@@ -28,8 +28,9 @@ def server_url(name: str) -> str:
     s = connection.settings_dict
     password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
     host = s.get("HOST") or "localhost"
-    if host.startswith("/"):  # the embedded server's socket folder
-        return f"postgres://{s['USER']}{password}@/{name}?host={host}"
+    if host.startswith("/"):  # the embedded server's socket folder (and its port)
+        port = f"&port={s['PORT']}" if s.get("PORT") else ""
+        return f"postgres://{s['USER']}{password}@/{name}?host={host}{port}"
     return f"postgres://{s['USER']}{password}@{host}:{s.get('PORT') or 5432}/{name}"
 
 

@@ -341,14 +341,17 @@ def test_the_scrapes_backlog_queries_can_only_run_on_the_partial_indexes_of_open
             metrics.by_status(metrics.open_deliveries()),
             metrics.oldest_due(metrics.open_deliveries(), now)[:1],
         ],
-        "acs_audit_unsealed_idx": [
+        # The unique index on seq serves `seq IS NULL` too (PostgreSQL 18 picks it on a
+        # small table): both hold the unsealed rows only, whatever the trail's length.
+        ("acs_audit_unsealed_idx", "acs_auditevent_seq_key"): [
             metrics.unsealed_audit_events().values("id"),
             metrics.unsealed_audit_events().order_by("id").values_list("created_at")[:1],
         ],
     }
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-    for index, querysets in queries.items():
+    for indexes, querysets in queries.items():
+        indexes = (indexes,) if isinstance(indexes, str) else indexes
         for queryset in querysets:
             plan = queryset.explain()
-            assert index in plan and "Seq Scan" not in plan, plan
+            assert any(i in plan for i in indexes) and "Seq Scan" not in plan, plan

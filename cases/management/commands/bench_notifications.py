@@ -46,7 +46,7 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -56,6 +56,7 @@ from django.db.models import Max
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils.timezone import now as timezone_now
 
+from acs.embedded import database_url
 from cases.local_sms import SmsReceiver
 from cases.models import Consent, Notification, Resident
 from cases.services.notifications import (
@@ -100,12 +101,7 @@ def percentile(sorted_values: list[float], p: float) -> float:
 
 def worker_database_url() -> str:
     """This process's database as DATABASE_URL, for the workers (TCP host or socket folder)."""
-    db = connection.settings_dict
-    where = urlencode({"host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432})
-    login = quote(db["USER"], safe="")
-    if db.get("PASSWORD"):
-        login += ":" + quote(db["PASSWORD"], safe="")
-    return f"postgres://{login}@/{quote(db['NAME'], safe='')}?{where}"
+    return database_url(connection.settings_dict)
 
 
 class Command(BaseCommand):

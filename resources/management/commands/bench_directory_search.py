@@ -53,7 +53,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from datetime import time as dtime
-from urllib.parse import quote
 
 import requests
 from django.conf import settings
@@ -61,6 +60,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
+from acs.embedded import database_url as embedded_database_url
 from resources.api.hsds_pagination import COUNT_CAP, paginate
 from resources.models import EARTH_RADIUS_KM, Service, TaxonomyTerm, capacity_stale_after
 from resources.selectors import Point, service_search, text_query
@@ -270,13 +270,7 @@ class SqlFloor:
 
 def database_url() -> str:
     """This connection's database as a DATABASE_URL (the embedded server's socket too)."""
-    d = connection.settings_dict
-    auth = quote(d["USER"] or "", safe="")
-    if d.get("PASSWORD"):
-        auth += ":" + quote(d["PASSWORD"], safe="")
-    host = quote(d["HOST"] or "localhost", safe="")
-    port = f":{d['PORT']}" if d.get("PORT") else ""
-    return f"postgres://{auth}@{host}{port}/{quote(d['NAME'], safe='')}"
+    return embedded_database_url(connection.settings_dict)
 
 
 def free_port() -> int:
