@@ -5,14 +5,18 @@ per-process thread pool."""
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from django.db import transaction
+from django.db import close_old_connections, connections, transaction
 from django.db.models import QuerySet
+
+logger = logging.getLogger(__name__)
 
 
 def in_batches(
@@ -58,16 +62,121 @@ def outbox_sweep(
     return total
 
 
-_pools: dict[tuple[int, str], ThreadPoolExecutor] = {}
+_pools: dict[tuple[int, str], tuple[int, ThreadPoolExecutor]] = {}
 
 
 def process_pool(name: str, size: int) -> ThreadPoolExecutor:
     """This process's pool of `size` threads named `name` (made after a fork, never inherited
-    from the parent: a forked worker process gets its own)."""
+    from the parent: a forked worker process gets its own; made again if the size asked
+    for changed)."""
     pid = os.getpid()
     key = (pid, name)
-    if key not in _pools:
-        for old in [k for k in _pools if k[0] != pid]:
-            del _pools[old]
-        _pools[key] = ThreadPoolExecutor(max_workers=max(1, size), thread_name_prefix=name)
-    return _pools[key]
+    size = max(1, size)
+    for old in [k for k in _pools if k[0] != pid]:
+        del _pools[old]
+    if key not in _pools or _pools[key][0] != size:
+        if key in _pools:
+            _pools[key][1].shutdown(wait=False)  # its threads end when their work is done
+        _pools[key] = (size, ThreadPoolExecutor(max_workers=size, thread_name_prefix=name))
+    return _pools[key][1]
+
+
+class InFlight:
+    """A worker process's batches handed to its threads and not finished yet: at most
+    `depth` at once. The task reserves a place (waiting while all are taken), does its part
+    (the claim), and hands the rest to `run`, which finishes it in a thread of its own (with
+    that thread's database connection) and frees the place, whatever happens."""
+
+    def __init__(self, name: str, depth: int):
+        self.depth = max(1, depth)
+        self.places = threading.BoundedSemaphore(self.depth)
+        self.pool = ThreadPoolExecutor(max_workers=self.depth, thread_name_prefix=name)
+
+    def reserve(self, timeout: float) -> bool:
+        return self.places.acquire(timeout=timeout)
+
+    def release(self) -> None:
+        self.places.release()
+
+    def run(self, fn: Callable[..., Any], *args: Any) -> None:
+        """`fn(*args)` in a thread; the place reserved for it is freed when it ends."""
+        try:
+            self.pool.submit(self._finish, fn, *args)
+        except BaseException:
+            self.release()
+            raise
+
+    def _finish(self, fn: Callable[..., Any], *args: Any) -> None:
+        try:
+            # This thread's connection, kept between batches like a request's
+            # (CONN_MAX_AGE), dropped when it broke.
+            close_old_connections()
+            fn(*args)
+        except Exception:
+            # Rows it had claimed stay leased with their in-flight mark: they are retaken
+            # when the lease lapses, as after a crash.
+            logger.exception("a batch in flight failed")
+        finally:
+            close_old_connections()
+            self.release()
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until no batch is in flight (True) or `timeout` seconds have passed."""
+        stop = time.monotonic() + timeout
+        taken = 0
+        try:
+            while taken < self.depth:
+                if not self.places.acquire(timeout=max(stop - time.monotonic(), 0)):
+                    return False
+                taken += 1
+            return True
+        finally:
+            for _ in range(taken):
+                self.places.release()
+
+    def close(self) -> None:
+        """Close each thread's database connection and end the threads (after `drain`): a
+        worker process on its way out, or a test that leaves no session behind."""
+        meet = threading.Barrier(self.depth, timeout=10)
+
+        def close_here() -> None:
+            try:
+                meet.wait()  # one on each thread: none idle takes a second
+            finally:
+                connections.close_all()
+
+        for _ in range(self.depth):
+            self.pool.submit(close_here)
+        self.pool.shutdown(wait=True)
+
+
+_in_flight: dict[tuple[int, str, int], InFlight] = {}
+
+
+def in_flight(name: str, depth: int) -> InFlight:
+    """This process's batches in flight named `name` (made after a fork, never inherited)."""
+    pid = os.getpid()
+    key = (pid, name, max(1, depth))
+    if key not in _in_flight:
+        for old in [k for k in _in_flight if k[0] != pid]:
+            del _in_flight[old]
+        _in_flight[key] = InFlight(name, depth)
+    return _in_flight[key]
+
+
+def in_flight_drain(timeout: float, *, close: bool = False) -> bool:
+    """Let this process's batches in flight finish (a worker stopping warmly), up to
+    `timeout` seconds in all; False when some did not. With `close`, those that finished
+    have their threads and database connections closed too (made again when next needed)."""
+    stop = time.monotonic() + timeout
+    pid = os.getpid()
+    done = True
+    for key, batches in list(_in_flight.items()):
+        if key[0] != pid:
+            continue
+        drained = batches.drain(max(stop - time.monotonic(), 0))
+        if drained and close:
+            batches.close()
+            del _in_flight[key]
+        done = drained and done
+    return done

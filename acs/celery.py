@@ -5,7 +5,7 @@ import logging
 import os
 
 from celery import Celery, bootsteps
-from celery.signals import beat_init, worker_ready
+from celery.signals import beat_init, worker_process_shutdown, worker_ready, worker_shutdown
 
 from acs.queues import KINDS
 
@@ -165,3 +165,21 @@ def _announce_beat(sender, **kwargs):  # pragma: no cover - exercised by `dev.py
     from acs.startup import announce
 
     announce("beat")
+
+
+# A worker process keeps batches of texts going in its threads after their task returned
+# (acs.batches.InFlight): one stopping warmly lets them finish and record their results
+# rather than leaving them to their leases. A prefork child says so on its way out; a solo
+# worker (and the prefork parent, which has none) at the worker's shutdown.
+IN_FLIGHT_DRAIN_SECONDS = 60
+
+
+@worker_process_shutdown.connect
+@worker_shutdown.connect
+def _finish_batches_in_flight(**kwargs):  # pragma: no cover - exercised in worker processes
+    from acs.batches import in_flight_drain
+
+    if not in_flight_drain(IN_FLIGHT_DRAIN_SECONDS, close=True):
+        logging.getLogger(__name__).warning(
+            "batches still in flight at shutdown: their leases will retake them"
+        )

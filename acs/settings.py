@@ -253,6 +253,9 @@ NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
 # many threads at once, and records their results in one statement.
 NOTIFICATION_BATCH_SIZE = env.int("NOTIFICATION_BATCH_SIZE", default=100)
 NOTIFICATION_SEND_CONCURRENCY = env.int("NOTIFICATION_SEND_CONCURRENCY", default=16)
+# Batches one worker process keeps going at once: the next is claimed and checked while the
+# last is sent and recorded (in the process's threads), instead of one after the other.
+NOTIFICATION_BATCHES_IN_FLIGHT = env.int("NOTIFICATION_BATCHES_IN_FLIGHT", default=2)
 # A row handed to a batch task is not handed out again for this long (the task is presumed
 # alive and waiting in the queue); a task lost with the broker's data delays its rows by at
 # most this much.

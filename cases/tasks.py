@@ -1,7 +1,5 @@
 """Celery tasks of the cases app: thin adapters over services."""
 
-from collections import Counter
-
 from celery import shared_task
 from django.conf import settings
 
@@ -28,12 +26,12 @@ def send_notification(notification_id: int) -> str | None:
 
 
 @shared_task(name="cases.tasks.send_notifications", ignore_result=True)
-def send_notifications(notification_ids: list[int]) -> dict[str, int]:
-    """One attempt at each of a batch of notifications (claimed, sent concurrently, recorded
-    together); harmless for the rows already sent, not due, or held by another task. Returns
-    how many rows ended in each status."""
-    statuses = notifications.notifications_send_batch(notification_ids)
-    return dict(Counter(statuses.values()))
+def send_notifications(notification_ids: list[int]) -> int:
+    """One attempt at each of a batch of notifications: claimed and checked here, then sent
+    concurrently and recorded together by this process's threads while the worker takes its
+    next task (`notifications_start_batch`); harmless for the rows already sent, not due, or
+    held by another task. Returns how many rows it claimed."""
+    return notifications.notifications_start_batch(notification_ids)
 
 
 @shared_task(name="cases.tasks.sweep_notifications", ignore_result=True)

@@ -39,7 +39,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from acs.batches import in_batches, process_pool
+from acs.batches import in_batches, in_flight, process_pool
 from acs.phones import phone_has_extension, phone_textable
 from acs.retry import backoff
 from cases import channels, messages
@@ -573,19 +573,16 @@ def _prepare(attempt: _Attempt, now: datetime, provider: _Provider, checks: _Che
     return None
 
 
-def _send(attempt: _Attempt, now: datetime, provider: _Provider, rate, deadline: float) -> dict:
-    """One text or e-mail (in a thread of the sender's pool: no database here)."""
+def _send(attempt: _Attempt, now: datetime, provider: _Provider, rate) -> dict:
+    """One text or e-mail, its slot under the provider's rate already taken (in a thread of
+    the sender's pool: no database here)."""
     row = attempt.row
     try:
         if row.channel == N.Channel.SMS:
-            if not rate.acquire(deadline):
-                return _not_started(row)
             message_id = provider().send(
                 to=attempt.address, body=attempt.body, status_callback=_status_callback_url(row)
             )
         else:
-            if _time.time() >= deadline:
-                return _not_started(row)
             message_id = channels.send_email(
                 to=attempt.address, subject=attempt.subject, body=attempt.body
             )
@@ -607,24 +604,50 @@ def _send(attempt: _Attempt, now: datetime, provider: _Provider, rate, deadline:
     return _sent(attempt.address, attempt.body, message_id, now)
 
 
-class _Done:
-    """A call made here and now, with a future's `result()`."""
+# Slots under the provider's rate a sending thread takes in one round trip to Redis.
+RATE_SLOTS_AT_ONCE = 10
 
-    def __init__(self, fn, *args):
+
+def _send_share(
+    share: list[_Attempt], now: datetime, provider: _Provider, rate, deadline: float
+) -> None:
+    """One sending thread's share of a batch, one after another over its keep-alive
+    connection, each result on its attempt. Texts take their slots under the provider's rate
+    a few at a time; none starts after `deadline`, nor while a 429 seen here holds everyone
+    off (the slots taken before it are given up and taken again after the pause)."""
+    slots = 0
+    for i, attempt in enumerate(share):
+        row = attempt.row
         try:
-            self.value, self.error = fn(*args), None
+            if row.channel == N.Channel.SMS:
+                if slots and rate.paused_here():
+                    slots = 0
+                if not slots:
+                    slots = rate.acquire(deadline, min(RATE_SLOTS_AT_ONCE, len(share) - i))
+                if not slots or _time.time() >= deadline:
+                    slots = 0
+                    attempt.result = _not_started(row)
+                    continue
+                slots -= 1
+            elif _time.time() >= deadline:
+                attempt.result = _not_started(row)
+                continue
+            attempt.result = _send(attempt, now, provider, rate)
         except Exception as exc:
-            self.value, self.error = None, exc
-
-    def result(self):
-        if self.error is not None:
-            raise self.error
-        return self.value
+            # Not a channel's answer: the text may have gone out; keep the mark, so the next
+            # attempt asks the provider first.
+            logger.exception("notification %s: the send failed", row.pk)
+            attempt.result = _retry_or_fail(row, now, f"Error: {type(exc).__name__}", True)
 
 
 def _pool():
     """This process's sender threads."""
     return process_pool("notification-send", settings.NOTIFICATION_SEND_CONCURRENCY)
+
+
+def _in_flight():
+    """This process's batches between their claim and their record."""
+    return in_flight("notifications", settings.NOTIFICATION_BATCHES_IN_FLIGHT)
 
 
 def send_deadline() -> float:
@@ -635,56 +658,64 @@ def send_deadline() -> float:
     return _time.time() + max(budget, 5)
 
 
-def notifications_send_batch(
-    pks: list[int],
-    *,
-    now: datetime | None = None,
-    provider: channels.SmsProvider | None = None,
-    deadline: float | None = None,
-) -> dict[int, str]:
-    """One attempt at each of `pks` that is ours to take: claimed in one statement, checked,
-    marked in flight in one statement, sent concurrently (NOTIFICATION_SEND_CONCURRENCY, at
-    the provider's rate), recorded in one statement. Returns the status each row was left in
-    (rows that were not ours, or whose lease was taken over, are absent)."""
-    now = now or timezone.now()
-    deadline = deadline or send_deadline()
+@dataclass
+class _Batch:
+    """A batch between its claim and its record."""
+
+    attempts: list[_Attempt]
+    to_send: list[_Attempt]
+    now: datetime
+    provider: _Provider
+    deadline: float
+
+
+def _begin(
+    pks: list[int], now: datetime, provider: channels.SmsProvider | None, deadline: float
+) -> _Batch | None:
+    """Claim `pks` (what is ours to take) and make the send-time checks: a batch whose rows
+    either have their result already or wait in `to_send`; None when nothing was ours."""
     attempts = _claim_many(pks, now)
     if not attempts:
-        return {}
-    get_provider = _Provider(provider)
-    to_send = []
+        return None
+    batch = _Batch(attempts, [], now, _Provider(provider), deadline)
     checks = _checks([a.row for a in attempts])
     for attempt in attempts:
         try:
-            attempt.result = _prepare(attempt, now, get_provider, checks)
+            attempt.result = _prepare(attempt, now, batch.provider, checks)
         except Exception as exc:  # one bad row must not hold up its batch
             logger.exception("notification %s: the send-time checks failed", attempt.row.pk)
             attempt.result = _retry_or_fail(attempt.row, now, f"Error: {type(exc).__name__}", True)
         if attempt.result is None:
-            to_send.append(attempt)
+            batch.to_send.append(attempt)
         elif attempt.left_in_flight is None:
             # Ended before any request left: the mark the claim set goes (one left by an
             # earlier attempt stays where the result keeps it).
             attempt.result.setdefault("in_flight_since", None)
+    return batch
+
+
+def _complete(batch: _Batch) -> dict[int, str]:
+    """Send what waits in `batch` and record every row's result in one statement; the status
+    each row was left in (rows whose lease was taken over meanwhile are absent)."""
+    now, attempts, to_send = batch.now, batch.attempts, batch.to_send
     if to_send:
         # The claim's mark is committed: a worker that dies from here on leaves it, and
         # whoever retakes the lease asks the provider first.
-        sms = [a for a in to_send if a.row.channel == N.Channel.SMS]
-        rate = channels.SendRate(get_provider()) if sms else None
-        if len(to_send) == 1:  # no thread for one
-            futures = [_Done(_send, to_send[0], now, get_provider, rate, deadline)]
+        sms = any(a.row.channel == N.Channel.SMS for a in to_send)
+        rate = channels.SendRate(batch.provider()) if sms else None
+        # A share of the batch per sending thread, each sent one after another over the
+        # thread's keep-alive connection (not a thread hand-off per text).
+        threads = max(1, min(settings.NOTIFICATION_SEND_CONCURRENCY, len(to_send)))
+        shares = [to_send[i::threads] for i in range(threads)]
+        if threads == 1:  # no thread hand-off for one share
+            _send_share(shares[0], now, batch.provider, rate, batch.deadline)
         else:
-            futures = [_pool().submit(_send, a, now, get_provider, rate, deadline) for a in to_send]
-        for attempt, future in zip(to_send, futures, strict=True):
-            try:
-                attempt.result = future.result()
-            except Exception as exc:
-                # Not a channel's answer: the text may have gone out; keep the mark, so the
-                # next attempt asks the provider first.
-                logger.exception("notification %s: the send failed", attempt.row.pk)
-                attempt.result = _retry_or_fail(
-                    attempt.row, now, f"Error: {type(exc).__name__}", True
-                )
+            futures = [
+                _pool().submit(_send_share, share, now, batch.provider, rate, batch.deadline)
+                for share in shares
+            ]
+            for future in futures:
+                future.result()  # each result is on its attempt; _send_share does not raise
     written = _record([(a.row, a.result) for a in attempts])
     statuses = {a.row.pk: a.result.get("status", a.row.status) for a in attempts}
     sids = [
@@ -713,6 +744,49 @@ def notifications_send_batch(
         wait = max((at - now).total_seconds() for at in again.values())
         notifications_queue(sorted(again), countdown=max(wait, 0) or None)
     return {pk: status for pk, status in statuses.items() if pk in written}
+
+
+def notifications_send_batch(
+    pks: list[int],
+    *,
+    now: datetime | None = None,
+    provider: channels.SmsProvider | None = None,
+    deadline: float | None = None,
+) -> dict[int, str]:
+    """One attempt at each of `pks` that is ours to take: claimed in one statement, checked,
+    marked in flight in one statement, sent concurrently (NOTIFICATION_SEND_CONCURRENCY, at
+    the provider's rate), recorded in one statement. Returns the status each row was left in
+    (rows that were not ours, or whose lease was taken over, are absent)."""
+    batch = _begin(pks, now or timezone.now(), provider, deadline or send_deadline())
+    return _complete(batch) if batch is not None else {}
+
+
+def notifications_start_batch(pks: list[int]) -> int:
+    """The worker's way to send a batch: claimed and checked here, then sent and recorded by
+    this process's threads while the worker takes its next task, so that a process keeps
+    NOTIFICATION_BATCHES_IN_FLIGHT batches going (one claiming while another sends) instead
+    of waiting on each in turn. Every guarantee of `notifications_send_batch` holds: the
+    lease and the in-flight mark are committed before this returns, only their holder writes
+    the result, and a process that dies with batches in flight leaves them to the lease. A
+    worker that stops warmly finishes them first (`acs.batches.in_flight_drain`). When no
+    batch finishes within the task's time, the rows are queued again, unclaimed. Returns
+    how many rows were claimed."""
+    deadline = send_deadline()
+    flights = _in_flight()
+    if not flights.reserve(timeout=max(deadline - _time.time(), 0)):
+        logger.warning("%s notifications queued again: no batch in flight finished", len(pks))
+        notifications_queue(pks, countdown=1)
+        return 0
+    try:
+        batch = _begin(pks, timezone.now(), None, send_deadline())
+    except BaseException:
+        flights.release()
+        raise
+    if batch is None:
+        flights.release()
+        return 0
+    flights.run(_complete, batch)
+    return len(batch.attempts)
 
 
 def notification_send(

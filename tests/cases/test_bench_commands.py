@@ -60,7 +60,8 @@ def test_bench_notifications_sends_through_a_real_worker_and_prints_its_figures_
     sent = r"provider got 5 texts from 5 sends, 0 numbers twice"
     # Five texts are one batch task (whether the sweep or the commit queued them).
     task = (
-        r"send_notifications \(batches\) in the worker logs \(1\): median \d+\.\d ms, "
+        r"send_notifications \(batches: the claim and checks, the sends going on in the "
+        r"process's threads\) in the worker logs \(1\): median \d+\.\d ms, "
         r"p95 \d+\.\d ms"
     )
     for label in ("swept", "scheduled"):

@@ -156,6 +156,90 @@ def test_the_rate_is_shared_through_redis(settings):
     assert not one.acquire(deadline)  # the third in this second waits past the deadline
 
 
+def test_slots_are_taken_a_few_at_a_time_and_never_past_the_rate(settings):
+    settings.SMS_RATE_PER_SECOND = 5
+    provider = channels.SmsProvider(
+        base_url=f"http://slots-{uuid.uuid4().hex}",
+        account_sid="AC",
+        auth_token="t",
+        from_number="+1",
+    )
+    one, other = channels.SendRate(provider), channels.SendRate(provider)
+    second = int(time.time())
+    while int(time.time()) == second:  # start at the top of a second
+        time.sleep(0.01)
+    deadline = time.time() + 0.5
+    assert one.acquire(deadline, 3) == 3  # three slots in one round trip
+    assert other.acquire(deadline, 3) == 2  # what is left of this second's five
+    assert one.acquire(deadline, 1) == 0  # none before the deadline, inside this second
+
+
+def test_a_429_seen_in_the_middle_of_a_share_holds_its_other_texts(sms, case_manager, settings):
+    settings.NOTIFICATION_SEND_CONCURRENCY = 1  # one thread: its slots are taken together
+    settings.NOTIFICATION_MAX_ATTEMPTS = 1
+    sms.statuses = [201, 429, 201]
+    sms.retry_after = 1
+    rows = due_texts(case_manager, 3)
+    started = time.monotonic()
+    statuses = notifications_send_batch([r.pk for r in rows])
+    # The second was refused and given back uncounted; the third, whose slot was taken
+    # with the others', waited for the pause instead of going out at once.
+    assert sorted(statuses.values()) == sorted([N.Status.SENT, N.Status.PENDING, N.Status.SENT])
+    assert time.monotonic() - started >= 0.9
+    assert len(sms.accepted) == 2 and sms.requests == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_process_keeps_two_batches_in_flight(sms, case_manager, settings, own_queue):
+    from acs.batches import in_flight_drain
+    from cases.services.notifications import notifications_start_batch
+    from tests.workers import wait_until
+
+    settings.NOTIFICATION_BATCHES_IN_FLIGHT = 2
+    settings.NOTIFICATION_SEND_CONCURRENCY = 10  # the process's sending threads, shared
+    sms.delay = 1.5  # each send takes a while
+    rows = due_texts(case_manager, 15)
+    batches = [[r.pk for r in rows[i : i + 5]] for i in range(0, 15, 5)]
+    try:
+        # The first two return once claimed: their sends go on in this process's threads.
+        assert notifications_start_batch(batches[0]) == 5
+        assert notifications_start_batch(batches[1]) == 5
+        # Both batches' sends are at the provider at once (more than one batch's worth).
+        assert wait_until(lambda: sms.requests - len(sms.accepted) > 5, timeout=10, every=0.01)
+        # The third waits for a place: one of the two in flight is recorded first.
+        assert notifications_start_batch(batches[2]) == 5
+        assert N.objects.filter(status=N.Status.SENT).count() >= 5
+    finally:
+        assert in_flight_drain(30, close=True)
+    assert N.objects.filter(status=N.Status.SENT).count() == 15
+    assert len(sms.accepted) == 15 == sms.requests
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_in_flight_that_fails_frees_its_place_and_keeps_its_lease(
+    sms, case_manager, settings, monkeypatch
+):
+    from acs.batches import in_flight_drain
+    from cases.services import notifications
+
+    settings.NOTIFICATION_BATCHES_IN_FLIGHT = 1
+    rows = due_texts(case_manager, 2)
+
+    def broken(results):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(notifications, "_record", broken)
+    assert notifications.notifications_start_batch([rows[0].pk]) == 1
+    assert in_flight_drain(10)  # its place is free again
+    row = N.objects.get(pk=rows[0].pk)
+    # Left to its lease, marked in flight: whoever retakes it asks the provider first.
+    assert row.status == N.Status.SENDING and row.in_flight_since is not None
+    monkeypatch.undo()
+    assert notifications.notifications_start_batch([rows[1].pk]) == 1
+    assert in_flight_drain(10, close=True)
+    assert N.objects.get(pk=rows[1].pk).status == N.Status.SENT
+
+
 def test_a_batch_costs_the_same_queries_whatever_its_size(sms, case_manager, settings):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

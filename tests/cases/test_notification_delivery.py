@@ -244,3 +244,34 @@ def test_a_task_delivered_twice_sends_once(sms, residents, tmp_path):
     row.refresh_from_db()
     assert row.status == N.Status.SENT and row.attempts == 1
     assert row.provider_message_id == text["sid"]
+
+
+@pytest.mark.parametrize("pool", ["prefork", "solo"])
+def test_a_worker_stopped_warmly_finishes_its_batches_in_flight(sms, residents, tmp_path, pool):
+    # A batch task returns once its rows are claimed; its sends and the record go on in the
+    # worker process's threads (notifications_start_batch). A warm stop (SIGTERM, as
+    # `docker compose stop` and a deploy do) lets them finish rather than leaving the rows to
+    # their leases.
+    sms.delay = 0.5
+    env = worker_env(sms, NOTIFICATION_SEND_CONCURRENCY="2")
+    worker = start_worker(env, tmp_path / "worker.log", pool=pool, concurrency=1)
+    try:
+        worker.wait_ready()
+        with transaction.atomic():
+            rows = [checkin(resident) for resident in residents]  # one batch task
+        # The task has returned (claimed ten, sends going on) while the texts still go out.
+        assert wait_until(
+            lambda: re.search(r"send_notifications\[.*\] succeeded in", worker.output()),
+            timeout=30,
+            every=0.02,
+            alive=worker.alive,
+        ), worker.stop()
+        assert len(sms.accepted) < len(rows)
+        assert N.objects.filter(pk__in=[r.pk for r in rows], status=N.Status.SENDING).exists()
+        output = worker.stop()
+    finally:
+        worker.stop()
+    assert worker.process.returncode == 0, output
+    assert all_sent(rows), Counter(N.objects.values_list("status", flat=True))
+    assert texts_per_phone(sms) == Counter(phone(r) for r in residents)
+    assert "still in flight" not in output

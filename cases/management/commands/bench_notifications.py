@@ -470,7 +470,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  {label:<9} {k / seconds:6.0f} texts/s end to end ({seconds:.1f} s); {detail}; "
             f"provider got {len(receiver.accepted)} texts from {receiver.requests} sends, "
-            f"{twice} numbers twice; send_notifications (batches) in the worker logs "
+            f"{twice} numbers twice; send_notifications (batches: the claim and checks, the"
+            f" sends going on in the process's threads) in the worker logs "
             f"({len(runs)}): median {1000 * statistics.median(runs):.1f} ms, "
             f"p95 {1000 * percentile(runs, 0.95):.1f} ms"
         )
