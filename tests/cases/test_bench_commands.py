@@ -91,3 +91,23 @@ def test_bench_notifications_sends_through_a_real_worker_and_prints_its_figures_
     )
     assert "cleaned up in" in output
     assert not Notification.objects.exists()  # it leaves nothing behind
+
+
+def test_every_benchmark_command_has_a_smoke_run_in_the_suite():
+    """Issue 21: bench_transparency broke unnoticed once (a NOT NULL column its INSERT did not
+    set). Every bench_* command of every app must be run, at a tiny size, by some test."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    commands = {
+        path.stem
+        for app in ("acs", "cases", "resources", "responders")
+        for path in (root / app / "management" / "commands").glob("bench_*.py")
+    }
+    assert "bench_transparency" in commands
+    tests = "\n".join(p.read_text() for p in (root / "tests").rglob("test_*.py"))
+    # A smoke run calls the command by name: run("bench_x", ...) or call_command("bench_x", ...)
+    missing = sorted(
+        c for c in commands if not re.search(rf"(run|call_command)\(\s*\"{c}\"", tests)
+    )
+    assert not missing, f"benchmark commands without a smoke run in tests/: {missing}"
