@@ -107,6 +107,13 @@ SELECT {_month("c.received_at")} AS month,
             ELSE 'open' END AS outcome,
        c.escalated_at IS NOT NULL AS escalated,
        police.call_id IS NOT NULL AS police,
+       c.source = 'police_request' AS police_source,
+       c.routed_to <> '' AS routed,
+       coalesce(c.acs_eligible, EXISTS (
+           SELECT 1 FROM cases_eligibilityrule r
+           WHERE r.active AND r.call_type = c.call_type
+             AND (r.source = '' OR r.source = c.source)
+             AND (r.priority IS NULL OR r.priority = c.priority))) AS eligible,
        CASE WHEN c.source <> 'self_initiated'
             THEN {_seconds("c.on_scene_at", "c.received_at")} END AS response_s,
        CASE WHEN c.source <> 'self_initiated'
@@ -134,8 +141,11 @@ WITH counts AS (
            count(*) FILTER (WHERE outcome = 'attended' AND NOT police) AS police_free,
            count(*) FILTER (WHERE outcome IN ('attended', 'returned_to_police')) AS taken_on,
            count(*) FILTER (WHERE outcome = 'attended' AND escalated) AS escalated,
-           count(*) FILTER (WHERE outcome = 'attended') AS attended
+           count(*) FILTER (WHERE outcome = 'attended') AS attended,
+           count(*) FILTER (WHERE outcome = 'attended' AND (police OR police_source))
+               AS police_involved
     FROM transparency_calls
+    WHERE NOT routed
     GROUP BY GROUPING SETS (
         (month, district), (month), (month, district, source), (month, source),
         (month, district, call_type), (month, call_type), (month, district, hour), (month, hour),
@@ -151,7 +161,13 @@ durations AS (
            percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY travel_s) AS travel_p,
            count(scene_s) AS scene_n,
            percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY scene_s) AS scene_p
-    FROM transparency_calls GROUP BY GROUPING SETS ((month, district), (month))
+    FROM transparency_calls WHERE NOT routed GROUP BY GROUPING SETS ((month, district), (month))
+),
+coverage AS (
+    SELECT month, district, GROUPING(district) AS gd,
+           count(*) FILTER (WHERE NOT routed AND outcome = 'attended') AS responded,
+           count(*) AS eligible
+    FROM transparency_calls WHERE eligible GROUP BY GROUPING SETS ((month, district), (month))
 )
 SELECT month, {_district("gd")}, m.metric, m.dimension, m.count, m.count, m.denominator,
        m.denominator, NULL::float8, NULL::float8
@@ -159,6 +175,7 @@ FROM counts, LATERAL (VALUES
     ('calls_received', '', n, NULL::bigint, gs + gt + gh + go = 4),
     ('handled_without_police', '', police_free, taken_on, gs + gt + gh + go = 4),
     ('escalated', '', escalated, attended, gs + gt + gh + go = 4),
+    ('police_involvement', '', police_involved, attended, gs + gt + gh + go = 4),
     ('calls_by_source', source, n, NULL::bigint, gs = 0),
     ('calls_by_type', call_type, n, NULL::bigint, gt = 0),
     ('calls_by_hour', hour, n, NULL::bigint, gh = 0),
@@ -172,13 +189,18 @@ FROM durations, LATERAL (VALUES
     ('response_time', response_n, response_p), ('queue_time', queue_n, queue_p),
     ('travel_time', travel_n, travel_p), ('time_on_scene', scene_n, scene_p)
 ) AS m(metric, n, p)
+UNION ALL
+SELECT month, {_district("gd")}, 'coverage', '', responded, responded, eligible, eligible,
+       NULL::float8, NULL::float8
+FROM coverage
 """  # noqa: S608 - built from constants only, never from input
 
 ENCOUNTER_FACTS = f"""
 SELECT e.id, {_month("e.occurred_at")} AS month,
        (date_trunc('month', e.occurred_at AT TIME ZONE %(tz)s) AT TIME ZONE %(tz)s)
            AS month_starts,
-       coalesce(c.council_district, '') AS district, e.disposition,
+       coalesce(c.council_district, '') AS district, e.disposition, e.occurred_at,
+       e.involuntary_hold,
        CASE WHEN e.disposition = 'transported'
             THEN initcap(regexp_replace(btrim(e.transport_destination), '\\s+', ' ', 'g'))
             END AS destination,
@@ -190,16 +212,17 @@ WHERE e.status = 'submitted' AND e.occurred_at >= %(start)s AND e.occurred_at < 
 # The named residents of each encounter (people who gave no name are only counted).
 NAMED_FACTS = """
 SELECT e.id AS encounter_id, e.month, e.month_starts, e.district, e.disposition,
-       e.destination, er.resident_id AS person
+       e.destination, e.occurred_at, er.resident_id AS person
 FROM transparency_encounters e JOIN cases_encounterresident er ON er.encounter_id = e.id
 """
 
 # Per named resident and encounter: met before the month, referred, connected.
-PERSON_FACTS = """
+PERSON_FACTS = f"""
 WITH ref AS (
     SELECT coalesce(r.encounter_id, f.encounter_id) AS encounter_id, r.resident_id,
            bool_or(r.sent_at IS NOT NULL) AS referred,
-           bool_or(r.status = 'completed') AS completed
+           bool_or(r.status = 'completed') AS completed,
+           min(r.closed_at) FILTER (WHERE r.status = 'completed') AS first_completed_at
     FROM resources_referral r LEFT JOIN cases_followup f ON f.id = r.follow_up_id
     JOIN transparency_encounters e ON e.id = coalesce(r.encounter_id, f.encounter_id)
     GROUP BY 1, 2
@@ -215,15 +238,33 @@ first_met AS (
     JOIN cases_encounter x ON x.id = er.encounter_id AND x.status = 'submitted'
     WHERE er.resident_id IN (SELECT person FROM transparency_named)
     GROUP BY 1
+),
+-- Each encounter of the people met, from 90 days before the range: is it their third (or
+-- later) within 90 days? One sort of their encounters, a range window over each person's.
+third AS (
+    SELECT encounter_id, resident_id, in_90 >= 3 AS third_in_90
+    FROM (
+        SELECT er.encounter_id, er.resident_id,
+               count(*) OVER (PARTITION BY er.resident_id ORDER BY x.occurred_at
+                              RANGE BETWEEN interval '90 days' PRECEDING AND CURRENT ROW)
+                   AS in_90
+        FROM cases_encounterresident er
+        JOIN cases_encounter x ON x.id = er.encounter_id AND x.status = 'submitted'
+        WHERE er.resident_id IN (SELECT person FROM transparency_named)
+          AND x.occurred_at >= %(start)s - interval '90 days' AND x.occurred_at < %(end)s
+    ) AS w
 )
-SELECT n.month, n.district, n.person,
+SELECT n.month, n.district, n.person, n.encounter_id,
        first_met.at < n.month_starts AS met_before,
        coalesce(ref.referred, false) AS referred,
-       coalesce(ref.completed, false) OR coalesce(fu.connected, false) AS connected
+       coalesce(ref.completed, false) OR coalesce(fu.connected, false) AS connected,
+       coalesce(third.third_in_90, false) AS third_in_90,
+       {_seconds("ref.first_completed_at", "n.occurred_at")} AS referral_s
 FROM transparency_named n JOIN first_met ON first_met.resident_id = n.person
 LEFT JOIN ref ON ref.encounter_id = n.encounter_id AND ref.resident_id = n.person
 LEFT JOIN fu ON fu.encounter_id = n.encounter_id AND fu.resident_id = n.person
-"""
+LEFT JOIN third ON third.encounter_id = n.encounter_id AND third.resident_id = n.person
+"""  # noqa: S608 - built from constants only, never from input
 
 _ENCOUNTER_SETS = """(month, district{x}), (month{x}), (month, district, disposition{x}),
         (month, disposition{x}), (month, district, destination{x}), (month, destination{x})"""
@@ -241,6 +282,7 @@ ENCOUNTER_FIGURES = f"""
 WITH enc AS (
     SELECT * FROM (
         SELECT {_GROUP}, count(*) AS n, sum(anonymous_people)::bigint AS anonymous,
+               count(*) FILTER (WHERE involuntary_hold) AS holds,
                destination IS NOT NULL AS transport
         FROM transparency_encounters GROUP BY GROUPING SETS ({_ENCOUNTER_SETS.format(x="")})
     ) AS g WHERE gt = 1 OR transport
@@ -280,6 +322,55 @@ UNION ALL
 }
 """  # noqa: S608 - built from constants only, never from input
 
+# Issue 21: involuntary holds (a share of encounters), people met 3+ times in 90 days (a
+# share of people, and the share of encounters they account for), and the time from an
+# encounter to the first completed referral of a person met in it.
+MORE_PEOPLE_FIGURES = f"""
+WITH freq AS (
+    SELECT month, person, bool_or(third_in_90) AS frequent
+    FROM transparency_people GROUP BY month, person
+),
+flagged AS (
+    SELECT p.month, p.district, p.person, p.encounter_id, f.frequent
+    FROM transparency_people p JOIN freq f USING (month, person)
+),
+per_encounter AS (
+    SELECT month, district, encounter_id, bool_or(frequent) AS frequent
+    FROM flagged GROUP BY month, district, encounter_id
+),
+encounters AS (
+    SELECT month, {_district()} AS d, count(*) FILTER (WHERE frequent) AS n, count(*) AS total
+    FROM per_encounter GROUP BY GROUPING SETS ((month, district), (month))
+),
+people AS (
+    SELECT month, {_district()} AS d, count(DISTINCT person) FILTER (WHERE frequent) AS n,
+           count(DISTINCT person) AS total
+    FROM flagged GROUP BY GROUPING SETS ((month, district), (month))
+),
+holds AS (
+    SELECT month, {_district()} AS d, count(*) FILTER (WHERE involuntary_hold) AS n,
+           count(*) AS total
+    FROM transparency_encounters GROUP BY GROUPING SETS ((month, district), (month))
+),
+durations AS (
+    SELECT month, {_district()} AS d, count(referral_s) AS n,
+           percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY referral_s) AS p
+    FROM transparency_people GROUP BY GROUPING SETS ((month, district), (month))
+)
+SELECT people.month, people.d, m.metric, '', m.count, m.people, m.denominator,
+       m.denominator_people, NULL::float8, NULL::float8
+FROM people JOIN encounters USING (month, d), LATERAL (VALUES
+    ('frequent_contacts', people.n, people.n, people.total, people.total),
+    ('frequent_contact_encounters', encounters.n, people.n, encounters.total, people.total)
+) AS m(metric, count, people, denominator, denominator_people)
+UNION ALL
+SELECT month, d, 'involuntary_holds', '', n, n, total, total, NULL::float8, NULL::float8
+FROM holds
+UNION ALL
+SELECT month, d, 'time_to_referral', '', n, n, NULL::bigint, NULL::bigint, p[1], p[2]
+FROM durations
+"""  # noqa: S608 - built from constants only, never from input
+
 REFERRAL_FACTS = f"""
 SELECT r.resident_id AS person, {_month("r.sent_at")} AS month,
        coalesce(c.council_district, '') AS district,
@@ -314,6 +405,7 @@ STEPS = (
     ("facts", "transparency_named", NAMED_FACTS),
     ("facts", "transparency_people", PERSON_FACTS),
     ("figures", "encounters", ENCOUNTER_FIGURES),
+    ("figures", "more people", MORE_PEOPLE_FIGURES),
     ("facts", "transparency_referrals", REFERRAL_FACTS),
     (
         "figures",

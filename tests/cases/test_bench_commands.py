@@ -8,7 +8,7 @@ import re
 import pytest
 from django.core.management import call_command
 
-from cases.models import Call, Encounter, EncounterResident, Notification
+from cases.models import Call, Encounter, EncounterResident, MetricRollup, Notification
 from resources.models import Referral
 
 TIMED = r"median=\d+\.\d ms p95=\d+\.\d ms max=\d+\.\d ms \(n=2\)"
@@ -37,6 +37,14 @@ def test_bench_transparency_generates_todays_records_and_prints_its_figures_and_
     assert Encounter.objects.filter(status="submitted").exists()
     assert Encounter.objects.exclude(needs=[]).exists()
     assert EncounterResident.objects.exclude(living_situation="").exists()
+    # Issue 21: CAD's flag and routing, the rules, and holds, so that the new figures work.
+    assert Call.objects.exclude(routed_to="").exists()
+    assert Call.objects.filter(acs_eligible__isnull=False).exists()
+    assert MetricRollup.objects.filter(metric="coverage", denominator__gt=0).exists()
+    assert (
+        Encounter.objects.filter(involuntary_hold=True).exists()
+        or len(Encounter.objects.all()) < 60
+    )
     assert Referral.objects.exists()
     assert re.search(r"refresh \(full, \d{4}-\d\d\.\.\d{4}-\d\d\): [\d,]+ figures in", output)
     assert re.search(r"refresh \(recent, \d{4}-\d\d\.\.\d{4}-\d\d\): [\d,]+ figures in", output)
