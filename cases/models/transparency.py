@@ -50,6 +50,9 @@ class Metric(models.TextChoices):
         "Encounters with people met 3 or more times in 90 days",
     )
     TIME_TO_REFERRAL = "time_to_referral", "Time to first completed referral"
+    EQUITY_RACE = "equity_race", "People-based figures by race and ethnicity"
+    EQUITY_AGE = "equity_age", "People-based figures by age band"
+    EQUITY_LANGUAGE = "equity_language", "People-based figures by preferred language"
 
 
 class MetricRollup(BaseModel):

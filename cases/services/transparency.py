@@ -23,6 +23,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from cases.models import ALL_DISTRICTS, MetricRefresh, RefreshScope
+from cases.transparency.equity import AGE_BANDS, HUD_RACE_GROUPS
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ INSERT INTO cases_metricrollup (
 SELECT gen_random_uuid(), %(now)s, %(now)s, %(now)s, r.* FROM ({body}) AS r
 """
 _A = ALL_DISTRICTS
+_AGE_BANDS = ", ".join(f"('{band}', {low}, {high})" for band, _, low, high in AGE_BANDS)
 
 
 def _district(flag: str = "GROUPING(district)") -> str:
@@ -200,7 +202,7 @@ SELECT e.id, {_month("e.occurred_at")} AS month,
        (date_trunc('month', e.occurred_at AT TIME ZONE %(tz)s) AT TIME ZONE %(tz)s)
            AS month_starts,
        coalesce(c.council_district, '') AS district, e.disposition, e.occurred_at,
-       e.involuntary_hold,
+       e.involuntary_hold, e.police_requested OR c.source = 'police_request' AS police,
        CASE WHEN e.disposition = 'transported'
             THEN initcap(regexp_replace(btrim(e.transport_destination), '\\s+', ' ', 'g'))
             END AS destination,
@@ -371,6 +373,70 @@ SELECT month, d, 'time_to_referral', '', n, n, NULL::bigint, NULL::bigint, p[1],
 FROM durations
 """  # noqa: S608 - built from constants only, never from input
 
+# Equity (issue 21): the people-based figures by HUD race/ethnicity category (several per
+# person allowed; none recorded is "not_recorded"), age band at the month's start, and
+# preferred language. First each named person once per month and district (and once per
+# month for all districts) with their flags, then each person in each of their groups.
+_RACE_PATTERNS = ", ".join(
+    f"('{code}', '%%{word}%%')" for code, words in HUD_RACE_GROUPS for word in words
+)
+EQUITY_FACTS = f"""
+SELECT p.month, CASE WHEN GROUPING(p.district) = 1 THEN '{_A}' ELSE p.district END AS district,
+       p.person,
+       bool_or(p.referred) AS referred, bool_or(p.connected) AS connected,
+       bool_or(e.disposition = 'transported') AS transported, bool_or(e.police) AS police,
+       bool_or(fu.encounter_id IS NOT NULL) AS follow_up_due,
+       coalesce(bool_or(fu.attempted), false) AS follow_up_48h
+FROM transparency_people p JOIN transparency_encounters e ON e.id = p.encounter_id
+LEFT JOIN (
+    SELECT f.encounter_id, f.resident_id,
+           bool_or(EXISTS (SELECT 1 FROM cases_contactattempt a WHERE a.follow_up_id = f.id
+                           AND a.at <= x.occurred_at + interval '48 hours')) AS attempted
+    FROM cases_followup f JOIN transparency_encounters x ON x.id = f.encounter_id
+    WHERE x.occurred_at <= %(now)s - interval '48 hours'
+    GROUP BY 1, 2
+) AS fu ON fu.encounter_id = p.encounter_id AND fu.resident_id = p.person
+GROUP BY GROUPING SETS ((p.month, p.district, p.person), (p.month, p.person))
+"""  # noqa: S608 - built from constants only, never from input
+
+EQUITY_FIGURES = f"""
+WITH grouped AS (
+    SELECT q.month, q.district, g.axis, g.grp,
+           count(*) AS served, count(*) FILTER (WHERE q.referred) AS referred,
+           count(*) FILTER (WHERE q.connected) AS connected,
+           count(*) FILTER (WHERE q.transported) AS transported,
+           count(*) FILTER (WHERE q.police) AS police,
+           count(*) FILTER (WHERE q.follow_up_due) AS due,
+           count(*) FILTER (WHERE q.follow_up_48h) AS followed
+    FROM transparency_equity q JOIN cases_resident r ON r.id = q.person,
+    LATERAL (
+        SELECT 'race' AS axis, grp FROM unnest(coalesce(nullif(ARRAY(
+            SELECT DISTINCT m.code FROM unnest(r.race_ethnicity) AS v(said)
+            JOIN (VALUES {_RACE_PATTERNS}) AS m(code, pattern) ON lower(v.said) LIKE m.pattern
+        ), '{{}}'), ARRAY['not_recorded'])) AS grp
+        UNION ALL
+        SELECT 'age', CASE
+            WHEN r.date_of_birth IS NULL OR r.date_of_birth > q.month THEN 'unknown'
+            ELSE (SELECT b.band FROM (VALUES {_AGE_BANDS}) AS b(band, low, high)
+                  WHERE date_part('year', age(q.month, r.date_of_birth)) >= b.low
+                    AND date_part('year', age(q.month, r.date_of_birth)) < b.high) END
+        UNION ALL
+        SELECT 'language', r.preferred_language
+    ) AS g
+    GROUP BY q.month, q.district, g.axis, g.grp
+),
+totals AS (
+    SELECT month, district, count(*) AS named FROM transparency_equity GROUP BY 1, 2
+)
+SELECT grouped.month, grouped.district, 'equity_' || grouped.axis, m.figure || ':' || grouped.grp,
+       m.count, m.count, m.denominator, m.denominator, NULL::float8, NULL::float8
+FROM grouped JOIN totals USING (month, district), LATERAL (VALUES
+    ('served', served, totals.named), ('referred', referred, served),
+    ('connected', connected, served), ('transported', transported, served),
+    ('police', police, served), ('follow_up_48h', followed, due)
+) AS m(figure, count, denominator)
+"""  # noqa: S608 - built from constants only, never from input
+
 REFERRAL_FACTS = f"""
 SELECT r.resident_id AS person, {_month("r.sent_at")} AS month,
        coalesce(c.council_district, '') AS district,
@@ -406,6 +472,8 @@ STEPS = (
     ("facts", "transparency_people", PERSON_FACTS),
     ("figures", "encounters", ENCOUNTER_FIGURES),
     ("figures", "more people", MORE_PEOPLE_FIGURES),
+    ("facts", "transparency_equity", EQUITY_FACTS),
+    ("figures", "equity", EQUITY_FIGURES),
     ("facts", "transparency_referrals", REFERRAL_FACTS),
     (
         "figures",

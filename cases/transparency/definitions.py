@@ -44,6 +44,8 @@ class MetricDef:
     # Parts named in free text (transport destinations): a part is named in public only
     # where some month shows it with 10 or more; the rest are "Other destinations".
     free_text: bool = False
+    # An equity breakdown (cases/transparency/equity.py): parts are "figure:group".
+    equity: bool = False
 
     @property
     def anchor(self) -> str:
@@ -417,6 +419,41 @@ def _defs() -> tuple[MetricDef, ...]:
             excluded="People with no completed referral from the encounter; people who gave "
             "no name.",
         ),
+        *(
+            MetricDef(
+                key=key,
+                kind=Kind.SHARE,
+                title=f"People-based figures by {axis}",
+                question=f"Who is served, referred, connected, followed up within 48 hours, "
+                f"transported and met with police involvement, by {axis}.",
+                unit="people",
+                counts="Named residents met in the month (submitted encounters), in each group: "
+                "served (a share of all named people served), referred, connected, "
+                "transported (an encounter with the disposition transported), police "
+                "involvement (an encounter that asked for police, or a police request), each "
+                "a share of the group's people served; follow-up within 48 hours, a share of "
+                "the group's people with a follow-up due (an attempt within 48 hours).",
+                denominator="As each figure says: named people served (all, or the group's), "
+                "or the group's people with a follow-up due.",
+                timestamps=_ENCOUNTER_MONTH,
+                excluded="People who gave no name (nothing is known of them). "
+                + {
+                    "equity_race": "Race and ethnicity as the person gave them, read into "
+                    "HUD's categories (as the HMIS export does); a person who named several "
+                    "counts in each, so groups add up to more than the total; nothing "
+                    'recognised is "Not recorded".',
+                    "equity_age": "Age in whole years at the start of the month, from the "
+                    'date of birth; none recorded is "Age unknown".',
+                    "equity_language": "The preferred language recorded for the person.",
+                }[key],
+                equity=True,
+            )
+            for key, axis in (
+                (M.EQUITY_RACE, "race and ethnicity"),
+                (M.EQUITY_AGE, "age band"),
+                (M.EQUITY_LANGUAGE, "preferred language"),
+            )
+        ),
     )
 
 
@@ -484,6 +521,11 @@ SECTIONS = (
         ),
     ),
     Section("follow-up", "Follow-up", (Metric.FOLLOW_UP_WITHIN_48H,)),
+    Section(
+        "equity",
+        "Equity: who is served, referred and connected",
+        (Metric.EQUITY_RACE, Metric.EQUITY_AGE, Metric.EQUITY_LANGUAGE),
+    ),
 )
 
 

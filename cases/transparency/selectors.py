@@ -17,7 +17,7 @@ from django.utils.text import slugify
 
 from cases.models import ALL_DISTRICTS, MetricRefresh, MetricRollup
 from cases.services.transparency import add_months, current_month
-from cases.transparency import charts
+from cases.transparency import charts, equity
 from cases.transparency.definitions import (
     METRICS,
     NOT_RECORDED,
@@ -213,7 +213,11 @@ def load_grid(first: date, last: date) -> Grid:
         dims.setdefault(cell.metric, set()).add(cell.dimension)
     for key, definition in METRICS.items():
         parts = {d for d, _ in dimensions_of(definition)} | dims.get(key, set())
-        if definition.kind is not Kind.BREAKDOWN:
+        if definition.equity:
+            groups = equity.AXES[key][1]
+            parts = {f"{f}:{g}" for f, _t, _o in equity.FIGURES for g, _l in groups}
+            parts |= dims.get(key, set())
+        elif definition.kind is not Kind.BREAKDOWN:
             parts = {""}
         for month in month_range(first, last):
             for district in districts:
@@ -297,7 +301,9 @@ def _section(d: Dashboard, section) -> SectionView:
     charts_: list[Chart] = []
     for key in section.metrics:
         definition = METRICS[key]
-        if definition.kind is Kind.BREAKDOWN:
+        if definition.equity:
+            charts_.extend(_equity_charts(d, definition))
+        elif definition.kind is Kind.BREAKDOWN:
             charts_.append(_breakdown_chart(d, definition))
         else:
             charts_.append(_month_chart(d, definition))
@@ -418,3 +424,18 @@ def _district_chart(d: Dashboard, definition: MetricDef) -> Chart:
     chart = _small_multiples(d, definition, title, rows_in)
     chart.table_head[0] = "District"
     return chart
+
+
+def _equity_charts(d: Dashboard, definition: MetricDef) -> list[Chart]:
+    """One chart per people-based figure: a row per group, a bar per month."""
+    axis, groups = equity.AXES[definition.key]
+    out = []
+    for code, title, of_what in equity.FIGURES:
+        rows_in = [
+            (str(label), [_cell(d, m, definition.key, f"{code}:{group}") for m in d.months])
+            for group, label in groups
+        ]
+        chart = _small_multiples(d, definition, f"{title} by {axis} ({of_what})", rows_in)
+        chart.table_head[0] = str(axis).capitalize()
+        out.append(chart)
+    return out
