@@ -529,6 +529,18 @@ SECTIONS = (
 )
 
 
+# The figures the district map offers (one value per district and month), the first the
+# default: what the field asks first.
+MAPPABLE = (
+    Metric.COVERAGE,
+    Metric.POLICE_INVOLVEMENT,
+    Metric.HANDLED_WITHOUT_POLICE,
+    Metric.INVOLUNTARY_HOLDS,
+    Metric.CALLS_RECEIVED,
+    Metric.PEOPLE_SERVED,
+)
+
+
 def dimensions_of(metric: MetricDef) -> tuple[tuple[str, str], ...]:
     if metric.key == Metric.CALLS_BY_TYPE:
         return call_type_dimensions()

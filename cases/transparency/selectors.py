@@ -439,3 +439,21 @@ def _equity_charts(d: Dashboard, definition: MetricDef) -> list[Chart]:
         chart.table_head[0] = str(axis).capitalize()
         out.append(chart)
     return out
+
+
+def map_regions(d: Dashboard) -> dict[str, list]:
+    """For each mappable figure, its value in each district in the last month of the range
+    (suppressed for the public as everywhere): what the district map and its table show."""
+    from cases.transparency.definitions import MAPPABLE
+    from cases.transparency.district_map import Region
+
+    out = {}
+    for key in MAPPABLE:
+        regions = []
+        for district, label in d.districts:
+            if district in (ALL_DISTRICTS, ""):
+                continue
+            shown = figure(d.grid[(d.last, district, key, "")], public=d.public)
+            regions.append(Region(district, label, shown.value, shown.text, shown.suppressed))
+        out[key] = regions
+    return out

@@ -26,13 +26,21 @@ from django.views.decorators.http import require_GET
 
 from acs.csv_cells import CsvDictWriter
 from cases.models import ALL_DISTRICTS
-from cases.transparency.definitions import METRICS, SECTIONS, SMALL_CELL, SUPPRESSED_TEXT
+from cases.transparency.definitions import (
+    MAPPABLE,
+    METRICS,
+    SECTIONS,
+    SMALL_CELL,
+    SUPPRESSED_TEXT,
+)
+from cases.transparency.district_map import choropleth
 from cases.transparency.selectors import (
     Dashboard,
     DashboardHeader,
     dashboard_get,
     figure,
     latest_refresh,
+    map_regions,
 )
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -57,6 +65,9 @@ class FilterForm(forms.Form):
     start = MonthField(required=False, label="From")
     end = MonthField(required=False, label="To")
     district = forms.CharField(required=False, max_length=8)
+    map = forms.ChoiceField(
+        required=False, choices=[(k, METRICS[k].title) for k in MAPPABLE], label="Map"
+    )
 
 
 def cached_dashboard(
@@ -105,17 +116,41 @@ def query_string(dashboard: DashboardHeader) -> str:
     return f"start={dashboard.first:%Y-%m}&end={dashboard.last:%Y-%m}&district={dashboard.district}"
 
 
+def page_parts(dashboard: Dashboard) -> tuple[str, dict]:
+    return sections_html(dashboard), map_regions(dashboard)
+
+
+def district_map(dashboard: DashboardHeader, regions: dict, chosen: str | None) -> dict:
+    """The map of the chosen figure (the first mappable by default) and its table."""
+    key = chosen if chosen in regions else MAPPABLE[0]
+    definition = METRICS[key]
+    rows = regions[key]
+    month = f"{dashboard.last:%B %Y}"
+    title = f"{definition.title} by council district, {month}"
+    desc = f"{definition.question} " + "; ".join(f"{r.label}: {r.text}" for r in rows)
+    return {
+        "key": key,
+        "title": title,
+        "svg": choropleth(regions=rows, title=title, desc=desc, map_id="district-map"),
+        "rows": rows,
+        "choices": [(k, METRICS[k].title) for k in MAPPABLE],
+        "definition": definition,
+    }
+
+
 @require_GET
 def page(request: HttpRequest) -> HttpResponse:
-    form, dashboard, sections = cached_dashboard(
-        request, public=True, what="page", build=sections_html
+    form, dashboard, (sections, regions) = cached_dashboard(
+        request, public=True, what="page", build=page_parts
     )
+    chosen = form.cleaned_data.get("map") if form.is_valid() else None
     return render(
         request,
         "cases/transparency/page.html",
         {
             "dashboard": dashboard,
             "sections": sections,
+            "map": district_map(dashboard, regions, chosen),
             "form": form,
             "query": query_string(dashboard),
             "small_cell": SMALL_CELL,
