@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from django.utils.translation import gettext
+
 from cases.call_types import APCO_CALL_TYPES, known_call_types
 from cases.models import CallSource, Disposition, Metric
 
@@ -549,7 +551,7 @@ def dimensions_of(metric: MetricDef) -> tuple[tuple[str, str], ...]:
 
 def district_label(district: str) -> str:
     if district == "*":
-        return "All districts"
+        return gettext("All districts")
     if not district:
-        return NOT_RECORDED
-    return f"District {district}" if district.isdigit() else district
+        return gettext(NOT_RECORDED)
+    return gettext("District %(number)s") % {"number": district} if district.isdigit() else district

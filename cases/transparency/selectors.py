@@ -14,6 +14,7 @@ from datetime import date
 from django.db.models import Max, Min
 from django.utils.safestring import SafeString
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from cases.models import ALL_DISTRICTS, MetricRefresh, MetricRollup
 from cases.services.transparency import add_months, current_month
@@ -87,7 +88,7 @@ def figure(cell: Cell, *, public: bool, which: str = "") -> Figure:
     """The words and the chart value of a cell (`which`: "p90" for a duration's 90th)."""
     definition = METRICS[cell.metric]
     if public and cell.suppressed:
-        return Figure(cell, SUPPRESSED_TEXT, None)
+        return Figure(cell, gettext(SUPPRESSED_TEXT), None)
     if definition.kind is Kind.SHARE:
         share = cell.share
         if share is None:
@@ -360,7 +361,9 @@ def _month_chart(d: Dashboard, definition: MetricDef) -> Chart:
         unit=unit,
         fixed_max=fixed_max,
     )
-    return Chart(definition, definition.title, svg, table_head=head, table_rows=rows, legend=legend)
+    return Chart(
+        definition, gettext(definition.title), svg, table_head=head, table_rows=rows, legend=legend
+    )
 
 
 def _share_counts(cell: Cell, fig: Figure, public: bool) -> list[str]:
@@ -407,15 +410,15 @@ def _breakdown_chart(d: Dashboard, definition: MetricDef) -> Chart:
         return known.get(dimension) or dimension or NOT_RECORDED
 
     rows_in = [(label(dim), [_cell(d, m, definition.key, dim) for m in d.months]) for dim in order]
-    chart = _small_multiples(d, definition, definition.title, rows_in)
+    chart = _small_multiples(d, definition, gettext(definition.title), rows_in)
     chart.table_head[0] = definition.title.split(" by ")[-1].capitalize()
     return chart
 
 
 def _district_chart(d: Dashboard, definition: MetricDef) -> Chart:
-    title = f"{definition.title} by district"
+    title = gettext("%(title)s by district") % {"title": gettext(definition.title)}
     if definition.kind is Kind.DURATION:
-        title = f"{definition.title} by district (median)"
+        title = gettext("%(title)s by district (median)") % {"title": gettext(definition.title)}
     rows_in = [
         (label, [_cell(d, m, definition.key, "", district) for m in d.months])
         for district, label in d.districts
@@ -435,7 +438,10 @@ def _equity_charts(d: Dashboard, definition: MetricDef) -> list[Chart]:
             (str(label), [_cell(d, m, definition.key, f"{code}:{group}") for m in d.months])
             for group, label in groups
         ]
-        chart = _small_multiples(d, definition, f"{title} by {axis} ({of_what})", rows_in)
+        words = {"figure": str(title), "axis": str(axis), "of_what": str(of_what)}
+        chart = _small_multiples(
+            d, definition, gettext("%(figure)s by %(axis)s (%(of_what)s)") % words, rows_in
+        )
         chart.table_head[0] = str(axis).capitalize()
         out.append(chart)
     return out

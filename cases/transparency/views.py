@@ -22,6 +22,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.formats import date_format
 from django.views.decorators.http import require_GET
 
 from acs.csv_cells import CsvDictWriter
@@ -84,6 +86,7 @@ def cached_dashboard(
     key = ":".join(
         [
             "transparency",
+            translation.get_language() or "en",
             str(refresh.public_id) if refresh else "none",
             what,
             "public" if public else "staff",
@@ -116,6 +119,34 @@ def query_string(dashboard: DashboardHeader) -> str:
     return f"start={dashboard.first:%Y-%m}&end={dashboard.last:%Y-%m}&district={dashboard.district}"
 
 
+PAGE_LANGUAGES = ("en", "es")
+
+
+def page_language(request: HttpRequest) -> str:
+    """English or Spanish: `?lang=` (the page's switch, links only, no script), else what the
+    browser asks for (LocaleMiddleware), else English."""
+    asked = request.GET.get("lang", "")
+    if asked in PAGE_LANGUAGES:
+        return asked
+    current = (translation.get_language() or "en")[:2]
+    return current if current in PAGE_LANGUAGES else "en"
+
+
+def in_page_language(view):
+    """Render the page in its language; the downloads stay in English (machine-read)."""
+
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        language = page_language(request)
+        with translation.override(language):
+            response = view(request, *args, **kwargs)
+        response["Content-Language"] = language
+        return response
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
 def page_parts(dashboard: Dashboard) -> tuple[str, dict]:
     return sections_html(dashboard), map_regions(dashboard)
 
@@ -125,20 +156,28 @@ def district_map(dashboard: DashboardHeader, regions: dict, chosen: str | None) 
     key = chosen if chosen in regions else MAPPABLE[0]
     definition = METRICS[key]
     rows = regions[key]
-    month = f"{dashboard.last:%B %Y}"
-    title = f"{definition.title} by council district, {month}"
-    desc = f"{definition.question} " + "; ".join(f"{r.label}: {r.text}" for r in rows)
+    month = date_format(dashboard.last, "F Y")
+    title = translation.gettext("%(title)s by council district, %(month)s") % {
+        "title": translation.gettext(definition.title),
+        "month": month,
+    }
+    desc = (
+        translation.gettext(definition.question)
+        + " "
+        + "; ".join(f"{r.label}: {r.text}" for r in rows)
+    )
     return {
         "key": key,
         "title": title,
         "svg": choropleth(regions=rows, title=title, desc=desc, map_id="district-map"),
         "rows": rows,
-        "choices": [(k, METRICS[k].title) for k in MAPPABLE],
+        "choices": [(k, translation.gettext(METRICS[k].title)) for k in MAPPABLE],
         "definition": definition,
     }
 
 
 @require_GET
+@in_page_language
 def page(request: HttpRequest) -> HttpResponse:
     form, dashboard, (sections, regions) = cached_dashboard(
         request, public=True, what="page", build=page_parts
@@ -160,6 +199,7 @@ def page(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@in_page_language
 def definitions(request: HttpRequest) -> HttpResponse:
     sections = [(s, [METRICS[k] for k in s.metrics]) for s in SECTIONS]
     return render(
@@ -213,7 +253,20 @@ def _round(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds, 1)
 
 
+def in_english(view):
+    """The downloads are read by machines: their words stay English whatever the browser."""
+
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        with translation.override("en"):
+            return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
 @require_GET
+@in_english
 def metrics_json(request: HttpRequest) -> JsonResponse:
     form, dashboard, records = cached_dashboard(
         request, public=True, what="records", build=figure_records
@@ -246,6 +299,7 @@ def metrics_json(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
+@in_english
 def metrics_csv(request: HttpRequest) -> HttpResponse:
     form, dashboard, records = cached_dashboard(
         request, public=True, what="records", build=figure_records

@@ -75,3 +75,25 @@ def test_the_public_page_has_the_map_and_its_table(client, busy_april):  # noqa:
     assert chosen.status_code == 200
     assert "Calls received by council district, April 2026" in chosen.content.decode()
     assert client.get("/transparency/", {"map": "nonsense"}).status_code == 400
+
+
+def test_the_public_page_in_spanish_by_its_switch_or_the_browser(client, busy_april):  # noqa: F811
+    english = client.get("/transparency/", {"end": "2026-04"}).content.decode()
+    assert "How Albuquerque Community Safety is doing" in english
+    assert 'hreflang="es"' in english and "lang=es" in english
+
+    spanish = client.get("/transparency/", {"end": "2026-04", "lang": "es"})
+    html = spanish.content.decode()
+    assert spanish["Content-Language"] == "es"
+    assert "Cómo le va a Albuquerque Community Safety" in html
+    assert "Cobertura de las llamadas elegibles por distrito del concejo, abril 2026" in html
+    assert "menos de 10" in html and "Llamadas recibidas" in html
+    assert "Todos los distritos" in html
+    # The filters keep the language.
+    assert '<input type="hidden" name="lang" value="es">' in html
+
+    browser = client.get("/transparency/", {"end": "2026-04"}, HTTP_ACCEPT_LANGUAGE="es")
+    assert "Cómo le va a Albuquerque Community Safety" in browser.content.decode()
+    # The downloads stay in English for the machines that read them.
+    data = client.get("/transparency/metrics.json", {"end": "2026-04"}, HTTP_ACCEPT_LANGUAGE="es")
+    assert all(f["value"] != "menos de 10" for f in data.json()["figures"])
