@@ -281,6 +281,7 @@ def metrics_json(request: HttpRequest) -> JsonResponse:
             "end": f"{dashboard.last:%Y-%m}",
             "district": dashboard.district,
             "refreshed_at": refresh.finished_at.isoformat() if refresh else None,
+            "data_dictionary": request.build_absolute_uri(reverse("transparency:datapackage")),
             "suppression": f"Figures about fewer than {SMALL_CELL} people, and figures that "
             f"would let one be worked out by subtraction, are shown as {SUPPRESSED_TEXT!r}.",
             "metrics": [
@@ -315,3 +316,19 @@ def metrics_csv(request: HttpRequest) -> HttpResponse:
     writer.writeheader()
     writer.writerows(records)
     return response
+
+
+@require_GET
+def data_dictionary(request: HttpRequest) -> JsonResponse:
+    """The Frictionless Data Package describing the downloads (cases/transparency/
+    data_dictionary.py); its figures resource is metrics.csv of the same query."""
+    from cases.transparency.data_dictionary import data_package
+
+    query = request.GET.urlencode()
+    csv_url = request.build_absolute_uri(reverse("transparency:csv"))
+    return JsonResponse(
+        data_package(
+            figures_path=f"{csv_url}?{query}" if query else csv_url,
+            definitions_url=request.build_absolute_uri(reverse("transparency:definitions")),
+        )
+    )
