@@ -223,6 +223,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(LOCAL_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "America/Denver"
 
 # Local call types CAD may send beyond the APCO codes of cases/call_types.py.
+# The council district boundaries the transparency page's map is drawn on (GeoJSON, each
+# feature with a `district` property); the default is a synthetic demo file (issue 21).
+TRANSPARENCY_DISTRICTS_GEOJSON = env.str(
+    "TRANSPARENCY_DISTRICTS_GEOJSON",
+    default=str(BASE_DIR / "cases" / "data" / "council_districts_demo.geojson"),
+)
 CAD_LOCAL_CALL_TYPES = env.list("CAD_LOCAL_CALL_TYPES", default=["NEEDLE", "MINORINJ", "ACCNOINJ"])
 # The largest body the machine APIs read; anything bigger is refused with 413.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)

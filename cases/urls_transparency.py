@@ -11,4 +11,5 @@ urlpatterns = [
     path("definitions/", views.definitions, name="definitions"),
     path("metrics.csv", views.metrics_csv, name="csv"),
     path("metrics.json", views.metrics_json, name="json"),
+    path("datapackage.json", views.data_dictionary, name="datapackage"),
 ]

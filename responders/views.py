@@ -308,6 +308,7 @@ def _form_payload(request: HttpRequest) -> dict:
     payload["services_on_scene"] = post.getlist("services_on_scene")
     payload["police_requested"] = post.get("police_requested") == "on"
     payload["ems_requested"] = post.get("ems_requested") == "on"
+    payload["involuntary_hold"] = post.get("involuntary_hold") == "on"
     payload["narrative_part2"] = post.get("narrative_part2") == "on"
     if payload.get("occurred_at"):
         # datetime-local has no zone: it is the department's local time.

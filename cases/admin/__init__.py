@@ -23,6 +23,7 @@ from cases.admin import residents  # noqa: F401
 from cases.admin import encounters  # noqa: F401
 from cases.admin import followups  # noqa: F401
 from cases.admin import notifications  # noqa: F401
+from cases.admin import eligibility  # noqa: F401
 
 # isort: on
 

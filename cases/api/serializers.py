@@ -27,6 +27,7 @@ from cases.models import (
     Language,
     Need,
     RiskLevel,
+    RoutedTo,
     ServiceOnScene,
 )
 
@@ -100,6 +101,23 @@ class CadCallInput(serializers.Serializer):
     received_at = AwareDateTimeField()
     location = LocationInput(required=False)
     notes = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
+    # Issue 21 (coverage), both optional: a request without them is answered as before.
+    acs_eligible = StrictBooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="CAD's own verdict: is this call eligible for an ACS response? Omitted or "
+        "null: the department's eligibility rules decide (by call type, source, priority).",
+    )
+    routed_to = serializers.ChoiceField(
+        choices=RoutedTo.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="For an eligible call CAD sent elsewhere instead of to ACS: police, fire or "
+        "none (no one was sent). Omitted or blank: the call is ACS's. A routed call counts "
+        "only in the coverage figure's denominator.",
+    )
 
     def validate_call_type(self, value: str) -> str:
         code = value.strip().upper()
@@ -159,6 +177,8 @@ class CallOutput(serializers.Serializer):
     returned_to_police_at = UTCDateTimeField(allow_null=True)
     escalated_at = UTCDateTimeField(allow_null=True)
     reopened_at = UTCDateTimeField(allow_null=True)
+    acs_eligible = serializers.BooleanField(allow_null=True)
+    routed_to = serializers.CharField()
     units = AssignmentOutput(source="assignments", many=True)
 
     def get_location(self, call) -> dict:
@@ -270,6 +290,11 @@ class EncounterInput(serializers.Serializer):
     transport_destination = StrictCharField(max_length=255, required=False, allow_blank=True)
     police_requested = StrictBooleanField(required=False)
     ems_requested = StrictBooleanField(required=False)
+    involuntary_hold = StrictBooleanField(
+        required=False,
+        help_text="an involuntary hold or emergency mental-health evaluation was initiated "
+        "on scene (optional: omitted leaves it as it is, false on a new encounter)",
+    )
     residents = serializers.ListField(child=StrictUUIDField(), required=False, max_length=20)
     living_situations = serializers.DictField(
         child=serializers.ChoiceField(choices=HousingStatus.choices),
@@ -420,6 +445,7 @@ class EncounterOutput(serializers.Serializer):
     transport_destination = serializers.CharField()
     police_requested = serializers.BooleanField()
     ems_requested = serializers.BooleanField()
+    involuntary_hold = serializers.BooleanField()
     submitted_at = UTCDateTimeField(allow_null=True)
     locks_at = UTCDateTimeField(allow_null=True)
     residents = serializers.SerializerMethodField()

@@ -10,8 +10,10 @@ from cases.models.calls import (
     CallEventType,
     CallSource,
     CallStatus,
+    RoutedTo,
     UnitAssignment,
 )
+from cases.models.eligibility import EligibilityRule
 from cases.models.encounters import (
     ADDENDUM_PENDING,
     Addendum,
@@ -80,6 +82,7 @@ __all__ = [
     "Disposition",
     "DobQuality",
     "EarlyReceipt",
+    "EligibilityRule",
     "Encounter",
     "EncounterResident",
     "EncounterStatus",
@@ -103,6 +106,7 @@ __all__ = [
     "Resident",
     "ResidentMerge",
     "RiskLevel",
+    "RoutedTo",
     "ServiceOnScene",
     "SmsOptOut",
     "UnitAssignment",

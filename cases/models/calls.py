@@ -35,6 +35,14 @@ class CallStatus(models.TextChoices):
     REOPENED = "reopened", _("Reopened")
 
 
+class RoutedTo(models.TextChoices):
+    """Where CAD sent an eligible call instead of ACS ("" : to ACS, or CAD did not say)."""
+
+    POLICE = "police", _("Police")
+    FIRE = "fire", _("Fire")
+    NONE = "none", _("No one")
+
+
 class Call(BaseModel):
     """One CAD incident. The incident number is CAD's id and the idempotency key of intake."""
 
@@ -71,6 +79,13 @@ class Call(BaseModel):
     returned_to_police_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
     reopened_at = models.DateTimeField(null=True, blank=True)
+    # Coverage (issue 21): CAD's own eligibility flag (None: CAD did not say, the
+    # department's EligibilityRule table decides), and where CAD routed an eligible call that
+    # ACS did not get. A routed call is counted only in the coverage figure.
+    acs_eligible = models.BooleanField(null=True, blank=True)
+    routed_to = models.CharField(
+        max_length=8, choices=RoutedTo.choices, blank=True, default="", db_default=""
+    )
 
     class Meta(BaseModel.Meta):
         ordering = ("-received_at", "-id")
@@ -85,6 +100,10 @@ class Call(BaseModel):
             models.CheckConstraint(
                 condition=Q(status__in=[s.value for s in CallStatus]),
                 name="cases_call_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(routed_to="") | Q(routed_to__in=[r.value for r in RoutedTo]),
+                name="cases_call_routed_to_valid",
             ),
         ]
         indexes = [

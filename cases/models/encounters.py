@@ -105,6 +105,11 @@ class Encounter(BaseModel):
     transport_destination = models.CharField(max_length=255, blank=True)
     police_requested = models.BooleanField(default=False)
     ems_requested = models.BooleanField(default=False)
+    # An involuntary hold or emergency mental-health evaluation was initiated on scene
+    # (issue 21: the transparency figure). Optional in the API: old tablets send nothing.
+    involuntary_hold = models.BooleanField(
+        "involuntary hold / emergency evaluation initiated", default=False, db_default=False
+    )
     submitted_at = models.DateTimeField(null=True, blank=True)
     locks_at = models.DateTimeField(null=True, blank=True)
     residents = models.ManyToManyField(

@@ -40,6 +40,19 @@ class Metric(models.TextChoices):
     REFERRALS_ACCEPTED_30D = "referrals_accepted_30d", "Referrals accepted within 30 days"
     REFERRALS_COMPLETED_30D = "referrals_completed_30d", "Referrals completed within 30 days"
     FOLLOW_UP_WITHIN_48H = "follow_up_within_48h", "Follow-ups attempted within 48 hours"
+    # Issue 21.
+    COVERAGE = "coverage", "Coverage of eligible calls"
+    POLICE_INVOLVEMENT = "police_involvement", "Police involvement"
+    INVOLUNTARY_HOLDS = "involuntary_holds", "Involuntary holds and emergency evaluations"
+    FREQUENT_CONTACTS = "frequent_contacts", "People met 3 or more times in 90 days"
+    FREQUENT_CONTACT_ENCOUNTERS = (
+        "frequent_contact_encounters",
+        "Encounters with people met 3 or more times in 90 days",
+    )
+    TIME_TO_REFERRAL = "time_to_referral", "Time to first completed referral"
+    EQUITY_RACE = "equity_race", "People-based figures by race and ethnicity"
+    EQUITY_AGE = "equity_age", "People-based figures by age band"
+    EQUITY_LANGUAGE = "equity_language", "People-based figures by preferred language"
 
 
 class MetricRollup(BaseModel):

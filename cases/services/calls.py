@@ -38,6 +38,8 @@ CALL_FIELDS = (
     "longitude",
     "council_district",
     "notes",
+    "acs_eligible",
+    "routed_to",
 )
 
 
@@ -52,6 +54,9 @@ class CallInput:
     longitude: Decimal | None = None
     council_district: str = ""
     notes: str = ""
+    # Coverage (issue 21). PUT replaces CAD's call data: omitted means "CAD did not say".
+    acs_eligible: bool | None = None
+    routed_to: str = ""
 
 
 def call_upsert(

@@ -31,6 +31,7 @@ ENCOUNTER_FIELDS = (
     "transport_destination",
     "police_requested",
     "ems_requested",
+    "involuntary_hold",
 )
 
 

@@ -23,6 +23,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from cases.models import ALL_DISTRICTS, MetricRefresh, RefreshScope
+from cases.transparency.equity import AGE_BANDS, HUD_RACE_GROUPS
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ INSERT INTO cases_metricrollup (
 SELECT gen_random_uuid(), %(now)s, %(now)s, %(now)s, r.* FROM ({body}) AS r
 """
 _A = ALL_DISTRICTS
+_AGE_BANDS = ", ".join(f"('{band}', {low}, {high})" for band, _, low, high in AGE_BANDS)
 
 
 def _district(flag: str = "GROUPING(district)") -> str:
@@ -107,6 +109,13 @@ SELECT {_month("c.received_at")} AS month,
             ELSE 'open' END AS outcome,
        c.escalated_at IS NOT NULL AS escalated,
        police.call_id IS NOT NULL AS police,
+       c.source = 'police_request' AS police_source,
+       c.routed_to <> '' AS routed,
+       coalesce(c.acs_eligible, EXISTS (
+           SELECT 1 FROM cases_eligibilityrule r
+           WHERE r.active AND r.call_type = c.call_type
+             AND (r.source = '' OR r.source = c.source)
+             AND (r.priority IS NULL OR r.priority = c.priority))) AS eligible,
        CASE WHEN c.source <> 'self_initiated'
             THEN {_seconds("c.on_scene_at", "c.received_at")} END AS response_s,
        CASE WHEN c.source <> 'self_initiated'
@@ -134,8 +143,11 @@ WITH counts AS (
            count(*) FILTER (WHERE outcome = 'attended' AND NOT police) AS police_free,
            count(*) FILTER (WHERE outcome IN ('attended', 'returned_to_police')) AS taken_on,
            count(*) FILTER (WHERE outcome = 'attended' AND escalated) AS escalated,
-           count(*) FILTER (WHERE outcome = 'attended') AS attended
+           count(*) FILTER (WHERE outcome = 'attended') AS attended,
+           count(*) FILTER (WHERE outcome = 'attended' AND (police OR police_source))
+               AS police_involved
     FROM transparency_calls
+    WHERE NOT routed
     GROUP BY GROUPING SETS (
         (month, district), (month), (month, district, source), (month, source),
         (month, district, call_type), (month, call_type), (month, district, hour), (month, hour),
@@ -151,7 +163,13 @@ durations AS (
            percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY travel_s) AS travel_p,
            count(scene_s) AS scene_n,
            percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY scene_s) AS scene_p
-    FROM transparency_calls GROUP BY GROUPING SETS ((month, district), (month))
+    FROM transparency_calls WHERE NOT routed GROUP BY GROUPING SETS ((month, district), (month))
+),
+coverage AS (
+    SELECT month, district, GROUPING(district) AS gd,
+           count(*) FILTER (WHERE NOT routed AND outcome = 'attended') AS responded,
+           count(*) AS eligible
+    FROM transparency_calls WHERE eligible GROUP BY GROUPING SETS ((month, district), (month))
 )
 SELECT month, {_district("gd")}, m.metric, m.dimension, m.count, m.count, m.denominator,
        m.denominator, NULL::float8, NULL::float8
@@ -159,6 +177,7 @@ FROM counts, LATERAL (VALUES
     ('calls_received', '', n, NULL::bigint, gs + gt + gh + go = 4),
     ('handled_without_police', '', police_free, taken_on, gs + gt + gh + go = 4),
     ('escalated', '', escalated, attended, gs + gt + gh + go = 4),
+    ('police_involvement', '', police_involved, attended, gs + gt + gh + go = 4),
     ('calls_by_source', source, n, NULL::bigint, gs = 0),
     ('calls_by_type', call_type, n, NULL::bigint, gt = 0),
     ('calls_by_hour', hour, n, NULL::bigint, gh = 0),
@@ -172,13 +191,18 @@ FROM durations, LATERAL (VALUES
     ('response_time', response_n, response_p), ('queue_time', queue_n, queue_p),
     ('travel_time', travel_n, travel_p), ('time_on_scene', scene_n, scene_p)
 ) AS m(metric, n, p)
+UNION ALL
+SELECT month, {_district("gd")}, 'coverage', '', responded, responded, eligible, eligible,
+       NULL::float8, NULL::float8
+FROM coverage
 """  # noqa: S608 - built from constants only, never from input
 
 ENCOUNTER_FACTS = f"""
 SELECT e.id, {_month("e.occurred_at")} AS month,
        (date_trunc('month', e.occurred_at AT TIME ZONE %(tz)s) AT TIME ZONE %(tz)s)
            AS month_starts,
-       coalesce(c.council_district, '') AS district, e.disposition,
+       coalesce(c.council_district, '') AS district, e.disposition, e.occurred_at,
+       e.involuntary_hold, e.police_requested OR c.source = 'police_request' AS police,
        CASE WHEN e.disposition = 'transported'
             THEN initcap(regexp_replace(btrim(e.transport_destination), '\\s+', ' ', 'g'))
             END AS destination,
@@ -190,16 +214,17 @@ WHERE e.status = 'submitted' AND e.occurred_at >= %(start)s AND e.occurred_at < 
 # The named residents of each encounter (people who gave no name are only counted).
 NAMED_FACTS = """
 SELECT e.id AS encounter_id, e.month, e.month_starts, e.district, e.disposition,
-       e.destination, er.resident_id AS person
+       e.destination, e.occurred_at, er.resident_id AS person
 FROM transparency_encounters e JOIN cases_encounterresident er ON er.encounter_id = e.id
 """
 
 # Per named resident and encounter: met before the month, referred, connected.
-PERSON_FACTS = """
+PERSON_FACTS = f"""
 WITH ref AS (
     SELECT coalesce(r.encounter_id, f.encounter_id) AS encounter_id, r.resident_id,
            bool_or(r.sent_at IS NOT NULL) AS referred,
-           bool_or(r.status = 'completed') AS completed
+           bool_or(r.status = 'completed') AS completed,
+           min(r.closed_at) FILTER (WHERE r.status = 'completed') AS first_completed_at
     FROM resources_referral r LEFT JOIN cases_followup f ON f.id = r.follow_up_id
     JOIN transparency_encounters e ON e.id = coalesce(r.encounter_id, f.encounter_id)
     GROUP BY 1, 2
@@ -215,15 +240,33 @@ first_met AS (
     JOIN cases_encounter x ON x.id = er.encounter_id AND x.status = 'submitted'
     WHERE er.resident_id IN (SELECT person FROM transparency_named)
     GROUP BY 1
+),
+-- Each encounter of the people met, from 90 days before the range: is it their third (or
+-- later) within 90 days? One sort of their encounters, a range window over each person's.
+third AS (
+    SELECT encounter_id, resident_id, in_90 >= 3 AS third_in_90
+    FROM (
+        SELECT er.encounter_id, er.resident_id,
+               count(*) OVER (PARTITION BY er.resident_id ORDER BY x.occurred_at
+                              RANGE BETWEEN interval '90 days' PRECEDING AND CURRENT ROW)
+                   AS in_90
+        FROM cases_encounterresident er
+        JOIN cases_encounter x ON x.id = er.encounter_id AND x.status = 'submitted'
+        WHERE er.resident_id IN (SELECT person FROM transparency_named)
+          AND x.occurred_at >= %(start)s - interval '90 days' AND x.occurred_at < %(end)s
+    ) AS w
 )
-SELECT n.month, n.district, n.person,
+SELECT n.month, n.district, n.person, n.encounter_id,
        first_met.at < n.month_starts AS met_before,
        coalesce(ref.referred, false) AS referred,
-       coalesce(ref.completed, false) OR coalesce(fu.connected, false) AS connected
+       coalesce(ref.completed, false) OR coalesce(fu.connected, false) AS connected,
+       coalesce(third.third_in_90, false) AS third_in_90,
+       {_seconds("ref.first_completed_at", "n.occurred_at")} AS referral_s
 FROM transparency_named n JOIN first_met ON first_met.resident_id = n.person
 LEFT JOIN ref ON ref.encounter_id = n.encounter_id AND ref.resident_id = n.person
 LEFT JOIN fu ON fu.encounter_id = n.encounter_id AND fu.resident_id = n.person
-"""
+LEFT JOIN third ON third.encounter_id = n.encounter_id AND third.resident_id = n.person
+"""  # noqa: S608 - built from constants only, never from input
 
 _ENCOUNTER_SETS = """(month, district{x}), (month{x}), (month, district, disposition{x}),
         (month, disposition{x}), (month, district, destination{x}), (month, destination{x})"""
@@ -241,6 +284,7 @@ ENCOUNTER_FIGURES = f"""
 WITH enc AS (
     SELECT * FROM (
         SELECT {_GROUP}, count(*) AS n, sum(anonymous_people)::bigint AS anonymous,
+               count(*) FILTER (WHERE involuntary_hold) AS holds,
                destination IS NOT NULL AS transport
         FROM transparency_encounters GROUP BY GROUPING SETS ({_ENCOUNTER_SETS.format(x="")})
     ) AS g WHERE gt = 1 OR transport
@@ -280,6 +324,119 @@ UNION ALL
 }
 """  # noqa: S608 - built from constants only, never from input
 
+# Issue 21: involuntary holds (a share of encounters), people met 3+ times in 90 days (a
+# share of people, and the share of encounters they account for), and the time from an
+# encounter to the first completed referral of a person met in it.
+MORE_PEOPLE_FIGURES = f"""
+WITH freq AS (
+    SELECT month, person, bool_or(third_in_90) AS frequent
+    FROM transparency_people GROUP BY month, person
+),
+flagged AS (
+    SELECT p.month, p.district, p.person, p.encounter_id, f.frequent
+    FROM transparency_people p JOIN freq f USING (month, person)
+),
+per_encounter AS (
+    SELECT month, district, encounter_id, bool_or(frequent) AS frequent
+    FROM flagged GROUP BY month, district, encounter_id
+),
+encounters AS (
+    SELECT month, {_district()} AS d, count(*) FILTER (WHERE frequent) AS n, count(*) AS total
+    FROM per_encounter GROUP BY GROUPING SETS ((month, district), (month))
+),
+people AS (
+    SELECT month, {_district()} AS d, count(DISTINCT person) FILTER (WHERE frequent) AS n,
+           count(DISTINCT person) AS total
+    FROM flagged GROUP BY GROUPING SETS ((month, district), (month))
+),
+holds AS (
+    SELECT month, {_district()} AS d, count(*) FILTER (WHERE involuntary_hold) AS n,
+           count(*) AS total
+    FROM transparency_encounters GROUP BY GROUPING SETS ((month, district), (month))
+),
+durations AS (
+    SELECT month, {_district()} AS d, count(referral_s) AS n,
+           percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY referral_s) AS p
+    FROM transparency_people GROUP BY GROUPING SETS ((month, district), (month))
+)
+SELECT people.month, people.d, m.metric, '', m.count, m.people, m.denominator,
+       m.denominator_people, NULL::float8, NULL::float8
+FROM people JOIN encounters USING (month, d), LATERAL (VALUES
+    ('frequent_contacts', people.n, people.n, people.total, people.total),
+    ('frequent_contact_encounters', encounters.n, people.n, encounters.total, people.total)
+) AS m(metric, count, people, denominator, denominator_people)
+UNION ALL
+SELECT month, d, 'involuntary_holds', '', n, n, total, total, NULL::float8, NULL::float8
+FROM holds
+UNION ALL
+SELECT month, d, 'time_to_referral', '', n, n, NULL::bigint, NULL::bigint, p[1], p[2]
+FROM durations
+"""  # noqa: S608 - built from constants only, never from input
+
+# Equity (issue 21): the people-based figures by HUD race/ethnicity category (several per
+# person allowed; none recorded is "not_recorded"), age band at the month's start, and
+# preferred language. First each named person once per month and district (and once per
+# month for all districts) with their flags, then each person in each of their groups.
+_RACE_PATTERNS = ", ".join(
+    f"('{code}', '%%{word}%%')" for code, words in HUD_RACE_GROUPS for word in words
+)
+EQUITY_FACTS = f"""
+SELECT p.month, CASE WHEN GROUPING(p.district) = 1 THEN '{_A}' ELSE p.district END AS district,
+       p.person,
+       bool_or(p.referred) AS referred, bool_or(p.connected) AS connected,
+       bool_or(e.disposition = 'transported') AS transported, bool_or(e.police) AS police,
+       bool_or(fu.encounter_id IS NOT NULL) AS follow_up_due,
+       coalesce(bool_or(fu.attempted), false) AS follow_up_48h
+FROM transparency_people p JOIN transparency_encounters e ON e.id = p.encounter_id
+LEFT JOIN (
+    SELECT f.encounter_id, f.resident_id,
+           bool_or(EXISTS (SELECT 1 FROM cases_contactattempt a WHERE a.follow_up_id = f.id
+                           AND a.at <= x.occurred_at + interval '48 hours')) AS attempted
+    FROM cases_followup f JOIN transparency_encounters x ON x.id = f.encounter_id
+    WHERE x.occurred_at <= %(now)s - interval '48 hours'
+    GROUP BY 1, 2
+) AS fu ON fu.encounter_id = p.encounter_id AND fu.resident_id = p.person
+GROUP BY GROUPING SETS ((p.month, p.district, p.person), (p.month, p.person))
+"""  # noqa: S608 - built from constants only, never from input
+
+EQUITY_FIGURES = f"""
+WITH grouped AS (
+    SELECT q.month, q.district, g.axis, g.grp,
+           count(*) AS served, count(*) FILTER (WHERE q.referred) AS referred,
+           count(*) FILTER (WHERE q.connected) AS connected,
+           count(*) FILTER (WHERE q.transported) AS transported,
+           count(*) FILTER (WHERE q.police) AS police,
+           count(*) FILTER (WHERE q.follow_up_due) AS due,
+           count(*) FILTER (WHERE q.follow_up_48h) AS followed
+    FROM transparency_equity q JOIN cases_resident r ON r.id = q.person,
+    LATERAL (
+        SELECT 'race' AS axis, grp FROM unnest(coalesce(nullif(ARRAY(
+            SELECT DISTINCT m.code FROM unnest(r.race_ethnicity) AS v(said)
+            JOIN (VALUES {_RACE_PATTERNS}) AS m(code, pattern) ON lower(v.said) LIKE m.pattern
+        ), '{{}}'), ARRAY['not_recorded'])) AS grp
+        UNION ALL
+        SELECT 'age', CASE
+            WHEN r.date_of_birth IS NULL OR r.date_of_birth > q.month THEN 'unknown'
+            ELSE (SELECT b.band FROM (VALUES {_AGE_BANDS}) AS b(band, low, high)
+                  WHERE date_part('year', age(q.month, r.date_of_birth)) >= b.low
+                    AND date_part('year', age(q.month, r.date_of_birth)) < b.high) END
+        UNION ALL
+        SELECT 'language', r.preferred_language
+    ) AS g
+    GROUP BY q.month, q.district, g.axis, g.grp
+),
+totals AS (
+    SELECT month, district, count(*) AS named FROM transparency_equity GROUP BY 1, 2
+)
+SELECT grouped.month, grouped.district, 'equity_' || grouped.axis, m.figure || ':' || grouped.grp,
+       m.count, m.count, m.denominator, m.denominator, NULL::float8, NULL::float8
+FROM grouped JOIN totals USING (month, district), LATERAL (VALUES
+    ('served', served, totals.named), ('referred', referred, served),
+    ('connected', connected, served), ('transported', transported, served),
+    ('police', police, served), ('follow_up_48h', followed, due)
+) AS m(figure, count, denominator)
+"""  # noqa: S608 - built from constants only, never from input
+
 REFERRAL_FACTS = f"""
 SELECT r.resident_id AS person, {_month("r.sent_at")} AS month,
        coalesce(c.council_district, '') AS district,
@@ -314,6 +471,9 @@ STEPS = (
     ("facts", "transparency_named", NAMED_FACTS),
     ("facts", "transparency_people", PERSON_FACTS),
     ("figures", "encounters", ENCOUNTER_FIGURES),
+    ("figures", "more people", MORE_PEOPLE_FIGURES),
+    ("facts", "transparency_equity", EQUITY_FACTS),
+    ("figures", "equity", EQUITY_FIGURES),
     ("facts", "transparency_referrals", REFERRAL_FACTS),
     (
         "figures",

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from django.utils.translation import gettext
+
 from cases.call_types import APCO_CALL_TYPES, known_call_types
 from cases.models import CallSource, Disposition, Metric
 
@@ -44,6 +46,8 @@ class MetricDef:
     # Parts named in free text (transport destinations): a part is named in public only
     # where some month shows it with 10 or more; the rest are "Other destinations".
     free_text: bool = False
+    # An equity breakdown (cases/transparency/equity.py): parts are "figure:group".
+    equity: bool = False
 
     @property
     def anchor(self) -> str:
@@ -334,6 +338,124 @@ def _defs() -> tuple[MetricDef, ...]:
             excluded="Follow-ups created by a referral event rather than an encounter, and "
             "encounters less than 48 hours old when the figures were refreshed.",
         ),
+        # --- issue 21: coverage, police, holds, frequent contact, time to a service ---------
+        MetricDef(
+            key=M.COVERAGE,
+            kind=Kind.SHARE,
+            title="Coverage of eligible calls",
+            question="Of the calls eligible for an ACS response, the share ACS responded to.",
+            unit="calls",
+            counts="Eligible calls that CAD sent to ACS (no `routed_to`) and a responder "
+            "reached (`on_scene_at`).",
+            denominator="Eligible calls: those CAD flagged `acs_eligible`, or, without a flag, "
+            "whose call type (and source and priority, where the rule names them) matches an "
+            "active eligibility rule; calls CAD routed to police, fire or no one included.",
+            timestamps=_CALL_MONTH,
+            excluded="Calls CAD flagged not eligible (`acs_eligible` false) and calls no rule "
+            "matches. The rules in force at the refresh apply to every month.",
+        ),
+        MetricDef(
+            key=M.POLICE_INVOLVEMENT,
+            kind=Kind.SHARE,
+            title="Police involvement",
+            question="Of the calls a responder reached, the share where police were "
+            "requested or present.",
+            unit="calls",
+            counts="Calls a responder reached where a submitted encounter asked for police "
+            "(`police_requested`), or that police asked ACS to take (source "
+            "`police_request`: officers were there).",
+            denominator="Calls a responder reached (`on_scene_at`).",
+            timestamps=_CALL_MONTH,
+            excluded="Calls no responder reached; calls CAD routed elsewhere.",
+        ),
+        MetricDef(
+            key=M.INVOLUNTARY_HOLDS,
+            kind=Kind.SHARE,
+            title="Involuntary holds and emergency evaluations",
+            question="Of the encounters, the share where responders initiated an involuntary "
+            "hold or emergency mental-health evaluation.",
+            unit="encounters",
+            counts="Submitted encounters whose field form records an involuntary hold or "
+            "emergency evaluation (`involuntary_hold`).",
+            denominator="Submitted encounters.",
+            timestamps=_ENCOUNTER_MONTH,
+            excluded="Drafts. Encounters written before the flag existed count as without one.",
+        ),
+        MetricDef(
+            key=M.FREQUENT_CONTACTS,
+            kind=Kind.SHARE,
+            title="People met 3 or more times in 90 days",
+            question="Of the named people met, the share met at least three times within 90 "
+            "days: people the system keeps meeting.",
+            unit="people",
+            counts="Named residents with an encounter in the month that was their third "
+            "(or later) submitted encounter within 90 days (that one and the 90 days before).",
+            denominator="Named residents met in the month.",
+            timestamps=_ENCOUNTER_MONTH,
+            excluded="People who gave no name; drafts.",
+        ),
+        MetricDef(
+            key=M.FREQUENT_CONTACT_ENCOUNTERS,
+            kind=Kind.SHARE,
+            title="Encounters with people met 3 or more times in 90 days",
+            question="Of the encounters with a named person, the share that involved someone "
+            "met 3 or more times in 90 days.",
+            unit="encounters",
+            counts="Encounters in the month with a named resident counted in "
+            "`frequent_contacts` for that month.",
+            denominator="Encounters in the month with at least one named resident.",
+            timestamps=_ENCOUNTER_MONTH,
+            excluded="Encounters with only people who gave no name; drafts.",
+        ),
+        MetricDef(
+            key=M.TIME_TO_REFERRAL,
+            kind=Kind.DURATION,
+            title="Time to first completed referral",
+            question="From meeting someone to the first referral that got them the service: "
+            "half were faster than the median.",
+            unit="people met",
+            counts="Per named resident and encounter with a completed referral (status "
+            "`completed`) from that encounter or its follow-up: the earliest `closed_at` "
+            "minus the encounter's `occurred_at`. Median and 90th percentile.",
+            timestamps=_ENCOUNTER_MONTH + " Recent months rise as referrals complete.",
+            excluded="People with no completed referral from the encounter; people who gave "
+            "no name.",
+        ),
+        *(
+            MetricDef(
+                key=key,
+                kind=Kind.SHARE,
+                title=f"People-based figures by {axis}",
+                question=f"Who is served, referred, connected, followed up within 48 hours, "
+                f"transported and met with police involvement, by {axis}.",
+                unit="people",
+                counts="Named residents met in the month (submitted encounters), in each group: "
+                "served (a share of all named people served), referred, connected, "
+                "transported (an encounter with the disposition transported), police "
+                "involvement (an encounter that asked for police, or a police request), each "
+                "a share of the group's people served; follow-up within 48 hours, a share of "
+                "the group's people with a follow-up due (an attempt within 48 hours).",
+                denominator="As each figure says: named people served (all, or the group's), "
+                "or the group's people with a follow-up due.",
+                timestamps=_ENCOUNTER_MONTH,
+                excluded="People who gave no name (nothing is known of them). "
+                + {
+                    "equity_race": "Race and ethnicity as the person gave them, read into "
+                    "HUD's categories (as the HMIS export does); a person who named several "
+                    "counts in each, so groups add up to more than the total; nothing "
+                    'recognised is "Not recorded".',
+                    "equity_age": "Age in whole years at the start of the month, from the "
+                    'date of birth; none recorded is "Age unknown".',
+                    "equity_language": "The preferred language recorded for the person.",
+                }[key],
+                equity=True,
+            )
+            for key, axis in (
+                (M.EQUITY_RACE, "race and ethnicity"),
+                (M.EQUITY_AGE, "age band"),
+                (M.EQUITY_LANGUAGE, "preferred language"),
+            )
+        ),
     )
 
 
@@ -350,6 +472,12 @@ class Section:
 
 
 SECTIONS = (
+    Section(
+        "coverage",
+        "Coverage, police and holds",
+        (Metric.COVERAGE, Metric.POLICE_INVOLVEMENT, Metric.INVOLUNTARY_HOLDS),
+        by_district=(Metric.COVERAGE, Metric.POLICE_INVOLVEMENT),
+    ),
     Section(
         "calls",
         "Calls",
@@ -389,9 +517,29 @@ SECTIONS = (
             Metric.PEOPLE_CONNECTED,
             Metric.REFERRALS_ACCEPTED_30D,
             Metric.REFERRALS_COMPLETED_30D,
+            Metric.FREQUENT_CONTACTS,
+            Metric.FREQUENT_CONTACT_ENCOUNTERS,
+            Metric.TIME_TO_REFERRAL,
         ),
     ),
     Section("follow-up", "Follow-up", (Metric.FOLLOW_UP_WITHIN_48H,)),
+    Section(
+        "equity",
+        "Equity: who is served, referred and connected",
+        (Metric.EQUITY_RACE, Metric.EQUITY_AGE, Metric.EQUITY_LANGUAGE),
+    ),
+)
+
+
+# The figures the district map offers (one value per district and month), the first the
+# default: what the field asks first.
+MAPPABLE = (
+    Metric.COVERAGE,
+    Metric.POLICE_INVOLVEMENT,
+    Metric.HANDLED_WITHOUT_POLICE,
+    Metric.INVOLUNTARY_HOLDS,
+    Metric.CALLS_RECEIVED,
+    Metric.PEOPLE_SERVED,
 )
 
 
@@ -403,7 +551,7 @@ def dimensions_of(metric: MetricDef) -> tuple[tuple[str, str], ...]:
 
 def district_label(district: str) -> str:
     if district == "*":
-        return "All districts"
+        return gettext("All districts")
     if not district:
-        return NOT_RECORDED
-    return f"District {district}" if district.isdigit() else district
+        return gettext(NOT_RECORDED)
+    return gettext("District %(number)s") % {"number": district} if district.isdigit() else district

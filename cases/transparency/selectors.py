@@ -14,10 +14,11 @@ from datetime import date
 from django.db.models import Max, Min
 from django.utils.safestring import SafeString
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from cases.models import ALL_DISTRICTS, MetricRefresh, MetricRollup
 from cases.services.transparency import add_months, current_month
-from cases.transparency import charts
+from cases.transparency import charts, equity
 from cases.transparency.definitions import (
     METRICS,
     NOT_RECORDED,
@@ -87,7 +88,7 @@ def figure(cell: Cell, *, public: bool, which: str = "") -> Figure:
     """The words and the chart value of a cell (`which`: "p90" for a duration's 90th)."""
     definition = METRICS[cell.metric]
     if public and cell.suppressed:
-        return Figure(cell, SUPPRESSED_TEXT, None)
+        return Figure(cell, gettext(SUPPRESSED_TEXT), None)
     if definition.kind is Kind.SHARE:
         share = cell.share
         if share is None:
@@ -213,7 +214,11 @@ def load_grid(first: date, last: date) -> Grid:
         dims.setdefault(cell.metric, set()).add(cell.dimension)
     for key, definition in METRICS.items():
         parts = {d for d, _ in dimensions_of(definition)} | dims.get(key, set())
-        if definition.kind is not Kind.BREAKDOWN:
+        if definition.equity:
+            groups = equity.AXES[key][1]
+            parts = {f"{f}:{g}" for f, _t, _o in equity.FIGURES for g, _l in groups}
+            parts |= dims.get(key, set())
+        elif definition.kind is not Kind.BREAKDOWN:
             parts = {""}
         for month in month_range(first, last):
             for district in districts:
@@ -297,7 +302,9 @@ def _section(d: Dashboard, section) -> SectionView:
     charts_: list[Chart] = []
     for key in section.metrics:
         definition = METRICS[key]
-        if definition.kind is Kind.BREAKDOWN:
+        if definition.equity:
+            charts_.extend(_equity_charts(d, definition))
+        elif definition.kind is Kind.BREAKDOWN:
             charts_.append(_breakdown_chart(d, definition))
         else:
             charts_.append(_month_chart(d, definition))
@@ -354,7 +361,9 @@ def _month_chart(d: Dashboard, definition: MetricDef) -> Chart:
         unit=unit,
         fixed_max=fixed_max,
     )
-    return Chart(definition, definition.title, svg, table_head=head, table_rows=rows, legend=legend)
+    return Chart(
+        definition, gettext(definition.title), svg, table_head=head, table_rows=rows, legend=legend
+    )
 
 
 def _share_counts(cell: Cell, fig: Figure, public: bool) -> list[str]:
@@ -401,15 +410,15 @@ def _breakdown_chart(d: Dashboard, definition: MetricDef) -> Chart:
         return known.get(dimension) or dimension or NOT_RECORDED
 
     rows_in = [(label(dim), [_cell(d, m, definition.key, dim) for m in d.months]) for dim in order]
-    chart = _small_multiples(d, definition, definition.title, rows_in)
+    chart = _small_multiples(d, definition, gettext(definition.title), rows_in)
     chart.table_head[0] = definition.title.split(" by ")[-1].capitalize()
     return chart
 
 
 def _district_chart(d: Dashboard, definition: MetricDef) -> Chart:
-    title = f"{definition.title} by district"
+    title = gettext("%(title)s by district") % {"title": gettext(definition.title)}
     if definition.kind is Kind.DURATION:
-        title = f"{definition.title} by district (median)"
+        title = gettext("%(title)s by district (median)") % {"title": gettext(definition.title)}
     rows_in = [
         (label, [_cell(d, m, definition.key, "", district) for m in d.months])
         for district, label in d.districts
@@ -418,3 +427,39 @@ def _district_chart(d: Dashboard, definition: MetricDef) -> Chart:
     chart = _small_multiples(d, definition, title, rows_in)
     chart.table_head[0] = "District"
     return chart
+
+
+def _equity_charts(d: Dashboard, definition: MetricDef) -> list[Chart]:
+    """One chart per people-based figure: a row per group, a bar per month."""
+    axis, groups = equity.AXES[definition.key]
+    out = []
+    for code, title, of_what in equity.FIGURES:
+        rows_in = [
+            (str(label), [_cell(d, m, definition.key, f"{code}:{group}") for m in d.months])
+            for group, label in groups
+        ]
+        words = {"figure": str(title), "axis": str(axis), "of_what": str(of_what)}
+        chart = _small_multiples(
+            d, definition, gettext("%(figure)s by %(axis)s (%(of_what)s)") % words, rows_in
+        )
+        chart.table_head[0] = str(axis).capitalize()
+        out.append(chart)
+    return out
+
+
+def map_regions(d: Dashboard) -> dict[str, list]:
+    """For each mappable figure, its value in each district in the last month of the range
+    (suppressed for the public as everywhere): what the district map and its table show."""
+    from cases.transparency.definitions import MAPPABLE
+    from cases.transparency.district_map import Region
+
+    out = {}
+    for key in MAPPABLE:
+        regions = []
+        for district, label in d.districts:
+            if district in (ALL_DISTRICTS, ""):
+                continue
+            shown = figure(d.grid[(d.last, district, key, "")], public=d.public)
+            regions.append(Region(district, label, shown.value, shown.text, shown.suppressed))
+        out[key] = regions
+    return out

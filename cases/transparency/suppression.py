@@ -26,6 +26,7 @@ from datetime import date
 
 from cases.models import ALL_DISTRICTS
 from cases.transparency.definitions import METRICS, SMALL_CELL, Kind
+from cases.transparency.equity import BASE_FIGURE, split
 
 PRIMARY = "primary"
 COMPLEMENTARY = "complementary"
@@ -102,7 +103,39 @@ def lines_of(grid: Grid) -> list[list[Cell]]:
     for (month, metric, dimension), cells in districts.items():
         total = grid.get((month, ALL_DISTRICTS, metric, dimension))
         lines.append([*cells, total] if total is not None else cells)
+    # Equity: the groups of one figure (month, district) add up to the figure over everyone
+    # (for race, more: a person may name several), which other figures publish: a line.
+    lines.extend(equity_lines(grid))
     return lines
+
+
+def equity_lines(grid: Grid) -> list[list[Cell]]:
+    by_figure: dict[tuple, list[Cell]] = {}
+    for cell in grid.values():
+        if METRICS[cell.metric].equity:
+            figure, _group = split(cell.dimension)
+            by_figure.setdefault((cell.month, cell.district, cell.metric, figure), []).append(cell)
+    return list(by_figure.values())
+
+
+def _tie_groups(grid: Grid) -> bool:
+    """A group's "served" count is the denominator of its other shares: where it is hidden,
+    they are hidden too (their denominators would give it away). True if anything changed."""
+    changed = False
+    hidden = {
+        (c.month, c.district, c.metric, split(c.dimension)[1])
+        for c in grid.values()
+        if c.suppressed and METRICS[c.metric].equity and split(c.dimension)[0] == BASE_FIGURE
+    }
+    if not hidden:
+        return False
+    for cell in grid.values():
+        if cell.suppressed or not METRICS[cell.metric].equity:
+            continue
+        if (cell.month, cell.district, cell.metric, split(cell.dimension)[1]) in hidden:
+            cell.suppressed = COMPLEMENTARY
+            changed = True
+    return changed
 
 
 def suppress(grid: Grid) -> Grid:
@@ -112,12 +145,19 @@ def suppress(grid: Grid) -> Grid:
     lines = lines_of(grid)
     changed = True
     while changed:
-        changed = False
+        changed = _tie_groups(grid)
         for line in lines:
             if sum(1 for c in line if c.suppressed) != 1:
                 continue
             shown = [c for c in line if not c.suppressed and c.count > 0]
             if not shown:
+                # An equity figure's groups add up to a total other figures publish (the
+                # named people served): with every other group at zero, the one hidden group
+                # would be that total. Hiding a zero group too leaves the split unknown.
+                zeros = [c for c in line if not c.suppressed]
+                if zeros and METRICS[line[0].metric].equity:
+                    min(zeros, key=lambda c: (c.district, c.dimension)).suppressed = COMPLEMENTARY
+                    changed = True
                 continue
             smallest = min(shown, key=lambda c: (c.count, c.district, c.dimension))
             smallest.suppressed = COMPLEMENTARY

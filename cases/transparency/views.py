@@ -22,17 +22,27 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.formats import date_format
 from django.views.decorators.http import require_GET
 
 from acs.csv_cells import CsvDictWriter
 from cases.models import ALL_DISTRICTS
-from cases.transparency.definitions import METRICS, SECTIONS, SMALL_CELL, SUPPRESSED_TEXT
+from cases.transparency.definitions import (
+    MAPPABLE,
+    METRICS,
+    SECTIONS,
+    SMALL_CELL,
+    SUPPRESSED_TEXT,
+)
+from cases.transparency.district_map import choropleth
 from cases.transparency.selectors import (
     Dashboard,
     DashboardHeader,
     dashboard_get,
     figure,
     latest_refresh,
+    map_regions,
 )
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -57,6 +67,9 @@ class FilterForm(forms.Form):
     start = MonthField(required=False, label="From")
     end = MonthField(required=False, label="To")
     district = forms.CharField(required=False, max_length=8)
+    map = forms.ChoiceField(
+        required=False, choices=[(k, METRICS[k].title) for k in MAPPABLE], label="Map"
+    )
 
 
 def cached_dashboard(
@@ -73,6 +86,7 @@ def cached_dashboard(
     key = ":".join(
         [
             "transparency",
+            translation.get_language() or "en",
             str(refresh.public_id) if refresh else "none",
             what,
             "public" if public else "staff",
@@ -105,17 +119,77 @@ def query_string(dashboard: DashboardHeader) -> str:
     return f"start={dashboard.first:%Y-%m}&end={dashboard.last:%Y-%m}&district={dashboard.district}"
 
 
-@require_GET
-def page(request: HttpRequest) -> HttpResponse:
-    form, dashboard, sections = cached_dashboard(
-        request, public=True, what="page", build=sections_html
+PAGE_LANGUAGES = ("en", "es")
+
+
+def page_language(request: HttpRequest) -> str:
+    """English or Spanish: `?lang=` (the page's switch, links only, no script), else what the
+    browser asks for (LocaleMiddleware), else English."""
+    asked = request.GET.get("lang", "")
+    if asked in PAGE_LANGUAGES:
+        return asked
+    current = (translation.get_language() or "en")[:2]
+    return current if current in PAGE_LANGUAGES else "en"
+
+
+def in_page_language(view):
+    """Render the page in its language; the downloads stay in English (machine-read)."""
+
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        language = page_language(request)
+        with translation.override(language):
+            response = view(request, *args, **kwargs)
+        response["Content-Language"] = language
+        return response
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def page_parts(dashboard: Dashboard) -> tuple[str, dict]:
+    return sections_html(dashboard), map_regions(dashboard)
+
+
+def district_map(dashboard: DashboardHeader, regions: dict, chosen: str | None) -> dict:
+    """The map of the chosen figure (the first mappable by default) and its table."""
+    key = chosen if chosen in regions else MAPPABLE[0]
+    definition = METRICS[key]
+    rows = regions[key]
+    month = date_format(dashboard.last, "F Y")
+    title = translation.gettext("%(title)s by council district, %(month)s") % {
+        "title": translation.gettext(definition.title),
+        "month": month,
+    }
+    desc = (
+        translation.gettext(definition.question)
+        + " "
+        + "; ".join(f"{r.label}: {r.text}" for r in rows)
     )
+    return {
+        "key": key,
+        "title": title,
+        "svg": choropleth(regions=rows, title=title, desc=desc, map_id="district-map"),
+        "rows": rows,
+        "choices": [(k, translation.gettext(METRICS[k].title)) for k in MAPPABLE],
+        "definition": definition,
+    }
+
+
+@require_GET
+@in_page_language
+def page(request: HttpRequest) -> HttpResponse:
+    form, dashboard, (sections, regions) = cached_dashboard(
+        request, public=True, what="page", build=page_parts
+    )
+    chosen = form.cleaned_data.get("map") if form.is_valid() else None
     return render(
         request,
         "cases/transparency/page.html",
         {
             "dashboard": dashboard,
             "sections": sections,
+            "map": district_map(dashboard, regions, chosen),
             "form": form,
             "query": query_string(dashboard),
             "small_cell": SMALL_CELL,
@@ -125,6 +199,7 @@ def page(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@in_page_language
 def definitions(request: HttpRequest) -> HttpResponse:
     sections = [(s, [METRICS[k] for k in s.metrics]) for s in SECTIONS]
     return render(
@@ -178,7 +253,20 @@ def _round(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds, 1)
 
 
+def in_english(view):
+    """The downloads are read by machines: their words stay English whatever the browser."""
+
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        with translation.override("en"):
+            return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
 @require_GET
+@in_english
 def metrics_json(request: HttpRequest) -> JsonResponse:
     form, dashboard, records = cached_dashboard(
         request, public=True, what="records", build=figure_records
@@ -193,6 +281,7 @@ def metrics_json(request: HttpRequest) -> JsonResponse:
             "end": f"{dashboard.last:%Y-%m}",
             "district": dashboard.district,
             "refreshed_at": refresh.finished_at.isoformat() if refresh else None,
+            "data_dictionary": request.build_absolute_uri(reverse("transparency:datapackage")),
             "suppression": f"Figures about fewer than {SMALL_CELL} people, and figures that "
             f"would let one be worked out by subtraction, are shown as {SUPPRESSED_TEXT!r}.",
             "metrics": [
@@ -211,6 +300,7 @@ def metrics_json(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
+@in_english
 def metrics_csv(request: HttpRequest) -> HttpResponse:
     form, dashboard, records = cached_dashboard(
         request, public=True, what="records", build=figure_records
@@ -226,3 +316,19 @@ def metrics_csv(request: HttpRequest) -> HttpResponse:
     writer.writeheader()
     writer.writerows(records)
     return response
+
+
+@require_GET
+def data_dictionary(request: HttpRequest) -> JsonResponse:
+    """The Frictionless Data Package describing the downloads (cases/transparency/
+    data_dictionary.py); its figures resource is metrics.csv of the same query."""
+    from cases.transparency.data_dictionary import data_package
+
+    query = request.GET.urlencode()
+    csv_url = request.build_absolute_uri(reverse("transparency:csv"))
+    return JsonResponse(
+        data_package(
+            figures_path=f"{csv_url}?{query}" if query else csv_url,
+            definitions_url=request.build_absolute_uri(reverse("transparency:definitions")),
+        )
+    )

@@ -691,6 +691,7 @@
         transport_destination: fd.get("transport_destination") || "",
         police_requested: fd.get("police_requested") !== null,
         ems_requested: fd.get("ems_requested") !== null,
+        involuntary_hold: fd.get("involuntary_hold") !== null,
         narrative: fd.get("narrative") || "",
         narrative_part2: fd.get("narrative_part2") !== null,
       };
@@ -712,6 +713,7 @@
       form.elements.transport_destination.value = values.transport_destination || "";
       form.elements.police_requested.checked = !!values.police_requested;
       form.elements.ems_requested.checked = !!values.ems_requested;
+      form.elements.involuntary_hold.checked = !!values.involuntary_hold;
       form.elements.narrative.value = values.narrative || "";
       form.elements.narrative_part2.checked = !!values.narrative_part2;
       hintPart2();

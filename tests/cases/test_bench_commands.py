@@ -8,7 +8,7 @@ import re
 import pytest
 from django.core.management import call_command
 
-from cases.models import Call, Encounter, EncounterResident, Notification
+from cases.models import Call, Encounter, EncounterResident, MetricRollup, Notification
 from resources.models import Referral
 
 TIMED = r"median=\d+\.\d ms p95=\d+\.\d ms max=\d+\.\d ms \(n=2\)"
@@ -37,6 +37,14 @@ def test_bench_transparency_generates_todays_records_and_prints_its_figures_and_
     assert Encounter.objects.filter(status="submitted").exists()
     assert Encounter.objects.exclude(needs=[]).exists()
     assert EncounterResident.objects.exclude(living_situation="").exists()
+    # Issue 21: CAD's flag and routing, the rules, and holds, so that the new figures work.
+    assert Call.objects.exclude(routed_to="").exists()
+    assert Call.objects.filter(acs_eligible__isnull=False).exists()
+    assert MetricRollup.objects.filter(metric="coverage", denominator__gt=0).exists()
+    assert (
+        Encounter.objects.filter(involuntary_hold=True).exists()
+        or len(Encounter.objects.all()) < 60
+    )
     assert Referral.objects.exists()
     assert re.search(r"refresh \(full, \d{4}-\d\d\.\.\d{4}-\d\d\): [\d,]+ figures in", output)
     assert re.search(r"refresh \(recent, \d{4}-\d\d\.\.\d{4}-\d\d\): [\d,]+ figures in", output)
@@ -92,3 +100,23 @@ def test_bench_notifications_sends_through_a_real_worker_and_prints_its_figures_
     )
     assert "cleaned up in" in output
     assert not Notification.objects.exists()  # it leaves nothing behind
+
+
+def test_every_benchmark_command_has_a_smoke_run_in_the_suite():
+    """Issue 21: bench_transparency broke unnoticed once (a NOT NULL column its INSERT did not
+    set). Every bench_* command of every app must be run, at a tiny size, by some test."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    commands = {
+        path.stem
+        for app in ("acs", "cases", "resources", "responders")
+        for path in (root / app / "management" / "commands").glob("bench_*.py")
+    }
+    assert "bench_transparency" in commands
+    tests = "\n".join(p.read_text() for p in (root / "tests").rglob("test_*.py"))
+    # A smoke run calls the command by name: run("bench_x", ...) or call_command("bench_x", ...)
+    missing = sorted(
+        c for c in commands if not re.search(rf"(run|call_command)\(\s*\"{c}\"", tests)
+    )
+    assert not missing, f"benchmark commands without a smoke run in tests/: {missing}"

@@ -314,3 +314,19 @@ def test_each_persons_living_situation_is_kept_for_this_contact(field, responder
     assert (refused.status_code, not_an_id.status_code, bad_code.status_code) == (404, 404, 400)
     assert "living_situations" in refused.json()["error"]["fields"]
     assert not EncounterResident.objects.filter(living_situation="housed").exists()
+
+
+def test_the_involuntary_hold_flag_is_optional_and_old_tablets_keep_working(field):
+    """Issue 21: the field form's new flag. A tablet that never sends it logs encounters as
+    before (false); one that does sets it; a later edit that omits it leaves it as it is."""
+    old = create(field, narrative="Cold night.")
+    assert old.status_code == 201 and old.json()["involuntary_hold"] is False
+
+    new = create(field, narrative="Emergency evaluation started.", involuntary_hold=True)
+    assert new.status_code == 201 and new.json()["involuntary_hold"] is True
+    encounter_id = new.json()["id"]
+
+    field.patch(f"{URL}/{encounter_id}", {"narrative": "Edited."}, content_type="application/json")
+    assert Encounter.objects.get(public_id=encounter_id).involuntary_hold is True
+    bad = create(field, involuntary_hold="yes")
+    assert bad.status_code == 400 and "involuntary_hold" in bad.json()["error"]["fields"]

@@ -63,7 +63,7 @@ def test_the_public_page_in_a_browser(live_server, browser, figures):
 
     # The filters are a plain GET form.
     phone.select_option("#f-district", "7")
-    phone.get_by_role("button", name="Show").click()
+    phone.get_by_role("button", name="Show", exact=True).click()
     phone.wait_for_url("**district=7**")
     assert "District 7" in phone.locator(".freshness").inner_text()
     assert failed == []

@@ -182,6 +182,7 @@ def test_the_encounter_form_submits_without_a_script(client, responder, unit):
             "risk_level": "low",
             "disposition": "settled_by_contact",
             "police_requested": "on",
+            "involuntary_hold": "on",
             "narrative": "Talked it through.",
             "narrative_part2": "on",
         },
@@ -195,6 +196,7 @@ def test_the_encounter_form_submits_without_a_script(client, responder, unit):
     assert encounter.needs == ["shelter", "food"]
     assert encounter.anonymous_people == 2
     assert encounter.police_requested and not encounter.ems_requested
+    assert encounter.involuntary_hold
     assert timezone.localtime(encounter.occurred_at).strftime("%H:%M") == "10:15"
 
 

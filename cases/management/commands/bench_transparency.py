@@ -68,7 +68,7 @@ INSERT INTO cases_call (
     public_id, created_at, updated_at, incident_number, source, call_type, priority, status,
     received_at, status_changed_at, address, council_district, notes, dispatched_at,
     en_route_at, on_scene_at, transporting_at, cleared_at, cancelled_at,
-    returned_to_police_at, escalated_at)
+    returned_to_police_at, escalated_at, acs_eligible, routed_to)
 SELECT gen_random_uuid(), now(), now(), 'BENCH-' || i, source, call_type, 1 + i %% 5,
        CASE outcome WHEN 'attended' THEN 'cleared' WHEN 'cancelled' THEN 'cancelled'
             WHEN 'returned' THEN 'returned_to_police' ELSE 'pending' END,
@@ -80,7 +80,12 @@ SELECT gen_random_uuid(), now(), now(), 'BENCH-' || i, source, call_type, 1 + i 
        CASE WHEN outcome = 'attended' THEN recv + q + t + s END,
        CASE WHEN outcome = 'cancelled' THEN recv + q + interval '2 minutes' END,
        CASE WHEN outcome = 'returned' THEN recv + interval '45 minutes' END,
-       CASE WHEN outcome = 'attended' AND escalated THEN recv + q + t + interval '5 minutes' END
+       CASE WHEN outcome = 'attended' AND escalated THEN recv + q + t + interval '5 minutes' END,
+       -- CAD flags a fifth of calls itself (the rules decide the rest); eligible calls it
+       -- sent elsewhere (issue 21's coverage) are pushed too.
+       CASE WHEN random() < 0.2 THEN random() < 0.8 END,
+       CASE WHEN outcome = 'routed' THEN (ARRAY['police', 'fire', 'none'])[1 + i %% 3]
+            ELSE '' END
 FROM (
     SELECT i,
            %(start)s::timestamptz + random() * %(span)s * interval '1 second' AS recv,
@@ -88,8 +93,9 @@ FROM (
            (%(types)s::text[])[1 + floor(random() * %(ntypes)s)::int] AS call_type,
            CASE WHEN random() < 0.02 THEN ''
                 ELSE (1 + floor(random() * 9)::int)::text END AS district,
-           CASE WHEN r < 0.85 THEN 'attended' WHEN r < 0.93 THEN 'cancelled'
-                WHEN r < 0.98 THEN 'returned' ELSE 'open' END AS outcome,
+           CASE WHEN r < 0.80 THEN 'attended' WHEN r < 0.88 THEN 'cancelled'
+                WHEN r < 0.93 THEN 'returned' WHEN r < 0.95 THEN 'open'
+                ELSE 'routed' END AS outcome,
            (30 + power(random(), 2) * 1800) * interval '1 second' AS q,
            (240 + random() * 1200) * interval '1 second' AS t,
            (600 + random() * 3000) * interval '1 second' AS s,
@@ -115,7 +121,8 @@ ENCOUNTERS = """
 INSERT INTO cases_encounter (
     public_id, created_at, updated_at, client_id, status, occurred_at, anonymous_people, needs,
     services_on_scene, narrative, narrative_part2, risk_level, disposition, transport_destination,
-    police_requested, ems_requested, submitted_at, locks_at, call_id, created_by_id, unit_id)
+    police_requested, ems_requested, involuntary_hold, submitted_at, locks_at, call_id,
+    created_by_id, unit_id)
 SELECT gen_random_uuid(), now(), now(), gen_random_uuid(), 'submitted', c.on_scene_at,
        CASE WHEN random() < 0.3 THEN 1 + floor(random() * 2)::int ELSE 0 END,
        n.needs, n.services, '', 'substance_use' = ANY(n.needs) OR random() < 0.03,
@@ -126,7 +133,7 @@ SELECT gen_random_uuid(), now(), now(), gen_random_uuid(), 'submitted', c.on_sce
        CASE WHEN c.transporting_at IS NOT NULL
             THEN (%(destinations)s::text[])[1 + floor(random() * %(ndestinations)s)::int]
             ELSE '' END,
-       c.escalated_at IS NOT NULL AND random() < 0.7, random() < 0.05,
+       c.escalated_at IS NOT NULL AND random() < 0.7, random() < 0.05, random() < 0.03,
        c.on_scene_at + interval '1 hour', c.on_scene_at + interval '3 hours', c.id,
        %(user)s, %(unit)s
 FROM cases_call c
@@ -268,6 +275,11 @@ class Command(BaseCommand):
         user, _ = User.objects.get_or_create(username="bench-responder")
         organization, _ = Organization.objects.get_or_create(name="Bench partner")
         service, _ = Service.objects.get_or_create(organization=organization, name="Bench bed")
+        # The department's eligibility rules (issue 21): a few types, one by priority.
+        from cases.models import EligibilityRule
+
+        for call_type, priority in (("WELFARE", None), ("MNTL", None), ("VAG", None), ("INTOX", 3)):
+            EligibilityRule.objects.get_or_create(call_type=call_type, source="", priority=priority)
         first = add_months(current_month(), -(months - 1))
         span = (timezone.now() - month_start(first)).total_seconds()
         with connection.cursor() as cursor:
