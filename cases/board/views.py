@@ -94,7 +94,7 @@ def board_data(request: HttpRequest) -> HttpResponse:
         response = HttpResponseNotModified()
         response["ETag"] = etag
         return _private(response)
-    snapshot = selectors.board_snapshot()
+    snapshot = selectors.board_snapshot(version=version)
     response = JsonResponse(snapshot)
     response["ETag"] = f'"{snapshot["version"]}"'
     return _private(response)

@@ -30,7 +30,7 @@
   var ON_SCENE_STEPS = { on_scene: true, transporting: true, escalated: true };
   var MAX_RETRY_MS = 5000;
   var etag = '"' + snapshot.version + '"';
-  var skew = Date.parse(snapshot.now) - Date.now();
+  var skew = snapshot.now_ms - Date.now();
   var selected = null; // {kind: "call"|"unit"|"resource", id}
   var rows = {}; // "kind:id" -> <tr>
   var marks = {}; // "kind:id" -> Leaflet layer
@@ -50,7 +50,7 @@
   }
   function urgency(call, th, now) {
     var waiting = Boolean(WAITING[call.status]);
-    var since = Date.parse(waiting ? call.received_at : call.status_changed_at);
+    var since = waiting ? call.received_ms : call.step_ms;
     var minutes = Math.max(now - since, 0) / 60000;
     var returnAt = th.return_minutes - th.return_warning_minutes;
     return {
@@ -72,8 +72,8 @@
     if (m) return m + " min";
     return s + " s";
   }
-  function since(iso, now) {
-    return iso ? duration(now - Date.parse(iso)) : "–";
+  function since(ms, now) {
+    return ms ? duration(now - Number(ms)) : "–";
   }
 
   function cell(tr, text, className) {
@@ -109,7 +109,7 @@
     });
     calls.sort(function (a, b) {
       if (a.u.returning !== b.u.returning) return a.u.returning ? -1 : 1;
-      return b.u.share - a.u.share || a.call.received_at.localeCompare(b.call.received_at);
+      return b.u.share - a.u.share || a.call.received_ms - b.call.received_ms;
     });
     var body = document.getElementById("calls-body");
     var frag = document.createDocumentFragment();
@@ -121,11 +121,10 @@
       cell(tr, c.incident);
       cell(tr, c.call_type);
       cell(tr, c.status_label);
-      cell(tr, "", "age received").dataset.since = c.received_at;
-      cell(tr, "", "age step").dataset.since = c.status_changed_at;
+      cell(tr, "", "age received").dataset.since = c.received_ms;
+      cell(tr, "", "age step").dataset.since = c.step_ms;
       cell(tr, c.units.length ? c.units.join(", ") : "–");
       cell(tr, c.address || "–", "address");
-      tr.dataset.receivedAt = c.received_at;
       tr._call = c;
       frag.appendChild(tr);
     });
@@ -155,11 +154,11 @@
       cell(tr, u.team || "–");
       cell(tr, u.status_label);
       var st = cell(tr, "", "age unit-status");
-      st.dataset.since = u.status_changed_at || "";
+      st.dataset.since = u.status_ms || "";
       st.dataset.onScene = u.status === "on_scene" ? "1" : "";
       cell(tr, u.call_incident || "–");
       var pos = cell(tr, "", "position");
-      pos.dataset.at = u.position_at || "";
+      pos.dataset.at = u.position_ms || "";
       pos.dataset.text =
         u.lat != null ? u.lat.toFixed(4) + ", " + u.lng.toFixed(4) : t("unknown");
       tr._unit = u;
@@ -230,7 +229,7 @@
       var late =
         st.dataset.onScene &&
         st.dataset.since &&
-        now - Date.parse(st.dataset.since) >= th.on_scene_minutes * 60000;
+        now - Number(st.dataset.since) >= th.on_scene_minutes * 60000;
       tr.classList.toggle("urgency-over", Boolean(late));
       var pos = tr.querySelector(".position");
       pos.textContent = pos.dataset.at
@@ -436,7 +435,7 @@
       .then(function (data) {
         if (data) {
           snapshot = data;
-          skew = Date.parse(data.now) - Date.now();
+          skew = data.now_ms - Date.now();
           render();
         }
         setLive(true);

@@ -50,6 +50,7 @@ def test_the_board_shows_open_calls_units_with_positions_and_places_with_room(de
     assert on_scene["units"] == ["ACS-21"]
     units = {u["call_sign"]: u for u in data["units"]}
     assert units["ACS-21"]["call"] == str(worked.public_id)
+    assert units["ACS-21"]["position_ms"] == int(now.timestamp() * 1000)
     assert (units["ACS-21"]["lat"], units["ACS-21"]["lng"]) == (35.08, -106.65)
     assert units["ACS-22"]["in_service"] is False
     assert [r["available"] for r in data["resources"]] == [3]
