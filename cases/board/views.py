@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from acs.errors import error_body
+from acs.maps import map_config
 from acs.roles import STAFF_ROLES
 from cases.board import selectors
 
@@ -50,16 +51,6 @@ def _private(response: HttpResponse) -> HttpResponse:
     # Positions and addresses: never kept by a shared cache, asked again every time.
     response["Cache-Control"] = "private, no-cache"
     return response
-
-
-def map_config() -> dict:
-    """What every map of ours needs to know: where tiles come from (none: markers on a plain
-    background), their credit, and the unit distances are shown in."""
-    return {
-        "tile_url": settings.TILE_URL,
-        "attribution": settings.TILE_ATTRIBUTION,
-        "distance_unit": settings.DISTANCE_UNIT,
-    }
 
 
 @require_GET
