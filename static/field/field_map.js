@@ -9,8 +9,14 @@
 (function () {
   "use strict";
 
-  var holder = document.getElementById("map-config");
-  var config = holder ? JSON.parse(holder.textContent) : {};
+  // The map settings ride on each map's element (the field pages carry no inline script).
+  function configOf(el) {
+    return {
+      tile_url: el.dataset.tileUrl || "",
+      attribution: el.dataset.attribution || "",
+      distance_unit: el.dataset.distanceUnit || "mi",
+    };
+  }
 
   function number(value) {
     var n = parseFloat(value);
@@ -49,7 +55,7 @@
         return;
       }
       el.classList.remove("acs-map-offline");
-      map = window.AcsMap.create(el, config, { center: [list[0].lat, list[0].lng], zoom: 15 });
+      map = window.AcsMap.create(el, configOf(el), { center: [list[0].lat, list[0].lng], zoom: 15 });
       if (!map) {
         el.classList.add("acs-map-offline");
         return;
