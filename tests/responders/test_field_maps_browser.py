@@ -112,3 +112,51 @@ def test_without_the_map_library_the_call_page_shows_its_address_not_a_blank_box
     assert page.locator(".field-map .acs-map-fallback").is_visible()
     assert page.locator("#directions").is_visible()
     page.screenshot(path=str(SHOTS / "call-no-library.png"))
+
+
+def test_the_tablet_shares_its_position_while_in_service_says_so_and_can_pause(
+    live_server, browser, shift
+):
+    from django.test import Client
+
+    from responders.models import UnitPosition
+    from tests.workers import wait_until
+
+    responder, _ = shift
+    client = Client()
+    client.force_login(responder)
+    context = browser.new_context(
+        viewport={"width": 1024, "height": 800},
+        geolocation={"latitude": 35.0911, "longitude": -106.6402},
+        permissions=["geolocation"],
+    )
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{live_server.url}/field/")
+    banner = page.locator("#position-sharing")
+    banner.wait_for()
+    assert "ACS-61" in banner.inner_text() and "shared with dispatch" in banner.inner_text()
+    wait_until(lambda: UnitPosition.objects.filter(source="field").exists(), timeout=20)
+    position = UnitPosition.objects.get(source="field")
+    assert position.unit.call_sign == "ACS-61"
+    assert float(position.latitude) == pytest.approx(35.0911)
+    page.screenshot(path=str(SHOTS / "position-sharing.png"))
+
+    banner.locator("button").click()
+    assert banner.get_attribute("data-state") == "paused"
+    assert "paused" in banner.inner_text()
+    page.reload()  # paused stays paused on this tablet: nothing more is sent
+    page.locator("#position-sharing[data-state=paused]").wait_for()
+    page.wait_for_timeout(1500)
+    assert UnitPosition.objects.filter(source="field").count() == 1
+    page.screenshot(path=str(SHOTS / "position-paused.png"))
+    context.close()

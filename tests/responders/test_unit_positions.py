@@ -1,6 +1,7 @@
 """Unit positions: CAD's optional latitude/longitude on unit status events (an extension of the
 contract that leaves old requests unchanged), kept short-term and pruned by the retention sweep."""
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -130,3 +131,47 @@ def test_a_position_already_past_retention_is_not_kept():
         )
         is None
     )
+
+
+# --- the tablet's position: POST /api/v1/field/units/{call_sign}/position ---------------------
+
+
+def post_position(client, call_sign="ACS-11", **body):
+    body = {"latitude": 35.0853, "longitude": -106.6056, "at": now_iso(), **body}
+    return client.post(
+        f"/api/v1/field/units/{call_sign}/position",
+        json.dumps(body),
+        content_type="application/json",
+    )
+
+
+def test_a_responders_tablet_reports_its_units_position_while_in_service(client, responder, unit):
+    client.force_login(responder)
+
+    response = post_position(client)
+
+    assert response.status_code == 204
+    position = UnitPosition.objects.get()
+    assert (position.unit, position.source) == (unit, "field")
+    assert position.latitude == Decimal("35.085300")
+
+
+def test_an_out_of_service_unit_keeps_no_position(client, responder, unit):
+    unit.status = "out_of_service"
+    unit.save()
+    client.force_login(responder)
+
+    response = post_position(client)
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "unit_out_of_service"
+    assert not UnitPosition.objects.exists()
+
+
+def test_no_one_reports_the_position_of_a_unit_not_theirs(client, responder, supervisor):
+    Unit.objects.create(call_sign="ACS-77", status="available")
+    client.force_login(responder)
+    assert post_position(client, call_sign="ACS-77").status_code == 404
+    client.force_login(supervisor)
+    assert post_position(client).status_code == 403
+    assert not UnitPosition.objects.exists()
