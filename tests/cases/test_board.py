@@ -199,3 +199,9 @@ def test_units_positions_reach_no_field_payload(client, responder, unit):
     assert Unit.objects.filter(positions__isnull=False).exists()
     body = client.get("/api/v1/field/calls").content.decode()
     assert "35.000000" not in body and '"positions"' not in body
+
+
+def test_every_admin_page_links_to_the_board(desk):
+    page = desk.get("/admin/").content.decode()
+
+    assert 'href="/board/">Operations board</a>' in page
