@@ -43,6 +43,12 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 50},
     },
+    "board-alerts": {
+        "task": "cases.tasks.board_alerts",
+        # A crossing reaches the supervisors within a minute (and the outbox's sweep).
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     "morning-digest": {
         "task": "cases.tasks.morning_digest",
         # Hourly; the digest itself is sent once a day, at DIGEST_HOUR department time.

@@ -2,7 +2,8 @@
 
 - realtime: what a person or a partner waits for: texts and e-mails (`send_notifications`, a
   batch each), webhook deliveries, the sweeps that queue them when they fall due, the
-  disabled-endpoint alert. Short tasks only.
+  disabled-endpoint alert, the operations board's threshold alerts (`board_alerts`). Short
+  tasks only.
 - bulk: long work nobody waits on by the second: exports (up to 31 minutes), the transparency
   refresh. A bulk worker with one slot is enough; more slots run more exports at once.
 - maintenance: periodic upkeep: retention and expiry sweeps, escalations, the audit seal, the
@@ -36,6 +37,7 @@ TASK_KINDS = {
     "cases.tasks.send_notification": REALTIME,
     "cases.tasks.send_notifications": REALTIME,
     "cases.tasks.sweep_notifications": REALTIME,
+    "cases.tasks.board_alerts": REALTIME,
     "resources.tasks.deliver_webhook": REALTIME,
     "resources.tasks.deliver_webhooks": REALTIME,
     "resources.tasks.sweep_webhooks": REALTIME,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 import phonenumbers
@@ -725,6 +726,43 @@ LOGGING = {
 
 # How often the "my calls" screen asks for its rows again, in seconds.
 FIELD_CALLS_REFRESH_SECONDS = env.int("FIELD_CALLS_REFRESH_SECONDS", default=15)
+
+# --- Unit positions, the operations board and maps (cases/board/, responders/positions.py) --
+
+# How long a unit's positions (from CAD and the tablets) are kept: the board shows the last
+# known one; older ones are deleted by the hourly retention sweep (docs/security.md).
+UNIT_POSITION_RETENTION_HOURS = env.int("UNIT_POSITION_RETENTION_HOURS", default=12)
+# A pending call is overdue after this many minutes since received, by priority (1 highest):
+# "1=10,2=15,3=30,4=60,5=120". The board colours calls by the share of this they have used.
+BOARD_PENDING_MINUTES = {
+    int(k): int(v)
+    for k, v in env.dict(
+        "BOARD_PENDING_MINUTES", default={"1": "10", "2": "15", "3": "30", "4": "60", "5": "120"}
+    ).items()
+}
+# A call still pending this long after it was received is returned to police; the board
+# marks it this many minutes before.
+BOARD_RETURN_TO_POLICE_MINUTES = env.int("BOARD_RETURN_TO_POLICE_MINUTES", default=60)
+BOARD_RETURN_WARNING_MINUTES = env.int("BOARD_RETURN_WARNING_MINUTES", default=10)
+# A unit on scene this long without a status change is a missed safety check-in.
+BOARD_ON_SCENE_MINUTES = env.int("BOARD_ON_SCENE_MINUTES", default=45)
+# How often the board asks whether anything changed (seconds; answered 304 when nothing did).
+BOARD_POLL_SECONDS = env.float("BOARD_POLL_SECONDS", default=2.0)
+# Map tiles: an OpenStreetMap-style URL template ("https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+# in production; empty draws markers on a plain background (the lists carry everything).
+# "/static/board/tile.png" is the local test-pattern tile of the demo and the tests.
+TILE_URL = env.str("TILE_URL", default="")
+TILE_ATTRIBUTION = env.str("TILE_ATTRIBUTION", default="")
+# Distances shown to responders: "mi" (the default) or "km".
+DISTANCE_UNIT = env.str("DISTANCE_UNIT", default="mi")
+if DISTANCE_UNIT not in ("mi", "km"):
+    raise ImproperlyConfigured("DISTANCE_UNIT is mi or km.")
+# The tile server's origin may serve images (a "{s}" subdomain becomes a wildcard).
+if TILE_URL.startswith(("https://", "http://")):
+    _tiles = urlsplit(TILE_URL)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(
+        f"{_tiles.scheme}://{_tiles.netloc.replace('{s}', '*')}"
+    )
 
 # --- Exports (cases/exports/, docs/exports.md) ----------------------------------------------
 

@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/hsds/", include("resources.api.hsds_urls")),
     path("partners/", include("resources.urls")),
     path("field/", include("responders.urls")),
+    path("board/", include("cases.board.urls")),
     path("transparency/", include("cases.urls_transparency")),
     path("hooks/sms/", include("cases.hook_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

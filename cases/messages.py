@@ -111,6 +111,26 @@ def partner_new_referral(context: dict) -> Rendered:
     return subject, body
 
 
+def board_alert(context: dict) -> Rendered:
+    """A threshold crossing on the operations board, for the on-duty supervisors: the call's
+    incident number or the unit's call sign, and the limit; no address, no names."""
+    if context.get("kind") == "unit_on_scene":
+        subject = _("Unit %(unit)s on scene %(minutes)s min without a status") % context
+        body = _(
+            "Unit %(unit)s has been on scene for %(minutes)s minutes without a status: its "
+            "safety check-in is missed. Check on the unit.\n\nThe board: %(link)s"
+        ) % {**context, "link": _link("/board/")}
+    else:
+        subject = _("Call %(incident)s pending over %(minutes)s min (priority %(priority)s)") % (
+            context
+        )
+        body = _(
+            "Call %(incident)s (priority %(priority)s) has waited for a unit for over "
+            "%(minutes)s minutes.\n\nThe board: %(link)s"
+        ) % {**context, "link": _link("/board/")}
+    return subject, body
+
+
 TEMPLATES: dict[str, Callable[[dict], Rendered]] = {
     "checkin": checkin,
     "referral_accepted": referral_accepted,
@@ -120,6 +140,7 @@ TEMPLATES: dict[str, Callable[[dict], Rendered]] = {
     "referral_expired": referral_expired,
     "checkin_reply": checkin_reply,
     "partner_new_referral": partner_new_referral,
+    "board_alert": board_alert,
 }
 RESIDENT_TEMPLATES = frozenset({"checkin", "referral_accepted"})
 # How long after its due time each message is still worth sending.
@@ -127,6 +148,7 @@ LIFETIME = {
     "checkin": timedelta(days=2),
     "referral_accepted": timedelta(hours=12),
     "staff_digest": timedelta(hours=10),
+    "board_alert": timedelta(hours=2),
 }
 DEFAULT_LIFETIME = timedelta(days=3)
 

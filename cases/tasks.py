@@ -50,6 +50,14 @@ def sweep_notifications() -> int:
     )
 
 
+@shared_task(name="cases.tasks.board_alerts", ignore_result=True)
+def board_alerts() -> int:
+    """Tell the on-duty supervisors of the board's threshold crossings, each once."""
+    from cases.board.alerts import board_alerts_schedule
+
+    return board_alerts_schedule()
+
+
 @shared_task(name="cases.tasks.morning_digest", ignore_result=True)
 def morning_digest() -> int:
     """Each case manager's follow-ups due today and overdue, by e-mail (once a day)."""

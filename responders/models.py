@@ -113,3 +113,46 @@ class Unit(BaseModel):
 
     def __str__(self) -> str:
         return self.call_sign
+
+
+class PositionSource(models.TextChoices):
+    CAD = "cad", "CAD"
+    FIELD = "field", "Field app"
+
+
+class UnitPosition(BaseModel):
+    """Where a unit was at a moment: from CAD's unit status events or the unit's tablet.
+
+    Kept short-term only (UNIT_POSITION_RETENTION, pruned by `responders.tasks.
+    prune_unit_positions`): the board needs the last known position, not a track of a
+    responder's shift. Seen by desk roles only (docs/security.md).
+    """
+
+    Source = PositionSource
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="positions")
+    latitude = models.DecimalField(max_digits=9, decimal_places=6)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6)
+    recorded_at = models.DateTimeField()
+    source = models.CharField(max_length=8, choices=Source.choices)
+
+    class Meta(BaseModel.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(source__in=[s.value for s in PositionSource]),
+                name="responders_unitposition_source_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__gte=-90, latitude__lte=90)
+                & Q(longitude__gte=-180, longitude__lte=180),
+                name="responders_unitposition_in_range",
+            ),
+        ]
+        indexes = [
+            # The board's last known position per unit, and the prune by age.
+            models.Index(fields=["unit", "-recorded_at"], name="responders_unitpos_last_idx"),
+            models.Index(fields=["recorded_at"], name="responders_unitpos_age_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} at {self.recorded_at:%Y-%m-%d %H:%M}"

@@ -31,6 +31,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from acs.errors import DomainError, NotFound
+from acs.maps import distance_label, map_config
 from acs.roles import Role
 from cases import selectors as case_selectors
 from cases import services as case_services
@@ -124,6 +125,7 @@ def _shell_context(request: HttpRequest) -> dict:
         "rendered_at": timezone.localtime(),
         "languages": settings.LANGUAGES,
         "idle_seconds": _idle_seconds(),
+        "map_config": map_config(),
     }
 
 
@@ -429,6 +431,8 @@ def resources(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
         results = []
+    for sal in results:
+        sal.distance_label = distance_label(getattr(sal, "distance_km", None))
     context.update(results=results, params=params, query=request.GET)
     return render(request, "responders/field/resources.html", context)
 

@@ -133,6 +133,14 @@ class CallEventInput(serializers.Serializer):
     type = serializers.ChoiceField(choices=lifecycle.EVENT_TYPES)
     unit = StrictCharField(max_length=32, required=False, allow_blank=True, default="")
     at = AwareDateTimeField()
+    # Optional (added in 2026-12; older senders leave them out): where the unit was at `at`,
+    # from CAD's AVL. Kept short-term for the operations board (docs/api.md).
+    latitude = CoordinateField(
+        90, required=False, allow_null=True, default=None, help_text="The unit's position at `at`"
+    )
+    longitude = CoordinateField(
+        180, required=False, allow_null=True, default=None, help_text="The unit's position at `at`"
+    )
 
     def validate_unit(self, value: str) -> str:
         value = value.strip().upper()
@@ -143,6 +151,10 @@ class CallEventInput(serializers.Serializer):
     def validate(self, attrs):
         if attrs["type"] in lifecycle.UNIT_EVENTS and not attrs["unit"]:
             raise serializers.ValidationError({"unit": f"A {attrs['type']} event names its unit."})
+        if (attrs["latitude"] is None) != (attrs["longitude"] is None):
+            raise serializers.ValidationError("Give both latitude and longitude, or neither.")
+        if attrs["latitude"] is not None and not attrs["unit"]:
+            raise serializers.ValidationError({"unit": "A position is a unit's: name the unit."})
         return attrs
 
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from cases.api import field
+from cases.api.positions import UnitPositionView
 from cases.api.views import CadCallEventsView, CadCallView
 
 urlpatterns = [
@@ -12,6 +13,11 @@ urlpatterns = [
     ),
     path("field/calls", field.FieldCallsView.as_view(), name="field-calls"),
     path("field/units/<str:call_sign>/status", field.UnitStatusView.as_view(), name="field-unit"),
+    path(
+        "field/units/<str:call_sign>/position",
+        UnitPositionView.as_view(),
+        name="field-unit-position",
+    ),
     path(
         "field/residents/search", field.ResidentSearchView.as_view(), name="field-resident-search"
     ),

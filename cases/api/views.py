@@ -97,6 +97,11 @@ class CadCallEventsView(CadView):
             type=data.validated_data["type"],
             at=data.validated_data["at"],
             unit_call_sign=data.validated_data["unit"],
+            position=(
+                (data.validated_data["latitude"], data.validated_data["longitude"])
+                if data.validated_data["latitude"] is not None
+                else None
+            ),
             render=render_call,
             actor=request.user,
             request=request,

@@ -1,6 +1,7 @@
 """The records of the cases app, split by topic."""
 
 from cases.exports.models import ExportJob
+from cases.models.board import BoardAlert, BoardAlertKind
 from cases.models.calls import (
     ASSIGNMENT_TIME_FIELDS,
     STEP_TIME_FIELDS,
@@ -70,6 +71,8 @@ __all__ = [
     "AssignmentStatus",
     "AttemptChannel",
     "AttemptOutcome",
+    "BoardAlert",
+    "BoardAlertKind",
     "Call",
     "CallEvent",
     "CallEventType",

@@ -111,6 +111,8 @@ class Call(BaseModel):
             models.Index(fields=["-received_at"], name="cases_call_received_idx"),
             # The field app's "before you go in": earlier calls at the same address.
             models.Index(Upper("address"), name="cases_call_address_upper_idx"),
+            # The operations board's "has anything changed?" (max(updated_at)), one index probe.
+            models.Index(fields=["updated_at"], name="cases_call_updated_idx"),
         ]
 
     def __str__(self) -> str:

@@ -25,7 +25,8 @@ from cases.models import (
     CallEvent,
     UnitAssignment,
 )
-from responders.models import Unit
+from responders.models import PositionSource, Unit
+from responders.positions import unit_position_record
 
 FORGET_BATCH = 1000
 CALL_FIELDS = (
@@ -123,11 +124,15 @@ def call_event_record(
     type: str,
     at: datetime,
     unit_call_sign: str = "",
+    position: tuple[Decimal, Decimal] | None = None,
     render: Any,
     actor=None,
     request=None,
 ) -> tuple[dict[str, Any], bool]:
     """Apply one CAD event to a call; returns (result, applied).
+
+    `position` (latitude, longitude), optional, is where the unit was at `at`: kept with the
+    event (responders/positions.py) when the event is applied, not on a resend.
 
     Rules: the sender's `event_id` is the idempotency key (a resend returns the first result
     and `applied=False`; the same id with a different body is a conflict). The first result
@@ -173,6 +178,14 @@ def call_event_record(
             replayed = state.assignments.get(each.call_sign)
             if replayed is not None and replayed.status:
                 _update_unit_status(each, replayed.status, at)
+        if position is not None and unit is not None:
+            unit_position_record(
+                unit=unit,
+                latitude=position[0],
+                longitude=position[1],
+                at=at,
+                source=PositionSource.CAD,
+            )
         event.result = render(call)
         event.save(update_fields=["result", "updated_at"])
         audit_record(

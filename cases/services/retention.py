@@ -188,12 +188,14 @@ def retention_expired_copies(*, now: datetime | None = None, dry_run: bool = Fal
       the call, its address and notes): blanked, the events stay;
     - the address and text of sent notifications past NOTIFICATION_TEXT_TTL: blanked;
     - expired signed-in sessions (which may hold a searched name): deleted;
-    - delivery receipts that matched no text within a day (cases/services/inbound.py): deleted.
+    - delivery receipts that matched no text within a day (cases/services/inbound.py): deleted;
+    - units' positions past UNIT_POSITION_RETENTION_HOURS (responders/positions.py): deleted.
     """
     from cases.services.calls import call_event_results_expired, call_event_results_forget
     from cases.services.inbound import early_receipts_expired, early_receipts_purge
     from cases.services.notifications import notification_texts_expired, notification_texts_forget
     from resources.services.idempotency import idempotency_keys_expired, idempotency_keys_purge
+    from responders.positions import unit_positions_expired, unit_positions_prune
 
     now = now or timezone.now()
     sweeps = {
@@ -202,6 +204,7 @@ def retention_expired_copies(*, now: datetime | None = None, dry_run: bool = Fal
         "sent notification texts": (notification_texts_expired, notification_texts_forget),
         "expired sessions": (_sessions_expired, _sessions_purge),
         "unmatched delivery receipts": (early_receipts_expired, early_receipts_purge),
+        "unit positions": (unit_positions_expired, unit_positions_prune),
     }
     if dry_run:
         return {name: expired(now=now).count() for name, (expired, _) in sweeps.items()}

@@ -62,6 +62,9 @@ MATRIX = {
     "admin: addenda": ("get", "/admin/cases/addendum/", None, STAFF),
     "admin: audit trail": ("get", "/admin/acs/auditevent/", None, {"supervisor", "admin_user"}),
     "admin: API tokens": ("get", "/admin/acs/apitoken/", None, {"admin_user"}),
+    # Units' positions and every open call: desk roles only (docs/security.md "Unit positions").
+    "board: operations board": ("get", "/board/", None, STAFF),
+    "board: live updates": ("get", "/board/data", None, STAFF),
 }
 
 

@@ -120,3 +120,16 @@ def test_every_benchmark_command_has_a_smoke_run_in_the_suite():
         c for c in commands if not re.search(rf"(run|call_command)\(\s*\"{c}\"", tests)
     )
     assert not missing, f"benchmark commands without a smoke run in tests/: {missing}"
+
+
+@pytest.mark.django_db
+def test_bench_board_prints_the_update_the_304_and_the_floor_and_cleans_up():
+    from responders.models import Unit
+
+    output = run("bench_board", units=5, calls=20, runs=2, force=True)
+
+    assert "snapshot: 20 calls, 5 units" in output
+    for label in ("update (changed, full snapshot)", "nothing changed (304)", "floor: same"):
+        assert re.search(re.escape(label) + r".*" + TIMED, output), label
+    assert not Call.objects.filter(incident_number__startswith="BENCHB-").exists()
+    assert not Unit.objects.filter(call_sign__startswith="BENCHB-").exists()

@@ -147,6 +147,8 @@ class Journey:
                 """() => [...document.querySelectorAll('body *')]
                     .filter((e) => e.getBoundingClientRect().right > innerWidth + 1)
                     .filter((e) => !e.closest('.results, pre, .opblock-body, table'))
+                    // A map's panes are larger than its box by design, and clipped by it.
+                    .filter((e) => !e.closest('.leaflet-pane'))
                     .slice(0, 3)
                     .map((e) => `${e.tagName}.${e.className}#${e.id}`)"""
             )

@@ -1,0 +1,463 @@
+/* The operations board (cases/board/): lists and map of calls, units and places with room,
+ * kept live by conditional polling.
+ *
+ * - Live: every poll_ms, GET /board/data with If-None-Match; 304 is "nothing changed" (one
+ *   cheap statement on the server), 200 the whole new snapshot. A failed request shows
+ *   "reconnecting" and is tried again (backing off to at most 5 s) until the server answers:
+ *   the page comes back by itself. 401/403 (signed out, role removed) reloads the page, which
+ *   then shows the sign-in.
+ * - Ages tick here between snapshots, from the server's clock (the skew is measured on every
+ *   answer), and the colours follow cases/board/selectors.py `call_urgency`.
+ * - List and map in step: selecting a row highlights and centres its mark; selecting a mark
+ *   selects and scrolls to its row. Everything works without the map (the tables are its
+ *   text equivalent).
+ */
+(function () {
+  "use strict";
+
+  var config = JSON.parse(document.getElementById("board-config").textContent);
+  var snapshot = JSON.parse(document.getElementById("board-snapshot").textContent);
+  var STRINGS = {};
+  var tpl = document.getElementById("board-i18n");
+  tpl.content.querySelectorAll("[data-key]").forEach(function (el) {
+    STRINGS[el.dataset.key] = el.textContent.trim();
+  });
+  function t(key) {
+    return STRINGS[key] || key;
+  }
+
+  var WAITING = { received: true, pending: true };
+  var ON_SCENE_STEPS = { on_scene: true, transporting: true, escalated: true };
+  var MAX_RETRY_MS = 5000;
+  var etag = '"' + snapshot.version + '"';
+  var skew = snapshot.now_ms - Date.now();
+  var selected = null; // {kind: "call"|"unit"|"resource", id}
+  var rows = {}; // "kind:id" -> <tr>
+  var marks = {}; // "kind:id" -> Leaflet layer
+  var map = null;
+  var layers = null;
+
+  function serverNow() {
+    return Date.now() + skew;
+  }
+
+  // --- the urgency rule (mirrors cases/board/selectors.py call_urgency) -------------------
+  function limitMinutes(call, th) {
+    if (ON_SCENE_STEPS[call.status]) return th.on_scene_minutes;
+    var limit = th.pending_minutes[String(call.priority)];
+    if (limit) return limit;
+    return Math.max.apply(null, Object.values(th.pending_minutes));
+  }
+  function urgency(call, th, now) {
+    var waiting = Boolean(WAITING[call.status]);
+    var since = waiting ? call.received_ms : call.step_ms;
+    var minutes = Math.max(now - since, 0) / 60000;
+    var returnAt = th.return_minutes - th.return_warning_minutes;
+    return {
+      share: minutes / limitMinutes(call, th),
+      returning: waiting && minutes >= returnAt,
+      returnIn: th.return_minutes - minutes,
+    };
+  }
+  function level(share) {
+    return share >= 1 ? "over" : share >= 0.75 ? "warn" : "ok";
+  }
+
+  function duration(ms) {
+    if (ms == null || isNaN(ms)) return "–";
+    var s = Math.max(Math.round(ms / 1000), 0);
+    var h = Math.floor(s / 3600);
+    var m = Math.floor((s % 3600) / 60);
+    if (h) return h + " h " + (m < 10 ? "0" : "") + m + " min";
+    if (m) return m + " min";
+    return s + " s";
+  }
+  function since(ms, now) {
+    return ms ? duration(now - Number(ms)) : "–";
+  }
+
+  function cell(tr, text, className) {
+    var td = document.createElement("td");
+    td.textContent = text;
+    if (className) td.className = className;
+    tr.appendChild(td);
+    return td;
+  }
+  function badge(td, text, className) {
+    var span = document.createElement("span");
+    span.className = "badge " + className;
+    span.textContent = text;
+    td.appendChild(span);
+  }
+
+  function makeRow(kind, id, label) {
+    var tr = document.createElement("tr");
+    tr.dataset.kind = kind;
+    tr.dataset.id = id;
+    tr.tabIndex = 0;
+    tr.setAttribute("aria-label", label);
+    tr.setAttribute("aria-selected", "false");
+    rows[kind + ":" + id] = tr;
+    return tr;
+  }
+
+  // --- lists ------------------------------------------------------------------------------
+  function renderCalls(now) {
+    var th = snapshot.thresholds;
+    var calls = snapshot.calls.map(function (c) {
+      return { call: c, u: urgency(c, th, now) };
+    });
+    calls.sort(function (a, b) {
+      if (a.u.returning !== b.u.returning) return a.u.returning ? -1 : 1;
+      return b.u.share - a.u.share || a.call.received_ms - b.call.received_ms;
+    });
+    var body = document.getElementById("calls-body");
+    var frag = document.createDocumentFragment();
+    calls.forEach(function (item) {
+      var c = item.call;
+      var tr = makeRow("call", c.id, c.incident + " " + c.status_label);
+      var p = cell(tr, "P" + c.priority);
+      p.title = t("priority") + " " + c.priority;
+      cell(tr, c.incident);
+      cell(tr, c.call_type);
+      cell(tr, c.status_label);
+      cell(tr, "", "age received").dataset.since = c.received_ms;
+      cell(tr, "", "age step").dataset.since = c.step_ms;
+      cell(tr, c.units.length ? c.units.join(", ") : "–");
+      cell(tr, c.address || "–", "address");
+      tr._call = c;
+      frag.appendChild(tr);
+    });
+    body.replaceChildren(frag);
+    document.getElementById("calls-count").textContent = "(" + calls.length + ")";
+  }
+
+  function renderUnits(now) {
+    var body = document.getElementById("units-body");
+    var frag = document.createDocumentFragment();
+    var oos = document.createDocumentFragment();
+    var inService = 0;
+    var outOfService = 0;
+    snapshot.units.forEach(function (u) {
+      if (!u.in_service) {
+        var li = document.createElement("li");
+        li.textContent = u.call_sign + (u.team ? " · " + u.team : "");
+        li.dataset.unit = u.call_sign;
+        oos.appendChild(li);
+        outOfService += 1;
+        return;
+      }
+      inService += 1;
+      var tr = makeRow("unit", u.id, u.call_sign + " " + u.status_label);
+      var sign = cell(tr, u.call_sign);
+      if (u.needs_confirmation) badge(sign, t("confirm"), "confirm");
+      cell(tr, u.team || "–");
+      cell(tr, u.status_label);
+      var st = cell(tr, "", "age unit-status");
+      st.dataset.since = u.status_ms || "";
+      st.dataset.onScene = u.status === "on_scene" ? "1" : "";
+      cell(tr, u.call_incident || "–");
+      var pos = cell(tr, "", "position");
+      pos.dataset.at = u.position_ms || "";
+      pos.dataset.text =
+        u.lat != null ? u.lat.toFixed(4) + ", " + u.lng.toFixed(4) : t("unknown");
+      tr._unit = u;
+      frag.appendChild(tr);
+    });
+    body.replaceChildren(frag);
+    document.getElementById("oos-list").replaceChildren(oos);
+    document.getElementById("units-count").textContent = "(" + inService + ")";
+    document.getElementById("oos-count").textContent = "(" + outOfService + ")";
+  }
+
+  function renderResources() {
+    var body = document.getElementById("resources-body");
+    var frag = document.createDocumentFragment();
+    snapshot.resources.forEach(function (r) {
+      var tr = makeRow("resource", r.id, r.name + " " + r.available + "/" + r.total);
+      cell(tr, r.name);
+      cell(tr, r.location || "–");
+      var free = cell(tr, r.available + " / " + r.total + " " + r.unit);
+      if (r.stale) badge(free, t("stale"), "stale");
+      frag.appendChild(tr);
+    });
+    body.replaceChildren(frag);
+    document.getElementById("resources-count").textContent =
+      "(" + snapshot.resources.length + ")";
+  }
+
+  function renderFigures() {
+    var f = snapshot.figures;
+    document.querySelectorAll("[data-figure]").forEach(function (dd) {
+      var key = dd.dataset.figure;
+      var value = f[key];
+      if (/_seconds$/.test(key)) dd.textContent = value == null ? "–" : duration(value * 1000);
+      else dd.textContent = value == null ? "–" : String(value);
+    });
+  }
+
+  // Ages, colours and the "returned to police" warning, as the clock runs.
+  function tick() {
+    var now = serverNow();
+    var th = snapshot.thresholds;
+    document.querySelectorAll("#calls-body tr").forEach(function (tr) {
+      var c = tr._call;
+      var u = urgency(c, th, now);
+      var lv = level(u.share);
+      tr.classList.toggle("urgency-over", lv === "over");
+      tr.classList.toggle("urgency-warn", lv === "warn");
+      tr.classList.toggle("returning", u.returning);
+      tr.dataset.urgency = lv;
+      tr.querySelectorAll(".age").forEach(function (td) {
+        td.textContent = since(td.dataset.since, now);
+      });
+      var status = tr.children[3];
+      status.textContent = c.status_label;
+      if (u.returning) {
+        var mins = Math.max(Math.ceil(u.returnIn), 0);
+        badge(status, mins > 0 ? t("returning") + " " + mins + " min" : t("returning_now"),
+          "returning");
+      } else if (lv !== "ok") {
+        badge(status, lv === "over" ? "!" : "…", lv);
+      }
+      var mark = marks["call:" + c.id];
+      if (mark && mark.setStyle) mark.setStyle(callStyle(c, lv, selected && selected.id === c.id));
+    });
+    document.querySelectorAll("#units-body tr").forEach(function (tr) {
+      var st = tr.querySelector(".unit-status");
+      st.textContent = st.dataset.since ? since(st.dataset.since, now) : "–";
+      var late =
+        st.dataset.onScene &&
+        st.dataset.since &&
+        now - Number(st.dataset.since) >= th.on_scene_minutes * 60000;
+      tr.classList.toggle("urgency-over", Boolean(late));
+      var pos = tr.querySelector(".position");
+      pos.textContent = pos.dataset.at
+        ? pos.dataset.text + " · " + since(pos.dataset.at, now) + " " + t("ago")
+        : pos.dataset.text;
+    });
+  }
+
+  // --- map --------------------------------------------------------------------------------
+  function callStyle(c, lv, isSelected) {
+    var color = WAITING[c.status]
+      ? lv === "over" ? "#b3261e" : lv === "warn" ? "#c77700" : "#0b5fff"
+      : "#6a1b9a";
+    return {
+      radius: isSelected ? 11 : 8 - Math.min(c.priority, 5) + 3,
+      color: isSelected ? "#111" : "#fff",
+      weight: isSelected ? 4 : 1.5,
+      fillColor: color,
+      fillOpacity: 0.9,
+    };
+  }
+
+  function drawMap() {
+    if (!window.AcsMap) return;
+    if (!map) {
+      map = window.AcsMap.create(document.getElementById("board-map"), config, {});
+      if (!map) return;
+      layers = window.L.layerGroup().addTo(map);
+    }
+    layers.clearLayers();
+    marks = {};
+    var th = snapshot.thresholds;
+    var now = serverNow();
+    var bounds = [];
+    snapshot.resources.forEach(function (r) {
+      if (r.lat == null) return;
+      var m = window.L.circleMarker([r.lat, r.lng], {
+        radius: 6,
+        color: "#fff",
+        weight: 1,
+        fillColor: "#1b7f3b",
+        fillOpacity: 0.85,
+        className: "mark mark-resource",
+      }).bindTooltip(r.name + " · " + r.available + "/" + r.total + " " + r.unit);
+      add("resource", r.id, m, [r.lat, r.lng], bounds);
+    });
+    snapshot.calls.forEach(function (c) {
+      if (c.lat == null) return;
+      var lv = level(urgency(c, th, now).share);
+      var style = callStyle(c, lv, false);
+      style.className = "mark mark-call";
+      var m = window.L.circleMarker([c.lat, c.lng], style).bindTooltip(
+        c.incident + " · P" + c.priority + " · " + c.status_label
+      );
+      add("call", c.id, m, [c.lat, c.lng], bounds);
+    });
+    snapshot.units.forEach(function (u) {
+      if (u.lat == null || !u.in_service) return;
+      var icon = window.L.divIcon({
+        className: "unit-mark mark mark-unit",
+        html: "",
+        iconSize: [56, 20],
+      });
+      var m = window.L.marker([u.lat, u.lng], {
+        icon: icon,
+        keyboard: false,
+        title: u.call_sign + " · " + u.status_label,
+      });
+      add("unit", u.id, m, [u.lat, u.lng], bounds);
+      var el = m.getElement();
+      if (el) el.textContent = u.call_sign;
+    });
+    // The container may have been laid out after the map was made.
+    map.invalidateSize(false);
+    if (!drawMap.fitted && bounds.length) {
+      map.fitBounds(bounds, { padding: [30, 30], maxZoom: 14 });
+      drawMap.fitted = true;
+    }
+    applySelection(false);
+  }
+
+  function add(kind, id, layer, latlng, bounds) {
+    layer.on("click", function () {
+      select(kind, id, "map");
+    });
+    layer.addTo(layers);
+    var el = layer.getElement && layer.getElement();
+    if (el) {
+      el.dataset.kind = kind;
+      el.dataset.id = id;
+    }
+    marks[kind + ":" + id] = layer;
+    bounds.push(latlng);
+  }
+
+  // --- selection, in step between list and map --------------------------------------------
+  function select(kind, id, from) {
+    selected = { kind: kind, id: id };
+    applySelection(from === "map");
+    if (from === "list" && map) {
+      var mark = marks[kind + ":" + id];
+      if (mark) map.panTo(mark.getLatLng());
+    }
+  }
+
+  function applySelection(scroll) {
+    Object.keys(rows).forEach(function (key) {
+      var on = Boolean(selected) && key === selected.kind + ":" + selected.id;
+      rows[key].classList.toggle("selected", on);
+      rows[key].setAttribute("aria-selected", on ? "true" : "false");
+      if (on && scroll) rows[key].scrollIntoView({ block: "nearest" });
+    });
+    var now = serverNow();
+    Object.keys(marks).forEach(function (key) {
+      var on = Boolean(selected) && key === selected.kind + ":" + selected.id;
+      var mark = marks[key];
+      var el = mark.getElement && mark.getElement();
+      if (el) el.classList.toggle("selected", on);
+      if (key.indexOf("call:") === 0 && mark.setStyle) {
+        var c = mark._call || findCall(key.slice(5));
+        mark._call = c;
+        mark.setStyle(callStyle(c, level(urgency(c, snapshot.thresholds, now).share), on));
+        if (on) mark.bringToFront();
+      } else if (key.indexOf("resource:") === 0 && mark.setStyle) {
+        mark.setStyle({ color: on ? "#111" : "#fff", weight: on ? 4 : 1, radius: on ? 10 : 6 });
+        if (on) mark.bringToFront();
+      } else if (mark.setZIndexOffset) {
+        mark.setZIndexOffset(on ? 1000 : 0);
+      }
+      if (on && mark.openTooltip) mark.openTooltip();
+      else if (mark.closeTooltip) mark.closeTooltip();
+    });
+  }
+
+  function findCall(id) {
+    for (var i = 0; i < snapshot.calls.length; i += 1) {
+      if (snapshot.calls[i].id === id) return snapshot.calls[i];
+    }
+    return null;
+  }
+
+  function onListEvent(event) {
+    var tr = event.target.closest("tbody tr[data-kind]");
+    if (!tr) return;
+    if (event.type === "keydown" && event.key !== "Enter" && event.key !== " ") return;
+    if (event.type === "keydown") event.preventDefault();
+    select(tr.dataset.kind, tr.dataset.id, "list");
+  }
+  document.querySelector(".board-lists").addEventListener("click", onListEvent);
+  document.querySelector(".board-lists").addEventListener("keydown", onListEvent);
+
+  // --- render and poll --------------------------------------------------------------------
+  function render() {
+    var now = serverNow();
+    rows = {};
+    renderFigures();
+    renderCalls(now);
+    renderUnits(now);
+    renderResources();
+    tick();
+    drawMap();
+    if (selected && !rows[selected.kind + ":" + selected.id]) selected = null;
+    applySelection(false);
+    document.body.dataset.boardVersion = snapshot.version;
+  }
+
+  var live = document.getElementById("board-live");
+  function setLive(ok) {
+    if (ok) {
+      live.dataset.state = "live";
+      live.textContent = t("live") + " " + new Date().toLocaleTimeString();
+    } else {
+      live.dataset.state = "reconnecting";
+      live.textContent = t("reconnecting");
+    }
+  }
+
+  var delay = config.poll_ms;
+  var timer = null;
+  var inFlight = false;
+  function schedule(ms) {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(poll, ms);
+  }
+  function poll() {
+    if (inFlight) return;
+    inFlight = true;
+    fetch(config.data_url, {
+      headers: { "If-None-Match": etag, Accept: "application/json", "X-ACS-Background": "1" },
+      credentials: "same-origin",
+      cache: "no-store",
+    })
+      .then(function (response) {
+        if (response.status === 401 || response.status === 403) {
+          window.location.reload();
+          return null;
+        }
+        if (response.status === 304) return null;
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        etag = response.headers.get("ETag") || etag;
+        return response.json();
+      })
+      .then(function (data) {
+        if (data) {
+          snapshot = data;
+          skew = data.now_ms - Date.now();
+          render();
+        }
+        setLive(true);
+        delay = config.poll_ms;
+      })
+      .catch(function () {
+        setLive(false);
+        delay = Math.min(delay * 2, MAX_RETRY_MS);
+      })
+      .then(function () {
+        inFlight = false;
+        schedule(delay);
+      });
+  }
+
+  render();
+  setLive(true);
+  window.setInterval(tick, 5000);
+  schedule(delay);
+  // Back from a sleeping laptop or a dropped network: ask at once.
+  window.addEventListener("online", function () {
+    delay = config.poll_ms;
+    schedule(0);
+  });
+})();
