@@ -469,3 +469,26 @@ def test_a_questionnaire_response_round_trip(responder, unit, sunny):
     assert parsed.questionnaire == "urn:acs:form:crisis-assessment|1"
     assert parsed.subject.reference == f"Patient/{sunny.public_id}"
     assert questionnaire.answers_from_questionnaire_response(version.items, resource) == answers
+
+
+def test_the_residents_timeline_shows_screens_and_safety_plans(responder, unit, sunny):
+    from cases.selectors import resident_timeline
+
+    encounter = logged_encounter(responder, unit, residents=[sunny])
+    for key, answers in (
+        ("cssrs-screener", CSSRS_NONE),
+        ("safety-plan", {"sp-1": "a", "sp-2": "b"}),
+    ):
+        services.form_response_submit(
+            actor=responder,
+            client_id=uuid.uuid4(),
+            encounter=encounter,
+            version=shipped(key),
+            resident=sunny,
+            answers=answers,
+            started_at=timezone.now(),
+        )
+    rows = {entry.kind: entry for entry in resident_timeline(sunny)}
+    assert rows["screening"].text.endswith("by ACS-11: low risk")
+    assert rows["safety_plan"].text.startswith("My safety plan (version 1)")
+    assert rows["safety_plan"].record[0] == "cases.formresponse"
