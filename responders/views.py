@@ -77,6 +77,7 @@ FIELD_ICONS = (
 SHELL_STATIC = (
     "field/field.css",
     "field/field.js",
+    "field/forms.js",
     "field/icon.svg",
     *(name for name, _size, _purpose in FIELD_ICONS),
 )
@@ -243,8 +244,17 @@ def _encounter_form_context(request: HttpRequest) -> dict:
         follow_up_kinds=[(k.value, k.label) for k in FIELD_FOLLOW_UP_KINDS],
         referral_statuses=_choices(ReferralStatus),
         client_id=uuid.uuid4(),
+        field_forms=_field_forms(),
     )
     return context
+
+
+def _field_forms() -> list[dict]:
+    """The forms in use (no personal data), in the page so that they open offline."""
+    from cases.screening.api import FormVersionOutput
+    from cases.screening.selectors import published_forms
+
+    return FormVersionOutput(published_forms(), many=True).data
 
 
 @field_page
