@@ -380,6 +380,9 @@ def _encounter_page(request, public_id, *, form_errors=None, text="", status=200
         raise Http404 from exc
     context = _shell_context(request)
     context.update(shown=shown, errors=form_errors or {}, addendum_text=text)
+    from cases.screening.selectors import encounter_form_responses
+
+    context["form_responses"] = encounter_form_responses(shown.encounter)
     page = render(request, "responders/field/encounter_detail.html", context, status=status)
     return _private(page)
 

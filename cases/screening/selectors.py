@@ -120,3 +120,25 @@ def forms_for_encounter(encounter: Encounter) -> list[BoundForm]:
     ).select_related("definition"):
         found.append(BoundForm(version, required[version.definition_id]))
     return sorted(found, key=lambda f: (not f.required, f.version.definition.title))
+
+
+def plan_rows(response: FormResponse, language: str) -> list[tuple[str, str, bool]]:
+    """A safety plan as its owner reads it: (step, their words, is_note) in the form's order,
+    the steps they left blank out, the fixed lines (988) kept."""
+    rows = []
+    for item, _parent in questionnaire.walk(response.version.items):
+        text = questionnaire.item_text(item, language)
+        if item["type"] == "display":
+            rows.append((text, "", True))
+        elif item["linkId"] in response.answers:
+            rows.append((text, str(response.answers[item["linkId"]]), False))
+    return rows
+
+
+def encounter_form_responses(encounter: Encounter) -> list[FormResponse]:
+    """The responses recorded on an encounter (one query): the field app's encounter page."""
+    return list(
+        FormResponse.objects.filter(encounter=encounter)
+        .select_related("version__definition", "resident")
+        .order_by("completed_at", "id")
+    )

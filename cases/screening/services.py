@@ -294,3 +294,55 @@ def form_response_submit(
     with transaction.atomic():
         response = create_once(FormResponse, client_id=client_id, actor=actor, create=create)
     return response, not replayed(response)
+
+
+# --- the resident's copy of a safety plan ------------------------------------------------------
+
+
+def safety_plan_send_text(*, actor, response: FormResponse, request=None):
+    """Text a safety plan to the person it belongs to, when they asked for it: their number on
+    file and their consent to texts (checked again when it is sent, with STOP). The text is
+    their own plan and the 988 line (cases.messages.safety_plan); asking again the same day
+    sends nothing more. The unit that recorded it, or desk staff who may read it."""
+    from cases.models import Consent
+    from cases.selectors import consent_active
+    from cases.services.notifications import notification_schedule
+
+    if response.version.definition.purpose != FormDefinition.Purpose.SAFETY_PLAN:
+        raise DomainError("Only a safety plan is sent to the person.", code="not_a_safety_plan")
+    resident = response.resident
+    if resident is None:
+        raise Conflict(
+            "This plan is not about an identified person: print it for them instead.",
+            code="safety_plan_no_resident",
+        )
+    if not resident.phone:
+        raise Conflict("No phone number on file: print the plan instead.", code="no_phone")
+    if not consent_active(resident, Consent.Scope.SMS):
+        raise Conflict(
+            "Record their consent to texts first, or print the plan.", code="sms_consent_required"
+        )
+    if response.deidentified_at is not None:
+        raise Conflict("This plan was removed after the retention period.", code="removed")
+    from cases.models import Notification
+
+    key = f"formresponse:{response.pk}:text:{timezone.localdate():%Y%m%d}"
+    with transaction.atomic():
+        already = Notification.objects.filter(dedupe_key=key).first()
+        if already is not None:
+            return already
+        notification = notification_schedule(
+            template="safety_plan",
+            channel="sms",
+            resident=resident,
+            context={"form_response_pk": response.pk},
+            dedupe_key=key,
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.CHANGE,
+            target=resident,
+            request=request,
+            detail={"safety_plan_sent": str(response.public_id), "channel": "sms"},
+        )
+    return notification
