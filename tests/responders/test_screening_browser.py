@@ -137,3 +137,64 @@ def test_a_cssrs_screen_taken_offline_reaches_the_server_once_and_sets_the_risk_
     assert encounter.risk_level == "high" and encounter.risk_level_set_by == responder
     assert problems == []
     context.close()
+
+
+def test_a_safety_plan_made_on_scene_is_printed_in_spanish_and_texted(live_server, browser, shift):
+    from cases.models import Consent, Notification
+    from cases.services import consent_record
+
+    _unit, responder = shift
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    problems = []
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.on(
+        "response",
+        lambda r: (
+            problems.append(f"{r.status} {r.url}")
+            if r.status >= 400 and r.url.startswith(live_server.url)
+            else None
+        ),
+    )
+    sign_in(page, live_server.url, responder.username)
+    page.goto(f"{live_server.url}/field/encounters/new?call_type=SUICTHRT")
+    page.wait_for_selector("#forms-panel:not([hidden])")
+    page.fill("#person-name", "Rosa Vega")
+    page.click("#person-new")
+    plan = page.locator("details[data-form='safety-plan']")
+    plan.locator("summary").click()
+    plan.locator("select[data-form-person]").select_option(label="Rosa Vega")
+    plan.locator("select[data-form-language]").select_option("es")
+    plan.locator("textarea[data-answer='sp-1']").fill("Cuando dejo de contestar a mi hermana")
+    plan.locator("textarea[data-answer='sp-2']").fill("Caminar al río")
+    plan.locator("textarea[data-answer='sp-4']").fill("Tía Rosa 505-555-0100")
+    page.check("input[name=disposition][value=referred]")
+    shot(page, "safety-plan-on-the-encounter")
+    page.click("button:has-text('Submit encounter')")
+    page.wait_for_url(f"{live_server.url}/field/")
+    wait_for_status(page, "Everything is synced", timeout=30000)
+
+    response = FormResponse.objects.get()
+    assert response.language == "es" and response.answers["sp-2"] == "Caminar al río"
+    rosa = response.resident
+    rosa.phone = "+15055550142"
+    rosa.save()
+    consent_record(actor=responder, resident=rosa, scope=Consent.Scope.SMS, method="verbal")
+
+    page.goto(f"{live_server.url}/field/encounters/{response.encounter.public_id}/")
+    page.click("a:has-text('Their copy (Spanish)')")
+    page.wait_for_selector("h1:has-text('Mi plan de seguridad')")
+    assert "Paso 2. Cosas que puedo hacer" in page.locator("article").inner_text()
+    assert "988" in page.locator("article").inner_text()
+    shot(page, "safety-plan-copy-es")
+    page.emulate_media(media="print")
+    shot(page, "safety-plan-copy-es-print")
+    page.emulate_media(media="screen")
+    page.click("a:has-text('Volver al encuentro')")
+    page.click("button:has-text('Text it to them')")
+    page.wait_for_selector(".messages")
+    assert "The plan will be texted to them." in page.locator(".messages").inner_text()
+    shot(page, "safety-plan-texted")
+    assert Notification.objects.filter(template="safety_plan", resident=rosa).count() == 1
+    assert problems == []
+    context.close()
