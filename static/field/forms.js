@@ -1,7 +1,7 @@
 /*
  * Forms on the encounter (screens, assessments, safety plans; docs/screening.md).
  *
- * The forms in use come in the page (#acs-forms, FHIR Questionnaire items), so they open
+ * The forms in use come in the page (#acs-forms data-forms, FHIR Questionnaire items), so they open
  * offline from the service worker's copy. Each form renders into #forms-panel; `enableWhen`
  * shows and hides items as they are answered, and `required` items that are shown block the
  * encounter's submission with their names. The answers ride with the encounter: field.js keeps
@@ -15,7 +15,7 @@
   var panel = document.getElementById("forms-panel");
   var source = document.getElementById("acs-forms");
   if (!panel || !source) return;
-  var FORMS = JSON.parse(source.textContent || "[]");
+  var FORMS = JSON.parse(source.getAttribute("data-forms") || "[]");
 
   var STRINGS = {};
   var tpl = document.getElementById("i18n");
