@@ -131,6 +131,37 @@ def board_alert(context: dict) -> Rendered:
     return subject, body
 
 
+# How much of each step of a safety plan a text carries (a long plan goes on the printed page).
+SAFETY_PLAN_STEP_CHARS = 300
+
+
+def safety_plan(context: dict) -> Rendered:
+    """The resident's own safety plan, which they asked to receive by text on scene
+    (docs/screening.md, "The resident's copy"). It is the one resident text with content of
+    their own: the steps as they worded them with the responder, headed neutrally (no word
+    that says what the plan is about to someone glancing at the phone), and the 988 line.
+    Read from the response when sent (the context holds its id only); a plan already removed
+    by retention sends the 988 line alone."""
+    from cases.models import FormResponse
+    from cases.screening.questionnaire import item_text, walk
+
+    response = (
+        FormResponse.objects.select_related("version")
+        .filter(pk=context.get("form_response_pk"))
+        .first()
+    )
+    lines = [_("Your plan, from Albuquerque Community Safety:")]
+    if response is not None:
+        language = translation.get_language() or "en"
+        for item, _parent in walk(response.version.items):
+            value = response.answers.get(item["linkId"])
+            if item.get("type") in ("string", "text") and value:
+                step = item_text(item, language).split(".")[0]
+                lines.append(f"{step}: {str(value)[:SAFETY_PLAN_STEP_CHARS]}")
+    lines.append(_("Any time, day or night: call or text 988. In an emergency, call 911."))
+    return _("Your plan"), "\n".join(lines) + f"\n{_stop()}"
+
+
 TEMPLATES: dict[str, Callable[[dict], Rendered]] = {
     "checkin": checkin,
     "referral_accepted": referral_accepted,
@@ -141,14 +172,19 @@ TEMPLATES: dict[str, Callable[[dict], Rendered]] = {
     "checkin_reply": checkin_reply,
     "partner_new_referral": partner_new_referral,
     "board_alert": board_alert,
+    "safety_plan": safety_plan,
 }
-RESIDENT_TEMPLATES = frozenset({"checkin", "referral_accepted"})
+RESIDENT_TEMPLATES = frozenset({"checkin", "referral_accepted", "safety_plan"})
+# Texts the resident asked for on scene: not held back by the quiet hours (which keep
+# unasked-for texts out of the night).
+ON_REQUEST = frozenset({"safety_plan"})
 # How long after its due time each message is still worth sending.
 LIFETIME = {
     "checkin": timedelta(days=2),
     "referral_accepted": timedelta(hours=12),
     "staff_digest": timedelta(hours=10),
     "board_alert": timedelta(hours=2),
+    "safety_plan": timedelta(hours=12),
 }
 DEFAULT_LIFETIME = timedelta(days=3)
 

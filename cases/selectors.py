@@ -420,6 +420,7 @@ def resident_timeline(resident: Resident) -> list[TimelineEntry]:
                 ("resources.referral", referral.pk),
             )
         )
+    entries.extend(_form_responses(resident))
     entries.extend(_messages_sent(resident))
     merges = ResidentMerge.objects.filter(Q(survivor=resident) | Q(duplicate=resident))
     for merge in merges.select_related("survivor", "duplicate"):
@@ -432,6 +433,28 @@ def resident_timeline(resident: Resident) -> list[TimelineEntry]:
                 TimelineEntry(merge.undone_at, "unmerge", f"Merge with {other} undone", record)
             )
     return sorted(entries, key=lambda entry: entry.at, reverse=True)
+
+
+def _form_responses(resident: Resident) -> list[TimelineEntry]:
+    """Screens, assessments and safety plans about the resident (one query)."""
+    from cases.models import FormResponse
+
+    rows = FormResponse.objects.filter(resident=resident).select_related(
+        "version__definition", "encounter__unit"
+    )
+    entries = []
+    for response in rows:
+        risk = f": {response.get_risk_level_display().lower()} risk" if response.risk_level else ""
+        entries.append(
+            TimelineEntry(
+                response.completed_at,
+                response.version.definition.purpose,
+                f"{response.version.definition.title} (version {response.version.number}) by "
+                f"{response.encounter.unit.call_sign}{risk}",
+                ("cases.formresponse", response.pk),
+            )
+        )
+    return entries
 
 
 # How the timeline names what was sent (the template ids are for code).

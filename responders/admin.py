@@ -76,7 +76,10 @@ class UserAdmin(LocalTimesAdmin, DjangoUserAdmin):
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("Person", {"fields": ("first_name", "last_name", "email", "language")}),
-        ("Role and work", {"fields": ("roles", "team", "organization", "is_active")}),
+        (
+            "Role and work",
+            {"fields": ("roles", "team", "organization", "credentials", "is_active")},
+        ),
         ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (

@@ -28,6 +28,9 @@ class User(AbstractUser):
     )
     # The interface language this person chose (settings.LANGUAGES); blank: the browser's.
     language = models.CharField(max_length=8, blank=True, default="")
+    # Professional credentials as billing asks for them ("LPCC, NPI 1234567890"): the
+    # mobile-crisis billing evidence export names who screened and assessed, with these.
+    credentials = models.CharField(max_length=200, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

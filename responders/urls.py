@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from responders import views
+from responders import screening_views, views
 
 app_name = "field"
 
@@ -17,6 +17,16 @@ urlpatterns = [
     path("encounters/<uuid:public_id>/", views.encounter_detail, name="encounter"),
     path("encounters/<uuid:public_id>/notes", views.encounter_addendum, name="encounter_note"),
     path("residents/<uuid:public_id>/", views.resident_profile, name="resident"),
+    path(
+        "safety-plans/<uuid:public_id>/",
+        screening_views.safety_plan_print,
+        name="safety_plan",
+    ),
+    path(
+        "safety-plans/<uuid:public_id>/text",
+        screening_views.safety_plan_text,
+        name="safety_plan_text",
+    ),
     path("resources/", views.resources, name="resources"),
     path("directory.json", views.directory_snapshot, name="directory"),
     path("language", views.language, name="language"),

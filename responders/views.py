@@ -78,6 +78,7 @@ FIELD_ICONS = (
 SHELL_STATIC = (
     "field/field.css",
     "field/field.js",
+    "field/forms.js",
     "field/icon.svg",
     *(name for name, _size, _purpose in FIELD_ICONS),
 )
@@ -245,8 +246,21 @@ def _encounter_form_context(request: HttpRequest) -> dict:
         follow_up_kinds=[(k.value, k.label) for k in FIELD_FOLLOW_UP_KINDS],
         referral_statuses=_choices(ReferralStatus),
         client_id=uuid.uuid4(),
+        field_forms=_field_forms(),
     )
     return context
+
+
+def _field_forms() -> str:
+    """The forms in use (no personal data) as JSON, in the page so that they open offline (in
+    an attribute, escaped by the template: the Content-Security-Policy allows no inline
+    script, not even a JSON one)."""
+    import json
+
+    from cases.screening.api import FormVersionOutput
+    from cases.screening.selectors import published_forms
+
+    return json.dumps(FormVersionOutput(published_forms(), many=True).data)
 
 
 @field_page
@@ -373,6 +387,9 @@ def _encounter_page(request, public_id, *, form_errors=None, text="", status=200
         raise Http404 from exc
     context = _shell_context(request)
     context.update(shown=shown, errors=form_errors or {}, addendum_text=text)
+    from cases.screening.selectors import encounter_form_responses
+
+    context["form_responses"] = encounter_form_responses(shown.encounter)
     page = render(request, "responders/field/encounter_detail.html", context, status=status)
     return _private(page)
 

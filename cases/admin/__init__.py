@@ -49,3 +49,7 @@ from cases.transparency import admin as transparency_admin  # noqa: E402, F401
 # isort: split
 # --- Exports (cases/exports/admin.py), registered here for the admin's autodiscovery -----------
 from cases.exports import admin as _exports_admin  # noqa: E402, F401
+
+# isort: split
+# --- Forms: definitions, versions, responses (cases/screening/admin.py), for autodiscovery ------
+from cases.screening import admin as _screening_admin  # noqa: E402, F401

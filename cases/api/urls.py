@@ -3,6 +3,7 @@ from django.urls import path
 from cases.api import field
 from cases.api.positions import UnitPositionView
 from cases.api.views import CadCallEventsView, CadCallView
+from cases.screening import api as forms_api
 
 urlpatterns = [
     path("cad/calls/<str:incident_number>", CadCallView.as_view(), name="cad-call"),
@@ -51,5 +52,17 @@ urlpatterns = [
         "field/encounters/<uuid:public_id>/addenda",
         field.EncounterAddendaView.as_view(),
         name="field-encounter-addenda",
+    ),
+    # Forms on encounters (cases/screening/api.py).
+    path("field/forms", forms_api.FieldFormsView.as_view(), name="field-forms"),
+    path(
+        "field/encounters/<uuid:public_id>/forms",
+        forms_api.EncounterFormsView.as_view(),
+        name="field-encounter-forms",
+    ),
+    path(
+        "field/form-responses/<uuid:public_id>",
+        forms_api.FormResponseFhirView.as_view(),
+        name="field-form-response",
     ),
 ]

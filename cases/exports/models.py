@@ -32,6 +32,7 @@ class ExportKind(models.TextChoices):
     RESIDENTS_CSV = "residents_csv", "Residents (CSV)"
     ENCOUNTERS_CSV = "encounters_csv", "Encounters (CSV)"
     HMIS_CSV = "hmis_csv", "HUD HMIS CSV, FY2024 (zip)"
+    BILLING_CSV = "billing_csv", "Mobile crisis billing evidence (CSV)"
 
 
 class Redaction(models.TextChoices):

@@ -21,6 +21,7 @@ from cases.exports import hmis, tables
 from cases.exports.models import ExportJob, ExportKind, ExportStatus, Redaction, export_storage
 from cases.exports.selectors import ALL_EXPORTS_ROLES, export_get_for_user, has_any_role, may_export
 from cases.exports.writing import ExportContext
+from cases.screening.exports import billing_count, billing_write
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ BUILDERS = {
     ExportKind.RESIDENTS_CSV: (tables.residents_count, tables.residents_write),
     ExportKind.ENCOUNTERS_CSV: (tables.encounters_count, tables.encounters_write),
     ExportKind.HMIS_CSV: (hmis.hmis_count, hmis.hmis_write),
+    ExportKind.BILLING_CSV: (billing_count, billing_write),
 }
 
 

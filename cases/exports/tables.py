@@ -16,7 +16,7 @@ from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch
 from acs.csv_cells import CsvWriter
 from cases.exports.models import Redaction
 from cases.exports.writing import ExportContext, age_band, joined, keyset_batches
-from cases.models import Encounter, EncounterResident, Resident
+from cases.models import Encounter, EncounterResident, FormResponse, Resident
 from cases.models.encounters import PART2_NEEDS, PART2_SERVICES
 
 FULL = frozenset({Redaction.FULL})
@@ -160,6 +160,15 @@ ENCOUNTER_COLUMNS = [
         lambda e, ctx: joined(ctx.without_part2(e.services_on_scene, PART2_SERVICES)),
     ),
     Column("risk_level", lambda e, ctx: e.risk_level),
+    # When a screen set the risk level (blank: set by hand or not screened), and the forms
+    # completed on the encounter (cases/screening): their answers stay out of the file.
+    Column("risk_screened_at", lambda e, ctx: ctx.when(e.risk_level_set_at)),
+    Column(
+        "forms_completed",
+        lambda e, ctx: joined(
+            f"{r.version.definition.key} v{r.version.number}" for r in e.form_responses.all()
+        ),
+    ),
     Column("disposition", lambda e, ctx: e.disposition),
     # Free text ("the detox on Second Street"): with the Part 2 permission only.
     Column("transport_destination", lambda e, ctx: e.transport_destination, FULL, part2=True),
@@ -190,7 +199,11 @@ def encounters_queryset(ctx: ExportContext):
                 queryset=EncounterResident.objects.select_related("resident").only(
                     "encounter_id", "original_resident_id", "resident__public_id"
                 ),
-            )
+            ),
+            Prefetch(
+                "form_responses",
+                queryset=FormResponse.objects.select_related("version__definition").order_by("id"),
+            ),
         )
     )
 

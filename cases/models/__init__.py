@@ -36,6 +36,15 @@ from cases.models.followups import (
     FollowUpRule,
     FollowUpStatus,
 )
+from cases.models.forms import (
+    FormBinding,
+    FormDefinition,
+    FormPurpose,
+    FormResponse,
+    FormScoring,
+    FormVersion,
+    FormVersionStatus,
+)
 from cases.models.notifications import (
     EarlyReceipt,
     Notification,
@@ -95,6 +104,13 @@ __all__ = [
     "FollowUpOutcome",
     "FollowUpRule",
     "FollowUpStatus",
+    "FormBinding",
+    "FormDefinition",
+    "FormPurpose",
+    "FormResponse",
+    "FormScoring",
+    "FormVersion",
+    "FormVersionStatus",
     "HousingStatus",
     "Language",
     "Metric",

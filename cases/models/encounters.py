@@ -101,6 +101,16 @@ class Encounter(BaseModel):
     risk_level = models.CharField(
         max_length=16, choices=RiskLevel.choices, default=RiskLevel.NOT_SCREENED
     )
+    # Set when a scored screen (a FormResponse) set the risk level: who and when.
+    risk_level_set_at = models.DateTimeField(null=True, blank=True)
+    risk_level_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
     disposition = models.CharField(max_length=24, choices=Disposition.choices, blank=True)
     transport_destination = models.CharField(max_length=255, blank=True)
     police_requested = models.BooleanField(default=False)

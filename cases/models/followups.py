@@ -44,6 +44,15 @@ class FollowUpRule(BaseModel):
         blank=True,
         help_text="For referral rules: the referral event that creates the follow-up.",
     )
+    # An encounter rule may key on the risk level a screen set (blank: any); a rule naming a
+    # risk level is more specific than one naming only a disposition.
+    risk_level = models.CharField(max_length=16, blank=True, default="", db_default="")
+    assign_case_manager = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Assign the follow-up at once to a case manager (the least loaded one of the "
+        "unit's team, else of all).",
+    )
     # False: encounters with this disposition need no follow-up (gone on arrival, say).
     creates_follow_up = models.BooleanField(default=True)
     kind = models.CharField(max_length=20, choices=FollowUpKind.choices)
@@ -58,12 +67,12 @@ class FollowUpRule(BaseModel):
     class Meta(BaseModel.Meta):
         constraints = [
             models.UniqueConstraint(
-                fields=["disposition", "referral_event"],
+                fields=["disposition", "referral_event", "risk_level"],
                 condition=Q(active=True),
                 name="cases_followuprule_one_active_per_trigger",
             ),
             models.CheckConstraint(
-                condition=Q(referral_event="") | Q(disposition=""),
+                condition=Q(referral_event="") | (Q(disposition="") & Q(risk_level="")),
                 name="cases_followuprule_encounter_or_referral",
             ),
             models.CheckConstraint(

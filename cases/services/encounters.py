@@ -149,6 +149,21 @@ def encounter_create(
     return encounter, not replayed(encounter)
 
 
+def _keep_screened_risk(encounter: Encounter, changes: dict[str, Any]) -> dict[str, Any]:
+    """A risk level a screen set (cases/screening) is not lowered by the form's own risk
+    choice sent again with an edit (the tablet resends the whole form); raising it is kept."""
+    from cases.screening.scoring import ORDER
+
+    wanted = changes.get("risk_level")
+    if encounter.risk_level_set_at is None or wanted is None:
+        return changes
+    if ORDER.index(Encounter.RiskLevel(wanted)) < ORDER.index(
+        Encounter.RiskLevel(encounter.risk_level)
+    ):
+        return {k: v for k, v in changes.items() if k != "risk_level"}
+    return changes
+
+
 def _editable(encounter: Encounter) -> bool:
     return encounter.status == Encounter.Status.DRAFT or (
         encounter.locks_at is not None and timezone.now() < encounter.locks_at
@@ -172,6 +187,7 @@ def encounter_update(
             raise Conflict(
                 "This encounter is locked: add an addendum instead.", code="encounter_locked"
             )
+        changes = _keep_screened_risk(encounter, changes)
         changed = [
             k for k, v in changes.items() if k in ENCOUNTER_FIELDS and getattr(encounter, k) != v
         ]

@@ -25,29 +25,65 @@ MIN_SPACING = timedelta(hours=12)
 ESCALATION_BATCH = 200
 
 
-def rule_for(disposition: str) -> FollowUpRule | None:
-    """The active encounter rule for this disposition, else the default (blank) rule."""
+def rule_for(disposition: str, risk_level: str = "") -> FollowUpRule | None:
+    """The active encounter rule for this risk level and disposition: one naming the risk
+    level a screen set wins (one naming the disposition too before one naming it alone), then
+    one naming the disposition, then the default (blank) rule."""
+    risks = [risk_level, ""] if risk_level else [""]
     return (
         FollowUpRule.objects.filter(
-            active=True, referral_event="", disposition__in=[disposition, ""]
+            active=True,
+            referral_event="",
+            disposition__in=[disposition, ""],
+            risk_level__in=risks,
         )
         .annotate(
             specific=Case(
                 When(disposition="", then=Value(0)), default=Value(1), output_field=IntegerField()
-            )
+            ),
+            by_risk=Case(
+                When(risk_level="", then=Value(0)), default=Value(1), output_field=IntegerField()
+            ),
         )
-        .order_by("-specific")
+        .order_by("-by_risk", "-specific")
         .first()
     )
+
+
+def case_manager_for(encounter: Encounter):
+    """The active case manager with the fewest open follow-ups, of the unit's team if it has
+    any, else of all; one query. None when there is no case manager."""
+    from django.db.models import Count, Q
+
+    from responders.models import User
+
+    managers = User.objects.filter(is_active=True, groups__name=Role.CASE_MANAGER.value)
+    team_id = encounter.unit.team_id
+    return (
+        managers.annotate(
+            on_team=Case(
+                When(team_id=team_id, then=Value(1)), default=Value(0), output_field=IntegerField()
+            ),
+            open_work=Count("follow_ups", filter=~Q(follow_ups__status="closed")),
+        )
+        .order_by("-on_team", "open_work", "id")
+        .first()
+    )
+
+
+def _risk_level(encounter: Encounter) -> str:
+    # Only a level a screen set keys the rules: a level ticked by hand is not a screen.
+    return encounter.risk_level if encounter.risk_level_set_at else ""
 
 
 def followups_create_for_encounter(*, encounter: Encounter) -> list[FollowUp]:
     """One follow-up per identified resident of a submitted encounter, as its rule says.
     Running it again creates nothing new."""
-    rule = rule_for(encounter.disposition)
+    rule = rule_for(encounter.disposition, _risk_level(encounter))
     if rule is None or not rule.creates_follow_up:
         return []
     start = encounter.submitted_at or timezone.now()
+    assignee = case_manager_for(encounter) if rule.assign_case_manager else None
     created = []
     for resident in encounter.residents.all():
         follow_up, made = FollowUp.objects.get_or_create(
@@ -59,12 +95,43 @@ def followups_create_for_encounter(*, encounter: Encounter) -> list[FollowUp]:
                 "due_at": start + timedelta(hours=rule.first_due_hours),
                 "window_ends_at": start + timedelta(days=rule.window_days),
                 "max_attempts": rule.attempts,
+                "assignee": assignee,
             },
         )
         if made:
             created.append(follow_up)
             _schedule_checkin(follow_up)
     return created
+
+
+def followups_apply_risk(*, encounter: Encounter) -> int:
+    """A screen recorded after the encounter was submitted (within its grace period) raised
+    its risk level: a rule keyed on that level applies to the follow-ups already made (due no
+    later than the rule says, a case manager assigned when it asks and none is), and makes
+    those missing. Returns how many changed or were made."""
+    rule = rule_for(encounter.disposition, _risk_level(encounter))
+    if rule is None or not rule.risk_level:
+        return 0
+    start = encounter.submitted_at or timezone.now()
+    due = start + timedelta(hours=rule.first_due_hours)
+    changed = 0
+    assignee = case_manager_for(encounter) if rule.assign_case_manager else None
+    for follow_up in (
+        FollowUp.objects.select_for_update()
+        .filter(encounter=encounter)
+        .exclude(status=FollowUp.Status.CLOSED)
+    ):
+        fields = []
+        if follow_up.due_at > due:
+            follow_up.due_at, follow_up.kind, follow_up.rule = due, rule.kind, rule
+            fields += ["due_at", "kind", "rule"]
+        if assignee is not None and follow_up.assignee_id is None:
+            follow_up.assignee = assignee
+            fields.append("assignee")
+        if fields:
+            follow_up.save(update_fields=[*fields, "updated_at"])
+            changed += 1
+    return changed + len(followups_create_for_encounter(encounter=encounter))
 
 
 def followup_create_for_referral(*, referral, event: str) -> FollowUp | None:

@@ -553,7 +553,7 @@ def _prepare(attempt: _Attempt, now: datetime, provider: _Provider, checks: _Che
         return {"status": N.Status.EXPIRED, "last_error": "Past its useful life."}
     if refused:
         return {"status": N.Status.CANCELLED, "last_error": refused}
-    if row.recipient_kind == N.Recipient.RESIDENT:
+    if row.recipient_kind == N.Recipient.RESIDENT and row.template not in messages.ON_REQUEST:
         morning = quiet_hours_end(now)
         if morning is not None:
             if morning >= row.expires_at:

@@ -6,9 +6,11 @@ figures, its demographics as categories) but loses what identifies the person: n
 aliases, date of birth (quality becomes "unknown"), phone, e-mail, where to find them and
 safety notes, and the merges that involve them lose the names and values they kept for an
 undo. Free text older than the cutoff goes too wherever it may name someone: encounter
-narratives and addenda, contact attempts' next steps, referral reasons and thread notes, and
-the texts and addresses of old notifications. Each resident de-identified is an audit event;
-the command reports what it did, and `dry_run` counts without changing anything.
+narratives and addenda, contact attempts' next steps, referral reasons and thread notes, the
+texts and addresses of old notifications, and the answers of old form responses (screens,
+assessments, safety plans: the form, its version and the risk level found stay). Each
+resident de-identified is an audit event; the command reports what it did, and `dry_run`
+counts without changing anything.
 
 Copies kept only for a short purpose have their own, shorter expiry (docs/security.md,
 "Stored copies of personal data"); beat sweeps them, and `retention_expired_copies` sweeps
@@ -33,6 +35,7 @@ from cases.models import (
     Addendum,
     ContactAttempt,
     Encounter,
+    FormResponse,
     Notification,
     Resident,
     ResidentMerge,
@@ -86,6 +89,11 @@ def retention_deidentify(
         "notification texts": Notification.objects.filter(created_at__lt=cutoff).filter(
             ~Q(body="") | ~Q(to_address="")
         ),
+        # Screens, assessments and safety plans: the answers go (free text, and the person's
+        # own words); the form, its version and the risk level found stay, for counts.
+        "form responses": FormResponse.objects.filter(
+            completed_at__lt=cutoff, deidentified_at__isnull=True
+        ),
     }
     blank = {
         "encounter narratives": {"narrative": ""},
@@ -94,6 +102,7 @@ def retention_deidentify(
         "referral reasons": {"reason": ""},
         "referral notes": {"note": "[removed after the retention period]"},
         "notification texts": {"body": "", "to_address": ""},
+        "form responses": {"answers": {}, "deidentified_at": now},
     }
     stale = _stale_residents(cutoff)
     if dry_run:

@@ -270,6 +270,23 @@
         });
       });
     });
+    // 5b. Forms filled in on the encounter (static/field/forms.js), each by its client UUID.
+    p.forms = p.forms || {};
+    (item.forms || []).forEach(function (f) {
+      if (p.forms[f.client_id]) return;
+      chain = chain.then(function () {
+        var person = f.person && item.people.filter(function (x) { return x.key === f.person; })[0];
+        var payload = {
+          client_id: f.client_id, version: f.version, answers: f.answers, language: f.language,
+          started_at: f.started_at || item.created, resident: person ? residentOf(item, person) : null,
+        };
+        return api("POST", "encounters/" + p.encounter + "/forms", payload, background).then(function (res) {
+          check(res, "form");
+          p.forms[f.client_id] = res.data.id;
+          return idb.put("outbox", item);
+        });
+      });
+    });
     // 6. Submit (idempotent).
     return chain.then(function () {
       return api("POST", "encounters/" + p.encounter + "/submit", {}, background).then(function (res) {
@@ -658,6 +675,8 @@
     // `server`: an unfinished encounter opened from the server (its id and what is already
     // recorded on it), so that submitting finishes that one instead of making a twin.
     var state = { id: null, call: null, people: [], fromOutbox: null, server: null };
+    // static/field/forms.js (the encounter's forms) asks who is on the encounter.
+    window.ACSFieldEncounter = { people: function () { return state.people; } };
     var peopleBox = document.getElementById("people");
     peopleBox.hidden = false;
 
@@ -1033,6 +1052,7 @@
     function saveNow() {
       if (!state.id) return Promise.resolve();
       var record = { id: state.id, savedAt: new Date().toISOString(), call: state.call, values: readValues(), people: state.people, server: state.server };
+      if (window.ACSForms) record.forms = window.ACSForms.state();
       if (state.fromOutbox) {
         // Fixing a refused item: the edits stay with it until it is sent again.
         state.fromOutbox.draft = record;
@@ -1084,6 +1104,13 @@
           .join(" ");
         return;
       }
+      var formsProblem = window.ACSForms ? window.ACSForms.check() : "";
+      if (formsProblem) {
+        var formsBox = document.getElementById("sync-refusal");
+        formsBox.hidden = false;
+        formsBox.textContent = formsProblem;
+        return;
+      }
       var payload = Object.assign({ client_id: state.id, call: state.call || null }, values);
       var progress = { residents: {}, encounter: null, consents: {}, referrals: {}, followUps: {} };
       if (state.server) {
@@ -1102,6 +1129,7 @@
       };
       item.payload = payload;
       item.people = state.people;
+      item.forms = window.ACSForms ? window.ACSForms.state() : [];
       item.state = "pending";
       item.error = null;
       item.attempts = 0;
@@ -1203,6 +1231,7 @@
         state.fromOutbox = found.item;
         state.server = found.draft.server || null;
         fill(found.draft.values);
+        if (window.ACSForms) window.ACSForms.restore(found.draft.forms || (found.item && found.item.forms));
         stateLine.textContent = t(found.fromServer ? "draft_from_server" : "draft_restored");
         document.getElementById("discard").hidden = !!found.item;
         if (found.item && found.item.error) {

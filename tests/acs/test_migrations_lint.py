@@ -34,6 +34,9 @@ KNOWN = {
     ("cases", "0025_stored_copies_sweep_indexes"): INDEX,
     ("cases", "0027_resident_search_keys"): INDEX,
     ("cases", "0028_addendum_rejection"): f"{NOT_NULL}; {INDEX}",
+    # The forms' new tables are empty when it runs; the follow-up rules' unique constraint is
+    # made again to include risk_level, on a table of a few rows edited in the admin.
+    ("cases", "0036_forms"): f"a unique constraint; {INDEX} (new tables; a tiny rules table)",
     ("resources", "0002_directory_hsds"): f"{NOT_NULL}; {INDEX}",
     ("resources", "0004_location_address_fields_removed"): "drops columns in one step",
     ("resources", "0008_part2_flags"): NOT_NULL,

@@ -43,6 +43,9 @@ MIGRATION_DATA = [
     ("acs.migrations.0004_supervisor_sees_audit", "grant"),
     ("resources.migrations.0005_acs_needs_taxonomy", "forwards"),
     ("resources.migrations.0007_referral_permissions", "grant"),
+    ("cases.migrations.0032_eligibility_permissions", "grant"),
+    ("cases.migrations.0037_shipped_forms", "load"),
+    ("cases.migrations.0038_form_permissions", "grant"),
 ]
 
 

@@ -1,0 +1,7 @@
+"""Versioned forms (screens, assessments, safety plans) on encounters: issue #22.
+
+`questionnaire` (items as FHIR Questionnaire items, conditions, required, the FHIR exchange),
+`scoring` (scoring rules by name), `services` (writes), `selectors` (reads scoped to the user),
+`shipped` (the definitions the department starts with), `api` (the field app's endpoints),
+`admin`, `exports` (CSV columns and the billing evidence file). docs/screening.md.
+"""
