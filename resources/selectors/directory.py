@@ -31,6 +31,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import ASin, Cast, Least, Upper
+from django.db.models.sql.where import WhereNode
 from django.utils import timezone
 from rapidfuzz.distance import OSA
 
@@ -589,7 +590,14 @@ def rows_of(queryset: QuerySet, keys: Sequence) -> list:
     everything the queryset joins and prefetches (one query and its prefetches)."""
     if not keys:
         return []
-    found = {row.pk: row for row in queryset.order_by().filter(pk__in=keys)}
+    wide = queryset.order_by()
+    # The keys passed every filter already: read them by primary key alone, not by searching
+    # again (a planner that starts from a 5 km box or an opening-hours index reads thousands
+    # of rows at 200,000 services to find these 20). The filters' joins stay: each is to one
+    # row (service, location, capacity, search document) that these rows have, and the
+    # annotations (distance, rank) read them.
+    wide.query.where = WhereNode()
+    found = {row.pk: row for row in wide.filter(pk__in=keys)}
     return [found[key] for key in keys if key in found]
 
 
