@@ -27,7 +27,6 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Value,
 )
 from django.db.models.functions import ASin, Cast, Least, Upper
@@ -549,33 +548,43 @@ def service_search(
     return qs
 
 
+# How far the nearest-first cut looks for a page's `stop` matches: the nearest
+# REACH_PLACES * stop places. A search whose matches are sparser than that (a word, Spanish
+# and places free, say) is not cut: its own plan (the text index first) is the faster one.
+REACH_PLACES = 20
+
+
 def _nearest_cut(queryset: QuerySet, stop: int) -> QuerySet:
     """`queryset` (service_search's, nearest first) cut to the places no farther than its
     `stop`-th nearest match, so its first `stop` rows come from an index walk, not a sort.
 
     PostgreSQL walks the locations' GiST index in `<->` order only when that distance is the
     whole ORDER BY; the search breaks its ties (rank, name, id), so on its own it sorts every
-    match by distance (every place in the city for "nearest first" without a radius). Here the
-    `stop`-th match's distance is found first, ordered by the distance alone (the index walk,
-    stopping after `stop` matches: one sub-select, run once), and the search is then asked
-    only for places in the cube of that reach around the point (the same index's `<@`). Every
-    match that ranks in the first `stop` lies within that reach, ties included (the reach is
-    the largest distance among the first `stop`, whichever of equal ones the walk took), so
-    the first `stop` rows and their order are those of the uncut search. No match: no reach
-    (NULL), no row."""
+    match by distance (every place in the city for "nearest first" without a radius). Here a
+    first small query takes the nearest REACH_PLACES * stop places (the index walk, bounded
+    whatever the filters) and the first `stop` matches among them by distance alone; the
+    search is then asked only for places in the cube of the farthest one's reach around the
+    point (the same index's `<@`, a constant the planner sees). Every match that ranks in the
+    first `stop` lies within that reach, ties included (`stop` matches are that near, so the
+    stop-th nearest match of all is at most that far), so the first `stop` rows and their
+    order are those of the uncut search. Fewer than `stop` matches among those places: no cut.
+    """
     marker = getattr(queryset.query, "nearest_first", None)
     if marker is None:
         return queryset
     near, first = marker
     if queryset.query.order_by[:1] != (first,):  # re-ordered since: not nearest first
         return queryset
-    reach = queryset.order_by(first).annotate(knn_chord=chord_km(near)).values("knn_chord")[:stop]
-    bound = Func(
-        Subquery(reach),
-        template="(SELECT max(knn.chord) FROM %(expressions)s AS knn(chord))",
-        output_field=FloatField(),
+    places = Location.objects.order_by(chord_km(near, location="")).values("id")
+    reach = list(
+        queryset.order_by(first)
+        .filter(location_id__in=places[: REACH_PLACES * stop])
+        .annotate(knn_chord=chord_km(near))
+        .values_list("knn_chord", flat=True)[:stop]
     )
-    return queryset.filter(_in_chord_box(near, bound))
+    if len(reach) < stop:
+        return queryset
+    return queryset.filter(_in_chord_box(near, Value(max(reach))))
 
 
 def page_keys(queryset: QuerySet, stop: int) -> list:

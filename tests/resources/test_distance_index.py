@@ -112,13 +112,18 @@ def test_nearest_first_pages_walk_the_index_and_equal_the_uncut_search(crowded, 
         with CaptureQueriesContext(connection) as captured:
             keys = page_keys(qs, stop)
         assert keys == everything[:stop], stop
-    (sql,) = [q["sql"] for q in captured]
-    assert "max(knn.chord)" in sql and "cube_enlarge" in sql
+        # The reach (the nearest places' first `stop` matches), then the page in its cube;
+        # past the last match there is no reach: the page uncut.
+        reach, page = [q["sql"] for q in captured]
+        assert (" <-> " in reach) and ("LIMIT" in reach)
+        cut = page.count("cube_enlarge") - str(qs.query).count("cube_enlarge")  # a radius's too
+        assert cut == (1 if stop <= len(everything) else 0), stop
     # Re-ordered, the search is no longer nearest first: no cut.
     by_name = qs.order_by("service__name", "id")
+    expected = list(by_name.values_list("pk", flat=True)[:3])
     with CaptureQueriesContext(connection) as captured:
-        assert page_keys(by_name, 3) == list(by_name.values_list("pk", flat=True)[:3])
-    assert "knn" not in captured[0]["sql"]
+        assert page_keys(by_name, 3) == expected
+    assert len(captured) == 1  # no reach query: the page as asked
 
 
 def test_nearest_first_with_no_match_is_empty(scattered):
