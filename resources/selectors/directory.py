@@ -552,6 +552,8 @@ def service_search(
 # REACH_PLACES * stop places. A search whose matches are sparser than that (a word, Spanish
 # and places free, say) is not cut: its own plan (the text index first) is the faster one.
 REACH_PLACES = 20
+# Pages ending further than this are not cut (the look would cover too many places).
+REACH_MAX_STOP = 200
 
 
 def _nearest_cut(queryset: QuerySet, stop: int) -> QuerySet:
@@ -570,7 +572,7 @@ def _nearest_cut(queryset: QuerySet, stop: int) -> QuerySet:
     order are those of the uncut search. Fewer than `stop` matches among those places: no cut.
     """
     marker = getattr(queryset.query, "nearest_first", None)
-    if marker is None:
+    if marker is None or stop > REACH_MAX_STOP:
         return queryset
     near, first = marker
     if queryset.query.order_by[:1] != (first,):  # re-ordered since: not nearest first

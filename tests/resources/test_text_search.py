@@ -337,18 +337,3 @@ def test_bench_text_search_prints_recall_precision_and_the_plain_sql_floor(db):
         ), label
     found = re.search(r"recall@20 ([\d.]+)  precision@20 ([\d.]+)  \(10 misspelt", output)
     assert found and float(found[1]) > 0.5
-
-
-def test_a_first_page_and_its_count_are_one_statement(directory):
-    """Within COUNT_CAP rows the page's keys and the count come from one ordered, LIMITed
-    statement (the first COUNT_CAP + 1 keys); then the page's rows and their prefetches."""
-    qs = service_search()  # words read no table: the statements are the page's alone
-    with CaptureQueriesContext(connection) as ctx:
-        rows, envelope = paginate(qs, page=1, per_page=2)
-
-    sqls = [q["sql"] for q in ctx.captured_queries]
-    assert not any("COUNT(" in sql.upper() for sql in sqls), sqls
-    assert re.search(rf"LIMIT {COUNT_CAP + 1}\b", sqls[0])
-    assert len(sqls) == 2 + 3  # the keys, the rows, their three prefetches
-    assert envelope["total_items"] == 4 and "total_items_capped" not in envelope
-    assert [r.pk for r in rows] == list(qs.values_list("pk", flat=True)[:2])
