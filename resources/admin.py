@@ -132,7 +132,7 @@ class AddressInline(HttpsUrls, admin.StackedInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(HttpsUrls, admin.ModelAdmin):
+class OrganizationAdmin(HttpsUrls, FastListAdmin):
     list_display = ("name", "email", "website")
     search_fields = ("name", "alternate_name")
     inlines = [ServiceInline, PhoneInline, ContactInline]
@@ -155,7 +155,7 @@ class VerifiedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Service)
-class ServiceAdmin(ReferrersPickFrom, HttpsUrls, LocalTimesAdmin):
+class ServiceAdmin(ReferrersPickFrom, HttpsUrls, FastListAdmin):
     list_display = ("name", "organization", "status", "accepts_referrals", "last_verified_at")
     list_filter = ("status", "accepts_referrals", VerifiedFilter)
     list_select_related = ("organization",)
@@ -181,7 +181,7 @@ class ServiceAdmin(ReferrersPickFrom, HttpsUrls, LocalTimesAdmin):
 
 
 @admin.register(Location)
-class LocationAdmin(HttpsUrls, admin.ModelAdmin):
+class LocationAdmin(HttpsUrls, FastListAdmin):
     list_display = ("__str__", "location_type", "organization", "latitude", "longitude")
     list_select_related = ("organization",)
     search_fields = ("name", "addresses__address_1")
@@ -208,7 +208,7 @@ class CapacityHistoryInline(HttpsUrls, admin.TabularInline):
 
 
 @admin.register(ServiceAtLocation)
-class ServiceAtLocationAdmin(ReferrersPickFrom, HttpsUrls, admin.ModelAdmin):
+class ServiceAtLocationAdmin(ReferrersPickFrom, HttpsUrls, FastListAdmin):
     list_display = ("__str__", "capacity")
     list_select_related = ("service", "location", "capacity")
     search_fields = ("service__name", "location__name")
@@ -217,7 +217,7 @@ class ServiceAtLocationAdmin(ReferrersPickFrom, HttpsUrls, admin.ModelAdmin):
 
 
 @admin.register(Capacity)
-class CapacityAdmin(HttpsUrls, LocalTimesAdmin):
+class CapacityAdmin(HttpsUrls, FastListAdmin):
     list_display = ("service_at_location", "available", "total", "unit", "updated_at", "stale")
     list_select_related = ("service_at_location__service", "service_at_location__location")
     readonly_fields = ("updated_by", "updated_at")

@@ -34,6 +34,7 @@ from resources.models import (
     TaxonomyTerm,
     capacity_stale_after,
 )
+from resources.services.search import search_refresh_deferred
 
 # The Albuquerque metro area (Rio Rancho to Isleta, the West Mesa to the Sandia foothills).
 LAT_RANGE = (34.98, 35.25)
@@ -1027,7 +1028,8 @@ def generate_directory(
     done = 0
     while done < services:
         size = min(CHUNK, services - done)
-        with transaction.atomic():
+        # Each chunk's search documents once (its services, then their terms, refresh them).
+        with transaction.atomic(), search_refresh_deferred():
             for name, n in _generate_chunk(rng, terms, first=done, size=size).items():
                 counts[name] += n
         done += size

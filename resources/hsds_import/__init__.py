@@ -37,6 +37,7 @@ from django.db import transaction
 from acs.progress import BarFactory, no_bar
 from resources.models import Organization
 from resources.services.opening_hours import opening_intervals_refresh
+from resources.services.search import search_refresh_deferred
 
 from . import unchanged
 from .collect import Progress
@@ -93,7 +94,9 @@ def directory_import(
         importer.check()
         if dry_run or (report.rejected and not partial):
             return report
-        importer.write()
+        # Each service's document once, at the end, not per batch and again for its terms.
+        with search_refresh_deferred():
+            importer.write()
         opening_intervals_refresh(**importer.hours_owners)
         report.written = True
         if digest is not None and not report.rejected and set(source.files) == set(files):

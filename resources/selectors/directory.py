@@ -30,6 +30,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import ASin, Cast, Least, Upper
+from django.db.models.sql.where import WhereNode
 from django.utils import timezone
 from rapidfuzz.distance import OSA
 
@@ -268,7 +269,13 @@ def earth_box(point: Point, radius_km: float, *, location: str = "location__") -
     `radius_km` (a superset, answered by the GiST index on locations): `point <@ box`."""
     # The straight-line (chord) length of an arc of radius_km on the sphere.
     chord = 2 * EARTH_RADIUS_KM * math.sin(min(radius_km / (2 * EARTH_RADIUS_KM), math.pi / 2))
-    box = Func(_earth_point_at(point), Value(chord), Value(3), function="cube_enlarge")
+    return _in_chord_box(point, Value(chord), location=location)
+
+
+def _in_chord_box(point: Point, chord, *, location: str = "location__") -> Func:
+    """The location lies in the cube around `point` enlarged by `chord` km in each direction
+    (a superset of the places within that straight-line distance; the GiST index's `<@`)."""
+    box = Func(_earth_point_at(point), chord, Value(3), function="cube_enlarge")
     return Func(
         earth_point(f"{location}latitude", f"{location}longitude"),
         box,
@@ -520,7 +527,8 @@ def service_search(
         qs = qs.annotate(distance_km=distance_km(near))
         if radius_km is not None:
             qs = qs.filter(distance_km__lte=radius_km)
-        # The chord grows with the distance: the same order, and the one the index serves.
+        # The chord grows with the distance: the same order, and the one the index serves
+        # (page_keys walks the index nearest first: see _nearest_cut).
         ordering.append(chord_km(near).asc())
     text = text.strip()
     if text:
@@ -533,19 +541,81 @@ def service_search(
         if condition is None:  # beyond the intervals' window: judge the schedules in Python
             condition = _in_ids("id", open_at_filter(qs, at))
         qs = qs.filter(condition)
-    return qs.order_by(*ordering, "service__name", "id")
+    qs = qs.order_by(*ordering, "service__name", "id")
+    if near is not None:
+        # Read by page_keys; the query's attributes follow its clones (filters, slices).
+        qs.query.nearest_first = (near, ordering[0])
+    return qs
+
+
+# How far the nearest-first cut looks for a page's `stop` matches: the nearest
+# REACH_PLACES * stop places. A search whose matches are sparser than that (a word, Spanish
+# and places free, say) is not cut: its own plan (the text index first) is the faster one.
+REACH_PLACES = 20
+# Pages ending further than this are not cut (the look would cover too many places).
+REACH_MAX_STOP = 200
+
+
+def _nearest_cut(queryset: QuerySet, stop: int) -> QuerySet:
+    """`queryset` (service_search's, nearest first) cut to the places no farther than its
+    `stop`-th nearest match, so its first `stop` rows come from an index walk, not a sort.
+
+    PostgreSQL walks the locations' GiST index in `<->` order only when that distance is the
+    whole ORDER BY; the search breaks its ties (rank, name, id), so on its own it sorts every
+    match by distance (every place in the city for "nearest first" without a radius). Here a
+    first small query takes the nearest REACH_PLACES * stop places (the index walk, bounded
+    whatever the filters) and the first `stop` matches among them by distance alone; the
+    search is then asked only for places in the cube of the farthest one's reach around the
+    point (the same index's `<@`, a constant the planner sees). Every match that ranks in the
+    first `stop` lies within that reach, ties included (`stop` matches are that near, so the
+    stop-th nearest match of all is at most that far), so the first `stop` rows and their
+    order are those of the uncut search. Fewer than `stop` matches among those places: no cut.
+    """
+    marker = getattr(queryset.query, "nearest_first", None)
+    if marker is None or stop > REACH_MAX_STOP:
+        return queryset
+    near, first = marker
+    if queryset.query.order_by[:1] != (first,):  # re-ordered since: not nearest first
+        return queryset
+    places = Location.objects.order_by(chord_km(near, location="")).values("id")
+    reach = list(
+        queryset.order_by(first)
+        .filter(location_id__in=places[: REACH_PLACES * stop])
+        .annotate(knn_chord=chord_km(near))
+        .values_list("knn_chord", flat=True)[:stop]
+    )
+    if len(reach) < stop:
+        return queryset
+    return queryset.filter(_in_chord_box(near, Value(max(reach))))
+
+
+def page_keys(queryset: QuerySet, stop: int) -> list:
+    """The primary keys of queryset[:stop], in its order, found narrow: no select_related
+    joins (a sort over thousands of matches, a text rank say, does not drag their
+    organization, location and capacity rows along), nearest first by an index walk."""
+    return list(_nearest_cut(queryset, stop).values_list("pk", flat=True)[:stop])
+
+
+def rows_of(queryset: QuerySet, keys: Sequence) -> list:
+    """The rows of `queryset` with these primary keys, in that order, read wide: with
+    everything the queryset joins and prefetches (one query and its prefetches)."""
+    if not keys:
+        return []
+    wide = queryset.order_by()
+    # The keys passed every filter already: read them by primary key alone, not by searching
+    # again (a planner that starts from a 5 km box or an opening-hours index reads thousands
+    # of rows at 200,000 services to find these 20). The filters' joins stay: each is to one
+    # row (service, location, capacity, search document) that these rows have, and the
+    # annotations (distance, rank) read them.
+    wide.query.where = WhereNode()
+    found = {row.pk: row for row in wide.filter(pk__in=keys)}
+    return [found[key] for key in keys if key in found]
 
 
 def page_rows(queryset: QuerySet, start: int, stop: int) -> list:
-    """queryset[start:stop], found narrow and then read wide: the ordered slice of primary
-    keys first (no select_related joins, so a sort over thousands of matches, a text rank say,
-    does not drag their organization, location and capacity rows along), then those rows
-    with everything the queryset joins and prefetches. One query more than a plain slice."""
-    keys = list(queryset.values_list("pk", flat=True)[start:stop])
-    if not keys:
-        return []
-    found = {row.pk: row for row in queryset.order_by().filter(pk__in=keys)}
-    return [found[key] for key in keys if key in found]
+    """queryset[start:stop], found narrow and then read wide (page_keys, then rows_of). One
+    query more than a plain slice."""
+    return rows_of(queryset, page_keys(queryset, stop)[start:stop])
 
 
 # --- needs: the encounter's words for what a person needs, and the directory's terms --------

@@ -13,7 +13,7 @@ from resources.services.referrals import (
     referral_start,
     referrals_expire_overdue,
 )
-from resources.services.search import directory_words_rebuild
+from resources.services.search import directory_words_rebuild, search_refresh_deferred
 
 __all__ = [
     "capacity_update",
@@ -28,5 +28,6 @@ __all__ = [
     "referral_send",
     "referral_start",
     "referrals_expire_overdue",
+    "search_refresh_deferred",
     "service_verify",
 ]

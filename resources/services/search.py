@@ -8,6 +8,9 @@ drops those no service uses any more.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.db import connection, transaction
 
 # The words of a service, as the trigger function resources_search_refresh reads them.
@@ -32,3 +35,27 @@ def directory_words_rebuild() -> int:
         cursor.execute("DELETE FROM resources_directoryword")
         cursor.execute(f"INSERT INTO resources_directoryword (word, ndoc) {WORDS_SQL}")
         return cursor.rowcount
+
+
+@contextmanager
+def search_refresh_deferred() -> Iterator[None]:
+    """Within a transaction: the search triggers note the services they would refresh
+    (migration 0021) and their documents and words are rewritten once, in one set-based
+    statement, on the way out; for bulk writes that touch each service several times (an
+    HSDS import writes a service, then its terms; the generator, its services, then their
+    attributes). Searches in the same transaction meanwhile see the documents as they were.
+    On an exception nothing is refreshed: the transaction is rolled back anyway."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("search_refresh_deferred needs a transaction (transaction.atomic)")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('resources.search_refresh', 'deferred', true)")
+    yield  # on an exception, the setting (SET LOCAL) ends with the rolled-back transaction
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('resources.search_refresh', '', true)")
+        cursor.execute("SELECT to_regclass('pg_temp.resources_search_pending') IS NOT NULL")
+        if cursor.fetchone()[0]:
+            cursor.execute(
+                "SELECT resources_search_refresh(ARRAY("
+                "SELECT DISTINCT service_id FROM pg_temp.resources_search_pending))"
+            )
+            cursor.execute("DROP TABLE pg_temp.resources_search_pending")

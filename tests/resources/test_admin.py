@@ -79,3 +79,28 @@ def test_capacity_saved_in_the_admin_is_recorded_in_history(client, admin_user):
     assert response.status_code == 302
     entry = CapacityHistory.objects.get()
     assert (entry.available, entry.recorded_by) == (3, admin_user)
+
+
+@pytest.mark.parametrize(
+    "page", ["organization", "service", "location", "serviceatlocation", "capacity"]
+)
+def test_directory_lists_never_count_the_whole_table(client, admin_user, directory, page):
+    """At 200,000 services an exact COUNT(*) of the list (and the unfiltered total beside a
+    search) is a scan on every page: each count reads a LIMITed subquery instead
+    (cases.admin.CappedCountPaginator), and the unfiltered total is not asked for."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(admin_user)
+    client.get("/admin/")
+
+    with CaptureQueriesContext(connection) as captured:
+        # A search too (Capacity has no search box): the admin would count the table unfiltered.
+        response = client.get(
+            f"/admin/resources/{page}/", {} if page == "capacity" else {"q": "shelter"}
+        )
+
+    assert response.status_code == 200
+    counts = [q["sql"] for q in captured if "COUNT(" in q["sql"].upper()]
+    assert counts and all(" LIMIT " in sql.upper() for sql in counts), counts
+    assert response.context["cl"].show_full_result_count is False

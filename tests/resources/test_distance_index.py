@@ -11,7 +11,7 @@ from django.db import connection
 
 from resources.models import EARTH_RADIUS_KM, Location
 from resources.selectors import Point, chord_km, earth_box, service_search
-from tests.factories import ServiceFactory
+from tests.factories import ServiceAtLocationFactory, ServiceFactory
 from tests.resources.conftest import place
 
 pytestmark = pytest.mark.django_db
@@ -74,3 +74,59 @@ def test_the_index_expression_needs_no_search_path(scattered):
         assert cursor.fetchone()[0].startswith("(")
         # ANALYZE evaluates the index expression, as autovacuum does with its empty path.
         cursor.execute(f"ANALYZE {schema}.resources_location")
+
+
+@pytest.fixture
+def crowded(scattered):
+    """Ties in distance: five services at each of four of the places (equal distances, broken
+    by name then id), and a service elsewhere that is inactive (filtered out)."""
+    from resources.models import ServiceAtLocation, ServiceStatus
+
+    for sal in list(ServiceAtLocation.objects.order_by("id")[:4]):
+        for i in range(5):
+            ServiceAtLocationFactory(
+                service=ServiceFactory(name=f"Tied {i % 3}"), location=sal.location
+            )
+    inactive = ServiceFactory(name="Closed down", status=ServiceStatus.INACTIVE)
+    place(inactive, "Nearby", HERE.latitude, HERE.longitude)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"text": "tied"}, {"radius_km": 15}, {"has_capacity": False, "language": ""}],
+    ids=["nearest", "text", "radius", "plain"],
+)
+def test_nearest_first_pages_walk_the_index_and_equal_the_uncut_search(crowded, filters):
+    """page_keys cuts a nearest-first search to the reach of its stop-th match (so PostgreSQL
+    walks the GiST index instead of sorting every match): every page, ties at its edge
+    included, is the uncut search's, and the cut is in the statement."""
+    from django.test.utils import CaptureQueriesContext
+
+    from resources.selectors import page_keys
+
+    qs = service_search(near=HERE, **filters)
+    everything = list(qs.values_list("pk", flat=True))
+    assert len(everything) >= 10
+
+    for stop in range(1, len(everything) + 2):
+        with CaptureQueriesContext(connection) as captured:
+            keys = page_keys(qs, stop)
+        assert keys == everything[:stop], stop
+        # The reach (the nearest places' first `stop` matches), then the page in its cube;
+        # past the last match there is no reach: the page uncut.
+        reach, page = [q["sql"] for q in captured]
+        assert (" <-> " in reach) and ("LIMIT" in reach)
+        cut = page.count("cube_enlarge") - str(qs.query).count("cube_enlarge")  # a radius's too
+        assert cut == (1 if stop <= len(everything) else 0), stop
+    # Re-ordered, the search is no longer nearest first: no cut.
+    by_name = qs.order_by("service__name", "id")
+    expected = list(by_name.values_list("pk", flat=True)[:3])
+    with CaptureQueriesContext(connection) as captured:
+        assert page_keys(by_name, 3) == expected
+    assert len(captured) == 1  # no reach query: the page as asked
+
+
+def test_nearest_first_with_no_match_is_empty(scattered):
+    from resources.selectors import page_keys
+
+    assert page_keys(service_search(near=HERE, text="nothingatallhere"), 5) == []
