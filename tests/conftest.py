@@ -5,10 +5,8 @@ are marked `redis`, real Redis from REDIS_URL. Without Redis those tests are ski
 says so loudly at the end; with CI=true a missing service fails the run instead.
 """
 
-import json
 import os
 import shutil
-import subprocess
 import time
 
 import pytest
@@ -101,51 +99,20 @@ def _role_groups_after_a_flush(request):
         Group.objects.get_or_create(name=role.value)
 
 
-@pytest.fixture(scope="session")
-def browser_server(tmp_path_factory):
-    """One headless Chromium for the whole run of this process (each xdist worker has its
-    own), behind Playwright's own browser server (`playwright launch-server`, from the
-    playwright package's driver). Started by the first test that needs it."""
-    from playwright._impl._driver import compute_driver_executable, get_driver_env
-
-    executable = chromium_or_skip()
-    config = tmp_path_factory.mktemp("browser") / "launch-server.json"
-    config.write_text(
-        json.dumps({"executablePath": executable, "headless": True, "host": "127.0.0.1"})
-    )
-    node, cli = compute_driver_executable()
-    server = subprocess.Popen(
-        [node, cli, "launch-server", "--browser", "chromium", "--config", str(config)],
-        stdout=subprocess.PIPE,
-        env=get_driver_env(),
-        text=True,
-    )
-    try:
-        endpoint = server.stdout.readline().strip()
-        if not endpoint.startswith("ws://"):
-            raise RuntimeError(f"playwright launch-server did not start: {endpoint!r}")
-        yield endpoint
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
 @pytest.fixture
-def browser(monkeypatch, browser_server):
-    """Headless Chromium for tests marked `browser`: a connection to this process's browser
-    server. What the test opens on it (contexts, pages) is closed when it disconnects at the
-    end of the test, so each test starts with a browser of its own state. Playwright's sync API
-    runs an event loop in the test's thread, so Django's guard against database calls from
-    async code is lifted for the test (the calls are still synchronous)."""
+def browser(monkeypatch):
+    """Headless Chromium for tests marked `browser`. Playwright's sync API runs an event loop
+    in the test's thread, so Django's guard against database calls from async code is lifted
+    for the test (the calls are still synchronous).
+
+    Launched for each test: one browser per xdist worker behind `playwright launch-server`
+    (tried for #19) gives remote downloads, whose `download.path()` Playwright refuses, and a
+    session-long sync_playwright would leave its event loop running under every later test."""
     from playwright.sync_api import sync_playwright
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.connect(browser_server)
+        chromium = playwright.chromium.launch(executable_path=chromium_or_skip())
         yield chromium
         chromium.close()
         # While Playwright's event loop runs in this thread, Django keeps database connections

@@ -80,7 +80,8 @@ def test_clearing_the_cache_leaves_other_processes_keys(settings):
 
 
 def run_probe(env_changes: dict[str, str], tmp_path) -> subprocess.CompletedProcess:
-    """The probe test (tests/acs/service_probe.py) in a run of two xdist workers."""
+    """The probe tests (tests/acs/service_probe.py) in a run with an xdist worker (one: each
+    process loads Django, which takes long on a loaded machine)."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -92,7 +93,7 @@ def run_probe(env_changes: dict[str, str], tmp_path) -> subprocess.CompletedProc
     env.update(env_changes)
     return subprocess.run(
         [
-            *(sys.executable, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider"),
+            *(sys.executable, "-m", "pytest", "-n", "1", "-p", "no:cacheprovider"),
             *("--basetemp", str(tmp_path / "basetemp"), "tests/acs/service_probe.py"),
         ],
         cwd=ROOT,
