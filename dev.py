@@ -424,10 +424,35 @@ def command_up(args: argparse.Namespace) -> int:
 # --- `test` ------------------------------------------------------------------------------------
 
 
+# Test processes (pytest-xdist) when the caller does not choose: most of the suite waits on
+# browsers, Celery workers, subprocesses and the database rather than on the CPU, so more
+# processes than cores pay off (docs/benchmarks.md, "The test suite"). ACS_TEST_PROCESSES
+# overrides it; `-n 0` (or `-p no:xdist`) runs everything in this one process.
+TEST_PROCESSES = 3
+
+
+def xdist_args(pytest_args: list[str]) -> list[str]:
+    """`-n N --dist worksteal` unless the arguments already say how to run (-n, --dist,
+    --numprocesses, -p no:xdist)."""
+    for arg in pytest_args:
+        if (
+            arg in {"-n", "--numprocesses", "--dist"}
+            or arg.startswith(("--numprocesses=", "--dist="))
+            or (arg.startswith("-n") and not arg.startswith("--"))
+            or "no:xdist" in arg
+        ):
+            return []
+    processes = os.environ.get("ACS_TEST_PROCESSES") or str(TEST_PROCESSES)
+    # worksteal: a process that runs out of tests takes some of another's, so a few long tests
+    # (browser journeys, worker processes) do not leave the others idle at the end.
+    return ["-n", processes, "--dist", "worksteal"]
+
+
 def command_test(args: argparse.Namespace, pytest_args: list[str]) -> int:
     ensure_environment()
     env = project_env(ACS_ENVIRONMENT="test")
-    return subprocess.call([str(PYTHON), "-m", "pytest", *pytest_args], cwd=ROOT, env=env)
+    argv = [str(PYTHON), "-m", "pytest", *xdist_args(pytest_args), *pytest_args]
+    return subprocess.call(argv, cwd=ROOT, env=env)
 
 
 def main(argv: list[str]) -> int:

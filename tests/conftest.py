@@ -10,24 +10,36 @@ import shutil
 import time
 
 import pytest
+from django.core.cache.backends.redis import RedisCache
 from django.db import connections
 from django.test import Client
 
 from acs.roles import Role
+from tests.database import django_db_setup  # noqa: F401 - the test database from a template
 from tests.factories import OrganizationFactory, TeamFactory, UnitFactory, UserFactory
 from tests.oidc_idp import oidc_idp, sso  # noqa: F401 - fixtures: a real OIDC IdP, SSO set up
 from tests.saml_idp import saml, saml_idp_server  # noqa: F401 - the same with a SAML IdP
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-_missing_services: list[str] = []
+SKIP_PREFIX = "needs "  # the skip message of a test that wants a service
+_missing_services: dict[str, str] = {}  # test id: "service: reason"
 
 
 def service_missing(service: str, reason: str) -> None:
     """Skip the running test for want of a service, or fail it in CI."""
     if IN_CI:
         pytest.fail(f"CI needs {service} but {reason}", pytrace=False)
-    _missing_services.append(f"{service}: {reason}")
-    pytest.skip(f"needs {service}: {reason}")
+    pytest.skip(f"{SKIP_PREFIX}{service}: {reason}")
+
+
+def pytest_runtest_logreport(report):
+    """Note each test skipped for want of a service, from its report: under pytest-xdist the
+    reports come from the workers to the controller, which prints the list at the end (so do
+    the tests that a module-scoped fixture's skip skipped after the first)."""
+    if report.skipped and isinstance(report.longrepr, tuple):
+        message = str(report.longrepr[2])
+        if message.startswith(f"Skipped: {SKIP_PREFIX}"):
+            _missing_services[report.nodeid] = message.removeprefix(f"Skipped: {SKIP_PREFIX}")
 
 
 def redis_url_or_skip() -> str:
@@ -91,7 +103,11 @@ def _role_groups_after_a_flush(request):
 def browser(monkeypatch):
     """Headless Chromium for tests marked `browser`. Playwright's sync API runs an event loop
     in the test's thread, so Django's guard against database calls from async code is lifted
-    for the test (the calls are still synchronous)."""
+    for the test (the calls are still synchronous).
+
+    Launched for each test: one browser per xdist worker behind `playwright launch-server`
+    (tried for #19) gives remote downloads, whose `download.path()` Playwright refuses, and a
+    session-long sync_playwright would leave its event loop running under every later test."""
     from playwright.sync_api import sync_playwright
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -107,7 +123,7 @@ def browser(monkeypatch):
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if _missing_services:
-        lines = sorted(set(_missing_services))
+        lines = sorted(set(_missing_services.values()))
         terminalreporter.section("SKIPPED FOR WANT OF A SERVICE", sep="!", red=True, bold=True)
         terminalreporter.write_line(
             f"{len(_missing_services)} test(s) did not run because a service is missing:",
@@ -121,6 +137,26 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             "In CI (CI=true) this is a failure.",
             red=True,
         )
+
+
+# --- clearing the cache clears this process's keys only ----------------------------------------
+
+
+def _clear_own_keys(self) -> bool:
+    """`cache.clear()` on Redis is a FLUSHDB: it would empty the other xdist workers' cache
+    and their Celery queues (and anyone else's on that Redis database). In tests it deletes the
+    keys under this process's key prefix (tests/environment.py), which are all it ever wrote."""
+    import re
+
+    client = self._cache.get_client(write=True)
+    pattern = re.sub(r"([*?\[\]\\])", r"\\\1", self.key_prefix) + ":*"
+    keys = list(client.scan_iter(match=pattern, count=1000))
+    for start in range(0, len(keys), 1000):
+        client.delete(*keys[start : start + 1000])
+    return True
+
+
+RedisCache.clear = _clear_own_keys
 
 
 # --- force_login is a whole sign-in -----------------------------------------------------------

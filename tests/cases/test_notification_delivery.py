@@ -35,6 +35,8 @@ pytestmark = [
 N = Notification
 # With start == end no hour is quiet (quiet_hours_end: start <= hour < end never holds), so a
 # test run at night still sends at once.
+# A sweep the worker has finished, in its log (celery's own line at loglevel info).
+SWEEP_DONE = re.compile(r"cases\.tasks\.sweep_notifications\[[^\]]+\] succeeded")
 NEVER_QUIET = {"QUIET_HOURS_START": "0", "QUIET_HOURS_END": "0"}
 
 
@@ -109,7 +111,10 @@ def test_a_due_reminder_goes_out_exactly_once(sms, residents, tmp_path):
         for _ in range(3):
             assert sweep_notifications() == 0  # nothing left to queue
             sweep_notifications.delay()  # nor in the worker
-        time.sleep(1)
+        # The worker has run all three sweeps (whatever they queued would be received first).
+        assert wait_until(
+            lambda: len(SWEEP_DONE.findall(worker.output())) == 3, alive=worker.alive
+        ), worker.stop()
     finally:
         output = worker.stop()
     assert "cases.tasks.sweep_notifications" in output

@@ -144,7 +144,11 @@ class Journey:
         number = len(self.shots) // 2 + 1
         for size, label in zip(self.sizes, ("small", "large"), strict=True):
             self.page.set_viewport_size(size)
-            self.page.wait_for_timeout(150)
+            # Two animation frames: the page has laid itself out at the new size.
+            self.page.evaluate(
+                "() => new Promise((done) =>"
+                " requestAnimationFrame(() => requestAnimationFrame(done)))"
+            )
             # Nothing pushes the page sideways past the screen (a tablet scrolls one way).
             wider = self.page.evaluate(
                 """() => [...document.querySelectorAll('body *')]

@@ -1,0 +1,120 @@
+"""The suite runs in several processes (pytest-xdist, `python3 dev.py test`): each has its own test
+database, queues, cache keys and local folder; the test database is cloned from a template keyed
+on the migrations; the loud list of tests skipped for want of a service, and CI's failure for
+them, still come out of the controller (#19)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+from tests.database import migrations_key
+
+ROOT = Path(settings.BASE_DIR)
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+@pytest.mark.django_db
+def test_each_process_has_its_own_database_queues_cache_keys_and_folder():
+    name = connection.settings_dict["NAME"]
+    assert name.startswith("test_")
+    if WORKER:
+        assert name.endswith(f"_{WORKER}")
+        assert settings.TASK_QUEUE_PREFIX.endswith(f"-{WORKER}-")
+        assert settings.CELERY_TASK_DEFAULT_QUEUE.removeprefix(settings.TASK_QUEUE_PREFIX) == (
+            "maintenance"
+        )
+        assert settings.CACHE_KEY_PREFIX.endswith(f"-{WORKER}")
+        assert Path(settings.LOCAL_DIR).name == WORKER
+    else:
+        assert "-gw" not in settings.TASK_QUEUE_PREFIX + settings.CACHE_KEY_PREFIX
+    assert settings.CACHE_KEY_PREFIX.startswith("acs-test-")
+
+
+@pytest.mark.django_db
+def test_the_test_database_is_a_copy_of_the_template_of_these_migrations():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_database WHERE datname LIKE %s",
+            [f"%\\_tpl\\_{migrations_key()}"],
+        )
+        assert cursor.fetchone() == (1,)
+        cursor.execute("SELECT count(*) FROM django_migrations")
+        assert cursor.fetchone()[0] > 50  # migrated: the clone has every app's migrations
+
+
+def test_the_migrations_key_changes_with_a_migration(tmp_path, settings):
+    for app in ("acs", "cases", "resources", "responders"):
+        (tmp_path / app / "migrations").mkdir(parents=True)
+        (tmp_path / app / "migrations" / "0001_initial.py").write_text("# one\n")
+    (tmp_path / "uv.lock").write_text("lock\n")
+    settings.BASE_DIR = tmp_path
+    before = migrations_key()
+    assert migrations_key() == before
+    (tmp_path / "cases" / "migrations" / "0002_more.py").write_text("# two\n")
+    assert migrations_key() != before
+    after_new_file = migrations_key()
+    (tmp_path / "uv.lock").write_text("lock, another Django\n")
+    assert migrations_key() != after_new_file
+
+
+@pytest.mark.redis
+def test_clearing_the_cache_leaves_other_processes_keys(settings):
+    import redis
+
+    other = redis.Redis.from_url(settings.REDIS_URL)
+    foreign = f"acs-test-another-process-{os.getpid()}:1:kept"
+    other.set(foreign, b"1", ex=60)
+    cache.set("mine", 1)
+    try:
+        cache.clear()
+        assert cache.get("mine") is None
+        assert other.get(foreign) == b"1"
+    finally:
+        other.delete(foreign)
+
+
+def run_probe(env_changes: dict[str, str], tmp_path) -> subprocess.CompletedProcess:
+    """The probe tests (tests/acs/service_probe.py) in a run with an xdist worker (one: each
+    process loads Django, which takes long on a loaded machine)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST_", "ACS_TEST_")) and k not in {"CI"}
+    }
+    env.pop("TASK_QUEUE_PREFIX", None)
+    env.pop("CACHE_KEY_PREFIX", None)
+    env.pop("ACS_LOCAL_DIR", None)
+    env.update(env_changes)
+    return subprocess.run(
+        [
+            *(sys.executable, "-m", "pytest", "-n", "1", "-p", "no:cacheprovider"),
+            *("--basetemp", str(tmp_path / "basetemp"), "tests/acs/service_probe.py"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_skips_for_want_of_a_service_are_listed_and_fail_ci_under_xdist(tmp_path):
+    """A Redis that does not answer: listed loudly at the end of a parallel run, and a failure
+    with CI=true."""
+    bogus = {"REDIS_URL": "redis://127.0.0.1:9/0"}
+    run = run_probe(bogus, tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "SKIPPED FOR WANT OF A SERVICE" in run.stdout, run.stdout
+    assert "2 test(s) did not run because a service is missing" in run.stdout, run.stdout
+    assert "Redis: ConnectionError connecting to REDIS_URL" in run.stdout
+
+    ci = run_probe({**bogus, "CI": "true"}, tmp_path)
+    assert ci.returncode == 1, ci.stdout + ci.stderr
+    assert "CI needs Redis but ConnectionError connecting to REDIS_URL" in ci.stdout
+    assert "2 errors" in ci.stdout  # failed in the set-up, before the test's body
