@@ -18,7 +18,7 @@ from django.utils.html import format_html
 from acs import views
 from acs.local_times import LocalTimesAdmin
 from acs.models import ApiToken, AuditEvent
-from acs.roles import Role
+from acs.roles import OVERSIGHT_ROLES, Role, has_any_role
 from acs.tokens import token_issue, token_revoke, token_rotate
 
 # What the admin is: the case management desk, not "Django administration".
@@ -409,9 +409,7 @@ class AuditEventAdmin(LocalTimesAdmin):
 
     def _may_read(self, request) -> bool:
         user = request.user
-        return user.is_active and (
-            user.is_superuser or user.has_role(Role.SUPERVISOR) or user.has_role(Role.ADMIN)
-        )
+        return user.is_active and (user.is_superuser or has_any_role(user, OVERSIGHT_ROLES))
 
     def has_module_permission(self, request):
         return self._may_read(request) and super().has_module_permission(request)

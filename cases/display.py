@@ -128,7 +128,7 @@ LABELS = {
 
 def may_name_residents(user) -> bool:
     """Whether `user` may see residents' names on desk screens: the roles that see every
-    resident (cases.selectors.ALL_RESIDENTS_ROLES). Everyone else gets the opaque names."""
+    resident (acs.roles.STAFF_ROLES). Everyone else gets the opaque names."""
     from cases.selectors import sees_all_residents
 
     # Asked for every row of a list: the answer is kept on the user object (one per request).

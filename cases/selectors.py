@@ -21,24 +21,17 @@ from django.utils import timezone
 from acs.audit import audit_record, audit_record_many
 from acs.errors import NotFound
 from acs.models import AuditAction, AuditEvent
-from acs.roles import Role
+from acs.roles import ACS_ROLES, STAFF_ROLES, Role, has_any_role
 from cases.models import Call, Encounter, EncounterResident, Resident, UnitAssignment
 from cases.nicknames import name_variants
 
-# Roles that see and work every resident.
-ALL_RESIDENTS_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
-SEARCH_ROLES = (Role.RESPONDER, *ALL_RESIDENTS_ROLES)
 ACTIVE_ASSIGNMENTS = ("dispatched", "en_route", "on_scene", "transporting")
-
-
-def _has_any(user, roles) -> bool:
-    return bool(user and user.is_authenticated and any(user.has_role(r) for r in roles))
 
 
 def sees_all_residents(user) -> bool:
     """Case managers, supervisors and admins: every resident (and so their names on desk
     screens, cases/display.py)."""
-    return _has_any(user, ALL_RESIDENTS_ROLES)
+    return has_any_role(user, STAFF_ROLES)
 
 
 APOSTROPHES = str.maketrans("", "", "'\u2019\u2018\u02bc`")
@@ -61,9 +54,9 @@ def resident_queryset_for_user(user) -> QuerySet[Resident]:
     have met, and those their own searches showed them recently. Anyone else: none.
     """
     active = Resident.objects.filter(merged_into__isnull=True)
-    if _has_any(user, ALL_RESIDENTS_ROLES):
+    if has_any_role(user, STAFF_ROLES):
         return active
-    if not _has_any(user, (Role.RESPONDER,)):
+    if not has_any_role(user, (Role.RESPONDER,)):
         return active.none()
     met = EncounterResident.objects.filter(resident=OuterRef("pk")).filter(
         Q(encounter__created_by=user) | Q(encounter__unit__members=user)
@@ -240,7 +233,7 @@ def resident_search(
     """Search for a resident before creating one. Each resident shown is audited as a search
     result (the query itself is not recorded: it is personal data), which also lets a
     responder open that record for a while."""
-    if not _has_any(user, SEARCH_ROLES):
+    if not has_any_role(user, ACS_ROLES):
         raise NotFound("No such resource.", code="not_found")
     matches = resident_candidates(name=name, date_of_birth=date_of_birth, limit=limit)
     audit_record_many(
@@ -309,9 +302,9 @@ def encounter_unit_and_call(user, *, call_sign: str, call_id: uuid.UUID | None):
 
 
 def encounter_queryset_for_user(user) -> QuerySet[Encounter]:
-    if _has_any(user, ALL_RESIDENTS_ROLES):
+    if has_any_role(user, STAFF_ROLES):
         qs = Encounter.objects.all()
-    elif _has_any(user, (Role.RESPONDER,)):
+    elif has_any_role(user, (Role.RESPONDER,)):
         qs = Encounter.objects.filter(Q(created_by=user) | Q(unit__members=user)).distinct()
     else:
         qs = Encounter.objects.none()
@@ -510,7 +503,7 @@ def follow_up_queryset_for_user(user) -> QuerySet:
     """Follow-ups the user may work: case managers, supervisors and admins see them all."""
     from cases.models import FollowUp
 
-    if not _has_any(user, ALL_RESIDENTS_ROLES):
+    if not has_any_role(user, STAFF_ROLES):
         return FollowUp.objects.none()
     return FollowUp.objects.select_related("resident", "assignee")
 

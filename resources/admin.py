@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from acs.local_times import LocalTimesAdmin
-from acs.roles import STAFF_ROLES
+from acs.roles import ACS_ROLES, STAFF_ROLES, has_any_role
 from cases.admin import FastListAdmin, NamedRecordsAdmin, each_row, form_action, readonly_record
 from cases.display import local_time
 from resources.models import (
@@ -60,7 +60,7 @@ class ReferrersPickFrom:
 
     def has_view_permission(self, request, obj=None):
         user = request.user
-        if user.is_active and user.is_staff and any(user.has_role(r) for r in STAFF_ROLES):
+        if user.is_active and user.is_staff and has_any_role(user, STAFF_ROLES):
             return True
         return super().has_view_permission(request, obj)
 
@@ -413,9 +413,7 @@ class ReferralAdmin(NamedRecordsAdmin, FastListAdmin):
 
     def has_add_permission(self, request):
         # Not the model form: the add page is refer_view, which goes through referral_create.
-        from resources.services.referrals import ACS_REFERRER_ROLES
-
-        return any(request.user.has_role(r) for r in ACS_REFERRER_ROLES)
+        return has_any_role(request.user, ACS_ROLES)
 
     def has_delete_permission(self, request, obj=None):
         return False

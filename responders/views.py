@@ -31,7 +31,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from acs.errors import DomainError, NotFound
-from acs.roles import Role
+from acs.roles import ACS_ROLES, Role, has_any_role
 from cases import selectors as case_selectors
 from cases import services as case_services
 from cases.api.serializers import EncounterCreateInput
@@ -58,7 +58,6 @@ from resources.selectors import (
 )
 from responders import selectors
 
-FIELD_ROLES = (Role.RESPONDER, Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
 # The unit moves a responder makes from the call screen, in the order of a call.
 CALL_MOVES = (
     ("en_route", gettext_lazy("En route")),
@@ -101,7 +100,7 @@ def field_page(view):
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not any(user.has_role(r) for r in FIELD_ROLES):
+        if not has_any_role(user, ACS_ROLES):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 

@@ -10,7 +10,7 @@ from django.utils.html import format_html
 
 from acs.errors import DomainError
 from acs.local_times import LocalTimesAdmin
-from acs.roles import Role
+from acs.roles import ASSIGNEE_ROLES
 from cases.display import message_label, staff_label, unbroken
 from responders.models import User
 
@@ -188,7 +188,7 @@ def readonly_record(field: str, description: str):
 def desk_users():
     """Who may hold follow-ups: active case managers and supervisors."""
     return (
-        User.objects.filter(is_active=True, groups__name__in=[Role.CASE_MANAGER, Role.SUPERVISOR])
+        User.objects.filter(is_active=True, groups__name__in=ASSIGNEE_ROLES)
         .distinct()
         .order_by("username")
     )

@@ -8,30 +8,30 @@ import uuid
 from django.db.models import QuerySet
 
 from acs.errors import NotFound
-from acs.roles import Role
+from acs.roles import OVERSIGHT_ROLES, STAFF_ROLES, has_any_role
 from cases.exports.models import ExportJob
-
-EXPORT_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
-# Who sees, and may download, every export (not only their own).
-ALL_EXPORTS_ROLES = (Role.SUPERVISOR, Role.ADMIN)
-
-
-def has_any_role(user, roles) -> bool:
-    if not (user and user.is_authenticated and user.is_active):
-        return False
-    names = set(user.role_names)
-    return any(role.value in names for role in roles)
 
 
 def may_export(user) -> bool:
-    return has_any_role(user, EXPORT_ROLES)
+    """The desk exports (acs.roles.STAFF_ROLES); oversight sees every export."""
+    return _active_with(user, STAFF_ROLES)
+
+
+def sees_all_exports(user) -> bool:
+    """Who sees, and may download, every export, not only their own (and may include
+    42 CFR Part 2 data): acs.roles.OVERSIGHT_ROLES."""
+    return _active_with(user, OVERSIGHT_ROLES)
+
+
+def _active_with(user, roles) -> bool:
+    return has_any_role(user, roles) and user.is_active
 
 
 def export_jobs_for_user(user) -> QuerySet[ExportJob]:
     qs = ExportJob.objects.select_related("requested_by")
-    if has_any_role(user, ALL_EXPORTS_ROLES):
+    if sees_all_exports(user):
         return qs
-    if has_any_role(user, EXPORT_ROLES):
+    if may_export(user):
         return qs.filter(requested_by=user)
     return qs.none()
 

@@ -17,9 +17,10 @@ from django.utils import timezone
 from acs.audit import audit_record
 from acs.errors import Conflict, DomainError, Forbidden
 from acs.models import AuditAction
+from acs.on_commit import enqueue_on_commit
 from cases.exports import hmis, tables
 from cases.exports.models import ExportJob, ExportKind, ExportStatus, Redaction, export_storage
-from cases.exports.selectors import ALL_EXPORTS_ROLES, export_get_for_user, has_any_role, may_export
+from cases.exports.selectors import export_get_for_user, may_export, sees_all_exports
 from cases.exports.writing import ExportContext
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def export_parameters_check(
             fields["include_part2"] = ["Only a full export may hold substance-use information."]
     if fields:
         raise DomainError("The export cannot be made as asked.", code="invalid", fields=fields)
-    if include_part2 and not has_any_role(actor, ALL_EXPORTS_ROLES):
+    if include_part2 and not sees_all_exports(actor):
         raise Forbidden(
             "Only supervisors and administrators may export substance-use information.",
             code="part2_not_allowed",
@@ -124,7 +125,7 @@ def export_request(
         )
         from cases.exports.tasks import run_export
 
-        transaction.on_commit(lambda: run_export.delay(job.pk))
+        enqueue_on_commit(run_export, job.pk)
     return job
 
 

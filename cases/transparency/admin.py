@@ -10,20 +10,18 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 
-from acs.roles import STAFF_ROLES
+from acs.on_commit import enqueue_on_commit
+from acs.roles import STAFF_ROLES, has_any_role
 from cases.models import MetricRefresh, MetricRollup
 from cases.transparency.views import cached_dashboard, query_string, sections_html
 
 
 def may_see_staff_figures(user) -> bool:
     return bool(
-        user.is_active
-        and user.is_staff
-        and (user.is_superuser or any(user.has_role(role) for role in STAFF_ROLES))
+        user.is_active and user.is_staff and (user.is_superuser or has_any_role(user, STAFF_ROLES))
     )
 
 
@@ -52,7 +50,7 @@ class TransparencyAdmin(admin.ModelAdmin):
         if request.method == "POST" and "refresh" in request.POST:
             from cases.tasks import refresh_transparency
 
-            transaction.on_commit(lambda: refresh_transparency.delay(full=True))
+            enqueue_on_commit(refresh_transparency, full=True)
             self.message_user(
                 request, "A full refresh of the figures is queued; it takes a minute or so."
             )

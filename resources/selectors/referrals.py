@@ -16,11 +16,10 @@ from django.db.models import Q, QuerySet
 from acs.audit import audit_record, audit_record_each
 from acs.errors import NotFound
 from acs.models import AuditAction
-from acs.roles import Role
+from acs.roles import STAFF_ROLES, Role, has_any_role
 from cases.models.encounters import PART2_NEEDS
 from resources.models import Organization, Referral, ReferralEvent
 
-ALL_REFERRALS_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
 # What travels with every disclosure of substance-use information (42 CFR 2.32(a)(2), the
 # abbreviated form of the notice prohibiting redisclosure).
 PART2_NOTICE = "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
@@ -78,7 +77,7 @@ def referral_queryset_for_user(user) -> QuerySet[Referral]:
     base = Referral.objects.select_related("service", "organization", "resident", "created_by")
     if not (user and user.is_authenticated):
         return base.none()
-    if any(user.has_role(r) for r in ALL_REFERRALS_ROLES):
+    if has_any_role(user, STAFF_ROLES):
         return base
     if user.has_role(Role.RESPONDER):
         return base.filter(Q(created_by=user) | Q(encounter__unit__members=user)).distinct()

@@ -21,7 +21,7 @@ from acs.audit import audit_record
 from acs.client_ids import create_once, created_before
 from acs.errors import Conflict, DomainError, Forbidden, NotFound
 from acs.models import AuditAction
-from acs.roles import Role
+from acs.roles import ACS_ROLES, OVERSIGHT_ROLES, Role, has_any_role
 from resources import webhooks
 from resources.models import (
     COMPLETED_OUTCOMES,
@@ -49,13 +49,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "expire": (frozenset({S.SENT}), S.EXPIRED),
 }
 PARTNER_ACTIONS = frozenset({"accept", "decline", "start", "complete"})
-ACS_REFERRER_ROLES = (Role.RESPONDER, Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
-OVERRIDE_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 EXPIRY_BATCH = 200
-
-
-def _has_any(actor, roles) -> bool:
-    return any(actor.has_role(r) for r in roles)
 
 
 def _is_partner(actor) -> bool:
@@ -63,7 +57,7 @@ def _is_partner(actor) -> bool:
 
 
 def _require_referrer(actor) -> None:
-    if not _has_any(actor, ACS_REFERRER_ROLES):
+    if not has_any_role(actor, ACS_ROLES):
         raise Forbidden("Your role cannot make referrals.")
 
 
@@ -261,7 +255,7 @@ def referral_send(
                     code="consent_required",
                     fields={"consent": ["No sharing consent for this partner."]},
                 )
-            if not _has_any(actor, OVERRIDE_ROLES):
+            if not has_any_role(actor, OVERSIGHT_ROLES):
                 raise Forbidden(
                     "Only a supervisor can send a referral without consent.",
                     code="override_not_allowed",
