@@ -2,32 +2,20 @@
 request flows", step 5): the broker never hears of rows that were rolled back, and a task never
 runs before the rows it reads are visible. Outside a transaction the work runs at once.
 
-`enqueue_on_commit` queues one Celery task with its ids. `gather_on_commit` collects what one
-transaction produces for the same `flush` function and hands it over in one call when it
-commits (notifications, webhook deliveries and opening intervals each queue one batch per
-transaction, not one per row)."""
+`enqueue_on_commit(queue, ids)` collects the ids one transaction produces for the same `queue`
+function and hands them over in one call when it commits: notifications, webhook deliveries and
+opening intervals each queue one batch per transaction, not one per row. (A single task is
+queued with Django's own `transaction.on_commit(lambda: task.delay(pk))`, where
+tests/acs/test_task_payloads.py reads its arguments.)"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
 from django.db import transaction
 
 T = TypeVar("T")
-
-
-class Delayable(Protocol):
-    """A Celery task (what `enqueue_on_commit` calls)."""
-
-    def delay(self, *args: Any, **kwargs: Any) -> Any: ...
-
-
-def enqueue_on_commit(task: Delayable, *args: Any, robust: bool = False, **kwargs: Any) -> None:
-    """`task.delay(*args, **kwargs)` once the current transaction commits. Only ids and plain
-    values go in (tests/acs/test_task_payloads.py). `robust`: a failure to queue is logged
-    rather than raised (the caller's work is committed already; a sweep mends it)."""
-    transaction.on_commit(lambda: task.delay(*args, **kwargs), robust=robust)
 
 
 class _Batch(Generic[T]):
@@ -50,20 +38,22 @@ class _Flush(Generic[T]):
             self.batch.flush(items)
 
 
-def gather_on_commit(
-    flush: Callable[[list[T]], object], items: Iterable[T], *, robust: bool = False
+def enqueue_on_commit(
+    queue: Callable[[list[T]], object], items: Iterable[T], *, robust: bool = False
 ) -> None:
-    """Add `items` to what `flush` receives, as one list, when the current transaction commits:
-    one call per transaction and `flush` function, however many times this is called in it
-    (each call registers a callback; the first to run hands over all, the others find none)."""
+    """Add `items` to what `queue` receives, as one list, when the current transaction commits:
+    one call per transaction and `queue` function, however many times this is called in it
+    (each call registers a callback; the first to run hands over all, the others find none).
+    `robust`: a failure in `queue` is logged rather than raised (the work is committed already;
+    a sweep or the next roll mends it)."""
     connection = transaction.get_connection()
     batch: _Batch[T] | None = None
     if connection.in_atomic_block:
         for _, callback, _ in reversed(connection.run_on_commit):
-            if isinstance(callback, _Flush) and callback.batch.flush is flush:
+            if isinstance(callback, _Flush) and callback.batch.flush is queue:
                 batch = callback.batch
                 break
     if batch is None:
-        batch = _Batch(flush)
+        batch = _Batch(queue)
     batch.items.extend(items)
     transaction.on_commit(_Flush(batch), robust=robust)

@@ -7,8 +7,10 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from acs.models import ApiToken
@@ -38,8 +40,7 @@ def token_issue(
 
     Returns the row and the token; the token is not stored and cannot be shown again.
     """
-    from responders.models import User
-
+    User = get_user_model()
     # A partner's machine user is named within its organization: two partners may both call
     # their client "main" without sharing a user.
     username = f"{role.value}:{name}"
@@ -108,3 +109,11 @@ def token_check(raw: str, *, now: datetime | None = None) -> ApiToken | None:
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
     return row
+
+
+def partner_organizations() -> QuerySet:
+    """The organizations a partner token may act for: whatever the user model's `organization`
+    points at (the directory's organizations), found through the user model so that acs names
+    no app."""
+    field = get_user_model()._meta.get_field("organization")
+    return field.related_model._default_manager.all()  # type: ignore[union-attr]

@@ -27,13 +27,11 @@ from cases.display import (
     referral_label,
     resident_label,
 )
+from resources.models import TO_REROUTE, WAITING_ON_PARTNER
 
 QUEUE_ROWS = 10
 COUNT_CAP = 100
 REROUTE_DAYS = 30
-
-WAITING_ON_PARTNER = ("sent", "accepted", "in_progress")
-TO_REROUTE = ("declined", "expired", "not_completed")
 
 
 def capped_count(queryset: QuerySet, cap: int | None = None) -> tuple[int, bool]:

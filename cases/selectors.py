@@ -22,16 +22,10 @@ from acs.audit import audit_record, audit_record_many
 from acs.errors import NotFound
 from acs.models import AuditAction, AuditEvent
 from acs.roles import ACS_ROLES, STAFF_ROLES, Role, has_any_role
-from cases.models import Call, Encounter, EncounterResident, Resident, UnitAssignment
+from cases.models import Call, Consent, Encounter, EncounterResident, Resident, UnitAssignment
 from cases.nicknames import name_variants
 
 ACTIVE_ASSIGNMENTS = ("dispatched", "en_route", "on_scene", "transporting")
-
-
-def sees_all_residents(user) -> bool:
-    """Case managers, supervisors and admins: every resident (and so their names on desk
-    screens, cases/display.py)."""
-    return has_any_role(user, STAFF_ROLES)
 
 
 APOSTROPHES = str.maketrans("", "", "'\u2019\u2018\u02bc`")
@@ -367,7 +361,7 @@ def resident_timeline(resident: Resident) -> list[TimelineEntry]:
     """Everything that happened to a resident, newest first: encounters (including those of
     records merged into it), consents, referrals with their live status, messages sent to
     them, merges. A bounded number of queries, whatever the history's length."""
-    from cases.models import Consent, ResidentMerge
+    from cases.models import ResidentMerge
 
     entries = [TimelineEntry(resident.created_at, "created", "Record created")]
     links = (
@@ -463,7 +457,7 @@ def _messages_sent(resident: Resident) -> list[TimelineEntry]:
 def consent_active(resident: Resident, scope: str, *, organization=None, at=None) -> bool:
     """Whether the resident's consent for `scope` holds now (not revoked, not expired);
     for a named partner, the consent must name that partner."""
-    qs = consents_holding(at).filter(resident=resident, scope=scope)
+    qs = Consent.objects.holding(at).filter(resident=resident, scope=scope)
     if organization is not None:
         qs = qs.filter(organization=organization)
     return qs.exists()
@@ -473,27 +467,10 @@ def consents_active(resident_ids, scopes, *, at=None) -> set[tuple[int, str]]:
     """`consent_active` (no partner named) for many residents and scopes in one query: the
     (resident id, scope) pairs whose consent holds now."""
     return set(
-        consents_holding(at)
+        Consent.objects.holding(at)
         .filter(resident_id__in=list(resident_ids), scope__in=list(scopes))
         .values_list("resident_id", "scope")
     )
-
-
-def consents_holding(at=None):
-    """Consents that hold at `at` (now): not revoked, not expired. The one place that says so;
-    `consent_is_active` is the same rule for a row already loaded."""
-    from cases.models import Consent
-
-    at = at or timezone.now()
-    return Consent.objects.filter(revoked_at__isnull=True).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=at)
-    )
-
-
-def consent_is_active(consent, *, at=None) -> bool:
-    """`consents_holding`'s rule for one consent already loaded (no query)."""
-    at = at or timezone.now()
-    return consent.revoked_at is None and (consent.expires_at is None or consent.expires_at > at)
 
 
 # --- the case managers' work queues (the admin dashboard) -------------------------------------

@@ -14,11 +14,12 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 
-from acs.local_times import LocalTimesAdmin
+from acs.admin_base import FastListAdmin, NamedRecordsAdmin, each_row, form_action, readonly_record
+from acs.local_times import LocalTimesAdmin, local_time
 from acs.roles import ACS_ROLES, STAFF_ROLES, has_any_role
-from cases.admin import FastListAdmin, NamedRecordsAdmin, each_row, form_action, readonly_record
-from cases.display import local_time
 from resources.models import (
+    TO_REROUTE,
+    WAITING_ON_PARTNER,
     Address,
     Attribute,
     Capacity,
@@ -285,8 +286,6 @@ class ReferralQueueFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        from cases.dashboard import TO_REROUTE, WAITING_ON_PARTNER
-
         if self.value() == "waiting":
             return queryset.filter(status__in=WAITING_ON_PARTNER)
         if self.value() == "reroute":
@@ -378,7 +377,7 @@ class ReferralAdmin(NamedRecordsAdmin, FastListAdmin):
     )
     list_select_related = ("service", "organization", "resident")
     date_hierarchy = "created_at"
-    # Every field read-only; the records it points at by their labels (cases/display.py),
+    # Every field read-only; the records it points at by their labels (acs/record_labels.py),
     # their own fields kept out of the form (never an editable select of every resident).
     exclude = REFERRAL_LINKED
     readonly_fields = [

@@ -45,7 +45,7 @@ from django.utils import timezone
 from acs import outbound_http
 from acs.batches import process_pool
 from acs.metrics import event_count
-from acs.on_commit import enqueue_on_commit, gather_on_commit
+from acs.on_commit import enqueue_on_commit
 from acs.retry import backoff
 from resources.models import DeliveryStatus, Referral, WebhookDelivery, WebhookEndpoint
 
@@ -135,7 +135,7 @@ def event_queue(*, referral: Referral, event_type: str) -> list[WebhookDelivery]
         )
     WebhookDelivery.objects.bulk_create(rows)
     ids = [row.pk for row in rows]
-    gather_on_commit(deliveries_queue, ids)
+    enqueue_on_commit(deliveries_queue, ids)
     return rows
 
 
@@ -472,7 +472,7 @@ def endpoint_disable(*, endpoint: WebhookEndpoint, reason: str) -> None:
     logger.warning("webhook endpoint %s disabled: %s", endpoint.public_id, reason)
     from resources.tasks import alert_endpoint_disabled
 
-    enqueue_on_commit(alert_endpoint_disabled, endpoint.pk)
+    transaction.on_commit(lambda: alert_endpoint_disabled.delay(endpoint.pk))
 
 
 def endpoint_enable(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 
 from acs.audit import audit_record
+from acs.errors import DomainError
 from acs.models import AuditAction
 from acs.roles import STAFF_ROLES, Role
 
@@ -41,3 +43,14 @@ def staff_roles_set(*, actor, user, roles: Iterable[str], request=None) -> bool:
     # The prefetch cache, if any, no longer holds the truth.
     getattr(user, "_prefetched_objects_cache", {}).pop("groups", None)
     return True
+
+
+def user_language_set(*, user, language: str) -> None:
+    """The interface language `user` chose (one of settings.LANGUAGES), kept on the user so
+    every tablet they sign in to follows it."""
+    if language not in dict(settings.LANGUAGES):
+        raise DomainError(
+            "That language is not available.", code="invalid", fields={"language": ["Unknown."]}
+        )
+    user.language = language
+    user.save(update_fields=["language", "updated_at"])

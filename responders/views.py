@@ -57,6 +57,7 @@ from resources.selectors import (
     service_search,
 )
 from responders import selectors
+from responders.services import user_language_set
 
 # The unit moves a responder makes from the call screen, in the order of a call.
 CALL_MOVES = (
@@ -340,7 +341,7 @@ def resident_profile(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
     context = _shell_context(request)
     context.update(
         profile=profile,
-        consents=[(c, case_selectors.consent_is_active(c)) for c in profile.consents],
+        consents=[(c, c.holds()) for c in profile.consents],
     )
     # A resident's record is not kept by the browser or the service worker.
     return _private(render(request, "responders/field/resident.html", context))
@@ -504,11 +505,11 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 def language(request: HttpRequest) -> HttpResponse:
     """The interface language, kept on the user so every tablet they sign in to follows it."""
     code = request.POST.get("language", "")
-    if code not in dict(settings.LANGUAGES):
+    try:
+        user_language_set(user=request.user, language=code)
+    except DomainError:
         messages.error(request, _("That language is not available."))
         return redirect("field:home")
-    request.user.language = code
-    request.user.save(update_fields=["language", "updated_at"])
     translation.activate(code)
     return redirect(request.POST.get("next") or "field:home")
 

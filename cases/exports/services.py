@@ -17,7 +17,6 @@ from django.utils import timezone
 from acs.audit import audit_record
 from acs.errors import Conflict, DomainError, Forbidden
 from acs.models import AuditAction
-from acs.on_commit import enqueue_on_commit
 from cases.exports import hmis, tables
 from cases.exports.models import ExportJob, ExportKind, ExportStatus, Redaction, export_storage
 from cases.exports.selectors import export_get_for_user, may_export, sees_all_exports
@@ -125,7 +124,7 @@ def export_request(
         )
         from cases.exports.tasks import run_export
 
-        enqueue_on_commit(run_export, job.pk)
+        transaction.on_commit(lambda: run_export.delay(job.pk))
     return job
 
 

@@ -40,7 +40,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from acs.batches import in_batches, process_pool
-from acs.on_commit import gather_on_commit
+from acs.on_commit import enqueue_on_commit
 from acs.phones import phone_has_extension, phone_textable
 from acs.retry import backoff
 from cases import channels, messages
@@ -117,7 +117,7 @@ def notification_schedule(
     if created and due_at <= timezone.now():
         # The rows one transaction scheduled are queued together when it commits: one batch
         # task per NOTIFICATION_BATCH_SIZE rows, not one task each.
-        gather_on_commit(notifications_queue, [notification.pk])
+        enqueue_on_commit(notifications_queue, [notification.pk])
     return notification
 
 

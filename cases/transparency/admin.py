@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 
-from acs.on_commit import enqueue_on_commit
 from acs.roles import STAFF_ROLES, has_any_role
 from cases.models import MetricRefresh, MetricRollup
 from cases.transparency.views import cached_dashboard, query_string, sections_html
@@ -50,7 +50,7 @@ class TransparencyAdmin(admin.ModelAdmin):
         if request.method == "POST" and "refresh" in request.POST:
             from cases.tasks import refresh_transparency
 
-            enqueue_on_commit(refresh_transparency, full=True)
+            transaction.on_commit(lambda: refresh_transparency.delay(full=True))
             self.message_user(
                 request, "A full refresh of the figures is queued; it takes a minute or so."
             )

@@ -99,14 +99,13 @@ def sharing_consent_basis(referral: Referral, *, at: datetime | None = None) -> 
 
 def sharing_consent_bases(referrals, *, at: datetime | None = None) -> dict[int, str]:
     """sharing_consent_basis for several referrals in one query: {referral pk: basis}. The
-    consents are those `cases.selectors.consent_active` counts (not revoked, not expired; a
+    consents are those `Consent.objects.holding` returns (not revoked, not expired; a
     named-partner consent names the referral's organization)."""
     from cases.models import Consent
-    from cases.selectors import consents_holding
 
     referrals = list(referrals)
     held = set(
-        consents_holding(at)
+        Consent.objects.holding(at)
         .filter(
             resident_id__in={r.resident_id for r in referrals},
             scope__in=[Consent.Scope.SHARE_NAMED_PARTNER, Consent.Scope.SHARE_PARTNERS],
@@ -207,13 +206,12 @@ class SharingConsents:
 
 def sharing_consents(resident, *, at: datetime | None = None) -> SharingConsents:
     """The resident's sharing consents that hold at `at` (not revoked, not expired; the rule
-    of `cases.selectors.consent_active`), in one query: enough to tell, for every partner of
+    of `Consent.objects.holding`), in one query: enough to tell, for every partner of
     a picker, what referral_send will find."""
     from cases.models import Consent
-    from cases.selectors import consents_holding
 
     held = list(
-        consents_holding(at)
+        Consent.objects.holding(at)
         .filter(
             resident=resident,
             scope__in=[Consent.Scope.SHARE_NAMED_PARTNER, Consent.Scope.SHARE_PARTNERS],

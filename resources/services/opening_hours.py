@@ -34,7 +34,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from acs.on_commit import gather_on_commit
+from acs.on_commit import enqueue_on_commit
 from resources.models import (
     OpeningHoursWindow,
     OpeningInterval,
@@ -287,7 +287,7 @@ def _owners(schedule: Schedule) -> dict[str, set[int]]:
 def _refresh_on_commit(owners: dict[str, set[int]]) -> None:
     """Gather what to refresh until the transaction commits, then refresh it once."""
     # robust: a failure after the commit is logged, and the next daily roll mends it.
-    gather_on_commit(_flush, [owners], robust=True)
+    enqueue_on_commit(_flush, [owners], robust=True)
 
 
 def _flush(gathered: list[dict[str, set[int]]]) -> None:

@@ -26,6 +26,7 @@ from resources import webhooks
 from resources.models import (
     COMPLETED_OUTCOMES,
     OPEN_STATUSES,
+    TO_REROUTE,
     Referral,
     ReferralEvent,
     ReferralOutcome,
@@ -321,7 +322,7 @@ def _notify_after_answer(referral: Referral) -> None:
                 referral=referral,
                 dedupe_key=f"referral:{referral.pk}:accepted",
             )
-    if referral.status in {S.DECLINED, S.EXPIRED, S.NOT_COMPLETED}:
+    if referral.status in TO_REROUTE:
         from cases.services.followups import followup_create_for_referral
 
         followup_create_for_referral(referral=referral, event=referral.status)
