@@ -13,12 +13,15 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 from acs.roles import STAFF_ROLES, RoleHolder, has_any_role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
 Label = Callable[[Any], str]
 
@@ -49,7 +52,7 @@ def unbroken(text: str) -> SafeString:
     )
 
 
-def may_name_residents(user: RoleHolder | None) -> bool:
+def may_name_residents(user: RoleHolder | AnonymousUser | None) -> bool:
     """Whether `user` may see residents' names on desk screens: the roles that see every
     resident (acs.roles.STAFF_ROLES). Everyone else gets the opaque names."""
     # Asked for every row of a list: the answer is kept on the user object (one per request).
@@ -62,7 +65,7 @@ def may_name_residents(user: RoleHolder | None) -> bool:
     return bool(cached)
 
 
-def staff_label(obj: Any, user: RoleHolder | None) -> str:
+def staff_label(obj: Any, user: RoleHolder | AnonymousUser | None) -> str:
     """`obj` named for `user`: its registered label when they may see residents, else str(obj)."""
     label = LABELS.get(obj._meta.label_lower)
     if label is None or not may_name_residents(user):

@@ -4,9 +4,12 @@ Each role is a Django group created by a data migration (responders 0002)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from django.db import models
+
+if TYPE_CHECKING:  # imported by settings: no auth models at run time
+    from django.contrib.auth.models import AnonymousUser
 
 
 class Role(models.TextChoices):
@@ -41,9 +44,9 @@ class RoleHolder(Protocol):
     def role_names(self) -> list[str]: ...
 
 
-def has_any_role(user: RoleHolder | None, roles: Iterable[Role]) -> bool:
+def has_any_role(user: RoleHolder | AnonymousUser | None, roles: Iterable[Role]) -> bool:
     """Whether `user` is signed in and holds one of `roles` (one read of their groups)."""
     if user is None or not user.is_authenticated:
         return False
-    held = set(user.role_names)
+    held = set(cast(RoleHolder, user).role_names)
     return any(role.value in held for role in roles)

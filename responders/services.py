@@ -9,6 +9,7 @@ partner users without their agency, so the admin's user form sets roles only thr
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -19,8 +20,15 @@ from acs.errors import DomainError
 from acs.models import AuditAction
 from acs.roles import STAFF_ROLES, Role
 
+if TYPE_CHECKING:
+    from django.http import HttpRequest
 
-def staff_roles_set(*, actor, user, roles: Iterable[str], request=None) -> bool:
+    from responders.models import User
+
+
+def staff_roles_set(
+    *, actor: User, user: User, roles: Iterable[str], request: HttpRequest | None = None
+) -> bool:
     """Give `user` exactly `roles`; returns whether anything changed (audited when it did)."""
     wanted = sorted({Role(role).value for role in roles})
     before = user.role_names
@@ -45,7 +53,7 @@ def staff_roles_set(*, actor, user, roles: Iterable[str], request=None) -> bool:
     return True
 
 
-def user_language_set(*, user, language: str) -> None:
+def user_language_set(*, user: User, language: str) -> None:
     """The interface language `user` chose (one of settings.LANGUAGES), kept on the user so
     every tablet they sign in to follows it."""
     if language not in dict(settings.LANGUAGES):

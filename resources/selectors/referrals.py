@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
@@ -20,19 +21,30 @@ from acs.roles import STAFF_ROLES, Role, has_any_role
 from cases.models.encounters import PART2_NEEDS
 from resources.models import Organization, Referral, ReferralEvent
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import HttpRequest
+
+    from cases.models import Resident
+    from responders.models import User
+
+
 # What travels with every disclosure of substance-use information (42 CFR 2.32(a)(2), the
 # abbreviated form of the notice prohibiting redisclosure).
 PART2_NOTICE = "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
 
 
-def partner_organization(user) -> Organization | None:
+def partner_organization(user: User | AnonymousUser | None) -> Organization | None:
     """The organization a partner user or token acts for; None for anyone else."""
-    if not (user and user.is_authenticated and user.has_role(Role.PARTNER_USER)):
+    if user is None or not user.is_authenticated or not has_any_role(user, {Role.PARTNER_USER}):
         return None
-    return user.organization
+    organization: Organization | None = user.organization
+    return organization
 
 
-def referral_queryset_for_partner(user) -> QuerySet[Referral]:
+def referral_queryset_for_partner(user: User | AnonymousUser) -> QuerySet[Referral]:
     organization_id = getattr(partner_organization(user), "pk", None)
     if organization_id is None:
         return Referral.objects.none()
@@ -41,7 +53,7 @@ def referral_queryset_for_partner(user) -> QuerySet[Referral]:
     ).select_related("service", "service_at_location")
 
 
-def referral_get_for_partner(user, public_id: uuid.UUID | str) -> Referral:
+def referral_get_for_partner(user: User, public_id: uuid.UUID | str) -> Referral:
     try:
         public_id = uuid.UUID(str(public_id))
     except ValueError as exc:
@@ -52,7 +64,7 @@ def referral_get_for_partner(user, public_id: uuid.UUID | str) -> Referral:
     return referral
 
 
-def referral_event_get_for_partner(user, public_id: uuid.UUID | str) -> ReferralEvent:
+def referral_event_get_for_partner(user: User, public_id: uuid.UUID | str) -> ReferralEvent:
     """An event on the thread of one of the partner's referrals (as the detail lists them)."""
     try:
         public_id = uuid.UUID(str(public_id))
@@ -70,7 +82,7 @@ def referral_event_get_for_partner(user, public_id: uuid.UUID | str) -> Referral
     return event
 
 
-def referral_queryset_for_user(user) -> QuerySet[Referral]:
+def referral_queryset_for_user(user: User | AnonymousUser) -> QuerySet[Referral]:
     """ACS staff: case managers, supervisors and admins see every referral; responders the
     referrals they made and those of their units' encounters. Partners use the partner
     selectors; anyone else sees none."""
@@ -84,7 +96,7 @@ def referral_queryset_for_user(user) -> QuerySet[Referral]:
     return base.none()
 
 
-def referral_get_for_user(user, public_id: uuid.UUID) -> Referral:
+def referral_get_for_user(user: User, public_id: uuid.UUID) -> Referral:
     referral = referral_queryset_for_user(user).filter(public_id=public_id).first()
     if referral is None:
         raise NotFound("No such referral.", code="referral_not_found")
@@ -97,7 +109,9 @@ def sharing_consent_basis(referral: Referral, *, at: datetime | None = None) -> 
     return sharing_consent_bases([referral], at=at)[referral.pk]
 
 
-def sharing_consent_bases(referrals, *, at: datetime | None = None) -> dict[int, str]:
+def sharing_consent_bases(
+    referrals: Iterable[Referral], *, at: datetime | None = None
+) -> dict[int, str]:
     """sharing_consent_basis for several referrals in one query: {referral pk: basis}. The
     consents are those `Consent.objects.holding` returns (not revoked, not expired; a
     named-partner consent names the referral's organization)."""
@@ -148,7 +162,9 @@ def referrer_for_partner(referral: Referral) -> str:
     return referral.created_by.get_full_name() or "ACS responder"
 
 
-def referral_cards_for_partner(referrals, *, user, request=None) -> dict[int, PartnerCard]:
+def referral_cards_for_partner(
+    referrals: Iterable[Referral], *, user: User, request: HttpRequest | None = None
+) -> dict[int, PartnerCard]:
     """{referral pk: PartnerCard} for a page of the partner's referrals (select_related
     resident and created_by), in one query for the consents and one INSERT for the audit: each
     resident named is a disclosure, audited as referral_resident_for_partner audits one."""
@@ -198,13 +214,13 @@ class SharingConsents:
     partners: bool
     named: frozenset[uuid.UUID]
 
-    def basis(self, organization) -> str:
+    def basis(self, organization: Organization) -> str:
         if organization.public_id in self.named:
             return "named_partner"
         return "partners" if self.partners else "none"
 
 
-def sharing_consents(resident, *, at: datetime | None = None) -> SharingConsents:
+def sharing_consents(resident: Resident, *, at: datetime | None = None) -> SharingConsents:
     """The resident's sharing consents that hold at `at` (not revoked, not expired; the rule
     of `Consent.objects.holding`), in one query: enough to tell, for every partner of
     a picker, what referral_send will find."""
@@ -226,7 +242,9 @@ def sharing_consents(resident, *, at: datetime | None = None) -> SharingConsents
     )
 
 
-def sharing_consent_for(resident, organization, *, at: datetime | None = None) -> str:
+def sharing_consent_for(
+    resident: Resident, organization: Organization, *, at: datetime | None = None
+) -> str:
     """Whether the resident's consent covers sharing with `organization`: "named_partner",
     "partners" (partners in general) or "none". What referral_send will find, asked before a
     referral exists (the admin's refer panel shows it before sending; the field app's
@@ -265,7 +283,7 @@ class PartnerResident:
 
 
 def referral_resident_for_partner(
-    referral: Referral, *, user, request=None, audit: bool = True
+    referral: Referral, *, user: User, request: HttpRequest | None = None, audit: bool = True
 ) -> PartnerResident:
     """The resident as the partner may see them, read against the consents as they are now.
 
