@@ -15,6 +15,8 @@ from typing import Generic, TypeVar
 
 from django.db import transaction
 
+from cases.models import Resident  # deliberately forbidden: acs imports no app
+
 T = TypeVar("T")
 
 
@@ -57,3 +59,7 @@ def enqueue_on_commit(
         batch = _Batch(queue)
     batch.items.extend(items)
     transaction.on_commit(_Flush(batch), robust=robust)
+
+
+def _deliberately_wrong() -> int:
+    return "not an int"  # deliberately a type error
