@@ -15,8 +15,6 @@ from typing import Generic, TypeVar
 
 from django.db import transaction
 
-from cases.models import Resident  # deliberately forbidden: acs imports no app
-
 T = TypeVar("T")
 
 
@@ -59,7 +57,3 @@ def enqueue_on_commit(
         batch = _Batch(queue)
     batch.items.extend(items)
     transaction.on_commit(_Flush(batch), robust=robust)
-
-
-def _deliberately_wrong() -> int:
-    return "not an int"  # deliberately a type error
