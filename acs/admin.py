@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import redirect
@@ -18,8 +19,8 @@ from django.utils.html import format_html
 from acs import views
 from acs.local_times import LocalTimesAdmin
 from acs.models import ApiToken, AuditEvent
-from acs.roles import Role
-from acs.tokens import token_issue, token_revoke, token_rotate
+from acs.roles import OVERSIGHT_ROLES, Role, has_any_role
+from acs.tokens import partner_organizations, token_issue, token_revoke, token_rotate
 
 # What the admin is: the case management desk, not "Django administration".
 admin.site.site_header = "ACS case management"
@@ -48,14 +49,11 @@ class TokenIssueForm(forms.Form):
     expires_in_days = forms.IntegerField(min_value=0, initial=365, help_text="0: never expires.")
 
     def __init__(self, *args, admin_site, **kwargs):
-        from resources.models import Organization
-        from responders.models import User
-
         super().__init__(*args, **kwargs)
         self.fields["organization"] = forms.ModelChoiceField(
-            queryset=Organization.objects.all(),
+            queryset=partner_organizations(),
             required=False,
-            widget=AutocompleteSelect(User._meta.get_field("organization"), admin_site),
+            widget=AutocompleteSelect(get_user_model()._meta.get_field("organization"), admin_site),
             help_text=self.fields["organization"].help_text,
         )
 
@@ -266,8 +264,7 @@ class ActorFilter(InputFilter):
             raise IncorrectLookupParameters("Not a user id.") from None
 
     def choices(self, changelist):
-        from responders.models import User
-
+        User = get_user_model()
         for choice in super().choices(changelist):
             actor = self.cleaned.get("actor")
             choice["actor_label"] = (
@@ -389,8 +386,7 @@ class AuditEventAdmin(LocalTimesAdmin):
         """Usernames for the user filter, in select2's shape, ids being public ids."""
         from django.core.exceptions import PermissionDenied
 
-        from responders.models import User
-
+        User = get_user_model()
         if not self.has_view_permission(request):
             raise PermissionDenied
         term = request.GET.get("term", "").strip()
@@ -409,9 +405,7 @@ class AuditEventAdmin(LocalTimesAdmin):
 
     def _may_read(self, request) -> bool:
         user = request.user
-        return user.is_active and (
-            user.is_superuser or user.has_role(Role.SUPERVISOR) or user.has_role(Role.ADMIN)
-        )
+        return user.is_active and (user.is_superuser or has_any_role(user, OVERSIGHT_ROLES))
 
     def has_module_permission(self, request):
         return self._may_read(request) and super().has_module_permission(request)

@@ -32,7 +32,7 @@ class ClientIdReused(Conflict):
 
 
 def created_before(
-    model: type[M], *, client_id: uuid.UUID | None, actor, owner: str = "created_by"
+    model: type[M], *, client_id: uuid.UUID | None, actor: models.Model, owner: str = "created_by"
 ) -> M | None:
     """The row `client_id` already made, when `actor` made it (marked as `replayed`); None
     when there is none. Another user's raises ClientIdReused. `owner` names the foreign key
@@ -52,7 +52,7 @@ def create_once(
     model: type[M],
     *,
     client_id: uuid.UUID | None,
-    actor,
+    actor: models.Model,
     create: Callable[[], M],
     owner: str = "created_by",
 ) -> M:

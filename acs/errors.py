@@ -20,7 +20,7 @@ class DomainError(Exception):
     """A rule of the domain refused the request. Services raise it; the API turns it into 4xx."""
 
     code = "domain_error"
-    http_status = status.HTTP_400_BAD_REQUEST
+    http_status: int = status.HTTP_400_BAD_REQUEST
 
     def __init__(self, message: str, *, code: str | None = None, fields: dict | None = None):
         super().__init__(message)

@@ -1,6 +1,8 @@
 """The base every table of the project builds on."""
 
 import uuid
+from collections.abc import Sequence
+from typing import ClassVar
 
 from django.db import models
 
@@ -14,7 +16,7 @@ class BaseModel(models.Model):
 
     class Meta:
         abstract = True
-        ordering = ("id",)
+        ordering: ClassVar[Sequence[str]] = ("id",)
 
 
 class ApiToken(BaseModel):

@@ -1,6 +1,8 @@
 from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
-from acs.roles import Role
+from acs.roles import Role, has_any_role
 
 
 def role_required(*roles: Role) -> type[BasePermission]:
@@ -9,9 +11,8 @@ def role_required(*roles: Role) -> type[BasePermission]:
     class HasRole(BasePermission):
         message = "Your role does not allow this."
 
-        def has_permission(self, request, view) -> bool:
-            user = request.user
-            return bool(user and user.is_authenticated and any(user.has_role(r) for r in roles))
+        def has_permission(self, request: Request, view: APIView) -> bool:
+            return has_any_role(request.user, roles)
 
-    HasRole.__name__ = "HasRole_" + "_".join(r.value for r in roles)
+    HasRole.__name__ = "HasRole_" + "_".join(sorted(r.value for r in roles))
     return HasRole

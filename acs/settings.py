@@ -22,6 +22,7 @@ from kombu import Queue
 
 from acs.client_address import trusted_networks
 from acs.queues import KINDS as QUEUE_KINDS
+from acs.roles import STAFF_ROLES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -385,7 +386,10 @@ MFA_TOTP_ISSUER = "ACS case management"
 # Staff with broad access need a second factor before any personal data (acs/mfa.py). On by
 # default; the local demo (ACS_ENVIRONMENT=development) leaves it off unless asked.
 MFA_REQUIRED = env.bool("MFA_REQUIRED", default=ENVIRONMENT != "development")
-MFA_REQUIRED_ROLES = env.list("MFA_REQUIRED_ROLES", default=["case_manager", "supervisor", "admin"])
+# The desk (acs.roles.STAFF_ROLES) by default.
+MFA_REQUIRED_ROLES = env.list(
+    "MFA_REQUIRED_ROLES", default=sorted(role.value for role in STAFF_ROLES)
+)
 
 # --- Single sign-on (OpenID Connect) -------------------------------------------------------
 # Staff may sign in through the city's identity provider (Entra ID, Okta, Google Workspace,

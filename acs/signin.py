@@ -22,6 +22,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
@@ -43,8 +44,7 @@ def _typed_login(credentials: dict[str, Any]) -> str:
 
 
 def _account_for(login: str):
-    from responders.models import User
-
+    User = get_user_model()
     if not login:
         return None
     return User.objects.filter(Q(username__iexact=login) | Q(email__iexact=login)).first()

@@ -6,13 +6,21 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from acs.models import ApiToken
 from acs.roles import Role
+
+if TYPE_CHECKING:  # type-only: acs names no app at run time (pyproject.toml, importlinter)
+    from resources.models import Organization
+    from responders.models import User
 
 TOKEN_PREFIX = "acs"  # noqa: S105 - a label, not a secret
 # Refresh last_used_at at most this often: a write per request would cost more than it tells.
@@ -28,7 +36,7 @@ def token_issue(
     role: Role,
     name: str,
     expires_in: timedelta | None = None,
-    organization=None,
+    organization: Organization | None = None,
     token: str | None = None,
 ) -> tuple[ApiToken, str]:
     """Create a machine user of `role` named after the client, and a token for it.
@@ -38,8 +46,7 @@ def token_issue(
 
     Returns the row and the token; the token is not stored and cannot be shown again.
     """
-    from responders.models import User
-
+    User = get_user_model()
     # A partner's machine user is named within its organization: two partners may both call
     # their client "main" without sharing a user.
     username = f"{role.value}:{name}"
@@ -60,7 +67,7 @@ def token_issue(
 
 
 def _token_for(
-    user, *, name: str, expires_in: timedelta | None, token: str | None = None
+    user: User, *, name: str, expires_in: timedelta | None, token: str | None = None
 ) -> tuple[ApiToken, str]:
     if token is None:
         token = f"{TOKEN_PREFIX}_{secrets.token_hex(4)}_{secrets.token_urlsafe(32)}"
@@ -108,3 +115,14 @@ def token_check(raw: str, *, now: datetime | None = None) -> ApiToken | None:
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
     return row
+
+
+def partner_organizations() -> QuerySet[Organization]:
+    """The organizations a partner token may act for: whatever the user model's `organization`
+    points at (the directory's organizations), found through the user model so that acs names
+    no app."""
+    field = get_user_model()._meta.get_field("organization")
+    model = field.related_model
+    if not (isinstance(model, type) and issubclass(model, models.Model)):
+        raise ImproperlyConfigured("User.organization must be a foreign key.")
+    return model._default_manager.all()  # type: ignore[return-value]

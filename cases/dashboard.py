@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from acs.roles import Role
+from acs.roles import STAFF_ROLES, Role, has_any_role
 from cases import selectors
 from cases.display import (
     addendum_label,
@@ -27,14 +27,11 @@ from cases.display import (
     referral_label,
     resident_label,
 )
+from resources.models import TO_REROUTE, WAITING_ON_PARTNER
 
 QUEUE_ROWS = 10
 COUNT_CAP = 100
 REROUTE_DAYS = 30
-DASHBOARD_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
-
-WAITING_ON_PARTNER = ("sent", "accepted", "in_progress")
-TO_REROUTE = ("declined", "expired", "not_completed")
 
 
 def capped_count(queryset: QuerySet, cap: int | None = None) -> tuple[int, bool]:
@@ -185,7 +182,7 @@ def _addendum_row(addendum) -> Row:
 
 def dashboard_for(user) -> list[Queue]:
     """The user's queues, mine first then my team's; empty for roles without a desk."""
-    if not any(user.has_role(r) for r in DASHBOARD_ROLES):
+    if not has_any_role(user, STAFF_ROLES):
         return []
     now = timezone.now()
     team = user.team.name if user.team_id else None

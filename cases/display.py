@@ -4,7 +4,8 @@ enrollment at Bernalillo Health — Maria Lopez", "Call 26-004512, unit CT-3, 5 
 For screens only. The models' `__str__` stays opaque ("Resident a21ff057"), because it is what
 gets stored: the admin's LogEntry.object_repr, log lines, error reports. A screen that names a
 record calls these helpers explicitly, after fetching it through a scoped selector (the admin
-lists, the dashboard); `staff_label(obj, user)` also checks that the user may see residents at
+lists, the dashboard), through `acs.record_labels.staff_label(obj, user)` (these labels are
+registered there by `register_labels`), which also checks that the user may see residents at
 all, and falls back to the opaque name otherwise.
 
 Times are local (America/Denver). Every helper reads only the row and the relations a caller
@@ -13,13 +14,9 @@ selects with it (`LABEL_RELATIONS`): no queries of its own.
 
 from __future__ import annotations
 
-import contextlib
-import re
-
 from django.utils import timezone
-from django.utils.html import conditional_escape
-from django.utils.safestring import SafeString, mark_safe
 
+from acs import record_labels
 from acs.local_times import day, local_time, when
 
 __all__ = ["day", "local_time", "when"]  # the desk's time format, named here too
@@ -32,20 +29,6 @@ LABEL_RELATIONS = {
     "cases.followup": ("resident",),
     "resources.referral": ("service", "organization", "resident"),
 }
-
-
-# What a label may hold that must not break across lines: a date of birth ("1984-03-02") and
-# a moment ("5 Dec 08:47", "5 Dec 2025 08:47").
-_UNBROKEN = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2} [A-Z][a-z]{2}(?: \d{4})? \d{2}:\d{2}")
-
-
-def unbroken(text: str) -> SafeString:
-    """`text` escaped, its dates and moments kept whole on one line (a date of birth wrapped
-    at its hyphen reads as two numbers)."""
-    escaped = str(conditional_escape(text))
-    return mark_safe(  # noqa: S308 - escaped above; the spans wrap digits and month names only
-        _UNBROKEN.sub(lambda m: f'<span class="nowrap">{m.group(0)}</span>', escaped)
-    )
 
 
 def resident_name(resident) -> str:
@@ -102,48 +85,18 @@ def referral_label(referral) -> str:
     )
 
 
-def message_label(obj) -> str:
-    """A row named in a flash message (kept in a cookie until shown): what it is and when,
-    never whose. Residents keep the opaque name there."""
-    kind = obj._meta.label_lower
-    if kind == "cases.followup":
-        return f"{obj.get_kind_display()} due {when(obj.due_at)}"
-    if kind == "resources.referral":
-        return f"{obj.service.name} at {obj.organization.name}"
-    if kind == "cases.encounter":
-        return encounter_label(obj)
-    if kind == "cases.addendum":
-        return addendum_label(obj)
-    return str(obj)
+def _follow_up_message(follow_up) -> str:
+    return f"{follow_up.get_kind_display()} due {when(follow_up.due_at)}"
 
 
-LABELS = {
-    "cases.resident": resident_label,
-    "cases.encounter": encounter_label,
-    "cases.addendum": addendum_label,
-    "cases.followup": follow_up_label,
-    "resources.referral": referral_label,
-}
+def _referral_message(referral) -> str:
+    return f"{referral.service.name} at {referral.organization.name}"
 
 
-def may_name_residents(user) -> bool:
-    """Whether `user` may see residents' names on desk screens: the roles that see every
-    resident (cases.selectors.ALL_RESIDENTS_ROLES). Everyone else gets the opaque names."""
-    from cases.selectors import sees_all_residents
-
-    # Asked for every row of a list: the answer is kept on the user object (one per request).
-    cached = getattr(user, "_may_name_residents", None)
-    if cached is None:
-        cached = sees_all_residents(user)
-        # None and the like take no attributes: asked again next time.
-        with contextlib.suppress(AttributeError):
-            user._may_name_residents = cached
-    return cached
-
-
-def staff_label(obj, user) -> str:
-    """`obj` named for `user`: the label above when they may see residents, else str(obj)."""
-    label = LABELS.get(obj._meta.label_lower)
-    if label is None or not may_name_residents(user):
-        return str(obj)
-    return label(obj)
+def register_labels() -> None:
+    """How the desk names these records (acs/record_labels.py); from CasesConfig.ready."""
+    record_labels.register("cases.resident", staff=resident_label)
+    record_labels.register("cases.encounter", staff=encounter_label, message=encounter_label)
+    record_labels.register("cases.addendum", staff=addendum_label, message=addendum_label)
+    record_labels.register("cases.followup", staff=follow_up_label, message=_follow_up_message)
+    record_labels.register("resources.referral", staff=referral_label, message=_referral_message)

@@ -21,24 +21,11 @@ from django.utils import timezone
 from acs.audit import audit_record, audit_record_many
 from acs.errors import NotFound
 from acs.models import AuditAction, AuditEvent
-from acs.roles import Role
-from cases.models import Call, Encounter, EncounterResident, Resident, UnitAssignment
+from acs.roles import ACS_ROLES, STAFF_ROLES, Role, has_any_role
+from cases.models import Call, Consent, Encounter, EncounterResident, Resident, UnitAssignment
 from cases.nicknames import name_variants
 
-# Roles that see and work every resident.
-ALL_RESIDENTS_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
-SEARCH_ROLES = (Role.RESPONDER, *ALL_RESIDENTS_ROLES)
 ACTIVE_ASSIGNMENTS = ("dispatched", "en_route", "on_scene", "transporting")
-
-
-def _has_any(user, roles) -> bool:
-    return bool(user and user.is_authenticated and any(user.has_role(r) for r in roles))
-
-
-def sees_all_residents(user) -> bool:
-    """Case managers, supervisors and admins: every resident (and so their names on desk
-    screens, cases/display.py)."""
-    return _has_any(user, ALL_RESIDENTS_ROLES)
 
 
 APOSTROPHES = str.maketrans("", "", "'\u2019\u2018\u02bc`")
@@ -61,9 +48,9 @@ def resident_queryset_for_user(user) -> QuerySet[Resident]:
     have met, and those their own searches showed them recently. Anyone else: none.
     """
     active = Resident.objects.filter(merged_into__isnull=True)
-    if _has_any(user, ALL_RESIDENTS_ROLES):
+    if has_any_role(user, STAFF_ROLES):
         return active
-    if not _has_any(user, (Role.RESPONDER,)):
+    if not has_any_role(user, (Role.RESPONDER,)):
         return active.none()
     met = EncounterResident.objects.filter(resident=OuterRef("pk")).filter(
         Q(encounter__created_by=user) | Q(encounter__unit__members=user)
@@ -240,7 +227,7 @@ def resident_search(
     """Search for a resident before creating one. Each resident shown is audited as a search
     result (the query itself is not recorded: it is personal data), which also lets a
     responder open that record for a while."""
-    if not _has_any(user, SEARCH_ROLES):
+    if not has_any_role(user, ACS_ROLES):
         raise NotFound("No such resource.", code="not_found")
     matches = resident_candidates(name=name, date_of_birth=date_of_birth, limit=limit)
     audit_record_many(
@@ -309,9 +296,9 @@ def encounter_unit_and_call(user, *, call_sign: str, call_id: uuid.UUID | None):
 
 
 def encounter_queryset_for_user(user) -> QuerySet[Encounter]:
-    if _has_any(user, ALL_RESIDENTS_ROLES):
+    if has_any_role(user, STAFF_ROLES):
         qs = Encounter.objects.all()
-    elif _has_any(user, (Role.RESPONDER,)):
+    elif has_any_role(user, (Role.RESPONDER,)):
         qs = Encounter.objects.filter(Q(created_by=user) | Q(unit__members=user)).distinct()
     else:
         qs = Encounter.objects.none()
@@ -374,7 +361,7 @@ def resident_timeline(resident: Resident) -> list[TimelineEntry]:
     """Everything that happened to a resident, newest first: encounters (including those of
     records merged into it), consents, referrals with their live status, messages sent to
     them, merges. A bounded number of queries, whatever the history's length."""
-    from cases.models import Consent, ResidentMerge
+    from cases.models import ResidentMerge
 
     entries = [TimelineEntry(resident.created_at, "created", "Record created")]
     links = (
@@ -493,7 +480,7 @@ def _messages_sent(resident: Resident) -> list[TimelineEntry]:
 def consent_active(resident: Resident, scope: str, *, organization=None, at=None) -> bool:
     """Whether the resident's consent for `scope` holds now (not revoked, not expired);
     for a named partner, the consent must name that partner."""
-    qs = consents_holding(at).filter(resident=resident, scope=scope)
+    qs = Consent.objects.holding(at).filter(resident=resident, scope=scope)
     if organization is not None:
         qs = qs.filter(organization=organization)
     return qs.exists()
@@ -503,27 +490,10 @@ def consents_active(resident_ids, scopes, *, at=None) -> set[tuple[int, str]]:
     """`consent_active` (no partner named) for many residents and scopes in one query: the
     (resident id, scope) pairs whose consent holds now."""
     return set(
-        consents_holding(at)
+        Consent.objects.holding(at)
         .filter(resident_id__in=list(resident_ids), scope__in=list(scopes))
         .values_list("resident_id", "scope")
     )
-
-
-def consents_holding(at=None):
-    """Consents that hold at `at` (now): not revoked, not expired. The one place that says so;
-    `consent_is_active` is the same rule for a row already loaded."""
-    from cases.models import Consent
-
-    at = at or timezone.now()
-    return Consent.objects.filter(revoked_at__isnull=True).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=at)
-    )
-
-
-def consent_is_active(consent, *, at=None) -> bool:
-    """`consents_holding`'s rule for one consent already loaded (no query)."""
-    at = at or timezone.now()
-    return consent.revoked_at is None and (consent.expires_at is None or consent.expires_at > at)
 
 
 # --- the case managers' work queues (the admin dashboard) -------------------------------------
@@ -533,7 +503,7 @@ def follow_up_queryset_for_user(user) -> QuerySet:
     """Follow-ups the user may work: case managers, supervisors and admins see them all."""
     from cases.models import FollowUp
 
-    if not _has_any(user, ALL_RESIDENTS_ROLES):
+    if not has_any_role(user, STAFF_ROLES):
         return FollowUp.objects.none()
     return FollowUp.objects.select_related("resident", "assignee")
 

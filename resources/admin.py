@@ -14,11 +14,12 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 
-from acs.local_times import LocalTimesAdmin
-from acs.roles import STAFF_ROLES
-from cases.admin import FastListAdmin, NamedRecordsAdmin, each_row, form_action, readonly_record
-from cases.display import local_time
+from acs.admin_base import FastListAdmin, NamedRecordsAdmin, each_row, form_action, readonly_record
+from acs.local_times import LocalTimesAdmin, local_time
+from acs.roles import ACS_ROLES, STAFF_ROLES, has_any_role
 from resources.models import (
+    TO_REROUTE,
+    WAITING_ON_PARTNER,
     Address,
     Attribute,
     Capacity,
@@ -60,7 +61,7 @@ class ReferrersPickFrom:
 
     def has_view_permission(self, request, obj=None):
         user = request.user
-        if user.is_active and user.is_staff and any(user.has_role(r) for r in STAFF_ROLES):
+        if user.is_active and user.is_staff and has_any_role(user, STAFF_ROLES):
             return True
         return super().has_view_permission(request, obj)
 
@@ -285,8 +286,6 @@ class ReferralQueueFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        from cases.dashboard import TO_REROUTE, WAITING_ON_PARTNER
-
         if self.value() == "waiting":
             return queryset.filter(status__in=WAITING_ON_PARTNER)
         if self.value() == "reroute":
@@ -378,7 +377,7 @@ class ReferralAdmin(NamedRecordsAdmin, FastListAdmin):
     )
     list_select_related = ("service", "organization", "resident")
     date_hierarchy = "created_at"
-    # Every field read-only; the records it points at by their labels (cases/display.py),
+    # Every field read-only; the records it points at by their labels (acs/record_labels.py),
     # their own fields kept out of the form (never an editable select of every resident).
     exclude = REFERRAL_LINKED
     readonly_fields = [
@@ -413,9 +412,7 @@ class ReferralAdmin(NamedRecordsAdmin, FastListAdmin):
 
     def has_add_permission(self, request):
         # Not the model form: the add page is refer_view, which goes through referral_create.
-        from resources.services.referrals import ACS_REFERRER_ROLES
-
-        return any(request.user.has_role(r) for r in ACS_REFERRER_ROLES)
+        return has_any_role(request.user, ACS_ROLES)
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -44,6 +44,7 @@ from resources.forms import (
     WebhookForm,
 )
 from resources.models import (
+    CLOSED_STATUSES,
     Capacity,
     Organization,
     Referral,
@@ -64,7 +65,7 @@ TABS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "waiting": ("Waiting for you", (S.SENT,)),
     "accepted": ("Accepted", (S.ACCEPTED,)),
     "in_progress": ("In progress", (S.IN_PROGRESS,)),
-    "closed": ("Closed", (S.DECLINED, S.COMPLETED, S.NOT_COMPLETED, S.CANCELLED, S.EXPIRED)),
+    "closed": ("Closed", tuple(sorted(CLOSED_STATUSES))),
     "all": ("All", None),
 }
 DEFAULT_TAB = "waiting"

@@ -45,6 +45,7 @@ from django.utils import timezone
 from acs import outbound_http
 from acs.batches import process_pool
 from acs.metrics import event_count
+from acs.on_commit import enqueue_on_commit
 from acs.retry import backoff
 from resources.models import DeliveryStatus, Referral, WebhookDelivery, WebhookEndpoint
 
@@ -134,12 +135,8 @@ def event_queue(*, referral: Referral, event_type: str) -> list[WebhookDelivery]
         )
     WebhookDelivery.objects.bulk_create(rows)
     ids = [row.pk for row in rows]
-    transaction.on_commit(lambda: _enqueue(ids))
+    enqueue_on_commit(deliveries_queue, ids)
     return rows
-
-
-def _enqueue(ids: list[int]) -> None:
-    deliveries_queue(ids)
 
 
 def deliveries_queue(pks: list[int], *, marked: bool = False) -> bool:

@@ -253,7 +253,7 @@ def field_encounter(user, public_id: uuid.UUID, *, request=None) -> FieldEncount
         Addendum.objects.filter(encounter=encounter).select_related("author").order_by("created_at")
     )
     consents = [
-        (c, case_selectors.consent_is_active(c))
+        (c, c.holds())
         for c in Consent.objects.filter(encounter=encounter)
         .select_related("resident", "organization")
         .order_by("created_at", "id")

@@ -9,16 +9,26 @@ partner users without their agency, so the admin's user form sets roles only thr
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 
 from acs.audit import audit_record
+from acs.errors import DomainError
 from acs.models import AuditAction
 from acs.roles import STAFF_ROLES, Role
 
+if TYPE_CHECKING:
+    from django.http import HttpRequest
 
-def staff_roles_set(*, actor, user, roles: Iterable[str], request=None) -> bool:
+    from responders.models import User
+
+
+def staff_roles_set(
+    *, actor: User, user: User, roles: Iterable[str], request: HttpRequest | None = None
+) -> bool:
     """Give `user` exactly `roles`; returns whether anything changed (audited when it did)."""
     wanted = sorted({Role(role).value for role in roles})
     before = user.role_names
@@ -41,3 +51,14 @@ def staff_roles_set(*, actor, user, roles: Iterable[str], request=None) -> bool:
     # The prefetch cache, if any, no longer holds the truth.
     getattr(user, "_prefetched_objects_cache", {}).pop("groups", None)
     return True
+
+
+def user_language_set(*, user: User, language: str) -> None:
+    """The interface language `user` chose (one of settings.LANGUAGES), kept on the user so
+    every tablet they sign in to follows it."""
+    if language not in dict(settings.LANGUAGES):
+        raise DomainError(
+            "That language is not available.", code="invalid", fields={"language": ["Unknown."]}
+        )
+    user.language = language
+    user.save(update_fields=["language", "updated_at"])

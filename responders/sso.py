@@ -43,14 +43,13 @@ from django.utils.translation import gettext_lazy as _
 from acs.audit import audit_record
 from acs.metrics import event_count
 from acs.models import AuditAction
-from acs.roles import Role
+from acs.roles import ACS_ROLES, Role
 from acs.signin import login_digest
 
 logger = logging.getLogger(__name__)
 
 # Roles a city's directory may hand out. Partner users belong to an agency (made by an
 # administrator, local), and the CAD integration is a machine with a token.
-SSO_ROLES = frozenset({Role.RESPONDER, Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN})
 # Local accounts that SSO never takes over by e-mail.
 LOCAL_ONLY_ROLES = frozenset({Role.ADMIN, Role.PARTNER_USER})
 
@@ -116,14 +115,14 @@ def provider_name(request) -> str:
 
 
 def group_roles() -> dict[str, Role]:
-    """SSO_GROUP_ROLES as {IdP group: Role}; a role outside SSO_ROLES is a set-up error."""
+    """SSO_GROUP_ROLES as {IdP group: Role}; a role outside ACS_ROLES is a set-up error."""
     mapping = {}
     for group, role in settings.SSO_GROUP_ROLES.items():
         try:
             mapping[group] = Role(role)
         except ValueError as exc:
             raise ImproperlyConfigured(f"SSO_GROUP_ROLES: {role!r} is not a role") from exc
-        if mapping[group] not in SSO_ROLES:
+        if mapping[group] not in ACS_ROLES:
             raise ImproperlyConfigured(f"SSO_GROUP_ROLES: {role!r} cannot come from the IdP")
     return mapping
 

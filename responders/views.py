@@ -32,7 +32,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from acs.errors import DomainError, NotFound
 from acs.maps import distance_label, map_config
-from acs.roles import Role
+from acs.roles import ACS_ROLES, Role, has_any_role
 from cases import selectors as case_selectors
 from cases import services as case_services
 from cases.api.serializers import EncounterCreateInput
@@ -58,8 +58,8 @@ from resources.selectors import (
     service_search,
 )
 from responders import selectors
+from responders.services import user_language_set
 
-FIELD_ROLES = (Role.RESPONDER, Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
 # The unit moves a responder makes from the call screen, in the order of a call.
 CALL_MOVES = (
     ("en_route", gettext_lazy("En route")),
@@ -103,7 +103,7 @@ def field_page(view):
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not any(user.has_role(r) for r in FIELD_ROLES):
+        if not has_any_role(user, ACS_ROLES):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
@@ -358,7 +358,7 @@ def resident_profile(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
     context = _shell_context(request)
     context.update(
         profile=profile,
-        consents=[(c, case_selectors.consent_is_active(c)) for c in profile.consents],
+        consents=[(c, c.holds()) for c in profile.consents],
     )
     # A resident's record is not kept by the browser or the service worker.
     return _private(render(request, "responders/field/resident.html", context))
@@ -527,11 +527,11 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 def language(request: HttpRequest) -> HttpResponse:
     """The interface language, kept on the user so every tablet they sign in to follows it."""
     code = request.POST.get("language", "")
-    if code not in dict(settings.LANGUAGES):
+    try:
+        user_language_set(user=request.user, language=code)
+    except DomainError:
         messages.error(request, _("That language is not available."))
         return redirect("field:home")
-    request.user.language = code
-    request.user.save(update_fields=["language", "updated_at"])
     translation.activate(code)
     return redirect(request.POST.get("next") or "field:home")
 

@@ -1,21 +1,10 @@
 """The cases admin, one module per topic. Django's admin autodiscovery imports this package;
 importing the modules below registers their admins (in the order of the former single module).
-The names other apps and tests import from `cases.admin` are re-exported here."""
+The shared admin plumbing is acs/admin_base.py."""
 
 from django.contrib import admin
 
 from cases import dashboard
-from cases.admin.common import (
-    LIST_COUNT_CAP,
-    CappedCountPaginator,
-    FastListAdmin,
-    NamedInlineMixin,
-    NamedRecordsAdmin,
-    each_row,
-    form_action,
-    intermediate_form,
-    readonly_record,
-)
 
 # isort: off
 from cases.admin import calls  # noqa: F401
@@ -26,18 +15,6 @@ from cases.admin import notifications  # noqa: F401
 from cases.admin import eligibility  # noqa: F401
 
 # isort: on
-
-__all__ = [
-    "LIST_COUNT_CAP",
-    "CappedCountPaginator",
-    "FastListAdmin",
-    "NamedInlineMixin",
-    "NamedRecordsAdmin",
-    "each_row",
-    "form_action",
-    "intermediate_form",
-    "readonly_record",
-]
 
 dashboard.install(admin.site)
 

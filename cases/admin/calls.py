@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from cases.admin.common import FastListAdmin
+from acs.admin_base import FastListAdmin
 from cases.models import Call, CallEvent, UnitAssignment
 
 

@@ -6,9 +6,7 @@ from django.contrib import admin, messages
 from django.template.defaultfilters import linebreaksbr
 from django.utils.html import format_html
 
-from acs.roles import Role
-from cases import selectors, services
-from cases.admin.common import (
+from acs.admin_base import (
     FastListAdmin,
     NamedInlineMixin,
     NamedRecordsAdmin,
@@ -16,7 +14,10 @@ from cases.admin.common import (
     form_action,
     readonly_record,
 )
-from cases.display import local_time, message_label, staff_label, when
+from acs.local_times import local_time, when
+from acs.record_labels import message_label, staff_label
+from acs.roles import Role
+from cases import selectors, services
 from cases.models import ADDENDUM_PENDING, Addendum, Encounter, EncounterResident
 from resources.models import Referral
 

@@ -6,16 +6,12 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils import timezone
 
+from acs.admin_base import FastListAdmin, NamedRecordsAdmin, form_action, readonly_record
 from acs.errors import DomainError
+from acs.local_times import local_time
+from acs.record_labels import message_label
 from cases import selectors, services
-from cases.admin.common import (
-    FastListAdmin,
-    NamedRecordsAdmin,
-    desk_users,
-    form_action,
-    readonly_record,
-)
-from cases.display import local_time, message_label
+from cases.admin.common import desk_users
 from cases.models import ContactAttempt, FollowUp, FollowUpRule
 from cases.services.followups import follow_up_reassign
 from responders.models import User

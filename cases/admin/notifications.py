@@ -2,10 +2,10 @@
 
 from django.contrib import admin
 
+from acs.admin_base import FastListAdmin
 from acs.audit import audit_record
 from acs.local_times import LocalTimesAdmin
 from acs.models import AuditAction
-from cases.admin.common import FastListAdmin
 from cases.models import Notification, SmsOptOut
 
 

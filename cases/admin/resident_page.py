@@ -24,23 +24,20 @@ from django.utils import timezone
 from acs.audit import audit_record
 from acs.errors import DomainError
 from acs.models import AuditAction
+from acs.roles import ACS_ROLES, OVERSIGHT_ROLES, has_any_role
 from cases import selectors
 from cases.models import FollowUp, Resident
 from resources.models import OPEN_STATUSES, Referral, ServiceAtLocation
 from resources.selectors import service_search, sharing_consent_for
-from resources.services.referrals import ACS_REFERRER_ROLES, OVERRIDE_ROLES, referral_create
+from resources.services.referrals import referral_create
 
 REFER_PREFIX = "refer"
 OPTIONS_PER_PAGE = 20
 
 
-def _may(user, roles) -> bool:
-    return any(user.has_role(r) for r in roles)
-
-
 def desk_may_refer(user) -> bool:
     """Desk staff who may refer from the admin (responders refer from the field app)."""
-    return user.is_active and user.is_staff and _may(user, ACS_REFERRER_ROLES)
+    return user.is_active and user.is_staff and has_any_role(user, ACS_ROLES)
 
 
 # --- how a place is described -------------------------------------------------------------
@@ -168,7 +165,7 @@ class ReferPanelForm(forms.Form):
             attrs={"data-placeholder": "Search the directory"},
         )
         field.widget.choices = field.choices
-        if _may(user, OVERRIDE_ROLES):
+        if has_any_role(user, OVERSIGHT_ROLES):
             self.fields["consent_override_reason"] = forms.CharField(
                 required=False,
                 max_length=500,

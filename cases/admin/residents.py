@@ -18,14 +18,17 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from acs.admin_base import FastListAdmin, NamedRecordsAdmin, readonly_record
 from acs.audit import audit_record
 from acs.errors import DomainError
+from acs.local_times import local_time
 from acs.models import AuditAction
 from acs.phones import phone_canonical
+from acs.record_labels import staff_label
 from cases import selectors, services
 from cases.admin import resident_page
-from cases.admin.common import FastListAdmin, NamedRecordsAdmin, desk_users, readonly_record
-from cases.display import local_time, resident_label, staff_label
+from cases.admin.common import desk_users
+from cases.display import resident_label
 from cases.models import Consent, ContactAttempt, FollowUp, Resident, ResidentMerge
 from cases.services.followups import follow_up_create
 from cases.services.residents import MERGE_VALUE_FIELDS, RESIDENT_FIELDS
@@ -390,7 +393,7 @@ class ResidentAdmin(NamedRecordsAdmin, FastListAdmin):
         for consent in obj.consents.select_related("organization").order_by("-created_at"):
             if consent.revoked_at:
                 state = f"revoked {timezone.localtime(consent.revoked_at):%Y-%m-%d}"
-            elif consent.expires_at and consent.expires_at <= now:
+            elif not consent.holds(now):
                 state = f"expired {timezone.localtime(consent.expires_at):%Y-%m-%d}"
             else:
                 state = "active"
@@ -563,7 +566,7 @@ class ResidentAdmin(NamedRecordsAdmin, FastListAdmin):
             )
         consents = {r.pk: [] for r in (first, second)}
         for consent in Consent.objects.filter(resident__in=[a, b]).order_by("created_at"):
-            state = "revoked" if consent.revoked_at else "active"
+            state = "revoked" if consent.revoked_at else "active" if consent.holds() else "expired"
             consents[consent.resident_id].append(f"{consent.get_scope_display()} ({state})")
         rows = [
             {

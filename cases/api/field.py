@@ -21,7 +21,7 @@ from acs.api import CURSOR_PARAMETER, created_once, created_status, cursor_page
 from acs.errors import NotFound, error_body, named_in
 from acs.parsers import FieldJSONParser
 from acs.permissions import role_required
-from acs.roles import Role
+from acs.roles import ACS_ROLES, Role
 from cases import selectors, services
 from cases.api.serializers import (
     AddendumInput,
@@ -55,11 +55,9 @@ from cases.models import (
 from resources.models import Referral
 from responders.models import Unit
 
-FIELD_ROLES = (Role.RESPONDER, Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
-
 
 class FieldView(APIView):
-    permission_classes = [role_required(*FIELD_ROLES)]
+    permission_classes = [role_required(*ACS_ROLES)]
     parser_classes = [FieldJSONParser]
 
 

@@ -19,7 +19,7 @@ from acs.errors import Conflict, DomainError, Forbidden
 from acs.models import AuditAction
 from cases.exports import hmis, tables
 from cases.exports.models import ExportJob, ExportKind, ExportStatus, Redaction, export_storage
-from cases.exports.selectors import ALL_EXPORTS_ROLES, export_get_for_user, has_any_role, may_export
+from cases.exports.selectors import export_get_for_user, may_export, sees_all_exports
 from cases.exports.writing import ExportContext
 from cases.screening.exports import billing_count, billing_write
 
@@ -72,7 +72,7 @@ def export_parameters_check(
             fields["include_part2"] = ["Only a full export may hold substance-use information."]
     if fields:
         raise DomainError("The export cannot be made as asked.", code="invalid", fields=fields)
-    if include_part2 and not has_any_role(actor, ALL_EXPORTS_ROLES):
+    if include_part2 and not sees_all_exports(actor):
         raise Forbidden(
             "Only supervisors and administrators may export substance-use information.",
             code="part2_not_allowed",

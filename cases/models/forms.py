@@ -139,7 +139,8 @@ class FormBinding(BaseModel):
         ]
 
     def __str__(self) -> str:
-        parts = [self.call_type, self.team.name if self.team_id else "", self.disposition]
+        team = self.team.name if self.team is not None else ""
+        parts = [self.call_type, team, self.disposition]
         return f"{self.definition} for {' / '.join(p for p in parts if p)}"
 
 

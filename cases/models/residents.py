@@ -1,11 +1,14 @@
 """Residents met in the field, their merges and their consents (shared/DOMAIN.md)."""
 
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from acs.models import BaseModel
@@ -173,11 +176,23 @@ class ConsentMethod(models.TextChoices):
     ELECTRONIC = "electronic", _("Electronic")
 
 
+class ConsentQuerySet(models.QuerySet["Consent"]):
+    def holding(self, at: datetime | None = None) -> "ConsentQuerySet":
+        """Consents that hold at `at` (now): not revoked, not expired. The one place that
+        says so in SQL; `Consent.holds` is the same rule for a row already loaded."""
+        at = at or timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=at)
+        )
+
+
 class Consent(BaseModel):
     """A resident's consent for one scope; revoked, never deleted."""
 
     Scope = ConsentScope
     Method = ConsentMethod
+
+    objects = ConsentQuerySet.as_manager()
 
     resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="consents")
     # The tablet's UUID for this consent: a retry returns the first (acs.client_ids).
@@ -222,3 +237,8 @@ class Consent(BaseModel):
             ),
         ]
         indexes = [models.Index(fields=["resident", "scope"], name="cases_consent_res_scope_idx")]
+
+    def holds(self, at: datetime | None = None) -> bool:
+        """`ConsentQuerySet.holding`'s rule for this row (no query): not revoked, not expired."""
+        at = at or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > at)

@@ -14,8 +14,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from acs.admin_base import FastListAdmin, each_row
 from acs.errors import DomainError
-from cases.admin.common import FastListAdmin, each_row
 from cases.models import FormBinding, FormDefinition, FormResponse, FormVersion
 from cases.screening import questionnaire, selectors, services
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,18 +15,24 @@ from acs.errors import Conflict, DomainError
 from acs.models import AuditAction
 from cases.models import Consent, Encounter, Resident
 
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from resources.models import Organization
+    from responders.models import User
+
 
 def consent_record(
     *,
-    actor,
+    actor: User,
     resident: Resident,
     scope: str,
     method: str,
-    organization=None,
+    organization: Organization | None = None,
     encounter: Encounter | None = None,
     expires_at: datetime | None = None,
     client_id: uuid.UUID | None = None,
-    request=None,
+    request: HttpRequest | None = None,
 ) -> Consent:
     """Record a consent. A named-partner consent names its partner; substance-use
     information (42 CFR Part 2) is shared only on written consent.
@@ -84,7 +91,7 @@ def consent_record(
     )
 
 
-def consent_revoke(*, actor, consent: Consent, request=None) -> Consent:
+def consent_revoke(*, actor: User, consent: Consent, request: HttpRequest | None = None) -> Consent:
     with transaction.atomic():
         updated = Consent.objects.filter(pk=consent.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now(), revoked_by=actor, updated_at=timezone.now()

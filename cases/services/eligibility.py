@@ -49,7 +49,7 @@ def eligibility_rule_save(
             request=request,
             detail={
                 "fields": changed,
-                "before": None if created else {k: before[k] for k in changed},
+                "before": None if before is None else {k: before[k] for k in changed},
                 "after": {k: after[k] for k in changed},
             },
         )

@@ -12,7 +12,7 @@ from django.utils import timezone
 from acs.audit import audit_record
 from acs.errors import Conflict, DomainError, Forbidden
 from acs.models import AuditAction
-from acs.roles import Role
+from acs.roles import ASSIGNEE_ROLES, STAFF_ROLES, Role, has_any_role
 from cases.models import ContactAttempt, Encounter, FollowUp, FollowUpRule
 
 # Outcomes that end the follow-up on their own, and those that count as no contact.
@@ -143,7 +143,7 @@ def followup_create_for_referral(*, referral, event: str) -> FollowUp | None:
         return None
     start = timezone.now()
     referrer = referral.created_by
-    desk = any(referrer.has_role(r) for r in (Role.CASE_MANAGER, Role.SUPERVISOR))
+    desk = has_any_role(referrer, ASSIGNEE_ROLES)
     follow_up, made = FollowUp.objects.get_or_create(
         referral=referral,
         rule=rule,
@@ -297,11 +297,6 @@ def follow_up_close(*, actor, follow_up: FollowUp, outcome: str, request=None) -
     return follow_up
 
 
-# Who works follow-ups, and so may hold and hand them out.
-DESK_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
-ASSIGNEE_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR)
-
-
 def follow_up_create(
     *,
     actor,
@@ -315,7 +310,7 @@ def follow_up_create(
 ) -> FollowUp:
     """A follow-up a case manager opens by hand from the resident's page (not from an
     encounter or a referral): due when they say, worked and escalated like any other."""
-    if not any(actor.has_role(r) for r in DESK_ROLES):
+    if not has_any_role(actor, STAFF_ROLES):
         raise Forbidden("Your role may not open follow-ups.")
     if resident.merged_into_id:
         raise Conflict("This record was merged into another.", code="resident_merged")
@@ -344,7 +339,7 @@ def follow_up_create(
 
 
 def _check_assignee(assignee) -> None:
-    if not assignee.is_active or not any(assignee.has_role(r) for r in ASSIGNEE_ROLES):
+    if not assignee.is_active or not has_any_role(assignee, ASSIGNEE_ROLES):
         raise DomainError(
             "Follow-ups go to case managers and supervisors.",
             code="invalid",
@@ -356,7 +351,7 @@ def follow_up_reassign(*, actor, follow_up: FollowUp, assignee, request=None) ->
     """Hand an open follow-up to another case manager or supervisor (or to nobody, back to
     the shared queue). Only the assignee changes: the row is locked so that a contact attempt
     logged meanwhile is not undone."""
-    if not any(actor.has_role(r) for r in DESK_ROLES):
+    if not has_any_role(actor, STAFF_ROLES):
         raise Forbidden("Your role may not reassign follow-ups.")
     if assignee is not None:
         _check_assignee(assignee)

@@ -40,6 +40,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from acs.batches import in_batches, in_flight, process_pool
+from acs.on_commit import enqueue_on_commit
 from acs.phones import phone_has_extension, phone_textable
 from acs.retry import backoff
 from cases import channels, messages
@@ -114,7 +115,9 @@ def notification_schedule(
     else:
         notification, created = N.objects.create(**fields), True
     if created and due_at <= timezone.now():
-        _queue_on_commit(notification.pk)
+        # The rows one transaction scheduled are queued together when it commits: one batch
+        # task per NOTIFICATION_BATCH_SIZE rows, not one task each.
+        enqueue_on_commit(notifications_queue, [notification.pk])
     return notification
 
 
@@ -169,29 +172,6 @@ def notifications_queue(
             logger.warning("%s notifications not queued; the sweep will send them", len(left))
             return False
     return True
-
-
-class _QueueOnCommit:
-    """The rows one transaction scheduled, queued together when it commits: one batch task
-    per NOTIFICATION_BATCH_SIZE rows, not one task each."""
-
-    def __init__(self):
-        self.pks: list[int] = []
-
-    def __call__(self) -> None:
-        notifications_queue(self.pks)
-
-
-def _queue_on_commit(pk: int) -> None:
-    connection = transaction.get_connection()
-    if connection.in_atomic_block:
-        for _, callback, _ in connection.run_on_commit:
-            if isinstance(callback, _QueueOnCommit):
-                callback.pks.append(pk)
-                return
-    batch = _QueueOnCommit()
-    batch.pks.append(pk)
-    transaction.on_commit(batch)
 
 
 def notifications_cancel(

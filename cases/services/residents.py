@@ -14,14 +14,9 @@ from acs.client_ids import create_once, created_before
 from acs.errors import Conflict, DomainError, Forbidden
 from acs.models import AuditAction
 from acs.phones import phone_canonical
+from acs.roles import ACS_ROLES, STAFF_ROLES, has_any_role
 from cases.models import EncounterResident, Resident, ResidentMerge
-from cases.selectors import (
-    ALL_RESIDENTS_ROLES,
-    SEARCH_ROLES,
-    name_keys,
-    normalize_name,
-    resident_candidates,
-)
+from cases.selectors import name_keys, normalize_name, resident_candidates
 
 RESIDENT_FIELDS = (
     "preferred_name",
@@ -67,7 +62,7 @@ def _canonical_phone(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _require(actor, roles, action: str) -> None:
-    if not any(actor.has_role(r) for r in roles):
+    if not has_any_role(actor, roles):
         raise Forbidden(f"Your role may not {action}.")
 
 
@@ -118,7 +113,7 @@ def resident_create(
     `client_id` is the tablet's UUID for the person: a retry whose first answer was lost, or
     that races its first attempt, returns the record it made (acs.client_ids; `replayed`
     tells which), before the duplicate check, which that record would trip."""
-    _require(actor, SEARCH_ROLES, "create residents")
+    _require(actor, ACS_ROLES, "create residents")
     existing = created_before(Resident, client_id=client_id, actor=actor)
     if existing is not None:
         return existing
@@ -148,7 +143,7 @@ def resident_update(
     *, actor, resident: Resident, changes: dict[str, Any], request=None
 ) -> Resident:
     """Change a resident the actor can see (callers fetch it through the selector)."""
-    _require(actor, SEARCH_ROLES, "change residents")
+    _require(actor, ACS_ROLES, "change residents")
     changes = _canonical_phone(changes)
     with transaction.atomic():
         resident = Resident.objects.select_for_update().get(pk=resident.pk)
@@ -288,7 +283,7 @@ def resident_merge(
     one of the two records') are set on the survivor in the same transaction; the merge
     record keeps what they replaced and what moved, so `resident_unmerge` can undo it.
     """
-    _require(actor, ALL_RESIDENTS_ROLES, "merge residents")
+    _require(actor, STAFF_ROLES, "merge residents")
     if survivor.pk == duplicate.pk:
         raise DomainError("A resident cannot be merged into itself.", code="same_resident")
     with transaction.atomic():
@@ -344,7 +339,7 @@ def resident_unmerge(*, actor, merge: ResidentMerge, request=None) -> ResidentMe
     """Undo a merge: the duplicate comes back with its encounters; the survivor loses the
     aliases the merge gave it and gets back the values the merge replaced. Changes made to
     the survivor since are kept (a value changed again after the merge stays)."""
-    _require(actor, ALL_RESIDENTS_ROLES, "undo merges")
+    _require(actor, STAFF_ROLES, "undo merges")
     with transaction.atomic():
         merge = ResidentMerge.objects.select_for_update().get(pk=merge.pk)
         if merge.undone_at is not None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -95,7 +96,7 @@ def retention_deidentify(
             completed_at__lt=cutoff, deidentified_at__isnull=True
         ),
     }
-    blank = {
+    blank: dict[str, dict[str, Any]] = {
         "encounter narratives": {"narrative": ""},
         "addenda": {"text": "[removed after the retention period]"},
         "contact attempt notes": {"next_step": ""},

@@ -1,4 +1,4 @@
-"""Records named for staff in templates (cases/display.py).
+"""Records named for staff in templates (acs/record_labels.py).
 
 `{{ obj|record_label }}`: a record named as staff speak of them, for the viewer the admin set
 on it (`_label_viewer`, cases/admin/common.py); without one, the opaque name.
@@ -6,7 +6,7 @@ on it (`_label_viewer`, cases/admin/common.py); without one, the opaque name.
 `{% inline_row_label inline_admin_form as row_label %}`: the heading of one row of an inline
 (templates/admin/edit_inline/tabular.html and stacked.html, which every inline of the admin
 uses): the inline's own `row_label(obj)` when it has one, else the record's label when
-cases/display.py names its kind, else nothing (the row's columns say what it is). Never the
+acs/record_labels.py names its kind, else nothing (the row's columns say what it is). Never the
 row's `__str__`: Django's default ("EncounterResident object (14)") says nothing, and ours are
 opaque on purpose ("Resident a21ff057"), for the stored copies.
 
@@ -17,7 +17,8 @@ moments in a label kept whole.
 
 from django import template
 
-from cases.display import LABELS, local_time, staff_label, unbroken
+from acs.local_times import local_time
+from acs.record_labels import LABELS, staff_label, unbroken
 
 register = template.Library()
 

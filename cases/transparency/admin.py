@@ -14,16 +14,14 @@ from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 
-from acs.roles import STAFF_ROLES
+from acs.roles import STAFF_ROLES, has_any_role
 from cases.models import MetricRefresh, MetricRollup
 from cases.transparency.views import cached_dashboard, query_string, sections_html
 
 
 def may_see_staff_figures(user) -> bool:
     return bool(
-        user.is_active
-        and user.is_staff
-        and (user.is_superuser or any(user.has_role(role) for role in STAFF_ROLES))
+        user.is_active and user.is_staff and (user.is_superuser or has_any_role(user, STAFF_ROLES))
     )
 
 

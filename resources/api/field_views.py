@@ -13,7 +13,7 @@ from acs.api import created_once, created_status
 from acs.errors import NotFound, named_in
 from acs.parsers import FieldJSONParser
 from acs.permissions import role_required
-from acs.roles import Role
+from acs.roles import ACS_ROLES
 from acs.serializers import (
     ErrorOutput,
     StrictBooleanField,
@@ -22,13 +22,9 @@ from acs.serializers import (
     UTCDateTimeField,
 )
 from cases import selectors as case_selectors
-from cases.models import FollowUp, Need
+from cases.models import Need
 from resources import selectors, services
 from resources.models import Referral, ReferralStatus, Service, ServiceAtLocation
-
-REFERRER_ROLES = (Role.RESPONDER, Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
-# Follow-ups are the desk's work (cases.selectors: case managers, supervisors, admins).
-DESK_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
 
 
 class ReferralCreateInput(serializers.Serializer):
@@ -83,7 +79,7 @@ class ReferralStaffOutput(serializers.Serializer):
 
 
 class FieldReferralsView(APIView):
-    permission_classes = [role_required(*REFERRER_ROLES)]
+    permission_classes = [role_required(*ACS_ROLES)]
     parser_classes = [FieldJSONParser]
 
     @extend_schema(
@@ -129,9 +125,12 @@ class FieldReferralsView(APIView):
                 encounter = case_selectors.encounter_get_for_user(request.user, v["encounter"])
         follow_up = None
         if v["follow_up"]:
-            follow_up = FollowUp.objects.filter(public_id=v["follow_up"]).first()
-            desk = any(request.user.has_role(r) for r in DESK_ROLES)
-            if follow_up is None or not desk:
+            follow_up = (
+                case_selectors.follow_up_queryset_for_user(request.user)
+                .filter(public_id=v["follow_up"])
+                .first()
+            )
+            if follow_up is None:
                 raise NotFound(
                     "No such follow-up.",
                     code="follow_up_not_found",
@@ -160,7 +159,7 @@ class FieldReferralsView(APIView):
 
 
 class FieldReferralView(APIView):
-    permission_classes = [role_required(*REFERRER_ROLES)]
+    permission_classes = [role_required(*ACS_ROLES)]
 
     @extend_schema(
         responses={200: ReferralStaffOutput, 404: ErrorOutput},

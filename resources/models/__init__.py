@@ -29,8 +29,11 @@ from resources.models.directory import (
 from resources.models.hsds_imports import HsdsImportRun
 from resources.models.opening_hours import OpeningHoursWindow, OpeningInterval
 from resources.models.referrals import (
+    CLOSED_STATUSES,
     COMPLETED_OUTCOMES,
     OPEN_STATUSES,
+    TO_REROUTE,
+    WAITING_ON_PARTNER,
     DeliveryStatus,
     IdempotencyKey,
     Referral,
@@ -44,9 +47,12 @@ from resources.models.referrals import (
 from resources.models.search import DirectoryWord, ServiceSearchDocument
 
 __all__ = [
+    "CLOSED_STATUSES",
     "COMPLETED_OUTCOMES",
     "EARTH_RADIUS_KM",
     "OPEN_STATUSES",
+    "TO_REROUTE",
+    "WAITING_ON_PARTNER",
     "Address",
     "Attribute",
     "Capacity",

@@ -42,6 +42,17 @@ OPEN_STATUSES = frozenset(
         ReferralStatus.IN_PROGRESS,
     }
 )
+# Ended, one way or another (the partner portal's "Closed" tab).
+CLOSED_STATUSES = frozenset(ReferralStatus) - OPEN_STATUSES
+# Sent and not ended: the partner holds the next move (the desk's "waiting on partners").
+WAITING_ON_PARTNER = frozenset(
+    {ReferralStatus.SENT, ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS}
+)
+# Ended without the service: the resident needs another way there (a re-routing follow-up,
+# the desk's "to re-route").
+TO_REROUTE = frozenset(
+    {ReferralStatus.DECLINED, ReferralStatus.EXPIRED, ReferralStatus.NOT_COMPLETED}
+)
 # A partner sees referrals once sent (`sent_at` set): never a draft, nor a draft cancelled
 # before it went out.
 

@@ -10,30 +10,41 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
 from acs.audit import audit_record, audit_record_each
 from acs.errors import NotFound
 from acs.models import AuditAction
-from acs.roles import Role
+from acs.roles import STAFF_ROLES, Role, has_any_role
 from cases.models.encounters import PART2_NEEDS
 from resources.models import Organization, Referral, ReferralEvent
 
-ALL_REFERRALS_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import HttpRequest
+
+    from cases.models import Resident
+    from responders.models import User
+
+
 # What travels with every disclosure of substance-use information (42 CFR 2.32(a)(2), the
 # abbreviated form of the notice prohibiting redisclosure).
 PART2_NOTICE = "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
 
 
-def partner_organization(user) -> Organization | None:
+def partner_organization(user: User | AnonymousUser | None) -> Organization | None:
     """The organization a partner user or token acts for; None for anyone else."""
-    if not (user and user.is_authenticated and user.has_role(Role.PARTNER_USER)):
+    if user is None or not user.is_authenticated or not has_any_role(user, {Role.PARTNER_USER}):
         return None
-    return user.organization
+    organization: Organization | None = user.organization
+    return organization
 
 
-def referral_queryset_for_partner(user) -> QuerySet[Referral]:
+def referral_queryset_for_partner(user: User | AnonymousUser) -> QuerySet[Referral]:
     organization_id = getattr(partner_organization(user), "pk", None)
     if organization_id is None:
         return Referral.objects.none()
@@ -42,7 +53,7 @@ def referral_queryset_for_partner(user) -> QuerySet[Referral]:
     ).select_related("service", "service_at_location")
 
 
-def referral_get_for_partner(user, public_id: uuid.UUID | str) -> Referral:
+def referral_get_for_partner(user: User, public_id: uuid.UUID | str) -> Referral:
     try:
         public_id = uuid.UUID(str(public_id))
     except ValueError as exc:
@@ -53,7 +64,7 @@ def referral_get_for_partner(user, public_id: uuid.UUID | str) -> Referral:
     return referral
 
 
-def referral_event_get_for_partner(user, public_id: uuid.UUID | str) -> ReferralEvent:
+def referral_event_get_for_partner(user: User, public_id: uuid.UUID | str) -> ReferralEvent:
     """An event on the thread of one of the partner's referrals (as the detail lists them)."""
     try:
         public_id = uuid.UUID(str(public_id))
@@ -71,21 +82,21 @@ def referral_event_get_for_partner(user, public_id: uuid.UUID | str) -> Referral
     return event
 
 
-def referral_queryset_for_user(user) -> QuerySet[Referral]:
+def referral_queryset_for_user(user: User | AnonymousUser) -> QuerySet[Referral]:
     """ACS staff: case managers, supervisors and admins see every referral; responders the
     referrals they made and those of their units' encounters. Partners use the partner
     selectors; anyone else sees none."""
     base = Referral.objects.select_related("service", "organization", "resident", "created_by")
     if not (user and user.is_authenticated):
         return base.none()
-    if any(user.has_role(r) for r in ALL_REFERRALS_ROLES):
+    if has_any_role(user, STAFF_ROLES):
         return base
     if user.has_role(Role.RESPONDER):
         return base.filter(Q(created_by=user) | Q(encounter__unit__members=user)).distinct()
     return base.none()
 
 
-def referral_get_for_user(user, public_id: uuid.UUID) -> Referral:
+def referral_get_for_user(user: User, public_id: uuid.UUID) -> Referral:
     referral = referral_queryset_for_user(user).filter(public_id=public_id).first()
     if referral is None:
         raise NotFound("No such referral.", code="referral_not_found")
@@ -98,16 +109,17 @@ def sharing_consent_basis(referral: Referral, *, at: datetime | None = None) -> 
     return sharing_consent_bases([referral], at=at)[referral.pk]
 
 
-def sharing_consent_bases(referrals, *, at: datetime | None = None) -> dict[int, str]:
+def sharing_consent_bases(
+    referrals: Iterable[Referral], *, at: datetime | None = None
+) -> dict[int, str]:
     """sharing_consent_basis for several referrals in one query: {referral pk: basis}. The
-    consents are those `cases.selectors.consent_active` counts (not revoked, not expired; a
+    consents are those `Consent.objects.holding` returns (not revoked, not expired; a
     named-partner consent names the referral's organization)."""
     from cases.models import Consent
-    from cases.selectors import consents_holding
 
     referrals = list(referrals)
     held = set(
-        consents_holding(at)
+        Consent.objects.holding(at)
         .filter(
             resident_id__in={r.resident_id for r in referrals},
             scope__in=[Consent.Scope.SHARE_NAMED_PARTNER, Consent.Scope.SHARE_PARTNERS],
@@ -150,7 +162,9 @@ def referrer_for_partner(referral: Referral) -> str:
     return referral.created_by.get_full_name() or "ACS responder"
 
 
-def referral_cards_for_partner(referrals, *, user, request=None) -> dict[int, PartnerCard]:
+def referral_cards_for_partner(
+    referrals: Iterable[Referral], *, user: User, request: HttpRequest | None = None
+) -> dict[int, PartnerCard]:
     """{referral pk: PartnerCard} for a page of the partner's referrals (select_related
     resident and created_by), in one query for the consents and one INSERT for the audit: each
     resident named is a disclosure, audited as referral_resident_for_partner audits one."""
@@ -200,21 +214,20 @@ class SharingConsents:
     partners: bool
     named: frozenset[uuid.UUID]
 
-    def basis(self, organization) -> str:
+    def basis(self, organization: Organization) -> str:
         if organization.public_id in self.named:
             return "named_partner"
         return "partners" if self.partners else "none"
 
 
-def sharing_consents(resident, *, at: datetime | None = None) -> SharingConsents:
+def sharing_consents(resident: Resident, *, at: datetime | None = None) -> SharingConsents:
     """The resident's sharing consents that hold at `at` (not revoked, not expired; the rule
-    of `cases.selectors.consent_active`), in one query: enough to tell, for every partner of
+    of `Consent.objects.holding`), in one query: enough to tell, for every partner of
     a picker, what referral_send will find."""
     from cases.models import Consent
-    from cases.selectors import consents_holding
 
     held = list(
-        consents_holding(at)
+        Consent.objects.holding(at)
         .filter(
             resident=resident,
             scope__in=[Consent.Scope.SHARE_NAMED_PARTNER, Consent.Scope.SHARE_PARTNERS],
@@ -229,7 +242,9 @@ def sharing_consents(resident, *, at: datetime | None = None) -> SharingConsents
     )
 
 
-def sharing_consent_for(resident, organization, *, at: datetime | None = None) -> str:
+def sharing_consent_for(
+    resident: Resident, organization: Organization, *, at: datetime | None = None
+) -> str:
     """Whether the resident's consent covers sharing with `organization`: "named_partner",
     "partners" (partners in general) or "none". What referral_send will find, asked before a
     referral exists (the admin's refer panel shows it before sending; the field app's
@@ -268,7 +283,7 @@ class PartnerResident:
 
 
 def referral_resident_for_partner(
-    referral: Referral, *, user, request=None, audit: bool = True
+    referral: Referral, *, user: User, request: HttpRequest | None = None, audit: bool = True
 ) -> PartnerResident:
     """The resident as the partner may see them, read against the consents as they are now.
 

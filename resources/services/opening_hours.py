@@ -25,7 +25,6 @@ synthetic generator).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 
@@ -35,6 +34,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from acs.on_commit import enqueue_on_commit
 from resources.models import (
     OpeningHoursWindow,
     OpeningInterval,
@@ -275,8 +275,6 @@ def opening_intervals_roll(
 
 # --- model saves and deletes (bulk writers call the services above themselves) ---------------
 
-_pending = threading.local()
-
 
 def _owners(schedule: Schedule) -> dict[str, set[int]]:
     return {
@@ -287,21 +285,17 @@ def _owners(schedule: Schedule) -> dict[str, set[int]]:
 
 
 def _refresh_on_commit(owners: dict[str, set[int]]) -> None:
-    """Gather what to refresh until the transaction commits, then refresh it once. Ids left
-    by a rolled-back transaction are refreshed with the next commit's: harmless extra work."""
-    pending = getattr(_pending, "owners", None)
-    if pending is None:
-        pending = _pending.owners = {key: set() for key in owners}
-    for key, ids in owners.items():
-        pending[key].update(ids)
+    """Gather what to refresh until the transaction commits, then refresh it once."""
     # robust: a failure after the commit is logged, and the next daily roll mends it.
-    transaction.on_commit(_flush, robust=True)
+    enqueue_on_commit(_flush, [owners], robust=True)
 
 
-def _flush() -> None:
-    owners = getattr(_pending, "owners", None)
-    _pending.owners = None
-    if owners and any(owners.values()):
+def _flush(gathered: list[dict[str, set[int]]]) -> None:
+    owners: dict[str, set[int]] = {}
+    for one in gathered:
+        for key, ids in one.items():
+            owners.setdefault(key, set()).update(ids)
+    if any(owners.values()):
         opening_intervals_refresh(**owners)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,11 +22,12 @@ from acs.audit import audit_record
 from acs.client_ids import create_once, created_before
 from acs.errors import Conflict, DomainError, Forbidden, NotFound
 from acs.models import AuditAction
-from acs.roles import Role
+from acs.roles import ACS_ROLES, OVERSIGHT_ROLES, Role, has_any_role
 from resources import webhooks
 from resources.models import (
     COMPLETED_OUTCOMES,
     OPEN_STATUSES,
+    TO_REROUTE,
     Referral,
     ReferralEvent,
     ReferralOutcome,
@@ -34,6 +36,13 @@ from resources.models import (
     ServiceAtLocation,
 )
 from resources.selectors.referrals import sharing_consent_basis
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from cases.models import Encounter, FollowUp, Resident
+    from responders.models import User
+
 
 S = ReferralStatus
 
@@ -49,25 +58,19 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "expire": (frozenset({S.SENT}), S.EXPIRED),
 }
 PARTNER_ACTIONS = frozenset({"accept", "decline", "start", "complete"})
-ACS_REFERRER_ROLES = (Role.RESPONDER, Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
-OVERRIDE_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 EXPIRY_BATCH = 200
 
 
-def _has_any(actor, roles) -> bool:
-    return any(actor.has_role(r) for r in roles)
+def _is_partner(actor: User) -> bool:
+    return has_any_role(actor, {Role.PARTNER_USER})
 
 
-def _is_partner(actor) -> bool:
-    return actor.has_role(Role.PARTNER_USER)
-
-
-def _require_referrer(actor) -> None:
-    if not _has_any(actor, ACS_REFERRER_ROLES):
+def _require_referrer(actor: User) -> None:
+    if not has_any_role(actor, ACS_ROLES):
         raise Forbidden("Your role cannot make referrals.")
 
 
-def _require_partner_of(actor, referral: Referral) -> None:
+def _require_partner_of(actor: User, referral: Referral) -> None:
     """A partner acts only on referrals sent to its own organization; to anyone else the
     referral does not exist (404, never a hint that it does)."""
     if (
@@ -91,7 +94,7 @@ def _move(
     *,
     referral: Referral,
     action: str,
-    actor,
+    actor: User | None,
     note: str = "",
     to_status: str | None = None,
     now: datetime | None = None,
@@ -99,6 +102,8 @@ def _move(
     """Check and apply one transition on a locked row; the caller holds the transaction."""
     _check(referral, action)
     target = to_status or TRANSITIONS[action][1]
+    if target is None:  # "complete" is decided by its outcome, passed as to_status
+        raise ValueError(f"{action} needs to_status")
     now = now or timezone.now()
     before = referral.status
     referral.status = target
@@ -138,12 +143,12 @@ def _past(action: str) -> str:
 
 def referral_create(
     *,
-    actor,
-    resident,
+    actor: User,
+    resident: Resident,
     service: Service,
     service_at_location: ServiceAtLocation | None = None,
-    encounter=None,
-    follow_up=None,
+    encounter: Encounter | None = None,
+    follow_up: FollowUp | None = None,
     urgency: str = Referral.Urgency.ROUTINE,
     reason: str = "",
     reason_part2: bool | None = None,
@@ -151,7 +156,7 @@ def referral_create(
     client_id: uuid.UUID | None = None,
     send: bool = False,
     consent_override_reason: str = "",
-    request=None,
+    request: HttpRequest | None = None,
 ) -> Referral:
     """A draft referral of `resident` to `service` (sent at once with `send=True`).
 
@@ -242,7 +247,11 @@ def referral_create(
 
 
 def referral_send(
-    *, actor, referral: Referral, consent_override_reason: str = "", request=None
+    *,
+    actor: User,
+    referral: Referral,
+    consent_override_reason: str = "",
+    request: HttpRequest | None = None,
 ) -> Referral:
     """Send a draft to its partner. It needs the resident's consent to share with that partner
     (or with partners in general); without it, only a supervisor may send it, with a reason,
@@ -261,7 +270,7 @@ def referral_send(
                     code="consent_required",
                     fields={"consent": ["No sharing consent for this partner."]},
                 )
-            if not _has_any(actor, OVERRIDE_ROLES):
+            if not has_any_role(actor, OVERSIGHT_ROLES):
                 raise Forbidden(
                     "Only a supervisor can send a referral without consent.",
                     code="override_not_allowed",
@@ -327,7 +336,7 @@ def _notify_after_answer(referral: Referral) -> None:
                 referral=referral,
                 dedupe_key=f"referral:{referral.pk}:accepted",
             )
-    if referral.status in {S.DECLINED, S.EXPIRED, S.NOT_COMPLETED}:
+    if referral.status in TO_REROUTE:
         from cases.services.followups import followup_create_for_referral
 
         followup_create_for_referral(referral=referral, event=referral.status)
@@ -344,7 +353,7 @@ def _notify_after_answer(referral: Referral) -> None:
 
 def _partner_move(
     *,
-    actor,
+    actor: User,
     referral: Referral,
     action: str,
     note: str = "",
@@ -369,11 +378,11 @@ def _partner_move(
     return referral
 
 
-def referral_accept(*, actor, referral: Referral, note: str = "") -> Referral:
+def referral_accept(*, actor: User, referral: Referral, note: str = "") -> Referral:
     return _partner_move(actor=actor, referral=referral, action="accept", note=note.strip())
 
 
-def referral_decline(*, actor, referral: Referral, reason: str) -> Referral:
+def referral_decline(*, actor: User, referral: Referral, reason: str) -> Referral:
     reason = reason.strip()
     if not reason:
         raise DomainError(
@@ -382,11 +391,11 @@ def referral_decline(*, actor, referral: Referral, reason: str) -> Referral:
     return _partner_move(actor=actor, referral=referral, action="decline", note=reason)
 
 
-def referral_start(*, actor, referral: Referral, note: str = "") -> Referral:
+def referral_start(*, actor: User, referral: Referral, note: str = "") -> Referral:
     return _partner_move(actor=actor, referral=referral, action="start", note=note.strip())
 
 
-def referral_complete(*, actor, referral: Referral, outcome: str, note: str = "") -> Referral:
+def referral_complete(*, actor: User, referral: Referral, outcome: str, note: str = "") -> Referral:
     """Close the loop: completed when the resident got the service (enrolled,
     service_received), not_completed with any other outcome."""
     if outcome not in ReferralOutcome.values:
@@ -406,7 +415,9 @@ def referral_complete(*, actor, referral: Referral, outcome: str, note: str = ""
     )
 
 
-def referral_cancel(*, actor, referral: Referral, reason: str, request=None) -> Referral:
+def referral_cancel(
+    *, actor: User, referral: Referral, reason: str, request: HttpRequest | None = None
+) -> Referral:
     """ACS withdraws a referral that is still open (the resident found another place, say)."""
     _require_referrer(actor)
     reason = reason.strip()
@@ -440,7 +451,7 @@ def referral_cancel(*, actor, referral: Referral, reason: str, request=None) -> 
     return referral
 
 
-def referral_note_add(*, actor, referral: Referral, note: str) -> ReferralEvent:
+def referral_note_add(*, actor: User, referral: Referral, note: str) -> ReferralEvent:
     """A message on the referral's thread, from the partner or from ACS."""
     note = note.strip()
     if not note:
@@ -470,7 +481,9 @@ def referral_note_add(*, actor, referral: Referral, note: str) -> ReferralEvent:
     return event
 
 
-def referrals_expire_overdue(*, now: datetime | None = None, batch: int = EXPIRY_BATCH) -> list:
+def referrals_expire_overdue(
+    *, now: datetime | None = None, batch: int = EXPIRY_BATCH
+) -> list[Referral]:
     """Expire sent referrals whose response window ran out; returns the expired ones.
 
     Claims rows with SKIP LOCKED in bounded batches, so two sweeps never fight over a row and

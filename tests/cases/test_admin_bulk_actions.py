@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from acs.errors import Conflict, DomainError, Forbidden
 from acs.models import AuditEvent
+from acs.record_labels import message_label
 from acs.roles import Role
-from cases.display import message_label
 from cases.models import FollowUp
 from cases.services import follow_up_close
 from cases.services.followups import follow_up_reassign

@@ -14,12 +14,12 @@ from django.contrib.admin.models import LogEntry
 from django.utils import timezone
 from django.utils.html import strip_tags
 
+from acs.record_labels import staff_label
 from cases.display import (
     encounter_label,
     follow_up_label,
     referral_label,
     resident_label,
-    staff_label,
 )
 from cases.models import Addendum, Encounter, EncounterResident, FollowUp, Resident
 from tests.factories import CallFactory, OrganizationFactory, ResidentFactory, UnitFactory

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cases.admin import LIST_COUNT_CAP, CappedCountPaginator
+from acs.admin_base import LIST_COUNT_CAP, CappedCountPaginator
 from cases.models import (
     Addendum,
     Encounter,

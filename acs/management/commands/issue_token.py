@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 
 from acs.roles import Role
-from acs.tokens import token_issue
+from acs.tokens import partner_organizations, token_issue
 
 KINDS = {"cad": Role.CAD_INTEGRATION, "partner": Role.PARTNER_USER}
 
@@ -64,13 +64,11 @@ class Command(BaseCommand):
         )
 
     def _organization(self, value: str):
-        from resources.models import Organization
-
         try:
             public_id = uuid.UUID(value)
         except ValueError as exc:
             raise CommandError(f"{value!r} is not an organization id (a UUID).") from exc
-        organization = Organization.objects.filter(public_id=public_id).first()
+        organization = partner_organizations().filter(public_id=public_id).first()
         if organization is None:
             raise CommandError(
                 f"No organization {public_id} in the directory "

@@ -1,0 +1,235 @@
+"""What the desk's admins share, whichever app's records they list (cases, resources): the
+capped-count list base class, records named as staff speak of them (acs/record_labels.py),
+and the bulk-action helpers."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.paginator import Paginator
+from django.template.response import TemplateResponse
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+
+from acs.errors import DomainError
+from acs.local_times import LocalTimesAdmin
+from acs.record_labels import message_label, staff_label, unbroken
+
+# How far an admin list counts its rows: `SELECT COUNT(*)` over a few million rows is seconds
+# of I/O for a number nobody reads past the first pages.
+LIST_COUNT_CAP = 10_000
+
+
+class CappedCountPaginator(Paginator):
+    """Counts no further than LIST_COUNT_CAP rows (a COUNT over a LIMIT subquery), so a list
+    of a huge table costs the same as a small one; the pages past the cap are not offered."""
+
+    cap = LIST_COUNT_CAP
+
+    @cached_property
+    def count(self):
+        return self.object_list.order_by()[: self.cap].count()
+
+
+class FastListAdmin(LocalTimesAdmin):
+    """Lists that stay fast on big tables: no unfiltered total, a capped count; their times
+    read as the dashboard's (acs/local_times.py)."""
+
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+    list_per_page = 50
+
+
+class NamedRecordsAdmin(admin.ModelAdmin):
+    """Records named as staff speak of them (acs/record_labels.py) on every screen of their admin:
+    the list's first column ("__str__" in list_display), the change page's heading and
+    breadcrumb, the history and delete pages' breadcrumbs. `__str__` stays opaque, so the
+    LogEntry rows the admin writes (object_repr) never hold a name. The label reads only what
+    the admin's queryset selected (list_select_related / the selector's select_related)."""
+
+    # The heading of the list's first column, and what it sorts by.
+    record_heading = "Record"
+    record_ordering: str | None = None
+    # Foreign keys in list_display shown by their label: {field: column heading}.
+    record_columns: dict[str, str] = {}
+
+    def get_list_display(self, request):
+        user = request.user
+
+        @admin.display(description=self.record_heading, ordering=self.record_ordering)
+        def record(obj):
+            return unbroken(staff_label(obj, user))
+
+        def related(field, heading):
+            @admin.display(description=heading)
+            def column(obj):
+                value = getattr(obj, field)
+                return "-" if value is None else unbroken(staff_label(value, user))
+
+            column.__name__ = field
+            return column
+
+        columns = []
+        for name in super().get_list_display(request):
+            if name == "__str__":
+                columns.append(record)
+            elif isinstance(name, str) and name in self.record_columns:
+                columns.append(related(name, self.record_columns[name]))
+            else:
+                columns.append(name)
+        return columns
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj._label_viewer = request.user  # for readonly_record, on this request's row only
+        return obj
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        for obj in changelist.result_list:
+            obj._label_viewer = request.user  # for action_checkbox, on this request's rows
+        return changelist
+
+    def action_checkbox(self, obj):
+        """Django's row checkbox, its accessible name the record's label (not __str__)."""
+        label = staff_label(obj, getattr(obj, "_label_viewer", None))
+        attrs = {
+            "class": "action-select",
+            "aria-label": format_html("Select this object for an action - {}", label),
+        }
+        checkbox = forms.CheckboxInput(attrs, lambda value: False)
+        return checkbox.render(admin.helpers.ACTION_CHECKBOX_NAME, str(obj.pk))
+
+    def _named(self, request, context, obj) -> None:
+        if obj is not None and obj.pk is not None:
+            # The page's heading and breadcrumb (templates/admin/change_form.html etc.); the
+            # document title keeps only "Change resident" (browser history is a stored copy).
+            context["record_label"] = staff_label(obj, request.user)
+            context["subtitle"] = context["record_label"]
+
+    def response_change(self, request, obj):
+        # Django's "The follow-up “…” was changed successfully." names the record by __str__
+        # (opaque): by message_label instead (what and when, never whose: messages sit in a
+        # cookie). The LogEntry was written before this, with the opaque name.
+        return super().response_change(request, _MessageNamed(obj))
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        self._named(request, context, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def render_delete_form(self, request, context):
+        self._named(request, context, context.get("object"))
+        return super().render_delete_form(request, context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        if hasattr(response, "context_data"):
+            self._named(request, response.context_data, response.context_data.get("object"))
+        return response
+
+
+class _MessageNamed:
+    """`obj` as Django's change message sees it: every attribute its own, its str() the
+    message label."""
+
+    def __init__(self, obj):
+        self.__dict__["_obj"] = obj
+
+    def __getattr__(self, name):
+        return getattr(self._obj, name)
+
+    def __str__(self) -> str:
+        return message_label(self._obj)
+
+
+class NamedInlineMixin:
+    """Inline rows whose read-only foreign keys are readonly_record columns: each row's
+    instance learns the viewer, as NamedRecordsAdmin.get_object does for the page's record."""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        viewer = request.user
+
+        class Named(formset):
+            def _construct_form(self, i, **kw):
+                form = super()._construct_form(i, **kw)
+                form.instance._label_viewer = viewer
+                return form
+
+        Named.__name__ = formset.__name__
+        return Named
+
+
+def readonly_record(field: str, description: str):
+    """A read-only foreign key shown by its label and linked to its admin page (the admin's
+    own read-only display prints the opaque `__str__`). The record must be select_related."""
+    from django.urls import NoReverseMatch, reverse
+    from django.utils.html import format_html
+
+    @admin.display(description=description)
+    def show(self, obj):
+        related = getattr(obj, field, None) if obj is not None else None
+        if related is None:
+            return "-"
+        # The viewer, set where the admin fetched the row for this request (get_object, the
+        # inlines' forms); without one, the opaque name.
+        label = staff_label(related, getattr(obj, "_label_viewer", None))
+        meta = related._meta
+        try:
+            url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[related.pk])
+        except NoReverseMatch:
+            return label
+        return format_html('<a href="{}">{}</a>', url, label)
+
+    show.__name__ = f"{field}_record"
+    return show
+
+
+# How many of the selected rows the intermediate page names (all of them are acted on).
+BULK_LISTED = 50
+
+
+def intermediate_form(modeladmin, request, queryset, *, form, action, title, submit):
+    """The page between picking rows and applying a bulk action: the selected rows, the
+    action's form, and the hidden fields that bring the admin back to the same action."""
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "opts": modeladmin.model._meta,
+        "form": form,
+        "action": action,
+        "submit": submit,
+        "queryset": queryset,
+        "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+        # "Select all N" across pages: the action applies to the whole filtered list.
+        "select_across": request.POST.get("select_across", "0"),
+        "shown": list(queryset[:BULK_LISTED]),
+        "count": queryset.count(),
+        "media": modeladmin.media + form.media,
+    }
+    return TemplateResponse(request, "admin/bulk_action_form.html", context)
+
+
+def each_row(modeladmin, request, queryset, move, done: str) -> None:
+    """Apply `move` to every row: refusals are reported per row, the rest still done."""
+    moved = 0
+    for obj in queryset:
+        try:
+            move(obj)
+            moved += 1
+        except DomainError as exc:
+            modeladmin.message_user(request, f"{message_label(obj)}: {exc.message}", messages.ERROR)
+    if moved:
+        modeladmin.message_user(request, f"{moved} {done}.", messages.SUCCESS)
+
+
+def form_action(modeladmin, request, queryset, *, form_class, action, title, submit, move, done):
+    """A bulk action that asks for something first (an assignee, an outcome, a reason): the
+    intermediate page until its form is valid, then `move(row, cleaned_data)` on every row
+    through each_row (each call goes through a service)."""
+    form = form_class(request.POST if "apply" in request.POST else None)
+    if "apply" in request.POST and form.is_valid():
+        each_row(modeladmin, request, queryset, lambda row: move(row, form.cleaned_data), done)
+        return None
+    return intermediate_form(
+        modeladmin, request, queryset, form=form, action=action, title=title, submit=submit
+    )
