@@ -57,14 +57,37 @@ def rules() -> dict[str, dict]:
         },
         "CallEventInput": {
             "description": "A " + ", ".join(sorted(lifecycle.UNIT_EVENTS)) + " event names "
+            "its unit. A position gives both latitude and longitude, or neither, and names "
             "its unit.",
             "properties": {
                 # CallEventInput.validate_unit: a call sign (CALL_SIGN), or empty.
                 "unit": {"pattern": _trimmed("[A-Za-z0-9][A-Za-z0-9-]{0,31}|")},
             },
-            "anyOf": [
-                {"properties": {"type": {"enum": non_unit_events}}},
-                {"required": ["unit"], "properties": {"unit": {"pattern": NOT_BLANK}}},
+            "allOf": [
+                {
+                    "anyOf": [
+                        {"properties": {"type": {"enum": non_unit_events}}},
+                        {"required": ["unit"], "properties": {"unit": {"pattern": NOT_BLANK}}},
+                    ]
+                },
+                {
+                    "anyOf": [
+                        {
+                            "required": ["latitude", "longitude"],
+                            "properties": {
+                                "latitude": {"type": "number"},
+                                "longitude": {"type": "number"},
+                            },
+                        },
+                        {"properties": {"latitude": NULL, "longitude": NULL}},
+                    ]
+                },
+                {
+                    "anyOf": [
+                        {"properties": {"latitude": NULL}},
+                        {"required": ["unit"], "properties": {"unit": {"pattern": NOT_BLANK}}},
+                    ]
+                },
             ],
         },
         "ResidentSearchInput": {

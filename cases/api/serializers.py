@@ -152,7 +152,10 @@ class CallEventInput(serializers.Serializer):
         if attrs["type"] in lifecycle.UNIT_EVENTS and not attrs["unit"]:
             raise serializers.ValidationError({"unit": f"A {attrs['type']} event names its unit."})
         if (attrs["latitude"] is None) != (attrs["longitude"] is None):
-            raise serializers.ValidationError("Give both latitude and longitude, or neither.")
+            missing = "longitude" if attrs["longitude"] is None else "latitude"
+            raise serializers.ValidationError(
+                {missing: "Give both latitude and longitude, or neither."}
+            )
         if attrs["latitude"] is not None and not attrs["unit"]:
             raise serializers.ValidationError({"unit": "A position is a unit's: name the unit."})
         return attrs

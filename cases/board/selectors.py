@@ -123,7 +123,7 @@ def _epoch_ms(field: str) -> Func:
     arithmetic on numbers, and 4,000 datetimes are not parsed and formatted per update."""
     return Func(
         F(field),
-        template="(extract(epoch FROM %(expressions)s) * 1000)::bigint",
+        template="floor(extract(epoch FROM %(expressions)s) * 1000)::bigint",
         output_field=BigIntegerField(),
     )
 

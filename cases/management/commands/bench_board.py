@@ -161,8 +161,8 @@ class Command(BaseCommand):
             ),
             (
                 "SELECT c.public_id, c.incident_number, c.priority, c.status, c.call_type,"
-                " (extract(epoch FROM c.received_at) * 1000)::bigint,"
-                " (extract(epoch FROM c.status_changed_at) * 1000)::bigint, c.address,"
+                " floor(extract(epoch FROM c.received_at) * 1000)::bigint,"
+                " floor(extract(epoch FROM c.status_changed_at) * 1000)::bigint, c.address,"
                 " c.latitude, c.longitude FROM cases_call c WHERE c.status IN"
                 " ('received','pending','dispatched','en_route','on_scene','transporting',"
                 "'escalated','reopened') ORDER BY c.received_at, c.id",
@@ -170,7 +170,7 @@ class Command(BaseCommand):
             ),
             (
                 "SELECT u.public_id, u.call_sign, t.name, u.status,"
-                " (extract(epoch FROM u.status_changed_at) * 1000)::bigint,"
+                " floor(extract(epoch FROM u.status_changed_at) * 1000)::bigint,"
                 " u.needs_confirmation, a.public_id, a.incident_number, p.latitude,"
                 " p.longitude, p.ms FROM responders_unit u"
                 " LEFT JOIN responders_team t ON t.id = u.team_id"
@@ -180,7 +180,7 @@ class Command(BaseCommand):
                 " ('dispatched','en_route','on_scene','transporting')"
                 " ORDER BY x.dispatched_at DESC, x.id DESC LIMIT 1) a ON true"
                 " LEFT JOIN LATERAL (SELECT latitude, longitude,"
-                " (extract(epoch FROM recorded_at) * 1000)::bigint AS ms"
+                " floor(extract(epoch FROM recorded_at) * 1000)::bigint AS ms"
                 " FROM responders_unitposition WHERE unit_id = u.id"
                 " ORDER BY recorded_at DESC, id DESC LIMIT 1) p ON true ORDER BY u.call_sign",
                 [],
