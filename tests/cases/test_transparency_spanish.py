@@ -126,3 +126,17 @@ def test_the_spanish_definitions_page_has_no_english_definition_left(client):
     assert left == []  # ...and none in Spanish
     assert "«menos de 10»" in joined and "Every figure is computed" not in joined
     assert "Mes y distrito" in spanish and "← Volver a las cifras" in spanish
+
+
+def test_a_bad_month_is_explained_in_spanish_on_the_page_and_in_english_to_machines(client):
+    page = client.get("/transparency/", {"end": "2026-13", "lang": "es"})
+    assert page.status_code == 400
+    html = page.content.decode()
+    assert "Indique un mes como AAAA-MM, por ejemplo 2026-03." in html
+    assert "Give a month" not in html
+
+    data = client.get("/transparency/metrics.json", {"end": "2026-13"}, HTTP_ACCEPT_LANGUAGE="es")
+    assert data.status_code == 400
+    assert data.json()["error"]["fields"]["end"] == [
+        "Give a month as YYYY-MM, for example 2026-03."
+    ]
