@@ -12,10 +12,10 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 SERIES_CLASSES = ("s1", "s2", "s3")
 
 
@@ -28,8 +28,13 @@ class Point:
     suppressed: bool = False
 
 
+def month_abbr(month: date) -> str:
+    """The month's short name in the active language (Django's own: "Jan", "ene")."""
+    return date_format(month, "M")
+
+
 def month_label(month: date) -> str:
-    return f"{MONTH_ABBR[month.month - 1]} {month.year}"
+    return f"{month_abbr(month)} {month.year}"
 
 
 def nice_max(value: float, ticks: int = 4) -> float:
@@ -114,7 +119,7 @@ def month_bars(
             cx = left + group * m + group / 2
             parts.append(
                 f'<text class="tick" x="{cx:.1f}" y="{top + plot_h + 14}" '
-                f'text-anchor="middle">{MONTH_ABBR[month.month - 1]}</text>'
+                f'text-anchor="middle">{_attr(month_abbr(month))}</text>'
             )
             # The year under each January, and under the first month unless January is next.
             if month.month <= every or (m == 0 and month.month < 12 - every):

@@ -20,6 +20,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 WIDTH = 360
 # Five classes of a sequential palette (light to dark), readable as text on the darkest.
@@ -114,12 +115,13 @@ def choropleth(*, regions: list[Region], title: str, desc: str, map_id: str) -> 
     for shape in shapes:
         region = by_district.get(shape.district)
         if region is None or (region.value is None and not region.suppressed):
-            css, text = "none", region.text if region else "no figures"
+            css, text = "none", region.text if region else gettext("no figures")
         elif region.suppressed:
             css, text = "hidden", region.text
         else:
             css, text = _class_of(region.value, low, high), region.text
-        name = region.label if region else shape.name
+        # A district without figures is named as the others are (in the page's language).
+        name = region.label if region else _district_name(shape)
         parts.append(
             f'<path d="{shape.path}" class="{css}"><title>{e(name)}: {e(text)}</title></path>'
         )
@@ -140,6 +142,12 @@ def choropleth(*, regions: list[Region], title: str, desc: str, map_id: str) -> 
     parts.append('<rect x="110" y="0" width="18" height="10" fill="url(#hidden-hatch)"/>')
     parts.append('<text x="132" y="9">&lt;10</text></g></svg>')
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
+def _district_name(shape: Shape) -> str:
+    from cases.transparency.definitions import district_label
+
+    return district_label(shape.district) if shape.district.isdigit() else shape.name
 
 
 def _short(value: float) -> str:

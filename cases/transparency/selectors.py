@@ -92,19 +92,27 @@ def figure(cell: Cell, *, public: bool, which: str = "") -> Figure:
     if definition.kind is Kind.SHARE:
         share = cell.share
         if share is None:
-            return Figure(cell, "no " + definition.unit, None)
+            return Figure(cell, gettext("no %(unit)s") % {"unit": gettext(definition.unit)}, None)
         return Figure(
             cell,
             f"{share * 100:.1f}%",
             share * 100,
-            f"{cell.count:,} of {cell.denominator:,} {definition.unit}",
+            gettext("%(count)s of %(total)s %(unit)s")
+            % {
+                "count": f"{cell.count:,}",
+                "total": f"{cell.denominator:,}",
+                "unit": gettext(definition.unit),
+            },
         )
     if definition.kind is Kind.DURATION:
         seconds = cell.p90_seconds if which == "p90" else cell.median_seconds
         if seconds is None:
-            return Figure(cell, "none measured", None)
+            return Figure(cell, gettext("none measured"), None)
         return Figure(
-            cell, format_duration(seconds), seconds / 60, f"{cell.count:,} {definition.unit}"
+            cell,
+            format_duration(seconds),
+            seconds / 60,
+            f"{cell.count:,} {gettext(definition.unit)}",
         )
     return Figure(cell, f"{cell.count:,}", float(cell.count))
 
@@ -319,25 +327,36 @@ def _month_chart(d: Dashboard, definition: MetricDef) -> Chart:
     if definition.kind is Kind.DURATION:
         medians = [figure(c, public=public) for c in cells]
         p90s = [figure(c, public=public, which="p90") for c in cells]
-        series = [("median", medians), ("90th percentile", p90s)]
+        series = [(gettext("median"), medians), (gettext("90th percentile"), p90s)]
         unit, fixed_max = "min", None
-        head = ["Month", "Median (min:s)", "90th percentile (min:s)", "Calls measured"]
+        head = [
+            gettext("Month"),
+            gettext("Median (min:s)"),
+            gettext("90th percentile (min:s)"),
+            gettext("Calls measured"),
+        ]
+        suppressed = gettext(SUPPRESSED_TEXT)
         rows = [
             (
                 charts.month_label(m),
-                [a.text, b.text, SUPPRESSED_TEXT if public and a.suppressed else f"{c.count:,}"],
+                [a.text, b.text, suppressed if public and a.suppressed else f"{c.count:,}"],
             )
             for m, a, b, c in zip(d.months, medians, p90s, cells, strict=True)
         ]
-        legend = [("s1", "Median"), ("s2", "90th percentile")]
-        label_unit = "minutes"
+        legend = [("s1", gettext("Median")), ("s2", gettext("90th percentile"))]
+        label_unit = gettext("minutes")
     else:
         figures = [figure(c, public=public) for c in cells]
-        series = [(definition.title, figures)]
+        series = [(gettext(definition.title), figures)]
         legend = []
         if definition.kind is Kind.SHARE:
-            unit, fixed_max, label_unit = "%", 100.0, "percent"
-            head = ["Month", "Share", definition.unit.capitalize(), "Out of"]
+            unit, fixed_max, label_unit = "%", 100.0, gettext("percent")
+            head = [
+                gettext("Month"),
+                gettext("Share"),
+                gettext(definition.unit).capitalize(),
+                gettext("Out of"),
+            ]
             rows = [
                 (
                     charts.month_label(m),
@@ -346,14 +365,16 @@ def _month_chart(d: Dashboard, definition: MetricDef) -> Chart:
                 for m, f, c in zip(d.months, figures, cells, strict=True)
             ]
         else:
-            unit, fixed_max, label_unit = "", None, definition.unit
-            head = ["Month", definition.unit.capitalize()]
+            unit, fixed_max, label_unit = "", None, gettext(definition.unit)
+            head = [gettext("Month"), gettext(definition.unit).capitalize()]
             rows = [
                 (charts.month_label(m), [f.text]) for m, f in zip(d.months, figures, strict=True)
             ]
-    label = f"{definition.title}, {d.district_label}, by month ({label_unit}): " + "; ".join(
-        f"{month}: {', '.join(values[: len(series)])}" for month, values in rows
-    )
+    label = gettext("%(title)s, %(district)s, by month (%(unit)s): ") % {
+        "title": gettext(definition.title),
+        "district": d.district_label,
+        "unit": label_unit,
+    } + "; ".join(f"{month}: {', '.join(values[: len(series)])}" for month, values in rows)
     svg = charts.month_bars(
         months=d.months,
         series=[(name, [f.point for f in figs]) for name, figs in series],
@@ -368,7 +389,7 @@ def _month_chart(d: Dashboard, definition: MetricDef) -> Chart:
 
 def _share_counts(cell: Cell, fig: Figure, public: bool) -> list[str]:
     if public and fig.suppressed:
-        return ["not shown", "not shown"]
+        return [gettext("not shown")] * 2
     return [f"{cell.count:,}", f"{cell.denominator or 0:,}"]
 
 
@@ -406,12 +427,15 @@ def _breakdown_chart(d: Dashboard, definition: MetricDef) -> Chart:
 
     def label(dimension: str) -> str:
         if definition.free_text and dimension == OTHER_DESTINATIONS[0]:
-            return OTHER_DESTINATIONS[1]
-        return known.get(dimension) or dimension or NOT_RECORDED
+            return gettext(OTHER_DESTINATIONS[1])
+        if known.get(dimension):
+            return gettext(str(known[dimension]))
+        return dimension or gettext(NOT_RECORDED)
 
     rows_in = [(label(dim), [_cell(d, m, definition.key, dim) for m in d.months]) for dim in order]
     chart = _small_multiples(d, definition, gettext(definition.title), rows_in)
-    chart.table_head[0] = definition.title.split(" by ")[-1].capitalize()
+    # "Calls by source" -> "Source" (each such word is in the Spanish catalogue).
+    chart.table_head[0] = gettext(definition.title.split(" by ")[-1].capitalize())
     return chart
 
 
@@ -425,7 +449,7 @@ def _district_chart(d: Dashboard, definition: MetricDef) -> Chart:
         if district != ALL_DISTRICTS
     ]
     chart = _small_multiples(d, definition, title, rows_in)
-    chart.table_head[0] = "District"
+    chart.table_head[0] = gettext("District")
     return chart
 
 
@@ -435,7 +459,10 @@ def _equity_charts(d: Dashboard, definition: MetricDef) -> list[Chart]:
     out = []
     for code, title, of_what in equity.FIGURES:
         rows_in = [
-            (str(label), [_cell(d, m, definition.key, f"{code}:{group}") for m in d.months])
+            (
+                gettext(str(label)),
+                [_cell(d, m, definition.key, f"{code}:{group}") for m in d.months],
+            )
             for group, label in groups
         ]
         words = {"figure": str(title), "axis": str(axis), "of_what": str(of_what)}

@@ -59,7 +59,9 @@ class MonthField(forms.CharField):
             return None
         match = _MONTH.match(value)
         if not match or not 1 <= int(match[2]) <= 12 or not 2000 <= int(match[1]) <= 2100:
-            raise forms.ValidationError("Give a month as YYYY-MM, for example 2026-03.")
+            raise forms.ValidationError(
+                translation.gettext_lazy("Give a month as YYYY-MM, for example 2026-03.")
+            )
         return date(int(match[1]), int(match[2]), 1)
 
 

@@ -1,6 +1,7 @@
 """Issue 21 in headless Chromium, as the public sees it (no sign-in): the district map with
 its table, a figure chosen for it, and the page in Spanish through its language switch.
-Screenshots: .local/artifacts/transparency/ (map.png, map-calls.png, spanish.png)."""
+Screenshots: .local/artifacts/transparency/ (map.png, map-calls.png, spanish.png,
+spanish-table.png, spanish-definitions.png)."""
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -94,6 +95,29 @@ def test_the_public_sees_the_district_map_and_the_page_in_spanish(page, live_ser
     assert "Distrito 5" in page.locator(".freshness").inner_text()
     assert "Cobertura de las llamadas elegibles" in page.content()
     page.screenshot(path=str(SHOTS / "spanish.png"), full_page=False)
+
+    # A chart's table in Spanish: headers and months (Django's month names), no English.
+    table = page.locator("#calls figure.metric").first.locator("details.table-view")
+    table.locator("summary").click()
+    assert table.locator("thead th").all_inner_texts() == ["Mes", "Llamadas"]
+    assert table.locator("tbody th").all_inner_texts()[-1] == "Abr 2026"
+    table.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "spanish-table.png"), full_page=False)
+
+    # Its definition, in Spanish, through the chart's own link.
+    page.get_by_role("link", name="Cómo se cuenta «llamadas recibidas»").click()
+    page.wait_for_url("**/transparency/definitions/?lang=es#calls-received")
+    assert page.locator("h1").inner_text() == "Qué significa cada cifra"
+    entry = page.locator("#calls-received")
+    assert entry.locator("h3").inner_text() == "Llamadas recibidas"
+    assert entry.locator("dt").all_inner_texts() == ["Cuenta", "Mes y distrito", "Se excluye"]
+    assert "Toda llamada recibida de CAD" in entry.inner_text()
+    body = page.locator(".definitions").inner_text()
+    assert "Counts" not in body and "Left out" not in body and "The month" not in body
+    page.screenshot(path=str(SHOTS / "spanish-definitions.png"), full_page=False)
+    page.get_by_role("link", name="← Volver a las cifras").click()
+    page.wait_for_url("**lang=es**")
+    assert page.locator("h1").inner_text() == "Cómo le va a Albuquerque Community Safety"
     page.get_by_role("link", name="English").click()
     assert page.locator("h1").inner_text() == "How Albuquerque Community Safety is doing"
     assert page.problems == []
