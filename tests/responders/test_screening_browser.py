@@ -226,6 +226,12 @@ def test_forms_bound_to_the_team_and_to_the_disposition_are_marked_and_a_require
     FormBinding.objects.create(
         definition=FormDefinition.objects.get(key="crisis-assessment"), team=unit.team
     )
+    # Bound to another team: not marked here.
+    FormBinding.objects.create(
+        definition=FormDefinition.objects.get(key="cssrs-screener"),
+        team=TeamFactory(name="Downtown"),
+        required=True,
+    )
     FormBinding.objects.create(
         definition=FormDefinition.objects.get(key="safety-plan"),
         disposition="referred",
