@@ -36,8 +36,9 @@ PLACE_HISTORY_LIMIT = 10
 
 
 def field_units(user) -> QuerySet[Unit]:
-    """The units (call signs) the user staffs."""
-    return Unit.objects.filter(members=user).order_by("call_sign")
+    """The units (call signs) the user staffs, with their teams (the encounter form marks the
+    forms bound to the unit's team)."""
+    return Unit.objects.filter(members=user).select_related("team").order_by("call_sign")
 
 
 def field_calls(user) -> QuerySet[Call]:

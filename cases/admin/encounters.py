@@ -127,12 +127,29 @@ class FollowedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class RequiredFormMissingFilter(admin.SimpleListFilter):
+    """Encounters without a response to a form bound to them as required (#22): the tablet
+    blocks such a submission, but the server accepts it (docs/screening.md), so the desk
+    looks here."""
+
+    title = "required forms"
+    parameter_name = "required_form"
+
+    def lookups(self, request, model_admin):
+        return [("missing", "Required form missing")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "missing":
+            return queryset.filter(required_forms_missing__len__gt=0)
+        return queryset
+
+
 @admin.register(Encounter)
 class EncounterAdmin(NamedRecordsAdmin, FastListAdmin):
     record_heading = "Encounter (call, unit, local time)"
     record_ordering = "occurred_at"
-    list_display = ("__str__", "status", "disposition", "occurred")
-    list_filter = (FollowedFilter, "status", "disposition")
+    list_display = ("__str__", "status", "disposition", "occurred", "required_forms")
+    list_filter = (FollowedFilter, "status", "disposition", RequiredFormMissingFilter)
     list_select_related = ("unit", "call")
     date_hierarchy = "occurred_at"
     # Every field read-only; the needs by name, substance use labelled (42 CFR Part 2), and
@@ -142,11 +159,21 @@ class EncounterAdmin(NamedRecordsAdmin, FastListAdmin):
         for f in Encounter._meta.concrete_fields
         if f.name != "narrative_part2"
     ]
+    fields = [*fields, "required_forms"]
     readonly_fields = fields
     inlines = [EncounterResidentInline, AddendumInline, ReferralInline]
 
     def get_queryset(self, request):
-        return selectors.encounter_queryset_for_user(request.user)
+        from cases.screening.selectors import required_forms_missing
+
+        return required_forms_missing(selectors.encounter_queryset_for_user(request.user))
+
+    @admin.display(description="Forms")
+    def required_forms(self, obj):
+        missing = getattr(obj, "required_forms_missing", None) or []
+        if not missing:
+            return ""
+        return "required form missing: " + ", ".join(missing)
 
     @admin.display(description="Occurred (local time)", ordering="occurred_at")
     def occurred(self, obj):

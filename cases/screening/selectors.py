@@ -142,3 +142,33 @@ def encounter_form_responses(encounter: Encounter) -> list[FormResponse]:
         .select_related("version__definition", "resident")
         .order_by("completed_at", "id")
     )
+
+
+def required_forms_missing(encounters: QuerySet[Encounter]) -> QuerySet[Encounter]:
+    """The encounters annotated with `required_forms_missing`: the titles of the forms bound as
+    required to each (its call's type, its unit's team, its disposition: the rule of
+    binding_matches) with no response recorded on it, [] when none. One statement: a subquery
+    per row in the database, no query per row here. The server does not refuse such an
+    encounter (an old tablet's or a queued one must never be lost): the desk sees the gap."""
+    from django.contrib.postgres.expressions import ArraySubquery
+    from django.db.models import Exists, OuterRef
+
+    encounter = OuterRef(OuterRef("pk"))
+    missing = (
+        FormBinding.objects.filter(required=True)
+        .filter(Q(call_type="") | Q(call_type=OuterRef("call__call_type")))
+        .filter(Q(team__isnull=True) | Q(team_id=OuterRef("unit__team_id")))
+        .filter(Q(disposition="") | Q(disposition=OuterRef("disposition")))
+        .filter(definition__versions__status=FormVersion.Status.PUBLISHED)
+        .filter(
+            ~Exists(
+                FormResponse.objects.filter(
+                    encounter_id=encounter, version__definition_id=OuterRef("definition_id")
+                )
+            )
+        )
+        .order_by("definition__title")
+        .values("definition__title")
+        .distinct()
+    )
+    return encounters.annotate(required_forms_missing=ArraySubquery(missing))

@@ -1254,6 +1254,8 @@
       form.elements.client_id.value = state.id;
       showCall();
       renderPeople();
+      // The unit and the disposition, set from the link or the draft, decide the forms bound.
+      if (window.ACSForms) window.ACSForms.mark();
       // What each person's consent covers, as the server has it now (for the picker).
       state.people.forEach(function (person) { if (!person.sharing) loadSharing(person); });
     });

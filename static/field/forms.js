@@ -96,8 +96,57 @@
     return node;
   }
 
+  // The encounter's team (the chosen unit's, carried in the page on its option) and its
+  // disposition as chosen so far: with the call type, what a binding is matched on.
+  function team() {
+    var unit = document.getElementById("unit");
+    var option = unit && unit.options[unit.selectedIndex];
+    return option ? option.getAttribute("data-team") || "" : "";
+  }
+  function disposition() {
+    var chosen = document.querySelector("input[name=disposition]:checked");
+    return chosen ? chosen.value : "";
+  }
+  // The same rule as the server's binding_matches: each field a binding sets must match, and
+  // a binding sets at least one.
   function bound(form) {
-    return (form.bindings || []).filter(function (b) { return callType && b.call_type === callType; });
+    var here = { call_type: callType, team: team(), disposition: disposition() };
+    return (form.bindings || []).filter(function (b) {
+      var named = false;
+      var ok = ["call_type", "team", "disposition"].every(function (k) {
+        if (!b[k]) return true;
+        named = true;
+        return b[k] === here[k];
+      });
+      return named && ok;
+    });
+  }
+  function requiredHere(form) {
+    return bound(form).some(function (b) { return b.required; });
+  }
+
+  // Marks each form bound to this encounter ("Required for this call" or "For this call") and
+  // lists them first; called again when the unit or the disposition changes.
+  function mark() {
+    var list = panel.querySelector("[data-forms]");
+    var sorted = FORMS.slice().sort(function (a, b) {
+      var rank = function (f) { return requiredHere(f) ? 2 : bound(f).length ? 1 : 0; };
+      return rank(b) - rank(a);
+    });
+    sorted.forEach(function (form) {
+      var r = responses[form.id];
+      if (!r) return;
+      var badge = r.section.querySelector("summary .badge");
+      var here = bound(form).length > 0;
+      var required = requiredHere(form);
+      badge.hidden = !here;
+      badge.className = "badge" + (required ? " warn" : "");
+      badge.textContent = here ? t(required ? "form_required_here" : "form_suggested_here") : "";
+      if (required) r.section.setAttribute("data-required", "1");
+      else r.section.removeAttribute("data-required");
+      r.section.toggleAttribute("data-bound", here);
+      list.appendChild(r.section);
+    });
   }
 
   function renderItem(form, item, box) {
@@ -210,20 +259,11 @@
 
   function build() {
     var list = panel.querySelector("[data-forms]");
-    var sorted = FORMS.slice().sort(function (a, b) {
-      return (bound(b).length ? 1 : 0) - (bound(a).length ? 1 : 0);
-    });
-    sorted.forEach(function (form) {
+    FORMS.forEach(function (form) {
       var section = el("details", { "class": "form-section", "data-form": form.key });
       var summary = el("summary", {}, form.title);
-      var here = bound(form);
-      if (here.length) {
-        var required = here.some(function (b) { return b.required; });
-        summary.appendChild(document.createTextNode(" "));
-        summary.appendChild(el("span", { "class": "badge" + (required ? " warn" : "") },
-          t(required ? "form_required_here" : "form_suggested_here")));
-        if (required) section.setAttribute("data-required", "1");
-      }
+      summary.appendChild(document.createTextNode(" "));
+      summary.appendChild(el("span", { "class": "badge", hidden: "" }));
       section.appendChild(summary);
       if (form.description) section.appendChild(el("p", { "class": "meta" }, form.description));
       var whoId = "f-" + form.id.slice(0, 8) + "-who";
@@ -257,6 +297,13 @@
       update(form);
     });
     panel.hidden = !FORMS.length;
+    mark();
+    // The unit (its team) and the disposition decide the bindings too: marked again as they
+    // change (the form's own change events bubble from outside the panel).
+    document.addEventListener("change", function (event) {
+      var target = event.target;
+      if (target && (target.id === "unit" || target.name === "disposition")) mark();
+    });
   }
 
   function byId(id) {
@@ -265,6 +312,7 @@
   }
 
   window.ACSForms = {
+    mark: mark,
     // The responses begun on this encounter, as the draft and the outbox keep them.
     state: function () {
       return FORMS.map(function (form) {
@@ -294,14 +342,24 @@
         update(form);
       });
     },
-    // What blocks the submission: required items shown and not answered in a form begun,
-    // named; "" if none. (A form bound as required to the call is marked, not enforced.)
+    // What blocks the submission: a form bound as required to this encounter (its call type,
+    // team, disposition) and not filled in, named; required items shown and not answered in a
+    // form begun, named; "" if none. (The server accepts the encounter either way, so that an
+    // old tablet's or a queued encounter is never lost: the desk sees the gap, docs/screening.md.)
     check: function () {
+      mark();
+      var missingForms = [];
       var problems = [];
       panel.querySelectorAll(".form-item.missing").forEach(function (w) { w.classList.remove("missing"); });
+      panel.querySelectorAll(".form-section.missing").forEach(function (s) { s.classList.remove("missing"); });
       FORMS.forEach(function (form) {
         var r = responses[form.id];
         var started = Object.keys(r.answers).length > 0;
+        if (!started && requiredHere(form)) {
+          missingForms.push(form.title);
+          r.section.classList.add("missing");
+          r.section.open = true;
+        }
         if (!started) return;
         var enabled = enabledLinks(form.items, r.answers);
         walk(form.items, null, []).forEach(function (e) {
@@ -314,10 +372,13 @@
           r.section.open = true;
         });
       });
-      if (!problems.length) return "";
-      var first = panel.querySelector(".form-item.missing input, .form-item.missing textarea");
+      if (!problems.length && !missingForms.length) return "";
+      var first = panel.querySelector(".form-section.missing summary, .form-item.missing input, .form-item.missing textarea");
       if (first) first.focus();
-      return t("form_answer_required") + " " + problems.join("; ");
+      var said = [];
+      if (missingForms.length) said.push(t("form_required_missing") + " " + missingForms.join("; "));
+      if (problems.length) said.push(t("form_answer_required") + " " + problems.join("; "));
+      return said.join(" ");
     },
   };
 

@@ -70,7 +70,17 @@ def test_a_cssrs_screen_taken_offline_reaches_the_server_once_and_sets_the_risk_
     page.click("#person-new")
     cssrs = page.locator("details[data-form='cssrs-screener']")
     assert "Required for this call" in cssrs.locator("summary").inner_text()
-    cssrs.locator("summary").click()
+    # The C-SSRS is required on an MNTL call: not begun, it blocks the submission, named.
+    page.check("input[name=disposition][value=referred]")
+    page.click("button:has-text('Submit encounter')")
+    refusal = page.locator("#sync-refusal")
+    assert "Fill in the form required for this call:" in refusal.inner_text()
+    assert "(C-SSRS) screener" in refusal.inner_text()
+    assert page.locator("details.form-section.missing[data-form='cssrs-screener']").count() == 1
+    assert page.url.endswith("call_type=MNTL") or "draft=" in page.url
+    shot(page, "cssrs-required-form-blocks-submit")
+    # The refusal opened the form.
+    assert cssrs.get_attribute("open") is not None
     cssrs.locator("select[data-form-person]").select_option(label="Ana Nueva")
     # Questions 3 to 5 are asked only after a yes to question 2.
     q3 = cssrs.locator(".form-item[data-link='cssrs-3']")
@@ -161,6 +171,11 @@ def test_a_safety_plan_made_on_scene_is_printed_in_spanish_and_texted(live_serve
     page.wait_for_selector("#forms-panel:not([hidden])")
     page.fill("#person-name", "Rosa Vega")
     page.click("#person-new")
+    # The C-SSRS is required on a SUICTHRT call: screened first (nothing endorsed).
+    cssrs = page.locator("details[data-form='cssrs-screener']")
+    cssrs.locator("summary").click()
+    for link in ("cssrs-1", "cssrs-2", "cssrs-6"):
+        answer(cssrs, link, "false")
     plan = page.locator("details[data-form='safety-plan']")
     plan.locator("summary").click()
     plan.locator("select[data-form-person]").select_option(label="Rosa Vega")
@@ -174,7 +189,8 @@ def test_a_safety_plan_made_on_scene_is_printed_in_spanish_and_texted(live_serve
     page.wait_for_url(f"{live_server.url}/field/")
     wait_for_status(page, "Everything is synced", timeout=30000)
 
-    response = FormResponse.objects.get()
+    assert FormResponse.objects.get(version__definition__key="cssrs-screener").risk_level == "low"
+    response = FormResponse.objects.get(version__definition__key="safety-plan")
     assert response.language == "es" and response.answers["sp-2"] == "Caminar al río"
     rosa = response.resident
     rosa.phone = "+15055550142"
@@ -196,5 +212,68 @@ def test_a_safety_plan_made_on_scene_is_printed_in_spanish_and_texted(live_serve
     assert "The plan will be texted to them." in page.locator(".messages").inner_text()
     shot(page, "safety-plan-texted")
     assert Notification.objects.filter(template="safety_plan", resident=rosa).count() == 1
+    assert problems == []
+    context.close()
+
+
+def test_forms_bound_to_the_team_and_to_the_disposition_are_marked_and_a_required_one_blocks(
+    live_server, browser, shift
+):
+    from cases.models import FormBinding, FormDefinition
+
+    unit, responder = shift
+    # Bound to this unit's team (suggested), and required when the encounter is a referral.
+    FormBinding.objects.create(
+        definition=FormDefinition.objects.get(key="crisis-assessment"), team=unit.team
+    )
+    # Bound to another team: not marked here.
+    FormBinding.objects.create(
+        definition=FormDefinition.objects.get(key="cssrs-screener"),
+        team=TeamFactory(name="Downtown"),
+        required=True,
+    )
+    FormBinding.objects.create(
+        definition=FormDefinition.objects.get(key="safety-plan"),
+        disposition="referred",
+        required=True,
+    )
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    problems = []
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    sign_in(page, live_server.url, responder.username)
+    # Self-initiated (no call, so no call type): only the team and the disposition bind.
+    page.goto(f"{live_server.url}/field/encounters/new?unit={unit.call_sign}")
+    page.wait_for_selector("#forms-panel:not([hidden])")
+    page.fill("#person-name", "Lupe Ortiz")
+    page.click("#person-new")
+    badge = "summary .badge"
+    assessment = page.locator("details[data-form='crisis-assessment']")
+    plan = page.locator("details[data-form='safety-plan']")
+    cssrs = page.locator("details[data-form='cssrs-screener']")
+    page.wait_for_function(
+        "s => !document.querySelector(s).hidden",
+        arg="details[data-form='crisis-assessment'] summary .badge",
+    )
+    assert assessment.locator(badge).inner_text() == "For this call"
+    assert plan.locator(badge).is_hidden() and cssrs.locator(badge).is_hidden()
+    # The disposition binds the safety plan, as required, and unbinds it when changed.
+    page.check("input[name=disposition][value=referred]")
+    assert plan.locator(badge).inner_text() == "Required for this call"
+    # Listed first: the required form, then the suggested one.
+    order = page.eval_on_selector_all(
+        "#forms-panel details[data-form]", "els => els.map(e => e.dataset.form)"
+    )
+    assert order[:2] == ["safety-plan", "crisis-assessment"]
+    shot(page, "team-and-disposition-bindings")
+    page.click("button:has-text('Submit encounter')")
+    assert "My safety plan" in page.locator("#sync-refusal").inner_text()
+    page.check("input[name=disposition][value=settled_by_contact]")
+    assert plan.locator(badge).is_hidden()
+    page.click("button:has-text('Submit encounter')")
+    page.wait_for_url(f"{live_server.url}/field/")
+    wait_for_status(page, "Everything is synced", timeout=30000)
+    encounter = Encounter.objects.get()
+    assert encounter.disposition == "settled_by_contact" and encounter.status == "submitted"
     assert problems == []
     context.close()
