@@ -13,6 +13,7 @@ from acs.roles import Role
 from cases.models import FormDefinition, FormVersion
 from tests.cases.test_admin_browser import totp_code
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.journeys.harness import replay_migration_data
 from tests.workers import restore_role_groups
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -37,6 +38,8 @@ QUESTIONNAIRE = {
 
 def test_an_administrator_imports_publishes_and_exports_a_form(live_server, browser, tmp_path):
     restore_role_groups()
+    # The shipped forms, back after another test's flush.
+    replay_migration_data([("cases.migrations.0037_shipped_forms", "load")])
     admin = UserFactory(username="ana", role=Role.ADMIN)
     upload = tmp_path / "welfare-check.json"
     upload.write_text(json.dumps(QUESTIONNAIRE))
