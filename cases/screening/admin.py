@@ -229,12 +229,16 @@ class FormVersionAdmin(FastListAdmin):
         )
         return response
 
-    @admin.action(description="Publish the selected drafts (the version in use is retired)")
-    def publish(self, request, queryset):
+    def _each_version(self, request, queryset, apply, done: str) -> None:
+        """One service call per selected version (each_row reports each), for those who may
+        change versions."""
         if not self.has_change_permission(request):
             raise PermissionDenied
-        each_row(
-            self,
+        each_row(self, request, queryset, apply, done)
+
+    @admin.action(description="Publish the selected drafts (the version in use is retired)")
+    def publish(self, request, queryset):
+        self._each_version(
             request,
             queryset,
             lambda v: services.form_version_publish(actor=request.user, version=v),
@@ -243,10 +247,7 @@ class FormVersionAdmin(FastListAdmin):
 
     @admin.action(description="Retire the selected versions")
     def retire(self, request, queryset):
-        if not self.has_change_permission(request):
-            raise PermissionDenied
-        each_row(
-            self,
+        self._each_version(
             request,
             queryset,
             lambda v: services.form_version_retire(actor=request.user, version=v),
@@ -255,10 +256,7 @@ class FormVersionAdmin(FastListAdmin):
 
     @admin.action(description="Start a new draft from the selected versions' forms")
     def new_draft(self, request, queryset):
-        if not self.has_change_permission(request):
-            raise PermissionDenied
-        each_row(
-            self,
+        self._each_version(
             request,
             queryset,
             lambda v: services.form_version_new_draft(actor=request.user, definition=v.definition),
