@@ -19,6 +19,17 @@ from django.db.models import QuerySet
 logger = logging.getLogger(__name__)
 
 
+def failure_kind(exc: BaseException) -> str:
+    """What a log says of a failed batch: the exception's type and where it was raised (the
+    innermost frame's file, line and function), never its message nor its arguments, which
+    may hold a phone number, an address or a text's body."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
+    where = f" at {frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name}" if frames else ""
+    return f"{type(exc).__module__}.{type(exc).__qualname__}{where}"
+
+
 def in_batches(
     rows: QuerySet, *, order_by: tuple[str, ...], batch: int, apply: Callable[[QuerySet], Any]
 ) -> int:
@@ -112,10 +123,11 @@ class InFlight:
             # (CONN_MAX_AGE), dropped when it broke.
             close_old_connections()
             fn(*args)
-        except Exception:
+        except Exception as exc:
             # Rows it had claimed stay leased with their in-flight mark: they are retaken
-            # when the lease lapses, as after a crash.
-            logger.exception("a batch in flight failed")
+            # when the lease lapses, as after a crash. The type only: the message may hold
+            # a number or a text's body.
+            logger.error("a batch in flight failed: %s", failure_kind(exc))
         finally:
             close_old_connections()
             self.release()

@@ -39,7 +39,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from acs.batches import in_batches, in_flight, process_pool
+from acs.batches import failure_kind, in_batches, in_flight, process_pool
 from acs.on_commit import enqueue_on_commit
 from acs.phones import phone_has_extension, phone_textable
 from acs.retry import backoff
@@ -616,7 +616,7 @@ def _send_share(
         except Exception as exc:
             # Not a channel's answer: the text may have gone out; keep the mark, so the next
             # attempt asks the provider first.
-            logger.exception("notification %s: the send failed", row.pk)
+            logger.error("notification %s: the send failed: %s", row.pk, failure_kind(exc))
             attempt.result = _retry_or_fail(row, now, f"Error: {type(exc).__name__}", True)
 
 
@@ -663,7 +663,11 @@ def _begin(
         try:
             attempt.result = _prepare(attempt, now, batch.provider, checks)
         except Exception as exc:  # one bad row must not hold up its batch
-            logger.exception("notification %s: the send-time checks failed", attempt.row.pk)
+            logger.error(
+                "notification %s: the send-time checks failed: %s",
+                attempt.row.pk,
+                failure_kind(exc),
+            )
             attempt.result = _retry_or_fail(attempt.row, now, f"Error: {type(exc).__name__}", True)
         if attempt.result is None:
             batch.to_send.append(attempt)

@@ -2,6 +2,7 @@
 twice while its task waits, the provider's rate per second is kept across senders, and a 429
 slows the senders down instead of failing texts."""
 
+import logging
 import time
 import uuid
 from datetime import timedelta
@@ -217,20 +218,31 @@ def test_a_worker_process_keeps_two_batches_in_flight(sms, case_manager, setting
 
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_in_flight_that_fails_frees_its_place_and_keeps_its_lease(
-    sms, case_manager, settings, monkeypatch
+    sms, case_manager, settings, monkeypatch, caplog
 ):
+    import logging
+
     from acs.batches import in_flight_drain
     from cases.services import notifications
 
     settings.NOTIFICATION_BATCHES_IN_FLIGHT = 1
     rows = due_texts(case_manager, 2)
+    phone = rows[0].resident.phone
 
     def broken(results):
-        raise RuntimeError("the database went away")
+        # A driver's message may quote the statement's values: a number, a text's body.
+        raise RuntimeError(f"the database went away writing {phone}: {results[0][1]['body']}")
 
     monkeypatch.setattr(notifications, "_record", broken)
-    assert notifications.notifications_start_batch([rows[0].pk]) == 1
-    assert in_flight_drain(10)  # its place is free again
+    with caplog.at_level(logging.INFO):
+        assert notifications.notifications_start_batch([rows[0].pk]) == 1
+        assert in_flight_drain(10)  # its place is free again
+    # The log says what failed and where, never the message.
+    (failed,) = [r for r in caplog.records if r.getMessage().startswith("a batch in flight")]
+    assert "builtins.RuntimeError at " in failed.getMessage()
+    assert failed.exc_info is None and failed.exc_text is None
+    assert phone not in caplog.text and "went away" not in caplog.text
+    assert "Community Safety" not in caplog.text and phone[-4:] not in caplog.text
     row = N.objects.get(pk=rows[0].pk)
     # Left to its lease, marked in flight: whoever retakes it asks the provider first.
     assert row.status == N.Status.SENDING and row.in_flight_since is not None
@@ -266,7 +278,7 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(sms, case_manager, set
     assert counts[0] == counts[1] <= 6, counts
 
 
-def test_one_bad_row_does_not_hold_up_its_batch(sms, case_manager, monkeypatch):
+def test_one_bad_row_does_not_hold_up_its_batch(sms, case_manager, monkeypatch, caplog):
     from cases.services import notifications
 
     bad_check, bad_send, *good = due_texts(case_manager, 4)
@@ -281,14 +293,20 @@ def test_one_bad_row_does_not_hold_up_its_batch(sms, case_manager, monkeypatch):
 
     def failing_send(self, *, to, body, status_callback=""):
         if to == bad_send.resident.phone:
-            raise RuntimeError("not a channel error")
+            raise RuntimeError(f"not a channel error sending {body!r} to {to}")
         return send(self, to=to, body=body, status_callback=status_callback)
 
     N.objects.filter(pk=bad_check.pk).update(context={"bad": True})
     monkeypatch.setattr(notifications.messages, "render", failing_render)
     monkeypatch.setattr(channels.SmsProvider, "send", failing_send)
 
-    statuses = notifications_send_batch([bad_check.pk, bad_send.pk, *[r.pk for r in good]])
+    with caplog.at_level(logging.INFO):
+        statuses = notifications_send_batch([bad_check.pk, bad_send.pk, *[r.pk for r in good]])
+    # Each failure is logged by its type and place, never by its message (a number, a body).
+    assert caplog.text.count("builtins.RuntimeError at ") == 2, caplog.text
+    assert all(r.exc_info is None for r in caplog.records)
+    assert bad_check_body not in caplog.text and "not a channel error" not in caplog.text
+    assert bad_send.resident.phone not in caplog.text
     assert statuses == {
         bad_check.pk: N.Status.PENDING,
         bad_send.pk: N.Status.PENDING,
