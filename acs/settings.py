@@ -260,7 +260,10 @@ NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
 # statement, sends them over one pooled keep-alive connection per worker process from this
 # many threads at once, and records their results in one statement.
 NOTIFICATION_BATCH_SIZE = env.int("NOTIFICATION_BATCH_SIZE", default=100)
+# Texts a batch sends at once: sized to the provider's answer time (SendPace in
+# cases/services/notifications.py) between these two; equal, it is fixed.
 NOTIFICATION_SEND_CONCURRENCY = env.int("NOTIFICATION_SEND_CONCURRENCY", default=16)
+NOTIFICATION_SEND_CONCURRENCY_MIN = env.int("NOTIFICATION_SEND_CONCURRENCY_MIN", default=2)
 # Batches one worker process keeps going at once: the next is claimed and checked while the
 # last is sent and recorded (in the process's threads), instead of one after the other.
 NOTIFICATION_BATCHES_IN_FLIGHT = env.int("NOTIFICATION_BATCHES_IN_FLIGHT", default=2)

@@ -30,7 +30,12 @@ Denver) hold the message until morning. Texts are in the resident's language.
 from __future__ import annotations
 
 import logging
+import math
+import os
+import statistics
+import threading
 import time as _time
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -365,17 +370,16 @@ SET status = v.status,
     to_address = COALESCE(v.to_address, n.to_address),
     body = COALESCE(v.body, n.body),
     provider_message_id = COALESCE(v.provider_message_id, n.provider_message_id)
-FROM (VALUES {values}) AS v(
+FROM unnest(
+    %s::bigint[], %s::int[], %s::varchar[], %s::int[], %s::timestamptz[], %s::varchar[],
+    %s::boolean[], %s::timestamptz[], %s::varchar[], %s::text[], %s::varchar[]
+) AS v(
     id, claimed, status, attempts, next_attempt_at, last_error, clear_mark, sent_at,
     to_address, body, provider_message_id
 )
 WHERE n.id = v.id AND n.status = 'sending' AND n.attempts = v.claimed
 RETURNING n.id
 """
-RECORD_ROW = (
-    "(%s::bigint, %s::int, %s::varchar, %s::int, %s::timestamptz, %s::varchar, %s::boolean,"
-    " %s::timestamptz, %s::varchar, %s::text, %s::varchar)"
-)
 RECORDED_FIELDS = {
     "status",
     "attempts",
@@ -443,12 +447,15 @@ def _record(results: list[tuple[Notification, dict]]) -> set[int]:
     """Write each row's result where this attempt still holds it; the ids written."""
     if not results:
         return set()
-    params: list = [timezone.now()]
+    # One array per column (unnest), not a VALUES row per result: the statement's text is
+    # the same whatever the batch's size, and the driver quotes 11 arrays, not 11 values
+    # per row (docs/benchmarks.md, "Issue 24, fourth step").
+    columns: list[list] = [[] for _ in range(11)]
     for row, fields in results:
         unknown = set(fields) - RECORDED_FIELDS
         if unknown or fields.get("in_flight_since", None) is not None:
             raise ValueError(f"not a result field: {sorted(unknown) or 'in_flight_since'}")
-        params += [
+        values = (
             row.pk,
             row.attempts,
             fields.get("status", row.status),
@@ -460,10 +467,11 @@ def _record(results: list[tuple[Notification, dict]]) -> set[int]:
             fields.get("to_address"),
             fields.get("body"),
             fields.get("provider_message_id"),
-        ]
-    sql = RECORD.format(values=", ".join([RECORD_ROW] * len(results)))
+        )
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(RECORD, [timezone.now(), *columns])
         return {pk for (pk,) in cursor.fetchall()}
 
 
@@ -590,11 +598,13 @@ RATE_SLOTS_AT_ONCE = 10
 
 def _send_share(
     share: list[_Attempt], now: datetime, provider: _Provider, rate, deadline: float
-) -> None:
+) -> list[float]:
     """One sending thread's share of a batch, one after another over its keep-alive
     connection, each result on its attempt. Texts take their slots under the provider's rate
     a few at a time; none starts after `deadline`, nor while a 429 seen here holds everyone
-    off (the slots taken before it are given up and taken again after the pause)."""
+    off (the slots taken before it are given up and taken again after the pause). Returns
+    how long each send took (seconds, the wait for a slot left out)."""
+    answers: list[float] = []
     slots = 0
     for i, attempt in enumerate(share):
         row = attempt.row
@@ -612,12 +622,71 @@ def _send_share(
             elif _time.time() >= deadline:
                 attempt.result = _not_started(row)
                 continue
+            started = _time.perf_counter()
             attempt.result = _send(attempt, now, provider, rate)
+            answers.append(_time.perf_counter() - started)
         except Exception as exc:
             # Not a channel's answer: the text may have gone out; keep the mark, so the next
             # attempt asks the provider first.
             logger.error("notification %s: the send failed: %s", row.pk, failure_kind(exc))
             attempt.result = _retry_or_fail(row, now, f"Error: {type(exc).__name__}", True)
+    return answers
+
+
+class SendPace:
+    """How many texts a batch sends at once, sized to the provider's answer time (a
+    gradient limit, as in TCP Vegas): between NOTIFICATION_SEND_CONCURRENCY_MIN and
+    NOTIFICATION_SEND_CONCURRENCY, per worker process and provider.
+
+    After each batch, `note` takes its median answer time and compares it with the least
+    median of the last WINDOW batches (the provider's answer time when nothing queues):
+    `limit = limit * least / latest + sqrt(limit)`. While answers take no longer than the
+    least, the limit grows (a slow provider, a real one tens of milliseconds away, gets up to
+    the ceiling within a few batches); once more sends at once only make each wait longer
+    (for the provider, or for this process's interpreter lock: a fast local provider), it
+    shrinks to about the answer time over a send's own CPU, plus a little queue. Fewer
+    connections served faster beat many waiting (docs/benchmarks.md, "Issue 24, fourth
+    step")."""
+
+    WINDOW = 50
+
+    def __init__(self, low: int, high: int):
+        self.low, self.high = max(1, min(low, high)), max(1, high)
+        self.limit = float(self.low)
+        self.answers: deque[float] = deque(maxlen=self.WINDOW)
+        self.lock = threading.Lock()
+
+    def threads(self) -> int:
+        with self.lock:
+            return max(self.low, min(self.high, round(self.limit)))
+
+    def note(self, answers: list[float]) -> None:
+        if not answers:
+            return
+        latest = statistics.median(answers)
+        with self.lock:
+            self.answers.append(latest)
+            least = min(self.answers)
+            gradient = min(1.0, least / latest) if latest > 0 else 1.0
+            limit = self.limit * max(gradient, 0.5) + math.sqrt(self.limit)
+            self.limit = max(float(self.low), min(float(self.high), limit))
+
+
+_paces: dict[tuple, SendPace] = {}
+_paces_lock = threading.Lock()
+
+
+def send_pace(key: str) -> SendPace:
+    """This process's pace for the provider `key` (a new one when the bounds changed)."""
+    low, high = settings.NOTIFICATION_SEND_CONCURRENCY_MIN, settings.NOTIFICATION_SEND_CONCURRENCY
+    full = (os.getpid(), key, low, high)
+    with _paces_lock:
+        pace = _paces.get(full)
+        if pace is None:
+            for old in [k for k in _paces if k[0] != full[0] or k[1] == key]:
+                del _paces[old]
+            pace = _paces[full] = SendPace(low, high)
+        return pace
 
 
 def _pool():
@@ -689,17 +758,20 @@ def _complete(batch: _Batch) -> dict[int, str]:
         rate = channels.SendRate(batch.provider()) if sms else None
         # A share of the batch per sending thread, each sent one after another over the
         # thread's keep-alive connection (not a thread hand-off per text).
-        threads = max(1, min(settings.NOTIFICATION_SEND_CONCURRENCY, len(to_send)))
+        # As many shares as the provider's answer time calls for (SendPace).
+        pace = send_pace(batch.provider().base_url if sms else "email")
+        threads = max(1, min(pace.threads(), len(to_send)))
         shares = [to_send[i::threads] for i in range(threads)]
         if threads == 1:  # no thread hand-off for one share
-            _send_share(shares[0], now, batch.provider, rate, batch.deadline)
+            answers = _send_share(shares[0], now, batch.provider, rate, batch.deadline)
         else:
             futures = [
                 _pool().submit(_send_share, share, now, batch.provider, rate, batch.deadline)
                 for share in shares
             ]
-            for future in futures:
-                future.result()  # each result is on its attempt; _send_share does not raise
+            # Each result is on its attempt; _send_share does not raise.
+            answers = [answer for future in futures for answer in future.result()]
+        pace.note(answers)
     written = _record([(a.row, a.result) for a in attempts])
     statuses = {a.row.pk: a.result.get("status", a.row.status) for a in attempts}
     sids = [

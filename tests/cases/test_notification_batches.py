@@ -197,7 +197,8 @@ def test_a_worker_process_keeps_two_batches_in_flight(sms, case_manager, setting
     from tests.workers import wait_until
 
     settings.NOTIFICATION_BATCHES_IN_FLIGHT = 2
-    settings.NOTIFICATION_SEND_CONCURRENCY = 10  # the process's sending threads, shared
+    # Ten at once per batch, not sized to the answers (SendPace): the process's threads, shared.
+    settings.NOTIFICATION_SEND_CONCURRENCY = settings.NOTIFICATION_SEND_CONCURRENCY_MIN = 10
     sms.delay = 1.5  # each send takes a while
     rows = due_texts(case_manager, 15)
     batches = [[r.pk for r in rows[i : i + 5]] for i in range(0, 15, 5)]
@@ -318,3 +319,31 @@ def test_one_bad_row_does_not_hold_up_its_batch(sms, case_manager, monkeypatch, 
     # It may have gone out: the mark stays, so the next attempt asks the provider first.
     assert bad_send.last_error == "Error: RuntimeError" and bad_send.in_flight_since is not None
     assert len(sms.accepted) == 2
+
+
+def test_the_sends_at_once_follow_the_providers_answer_time():
+    from cases.services.notifications import SendPace
+
+    # A provider tens of milliseconds away answers as fast with more sends at once: the pace
+    # grows from the floor to the ceiling within a few batches.
+    slow = SendPace(2, 16)
+    sizes = []
+    for _ in range(8):
+        sizes.append(slow.threads())
+        slow.note([0.080, 0.081, 0.079])
+    assert sizes[0] == 2 and sizes == sorted(sizes) and slow.threads() == 16, sizes
+
+    # A provider that answers in 0.4 ms when nothing queues, each send costing this process
+    # 0.1 ms: past four at once every answer waits its turn (answer = threads x CPU), and
+    # the pace settles near the answer time over the CPU (plus a little queue), not at the
+    # ceiling.
+    fast = SendPace(2, 16)
+    for _ in range(30):
+        threads = fast.threads()
+        fast.note([max(0.0004, threads * 0.0001)] * 10)
+    assert 4 <= fast.threads() <= 8, fast.threads()
+    # Equal bounds: fixed.
+    fixed = SendPace(10, 10)
+    fixed.note([0.001])
+    fixed.note([0.1])
+    assert fixed.threads() == 10
