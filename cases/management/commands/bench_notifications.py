@@ -11,7 +11,8 @@ cost of the sweep as pending rows pile up.
 Throughput: K due texts (one per generated resident, each with SMS consent) are sent by one
 `celery -A acs worker --concurrency 2` (prefork, as docker-compose runs it: two processes
 taking tasks) or, with `--layout solo`, two `--pool solo --concurrency 1` workers, on a queue
-of their own, to the local SMS provider (cases/local_sms.py) running in this process. Twice:
+of their own, to the local SMS provider (cases/local_sms.py) in a process of its own, served
+by one event loop (the floors below send to the same one). Twice:
 rows found by the sweep (`sweep_notifications`, one batch task per NOTIFICATION_BATCH_SIZE
 rows), and rows scheduled through `notification_schedule` in one transaction (batch tasks on
 commit). The workers run with NOTIFICATION_BATCH_SIZE, NOTIFICATION_SEND_CONCURRENCY and
@@ -57,7 +58,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils.timezone import now as timezone_now
 
 from acs.embedded import database_url
-from cases.local_sms import SmsReceiver
+from cases.local_sms import ProviderProcess
 from cases.models import Consent, Notification, Resident
 from cases.services.notifications import (
     SWEEP_BATCHES_PER_STATEMENT,
@@ -121,7 +122,16 @@ class Command(BaseCommand):
         parser.add_argument("--layout", choices=["prefork", "solo"], default="prefork")
         parser.add_argument("--batch", type=int, default=settings.NOTIFICATION_BATCH_SIZE)
         parser.add_argument(
-            "--concurrency", type=int, default=settings.NOTIFICATION_SEND_CONCURRENCY
+            "--concurrency",
+            type=int,
+            default=settings.NOTIFICATION_SEND_CONCURRENCY,
+            help="NOTIFICATION_SEND_CONCURRENCY: the most sends at once per batch",
+        )
+        parser.add_argument(
+            "--concurrency-min",
+            type=int,
+            default=settings.NOTIFICATION_SEND_CONCURRENCY_MIN,
+            help="NOTIFICATION_SEND_CONCURRENCY_MIN (equal to --concurrency: fixed)",
         )
         parser.add_argument("--rate", type=int, default=0, help="SMS_RATE_PER_SECOND (0: none)")
         parser.add_argument("--skip-throughput", action="store_true")
@@ -157,6 +167,7 @@ class Command(BaseCommand):
                         options["layout"],
                         batch=options["batch"],
                         concurrency=options["concurrency"],
+                        concurrency_min=options["concurrency_min"],
                         rate=options["rate"],
                     )
             if not options["skip_sweep"]:
@@ -208,7 +219,9 @@ class Command(BaseCommand):
 
     # --- throughput ------------------------------------------------------------------------
 
-    def throughput(self, k: int, layout: str, *, batch: int, concurrency: int, rate: int):
+    def throughput(
+        self, k: int, layout: str, *, batch: int, concurrency: int, concurrency_min: int, rate: int
+    ):
         from cases.tasks import sweep_notifications
 
         prefix = f"acs-bench-{uuid.uuid4().hex[:12]}-"
@@ -217,7 +230,7 @@ class Command(BaseCommand):
         # The router reads the prefix at each send (acs/queues.py); the workers serve all three.
         own_queues = override_settings(TASK_QUEUE_PREFIX=prefix)
         own_queues.enable()
-        receiver = SmsReceiver().start()
+        receiver = ProviderProcess(cwd=str(settings.BASE_DIR)).start()
         env = {
             **os.environ,
             "DATABASE_URL": worker_database_url(),
@@ -227,6 +240,7 @@ class Command(BaseCommand):
             "QUIET_HOURS_END": "0",
             "NOTIFICATION_BATCH_SIZE": str(batch),
             "NOTIFICATION_SEND_CONCURRENCY": str(concurrency),
+            "NOTIFICATION_SEND_CONCURRENCY_MIN": str(concurrency_min),
             "SMS_RATE_PER_SECOND": str(rate),
             **receiver.settings(),
         }
@@ -266,7 +280,13 @@ class Command(BaseCommand):
                     if layout == "prefork"
                     else "two workers --pool solo --concurrency 1"
                 )
-                + f"; batches of {batch}, {concurrency} sends at once per process, "
+                + f"; batches of {batch}, "
+                + (
+                    f"{concurrency} sends at once per batch"
+                    if concurrency_min >= concurrency
+                    else f"{concurrency_min}-{concurrency} sends at once per batch (SendPace)"
+                )
+                + ", "
                 + (f"at most {rate} texts/s" if rate else "no rate limit of ours")
             )
 
@@ -284,8 +304,7 @@ class Command(BaseCommand):
             self.report("swept", k, receiver, done - started, detail)
 
             # 2. Rows scheduled by the service in one transaction: a task each on commit.
-            receiver.accepted.clear()
-            receiver.requests = 0
+            receiver.stats(reset=True)
             self.mark_logs()
             started = time.perf_counter()
             with transaction.atomic():
@@ -325,7 +344,7 @@ class Command(BaseCommand):
             receiver.stop()
             self.drop_queues(prefix)
 
-    def job_floor(self, receiver: SmsReceiver, k: int, *, sent: list[int]) -> None:
+    def job_floor(self, receiver: ProviderProcess, k: int, *, sent: list[int]) -> None:
         """The least any durable sender must do (issue 24): the same k texts (the numbers and
         words the scheduled pass sent) posted one after another over one keep-alive connection
         by a plain client (http.client), each batch of 100 results recorded in PostgreSQL with
@@ -348,7 +367,7 @@ class Command(BaseCommand):
             "Content-Type": "application/x-www-form-urlencoded",
         }
         row = "(%s::bigint, %s::varchar, %s::varchar, %s::text)"
-        before = len(receiver.accepted)
+        before = receiver.stats()["accepted"]
         started = time.perf_counter()
         client = http.client.HTTPConnection(base.hostname, base.port, timeout=30)
         for start in range(0, k, 100):
@@ -364,7 +383,7 @@ class Command(BaseCommand):
                 cursor.execute(JOB_RECORD.format(values=", ".join([row] * len(chunk))), params)
         client.close()
         seconds = time.perf_counter() - started
-        if len(receiver.accepted) - before != k:
+        if receiver.stats()["accepted"] - before != k:
             raise CommandError("The provider did not accept every text of the job's floor.")
         if N.objects.filter(pk__in=ids, status=N.Status.SENT).count() != k:
             raise CommandError("The job's floor did not record every text.")
@@ -376,7 +395,7 @@ class Command(BaseCommand):
         )
 
     def http_floor(
-        self, receiver: SmsReceiver, k: int, *, workers: int, keep_alive: bool = False
+        self, receiver: ProviderProcess, k: int, *, workers: int, keep_alive: bool = False
     ) -> None:
         """The floor of a send: k texts posted straight to the provider by a plain HTTP
         client from `workers` threads; no database, broker or Celery. urllib with a new
@@ -394,7 +413,7 @@ class Command(BaseCommand):
         url += "/Messages.json"
         login = f"{settings_['SMS_ACCOUNT_SID']}:{settings_['SMS_AUTH_TOKEN']}".encode()
         headers = {"Authorization": "Basic " + base64.b64encode(login).decode()}
-        before = len(receiver.accepted)
+        before = receiver.stats()["accepted"]
 
         session = requests.Session()
         session.mount("http://", HTTPAdapter(pool_maxsize=workers))
@@ -418,7 +437,7 @@ class Command(BaseCommand):
         with ThreadPoolExecutor(max_workers=workers) as pool:
             timings = sorted(pool.map(post, range(k)))
         seconds = time.perf_counter() - started
-        if len(receiver.accepted) - before != k:
+        if receiver.stats()["accepted"] - before != k:
             raise CommandError("The provider did not accept every text of the floor.")
         session.close()
         label = "floor" if not keep_alive else "floor ka"
@@ -462,16 +481,15 @@ class Command(BaseCommand):
             found += [float(s) for s in TASK_DONE.findall(text)]
         return sorted(found)
 
-    def report(self, label: str, k: int, receiver: SmsReceiver, seconds: float, detail: str):
-        per_phone = Counter(m["to"] for m in receiver.accepted)
-        twice = sum(1 for n in per_phone.values() if n > 1)
+    def report(self, label: str, k: int, receiver: ProviderProcess, seconds: float, detail: str):
+        got = receiver.stats()
         runs = self.task_seconds()
         self.rates.append((label, k / seconds))
         self.stdout.write(
             f"  {label:<9} {k / seconds:6.0f} texts/s end to end ({seconds:.1f} s); {detail}; "
-            f"provider got {len(receiver.accepted)} texts from {receiver.requests} sends, "
-            f"{twice} numbers twice; send_notifications (batches: the claim and checks, the"
-            f" sends going on in the process's threads) in the worker logs "
+            f"provider got {got['accepted']} texts from {got['requests']} sends, "
+            f"{got['numbers_twice']} numbers twice; send_notifications (batches: the claim and"
+            f" checks, the sends going on in the process's threads) in the worker logs "
             f"({len(runs)}): median {1000 * statistics.median(runs):.1f} ms, "
             f"p95 {1000 * percentile(runs, 0.95):.1f} ms"
         )
