@@ -752,6 +752,9 @@ BOARD_RETURN_WARNING_MINUTES = env.int("BOARD_RETURN_WARNING_MINUTES", default=1
 BOARD_ON_SCENE_MINUTES = env.int("BOARD_ON_SCENE_MINUTES", default=45)
 # How often the board asks whether anything changed (seconds; answered 304 when nothing did).
 BOARD_POLL_SECONDS = env.float("BOARD_POLL_SECONDS", default=2.0)
+# A board whose cursor is older than this gets the whole snapshot instead of the changes since
+# (seconds; a board that polls every BOARD_POLL_SECONDS is never that far behind).
+BOARD_DELTA_MAX_SECONDS = env.int("BOARD_DELTA_MAX_SECONDS", default=600)
 # Map tiles: an OpenStreetMap-style URL template ("https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 # in production; empty draws markers on a plain background (the lists carry everything).
 # "/static/board/tile.png" is the local test-pattern tile of the demo and the tests.
