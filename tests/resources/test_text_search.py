@@ -307,6 +307,16 @@ def test_the_document_index_keeps_a_short_pending_list(db):
         assert cursor.fetchone()[0] == ["gin_pending_list_limit=128"]
 
 
+def test_services_have_an_index_in_the_directorys_order(db):
+    # A page ordered by name (a term, places free, a language) walks it until it is full
+    # instead of sorting every match: 172 ms -> 14 ms at 200,000 services (migration 0023).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'resources_service_name_idx'"
+        )
+        assert cursor.fetchone()[0].endswith("ON public.resources_service USING btree (name, id)")
+
+
 def test_the_application_connections_do_not_jit_compile(db):
     # PostgreSQL compiled the directory's larger plans for 50-60 ms each (acs/settings.py).
     with connection.cursor() as cursor:
