@@ -143,6 +143,13 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
     "DB_CONNECT_TIMEOUT", default=5
 )
+# No JIT compilation on the application's connections (DB_JIT=1 puts it back): its statements
+# are short, and PostgreSQL compiled every plan costed over jit_above_cost (the directory's
+# searches at 20,000 services and more) for 50-60 ms, longer than many then ran
+# (docs/benchmarks.md, "Text rank at 200,000"). A startup option of the connection: behind a
+# pooler that does not pass it on, set DB_JIT=1 and `ALTER ROLE ... SET jit = off` instead.
+if not env.bool("DB_JIT", default=False):
+    DATABASES["default"]["OPTIONS"]["options"] = "-c jit=off"
 # The test database is named after the database in use, so that checkouts sharing one server
 # (CI, several working trees) never share a test database.
 DATABASES["default"]["TEST"] = {

@@ -299,7 +299,7 @@ def gunicorn(workers: int = 2) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # two workers booting on a loaded machine
         while True:
             try:
                 if requests.get(f"{base}/api/hsds/", timeout=2).status_code == 200:
