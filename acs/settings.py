@@ -733,7 +733,7 @@ LOGGING = {
     },
 }
 
-# --- The field app (responders/views.py) --------------------------------------------------
+# --- The field app (responders/field/) ---------------------------------------------------
 
 # How often the "my calls" screen asks for its rows again, in seconds.
 FIELD_CALLS_REFRESH_SECONDS = env.int("FIELD_CALLS_REFRESH_SECONDS", default=15)

@@ -23,10 +23,19 @@ from acs.parsers import FieldJSONParser
 from acs.permissions import role_required
 from acs.roles import ACS_ROLES, Role
 from cases import selectors, services
-from cases.api.serializers import (
+from cases.api.serializers import CallOutput, render_call
+from cases.models import (
+    Addendum,
+    Consent,
+    Encounter,
+    EncounterResident,
+    FollowUp,
+    UnitAssignment,
+)
+from resources.models import Referral
+from responders.field.api.serializers import (
     AddendumInput,
     AddendumOutput,
-    CallOutput,
     ConsentInput,
     ConsentOutput,
     EncounterCreateInput,
@@ -43,16 +52,6 @@ from cases.api.serializers import (
     UnitServiceStatusOutput,
     UnitStatusInput,
 )
-from cases.api.views import render_call
-from cases.models import (
-    Addendum,
-    Consent,
-    Encounter,
-    EncounterResident,
-    FollowUp,
-    UnitAssignment,
-)
-from resources.models import Referral
 from responders.models import Unit
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from responders import screening_views, views
+from responders.field import screening_views, views
 
 app_name = "field"
 

@@ -13,9 +13,9 @@ from acs.errors import NotFound, named_in
 from acs.permissions import role_required
 from acs.roles import Role
 from cases import selectors as case_selectors
-from cases.api.field import FieldView
 from cases.models import FormVersion
 from cases.screening import questionnaire, selectors, services
+from responders.field.api.views import FieldView
 
 
 class BindingOutput(serializers.Serializer):

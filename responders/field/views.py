@@ -35,7 +35,6 @@ from acs.maps import distance_label, map_config
 from acs.roles import ACS_ROLES, Role, has_any_role
 from cases import selectors as case_selectors
 from cases import services as case_services
-from cases.api.serializers import EncounterCreateInput
 from cases.lifecycle import EVENT_TYPES
 from cases.models import (
     CallStatus,
@@ -57,7 +56,9 @@ from resources.selectors import (
     service_needs,
     service_search,
 )
-from responders import selectors
+from responders.field import selectors
+from responders.field.api.forms import FormVersionOutput
+from responders.field.api.serializers import EncounterCreateInput
 from responders.services import user_language_set
 
 # The unit moves a responder makes from the call screen, in the order of a call.
@@ -257,7 +258,6 @@ def _field_forms() -> str:
     script, not even a JSON one)."""
     import json
 
-    from cases.screening.api import FormVersionOutput
     from cases.screening.selectors import published_forms
 
     return json.dumps(FormVersionOutput(published_forms(), many=True).data)

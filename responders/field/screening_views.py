@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from acs.errors import DomainError
 from cases.models import FormDefinition
 from cases.screening import selectors, services
-from responders.views import _private, _shell_context, field_page
+from responders.field.views import _private, _shell_context, field_page
 
 
 def _safety_plan(request: HttpRequest, public_id: uuid.UUID, via: str):

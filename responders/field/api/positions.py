@@ -13,8 +13,8 @@ from rest_framework.response import Response
 from acs.errors import Conflict, NotFound
 from acs.permissions import role_required
 from acs.roles import Role
-from cases.api.field import FieldView
 from cases.api.serializers import AwareDateTimeField, CoordinateField
+from responders.field.api.views import FieldView
 from responders.models import PositionSource, Unit, UnitStatus
 from responders.positions import unit_position_record
 
