@@ -75,10 +75,15 @@ FIELD_ICONS = (
     ("field/icon-maskable-192.png", 192, "maskable"),
     ("field/icon-maskable-512.png", 512, "maskable"),
 )
+# field.js is the entry module; every module it imports (static/field/app/) is precached too.
+FIELD_MODULES = tuple(
+    f"field/app/{path.name}"
+    for path in sorted((Path(settings.BASE_DIR) / "static" / "field" / "app").glob("*.js"))
+)
 SHELL_STATIC = (
     "field/field.css",
     "field/field.js",
-    "field/forms.js",
+    *FIELD_MODULES,
     "field/icon.svg",
     *(name for name, _size, _purpose in FIELD_ICONS),
 )
