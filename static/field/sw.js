@@ -12,7 +12,6 @@
  * - The API is not touched: field.js queues writes itself.
  * Signing out deletes every cache (field.js, and the server's Clear-Site-Data header).
  */
-/* global self, caches, fetch */
 "use strict";
 
 var CONFIG = self.ACS_FIELD;
