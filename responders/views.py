@@ -132,6 +132,7 @@ def _shell_context(request: HttpRequest) -> dict:
         "languages": settings.LANGUAGES,
         "idle_seconds": _idle_seconds(),
         "map_config": map_config(),
+        "field_modules": FIELD_MODULES,  # preloaded: fetched at once, not import by import
     }
 
 

@@ -62,7 +62,9 @@ def _requested(root: Path, entry: str) -> set[str]:
     return seen
 
 
-def test_every_module_is_served_hashed_and_precached_by_the_service_worker(client, tmp_path):
+def test_every_module_is_served_hashed_and_precached_by_the_service_worker(
+    client, responder, tmp_path
+):
     manifest = _collect(tmp_path)
     entry = manifest["field/field.js"]
 
@@ -77,5 +79,12 @@ def test_every_module_is_served_hashed_and_precached_by_the_service_worker(clien
     # The service worker, with that manifest, precaches exactly those URLs.
     with override_settings(STORAGES=PRODUCTION_STORAGES, STATIC_ROOT=tmp_path):
         first = client.get("/field/sw.js").content.decode().splitlines()[0]
+        client.force_login(responder)
+        home = client.get("/field/").content.decode()
     config = json.loads(first.removeprefix("self.ACS_FIELD = ").rstrip(";"))
     assert {f"/static/{name}" for name in requested} <= set(config["static"])
+    # The page names the entry and preloads the rest at the same URLs (one round of requests
+    # instead of one per level of imports).
+    assert f'<script type="module" src="/static/{entry}">' in home
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="/static/([^"]+)">', home))
+    assert preloaded == requested - {entry}
