@@ -1,6 +1,6 @@
 """The field app's pages for forms recorded on an encounter (#22): a safety plan printed for
 the person in English or Spanish, and sent to them by text when they ask for it. The forms
-themselves are filled in on the encounter form (static/field/forms.js)."""
+themselves are filled in on the encounter form (static/field/app/forms.js)."""
 
 from __future__ import annotations
 

@@ -76,10 +76,15 @@ FIELD_ICONS = (
     ("field/icon-maskable-192.png", 192, "maskable"),
     ("field/icon-maskable-512.png", 512, "maskable"),
 )
+# field.js is the entry module; every module it imports (static/field/app/) is precached too.
+FIELD_MODULES = tuple(
+    f"field/app/{path.name}"
+    for path in sorted((Path(settings.BASE_DIR) / "static" / "field" / "app").glob("*.js"))
+)
 SHELL_STATIC = (
     "field/field.css",
     "field/field.js",
-    "field/forms.js",
+    *FIELD_MODULES,
     "field/icon.svg",
     *(name for name, _size, _purpose in FIELD_ICONS),
 )
@@ -128,6 +133,7 @@ def _shell_context(request: HttpRequest) -> dict:
         "languages": settings.LANGUAGES,
         "idle_seconds": _idle_seconds(),
         "map_config": map_config(),
+        "field_modules": FIELD_MODULES,  # preloaded: fetched at once, not import by import
     }
 
 

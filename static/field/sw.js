@@ -9,10 +9,9 @@
  * - The directory snapshot: network first, the kept copy offline. A search of it (a query
  *   string: the referral picker's typed words and needs) is the network's alone, so that it
  *   never replaces the whole snapshot kept for dead zones; offline the picker filters that.
- * - The API is not touched: field.js queues writes itself.
- * Signing out deletes every cache (field.js, and the server's Clear-Site-Data header).
+ * - The API is not touched: the field script queues writes itself (app/outbox.js).
+ * Signing out deletes every cache (app/session.js, and the server's Clear-Site-Data header).
  */
-/* global self, caches, fetch */
 "use strict";
 
 var CONFIG = self.ACS_FIELD;

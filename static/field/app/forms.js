@@ -1,100 +1,30 @@
-/*
- * Forms on the encounter (screens, assessments, safety plans; docs/screening.md).
+/* Forms on the encounter (screens, assessments, safety plans; docs/screening.md).
  *
- * The forms in use come in the page (#acs-forms data-forms, FHIR Questionnaire items), so they open
- * offline from the service worker's copy. Each form renders into #forms-panel; `enableWhen`
- * shows and hides items as they are answered, and `required` items that are shown block the
- * encounter's submission with their names. The answers ride with the encounter: field.js keeps
- * them in the draft (ACSForms.state / restore) and sends each response, by its own client
- * UUID, in the encounter's outbox chain before the submit step. The server checks everything
- * again (cases/screening/questionnaire.py): these rules mirror it.
+ * The forms in use come in the page (#acs-forms data-forms, FHIR Questionnaire items), so they
+ * open offline from the service worker's copy. Each form renders into #forms-panel
+ * (form_render.js); `enableWhen` shows and hides items as they are answered, and `required`
+ * items that are shown block the encounter's submission with their names (form_rules.js). The
+ * answers ride with the encounter: encounter.js keeps them in the draft (state / restore) and
+ * send_encounter.js sends each response, by its own client UUID, in the encounter's outbox
+ * chain before the submit step. The server checks everything again
+ * (cases/screening/questionnaire.py): these rules mirror it.
  */
-(function () {
-  "use strict";
+import { el } from "./dom.js";
+import { read, renderItem, write } from "./form_render.js";
+import { QUESTIONS, bound, enabledLinks, present, requiredHere, walk } from "./form_rules.js";
+import { t } from "./i18n.js";
+import { uuid } from "./util.js";
 
+// `hooks.people()`: who is on the encounter (encounter.js). Null when the page has no forms.
+export function wireForms(hooks) {
   var panel = document.getElementById("forms-panel");
   var source = document.getElementById("acs-forms");
-  if (!panel || !source) return;
+  if (!panel || !source) return null;
   var FORMS = JSON.parse(source.getAttribute("data-forms") || "[]");
-
-  var STRINGS = {};
-  var tpl = document.getElementById("i18n");
-  if (tpl) {
-    tpl.content.querySelectorAll("[data-key]").forEach(function (el) {
-      STRINGS[el.dataset.key] = el.textContent.trim();
-    });
-  }
-  function t(key) { return STRINGS[key] || key; }
-  function uuid() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    var b = new Uint8Array(16);
-    crypto.getRandomValues(b);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
-    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
-  }
-
-  var QUESTIONS = { boolean: 1, integer: 1, decimal: 1, date: 1, string: 1, text: 1, choice: 1 };
-  var params = new URLSearchParams(location.search);
-  var callType = params.get("call_type") || "";
+  var callType = new URLSearchParams(location.search).get("call_type") || "";
 
   // One entry per form version on the page: its response's state (answers by linkId).
   var responses = {};
-
-  function walk(items, parent, out) {
-    (items || []).forEach(function (item) {
-      out.push({ item: item, parent: parent });
-      walk(item.item, item, out);
-    });
-    return out;
-  }
-  function present(v) { return !(v === undefined || v === null || v === "" || (Array.isArray(v) && !v.length)); }
-  function holds(cond, answers) {
-    var answer = answers[cond.question];
-    var expected;
-    ["answerBoolean", "answerInteger", "answerDecimal", "answerDate", "answerString", "answerCoding"].forEach(function (k) {
-      if (k in cond) expected = k === "answerCoding" ? cond[k].code : cond[k];
-    });
-    if (cond.operator === "exists") return present(answer) === !!expected;
-    if (!present(answer)) return false;
-    var values = Array.isArray(answer) ? answer : [answer];
-    switch (cond.operator) {
-      case "=": return values.indexOf(expected) >= 0;
-      case "!=": return values.indexOf(expected) < 0;
-      case ">": return values[0] > expected;
-      case "<": return values[0] < expected;
-      case ">=": return values[0] >= expected;
-      case "<=": return values[0] <= expected;
-    }
-    return false;
-  }
-  // The same rule as the server's enabled_links: conditions on enabled questions only, inside
-  // enabled groups.
-  function enabledLinks(items, answers) {
-    var enabled = {};
-    walk(items, null, []).forEach(function (entry) {
-      var item = entry.item;
-      if (entry.parent && !enabled[entry.parent.linkId]) return;
-      var conds = item.enableWhen || [];
-      if (conds.length) {
-        var visible = {};
-        Object.keys(answers).forEach(function (k) { if (enabled[k]) visible[k] = answers[k]; });
-        var results = conds.map(function (c) { return holds(c, visible); });
-        var ok = item.enableBehavior === "any" ? results.some(Boolean) : results.every(Boolean);
-        if (!ok) return;
-      }
-      enabled[item.linkId] = true;
-    });
-    return enabled;
-  }
-
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
-    if (text) node.textContent = text;
-    return node;
-  }
 
   // The encounter's team (the chosen unit's, carried in the page on its option) and its
   // disposition as chosen so far: with the call type, what a binding is matched on.
@@ -107,22 +37,9 @@
     var chosen = document.querySelector("input[name=disposition]:checked");
     return chosen ? chosen.value : "";
   }
-  // The same rule as the server's binding_matches: each field a binding sets must match, and
-  // a binding sets at least one.
-  function bound(form) {
-    var here = { call_type: callType, team: team(), disposition: disposition() };
-    return (form.bindings || []).filter(function (b) {
-      var named = false;
-      var ok = ["call_type", "team", "disposition"].every(function (k) {
-        if (!b[k]) return true;
-        named = true;
-        return b[k] === here[k];
-      });
-      return named && ok;
-    });
-  }
-  function requiredHere(form) {
-    return bound(form).some(function (b) { return b.required; });
+  // This encounter as a binding is matched on.
+  function current() {
+    return { call_type: callType, team: team(), disposition: disposition() };
   }
 
   // Marks each form bound to this encounter ("Required for this call" or "For this call") and
@@ -130,15 +47,15 @@
   function mark() {
     var list = panel.querySelector("[data-forms]");
     var sorted = FORMS.slice().sort(function (a, b) {
-      var rank = function (f) { return requiredHere(f) ? 2 : bound(f).length ? 1 : 0; };
+      var rank = function (f) { return requiredHere(f, current()) ? 2 : bound(f, current()).length ? 1 : 0; };
       return rank(b) - rank(a);
     });
     sorted.forEach(function (form) {
       var r = responses[form.id];
       if (!r) return;
       var badge = r.section.querySelector("summary .badge");
-      var here = bound(form).length > 0;
-      var required = requiredHere(form);
+      var here = bound(form, current()).length > 0;
+      var required = requiredHere(form, current());
       badge.hidden = !here;
       badge.className = "badge" + (required ? " warn" : "");
       badge.textContent = here ? t(required ? "form_required_here" : "form_suggested_here") : "";
@@ -149,90 +66,7 @@
     });
   }
 
-  function renderItem(form, item, box) {
-    var id = "f-" + form.id.slice(0, 8) + "-" + item.linkId;
-    var wrap = el("div", { "class": "form-item", "data-link": item.linkId });
-    if (item.type === "group") {
-      var set = el("fieldset", { "class": "form-group" });
-      set.appendChild(el("legend", {}, item.text));
-      (item.item || []).forEach(function (child) { renderItem(form, child, set); });
-      wrap.appendChild(set);
-      box.appendChild(wrap);
-      return;
-    }
-    if (item.type === "display") {
-      wrap.appendChild(el("p", { "class": "hint" }, item.text));
-      box.appendChild(wrap);
-      return;
-    }
-    var label = item.text + (item.required ? " *" : "");
-    if (item.type === "boolean" || item.type === "choice") {
-      var group = el("fieldset", { "class": "chips", id: id });
-      group.appendChild(el("legend", {}, label));
-      var options = item.type === "boolean"
-        ? [{ code: "true", display: t("form_yes") }, { code: "false", display: t("form_no") }]
-        : (item.answerOption || []).map(function (o) { return o.valueCoding; });
-      options.forEach(function (o) {
-        var chip = el("label", { "class": "chip" });
-        var input = el("input", {
-          type: item.type === "choice" && item.repeats ? "checkbox" : "radio",
-          "data-answer": item.linkId, value: o.code, name: id,
-        });
-        chip.appendChild(input);
-        chip.appendChild(document.createTextNode(" " + (o.display || o.code)));
-        group.appendChild(chip);
-      });
-      wrap.appendChild(group);
-    } else {
-      wrap.appendChild(el("label", { "for": id }, label));
-      var field = item.type === "text" ? el("textarea", { rows: "3", maxlength: "4000" }) : el("input", {
-        type: { integer: "number", decimal: "number", date: "date" }[item.type] || "text",
-      });
-      if (item.type === "decimal") field.setAttribute("step", "any");
-      if (item.type === "string") field.setAttribute("maxlength", "255");
-      field.id = id;
-      field.setAttribute("data-answer", item.linkId);
-      wrap.appendChild(field);
-    }
-    box.appendChild(wrap);
-  }
-
-  function read(form, section) {
-    var answers = {};
-    var items = {};
-    walk(form.items, null, []).forEach(function (e) { items[e.item.linkId] = e.item; });
-    section.querySelectorAll("[data-answer]").forEach(function (input) {
-      var link = input.getAttribute("data-answer");
-      var item = items[link];
-      if (input.type === "radio" || input.type === "checkbox") {
-        if (!input.checked) return;
-        if (item.type === "boolean") answers[link] = input.value === "true";
-        else if (item.repeats) (answers[link] = answers[link] || []).push(input.value);
-        else answers[link] = input.value;
-      } else if (input.value.trim() !== "") {
-        var v = input.value;
-        if (item.type === "integer") v = parseInt(v, 10);
-        else if (item.type === "decimal") v = parseFloat(v);
-        answers[link] = v;
-      }
-    });
-    return answers;
-  }
-
-  function write(form, section, answers) {
-    section.querySelectorAll("[data-answer]").forEach(function (input) {
-      var value = answers[input.getAttribute("data-answer")];
-      if (input.type === "radio" || input.type === "checkbox") {
-        var values = Array.isArray(value) ? value.map(String) : [String(value)];
-        input.checked = present(value) && values.indexOf(input.value) >= 0;
-      } else {
-        input.value = present(value) ? value : "";
-      }
-    });
-  }
-
   function people() {
-    var hooks = window.ACSFieldEncounter;
     return hooks && hooks.people ? hooks.people() : [];
   }
   function fillPeople(select, chosen) {
@@ -311,7 +145,7 @@
     return null;
   }
 
-  window.ACSForms = {
+  var formsApi = {
     mark: mark,
     // The responses begun on this encounter, as the draft and the outbox keep them.
     state: function () {
@@ -355,7 +189,7 @@
       FORMS.forEach(function (form) {
         var r = responses[form.id];
         var started = Object.keys(r.answers).length > 0;
-        if (!started && requiredHere(form)) {
+        if (!started && requiredHere(form, current())) {
           missingForms.push(form.title);
           r.section.classList.add("missing");
           r.section.open = true;
@@ -383,4 +217,5 @@
   };
 
   build();
-})();
+  return formsApi;
+}
