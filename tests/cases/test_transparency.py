@@ -16,7 +16,8 @@ from cases.models import (
     MetricRollup,
 )
 from cases.services.transparency import transparency_refresh
-from cases.transparency.definitions import METRICS, SECTIONS
+from cases.transparency.definitions import METRICS
+from cases.transparency.sections import SECTIONS
 from tests.cases.transparency_world import APRIL, FEBRUARY, at, call, rollup, values
 
 pytestmark = pytest.mark.django_db
