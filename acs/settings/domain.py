@@ -86,7 +86,7 @@ RETENTION_YEARS = env.int("RETENTION_YEARS", default=7)
 REFERRAL_FEED_SETTLE = timedelta(seconds=env.float("REFERRAL_FEED_SETTLE_SECONDS", default=2.0))
 # Requests per token (or partner user) and period, DRF's "N/second|minute|hour|day". The test
 # suite's fuzz sends a partner's quota in seconds; the throttle has a test of its own
-# (tests/resources/test_partner_api.py), which sets its rate.
+# (tests/resources/partner_api/test_limits.py), which sets its rate.
 PARTNER_API_RATE = env.str(
     "PARTNER_API_RATE", default="100000/minute" if ENVIRONMENT == "test" else "600/minute"
 )
