@@ -23,13 +23,13 @@ from cases.transparency.definitions import (
     METRICS,
     NOT_RECORDED,
     OTHER_DESTINATIONS,
-    SECTIONS,
     SUPPRESSED_TEXT,
     Kind,
     MetricDef,
     dimensions_of,
     district_label,
 )
+from cases.transparency.sections import SECTIONS
 from cases.transparency.suppression import Cell, Grid, suppress
 
 # The longest range one request may ask for, and the default one.
@@ -481,8 +481,8 @@ def _equity_charts(d: Dashboard, definition: MetricDef) -> list[Chart]:
 def map_regions(d: Dashboard) -> dict[str, list]:
     """For each mappable figure, its value in each district in the last month of the range
     (suppressed for the public as everywhere): what the district map and its table show."""
-    from cases.transparency.definitions import MAPPABLE
     from cases.transparency.district_map import Region
+    from cases.transparency.sections import MAPPABLE
 
     out = {}
     for key in MAPPABLE:

@@ -1,5 +1,5 @@
 /* The field app's service worker, served as /field/sw.js (scope /field/) by
- * responders.views.service_worker, which puts the configuration on the first line:
+ * responders.field.views.service_worker, which puts the configuration on the first line:
  * self.ACS_FIELD = {version, static, pages, directory, offline, encounterForm}.
  *
  * - Static files of the shell: cache first (their names change with each release).

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 
 from cases.transparency.definitions import CALL_OUTCOMES, HOURS, METRICS, OTHER_DESTINATIONS
-from tests.cases.test_transparency import busy_april, records, refreshed  # noqa: F401
+from tests.cases.transparency_world import busy_april, records, refreshed  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -318,7 +318,7 @@ def test_services_have_an_index_in_the_directorys_order(db):
 
 
 def test_the_application_connections_do_not_jit_compile(db):
-    # PostgreSQL compiled the directory's larger plans for 50-60 ms each (acs/settings.py).
+    # PostgreSQL compiled the directory's larger plans for 50-60 ms each (acs/settings/__init__.py).
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -24,6 +26,13 @@ from acs.models import AuditAction, AuditEvent
 from acs.roles import ACS_ROLES, STAFF_ROLES, Role, has_any_role
 from cases.models import Call, Consent, Encounter, EncounterResident, Resident, UnitAssignment
 from cases.nicknames import name_variants
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from cases.models import FollowUp
+    from resources.models import Organization
+    from responders.models import Unit, User
 
 ACTIVE_ASSIGNMENTS = ("dispatched", "en_route", "on_scene", "transporting")
 
@@ -41,7 +50,7 @@ def normalize_name(value: str) -> str:
     return " ".join("".join(c if c.isalnum() else " " for c in plain).split())
 
 
-def resident_queryset_for_user(user) -> QuerySet[Resident]:
+def resident_queryset_for_user(user: User) -> QuerySet[Resident]:
     """Active (not merged away) residents the user may see.
 
     Case managers, supervisors and admins: all. Responders: the residents they or their units
@@ -66,7 +75,9 @@ def resident_queryset_for_user(user) -> QuerySet[Resident]:
     return active.filter(Q(Exists(met)) | Q(Exists(searched)))
 
 
-def resident_get_for_user(user, public_id: uuid.UUID, *, request=None) -> Resident:
+def resident_get_for_user(
+    user: User, public_id: uuid.UUID, *, request: HttpRequest | None = None
+) -> Resident:
     """One resident record, audited as a view; NotFound when out of the user's scope."""
     resident = resident_queryset_for_user(user).filter(public_id=public_id).first()
     if resident is None:
@@ -184,7 +195,7 @@ def resident_candidates(
             | Q(dob_quality=Resident.DobQuality.APPROXIMATE, date_of_birth__year=date_of_birth.year)
         )
         return [ResidentMatch(r, 1.0) for r in qs.order_by("id")[:limit]]
-    params: dict = {
+    params: dict[str, Any] = {
         "q": " ".join(words),
         "words": len(words),
         "limit": limit,
@@ -218,11 +229,16 @@ def resident_candidates(
         before = cursor.fetchone()[0]
         rows = list(Resident.objects.raw(sql, params))
         cursor.execute(SET_WORD_SIMILARITY, [before])
-    return [ResidentMatch(r, float(r.score)) for r in rows]
+    return [ResidentMatch(r, float(r.score)) for r in rows]  # type: ignore[attr-defined]
 
 
 def resident_search(
-    user, *, name: str = "", date_of_birth: date | None = None, limit: int = 20, request=None
+    user: User,
+    *,
+    name: str = "",
+    date_of_birth: date | None = None,
+    limit: int = 20,
+    request: HttpRequest | None = None,
 ) -> list[ResidentMatch]:
     """Search for a resident before creating one. Each resident shown is audited as a search
     result (the query itself is not recorded: it is personal data), which also lets a
@@ -239,7 +255,7 @@ def resident_search(
     return matches
 
 
-def calls_for_unit_user(user) -> QuerySet[Call]:
+def calls_for_unit_user(user: User) -> QuerySet[Call]:
     """The calls the user's units are working now."""
     working = UnitAssignment.objects.filter(
         call=OuterRef("pk"), unit__members=user, status__in=ACTIVE_ASSIGNMENTS
@@ -247,7 +263,7 @@ def calls_for_unit_user(user) -> QuerySet[Call]:
     return Call.objects.filter(Exists(working)).order_by("-received_at", "-id")
 
 
-def call_of_unit(unit, public_id: uuid.UUID) -> Call | None:
+def call_of_unit(unit: Unit, public_id: uuid.UUID) -> Call | None:
     """A call the unit has been on, whatever its assignment's status now (a call it just
     cleared, to undo the clear). The caller has checked the unit is the user's."""
     return Call.objects.filter(public_id=public_id, assignments__unit=unit).first()
@@ -258,7 +274,9 @@ def call_of_unit(unit, public_id: uuid.UUID) -> Call | None:
 ENCOUNTER_AFTER_CLEAR_HOURS = 12
 
 
-def encounter_unit_and_call(user, *, call_sign: str, call_id: uuid.UUID | None):
+def encounter_unit_and_call(
+    user: User, *, call_sign: str, call_id: uuid.UUID | None
+) -> tuple[Unit, Call | None]:
     """Where a new encounter belongs: one of the user's units, and a call that unit may log it
     on (or none, self-initiated). NotFound for anything else, the same for a unit or call that
     does not exist.
@@ -295,7 +313,7 @@ def encounter_unit_and_call(user, *, call_sign: str, call_id: uuid.UUID | None):
     return unit, call
 
 
-def encounter_queryset_for_user(user) -> QuerySet[Encounter]:
+def encounter_queryset_for_user(user: User) -> QuerySet[Encounter]:
     if has_any_role(user, STAFF_ROLES):
         qs = Encounter.objects.all()
     elif has_any_role(user, (Role.RESPONDER,)):
@@ -305,14 +323,21 @@ def encounter_queryset_for_user(user) -> QuerySet[Encounter]:
     return qs.select_related("unit", "call", "created_by")
 
 
-def encounter_get_for_user(user, public_id: uuid.UUID) -> Encounter:
+def encounter_get_for_user(user: User, public_id: uuid.UUID) -> Encounter:
     encounter = encounter_queryset_for_user(user).filter(public_id=public_id).first()
     if encounter is None:
         raise NotFound("No such encounter.", code="encounter_not_found")
     return encounter
 
 
-def resident_read_audit(user, resident_id: int, *, request=None, via: str, **record) -> None:
+def resident_read_audit(
+    user: User,
+    resident_id: int,
+    *,
+    request: HttpRequest | None = None,
+    via: str,
+    **record: Any,
+) -> None:
     """Reading a record about a resident (a follow-up, a referral) is reading theirs: a `view`
     event on the resident, naming the record (`follow_up=<public id>`)."""
     resident = Resident.objects.only("public_id").get(pk=resident_id)
@@ -326,7 +351,9 @@ def resident_read_audit(user, resident_id: int, *, request=None, via: str, **rec
     )
 
 
-def encounter_read_audit(user, encounter: Encounter, *, request=None, via: str) -> None:
+def encounter_read_audit(
+    user: User, encounter: Encounter, *, request: HttpRequest | None = None, via: str
+) -> None:
     """Reading an encounter is reading the record of each person met: one `view` event per
     resident on it (so the audit view's resident filter finds it), naming the encounter; an
     encounter with nobody identified is itself the target. `via`: where it was read."""
@@ -347,137 +374,13 @@ def encounter_read_audit(user, encounter: Encounter, *, request=None, via: str) 
         )
 
 
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: object
-    kind: str
-    text: str
-    # The record the row names, as (model label, pk), e.g. ("resources.referral", 12): the
-    # admin links the row to it.
-    record: tuple[str, int] | None = None
-
-
-def resident_timeline(resident: Resident) -> list[TimelineEntry]:
-    """Everything that happened to a resident, newest first: encounters (including those of
-    records merged into it), consents, referrals with their live status, messages sent to
-    them, merges. A bounded number of queries, whatever the history's length."""
-    from cases.models import ResidentMerge
-
-    entries = [TimelineEntry(resident.created_at, "created", "Record created")]
-    links = (
-        EncounterResident.objects.filter(resident=resident)
-        .select_related("encounter__unit", "encounter__call")
-        .order_by("-encounter__occurred_at")
-    )
-    for link in links:
-        e = link.encounter
-        call = f" on call {e.call.incident_number}" if e.call_id else " (self-initiated)"
-        moved = " (merged from another record)" if link.original_resident_id else ""
-        entries.append(
-            TimelineEntry(
-                e.occurred_at,
-                "encounter",
-                f"Encounter by {e.unit.call_sign}{call}: {e.get_disposition_display() or 'draft'}"
-                f"{moved}",
-                ("cases.encounter", e.pk),
-            )
-        )
-    for consent in Consent.objects.filter(resident=resident):
-        state = "revoked" if consent.revoked_at else "given"
-        entries.append(
-            TimelineEntry(
-                consent.created_at,
-                "consent",
-                f"Consent {state}: {consent.get_scope_display()} ({consent.get_method_display()})",
-                ("cases.consent", consent.pk),
-            )
-        )
-    from resources.models import Referral
-
-    for referral in Referral.objects.filter(resident=resident).select_related(
-        "service", "organization"
-    ):
-        outcome = f", {referral.get_outcome_display()}" if referral.outcome else ""
-        entries.append(
-            TimelineEntry(
-                referral.created_at,
-                "referral",
-                f"Referral to {referral.service.name} ({referral.organization.name}): "
-                f"{referral.get_status_display()}{outcome}",
-                ("resources.referral", referral.pk),
-            )
-        )
-    entries.extend(_form_responses(resident))
-    entries.extend(_messages_sent(resident))
-    merges = ResidentMerge.objects.filter(Q(survivor=resident) | Q(duplicate=resident))
-    for merge in merges.select_related("survivor", "duplicate"):
-        other = merge.duplicate if merge.survivor_id == resident.pk else merge.survivor
-        verb = "absorbed" if merge.survivor_id == resident.pk else "merged into"
-        record = ("cases.residentmerge", merge.pk)
-        entries.append(TimelineEntry(merge.created_at, "merge", f"{verb} {other}", record))
-        if merge.undone_at:
-            entries.append(
-                TimelineEntry(merge.undone_at, "unmerge", f"Merge with {other} undone", record)
-            )
-    return sorted(entries, key=lambda entry: entry.at, reverse=True)
-
-
-def _form_responses(resident: Resident) -> list[TimelineEntry]:
-    """Screens, assessments and safety plans about the resident (one query)."""
-    from cases.models import FormResponse
-
-    rows = FormResponse.objects.filter(resident=resident).select_related(
-        "version__definition", "encounter__unit"
-    )
-    entries = []
-    for response in rows:
-        risk = f": {response.get_risk_level_display().lower()} risk" if response.risk_level else ""
-        entries.append(
-            TimelineEntry(
-                response.completed_at,
-                response.version.definition.purpose,
-                f"{response.version.definition.title} (version {response.version.number}) by "
-                f"{response.encounter.unit.call_sign}{risk}",
-                ("cases.formresponse", response.pk),
-            )
-        )
-    return entries
-
-
-# How the timeline names what was sent (the template ids are for code).
-MESSAGE_LABELS = {"checkin": "check-in", "referral_accepted": "referral accepted"}
-
-
-def _messages_sent(resident: Resident) -> list[TimelineEntry]:
-    """Messages that went out to the resident (or to a record merged into theirs), with the
-    provider's last word on delivery. The text itself stays on the notification."""
-    from cases.models import Notification
-
-    sent = (
-        Notification.objects.filter(
-            Q(resident=resident) | Q(resident__merged_into=resident),
-            status=Notification.Status.SENT,
-        )
-        .only("id", "sent_at", "channel", "template", "provider_status")
-        .order_by("-sent_at", "-id")
-    )
-    entries = []
-    for message in sent:
-        what = "Text" if message.channel == Notification.Channel.SMS else "E-mail"
-        label = MESSAGE_LABELS.get(message.template, message.template.replace("_", " "))
-        state = f" ({message.provider_status})" if message.provider_status else ""
-        entries.append(
-            TimelineEntry(
-                message.sent_at,
-                "message",
-                f"{what} sent: {label}{state}",
-                ("cases.notification", message.pk),
-            )
-        )
-    return entries
-
-
-def consent_active(resident: Resident, scope: str, *, organization=None, at=None) -> bool:
+def consent_active(
+    resident: Resident,
+    scope: str,
+    *,
+    organization: Organization | None = None,
+    at: datetime | None = None,
+) -> bool:
     """Whether the resident's consent for `scope` holds now (not revoked, not expired);
     for a named partner, the consent must name that partner."""
     qs = Consent.objects.holding(at).filter(resident=resident, scope=scope)
@@ -486,7 +389,9 @@ def consent_active(resident: Resident, scope: str, *, organization=None, at=None
     return qs.exists()
 
 
-def consents_active(resident_ids, scopes, *, at=None) -> set[tuple[int, str]]:
+def consents_active(
+    resident_ids: Iterable[int], scopes: Iterable[str], *, at: datetime | None = None
+) -> set[tuple[int, str]]:
     """`consent_active` (no partner named) for many residents and scopes in one query: the
     (resident id, scope) pairs whose consent holds now."""
     return set(
@@ -496,80 +401,10 @@ def consents_active(resident_ids, scopes, *, at=None) -> set[tuple[int, str]]:
     )
 
 
-# --- the case managers' work queues (the admin dashboard) -------------------------------------
-
-
-def follow_up_queryset_for_user(user) -> QuerySet:
+def follow_up_queryset_for_user(user: User) -> QuerySet[FollowUp]:
     """Follow-ups the user may work: case managers, supervisors and admins see them all."""
     from cases.models import FollowUp
 
     if not has_any_role(user, STAFF_ROLES):
         return FollowUp.objects.none()
     return FollowUp.objects.select_related("resident", "assignee")
-
-
-def end_of_today():
-    """The end of the local day (the department's time zone)."""
-    return timezone.localtime().replace(hour=23, minute=59, second=59, microsecond=999999)
-
-
-def follow_ups_due_for_user(user, *, whose: str) -> QuerySet:
-    """Open follow-ups due today or overdue, the most overdue first (the partial index on
-    open work by due time serves it). `whose`: "mine" (assigned to the user), or "team"
-    (assigned to someone else of the user's team, or to nobody)."""
-    from cases.models import FollowUp
-
-    qs = (
-        follow_up_queryset_for_user(user)
-        .filter(due_at__lte=end_of_today())
-        .exclude(status=FollowUp.Status.CLOSED)
-    )
-    if whose == "mine":
-        qs = qs.filter(assignee=user)
-    else:
-        team = Q(assignee__isnull=True)
-        if user.team_id:
-            team |= Q(assignee__team_id=user.team_id)
-        qs = qs.filter(team).exclude(assignee=user)
-    return qs.order_by("due_at", "id")
-
-
-def residents_followed_by(user) -> QuerySet:
-    """The residents the user follows: those with an open follow-up assigned to them."""
-    from cases.models import FollowUp
-
-    return (
-        follow_up_queryset_for_user(user)
-        .filter(assignee=user)
-        .exclude(status=FollowUp.Status.CLOSED)
-        .values("resident_id")
-    )
-
-
-def recent_encounters_of_followed(user, *, days: int = 14) -> QuerySet[Encounter]:
-    """Encounters of the last `days` days with a resident the user follows, newest first."""
-    since = timezone.now() - timedelta(days=days)
-    met = EncounterResident.objects.filter(
-        encounter=OuterRef("pk"), resident_id__in=residents_followed_by(user)
-    )
-    return (
-        encounter_queryset_for_user(user)
-        .filter(Exists(met), occurred_at__gte=since)
-        .order_by("-occurred_at", "-id")
-    )
-
-
-def addenda_awaiting_approval(user) -> QuerySet:
-    """Addenda a supervisor may approve or reject: on encounters of units of their team,
-    written by someone else, not decided yet; the oldest first (the partial index on pending
-    addenda). Nobody else has any."""
-    from cases.models import ADDENDUM_PENDING, Addendum
-
-    if not user.has_role(Role.SUPERVISOR) or user.team_id is None:
-        return Addendum.objects.none()
-    return (
-        Addendum.objects.filter(ADDENDUM_PENDING, encounter__unit__team_id=user.team_id)
-        .exclude(author=user)
-        .select_related("encounter__unit", "author")
-        .order_by("created_at", "id")
-    )
