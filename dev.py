@@ -144,7 +144,7 @@ BEAT_ARGS = ("beat", "-l", "info")
 
 def worker_args(kinds: tuple[str, ...], concurrency: int, env: dict[str, str]) -> list[str]:
     """`celery worker` arguments for the queues of these kinds (behind TASK_QUEUE_PREFIX, as
-    acs/settings.py names them)."""
+    acs/settings/__init__.py names them)."""
     prefix = env.get("TASK_QUEUE_PREFIX", "")
     queues = ",".join(f"{prefix}{kind}" for kind in kinds)
     return ["worker", "-l", "info", "-Q", queues, "--concurrency", str(concurrency)]

@@ -26,7 +26,7 @@ urlpatterns = [
     path("api/v1/", include("acs.api_urls")),
     path("api/hsds/", include("resources.api.hsds_urls")),
     path("partners/", include("resources.urls")),
-    path("field/", include("responders.urls")),
+    path("field/", include("responders.field.urls")),
     path("board/", include("cases.board.urls")),
     path("transparency/", include("cases.urls_transparency")),
     path("hooks/sms/", include("cases.hook_urls")),

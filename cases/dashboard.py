@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from acs.roles import STAFF_ROLES, Role, has_any_role
-from cases import selectors
 from cases.display import (
     addendum_label,
     encounter_label,
@@ -27,6 +26,7 @@ from cases.display import (
     referral_label,
     resident_label,
 )
+from cases.selectors import work_queues
 from resources.models import TO_REROUTE, WAITING_ON_PARTNER
 
 QUEUE_ROWS = 10
@@ -198,7 +198,7 @@ def dashboard_for(user) -> list[Queue]:
                     "No addendum waits for you.",
                     _changelist("cases.addendum", awaiting="me"),
                 ),
-                selectors.addenda_awaiting_approval(user).select_related("encounter__call"),
+                work_queues.addenda_awaiting_approval(user).select_related("encounter__call"),
                 _addendum_row,
             )
         )
@@ -210,7 +210,7 @@ def dashboard_for(user) -> list[Queue]:
                 "Nothing due today.",
                 _changelist("cases.followup", due="due_now", mine="me"),
             ),
-            selectors.follow_ups_due_for_user(user, whose="mine"),
+            work_queues.follow_ups_due_for_user(user, whose="mine"),
             follow_up,
         ),
         _fill(
@@ -222,7 +222,7 @@ def dashboard_for(user) -> list[Queue]:
                 "Nothing waiting for the team.",
                 _changelist("cases.followup", due="due_now", mine="team"),
             ),
-            selectors.follow_ups_due_for_user(user, whose="team"),
+            work_queues.follow_ups_due_for_user(user, whose="team"),
             follow_up,
         ),
         _fill(
@@ -252,7 +252,7 @@ def dashboard_for(user) -> list[Queue]:
                 "No recent encounter of the residents you follow.",
                 _changelist("cases.encounter", followed="me"),
             ),
-            selectors.recent_encounters_of_followed(user).prefetch_related(
+            work_queues.recent_encounters_of_followed(user).prefetch_related(
                 Prefetch("people", queryset=_people())
             ),
             _encounter_row,

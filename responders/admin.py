@@ -141,7 +141,7 @@ class UnitAdmin(LocalTimesAdmin):
 
 
 def _single_sign_on_admin() -> None:
-    """Single sign-on is configured from the environment (acs/settings.py, SSO_OIDC_*), and no
+    """Single sign-on is configured from the environment (acs/settings/auth.py, SSO_OIDC_*), and no
     IdP token is stored (SOCIALACCOUNT_STORE_TOKENS off): allauth's admin pages for apps and
     tokens would be a second, unaudited place for client secrets. The accounts' links to the
     IdP stay, so that an administrator can see and remove one (responders/sso.py)."""

@@ -1,10 +1,11 @@
 """Single sign-on through the city's identity provider: who gets in, with what.
 
 The doors are allauth's: OpenID Connect (allauth.socialaccount.providers.openid_connect,
-configured in acs/settings.py from SSO_OIDC_*) and SAML 2.0 (allauth.socialaccount.providers.saml
-on python3-saml, from SSO_SAML_*; StaffSamlProvider below keeps the assertion's
-AuthnContextClassRef). The rules are the same for both and are here, applied by the social
-account adapter (responders/adapters.py) at every SSO sign-in, before the session exists:
+configured in acs/settings/auth.py from SSO_OIDC_*) and SAML 2.0
+(allauth.socialaccount.providers.saml on python3-saml, from SSO_SAML_*; StaffSamlProvider below
+keeps the assertion's AuthnContextClassRef). The rules are the same for both and are here,
+applied by the social account adapter (responders/adapters.py) at every SSO sign-in, before the
+session exists:
 
 - **Roles come from the IdP's groups.** SSO_GROUP_ROLES maps IdP group names to roles
   (acs/roles.py); the person holds exactly the roles their groups map to, set through

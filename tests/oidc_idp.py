@@ -124,7 +124,7 @@ class Idp:
         self.accounts_file.unlink(missing_ok=True)
 
     def provider_settings(self, *, name: str = "City of Albuquerque") -> dict:
-        """SOCIALACCOUNT_PROVIDERS as acs/settings.py builds it from SSO_OIDC_*."""
+        """SOCIALACCOUNT_PROVIDERS as acs/settings/auth.py builds it from SSO_OIDC_*."""
         return {
             "openid_connect": {
                 "OAUTH_PKCE_ENABLED": True,
@@ -216,7 +216,7 @@ def oidc_idp():
 
 @pytest.fixture
 def sso(oidc_idp, settings):
-    """SSO configured against the running IdP, as acs/settings.py does from SSO_OIDC_* and
+    """SSO configured against the running IdP, as acs/settings/auth.py does from SSO_OIDC_* and
     SSO_GROUP_ROLES; the IdP's directory as ACCOUNTS says."""
     configure(oidc_idp, settings)
     return oidc_idp

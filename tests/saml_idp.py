@@ -143,8 +143,8 @@ class SamlIdp:
         self.accounts[login] = {**self.accounts[login], "groups": groups}
 
     def provider_settings(self, *, name: str = "City of Albuquerque SAML") -> dict:
-        """SOCIALACCOUNT_PROVIDERS["saml"] as acs/settings.py builds it from SSO_SAML_*."""
-        from acs.settings import saml_app
+        """SOCIALACCOUNT_PROVIDERS["saml"] as acs/settings/auth.py builds it from SSO_SAML_*."""
+        from acs.settings.auth import saml_app
 
         app = saml_app(
             name=name,
@@ -323,7 +323,7 @@ def saml_idp_server():
 
 @pytest.fixture
 def saml(saml_idp_server, settings, client):
-    """SAML sign-on configured against the running IdP, as acs/settings.py does from
+    """SAML sign-on configured against the running IdP, as acs/settings/auth.py does from
     SSO_SAML_* and SSO_GROUP_ROLES; the IdP's directory as ACCOUNTS says, and our SP metadata
     uploaded to it."""
     configure_saml(saml_idp_server, settings, client)

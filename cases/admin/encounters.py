@@ -19,6 +19,7 @@ from acs.record_labels import message_label, staff_label
 from acs.roles import Role
 from cases import selectors, services
 from cases.models import ADDENDUM_PENDING, Addendum, Encounter, EncounterResident
+from cases.selectors import work_queues
 from resources.models import Referral
 
 
@@ -122,7 +123,7 @@ class FollowedFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() == "me":
             return queryset.filter(
-                people__resident_id__in=selectors.residents_followed_by(request.user)
+                people__resident_id__in=work_queues.residents_followed_by(request.user)
             ).distinct()
         return queryset
 
@@ -273,7 +274,7 @@ class AwaitingMyApprovalFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "me":
-            return queryset.filter(pk__in=selectors.addenda_awaiting_approval(request.user))
+            return queryset.filter(pk__in=work_queues.addenda_awaiting_approval(request.user))
         if self.value() == "any":
             return queryset.filter(ADDENDUM_PENDING)
         if self.value() == "approved":
@@ -374,7 +375,7 @@ class AddendumAdmin(NamedRecordsAdmin, FastListAdmin):
             addendum is not None
             and addendum.approved_at is None
             and addendum.rejected_at is None
-            and selectors.addenda_awaiting_approval(request.user).filter(pk=addendum.pk).exists()
+            and work_queues.addenda_awaiting_approval(request.user).filter(pk=addendum.pk).exists()
         )
         extra_context = {
             "can_approve": can_approve,

@@ -13,6 +13,7 @@ from acs.record_labels import message_label
 from cases import selectors, services
 from cases.admin.common import desk_users
 from cases.models import ContactAttempt, FollowUp, FollowUpRule
+from cases.selectors import work_queues
 from cases.services.followups import follow_up_reassign
 from responders.models import User
 
@@ -31,7 +32,7 @@ class DueFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         now = timezone.localtime()
-        end_of_day = selectors.end_of_today()
+        end_of_day = work_queues.end_of_today()
         if self.value() == "due_now":
             return queryset.filter(due_at__lte=end_of_day)
         if self.value() == "overdue":

@@ -25,8 +25,8 @@ from acs.audit import audit_record
 from acs.errors import DomainError
 from acs.models import AuditAction
 from acs.roles import ACS_ROLES, OVERSIGHT_ROLES, has_any_role
-from cases import selectors
 from cases.models import FollowUp, Resident
+from cases.selectors import timeline
 from resources.models import OPEN_STATUSES, Referral, ServiceAtLocation
 from resources.selectors import service_search, sharing_consent_for
 from resources.services.referrals import referral_create
@@ -200,7 +200,7 @@ def timeline_rows(request, resident: Resident) -> list[dict]:
     has no page of its own, to the consents on this page)."""
     may_view: dict = {}
     rows = []
-    for entry in selectors.resident_timeline(resident):
+    for entry in timeline.resident_timeline(resident):
         url = ""
         if entry.kind == "consent":
             url = "#consents"

@@ -1,4 +1,3 @@
-from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -16,9 +15,9 @@ from cases.api.serializers import (
     CadCallInput,
     CallEventInput,
     CallOutput,
+    render_call,
     validate_incident_number,
 )
-from cases.models import Call, UnitAssignment
 
 INCIDENT_NUMBER_PARAMETER = OpenApiParameter(
     "incident_number",
@@ -27,16 +26,6 @@ INCIDENT_NUMBER_PARAMETER = OpenApiParameter(
     pattern=INCIDENT_NUMBER.pattern,
     description="CAD's incident number: 1 to 64 letters, digits, '.', '_' or '-'",
 )
-
-
-def render_call(call: Call) -> dict:
-    call = Call.objects.prefetch_related(
-        Prefetch(
-            "assignments",
-            queryset=UnitAssignment.objects.select_related("unit").order_by("id"),
-        )
-    ).get(pk=call.pk)
-    return CallOutput(call).data
 
 
 class CadView(APIView):

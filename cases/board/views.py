@@ -1,10 +1,11 @@
 """The operations board's page and its conditional update (docs/architecture.md, "The
-operations board": why conditional polling, not server-sent events).
+operations board": why conditional polling, not server-sent events, and the cursor).
 
 The page carries its first snapshot (json_script, not executed: no inline script under the
-CSP) and static/board/board.js asks `/board/data` every BOARD_POLL_SECONDS with the ETag it
-holds: nothing changed is a 304 after one statement; a change is the whole snapshot, in a
-constant number of statements.
+CSP) and static/board/board.js asks `/board/data` every BOARD_POLL_SECONDS with the cursor
+it holds as its ETag: nothing changed is a 304 after one statement; a change is only what
+changed since the cursor (`selectors.board_update`), in a constant number of statements; a
+board without a usable cursor gets the whole snapshot.
 """
 
 from __future__ import annotations
@@ -72,20 +73,30 @@ def board(request: HttpRequest) -> HttpResponse:
     return _private(response)
 
 
+def _held_cursor(request: HttpRequest) -> str | None:
+    """The cursor the page holds, from its If-None-Match (a quoted ETag)."""
+    tags = [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]
+    for tag in tags:
+        tag = tag.removeprefix("W/")
+        if len(tag) > 2 and tag[0] == tag[-1] == '"':
+            return tag[1:-1]
+    return None
+
+
 @require_GET
 def board_data(request: HttpRequest) -> HttpResponse:
-    """The snapshot, or 304 when the ETag the page holds is still current."""
+    """304 when the cursor the page holds is still current; else what changed since it, or
+    the whole snapshot (`selectors.board_update`)."""
     if not request.user.is_authenticated:
         return JsonResponse(error_body("not_authenticated", "Sign in again."), status=401)
     if not _is_desk(request.user):
         return JsonResponse(error_body("permission_denied", "Desk roles only."), status=403)
-    version = selectors.board_version()
-    etag = f'"{version}"'
-    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+    held = _held_cursor(request)
+    update = selectors.board_update(held)
+    if update is None:
         response = HttpResponseNotModified()
-        response["ETag"] = etag
+        response["ETag"] = f'"{held}"'
         return _private(response)
-    snapshot = selectors.board_snapshot(version=version)
-    response = JsonResponse(snapshot)
-    response["ETag"] = f'"{snapshot["version"]}"'
+    response = JsonResponse(update)
+    response["ETag"] = f'"{update["version"]}"'
     return _private(response)

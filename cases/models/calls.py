@@ -111,7 +111,9 @@ class Call(BaseModel):
             models.Index(fields=["-received_at"], name="cases_call_received_idx"),
             # The field app's "before you go in": earlier calls at the same address.
             models.Index(Upper("address"), name="cases_call_address_upper_idx"),
-            # The operations board's "has anything changed?" (max(updated_at)), one index probe.
+            # Was the operations board's "has anything changed?"; the board now follows the
+            # board_xid/board_seq stamps set by a trigger (columns outside the model: cases
+            # 0040, docs/architecture.md "The operations board").
             models.Index(fields=["updated_at"], name="cases_call_updated_idx"),
         ]
 

@@ -2,6 +2,7 @@
 
 `questionnaire` (items as FHIR Questionnaire items, conditions, required, the FHIR exchange),
 `scoring` (scoring rules by name), `services` (writes), `selectors` (reads scoped to the user),
-`shipped` (the definitions the department starts with), `api` (the field app's endpoints),
-`admin`, `exports` (CSV columns and the billing evidence file). docs/screening.md.
+`shipped` (the definitions the department starts with), `admin`, `exports` (CSV columns and the
+billing evidence file). The field app's endpoints for forms are its own
+(responders/field/api/forms.py). docs/screening.md.
 """

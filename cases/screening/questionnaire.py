@@ -5,7 +5,7 @@ resources).
 
 Answers are kept as {linkId: value}: a boolean, an integer, a decimal, a string (text, date
 "YYYY-MM-DD"), a choice's code, or a list of codes for a multiple choice (`repeats`).
-The field app (static/field/forms.js) applies the same rules to show and hide items and to
+The field app (static/field/app/forms.js) applies the same rules to show and hide items and to
 block a submission; this module is the authority.
 """
 

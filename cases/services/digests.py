@@ -50,7 +50,7 @@ def digests_schedule(*, now: datetime | None = None) -> int:
 
 def _addenda_waiting() -> dict[int, int]:
     """Active supervisors' counts of addenda awaiting their approval (their team's encounters,
-    not their own addenda), as selectors.addenda_awaiting_approval counts them: two queries."""
+    not their own addenda), as work_queues.addenda_awaiting_approval counts them: two queries."""
     from acs.roles import Role
     from cases.models import ADDENDUM_PENDING, Addendum
     from responders.models import User

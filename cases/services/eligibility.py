@@ -7,7 +7,7 @@ Rules are retired (`active` false), never deleted, so the history of every rule 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,6 +17,11 @@ from acs.models import AuditAction, AuditEvent
 from cases.call_types import known_call_types
 from cases.models import EligibilityRule
 
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from responders.models import User
+
 RULE_FIELDS = ("call_type", "source", "priority", "active", "note")
 
 
@@ -25,7 +30,11 @@ def _values(rule: EligibilityRule) -> dict[str, Any]:
 
 
 def eligibility_rule_save(
-    *, rule: EligibilityRule, actor, request=None, before: dict[str, Any] | None = None
+    *,
+    rule: EligibilityRule,
+    actor: User,
+    request: HttpRequest | None = None,
+    before: dict[str, Any] | None = None,
 ) -> EligibilityRule:
     """Create `rule` (no pk yet) or save its edited values; `before` holds the values it had
     when the editor loaded it (None for a new rule). Records what changed."""

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -49,8 +49,14 @@ def nice_max(value: float, ticks: int = 4) -> float:
     return 10 * exponent * ticks  # pragma: no cover - the loop always returns
 
 
+def number_text(value: float, places: int = 0) -> str:
+    """A number as the page's language writes it: 1,234.5 in English, 1 234,5 in Spanish
+    (Django's locale formats, grouping always on). The downloads keep plain numbers."""
+    return number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
+
+
 def _fmt_tick(value: float, unit: str) -> str:
-    text = f"{value:,.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
+    text = number_text(value) if value >= 10 or value == int(value) else number_text(value, 1)
     return f"{text}%" if unit == "%" else text
 
 

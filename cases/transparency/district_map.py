@@ -22,6 +22,8 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
+from cases.transparency.charts import number_text
+
 WIDTH = 360
 # Five classes of a sequential palette (light to dark), readable as text on the darkest.
 CLASSES = ("m1", "m2", "m3", "m4", "m5")
@@ -151,4 +153,4 @@ def _district_name(shape: Shape) -> str:
 
 
 def _short(value: float) -> str:
-    return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
+    return number_text(value, 1) if value < 100 else number_text(value)

@@ -23,13 +23,13 @@ from cases.transparency.definitions import (
     METRICS,
     NOT_RECORDED,
     OTHER_DESTINATIONS,
-    SECTIONS,
     SUPPRESSED_TEXT,
     Kind,
     MetricDef,
     dimensions_of,
     district_label,
 )
+from cases.transparency.sections import SECTIONS
 from cases.transparency.suppression import Cell, Grid, suppress
 
 # The longest range one request may ask for, and the default one.
@@ -95,12 +95,12 @@ def figure(cell: Cell, *, public: bool, which: str = "") -> Figure:
             return Figure(cell, gettext("no %(unit)s") % {"unit": gettext(definition.unit)}, None)
         return Figure(
             cell,
-            f"{share * 100:.1f}%",
+            f"{charts.number_text(share * 100, 1)}%",
             share * 100,
             gettext("%(count)s of %(total)s %(unit)s")
             % {
-                "count": f"{cell.count:,}",
-                "total": f"{cell.denominator:,}",
+                "count": charts.number_text(cell.count),
+                "total": charts.number_text(cell.denominator),
                 "unit": gettext(definition.unit),
             },
         )
@@ -112,9 +112,9 @@ def figure(cell: Cell, *, public: bool, which: str = "") -> Figure:
             cell,
             format_duration(seconds),
             seconds / 60,
-            f"{cell.count:,} {gettext(definition.unit)}",
+            f"{charts.number_text(cell.count)} {gettext(definition.unit)}",
         )
-    return Figure(cell, f"{cell.count:,}", float(cell.count))
+    return Figure(cell, charts.number_text(cell.count), float(cell.count))
 
 
 @dataclass
@@ -339,7 +339,11 @@ def _month_chart(d: Dashboard, definition: MetricDef) -> Chart:
         rows = [
             (
                 charts.month_label(m),
-                [a.text, b.text, suppressed if public and a.suppressed else f"{c.count:,}"],
+                [
+                    a.text,
+                    b.text,
+                    suppressed if public and a.suppressed else charts.number_text(c.count),
+                ],
             )
             for m, a, b, c in zip(d.months, medians, p90s, cells, strict=True)
         ]
@@ -390,7 +394,7 @@ def _month_chart(d: Dashboard, definition: MetricDef) -> Chart:
 def _share_counts(cell: Cell, fig: Figure, public: bool) -> list[str]:
     if public and fig.suppressed:
         return [gettext("not shown")] * 2
-    return [f"{cell.count:,}", f"{cell.denominator or 0:,}"]
+    return [charts.number_text(cell.count), charts.number_text(cell.denominator or 0)]
 
 
 def _small_multiples(
@@ -477,8 +481,8 @@ def _equity_charts(d: Dashboard, definition: MetricDef) -> list[Chart]:
 def map_regions(d: Dashboard) -> dict[str, list]:
     """For each mappable figure, its value in each district in the last month of the range
     (suppressed for the public as everywhere): what the district map and its table show."""
-    from cases.transparency.definitions import MAPPABLE
     from cases.transparency.district_map import Region
+    from cases.transparency.sections import MAPPABLE
 
     out = {}
     for key in MAPPABLE:

@@ -29,13 +29,12 @@ from django.views.decorators.http import require_GET
 from acs.csv_cells import CsvDictWriter
 from cases.models import ALL_DISTRICTS
 from cases.transparency.definitions import (
-    MAPPABLE,
     METRICS,
-    SECTIONS,
     SMALL_CELL,
     SUPPRESSED_TEXT,
 )
 from cases.transparency.district_map import choropleth
+from cases.transparency.sections import MAPPABLE, SECTIONS
 from cases.transparency.selectors import (
     Dashboard,
     DashboardHeader,

@@ -1,17 +1,11 @@
-"""The partner API and the staff side of referrals, mounted under /api/v1/ (docs/api.md)."""
+"""The partner API, mounted under /api/v1/ (docs/api.md). The staff side of referrals is the
+field app's (responders/field/api/urls.py)."""
 
 from django.urls import path
 
-from resources.api import field_views
 from resources.api import partner_views as views
 
 urlpatterns = [
-    path("field/referrals", field_views.FieldReferralsView.as_view(), name="field-referrals"),
-    path(
-        "field/referrals/<uuid:public_id>",
-        field_views.FieldReferralView.as_view(),
-        name="field-referral",
-    ),
     path("referrals", views.ReferralListView.as_view(), name="partner-referrals"),
     path("referrals/<str:public_id>", views.ReferralDetailView.as_view(), name="partner-referral"),
     path(

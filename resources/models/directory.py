@@ -192,6 +192,10 @@ class Service(BaseModel):
             _trigram_index("name", "resources_service_name_trgm"),
             _trigram_index("description", "resources_service_desc_trgm"),
             models.Index(fields=["status"], name="resources_service_status_idx"),
+            # Every list in the directory's own order (service_search without text or a
+            # point, the HSDS lists, the admin): walked by name until the page is full,
+            # instead of sorting every match (migration 0023).
+            models.Index(fields=["name", "id"], name="resources_service_name_idx"),
             models.Index(fields=["updated_at"], name="resources_service_updated_idx"),
             models.Index(fields=["last_verified_at"], name="resources_service_verified_idx"),
             models.Index(

@@ -34,7 +34,12 @@ class ServiceSearchDocument(models.Model):
     updated_at = models.DateTimeField()
 
     class Meta:
-        indexes = [GinIndex(fields=["document"], name="resources_search_doc_gin")]
+        # A short pending list (128 kB): every search reads it whole (migration 0022).
+        indexes = [
+            GinIndex(
+                fields=["document"], name="resources_search_doc_gin", gin_pending_list_limit=128
+            )
+        ]
 
     def __str__(self) -> str:
         return f"search document of service {self.service_id}"

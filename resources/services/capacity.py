@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
 
 from acs.errors import DomainError
 from resources.models import Capacity, CapacityHistory, Service, ServiceAtLocation
+
+if TYPE_CHECKING:
+    from responders.models import User
 
 MAX_PLACES = 100_000
 
@@ -20,7 +24,7 @@ def capacity_update(
     total: int,
     unit: str = "beds",
     note: str = "",
-    by=None,
+    by: User | None = None,
 ) -> Capacity:
     """Set the live capacity of a service at a location and append it to the history.
 

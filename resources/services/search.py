@@ -34,7 +34,8 @@ def directory_words_rebuild() -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM resources_directoryword")
         cursor.execute(f"INSERT INTO resources_directoryword (word, ndoc) {WORDS_SQL}")
-        return cursor.rowcount
+        rows: int = cursor.rowcount
+        return rows
 
 
 @contextmanager

@@ -1,8 +1,13 @@
 /* The operations board (cases/board/): lists and map of calls, units and places with room,
  * kept live by conditional polling.
  *
- * - Live: every poll_ms, GET /board/data with If-None-Match; 304 is "nothing changed" (one
- *   cheap statement on the server), 200 the whole new snapshot. A failed request shows
+ * - Live: every poll_ms, GET /board/data with If-None-Match (the cursor the board holds);
+ *   304 is "nothing changed" (one cheap statement on the server); 200 is either a delta (the
+ *   calls and units changed since the cursor, the ids of calls that left the board, the
+ *   figures, the places only if they changed), merged here by id, or the whole snapshot (a
+ *   first load, a cursor too old or unknown, a reset). After a merge the board checks its
+ *   numbers of calls and units against the server's counts; a mismatch (a row deleted)
+ *   drops the cursor, and the next poll fetches the whole snapshot. A failed request shows
  *   "reconnecting" and is tried again (backing off to at most 5 s) until the server answers:
  *   the page comes back by itself. 401/403 (signed out, role removed) reloads the page, which
  *   then shows the sign-in.
@@ -364,6 +369,59 @@
     });
   }
 
+  // --- merging a delta (cases/board/selectors.py board_delta) -------------------------------
+  function byId(list) {
+    var index = {};
+    list.forEach(function (item) {
+      index[item.id] = item;
+    });
+    return index;
+  }
+
+  // Each call's units, in call-sign order, from the units' current calls (the server's rule
+  // in board_snapshot; a delta's calls do not carry them).
+  function fillCallUnits() {
+    var calls = byId(snapshot.calls);
+    snapshot.calls.forEach(function (c) {
+      c.units = [];
+    });
+    snapshot.units.forEach(function (u) {
+      if (u.call && calls[u.call]) calls[u.call].units.push(u.call_sign);
+    });
+  }
+
+  // True when the merged board has the server's numbers of open calls and units.
+  function merge(delta) {
+    var removed = {};
+    delta.removed_calls.forEach(function (id) {
+      removed[id] = true;
+    });
+    var changedCalls = byId(delta.calls);
+    var calls = snapshot.calls.filter(function (c) {
+      return !removed[c.id] && !changedCalls[c.id];
+    });
+    snapshot.calls = calls.concat(delta.calls).sort(function (a, b) {
+      return a.received_ms - b.received_ms || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    });
+    var changedUnits = byId(delta.units);
+    snapshot.units = snapshot.units
+      .filter(function (u) {
+        return !changedUnits[u.id];
+      })
+      .concat(delta.units)
+      .sort(function (a, b) {
+        return a.call_sign < b.call_sign ? -1 : a.call_sign > b.call_sign ? 1 : 0;
+      });
+    fillCallUnits();
+    if (delta.resources) snapshot.resources = delta.resources;
+    ["version", "now", "now_ms", "thresholds", "figures", "counts"].forEach(function (key) {
+      snapshot[key] = delta[key];
+    });
+    return (
+      snapshot.calls.length === delta.counts.calls && snapshot.units.length === delta.counts.units
+    );
+  }
+
   function findCall(id) {
     for (var i = 0; i < snapshot.calls.length; i += 1) {
       if (snapshot.calls[i].id === id) return snapshot.calls[i];
@@ -417,8 +475,10 @@
   function poll() {
     if (inFlight) return;
     inFlight = true;
+    var headers = { Accept: "application/json", "X-ACS-Background": "1" };
+    if (etag) headers["If-None-Match"] = etag;
     fetch(config.data_url, {
-      headers: { "If-None-Match": etag, Accept: "application/json", "X-ACS-Background": "1" },
+      headers: headers,
       credentials: "same-origin",
       cache: "no-store",
     })
@@ -433,17 +493,25 @@
         return response.json();
       })
       .then(function (data) {
+        delay = config.poll_ms;
         if (data) {
-          snapshot = data;
+          if (data.kind === "delta") {
+            if (!merge(data)) {
+              etag = null; // out of step (a row deleted): the whole snapshot, at once
+              delay = 0;
+            }
+          } else {
+            snapshot = data;
+          }
+          document.body.dataset.boardUpdate = data.kind;
           skew = data.now_ms - Date.now();
           render();
         }
         setLive(true);
-        delay = config.poll_ms;
       })
       .catch(function () {
         setLive(false);
-        delay = Math.min(delay * 2, MAX_RETRY_MS);
+        delay = Math.min(Math.max(delay, config.poll_ms) * 2, MAX_RETRY_MS);
       })
       .then(function () {
         inFlight = false;

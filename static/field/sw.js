@@ -1,5 +1,5 @@
 /* The field app's service worker, served as /field/sw.js (scope /field/) by
- * responders.views.service_worker, which puts the configuration on the first line:
+ * responders.field.views.service_worker, which puts the configuration on the first line:
  * self.ACS_FIELD = {version, static, pages, directory, offline, encounterForm}.
  *
  * - Static files of the shell: cache first (their names change with each release).
@@ -9,10 +9,9 @@
  * - The directory snapshot: network first, the kept copy offline. A search of it (a query
  *   string: the referral picker's typed words and needs) is the network's alone, so that it
  *   never replaces the whole snapshot kept for dead zones; offline the picker filters that.
- * - The API is not touched: field.js queues writes itself.
- * Signing out deletes every cache (field.js, and the server's Clear-Site-Data header).
+ * - The API is not touched: the field script queues writes itself (app/outbox.js).
+ * Signing out deletes every cache (app/session.js, and the server's Clear-Site-Data header).
  */
-/* global self, caches, fetch */
 "use strict";
 
 var CONFIG = self.ACS_FIELD;

@@ -22,8 +22,8 @@ from cases.exports.services import export_run
 from cases.services.transparency import transparency_refresh
 from resources.hsds_import import directory_import
 from resources.models import Location, Organization, Phone
-from tests.cases.test_exports import ask
-from tests.cases.test_hmis import at, build_hmis, met
+from tests.cases.export_helpers import ask
+from tests.cases.hmis_world import at, build_hmis, met
 from tests.factories import (
     CallFactory,
     LocationFactory,

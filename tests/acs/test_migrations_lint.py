@@ -37,12 +37,16 @@ KNOWN = {
     # The forms' new tables are empty when it runs; the follow-up rules' unique constraint is
     # made again to include risk_level, on a table of a few rows edited in the admin.
     ("cases", "0036_forms"): f"a unique constraint; {INDEX} (new tables; a tiny rules table)",
+    # The board's change stamps (#20): the linter reads the reverse SQL too; the columns are
+    # dropped only when migrating backwards, and forwards the indexes are built CONCURRENTLY.
+    ("cases", "0040_board_change_stamps"): "drops columns, in its reverse SQL only",
     ("resources", "0002_directory_hsds"): f"{NOT_NULL}; {INDEX}",
     ("resources", "0004_location_address_fields_removed"): "drops columns in one step",
     ("resources", "0008_part2_flags"): NOT_NULL,
     ("resources", "0011_idempotencykey_remove_response_body"): "drops a column in one step",
     ("responders", "0003_unit_needs_confirmation"): NOT_NULL,
     ("responders", "0004_user_language"): NOT_NULL,
+    ("responders", "0007_board_change_stamps"): "drops columns, in its reverse SQL only",
 }
 
 

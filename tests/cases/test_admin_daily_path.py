@@ -20,8 +20,8 @@ from django.utils.html import strip_tags
 
 from acs.errors import Conflict, DomainError, Forbidden
 from acs.local_times import is_time_field, when
-from cases import selectors
 from cases.models import Addendum, ContactAttempt, EncounterResident, FollowUp
+from cases.selectors import work_queues
 from cases.services import addendum_approve, addendum_reject
 from tests.cases.helpers import dispatched_call, submitted_encounter
 from tests.factories import (
@@ -231,14 +231,14 @@ def pending(responder, unit):
 def test_a_supervisor_rejects_an_addendum_with_a_reason_and_it_leaves_the_queue(
     supervisor, pending
 ):
-    assert list(selectors.addenda_awaiting_approval(supervisor)) == [pending]
+    assert list(work_queues.addenda_awaiting_approval(supervisor)) == [pending]
 
     addendum_reject(actor=supervisor, addendum=pending, reason="Wrong resident")
 
     pending.refresh_from_db()
     assert (pending.rejected_by, pending.rejection_reason) == (supervisor, "Wrong resident")
     assert pending.approved_at is None
-    assert list(selectors.addenda_awaiting_approval(supervisor)) == []
+    assert list(work_queues.addenda_awaiting_approval(supervisor)) == []
 
 
 def test_a_rejection_needs_a_reason(supervisor, pending):

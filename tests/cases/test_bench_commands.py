@@ -123,13 +123,21 @@ def test_every_benchmark_command_has_a_smoke_run_in_the_suite():
 
 
 @pytest.mark.django_db
-def test_bench_board_prints_the_update_the_304_and_the_floor_and_cleans_up():
+def test_bench_board_prints_the_delta_the_snapshot_the_304_and_their_floors_and_cleans_up():
     from responders.models import Unit
 
     output = run("bench_board", units=5, calls=20, runs=2, force=True)
 
     assert "snapshot: 20 calls, 5 units" in output
-    for label in ("update (changed, full snapshot)", "nothing changed (304)", "floor: same"):
+    assert "delta: 3 calls and 3 units changed" in output
+    for label in (
+        "update (changed, delta)",
+        "floor of the delta",
+        "whole snapshot (no cursor)",
+        "floor of the snapshot",
+        "nothing changed (304)",
+        "floor of the 304",
+    ):
         assert re.search(re.escape(label) + r".*" + TIMED, output), label
     assert not Call.objects.filter(incident_number__startswith="BENCHB-").exists()
     assert not Unit.objects.filter(call_sign__startswith="BENCHB-").exists()

@@ -1,6 +1,7 @@
 """The operations board in headless Chromium, as a supervisor: CAD pushes a call and moves a
 unit and the board shows both within 5 seconds, without a reload; selecting a row highlights
-its mark and selecting a mark selects its row; a dropped connection shows "reconnecting" and
+its mark and selecting a mark selects its row; a call CAD clears leaves the list and the map
+(the update carries only what changed); a dropped connection shows "reconnecting" and
 the board comes back by itself. With the local test-pattern tiles and without tiles. A
 responder is refused. Screenshots: .local/artifacts/board/."""
 
@@ -17,6 +18,7 @@ from playwright.sync_api import expect
 
 from acs.roles import Role
 from acs.tokens import token_issue
+from cases.models import Call
 from responders.models import UnitPosition
 from tests.factories import CallFactory, CapacityFactory, UnitFactory, UserFactory
 
@@ -179,6 +181,24 @@ def test_a_supervisors_board_follows_cad_within_5_seconds_and_list_and_map_selec
     )
     assert mark.get_attribute("stroke-width") != "4"
     page.screenshot(path=str(SHOTS / f"board-{tiles}-mark-selected.png"))
+
+    # CAD clears the call: it leaves the list and the map within 5 s, without a reload (an
+    # update carries only its id), the unit shows no call, and the unit stays selected.
+    closed_id = str(Call.objects.get(incident_number="B-0002").public_id)
+    pushed = time.monotonic()
+    cad_event(cad, "B-0002", type="cleared")
+    page.wait_for_selector(
+        f"#calls-body tr[data-id='{closed_id}']", state="detached", timeout=LIVE_SECONDS * 1000
+    )
+    assert time.monotonic() - pushed <= LIVE_SECONDS
+    assert page.locator(f"#board-map [data-kind=call][data-id='{closed_id}']").count() == 0
+    assert page.locator("#calls-body tr").count() == 1
+    assert page.locator("#board-map [data-kind=call]").count() == 1
+    expect(unit_row).not_to_contain_text("B-0002")
+    expect(unit_row).to_have_attribute("aria-selected", "true")
+    assert page.evaluate("document.body.dataset.boardUpdate") == "delta"
+    assert page.evaluate("performance.timeOrigin") == loaded
+    page.screenshot(path=str(SHOTS / f"board-{tiles}-call-cleared.png"))
 
     # The connection drops: the board says so, then comes back by itself and catches up.
     page.context.set_offline(True)

@@ -194,7 +194,7 @@ def test_supervisors_approve_their_teams_addenda_and_no_one_else_does(
     approved = addendum_approve(actor=supervisor, addendum=mine)
 
     assert approved.approved_by == supervisor
-    from cases.selectors import addenda_awaiting_approval
+    from cases.selectors.work_queues import addenda_awaiting_approval
 
     assert list(addenda_awaiting_approval(supervisor)) == []  # own and other team's stay out
     assert list(addenda_awaiting_approval(teamless)) == []

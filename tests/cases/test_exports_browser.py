@@ -9,7 +9,7 @@ from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
 from cases.exports.models import ExportJob
 from cases.exports.services import export_run
-from tests.cases.test_hmis import at, met
+from tests.cases.hmis_world import at, met
 from tests.factories import DEFAULT_PASSWORD, ResidentFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.django_db(transaction=True)]

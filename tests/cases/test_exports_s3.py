@@ -19,13 +19,13 @@ from acs.models import AuditEvent
 from acs.roles import Role
 from cases.exports.models import ExportJob, export_storage
 from cases.exports.services import export_download_link, exports_cleanup_expired
-from tests.cases import test_hmis
-from tests.cases.test_exports import built
+from tests.cases import hmis_world
+from tests.cases.export_helpers import built
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-case = test_hmis.case
+case = hmis_world.case
 BUCKET = "acs-exports-test"
 
 

@@ -10,13 +10,13 @@ import pytest
 from django.conf import settings as django_settings
 
 from cases.exports.services import export_request, export_run
+from tests.cases.hmis_world import END, START, at, met
 from tests.cases.test_exports_browser import (  # noqa: F401 (role_groups: a fixture)
     TOTP_SECRET,
     WATCH_VIOLATIONS,
     role_groups,
 )
 from tests.cases.test_exports_s3 import bucket, s3_endpoint  # noqa: F401
-from tests.cases.test_hmis import END, START, at, met
 from tests.factories import DEFAULT_PASSWORD, ResidentFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.django_db(transaction=True)]

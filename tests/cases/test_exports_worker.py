@@ -8,7 +8,7 @@ import os
 import pytest
 
 from cases.exports.models import ExportJob
-from tests.cases.test_hmis import at, met
+from tests.cases.hmis_world import at, met
 from tests.factories import ResidentFactory
 
 

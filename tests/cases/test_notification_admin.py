@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from acs.models import AuditEvent
 from cases.models import Consent, Notification, SmsOptOut
-from cases.selectors import resident_timeline
+from cases.selectors.timeline import resident_timeline
 from cases.services import resident_create
 from cases.services.notifications import notification_schedule
 

@@ -14,12 +14,12 @@ from django.utils import timezone
 from cases.models import FormVersion
 from cases.screening import services
 from cases.services import encounter_submit, resident_create
-from tests.cases import test_hmis
+from tests.cases import hmis_world
+from tests.cases.export_helpers import built
 from tests.cases.helpers import dispatched_call, logged_encounter
-from tests.cases.test_exports import built
 
 pytestmark = pytest.mark.django_db
-exports_dir = test_hmis.exports_dir
+exports_dir = hmis_world.exports_dir
 
 TODAY = timezone.localdate()
 RANGE = {"start_date": TODAY - timedelta(days=1), "end_date": TODAY}

@@ -472,7 +472,7 @@ def test_a_questionnaire_response_round_trip(responder, unit, sunny):
 
 
 def test_the_residents_timeline_shows_screens_and_safety_plans(responder, unit, sunny):
-    from cases.selectors import resident_timeline
+    from cases.selectors.timeline import resident_timeline
 
     encounter = logged_encounter(responder, unit, residents=[sunny])
     for key, answers in (

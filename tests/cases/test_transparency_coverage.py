@@ -10,7 +10,7 @@ import pytest
 
 from cases.models import EligibilityRule, MetricRollup
 from cases.services.transparency import transparency_refresh
-from tests.cases.test_transparency import encounter, referral
+from tests.cases.transparency_world import encounter, referral
 from tests.factories import CallFactory, ResidentFactory
 
 pytestmark = pytest.mark.django_db

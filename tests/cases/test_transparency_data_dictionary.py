@@ -8,7 +8,7 @@ import pytest
 from frictionless import Package, validate
 
 from cases.transparency.definitions import METRICS
-from tests.cases.test_transparency import busy_april, records, refreshed  # noqa: F401
+from tests.cases.transparency_world import busy_april, records, refreshed  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from cases.models import MetricRollup
 from cases.services.transparency import transparency_refresh
 from cases.transparency.selectors import dashboard_get, month_range
 from cases.transparency.suppression import Cell, lines_of, suppress
-from tests.cases.test_transparency import encounter, follow_up, referral
+from tests.cases.transparency_world import encounter, follow_up, referral
 from tests.factories import CallFactory, ResidentFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 
 from cases.transparency import district_map
 from cases.transparency.district_map import Region, choropleth
-from tests.cases.test_transparency import busy_april, records, refreshed  # noqa: F401
+from tests.cases.transparency_world import busy_april, records, refreshed  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

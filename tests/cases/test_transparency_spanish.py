@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 
 from cases.transparency.definitions import CALL_OUTCOMES, HOURS, METRICS, OTHER_DESTINATIONS
-from tests.cases.test_transparency import busy_april, records, refreshed  # noqa: F401
+from tests.cases.transparency_world import busy_april, records, refreshed  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +140,30 @@ def test_a_bad_month_is_explained_in_spanish_on_the_page_and_in_english_to_machi
     assert data.json()["error"]["fields"]["end"] == [
         "Give a month as YYYY-MM, for example 2026-03."
     ]
+
+
+def test_numbers_on_the_spanish_page_are_written_the_spanish_way():
+    """1,234 and 61.5% in English; 1 234 and 61,5% in Spanish (Django's es formats: a
+    non-breaking space between thousands, a comma before decimals), also on chart ticks."""
+    from datetime import date
+
+    from django.utils import translation
+
+    from cases.models import Metric as M
+    from cases.transparency import charts
+    from cases.transparency.selectors import figure
+    from cases.transparency.suppression import Cell
+
+    calls = Cell(date(2026, 4, 1), "", M.CALLS_RECEIVED, count=12345)
+    share = Cell(date(2026, 4, 1), "", M.HANDLED_WITHOUT_POLICE, count=1230, denominator=2000)
+    with translation.override("en"):
+        assert figure(calls, public=True).text == "12,345"
+        assert figure(share, public=True).text == "61.5%"
+        assert "1,230 of 2,000" in figure(share, public=True).detail
+        assert charts.number_text(2500.0) == "2,500"
+    with translation.override("es"):
+        assert figure(calls, public=True).text == "12\xa0345"
+        assert figure(share, public=True).text == "61,5%"
+        assert "1\xa0230" in figure(share, public=True).detail
+        assert "2\xa0000" in figure(share, public=True).detail
+        assert charts.number_text(2.5, 1) == "2,5"

@@ -17,6 +17,9 @@ from tests.factories import (
     ServiceFactory,
     TaxonomyTermFactory,
 )
+
+# The partner portal's fixtures, used by every test_portal*.py module.
+from tests.resources.portal_world import client_a, client_b, sent, service_a  # noqa: F401
 from tests.resources.referral_helpers import bearer, consenting_resident
 
 DOWNTOWN = (35.084400, -106.650400)

@@ -17,8 +17,8 @@ from acs.models import AuditAction, AuditEvent
 from cases.services import consent_revoke
 from resources import services
 from resources.models import IdempotencyKey
+from tests.resources.partner_api.helpers import post
 from tests.resources.referral_helpers import consenting_resident, referrable_service
-from tests.resources.test_partner_api import post
 
 pytestmark = pytest.mark.django_db
 PHONE = "+15055550100"

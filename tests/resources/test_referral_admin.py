@@ -5,7 +5,7 @@ import pytest
 from django.test import Client
 
 from acs.models import ApiToken
-from cases.selectors import resident_timeline
+from cases.selectors.timeline import resident_timeline
 from resources import services, webhooks
 from resources.models import ReferralStatus, WebhookEndpoint
 from tests.resources.referral_helpers import consenting_resident, referrable_service

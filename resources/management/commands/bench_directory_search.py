@@ -25,7 +25,7 @@ the directory's service names, and the common ones of TYPOS, and prints recall@2
 queries whose first 20 results hold a service with every meant word in its name, organization
 or terms) and precision@20 (the mean share of such services in those 20).
 
-Then the field app's resources screen (responders/views.py) and the admin's directory searches
+Then the field app's resources screen (responders/field/views.py) and the admin's directory searches
 (the service changelist's search box, and the referral picker of the resident page) over HTTP
 as signed-in users: a bench responder, and a bench case manager whose session is made here
 through django.contrib.auth's login and allauth's authentication records (password and second
@@ -299,7 +299,7 @@ def gunicorn(workers: int = 2) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # two workers booting on a loaded machine
         while True:
             try:
                 if requests.get(f"{base}/api/hsds/", timeout=2).status_code == 200:

@@ -1,0 +1,90 @@
+"""The field app's ES modules after the production storage has hashed them.
+
+static/field/field.js imports ./app/*.js, which import each other. In production the storage
+(acs.static_storage) gives every file a hashed name; the imports must name the hashed files too,
+or the browser asks for names the service worker never precached and an offline tablet cannot
+start the app. Here the field files go through that storage's post-processing (what
+`collectstatic` runs, on a copy of static/field/ only, to stay fast), and every module the entry
+reaches is checked against the service worker's precache list, served with that manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path, PurePosixPath
+
+import pytest
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.test import override_settings
+
+from acs.static_storage import StaticFilesStorage
+from responders.field.views import SHELL_STATIC
+
+pytestmark = pytest.mark.django_db
+
+FIELD = Path(settings.BASE_DIR) / "static" / "field"
+IMPORT = re.compile(r"""^(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']\s*;""", re.M | re.S)
+PRODUCTION_STORAGES = {
+    **settings.STORAGES,
+    "staticfiles": {"BACKEND": "acs.static_storage.StaticFilesStorage"},
+}
+
+
+def _collect(root: Path) -> dict[str, str]:
+    """static/field/ copied under root and post-processed as collectstatic does: the manifest."""
+    shutil.copytree(FIELD, root / "field")
+    source = FileSystemStorage(location=root)
+    names = [p.relative_to(root).as_posix() for p in (root / "field").rglob("*") if p.is_file()]
+    storage = StaticFilesStorage(location=root, base_url="/static/")
+    for _name, _hashed, processed in storage.post_process(
+        {name: (source, name) for name in names}, dry_run=False
+    ):
+        if isinstance(processed, Exception):
+            raise processed
+    return json.loads((root / "staticfiles.json").read_text())["paths"]
+
+
+def _requested(root: Path, entry: str) -> set[str]:
+    """What the browser fetches, from the hashed entry on: each relative import, resolved."""
+    seen: set[str] = set()
+    todo = [entry]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for target in IMPORT.findall((root / name).read_text()):
+            assert target.startswith("./"), f"{name} imports {target}: relative imports only"
+            todo.append(str(PurePosixPath(name).parent / target).replace("/./", "/"))
+    return seen
+
+
+def test_every_module_is_served_hashed_and_precached_by_the_service_worker(
+    client, responder, tmp_path
+):
+    manifest = _collect(tmp_path)
+    entry = manifest["field/field.js"]
+
+    requested = _requested(tmp_path, entry)
+
+    # Every module (and only modules of the app) is reached, under its hashed name.
+    modules = {n for n in manifest if n == "field/field.js" or n.startswith("field/app/")}
+    assert requested == {manifest[n] for n in modules}
+    assert modules == {n for n in SHELL_STATIC if n.endswith(".js")}
+    for name in requested:
+        assert (tmp_path / name).is_file(), name
+    # The service worker, with that manifest, precaches exactly those URLs.
+    with override_settings(STORAGES=PRODUCTION_STORAGES, STATIC_ROOT=tmp_path):
+        first = client.get("/field/sw.js").content.decode().splitlines()[0]
+        client.force_login(responder)
+        home = client.get("/field/").content.decode()
+    config = json.loads(first.removeprefix("self.ACS_FIELD = ").rstrip(";"))
+    assert {f"/static/{name}" for name in requested} <= set(config["static"])
+    # The page names the entry and preloads the rest at the same URLs (one round of requests
+    # instead of one per level of imports).
+    assert f'<script type="module" src="/static/{entry}">' in home
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="/static/([^"]+)">', home))
+    assert preloaded == requested - {entry}
