@@ -257,55 +257,83 @@
     };
   }
 
+  // Marks are kept between updates and changed in place (position, style, tooltip): a poll
+  // that lands while someone clicks a mark must not swap the element under the pointer (the
+  // click would be lost), and 2,000 calls are not rebuilt for every change.
   function drawMap() {
-    if (!window.AcsMap) return;
     if (!map) {
       map = window.AcsMap.create(document.getElementById("board-map"), config, {});
       if (!map) return;
       layers = window.L.layerGroup().addTo(map);
     }
-    layers.clearLayers();
-    marks = {};
     var th = snapshot.thresholds;
     var now = serverNow();
     var bounds = [];
+    var seen = {};
     snapshot.resources.forEach(function (r) {
       if (r.lat == null) return;
-      var m = window.L.circleMarker([r.lat, r.lng], {
-        radius: 6,
-        color: "#fff",
-        weight: 1,
-        fillColor: "#1b7f3b",
-        fillOpacity: 0.85,
-        className: "mark mark-resource",
-      }).bindTooltip(r.name + " · " + r.available + "/" + r.total + " " + r.unit);
-      add("resource", r.id, m, [r.lat, r.lng], bounds);
+      var tip = r.name + " · " + r.available + "/" + r.total + " " + r.unit;
+      var m = marks["resource:" + r.id];
+      if (m) {
+        m.setLatLng([r.lat, r.lng]).setTooltipContent(tip);
+      } else {
+        m = window.L.circleMarker([r.lat, r.lng], {
+          radius: 6,
+          color: "#fff",
+          weight: 1,
+          fillColor: "#1b7f3b",
+          fillOpacity: 0.85,
+          className: "mark mark-resource",
+        }).bindTooltip(tip);
+        add("resource", r.id, m);
+      }
+      seen["resource:" + r.id] = true;
+      bounds.push([r.lat, r.lng]);
     });
     snapshot.calls.forEach(function (c) {
       if (c.lat == null) return;
-      var lv = level(urgency(c, th, now).share);
-      var style = callStyle(c, lv, false);
-      style.className = "mark mark-call";
-      var m = window.L.circleMarker([c.lat, c.lng], style).bindTooltip(
-        c.incident + " · P" + c.priority + " · " + c.status_label
-      );
-      add("call", c.id, m, [c.lat, c.lng], bounds);
+      var style = callStyle(c, level(urgency(c, th, now).share), false);
+      var tip = c.incident + " · P" + c.priority + " · " + c.status_label;
+      var m = marks["call:" + c.id];
+      if (m) {
+        m.setLatLng([c.lat, c.lng]).setStyle(style).setTooltipContent(tip);
+      } else {
+        style.className = "mark mark-call";
+        m = window.L.circleMarker([c.lat, c.lng], style).bindTooltip(tip);
+        add("call", c.id, m);
+      }
+      m._call = c;
+      seen["call:" + c.id] = true;
+      bounds.push([c.lat, c.lng]);
     });
     snapshot.units.forEach(function (u) {
       if (u.lat == null || !u.in_service) return;
-      var icon = window.L.divIcon({
-        className: "unit-mark mark mark-unit",
-        html: "",
-        iconSize: [56, 20],
-      });
-      var m = window.L.marker([u.lat, u.lng], {
-        icon: icon,
-        keyboard: false,
-        title: u.call_sign + " · " + u.status_label,
-      });
-      add("unit", u.id, m, [u.lat, u.lng], bounds);
+      var title = u.call_sign + " · " + u.status_label;
+      var m = marks["unit:" + u.id];
+      if (m) {
+        m.setLatLng([u.lat, u.lng]);
+      } else {
+        var icon = window.L.divIcon({
+          className: "unit-mark mark mark-unit",
+          html: "",
+          iconSize: [56, 20],
+        });
+        m = window.L.marker([u.lat, u.lng], { icon: icon, keyboard: false, title: title });
+        add("unit", u.id, m);
+      }
       var el = m.getElement();
-      if (el) el.textContent = u.call_sign;
+      if (el) {
+        el.textContent = u.call_sign;
+        el.title = title;
+      }
+      seen["unit:" + u.id] = true;
+      bounds.push([u.lat, u.lng]);
+    });
+    Object.keys(marks).forEach(function (key) {
+      if (!seen[key]) {
+        layers.removeLayer(marks[key]);
+        delete marks[key];
+      }
     });
     // The container may have been laid out after the map was made.
     map.invalidateSize(false);
@@ -316,7 +344,7 @@
     applySelection(false);
   }
 
-  function add(kind, id, layer, latlng, bounds) {
+  function add(kind, id, layer) {
     layer.on("click", function () {
       select(kind, id, "map");
     });
@@ -327,7 +355,6 @@
       el.dataset.id = id;
     }
     marks[kind + ":" + id] = layer;
-    bounds.push(latlng);
   }
 
   // --- selection, in step between list and map --------------------------------------------
@@ -354,8 +381,7 @@
       var el = mark.getElement && mark.getElement();
       if (el) el.classList.toggle("selected", on);
       if (key.indexOf("call:") === 0 && mark.setStyle) {
-        var c = mark._call || findCall(key.slice(5));
-        mark._call = c;
+        var c = mark._call;
         mark.setStyle(callStyle(c, level(urgency(c, snapshot.thresholds, now).share), on));
         if (on) mark.bringToFront();
       } else if (key.indexOf("resource:") === 0 && mark.setStyle) {
@@ -420,13 +446,6 @@
     return (
       snapshot.calls.length === delta.counts.calls && snapshot.units.length === delta.counts.units
     );
-  }
-
-  function findCall(id) {
-    for (var i = 0; i < snapshot.calls.length; i += 1) {
-      if (snapshot.calls[i].id === id) return snapshot.calls[i];
-    }
-    return null;
   }
 
   function onListEvent(event) {
