@@ -362,8 +362,12 @@
     selected = { kind: kind, id: id };
     applySelection(from === "map");
     if (from === "list" && map) {
+      // Brought into view only when it is not already well inside it: a mark in view stays
+      // put (no map moving under the pointer, nor the eye, when it need not).
       var mark = marks[kind + ":" + id];
-      if (mark) map.panTo(mark.getLatLng());
+      if (mark && !map.getBounds().pad(-0.1).contains(mark.getLatLng())) {
+        map.panTo(mark.getLatLng());
+      }
     }
   }
 
