@@ -6,11 +6,10 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
-from resources import services
 from resources.models import (
     ReferralStatus,
 )
-from tests.resources.referral_helpers import referrable_service
+from tests.resources.referral_helpers import referrable_service, sent_referral
 
 S = ReferralStatus
 INBOX = "/partners/"
@@ -23,17 +22,7 @@ def service_a(agency_a):
 
 @pytest.fixture
 def sent(service_a, resident, case_manager):
-    return services.referral_create(
-        actor=case_manager,
-        resident=resident,
-        service=service_a[0],
-        service_at_location=service_a[1],
-        reason="Needs a bed tonight",
-        reason_part2=False,  # the referrer says the reason itself does not mention it
-        needs=["shelter", "substance_use"],
-        urgency="urgent",
-        send=True,
-    )
+    return sent_referral(service_a, resident, case_manager)
 
 
 @pytest.fixture

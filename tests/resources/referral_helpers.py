@@ -11,6 +11,7 @@ from django.utils import timezone
 from acs.roles import Role
 from acs.tokens import token_issue
 from cases.models import Consent
+from resources import services
 from resources.models import Referral, ReferralStatus
 from tests.factories import ResidentFactory, ServiceAtLocationFactory, ServiceFactory
 
@@ -70,3 +71,19 @@ def bearer(organization, name="ehr") -> Client:
     """A partner agency's machine client: a token of its own, sent as a bearer token."""
     _, token = token_issue(role=Role.PARTNER_USER, name=name, organization=organization)
     return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def sent_referral(service, resident, case_manager):
+    """An urgent shelter referral a case manager sent to `service` ((service, service at
+    location)): the partner API's and the portal's tests start from it."""
+    return services.referral_create(
+        actor=case_manager,
+        resident=resident,
+        service=service[0],
+        service_at_location=service[1],
+        reason="Needs a bed tonight",
+        reason_part2=False,  # the referrer says the reason itself does not mention it
+        needs=["shelter", "substance_use"],
+        urgency="urgent",
+        send=True,
+    )

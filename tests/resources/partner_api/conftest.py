@@ -5,8 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from resources import services
-from tests.resources.referral_helpers import referrable_service
+from tests.resources.referral_helpers import referrable_service, sent_referral
 
 
 @pytest.fixture(autouse=True)
@@ -21,14 +20,4 @@ def service_a(agency_a):
 
 @pytest.fixture
 def sent(service_a, resident, case_manager):
-    return services.referral_create(
-        actor=case_manager,
-        resident=resident,
-        service=service_a[0],
-        service_at_location=service_a[1],
-        reason="Needs a bed tonight",
-        reason_part2=False,  # the referrer says the reason itself does not mention it
-        needs=["shelter", "substance_use"],
-        urgency="urgent",
-        send=True,
-    )
+    return sent_referral(service_a, resident, case_manager)
