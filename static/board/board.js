@@ -265,6 +265,7 @@
       map = window.AcsMap.create(document.getElementById("board-map"), config, {});
       if (!map) return;
       layers = window.L.layerGroup().addTo(map);
+      map.on("movestart zoomstart", onUserMove);
     }
     var th = snapshot.thresholds;
     var now = serverNow();
@@ -337,11 +338,38 @@
     });
     // The container may have been laid out after the map was made.
     map.invalidateSize(false);
-    if (!drawMap.fitted && bounds.length) {
-      map.fitBounds(bounds, { padding: [30, 30], maxZoom: 14 });
-      drawMap.fitted = true;
+    // Until the supervisor moves or zooms the map, it keeps every mark in view: a call or a
+    // unit that lands outside it widens the view (never a mark off the edge, unseen and out
+    // of reach). Once they have moved it, the map stays where they put it.
+    if (following && bounds.length) {
+      var inView = map.getBounds().pad(-0.05);
+      var outside = bounds.some(function (b) {
+        return !inView.contains(b);
+      });
+      if (outside || !drawMap.fitted) {
+        moveMap(function () {
+          map.fitBounds(bounds, { padding: [30, 30], maxZoom: 14, animate: false });
+        });
+        drawMap.fitted = true;
+      }
     }
     applySelection(false);
+  }
+
+  // The board's own moves of the map (fitting the marks, bringing a chosen row's mark into
+  // view) do not count as the supervisor's.
+  var following = true;
+  var movingByBoard = false;
+  function moveMap(move) {
+    movingByBoard = true;
+    try {
+      move();
+    } finally {
+      movingByBoard = false;
+    }
+  }
+  function onUserMove() {
+    if (!movingByBoard) following = false;
   }
 
   function add(kind, id, layer) {
@@ -366,7 +394,9 @@
       // put (no map moving under the pointer, nor the eye, when it need not).
       var mark = marks[kind + ":" + id];
       if (mark && !map.getBounds().pad(-0.1).contains(mark.getLatLng())) {
-        map.panTo(mark.getLatLng());
+        moveMap(function () {
+          map.panTo(mark.getLatLng());
+        });
       }
     }
   }

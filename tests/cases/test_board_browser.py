@@ -65,6 +65,28 @@ def page_for(browser, live_server, user, *, width=1440):
     return page
 
 
+def assert_in_view(page, selector: str) -> None:
+    """The mark is drawn inside the map's frame (seen, and within reach of the pointer)."""
+    box = page.locator(selector).bounding_box()
+    frame = page.locator("#board-map").bounding_box()
+    assert box is not None and frame is not None, selector
+    middle_x, middle_y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    assert frame["x"] <= middle_x <= frame["x"] + frame["width"], f"{selector} off the map"
+    assert frame["y"] <= middle_y <= frame["y"] + frame["height"], f"{selector} off the map"
+
+
+def settled_box(page, locator) -> dict:
+    """The locator's box once it has stopped moving (a map glides on after a drag)."""
+    box = locator.bounding_box()
+    for _ in range(40):
+        page.wait_for_timeout(150)
+        now = locator.bounding_box()
+        if now == box:
+            return now
+        box = now
+    raise AssertionError("the map never came to rest")
+
+
 def cad_client() -> Client:
     _, token = token_issue(role=Role.CAD_INTEGRATION, name=f"board-{uuid.uuid4().hex[:6]}")
     return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
@@ -129,9 +151,7 @@ def test_a_supervisors_board_follows_cad_within_5_seconds_and_list_and_map_selec
     assert page.locator("[data-figure=units_in_service]").inner_text() == "1"
     for kind, marks in (("call", 1), ("unit", 1), ("resource", 1)):
         assert page.locator(f"#board-map [data-kind={kind}]").count() == marks, kind
-        box = page.locator(f"#board-map [data-kind={kind}]").bounding_box()
-        frame = page.locator("#board-map").bounding_box()
-        assert frame["x"] <= box["x"] <= frame["x"] + frame["width"], f"{kind} off the map"
+        assert_in_view(page, f"#board-map [data-kind={kind}]")
     if tiles == "local":
         page.wait_for_selector(".leaflet-tile-loaded")
     else:
@@ -146,6 +166,9 @@ def test_a_supervisors_board_follows_cad_within_5_seconds_and_list_and_map_selec
     page.wait_for_selector("#calls-body tr[aria-label^='B-0002']", timeout=LIVE_SECONDS * 1000)
     assert time.monotonic() - pushed <= LIVE_SECONDS
     assert page.locator("[data-figure=pending]").inner_text() == "2"
+    # Outside the first view: the map widens to show it (nobody has moved the map yet).
+    new_id = str(Call.objects.get(incident_number="B-0002").public_id)
+    assert_in_view(page, f"#board-map [data-kind=call][data-id='{new_id}']")
 
     # CAD dispatches the unit, with where it is: the unit moves within 5 s.
     pushed = time.monotonic()
@@ -160,6 +183,7 @@ def test_a_supervisors_board_follows_cad_within_5_seconds_and_list_and_map_selec
     assert time.monotonic() - pushed <= LIVE_SECONDS
     assert "B-0002" in unit_row.inner_text()
     assert page.evaluate("performance.timeOrigin") == loaded  # never reloaded
+    assert_in_view(page, f"#board-map [data-kind=unit][data-id='{floor['unit'].public_id}']")
 
     # List to map: the row's mark is highlighted.
     waiting_id = str(floor["waiting"].public_id)
@@ -200,15 +224,26 @@ def test_a_supervisors_board_follows_cad_within_5_seconds_and_list_and_map_selec
     assert page.evaluate("performance.timeOrigin") == loaded
     page.screenshot(path=str(SHOTS / f"board-{tiles}-call-cleared.png"))
 
+    # The supervisor drags the map: from then on it stays where they put it, even for a call
+    # far outside it.
+    unit_mark = page.locator(f"#board-map [data-kind=unit][data-id='{floor['unit'].public_id}']")
+    frame = page.locator("#board-map").bounding_box()
+    page.mouse.move(frame["x"] + 40, frame["y"] + frame["height"] - 40)
+    page.mouse.down()
+    page.mouse.move(frame["x"] + 100, frame["y"] + frame["height"] - 80, steps=5)
+    page.mouse.up()
+    placed = settled_box(page, unit_mark)  # after the drag's glide
+
     # The connection drops: the board says so, then comes back by itself and catches up.
     page.context.set_offline(True)
     page.wait_for_selector("#board-live[data-state=reconnecting]", timeout=10_000)
     page.screenshot(path=str(SHOTS / f"board-{tiles}-reconnecting.png"))
-    cad_put(cad, "B-0003", 35.08, -106.64, priority=3)
+    cad_put(cad, "B-0003", 35.30, -106.30, priority=3)
     page.context.set_offline(False)
     page.wait_for_selector("#board-live[data-state=live]", timeout=10_000)
     page.wait_for_selector("#calls-body tr[aria-label^='B-0003']", timeout=LIVE_SECONDS * 1000)
     assert page.evaluate("performance.timeOrigin") == loaded
+    assert unit_mark.bounding_box() == placed
     page.screenshot(path=str(SHOTS / f"board-{tiles}-back.png"), full_page=True)
     assert page.problems == []
 
