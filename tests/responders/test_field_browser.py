@@ -392,7 +392,30 @@ def test_a_refused_submission_is_shown_fixed_and_sent_once(live_server, browser,
     encounter = Encounter.objects.get()
     assert encounter.narrative == "Kept after a refusal" and encounter.status == "submitted"
     assert [r.preferred_name for r in encounter.residents.all()] == ["John Begay"]
+    # Leaving the form after submitting saved nothing back: no draft, no outbox item.
+    assert stored_on_tablet(page) == {"drafts": 0, "outbox": 0}
     context.close()
+
+
+def stored_on_tablet(page) -> dict:
+    """How many drafts and outbox items the field app's IndexedDB holds."""
+    return page.evaluate(
+        """() => new Promise((resolve, reject) => {
+            const name = "acs-field-" + (document.body.dataset.user || "anonymous");
+            const open = indexedDB.open(name);
+            open.onerror = () => reject(open.error);
+            open.onsuccess = () => {
+                const db = open.result;
+                const tx = db.transaction(["drafts", "outbox"]);
+                const counts = {};
+                for (const store of ["drafts", "outbox"]) {
+                    const req = tx.objectStore(store).count();
+                    req.onsuccess = () => { counts[store] = req.result; };
+                }
+                tx.oncomplete = () => { db.close(); resolve(counts); };
+            };
+        })"""
+    )
 
 
 def test_a_new_person_whose_answer_was_lost_is_created_once(live_server, browser, shift):

@@ -31,7 +31,9 @@ export function wireEncounterForm() {
     timer = setTimeout(saveNow, 300);
   }
   function saveNow() {
-    if (!state.id) return Promise.resolve();
+    // Once submitted, the encounter lives in the outbox: a save after that (the pagehide of
+    // the page leaving for home) would bring back a draft, or an outbox item already sent.
+    if (!state.id || state.submitted) return Promise.resolve();
     var record = { id: state.id, savedAt: new Date().toISOString(), call: state.call, values: readValues(form), people: state.people, server: state.server };
     if (forms) record.forms = forms.state();
     if (state.fromOutbox) {
@@ -130,6 +132,7 @@ export function wireEncounterForm() {
     item.nextTry = 0;
     item.dirty = !!item.progress.encounter;
     delete item.draft;
+    state.submitted = true;
     idb.put("outbox", item)
       .then(function () { return idb.del("drafts", state.id); })
       .then(function () {
