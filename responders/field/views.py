@@ -56,6 +56,7 @@ from resources.selectors import (
     service_needs,
     service_search,
 )
+from responders.field import modules as field_modules
 from responders.field import selectors
 from responders.field.api.forms import FormVersionOutput
 from responders.field.api.serializers import EncounterCreateInput
@@ -133,7 +134,8 @@ def _shell_context(request: HttpRequest) -> dict:
         "languages": settings.LANGUAGES,
         "idle_seconds": _idle_seconds(),
         "map_config": map_config(),
-        "field_modules": FIELD_MODULES,  # preloaded: fetched at once, not import by import
+        # preloaded: fetched at once, not import by import (the encounter form adds its own)
+        "field_modules": field_modules.SHELL_MODULES,
     }
 
 
@@ -243,6 +245,7 @@ def call_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 def _encounter_form_context(request: HttpRequest) -> dict:
     context = _shell_context(request)
     context.update(
+        field_modules=field_modules.ENCOUNTER_MODULES,
         needs=_choices(Need),
         services_on_scene=_choices(ServiceOnScene),
         dispositions=_choices(Disposition),

@@ -13,13 +13,22 @@
 import { wireCalls } from "./app/calls.js";
 import { idb } from "./app/db.js";
 import { flash, markCurrentNav } from "./app/dom.js";
-import { wireEncounterForm } from "./app/encounter.js";
 import { renderPending } from "./app/home.js";
 import { retryNow, sync } from "./app/outbox.js";
 import { wireResources } from "./app/resources.js";
 import { idleCheck, watchActivity, wireSignOut } from "./app/session.js";
 import { render } from "./app/status.js";
 import { wireStatusForms } from "./app/unit_status.js";
+
+// The encounter form's modules (the form, its people, the referral picker, the bound forms)
+// load on that page only: a first visit to any other page on a slow line does not wait for
+// them. The page preloads them and the service worker keeps them (responders/field/modules.py).
+function wireEncounterPage() {
+  if (!document.getElementById("encounter-form")) return;
+  import("./app/encounter.js").then(function (module) {
+    module.wireEncounterForm();
+  });
+}
 
 function start() {
   watchActivity();
@@ -31,7 +40,7 @@ function start() {
   markCurrentNav();
   wireStatusForms();
   wireCalls();
-  wireEncounterForm();
+  wireEncounterPage();
   wireResources();
   wireSignOut();
   renderPending();

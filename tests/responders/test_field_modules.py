@@ -27,6 +27,7 @@ pytestmark = pytest.mark.django_db
 
 FIELD = Path(settings.BASE_DIR) / "static" / "field"
 IMPORT = re.compile(r"""^(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']\s*;""", re.M | re.S)
+DYNAMIC = re.compile(r"""\bimport\(\s*["']([^"']+)["']\s*\)""")
 PRODUCTION_STORAGES = {
     **settings.STORAGES,
     "staticfiles": {"BACKEND": "acs.static_storage.StaticFilesStorage"},
@@ -47,8 +48,9 @@ def _collect(root: Path) -> dict[str, str]:
     return json.loads((root / "staticfiles.json").read_text())["paths"]
 
 
-def _requested(root: Path, entry: str) -> set[str]:
-    """What the browser fetches, from the hashed entry on: each relative import, resolved."""
+def _requested(root: Path, entry: str, *, dynamic: bool = True) -> set[str]:
+    """What the browser fetches, from the hashed entry on: each relative import, resolved
+    (with `dynamic`, the modules loaded by `import()` too: what some page runs)."""
     seen: set[str] = set()
     todo = [entry]
     while todo:
@@ -56,7 +58,9 @@ def _requested(root: Path, entry: str) -> set[str]:
         if name in seen:
             continue
         seen.add(name)
-        for target in IMPORT.findall((root / name).read_text()):
+        source = (root / name).read_text()
+        targets = IMPORT.findall(source) + (DYNAMIC.findall(source) if dynamic else [])
+        for target in targets:
             assert target.startswith("./"), f"{name} imports {target}: relative imports only"
             todo.append(str(PurePosixPath(name).parent / target).replace("/./", "/"))
     return seen
@@ -81,10 +85,19 @@ def test_every_module_is_served_hashed_and_precached_by_the_service_worker(
         first = client.get("/field/sw.js").content.decode().splitlines()[0]
         client.force_login(responder)
         home = client.get("/field/").content.decode()
+        form = client.get("/field/encounters/new").content.decode()
     config = json.loads(first.removeprefix("self.ACS_FIELD = ").rstrip(";"))
     assert {f"/static/{name}" for name in requested} <= set(config["static"])
     # The page names the entry and preloads the rest at the same URLs (one round of requests
     # instead of one per level of imports).
     assert f'<script type="module" src="/static/{entry}">' in home
     preloaded = set(re.findall(r'<link rel="modulepreload" href="/static/([^"]+)">', home))
-    assert preloaded == requested - {entry}
+    shell = _requested(tmp_path, entry, dynamic=False)
+    assert preloaded == shell - {entry}
+    # The encounter form's modules come by `import()` on that page only, which preloads them:
+    # other pages neither fetch nor preload them.
+    encounter = manifest["field/app/encounter.js"]
+    assert encounter in requested - shell
+    assert {manifest[n] for n in ("field/app/forms.js", "field/app/people.js")} <= requested - shell
+    on_form = set(re.findall(r'<link rel="modulepreload" href="/static/([^"]+)">', form))
+    assert on_form == requested - {entry}

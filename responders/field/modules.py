@@ -1,0 +1,65 @@
+"""The field app's ES modules (static/field/), as the pages preload them.
+
+`field.js`, the entry every field page loads, imports the modules each page needs; the
+encounter form's modules (the form, its people, the referral picker, the bound forms: about
+half of the app) are loaded by a dynamic `import()` on that page only, so a first visit to any
+other page on a slow line does not wait for them. Each page preloads what it will run
+(`<link rel="modulepreload">`: fetched at once rather than one level of imports at a time); the
+service worker precaches them all (`SHELL_STATIC` in views), so the encounter form opens
+offline too. The lists are read from the import statements, never written by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path, PurePosixPath
+
+from django.conf import settings
+
+STATIC = Path(settings.BASE_DIR) / "static"
+ENTRY = "field/field.js"
+ENCOUNTER_ENTRY = "field/app/encounter.js"
+# `import {a} from "./x.js";` / `export {a} from "./x.js";` (one statement may span lines).
+STATIC_IMPORT = re.compile(
+    r"""^(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']\s*;""", re.M | re.S
+)
+DYNAMIC_IMPORT = re.compile(r"""\bimport\(\s*["']([^"']+)["']\s*\)""")
+
+
+def _targets(name: str, pattern: re.Pattern[str]) -> list[str]:
+    source = (STATIC / name).read_text()
+    return [
+        str(PurePosixPath(name).parent / target).replace("/./", "/")
+        for target in pattern.findall(source)
+    ]
+
+
+def static_closure(entry: str) -> tuple[str, ...]:
+    """Every module `entry` reaches through static imports, itself first, then by name."""
+    seen: set[str] = set()
+    todo = [entry]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(_targets(name, STATIC_IMPORT))
+    return (entry, *sorted(seen - {entry}))
+
+
+def dynamic_entries(entry: str) -> tuple[str, ...]:
+    """The modules loaded by `import()` from anything `entry` reaches statically."""
+    return tuple(
+        sorted({t for name in static_closure(entry) for t in _targets(name, DYNAMIC_IMPORT)})
+    )
+
+
+def preloaded(*, encounter_form: bool = False) -> tuple[str, ...]:
+    """The modules a page preloads: the entry's, and on the encounter form its own too."""
+    shell = static_closure(ENTRY)[1:]
+    if not encounter_form:
+        return shell
+    return shell + tuple(m for m in static_closure(ENCOUNTER_ENTRY) if m not in shell)
+
+
+SHELL_MODULES = preloaded()
+ENCOUNTER_MODULES = preloaded(encounter_form=True)
