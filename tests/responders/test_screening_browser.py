@@ -277,3 +277,57 @@ def test_forms_bound_to_the_team_and_to_the_disposition_are_marked_and_a_require
     assert encounter.disposition == "settled_by_contact" and encounter.status == "submitted"
     assert problems == []
     context.close()
+
+
+def test_a_required_form_recorded_on_an_unfinished_encounter_is_not_asked_for_again(
+    live_server, browser, shift
+):
+    """Begun on another tablet: the encounter and its required safety plan reached the server,
+    the submit did not. Opened here from "Unfinished encounters", the form shows the plan as
+    recorded and submits without asking for it again (nor sending a second one)."""
+    import uuid
+
+    from django.utils import timezone
+
+    from cases.models import FormBinding, FormDefinition
+    from cases.screening.services import form_response_submit
+    from tests.cases.helpers import logged_encounter
+
+    unit, responder = shift
+    plan = FormDefinition.objects.get(key="safety-plan")
+    FormBinding.objects.create(definition=plan, team=unit.team, required=True)
+    draft = logged_encounter(responder, unit, disposition="settled_by_contact")
+    form_response_submit(
+        actor=responder,
+        client_id=uuid.uuid4(),
+        encounter=draft,
+        version=plan.versions.order_by("-number").first(),
+        resident=None,
+        answers={"sp-1": "Pacing, not sleeping", "sp-2": "Music, a walk"},
+        started_at=timezone.now(),
+    )
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    problems = []
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    sign_in(page, live_server.url, responder.username)
+    page.goto(f"{live_server.url}/field/")
+    page.click(f"#server-drafts li[data-encounter='{draft.public_id}'] a")
+    section = page.locator("details[data-form='safety-plan']")
+    page.wait_for_function(
+        "s => document.querySelector(s).textContent.includes('Recorded on the server')",
+        arg="details[data-form='safety-plan'] summary .badge",
+    )
+    shot(page, "unfinished-encounter-form-recorded")
+    assert "warn" not in (section.locator("summary .badge").get_attribute("class") or "")
+
+    page.click("button:has-text('Submit encounter')")
+    page.wait_for_url(f"{live_server.url}/field/")
+    wait_for_status(page, "Everything is synced", timeout=30000)
+    draft.refresh_from_db()
+    assert draft.status == "submitted"
+    assert FormResponse.objects.filter(encounter=draft).count() == 1
+    assert Encounter.objects.count() == 1
+    assert problems == []
+    context.close()

@@ -162,6 +162,7 @@ export function wireEncounterForm() {
       state.server = found.draft.server || null;
       fill(form, found.draft.values);
       if (forms) forms.restore(found.draft.forms || (found.item && found.item.forms));
+      if (forms && state.server && state.server.forms) forms.recorded(state.server.forms);
       stateLine.textContent = t(found.fromServer ? "draft_from_server" : "draft_restored");
       document.getElementById("discard").hidden = !!found.item;
       if (found.item && found.item.error) {

@@ -41,6 +41,14 @@ function draftFromServer(e) {
   });
   return { id: e.client_id, call: e.call, values: e, people: people, server: server, savedAt: new Date().toISOString() };
 }
+// The forms already recorded on an encounter ({version, form} each), so that they are not asked
+// for again; none if the line fails (the server accepts the encounter either way).
+function recordedForms(id) {
+  return api("GET", "encounters/" + encodeURIComponent(id) + "/forms", undefined, false).then(function (res) {
+    if (!res.ok || !res.data) return [];
+    return (res.data.responses || []).map(function (r) { return { version: r.version, form: r.form }; });
+  }, function () { return []; });
+}
 function openServerDraft(id) {
   if (!navigator.onLine) { showProblem(t("draft_needs_connection")); return Promise.resolve(null); }
   return api("GET", "encounters/" + encodeURIComponent(id), undefined, false).then(function (res) {
@@ -52,7 +60,11 @@ function openServerDraft(id) {
       if (item) return { draft: item.draft || { id: item.id, call: item.payload.call, values: item.payload, people: item.people }, item: item };
       return idb.get("drafts", e.client_id).then(function (draft) {
         if (draft) return { draft: draft, item: null };
-        return { draft: draftFromServer(e), item: null, fromServer: true };
+        return recordedForms(id).then(function (forms) {
+          var fromServer = draftFromServer(e);
+          fromServer.server.forms = forms;
+          return { draft: fromServer, item: null, fromServer: true };
+        });
       });
     });
   }, function () { showProblem(t("draft_needs_connection")); return null; });

@@ -55,10 +55,13 @@ export function wireForms(hooks) {
       if (!r) return;
       var badge = r.section.querySelector("summary .badge");
       var here = bound(form, current()).length > 0;
-      var required = requiredHere(form, current());
-      badge.hidden = !here;
-      badge.className = "badge" + (required ? " warn" : "");
-      badge.textContent = here ? t(required ? "form_required_here" : "form_suggested_here") : "";
+      // Recorded on the server already (an unfinished encounter opened from there): done.
+      var required = requiredHere(form, current()) && !r.recorded;
+      badge.hidden = !here && !r.recorded;
+      badge.className = "badge" + (required ? " warn" : r.recorded ? " ok" : "");
+      badge.textContent = r.recorded
+        ? t("form_recorded")
+        : here ? t(required ? "form_required_here" : "form_suggested_here") : "";
       if (required) r.section.setAttribute("data-required", "1");
       else r.section.removeAttribute("data-required");
       r.section.toggleAttribute("data-bound", here);
@@ -176,6 +179,18 @@ export function wireForms(hooks) {
         update(form);
       });
     },
+    // The forms recorded on the server for this encounter ({version, form} each: an unfinished
+    // encounter opened from there, encounter_drafts.js): not asked for again. Their answers stay
+    // on the server (they are not sent to the tablet), so the section is marked, not filled.
+    recorded: function (list) {
+      (list || []).forEach(function (x) {
+        FORMS.forEach(function (form) {
+          if (form.id !== x.version && form.key !== x.form) return;
+          responses[form.id].recorded = true;
+        });
+      });
+      mark();
+    },
     // What blocks the submission: a form bound as required to this encounter (its call type,
     // team, disposition) and not filled in, named; required items shown and not answered in a
     // form begun, named; "" if none. (The server accepts the encounter either way, so that an
@@ -189,7 +204,7 @@ export function wireForms(hooks) {
       FORMS.forEach(function (form) {
         var r = responses[form.id];
         var started = Object.keys(r.answers).length > 0;
-        if (!started && requiredHere(form, current())) {
+        if (!started && !r.recorded && requiredHere(form, current())) {
           missingForms.push(form.title);
           r.section.classList.add("missing");
           r.section.open = true;
