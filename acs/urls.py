@@ -25,7 +25,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("acs.api_urls")),
     path("api/hsds/", include("resources.api.hsds_urls")),
-    path("partners/", include("resources.urls")),
+    path("partners/", include("resources.partners.urls")),
     path("field/", include("responders.field.urls")),
     path("board/", include("cases.board.urls")),
     path("transparency/", include("cases.urls_transparency")),
