@@ -28,7 +28,7 @@ urlpatterns = [
     path("partners/", include("resources.partners.urls")),
     path("field/", include("responders.field.urls")),
     path("board/", include("cases.board.urls")),
-    path("transparency/", include("cases.urls_transparency")),
+    path("transparency/", include("cases.transparency.public.urls")),
     path("hooks/sms/", include("cases.hook_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
