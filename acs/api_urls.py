@@ -6,7 +6,7 @@ from acs.api import MeView
 
 urlpatterns = [
     path("me", MeView.as_view(), name="api-me"),
-    path("", include("cases.api.urls")),
+    path("", include("cases.cad.urls")),
     path("", include("responders.field.api.urls")),
-    path("", include("resources.api.partner_urls")),
+    path("", include("resources.partners.api.urls")),
 ]

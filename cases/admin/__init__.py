@@ -4,7 +4,7 @@ The shared admin plumbing is acs/admin_base.py."""
 
 from django.contrib import admin
 
-from cases import dashboard
+from cases.admin import dashboard
 
 # isort: off
 from cases.admin import calls  # noqa: F401

@@ -1,6 +1,6 @@
 """Residents: the POST-only name search, the record with its timeline and the day's actions
-(follow-up, contact attempt, consent), the side-by-side merge screen, and the merges list
-(undo)."""
+(follow-up, contact attempt, consent); the side-by-side merge screen and the merges list (undo)
+are in cases/admin/resident_merge.py."""
 
 import secrets
 from datetime import timedelta
@@ -8,7 +8,6 @@ from datetime import timedelta
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -17,7 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from acs.admin_base import FastListAdmin, NamedRecordsAdmin, readonly_record
+from acs.admin_base import FastListAdmin, NamedRecordsAdmin
 from acs.audit import audit_record
 from acs.errors import DomainError
 from acs.local_times import local_time
@@ -26,17 +25,14 @@ from acs.record_labels import staff_label
 from cases import selectors, services
 from cases.admin import resident_page
 from cases.admin.resident_forms import (
-    MERGE_COMPARED,
     ConsentRecordForm,
     ContactAttemptForm,
     FollowUpOpenForm,
-    MergeForm,
     ResidentForm,
     ResidentSearchForm,
-    merge_display,
 )
-from cases.display import resident_label
-from cases.models import Consent, Resident, ResidentMerge
+from cases.admin.resident_merge import ResidentMergeActions, ResidentMergeAdmin
+from cases.models import Resident, ResidentMerge
 from cases.services.followups import follow_up_create
 
 SEARCH_KEY = "search"
@@ -72,7 +68,7 @@ def search_recall(request) -> str:
 
 
 @admin.register(Resident)
-class ResidentAdmin(NamedRecordsAdmin, FastListAdmin):
+class ResidentAdmin(ResidentMergeActions, NamedRecordsAdmin, FastListAdmin):
     """Residents as case managers see them: found with the same trigram search as the field
     app (typed into a POST form, so the name never sits in a URL), every opened record
     audited, a timeline of everything that happened to them, and the day's actions (a
@@ -381,147 +377,6 @@ class ResidentAdmin(NamedRecordsAdmin, FastListAdmin):
                 return self._done(request, resident, "Consent recorded.")
         return self._action_page(request, resident, form, "Record consent", "Record")
 
-    # --- merging ----------------------------------------------------------------------------
 
-    @admin.action(description="Compare the two selected side by side, and merge")
-    def compare_two(self, request, queryset):
-        pks = sorted(queryset.values_list("pk", flat=True)[:3])
-        if len(pks) != 2:
-            self.message_user(request, "Select exactly two residents.", messages.WARNING)
-            return None
-        return HttpResponseRedirect(reverse("admin:cases_resident_merge", args=pks))
-
-    def merge_view(self, request, a, b):
-        if not self.has_change_permission(request):
-            raise PermissionDenied
-        residents = {
-            r.pk: r
-            for r in self.get_queryset(request)
-            .filter(pk__in=[a, b])
-            .annotate(
-                n_encounters=Count("encounters", distinct=True),
-                n_referrals=Count("referrals", distinct=True),
-                n_follow_ups=Count("follow_ups", distinct=True),
-            )
-        }
-        if a == b or len(residents) != 2:
-            self.message_user(request, "Those two records cannot be merged.", messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:cases_resident_changelist"))
-        first, second = residents[a], residents[b]
-        form = MergeForm(request.POST or None, a=first, b=second)
-        if request.method == "POST" and form.is_valid():
-            try:
-                merge = services.resident_merge(
-                    actor=request.user, request=request, **form.merge_arguments()
-                )
-            except DomainError as exc:
-                form.add_error(None, exc.message)
-            else:
-                # No names in the message (kept in a cookie until shown): the page it
-                # leads to names the survivor.
-                self.message_user(
-                    request,
-                    "Merged the other record into this one. The merge can be undone from the "
-                    "resident merges list.",
-                    messages.SUCCESS,
-                )
-                return HttpResponseRedirect(
-                    reverse("admin:cases_resident_change", args=[merge.survivor.pk])
-                )
-        for resident in (first, second):
-            audit_record(
-                actor=request.user,
-                action=AuditAction.VIEW,
-                target=resident,
-                request=request,
-                reason="admin: merge",
-            )
-        consents = {r.pk: [] for r in (first, second)}
-        for consent in Consent.objects.filter(resident__in=[a, b]).order_by("created_at"):
-            state = "revoked" if consent.revoked_at else "active" if consent.holds() else "expired"
-            consents[consent.resident_id].append(f"{consent.get_scope_display()} ({state})")
-        rows = [
-            {
-                "name": name,
-                "label": Resident._meta.get_field(name).verbose_name,
-                "a": merge_display(first, name),
-                "b": merge_display(second, name),
-                "field": form[f"value_{name}"] if name in form.differing else None,
-            }
-            for name in MERGE_COMPARED
-        ]
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Merge two residents",
-            "opts": self.model._meta,
-            "form": form,
-            "a": first,
-            "b": second,
-            "a_label": resident_label(first),
-            "b_label": resident_label(second),
-            "rows": rows,
-            "consents_a": consents[a],
-            "consents_b": consents[b],
-        }
-        return TemplateResponse(request, "admin/cases/resident/merge.html", context)
-
-    @admin.action(description="Merge the others into the first selected (oldest) resident")
-    def merge_into_first_selected(self, request, queryset):
-        residents = list(queryset.order_by("created_at", "id"))
-        if len(residents) < 2:
-            self.message_user(request, "Select at least two residents.", messages.WARNING)
-            return
-        survivor, *duplicates = residents
-        try:
-            for duplicate in duplicates:
-                services.resident_merge(
-                    actor=request.user, survivor=survivor, duplicate=duplicate, request=request
-                )
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            return
-        self.message_user(
-            request, f"Merged {len(duplicates)} record(s) into the oldest one selected."
-        )
-
-
-@admin.register(ResidentMerge)
-class ResidentMergeAdmin(NamedRecordsAdmin, FastListAdmin):
-    record_columns = {"survivor": "Kept", "duplicate": "Merged into it"}
-    list_display = ("survivor", "duplicate", "merged_by", "merged_on", "undone_on")
-    list_select_related = ("survivor", "duplicate", "merged_by")
-    readonly_fields = (
-        "survivor_record",
-        "duplicate_record",
-        "merged_by",
-        "moved_links",
-        "added_aliases",
-        "undone_at",
-        "undone_by",
-    )
-    actions = ["undo"]
-
-    survivor_record = readonly_record("survivor", "kept")
-    duplicate_record = readonly_record("duplicate", "merged into it")
-
-    @admin.display(description="Merged (local time)", ordering="created_at")
-    def merged_on(self, obj):
-        return local_time(obj.created_at)
-
-    @admin.display(description="Undone (local time)", ordering="undone_at")
-    def undone_on(self, obj):
-        return local_time(obj.undone_at)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("survivor", "duplicate", "merged_by")
-
-    def has_add_permission(self, request):
-        return False
-
-    @admin.action(description="Undo the selected merges")
-    def undo(self, request, queryset):
-        for merge in queryset:
-            try:
-                services.resident_unmerge(actor=request.user, merge=merge, request=request)
-            except DomainError as exc:
-                self.message_user(request, f"{merge}: {exc.message}", messages.ERROR)
+# Registered after the residents' admin, as when it was written in this module.
+admin.site.register(ResidentMerge, ResidentMergeAdmin)

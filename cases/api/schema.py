@@ -1,9 +1,10 @@
 """What the CAD and field APIs refuse beyond their fields' types, stated in the OpenAPI schema,
 and the links between their operations (acs/openapi.py says why).
 
-A drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS). Each rule restates one check of
-cases/api/serializers.py or of a service: change them together (tests/acs/test_api_fuzz.py
-finds a rule that is missing here, or one that no longer holds).
+A drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS). Each rule restates one check of a
+serializer (cases/cad/serializers.py, cases/api/serializers.py, the field API's) or of a
+service: change them together (tests/acs/test_api_fuzz.py finds a rule that is missing here, or
+one that no longer holds).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The case managers' and supervisors' work queues (the admin dashboard, cases/dashboard.py): what
-is due, whom they follow, what waits for approval."""
+"""The case managers' and supervisors' work queues (the admin dashboard,
+cases/admin/dashboard.py): what is due, whom they follow, what waits for approval."""
 
 from __future__ import annotations
 

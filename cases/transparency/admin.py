@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 
 from acs.roles import STAFF_ROLES, has_any_role
 from cases.models import MetricRefresh, MetricRollup
-from cases.transparency.views import cached_dashboard, query_string, sections_html
+from cases.transparency.query import cached_dashboard, query_string, sections_html
 
 
 def may_see_staff_figures(user) -> bool:

@@ -255,7 +255,7 @@ class IdempotencyKey(BaseModel):
     """What a retry of a write sent with an `Idempotency-Key` needs to answer as the first
     time did, instead of doing the write twice: the status, the id of what was written, and
     for a refusal the error. Never the response itself: a replay renders the record again, as
-    the caller may see it now (resources/api/idempotency.py). Kept for IDEMPOTENCY_TTL."""
+    the caller may see it now (resources/partners/api/idempotency.py). Kept for IDEMPOTENCY_TTL."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)

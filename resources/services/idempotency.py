@@ -1,6 +1,6 @@
 """Idempotency records live as long as a retry is plausible (IDEMPOTENCY_TTL), no longer.
 
-A record holds no personal data (resources/api/idempotency.py), but it ties a partner's
+A record holds no personal data (resources/partners/api/idempotency.py), but it ties a partner's
 request to a resident's referral; past the TTL it serves no retry, so it goes. An expired key
 is a new key whether or not the sweep has reached it yet.
 """

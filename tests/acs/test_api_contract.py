@@ -123,7 +123,7 @@ ROWS = [
     ("responder", SEARCH, {"body": {"name": "  ", "date_of_birth": None}}, False),
     ("responder", SEARCH, {"body": {"date_of_birth": "1990-01-01"}}, True),
     ("responder", SEARCH, {"body": {"name": "Rosa"}}, True),
-    # Idempotency-Key: visible ASCII only, as resources/api/idempotency.py says.
+    # Idempotency-Key: visible ASCII only, as resources/partners/api/idempotency.py says.
     ("partner", NOTES, {"headers": {"Idempotency-Key": "a b"}, "body": {"note": "Hi"}}, False),
     (
         "partner",

@@ -31,3 +31,25 @@ def test_the_field_app_is_a_surface_that_nothing_imports():
     protected = _contract("field-surface-imported-by-none")
     assert protected["protected_modules"] == ["responders.field"]
     assert protected["allowed_importers"] == ["responders.field"]
+
+
+def test_each_surface_package_is_imported_by_none_and_the_core_imports_no_surface():
+    """The CAD API, the partners' portal and API, and the public transparency pages are one
+    package each that only itself imports (#19); every surface is out of the core's reach."""
+    protected = {
+        "cad-surface-imported-by-none": "cases.cad",
+        "partner-surface-imported-by-none": "resources.partners",
+        "public-surface-imported-by-none": "cases.transparency.public",
+    }
+    for contract_id, package in protected.items():
+        contract = _contract(contract_id)
+        assert contract["protected_modules"] == [package]
+        assert contract["allowed_importers"] == [package]
+    surfaces = set(_contract("surfaces-independent")["modules"])
+    assert set(protected.values()) <= surfaces
+    desk = _contract("desk-imported-by-none")
+    assert {"cases.admin", "resources.admin"} <= set(desk["protected_modules"])
+    assert desk["allowed_importers"] == desk["protected_modules"]
+    assert surfaces | set(desk["protected_modules"]) <= set(
+        _contract("core-imports-no-surface")["forbidden_modules"]
+    )

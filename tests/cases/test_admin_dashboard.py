@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from acs.models import AuditEvent
 from acs.roles import Role
-from cases import dashboard
+from cases.admin import dashboard
 from cases.models import Encounter, EncounterResident, FollowUp
 from resources.models import Referral, ReferralStatus
 from tests.cases.helpers import submitted_encounter

@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from cases.api.views import CadCallEventsView, CadCallView
+from cases.cad.views import CadCallEventsView, CadCallView
 
 urlpatterns = [
     path("cad/calls/<str:incident_number>", CadCallView.as_view(), name="cad-call"),

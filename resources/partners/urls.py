@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from resources import views
+from resources.partners import views
 
 app_name = "portal"
 

@@ -3,7 +3,7 @@
 Machine clients authenticate with a partner token (`manage.py issue_token partner ...`);
 every query goes through the partner selectors, so another organization's referral is a 404
 whatever the id. Writes take an `Idempotency-Key` (a replay renders the record again, as the
-caller may see it now: resources/api/idempotency.py). Requests are throttled per token.
+caller may see it now: resources/partners/api/idempotency.py). Requests are throttled per token.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ from acs.permissions import role_required
 from acs.roles import Role
 from acs.serializers import ErrorOutput
 from resources import selectors, services
-from resources.api.idempotency import HEADER, KEY_PATTERN, idempotent
-from resources.api.partner_serializers import (
+from resources.models import Capacity, Referral, ReferralEvent, ServiceAtLocation
+from resources.partners.api.idempotency import HEADER, KEY_PATTERN, idempotent
+from resources.partners.api.serializers import (
     FEED_MAX_PAGE_SIZE,
     FEED_PAGE_SIZE,
     FEED_STATUSES,
@@ -45,7 +46,6 @@ from resources.api.partner_serializers import (
     ReferralListInput,
     ReferralSummaryOutput,
 )
-from resources.models import Capacity, Referral, ReferralEvent, ServiceAtLocation
 
 ERRORS = {
     400: OpenApiResponse(ErrorOutput, description="invalid input (`fields` says which)"),

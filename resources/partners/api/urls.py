@@ -3,7 +3,7 @@ field app's (responders/field/api/urls.py)."""
 
 from django.urls import path
 
-from resources.api import partner_views as views
+from resources.partners.api import views
 
 urlpatterns = [
     path("referrals", views.ReferralListView.as_view(), name="partner-referrals"),

@@ -1,5 +1,5 @@
 """The partner portal (/partners/): server-rendered pages for partner agencies without IT
-staff, the same work as the partner API (resources/api/partner_views.py) for a person with a
+staff, the same work as the partner API (resources/partners/api/views.py) for a person with a
 browser or a phone.
 
 Views only translate HTTP: every read goes through the partner selectors (scoped to the signed-in
@@ -34,15 +34,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from acs.errors import Conflict, DomainError, Forbidden, NotFound
 from cases.models import Need, Resident
 from resources import selectors, services, webhooks
-from resources.forms import (
-    AcceptForm,
-    CapacityForm,
-    CompleteForm,
-    DeclineForm,
-    NoteForm,
-    StartForm,
-    WebhookForm,
-)
 from resources.models import (
     CLOSED_STATUSES,
     Capacity,
@@ -52,6 +43,15 @@ from resources.models import (
     ReferralStatus,
     ServiceAtLocation,
     WebhookEndpoint,
+)
+from resources.partners.forms import (
+    AcceptForm,
+    CapacityForm,
+    CompleteForm,
+    DeclineForm,
+    NoteForm,
+    StartForm,
+    WebhookForm,
 )
 from resources.services.referrals import TRANSITIONS
 

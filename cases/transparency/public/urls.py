@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cases.transparency import views
+from cases.transparency.public import views
 
 app_name = "transparency"
 

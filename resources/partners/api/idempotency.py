@@ -38,7 +38,7 @@ from resources.services.idempotency import idempotency_key_expired
 
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
-# Visible ASCII only, as the schema says (partner_views): beyond ASCII a header's bytes depend on
+# Visible ASCII only, as the schema says (views.py): beyond ASCII a header's bytes depend on
 # the client's encoding, and blanks at its ends are dropped on the way, so such a key would not
 # reliably come back the same.
 KEY_PATTERN = r"^[!-~]{1,255}$"

@@ -1,3 +1,5 @@
+"""The CAD API's views: a call as CAD sends it, and the events that follow it (docs/api.md)."""
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -10,12 +12,11 @@ from acs.parsers import BoundedJSONParser
 from acs.permissions import role_required
 from acs.roles import Role
 from cases import services
-from cases.api.serializers import (
+from cases.api.serializers import CallOutput, render_call
+from cases.cad.serializers import (
     INCIDENT_NUMBER,
     CadCallInput,
     CallEventInput,
-    CallOutput,
-    render_call,
     validate_incident_number,
 )
 
