@@ -292,6 +292,7 @@ class Command(BaseCommand):
 
             # 1. Rows already in the table (a backlog): one sweep pass queues them.
             self.logs = [log for _, log in workers]
+            self.worker_pids = [process.pid for process, _ in workers]
             self.mark_logs()
             last = N.objects.aggregate(last=Max("pk"))["last"] or 0
             self.insert(1, k, due=True, residents=self.resident_ids[:k])
@@ -368,7 +369,7 @@ class Command(BaseCommand):
         }
         row = "(%s::bigint, %s::varchar, %s::varchar, %s::text)"
         before = receiver.stats()["accepted"]
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         client = http.client.HTTPConnection(base.hostname, base.port, timeout=30)
         for start in range(0, k, 100):
             params: list = [timezone_now()]
@@ -382,7 +383,7 @@ class Command(BaseCommand):
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(JOB_RECORD.format(values=", ".join([row] * len(chunk))), params)
         client.close()
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         if receiver.stats()["accepted"] - before != k:
             raise CommandError("The provider did not accept every text of the job's floor.")
         if N.objects.filter(pk__in=ids, status=N.Status.SENT).count() != k:
@@ -391,7 +392,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  floor job {k / seconds:6.0f} texts/s: the same {k} texts one after another over"
             f" one keep-alive connection (http.client), each 100 results recorded in one"
-            f" statement and one commit ({seconds:.1f} s)"
+            f" statement and one commit ({seconds:.1f} s; its CPU {1000 * cpu / k:.2f} ms a text)"
         )
 
     def http_floor(
@@ -469,6 +470,23 @@ class Command(BaseCommand):
 
     def mark_logs(self) -> None:
         self.log_offsets = [log.stat().st_size for log in self.logs]
+        self.cpu_mark = self.workers_cpu()
+
+    def workers_cpu(self) -> float:
+        """User + system CPU seconds of the worker processes and their pool's children so
+        far (the sender's own cost, whatever the machine's load)."""
+        import psutil
+
+        total = 0.0
+        for pid in self.worker_pids:
+            try:
+                root = psutil.Process(pid)
+                for process in [root, *root.children(recursive=True)]:
+                    times = process.cpu_times()
+                    total += times.user + times.system
+            except psutil.NoSuchProcess:
+                continue
+        return total
 
     def task_seconds(self) -> list[float]:
         """How long each send_notifications (a batch) ran in a worker since `mark_logs` (from
@@ -483,6 +501,7 @@ class Command(BaseCommand):
 
     def report(self, label: str, k: int, receiver: ProviderProcess, seconds: float, detail: str):
         got = receiver.stats()
+        cpu = self.workers_cpu() - self.cpu_mark
         runs = self.task_seconds()
         self.rates.append((label, k / seconds))
         self.stdout.write(
@@ -491,7 +510,8 @@ class Command(BaseCommand):
             f"{got['numbers_twice']} numbers twice; send_notifications (batches: the claim and"
             f" checks, the sends going on in the process's threads) in the worker logs "
             f"({len(runs)}): median {1000 * statistics.median(runs):.1f} ms, "
-            f"p95 {1000 * percentile(runs, 0.95):.1f} ms"
+            f"p95 {1000 * percentile(runs, 0.95):.1f} ms; the workers' CPU (user + sys) "
+            f"{1000 * cpu / k:.2f} ms a text"
         )
 
     def drop_queues(self, prefix: str) -> None:
