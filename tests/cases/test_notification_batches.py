@@ -224,7 +224,7 @@ def test_a_batch_in_flight_that_fails_frees_its_place_and_keeps_its_lease(
     import logging
 
     from acs.batches import in_flight_drain
-    from cases.services import notifications
+    from cases.services.notifications import sending as notifications
 
     settings.NOTIFICATION_BATCHES_IN_FLIGHT = 1
     rows = due_texts(case_manager, 2)
@@ -280,7 +280,7 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(sms, case_manager, set
 
 
 def test_one_bad_row_does_not_hold_up_its_batch(sms, case_manager, monkeypatch, caplog):
-    from cases.services import notifications
+    from cases.services.notifications import sending as notifications
 
     bad_check, bad_send, *good = due_texts(case_manager, 4)
     render = notifications.messages.render
