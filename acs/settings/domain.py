@@ -33,7 +33,7 @@ ENCOUNTER_EDIT_GRACE = timedelta(minutes=env.int("ENCOUNTER_EDIT_GRACE_MINUTES",
 # A directory capacity figure older than this shows as stale (and does not count as free).
 CAPACITY_STALE_AFTER = timedelta(hours=env.int("CAPACITY_STALE_AFTER_HOURS", default=12))
 
-# --- Notifications (cases/services/notifications.py) ------------------------------------------
+# --- Notifications (cases/services/notifications/) --------------------------------------------
 
 # SMS through a Twilio-compatible REST API: Twilio (https://api.twilio.com), a compatible
 # provider, or a local receiver. Unset: SMS notifications fail with "not configured".
@@ -46,12 +46,12 @@ SMS_TIMEOUT_SECONDS = env.float("SMS_TIMEOUT_SECONDS", default=10.0)
 QUIET_HOURS_START = env.int("QUIET_HOURS_START", default=20)
 QUIET_HOURS_END = env.int("QUIET_HOURS_END", default=8)
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
-# The sender (cases/services/notifications.py): a task claims up to this many due rows in one
+# The sender (cases/services/notifications/): a task claims up to this many due rows in one
 # statement, sends them over one pooled keep-alive connection per worker process from this
 # many threads at once, and records their results in one statement.
 NOTIFICATION_BATCH_SIZE = env.int("NOTIFICATION_BATCH_SIZE", default=100)
 # Texts a batch sends at once: sized to the provider's answer time (SendPace in
-# cases/services/notifications.py) between these two; equal, it is fixed.
+# cases/services/notifications/pace.py) between these two; equal, it is fixed.
 NOTIFICATION_SEND_CONCURRENCY = env.int("NOTIFICATION_SEND_CONCURRENCY", default=16)
 NOTIFICATION_SEND_CONCURRENCY_MIN = env.int("NOTIFICATION_SEND_CONCURRENCY_MIN", default=2)
 # Batches one worker process keeps going at once: the next is claimed and checked while the

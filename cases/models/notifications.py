@@ -3,7 +3,7 @@
 Rows are the truth; the queue only carries ids. A row goes pending -> sending -> sent, or ends
 as failed (with the reason), cancelled (no consent, opted out, no longer relevant) or expired
 (too late to be useful). `provider_status` follows the SMS provider's delivery callbacks after
-the row is sent. See cases/services/notifications.py for the send pipeline.
+the row is sent. See cases/services/notifications/ for the send pipeline.
 """
 
 from __future__ import annotations

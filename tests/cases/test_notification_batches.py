@@ -224,7 +224,7 @@ def test_a_batch_in_flight_that_fails_frees_its_place_and_keeps_its_lease(
     import logging
 
     from acs.batches import in_flight_drain
-    from cases.services import notifications
+    from cases.services.notifications import sending as notifications
 
     settings.NOTIFICATION_BATCHES_IN_FLIGHT = 1
     rows = due_texts(case_manager, 2)
@@ -280,7 +280,7 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(sms, case_manager, set
 
 
 def test_one_bad_row_does_not_hold_up_its_batch(sms, case_manager, monkeypatch, caplog):
-    from cases.services import notifications
+    from cases.services.notifications import sending as notifications
 
     bad_check, bad_send, *good = due_texts(case_manager, 4)
     render = notifications.messages.render
@@ -347,3 +347,39 @@ def test_the_sends_at_once_follow_the_providers_answer_time():
     fixed.note([0.001])
     fixed.note([0.1])
     assert fixed.threads() == 10
+
+
+def test_the_claim_reads_consent_opt_out_and_merges_when_the_batch_is_claimed(sms, case_manager):
+    """The claim's statement reads each recipient with the rows it takes: a resident who
+    texted STOP or withdrew consent after the text was queued gets none, and a record merged
+    since goes to whom it was merged into, with their consent and number."""
+    from cases.models import Resident, SmsOptOut
+
+    stopped, withdrawn, merged, plain = due_texts(case_manager, 4)
+    survivor = ResidentFactory(phone="+15055550199", preferred_language="en")
+    Consent.objects.create(
+        resident=survivor,
+        scope=Consent.Scope.SMS,
+        method=Consent.Method.VERBAL,
+        recorded_by=case_manager,
+    )
+    # After queueing: a STOP, a withdrawn consent, a merge (the merged record keeps its own
+    # consent and number, which no longer count).
+    SmsOptOut.objects.create(
+        phone=stopped.resident.phone, opted_out_at=timezone.now(), keyword="STOP"
+    )
+    Consent.objects.filter(resident=withdrawn.resident).update(revoked_at=timezone.now())
+    Resident.objects.filter(pk=merged.resident_id).update(merged_into=survivor)
+
+    statuses = notifications_send_batch([r.pk for r in (stopped, withdrawn, merged, plain)])
+
+    assert statuses == {
+        stopped.pk: N.Status.CANCELLED,
+        withdrawn.pk: N.Status.CANCELLED,
+        merged.pk: N.Status.SENT,
+        plain.pk: N.Status.SENT,
+    }
+    errors = dict(N.objects.filter(pk__in=statuses).values_list("pk", "last_error"))
+    assert errors[stopped.pk] == "The number texted STOP."
+    assert errors[withdrawn.pk] == "No sms consent."
+    assert sorted(m["to"] for m in sms.accepted) == sorted([survivor.phone, plain.resident.phone])
