@@ -1,3 +1,8 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from django.db import models
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -10,8 +15,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+if TYPE_CHECKING:
+    from responders.models import User
 
-def created_once(output) -> dict:
+
+def created_once(
+    output: type[serializers.BaseSerializer[Any]] | serializers.BaseSerializer[Any],
+) -> dict[int, object]:
     """The answers of a create keyed by the tablet's `client_id` (acs/client_ids.py): 201 with
     the new record, 200 with the first one for a retry, 409 for another user's client_id."""
     from acs.serializers import ErrorOutput
@@ -23,7 +33,7 @@ def created_once(output) -> dict:
     }
 
 
-def created_status(instance) -> int:
+def created_status(instance: models.Model) -> int:
     """201 for a record this request made, 200 for the one an earlier request with the same
     client_id made (acs.client_ids.replayed)."""
     from acs.client_ids import replayed
@@ -31,10 +41,12 @@ def created_status(instance) -> int:
     return status.HTTP_200_OK if replayed(instance) else status.HTTP_201_CREATED
 
 
-def cursor_page(item: type[serializers.Serializer], *, name: str, previous: bool = True):
+def cursor_page(
+    item: type[serializers.Serializer[Any]], *, name: str, previous: bool = True
+) -> serializers.Serializer[Any]:
     """The schema of a cursor-paginated list of `item` as our views render it: `results` and
     the `next` (and `previous`) links. APIViews page by hand, so drf-spectacular cannot tell."""
-    fields = {
+    fields: dict[str, serializers.Field[Any, Any, Any, Any]] = {
         "results": item(many=True),
         "next": serializers.URLField(allow_null=True),
     }
@@ -51,7 +63,7 @@ CURSOR_PARAMETER = OpenApiParameter(
 )
 
 
-class MeOutput(serializers.Serializer):
+class MeOutput(serializers.Serializer["User"]):  # a string: User is a type-checking import
     id = serializers.UUIDField(source="public_id")
     username = serializers.CharField()
     roles = serializers.ListField(child=serializers.CharField(), source="role_names")
@@ -62,7 +74,10 @@ class MeView(APIView):
 
     @extend_schema(responses=MeOutput)
     def get(self, request: Request) -> Response:
-        return Response(MeOutput(request.user).data)
+        # cast: IsAuthenticated (DEFAULT_PERMISSION_CLASSES) lets no anonymous request here,
+        # which request.user's type cannot say.
+        user = cast("User", request.user)
+        return Response(MeOutput(user).data)
 
 
 # --- the schema's error responses -------------------------------------------------------------
@@ -85,7 +100,9 @@ BODY_ERRORS = {
 }
 
 
-def error_responses(result: dict, generator, request, public) -> dict:
+def error_responses(
+    result: dict[str, Any], generator: object, request: object, public: bool
+) -> dict[str, Any]:
     """drf-spectacular postprocessing hook: adds the common error responses (in the error
     shape) to every operation that does not describe them itself."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
@@ -108,7 +125,7 @@ def error_responses(result: dict, generator, request, public) -> dict:
     return result
 
 
-def _error_output_schema() -> dict:
+def _error_output_schema() -> dict[str, Any]:
     return {
         "type": "object",
         "required": ["error"],

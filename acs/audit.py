@@ -3,36 +3,54 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
-
-from django.db import models
+from typing import TYPE_CHECKING, Any
 
 from acs.models import AuditAction, AuditEvent
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import HttpRequest
 
-def client_ip(request) -> str | None:
+    from acs.models import BaseModel
+    from responders.models import User
+
+    # Who acted: a signed-in user, an anonymous visitor or nobody (the system); only a
+    # signed-in user is recorded as the actor.
+    Actor = User | AnonymousUser | None
+    # What an event is about: any row with a public id (every BaseModel, and the user model).
+    Target = BaseModel | User
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
     # The client's address: behind TRUSTED_PROXIES, acs.client_address has put it here.
     return request.META.get("REMOTE_ADDR") or None
 
 
-def _target_type(target: models.Model) -> str:
+def _recorded_actor(actor: Actor) -> User | None:
+    """Only a signed-in user is recorded as the actor; an anonymous visitor or None is not."""
+    if actor is None or not actor.is_authenticated:
+        return None
+    return actor
+
+
+def _target_type(target: Target) -> str:
     return target._meta.label_lower
 
 
 def audit_record(
     *,
-    actor,
+    actor: Actor,
     action: AuditAction,
-    target: models.Model,
-    request=None,
+    target: Target,
+    request: HttpRequest | None = None,
     reason: str = "",
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event. `detail` must hold no personal data (ids, field names, counts)."""
     return AuditEvent.objects.create(
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor=_recorded_actor(actor),
         action=action,
         target_type=_target_type(target),
         target_id=target.public_id,
@@ -44,10 +62,10 @@ def audit_record(
 
 def audit_record_many(
     *,
-    actor,
+    actor: Actor,
     action: AuditAction,
-    targets: Iterable[models.Model],
-    request=None,
+    targets: Iterable[Target],
+    request: HttpRequest | None = None,
     reason: str = "",
     detail: dict[str, Any] | None = None,
 ) -> None:
@@ -63,16 +81,16 @@ def audit_record_many(
 
 def audit_record_each(
     *,
-    actor,
+    actor: Actor,
     action: AuditAction,
-    items: Iterable[tuple[models.Model, dict[str, Any]]],
-    request=None,
+    items: Iterable[tuple[Target, dict[str, Any]]],
+    request: HttpRequest | None = None,
     reason: str = "",
 ) -> None:
     """One event per (target, detail), in one INSERT; each `detail` holds no personal data."""
     AuditEvent.objects.bulk_create(
         AuditEvent(
-            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            actor=_recorded_actor(actor),
             action=action,
             target_type=_target_type(target),
             target_id=target.public_id,

@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -39,8 +40,11 @@ FIELDS = (
     "detail",
 )
 
+# One event as `.values(*FIELDS)` reads it (sealed rows add seq, prev_hash and hash).
+Row = dict[str, Any]
 
-def canonical(event: dict, seq: int) -> bytes:
+
+def canonical(event: Row, seq: int) -> bytes:
     """The event's content as hashed: every field that says what happened, in a fixed form."""
     content = {
         "seq": seq,
@@ -58,7 +62,7 @@ def canonical(event: dict, seq: int) -> bytes:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-def chain_hash(prev_hash: str, event: dict, seq: int) -> str:
+def chain_hash(prev_hash: str, event: Row, seq: int) -> str:
     return hashlib.sha256(prev_hash.encode() + canonical(event, seq)).hexdigest()
 
 
@@ -74,7 +78,8 @@ def audit_seal(*, now: datetime | None = None, batch: int = CHUNK) -> int:
             .values("seq", "hash")
             .first()
         )
-        seq, prev = (last["seq"], last["hash"]) if last else (0, GENESIS)
+        # cast: the row was filtered on seq__isnull=False, which the stubs' row type cannot know.
+        seq, prev = (cast(int, last["seq"]), last["hash"]) if last else (0, GENESIS)
         rows = list(
             AuditEvent.objects.filter(seq__isnull=True, created_at__lte=now - SETTLE)
             .order_by("id")
@@ -103,7 +108,7 @@ class Verdict:
         return self.broken_at is None
 
 
-def sealed_rows(after: int = 0) -> Iterator[dict]:
+def sealed_rows(after: int = 0) -> Iterator[Row]:
     """The sealed events after position `after`, in chain order, CHUNK rows per query: memory
     stays flat however long the trail (audit_verify, manage.py audit_export)."""
     last = after

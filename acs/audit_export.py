@@ -19,6 +19,7 @@ import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -43,10 +44,11 @@ LABELS = dict(AuditAction.choices)
 def product_version() -> str:
     """pyproject's version (the project is not installed as a package, so no metadata)."""
     with (Path(settings.BASE_DIR) / "pyproject.toml").open("rb") as f:
-        return tomllib.load(f)["project"]["version"]
+        version: str = tomllib.load(f)["project"]["version"]
+    return version
 
 
-def event_record(row: dict) -> dict:
+def event_record(row: dict[str, Any]) -> dict[str, Any]:
     """One sealed event as exported: the audit's own columns under their own names (so
     `acs.audit_chain.canonical` recomputes each hash from a line), times in UTC ISO 8601."""
     return {
@@ -67,7 +69,7 @@ def event_record(row: dict) -> dict:
     }
 
 
-def jsonl_line(record: dict) -> str:
+def jsonl_line(record: dict[str, Any]) -> str:
     return json.dumps(record, sort_keys=True, separators=(",", ":"), default=str)
 
 
@@ -86,7 +88,7 @@ def _cef_value(value: object) -> str:
     )
 
 
-def cef_line(record: dict, version: str) -> str:
+def cef_line(record: dict[str, Any], version: str) -> str:
     """CEF:0|vendor|product|version|signature|name|severity|extension (ArcSight CEF 25)."""
     action = record["action"]
     header = [

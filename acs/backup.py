@@ -18,7 +18,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import environ
 from django.conf import settings
@@ -76,7 +76,7 @@ def libpq_env(database: dict[str, Any]) -> dict[str, str]:
 
 
 def database_from_url(url: str) -> dict[str, Any]:
-    config = environ.Env.db_url_config(url)
+    config: dict[str, Any] = environ.Env.db_url_config(url)
     if config["ENGINE"] != "django.db.backends.postgresql":
         raise ImproperlyConfigured("the restore target must be a PostgreSQL URL (postgres://...)")
     # libpq's form for a socket folder, postgres://user@/name?host=/run/postgresql&port=5433,
@@ -91,10 +91,11 @@ def database_from_url(url: str) -> dict[str, Any]:
 def chain_head() -> ChainHead:
     last = AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").values("seq", "hash")
     row = last.first()
-    return ChainHead(row["seq"], row["hash"]) if row else ChainHead(0, "")
+    # cast: filtered on seq__isnull=False, which the stubs' row type cannot know.
+    return ChainHead(cast(int, row["seq"]), row["hash"]) if row else ChainHead(0, "")
 
 
-def _run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+def _run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(command, env=env, capture_output=True, text=True)  # noqa: S603
     if result.returncode != 0:
         raise DomainError(

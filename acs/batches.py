@@ -31,7 +31,12 @@ def failure_kind(exc: BaseException) -> str:
 
 
 def in_batches(
-    rows: QuerySet, *, order_by: tuple[str, ...], batch: int, apply: Callable[[QuerySet], Any]
+    # Any model: `rows.model.objects` is each outbox model's own manager.
+    rows: QuerySet[Any],
+    *,
+    order_by: tuple[str, ...],
+    batch: int,
+    apply: Callable[[QuerySet[Any]], object],
 ) -> int:
     """Call `apply` on the rows of `rows`, one claimed batch per transaction, until none are
     left; returns how many were claimed. `apply` must take the rows out of `rows` (delete

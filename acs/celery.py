@@ -3,6 +3,7 @@ Queues by kind of work (realtime, bulk, maintenance) and the routing: acs/queues
 
 import logging
 import os
+from typing import Any
 
 from celery import Celery, bootsteps
 from celery.signals import beat_init, worker_process_shutdown, worker_ready, worker_shutdown
@@ -104,8 +105,10 @@ app.conf.beat_schedule = {
 
 logger = logging.getLogger(__name__)
 
+# Celery ships no types: its app, worker, senders and requests below are Any.
 
-def _served_kinds(app_) -> list[str]:
+
+def _served_kinds(app_: Any) -> list[str]:
     """The kinds of the queues this worker consumes (-Q, or all of them)."""
     from acs.queues import kind_of_queue
 
@@ -113,7 +116,9 @@ def _served_kinds(app_) -> list[str]:
 
 
 @worker_ready.connect
-def _announce_worker(sender, **kwargs):  # pragma: no cover - exercised by the worker test
+def _announce_worker(
+    sender: Any, **kwargs: object
+) -> None:  # pragma: no cover - exercised by the worker test
     from acs.startup import announce
     from acs.tasks import worker_heartbeat
 
@@ -134,21 +139,21 @@ class BusyHeartbeat(bootsteps.StartStopStep):
 
     requires = {"celery.worker.components:Timer"}
 
-    def __init__(self, worker, **kwargs):
-        self.tref = None
+    def __init__(self, worker: Any, **kwargs: object) -> None:
+        self.tref: Any = None
 
-    def start(self, worker):
+    def start(self, worker: Any) -> None:
         from django.conf import settings
 
         every = float(settings.HEALTH_BUSY_HEARTBEAT_SECONDS)
         self.tref = worker.timer.call_repeatedly(every, self.record, (), priority=10)
 
-    def stop(self, worker):
+    def stop(self, worker: Any) -> None:
         if self.tref:
             self.tref.cancel()
             self.tref = None
 
-    def record(self):  # pragma: no cover - exercised by tests/acs/test_queues_worker.py
+    def record(self) -> None:  # pragma: no cover - exercised by tests/acs/test_queues_worker.py
         from celery.worker import state
 
         from acs import health
@@ -167,7 +172,9 @@ app.steps["worker"].add(BusyHeartbeat)
 
 
 @beat_init.connect
-def _announce_beat(sender, **kwargs):  # pragma: no cover - exercised by `dev.py up`
+def _announce_beat(
+    sender: Any, **kwargs: object
+) -> None:  # pragma: no cover - exercised by `dev.py up`
     from acs.startup import announce
 
     announce("beat")
@@ -182,7 +189,9 @@ IN_FLIGHT_DRAIN_SECONDS = 60
 
 @worker_process_shutdown.connect
 @worker_shutdown.connect
-def _finish_batches_in_flight(**kwargs):  # pragma: no cover - exercised in worker processes
+def _finish_batches_in_flight(
+    **kwargs: object,
+) -> None:  # pragma: no cover - exercised in worker processes
     from acs.batches import in_flight_drain
 
     if not in_flight_drain(IN_FLIGHT_DRAIN_SECONDS, close=True):

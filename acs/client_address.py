@@ -20,10 +20,14 @@ not is the client; what lies to its left was written by the client and is never 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest, HttpResponseBase
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -68,14 +72,15 @@ def address_in(address: str, entries: Iterable[str]) -> bool:
     return _is_trusted(_address(address), _networks(tuple(entries)))
 
 
-def client_address(meta: dict) -> str:
+def client_address(meta: Mapping[str, Any]) -> str:
     """The client's address for a request's META (see the module's docstring)."""
-    peer = meta.get("REMOTE_ADDR", "")
+    peer: str = meta.get("REMOTE_ADDR", "")
     networks = _networks(tuple(settings.TRUSTED_PROXIES))
     address = _address(peer)
-    if not _is_trusted(address, networks):
+    if address is None or not _is_trusted(address, networks):
         return peer
-    for hop in reversed(meta.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+    forwarded: str = meta.get("HTTP_X_FORWARDED_FOR", "")
+    for hop in reversed(forwarded.split(",")):
         hop_address = _address(hop)
         if hop_address is None:
             # A trusted proxy wrote something that is not an address: the last address
@@ -90,9 +95,9 @@ def client_address(meta: dict) -> str:
 class ClientAddressMiddleware:
     """Sets REMOTE_ADDR to the client's address, before anything else reads it."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         request.META["REMOTE_ADDR"] = client_address(request.META)
         return self.get_response(request)

@@ -20,7 +20,14 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
+
+    _DictWriter = csv.DictWriter[str]
+else:
+    _DictWriter = csv.DictWriter  # subscriptable at run time from Python 3.12 only
 
 FORMULA_START = frozenset("=+-@\t\r")
 ESCAPE = "'"
@@ -45,10 +52,11 @@ def csv_cell_unescape(text: str) -> str:
 class CsvWriter:
     """`csv.writer` whose every text cell goes through `csv_cell`."""
 
-    def __init__(self, stream, **fmtparams):
+    def __init__(self, stream: SupportsWrite[str], **fmtparams: Any) -> None:
         self._writer = csv.writer(stream, **fmtparams)
 
-    def writerow(self, row: Iterable[Any]):
+    # Any: what the stream's write returned, as csv.writer says (typeshed).
+    def writerow(self, row: Iterable[Any]) -> Any:
         return self._writer.writerow([csv_cell(value) for value in row])
 
     def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
@@ -56,10 +64,10 @@ class CsvWriter:
             self.writerow(row)
 
 
-class CsvDictWriter(csv.DictWriter):
+class CsvDictWriter(_DictWriter):
     """`csv.DictWriter` whose every text cell goes through `csv_cell`."""
 
-    def writerow(self, rowdict: Mapping[str, Any]):
+    def writerow(self, rowdict: Mapping[str, Any]) -> Any:
         return super().writerow({key: csv_cell(value) for key, value in rowdict.items()})
 
     def writerows(self, rowdicts: Iterable[Mapping[str, Any]]) -> None:

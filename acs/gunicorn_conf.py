@@ -1,6 +1,7 @@
 """gunicorn settings: `gunicorn -c python:acs.gunicorn_conf acs.wsgi`."""
 
 import os
+from typing import Any
 
 from django.conf import settings
 
@@ -24,7 +25,8 @@ access_log_format = (
 forwarded_allow_ips = ",".join(settings.TRUSTED_PROXIES)
 
 
-def when_ready(server):
+# gunicorn ships no types: its arbiter and worker are Any.
+def when_ready(server: Any) -> None:
     import django
 
     django.setup()
@@ -36,7 +38,7 @@ def when_ready(server):
 # Metrics from every worker process (acs/metrics.py): prometheus_client's multi-process mode,
 # on when PROMETHEUS_MULTIPROC_DIR names a folder. It is emptied at each start (figures of a
 # previous run must not be added in) and an exited worker's live gauges are dropped.
-def on_starting(server):
+def on_starting(server: Any) -> None:
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if folder:
         from pathlib import Path
@@ -46,7 +48,7 @@ def on_starting(server):
             old.unlink()
 
 
-def child_exit(server, worker):
+def child_exit(server: Any, worker: Any) -> None:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 

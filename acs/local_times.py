@@ -8,13 +8,22 @@ would print the locale's long form ("Dec. 5, 2026, 8:47 a.m."), and the dashboar
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.db import models
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    _ModelAdmin = admin.ModelAdmin[Any]
+else:
+    _ModelAdmin = admin.ModelAdmin  # not subscriptable at run time
 
 
 def when(at: datetime, *, now: datetime | None = None) -> str:
@@ -45,18 +54,18 @@ def local_time(value: datetime | date | None) -> SafeString | str:
     return format_html('<time class="nowrap" datetime="{}">{}</time>', iso, text)
 
 
-def time_column(name: str, description: str):
+def time_column(name: str, description: str) -> Callable[[models.Model], SafeString | str]:
     """A list column showing the model field `name` through local_time, sorted by it."""
 
     @admin.display(description=description, ordering=name)
-    def column(obj):
+    def column(obj: models.Model) -> SafeString | str:
         return local_time(getattr(obj, name))
 
     column.__name__ = name
     return column
 
 
-def is_time_field(model, name) -> bool:
+def is_time_field(model: type[models.Model], name: object) -> bool:
     """Whether `name` in a list_display is one of `model`'s date or time fields."""
     if not isinstance(name, str):
         return False
@@ -67,14 +76,16 @@ def is_time_field(model, name) -> bool:
     return isinstance(field, models.DateField)  # DateTimeField is a DateField
 
 
-class LocalTimesAdmin(admin.ModelAdmin):
+class LocalTimesAdmin(_ModelAdmin):
     """A list whose date and time fields read as the dashboard's (local_time). Columns that
     are methods return local_time(...) themselves."""
 
-    def get_list_display(self, request):
-        columns = []
+    def get_list_display(
+        self, request: HttpRequest
+    ) -> list[str | Callable[[Any], SafeString | str | bool]]:
+        columns: list[str | Callable[[Any], SafeString | str | bool]] = []
         for name in super().get_list_display(request):
-            if is_time_field(self.model, name):
+            if isinstance(name, str) and is_time_field(self.model, name):
                 field = self.model._meta.get_field(name)
                 columns.append(time_column(name, str(field.verbose_name).capitalize()))
             else:

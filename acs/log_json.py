@@ -9,6 +9,8 @@ here rather than trusted.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
 FIELDS = ("levelname", "name", "message", "request_id")
@@ -17,9 +19,9 @@ KEPT = {RENAMES.get(f, f) for f in FIELDS} | {"time", "exc_info", "stack_info"}
 
 
 class JsonFormatter(_JsonFormatter):
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         # "time": the record's time in UTC, ISO 8601.
         super().__init__(list(FIELDS), rename_fields=RENAMES, timestamp="time", **kwargs)
 
-    def process_log_record(self, log_data):
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
         return {key: value for key, value in log_data.items() if key in KEPT}

@@ -8,7 +8,7 @@ from django.conf import settings
 KM_PER_MILE = 1.609344
 
 
-def map_config() -> dict:
+def map_config() -> dict[str, object]:
     return {
         "tile_url": settings.TILE_URL,
         "attribution": settings.TILE_ATTRIBUTION,

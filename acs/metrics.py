@@ -31,19 +31,31 @@ import hashlib
 import hmac
 import logging
 import os
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from celery.signals import task_failure, task_retry, task_revoked, task_success
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from acs.client_address import address_in
 from acs.queues import KINDS, queue_name
+
+if TYPE_CHECKING:
+    from django.db.models import Model, QuerySet
+    from django.http import HttpRequest
+
+    from acs.models import AuditEvent
+    from cases.models import Notification
+    from resources.models import WebhookDelivery
+
+    _M = TypeVar("_M", bound=Model)
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +114,7 @@ def _digest(value: str) -> bytes:
     return hashlib.sha256(value.encode()).digest()
 
 
-def scraper_allowed(request) -> bool:
+def scraper_allowed(request: HttpRequest) -> bool:
     """The request carries `Authorization: Bearer <METRICS_TOKEN>` (compared in constant
     time) and, when METRICS_ALLOWED_NETWORKS is set, comes from one of them (the client's
     address, acs/client_address.py). No METRICS_TOKEN: nobody."""
@@ -131,7 +143,7 @@ def queue_lengths() -> dict[str, int]:
     url = settings.CELERY_BROKER_URL
     if url.startswith("filesystem://"):
         folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
-        counts = dict.fromkeys(KINDS, 0)
+        counts: dict[str, int] = dict.fromkeys(KINDS, 0)
         with os.scandir(folder) as entries:
             for entry in entries:
                 for kind, name in names.items():
@@ -158,18 +170,19 @@ class AcsCollector:
     """The gauges and counted events above, computed at each scrape. A part that cannot be
     read (the database or Redis down) is left out and `acs_metrics_part_up{part}` says 0."""
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         now = timezone.now()
         up = GaugeMetricFamily(
             "acs_metrics_part_up", "1 if this part of the metrics could be read.", labels=["part"]
         )
-        for part, read in (
+        parts: tuple[tuple[str, Callable[[datetime], Iterable[Metric]]], ...] = (
             ("queues", self._queues),
             ("events", self._events),
             ("outbox", self._outbox),
             ("webhooks", self._webhooks),
             ("audit", self._audit),
-        ):
+        )
+        for part, read in parts:
             try:
                 families = list(read(now))
             except Exception as exc:
@@ -180,7 +193,7 @@ class AcsCollector:
             yield from families
         yield up
 
-    def _queues(self, now):
+    def _queues(self, now: datetime) -> Iterator[Metric]:
         from acs.health import heartbeat_key
 
         length = GaugeMetricFamily(
@@ -200,8 +213,8 @@ class AcsCollector:
             age.add_metric([kind], _age(datetime.fromisoformat(raw), now) if raw else float("inf"))
         yield age
 
-    def _events(self, now):
-        keyed = {}
+    def _events(self, now: datetime) -> Iterator[Metric]:
+        keyed: dict[str, tuple[str, tuple[str, ...]]] = {}
         for name, (_help, labels) in EVENTS.items():
             for values in _combinations(labels):
                 keyed[_event_key(name, values)] = (name, values)
@@ -212,7 +225,7 @@ class AcsCollector:
                 family.add_metric(list(values), int(counts.get(_event_key(name, values), 0)))
             yield family
 
-    def _outbox(self, now):
+    def _outbox(self, now: datetime) -> Iterator[Metric]:
         from cases.models import NotificationStatus
 
         backlog = GaugeMetricFamily(
@@ -232,7 +245,7 @@ class AcsCollector:
             value=_age(oldest_due(open_notifications(), now).first(), now),
         )
 
-    def _webhooks(self, now):
+    def _webhooks(self, now: datetime) -> Iterator[Metric]:
         from resources.models import DeliveryStatus, WebhookEndpoint
 
         backlog = GaugeMetricFamily(
@@ -270,7 +283,7 @@ class AcsCollector:
             endpoints.add_metric([state], n)
         yield endpoints
 
-    def _audit(self, now):
+    def _audit(self, now: datetime) -> Iterator[Metric]:
         from acs.models import AuditEvent
 
         unsealed = unsealed_audit_events()
@@ -297,7 +310,7 @@ class AcsCollector:
 # checks the plans): their cost follows the backlog, never the history.
 
 
-def open_notifications():
+def open_notifications() -> QuerySet[Notification]:
     from cases.models import Notification, NotificationStatus
 
     # cases_notif_due_idx: status IN ('pending', 'sending')
@@ -306,7 +319,7 @@ def open_notifications():
     )
 
 
-def open_deliveries():
+def open_deliveries() -> QuerySet[WebhookDelivery]:
     from resources.models import DeliveryStatus, WebhookDelivery
 
     # resources_delivery_due_idx: status IN ('pending', 'sending')
@@ -315,20 +328,20 @@ def open_deliveries():
     )
 
 
-def unsealed_audit_events():
+def unsealed_audit_events() -> QuerySet[AuditEvent]:
     from acs.models import AuditEvent
 
     # acs_audit_unsealed_idx: seq IS NULL
     return AuditEvent.objects.filter(seq__isnull=True)
 
 
-def by_status(rows):
+def by_status(rows: QuerySet[_M]) -> QuerySet[Model, dict[str, Any]]:
     from django.db.models import Count
 
     return rows.values("status").order_by().annotate(n=Count("id"))
 
 
-def oldest_due(rows, now):
+def oldest_due(rows: QuerySet[_M], now: datetime) -> QuerySet[_M, datetime]:
     return (
         rows.filter(next_attempt_at__lte=now)
         .order_by("next_attempt_at")
@@ -339,7 +352,7 @@ def oldest_due(rows, now):
 class _ThisProcess:
     """The default registry's collectors (this process only: no PROMETHEUS_MULTIPROC_DIR)."""
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         yield from REGISTRY.collect()
 
 
@@ -357,35 +370,36 @@ def scrape() -> bytes:
 # --- Celery task outcomes, counted in the worker ----------------------------------------------
 
 
-def _task_queue(request) -> str | None:
+# Celery ships no types: its task request and signal senders are Any.
+def _task_queue(request: Any) -> str | None:
     from acs.queues import kind_of_queue
 
     delivery = getattr(request, "delivery_info", None) or {}
     return kind_of_queue(delivery.get("routing_key") or "")
 
 
-def _count_task(request, outcome: str) -> None:
+def _count_task(request: Any, outcome: str) -> None:
     kind = _task_queue(request)
     if kind is not None:  # a task run in place (.apply(), eager) was on no queue
         event_count("acs_celery_tasks", queue=kind, outcome=outcome)
 
 
 @task_success.connect(dispatch_uid="acs.metrics.task_success")
-def _task_succeeded(sender=None, **kwargs):
+def _task_succeeded(sender: Any = None, **kwargs: object) -> None:
     _count_task(sender.request, "succeeded")
 
 
 @task_failure.connect(dispatch_uid="acs.metrics.task_failure")
-def _task_failed(sender=None, **kwargs):
+def _task_failed(sender: Any = None, **kwargs: object) -> None:
     _count_task(sender.request, "failed")
 
 
 @task_retry.connect(dispatch_uid="acs.metrics.task_retry")
-def _task_retried(sender=None, request=None, **kwargs):
+def _task_retried(sender: Any = None, request: Any = None, **kwargs: object) -> None:
     _count_task(request, "retried")
 
 
 @task_revoked.connect(dispatch_uid="acs.metrics.task_revoked")
-def _task_revoked(sender=None, request=None, **kwargs):
+def _task_revoked(sender: Any = None, request: Any = None, **kwargs: object) -> None:
     # Revoked or expired before it ran (a heartbeat older than its 25 s, for one).
     _count_task(request, "revoked")

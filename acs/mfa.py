@@ -20,17 +20,24 @@ every sign-in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from acs.errors import error_body
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from responders.models import User
 
 OPEN_PREFIXES = (
     "/accounts/",
@@ -56,17 +63,19 @@ SET_UP_MESSAGE = (
 FACTOR_TYPES = ("totp", "webauthn")
 
 
-def needs_second_factor(user) -> bool:
+def needs_second_factor(user: User | AnonymousUser) -> bool:
     if not settings.MFA_REQUIRED or not user.is_authenticated:
         return False
     # One query for the user's roles, not one per role checked.
     return not set(user.role_names).isdisjoint(settings.MFA_REQUIRED_ROLES)
 
 
-def has_second_factor(user) -> bool:
+def has_second_factor(user: User | AnonymousUser) -> bool:
     from allauth.mfa.models import Authenticator
 
-    return Authenticator.objects.filter(user=user, type__in=FACTOR_TYPES).exists()
+    # allauth ships no types: its model's manager is Any.
+    found: bool = Authenticator.objects.filter(user=user, type__in=FACTOR_TYPES).exists()
+    return found
 
 
 def passed_second_factor(request: HttpRequest) -> bool:
@@ -84,10 +93,10 @@ def _refuse_api(message: str) -> JsonResponse:
 
 
 class RequireMfaMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if (
             not request.path.startswith(OPEN_PREFIXES)
             and request.path != "/"
@@ -148,7 +157,13 @@ def _connect_receivers() -> None:
     @receiver(
         authenticator_added, weak=False, dispatch_uid="acs.mfa.factor_set_up_is_factor_passed"
     )
-    def factor_set_up_is_factor_passed(sender, request, user, authenticator, **kwargs):
+    def factor_set_up_is_factor_passed(
+        sender: object,
+        request: HttpRequest | None,
+        user: User,
+        authenticator: Any,  # allauth's Authenticator: allauth ships no types
+        **kwargs: object,
+    ) -> None:
         # Setting up a TOTP or a passkey proves it in the same step (the code typed, the key
         # touched): the session has passed that factor.
         if authenticator.type in FACTOR_TYPES and request is not None:

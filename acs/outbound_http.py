@@ -22,11 +22,16 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+if TYPE_CHECKING:
+    from requests import PreparedRequest
+    from requests._types import CertType, VerifyType
 
 DEFAULT_PORTS = {"https": 443, "http": 80}
 
@@ -98,7 +103,9 @@ class _PinnedAdapter(HTTPAdapter):
         self._address, self._host = address, host
         super().__init__(max_retries=0)
 
-    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+    def build_connection_pool_key_attributes(
+        self, request: PreparedRequest, verify: VerifyType, cert: CertType = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(
             request, verify, cert
         )
@@ -130,7 +137,7 @@ class PinnedSession:
     def __enter__(self) -> PinnedSession:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:

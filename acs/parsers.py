@@ -2,6 +2,8 @@
 can be broken (too large, nested too deep, not UTF-8, not JSON) a 4xx in the error shape."""
 
 import io
+from collections.abc import Mapping
+from typing import IO, Any
 
 from django.conf import settings
 from rest_framework import status
@@ -20,9 +22,15 @@ class BoundedJSONParser(JSONParser):
     For machine clients (CAD, partners), whose messages are small."""
 
     def max_bytes(self) -> int:
-        return settings.API_MAX_BODY_BYTES
+        limit: int = settings.API_MAX_BODY_BYTES
+        return limit
 
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(
+        self,
+        stream: IO[Any] | None,
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
         limit = self.max_bytes()
         raw = stream.read(limit + 1) if stream is not None else b""
         if len(raw) > limit:

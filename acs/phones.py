@@ -31,7 +31,8 @@ LONG_EXTENSION = f"An extension has at most {MAX_EXTENSION_DIGITS} digits."
 
 
 def _region() -> str:
-    return settings.PHONE_DEFAULT_REGION
+    region: str = settings.PHONE_DEFAULT_REGION
+    return region
 
 
 def _parse(raw: str) -> phonenumbers.PhoneNumber | None:

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from django.core.management.base import OutputWrapper
 
 
 class Bar(Protocol):
@@ -29,7 +32,7 @@ def no_bar(total: int, label: str) -> Iterator[Bar]:
 class _Unended:
     """A Django OutputWrapper adds a line ending to every write; a bar redraws one line."""
 
-    def __init__(self, wrapper):
+    def __init__(self, wrapper: OutputWrapper) -> None:
         self.wrapper = wrapper
 
     def write(self, text: str) -> None:
@@ -43,15 +46,17 @@ class _Unended:
         return self.wrapper.isatty()
 
 
-def terminal_bars(stderr) -> BarFactory:
+def terminal_bars(stderr: OutputWrapper) -> BarFactory:
     """Bars drawn on a command's self.stderr when it is a terminal (tqdm's disable=None)."""
     from tqdm import tqdm
 
     stream = _Unended(stderr)
 
     def bar(total: int, label: str) -> AbstractContextManager[Bar]:
-        return tqdm(
+        # tqdm ships no types: its bar is Any, and is a Bar.
+        drawn: AbstractContextManager[Bar] = tqdm(
             total=total, desc=f"  {label}", unit="", file=stream, disable=None, mininterval=0.5
         )
+        return drawn
 
     return bar

@@ -19,15 +19,16 @@ the same Redis never takes a test's task). The heartbeat is sent to each queue (
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, Literal
 
 from django.conf import settings
 
 # A kind is one of three constants: a task may take one without carrying anything personal.
 QueueKind = Literal["realtime", "bulk", "maintenance"]
-REALTIME = "realtime"
-BULK = "bulk"
-MAINTENANCE = "maintenance"
+REALTIME: Final[QueueKind] = "realtime"
+BULK: Final[QueueKind] = "bulk"
+MAINTENANCE: Final[QueueKind] = "maintenance"
 KINDS = (REALTIME, BULK, MAINTENANCE)
 
 HEARTBEAT_TASK = "acs.tasks.worker_heartbeat"
@@ -81,7 +82,14 @@ def parse_kinds(text: str) -> list[str]:
     return kinds
 
 
-def route_task(name, args, kwargs, options, task=None, **kw):
+def route_task(
+    name: str,
+    args: Sequence[Any] | None,
+    kwargs: Mapping[str, Any] | None,
+    options: Mapping[str, Any],
+    task: object = None,
+    **kw: object,
+) -> dict[str, str] | None:
     """Celery router (app.conf.task_routes): the queue of the task's kind. Read at each send,
     so a prefix overridden at run time (tests, bench_notifications) applies."""
     if name == HEARTBEAT_TASK:

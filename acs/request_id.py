@@ -16,9 +16,14 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
 
 from celery.signals import before_task_publish, task_postrun, task_prerun
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest, HttpResponseBase
 
 HEADER = "X-Request-ID"
 TASK_HEADER = "acs_request_id"
@@ -37,12 +42,13 @@ def request_id_from(value: str | None) -> str:
 
 
 class RequestIdMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         request_id = request_id_from(request.headers.get(HEADER))
-        request.request_id = request_id
+        # An attribute of ours on Django's request, which its type does not declare.
+        request.request_id = request_id  # type: ignore[attr-defined]
         token = current.set(request_id)
         try:
             response = self.get_response(request)
@@ -59,18 +65,19 @@ class RequestIdFilter(logging.Filter):
 
 
 @before_task_publish.connect(dispatch_uid="acs.request_id.publish")
-def _publish_request_id(headers=None, **kwargs):
+# Celery ships no types: its task and the message headers are Any.
+def _publish_request_id(headers: dict[str, Any] | None = None, **kwargs: object) -> None:
     request_id = current.get()
     if request_id and headers is not None:
         headers.setdefault(TASK_HEADER, request_id)
 
 
 @task_prerun.connect(dispatch_uid="acs.request_id.prerun")
-def _task_request_id(task=None, **kwargs):
+def _task_request_id(task: Any = None, **kwargs: object) -> None:
     value = getattr(task.request, TASK_HEADER, None) if task is not None else None
     current.set(value if isinstance(value, str) and WELL_FORMED.fullmatch(value) else None)
 
 
 @task_postrun.connect(dispatch_uid="acs.request_id.postrun")
-def _task_request_id_done(**kwargs):
+def _task_request_id_done(**kwargs: object) -> None:
     current.set(None)

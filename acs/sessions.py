@@ -15,7 +15,9 @@ background requests get the one error shape, 401 `session_expired`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib import messages
@@ -23,12 +25,15 @@ from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.utils import timezone
 
 from acs.audit import audit_record
 from acs.errors import error_body
 from acs.models import AuditAction
+
+if TYPE_CHECKING:
+    from responders.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +49,8 @@ def clock() -> datetime:
 
 
 def is_background(request: HttpRequest) -> bool:
-    return request.META.get(BACKGROUND_HEADER, "").strip() == "1"
+    value: str = request.META.get(BACKGROUND_HEADER, "")
+    return value.strip() == "1"
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -61,17 +67,19 @@ def idle_message() -> str:
 
 
 @receiver(user_logged_in, dispatch_uid="acs.sessions.start_idle_clock")
-def start_idle_clock(sender, request, user, **kwargs) -> None:
+def start_idle_clock(
+    sender: type[User], request: HttpRequest | None, user: User, **kwargs: object
+) -> None:
     """The idle clock starts at sign-in, written with the new session (no extra save later)."""
     if request is not None and hasattr(request, "session"):
         request.session[SESSION_KEY] = clock().timestamp()
 
 
 class IdleSessionMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if request.META.get("HTTP_AUTHORIZATION", "").startswith("Bearer "):
             return self.get_response(request)  # a machine client: no session to expire
         user = getattr(request, "user", None)
@@ -89,7 +97,7 @@ class IdleSessionMiddleware:
             request.session[SESSION_KEY] = now
         return self.get_response(request)
 
-    def _expire(self, request: HttpRequest, user, *, idle: int) -> HttpResponse:
+    def _expire(self, request: HttpRequest, user: User, *, idle: int) -> HttpResponseBase:
         audit_record(
             actor=user,
             action=AuditAction.IDLE_SIGN_OUT,

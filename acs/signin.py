@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -29,6 +29,27 @@ from django.db.models import Q
 from acs.audit import audit_record
 from acs.metrics import event_count
 from acs.models import AuditAction
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from responders.models import User
+
+    class _AccountAdapter:
+        """What the mixin calls of allauth's DefaultAccountAdapter, the class it is mixed in
+        before (allauth ships no types, so it would be Any); never defined at run time."""
+
+        def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+            raise NotImplementedError
+
+        def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+            raise NotImplementedError
+
+        def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
+            raise NotImplementedError
+
+else:
+    _AccountAdapter = object
 
 logger = logging.getLogger(__name__)
 
@@ -43,14 +64,16 @@ def _typed_login(credentials: dict[str, Any]) -> str:
     return str(credentials.get("email") or credentials.get("username") or "")
 
 
-def _account_for(login: str):
+def _account_for(login: str) -> User | None:
     User = get_user_model()
     if not login:
         return None
     return User.objects.filter(Q(username__iexact=login) | Q(email__iexact=login)).first()
 
 
-def _record(request, credentials: dict[str, Any], *, action: AuditAction, what: str) -> None:
+def _record(
+    request: HttpRequest, credentials: dict[str, Any], *, action: AuditAction, what: str
+) -> None:
     outcome = "locked_out" if action == AuditAction.LOCKED_OUT else "failed"
     event_count("acs_signin_failures", outcome=outcome)
     login = _typed_login(credentials)
@@ -62,10 +85,10 @@ def _record(request, credentials: dict[str, Any], *, action: AuditAction, what: 
     audit_record(actor=None, action=action, target=account, request=request)
 
 
-class SignInGuardMixin:
+class SignInGuardMixin(_AccountAdapter):
     """Mixed into the account adapter (responders/adapters.py)."""
 
-    def _get_login_attempts_cache_key(self, request, **credentials: Any) -> str:
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
         # allauth keys the per-account limit by the login as typed, so the username and the
         # e-mail address of one account would each get their own five tries. Key it by the
         # account instead when the login names one (allauth's own key otherwise).
@@ -74,13 +97,13 @@ class SignInGuardMixin:
             return super()._get_login_attempts_cache_key(request, **credentials)
         return f"account:{account.public_id}"
 
-    def pre_authenticate(self, request, **credentials: Any) -> None:
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
         try:
             super().pre_authenticate(request, **credentials)
         except ValidationError:
             _record(request, credentials, action=AuditAction.LOCKED_OUT, what="sign-in refused")
             raise
 
-    def authentication_failed(self, request, **credentials: Any) -> None:
+    def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
         _record(request, credentials, action=AuditAction.SIGN_IN_FAILED, what="sign-in failed")
         super().authentication_failed(request, **credentials)

@@ -18,6 +18,7 @@ package, start-up stops with a message that says what to install.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -52,7 +53,8 @@ def _missing(what: str, packages: str) -> ImproperlyConfigured:
     )
 
 
-def _redact_event(event, hint):
+# sentry_sdk's Event is a TypedDict of many optional keys: read here as the plain dict it is.
+def _redact_event(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
     from acs.log_privacy import redact
 
     for value in (event.get("exception") or {}).get("values") or []:

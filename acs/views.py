@@ -1,3 +1,6 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -22,6 +25,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from acs import health, metrics
+
+if TYPE_CHECKING:
+    from responders.models import User
+
+    class SignedInRequest(HttpRequest):
+        """A request past login_required: its user is signed in."""
+
+        user: User
 
 
 @require_GET
@@ -72,8 +83,8 @@ def _health_response(checks: list[health.Check]) -> JsonResponse:
     return JsonResponse(body, status=503 if failing else 200)
 
 
-def _check_json(check: health.Check) -> dict:
-    body = {"ok": check.ok, "detail": check.detail}
+def _check_json(check: health.Check) -> dict[str, Any]:
+    body: dict[str, Any] = {"ok": check.ok, "detail": check.detail}
     if check.parts:
         body["queues"] = {
             name: {"ok": part.ok, "detail": part.detail} for name, part in check.parts.items()
@@ -89,12 +100,12 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: SignedInRequest) -> HttpResponse:
     return render(request, "acs/home.html", {"roles": request.user.role_labels})
 
 
 @never_cache
-def admin_login(request: HttpRequest, extra_context=None) -> HttpResponse:
+def admin_login(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
     """Django's admin sign-in page, closed: one door for everyone.
 
     It would take a password past allauth's second factor, lockout, rate limits and audit, so

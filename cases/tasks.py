@@ -67,7 +67,7 @@ def morning_digest() -> int:
 
 
 @shared_task(name="cases.tasks.sweep_expired_copies", ignore_result=True)
-def sweep_expired_copies() -> dict:
+def sweep_expired_copies() -> dict[str, int]:
     """Remove the short-lived copies of personal data past their own expiry (idempotency
     records, call events' first results, sent texts, expired sessions)."""
     from cases.services.retention import retention_expired_copies

@@ -41,18 +41,43 @@ WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
 class ScheduleLike(Protocol):
-    valid_from: date | None
-    valid_to: date | None
-    dtstart: date | None
-    until: date | None
-    wkst: str
-    freq: str
-    interval: int | None
-    byday: str
-    bymonthday: str
-    opens_at: time | None
-    closes_at: time | None
-    closed: bool
+    """A Schedule row or a Rule: read only (a Rule is frozen)."""
+
+    @property
+    def valid_from(self) -> date | None: ...
+
+    @property
+    def valid_to(self) -> date | None: ...
+
+    @property
+    def dtstart(self) -> date | None: ...
+
+    @property
+    def until(self) -> date | None: ...
+
+    @property
+    def wkst(self) -> str: ...
+
+    @property
+    def freq(self) -> str: ...
+
+    @property
+    def interval(self) -> int | None: ...
+
+    @property
+    def byday(self) -> str: ...
+
+    @property
+    def bymonthday(self) -> str: ...
+
+    @property
+    def opens_at(self) -> time | None: ...
+
+    @property
+    def closes_at(self) -> time | None: ...
+
+    @property
+    def closed(self) -> bool: ...
 
 
 @dataclass(frozen=True)

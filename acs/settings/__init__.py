@@ -16,6 +16,7 @@ DJANGO_SETTINGS_MODULE stays ``acs.settings``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -166,7 +167,8 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Any: each transport takes its own options (numbers for Redis, folders for the filesystem).
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
         # Longer than the longest task and countdown, or an acked-late task would run twice.
         "visibility_timeout": 3600,
         "socket_connect_timeout": 2,

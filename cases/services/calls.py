@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -27,6 +27,11 @@ from cases.models import (
 )
 from responders.models import PositionSource, Unit
 from responders.positions import unit_position_record
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from responders.models import User
 
 FORGET_BATCH = 1000
 CALL_FIELDS = (
@@ -61,7 +66,11 @@ class CallInput:
 
 
 def call_upsert(
-    *, incident_number: str, data: CallInput, actor=None, request=None
+    *,
+    incident_number: str,
+    data: CallInput,
+    actor: User | None = None,
+    request: HttpRequest | None = None,
 ) -> tuple[Call, bool]:
     """Create the call CAD names, or bring it up to date; returns (call, created).
 
@@ -112,7 +121,7 @@ def _unit_for_call_sign(call_sign: str) -> Unit:
 def _event_payload(event: CallEvent) -> dict[str, Any]:
     return {
         "type": event.type,
-        "unit": event.unit.call_sign if event.unit_id else "",
+        "unit": event.unit.call_sign if event.unit is not None else "",
         "at": event.at,
     }
 
@@ -126,8 +135,8 @@ def call_event_record(
     unit_call_sign: str = "",
     position: tuple[Decimal, Decimal] | None = None,
     render: Any,
-    actor=None,
-    request=None,
+    actor: User | None = None,
+    request: HttpRequest | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Apply one CAD event to a call; returns (result, applied).
 
@@ -208,7 +217,9 @@ def _live_history(call: Call) -> list[CallEvent]:
 
 def _as_events(history: list[CallEvent]) -> list[lifecycle.Event]:
     return [
-        lifecycle.Event(type=e.type, at=e.at, unit=e.unit.call_sign if e.unit_id else "", seq=i)
+        lifecycle.Event(
+            type=e.type, at=e.at, unit=e.unit.call_sign if e.unit is not None else "", seq=i
+        )
         for i, e in enumerate(history)
     ]
 
@@ -239,8 +250,8 @@ def call_event_undo(
     status: str,
     at: datetime,
     render: Any,
-    actor=None,
-    request=None,
+    actor: User | None = None,
+    request: HttpRequest | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Take back a unit's mistaken move on a call (the tablet's Undo); returns (result, applied).
 
@@ -365,7 +376,7 @@ def _update_unit_status(unit: Unit, assignment_status: str, at: datetime) -> Non
     )
 
 
-def unit_service_status_set(*, actor, unit: Unit, status: str, at: datetime) -> Unit:
+def unit_service_status_set(*, actor: User, unit: Unit, status: str, at: datetime) -> Unit:
     """A responder puts their unit in or out of service. A unit working a call cannot go
     either way: it clears the call first."""
     if status not in {Unit.Status.AVAILABLE, Unit.Status.OUT_OF_SERVICE}:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -18,6 +18,11 @@ from cases.models import ADDENDUM_PENDING, Addendum, Call, Encounter, EncounterR
 from cases.selectors import resident_queryset_for_user
 from cases.services.followups import followups_create_for_encounter
 from responders.models import Unit
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from responders.models import User
 
 ENCOUNTER_FIELDS = (
     "occurred_at",
@@ -35,12 +40,12 @@ ENCOUNTER_FIELDS = (
 )
 
 
-def _require_responder_of(actor, unit: Unit) -> None:
+def _require_responder_of(actor: User, unit: Unit) -> None:
     if not actor.has_role(Role.RESPONDER) or not unit.members.filter(pk=actor.pk).exists():
         raise NotFound("No such unit.", code="unit_not_found")
 
 
-def _require_unit_responder(actor, encounter: Encounter) -> None:
+def _require_unit_responder(actor: User, encounter: Encounter) -> None:
     """An encounter is the unit's account of what it saw: its author and the unit's
     responders edit and submit it; anyone else adds an addendum."""
     if actor.has_role(Role.RESPONDER) and (
@@ -53,7 +58,7 @@ def _require_unit_responder(actor, encounter: Encounter) -> None:
     )
 
 
-def _residents_for(actor, public_ids: list[uuid.UUID]) -> list[Resident]:
+def _residents_for(actor: User, public_ids: list[uuid.UUID]) -> list[Resident]:
     """The residents of these ids; NotFound, as for any record out of reach, if one is not
     among those the actor may see (a well-formed request naming an unknown record is a 404,
     never a 400: docs/api.md)."""
@@ -67,14 +72,14 @@ def _residents_for(actor, public_ids: list[uuid.UUID]) -> list[Resident]:
     return found
 
 
-def _id_text(key) -> str:
+def _id_text(key: object) -> str:
     try:
         return str(uuid.UUID(str(key)))
     except ValueError:
         return str(key)
 
 
-def _set_living_situations(encounter: Encounter, situations: dict | None) -> bool:
+def _set_living_situations(encounter: Encounter, situations: dict[str, str] | None) -> bool:
     """Each person's living situation on this contact, by the resident's public id. A key that
     names no one on the encounter (whatever it is) is NotFound. Whether anything changed."""
     if not situations:
@@ -111,13 +116,13 @@ def _set_residents(encounter: Encounter, residents: list[Resident]) -> None:
 
 def encounter_create(
     *,
-    actor,
+    actor: User,
     client_id: uuid.UUID,
     unit: Unit,
     call: Call | None,
     data: dict[str, Any],
     resident_ids: list[uuid.UUID],
-    request=None,
+    request: HttpRequest | None = None,
 ) -> tuple[Encounter, bool]:
     """A responder of `unit` logs an encounter, on a call the unit works or self-initiated.
 
@@ -172,11 +177,11 @@ def _editable(encounter: Encounter) -> bool:
 
 def encounter_update(
     *,
-    actor,
+    actor: User,
     encounter: Encounter,
     changes: dict[str, Any],
     resident_ids: list[uuid.UUID] | None = None,
-    request=None,
+    request: HttpRequest | None = None,
 ) -> Encounter:
     """Edit a draft, or a submitted encounter within its grace period; then it is locked.
     The unit's responders only."""
@@ -216,7 +221,9 @@ def encounter_update(
     return encounter
 
 
-def encounter_submit(*, actor, encounter: Encounter, request=None) -> Encounter:
+def encounter_submit(
+    *, actor: User, encounter: Encounter, request: HttpRequest | None = None
+) -> Encounter:
     """Submit a draft: it needs a disposition. It locks after ENCOUNTER_EDIT_GRACE.
     Submitting again changes nothing. The unit's responders only."""
     _require_unit_responder(actor, encounter)
@@ -248,7 +255,9 @@ def encounter_submit(*, actor, encounter: Encounter, request=None) -> Encounter:
     return encounter
 
 
-def addendum_add(*, actor, encounter: Encounter, text: str, request=None) -> Addendum:
+def addendum_add(
+    *, actor: User, encounter: Encounter, text: str, request: HttpRequest | None = None
+) -> Addendum:
     """Add a note to a submitted encounter (a draft is simply edited)."""
     if encounter.status != Encounter.Status.SUBMITTED:
         raise Conflict("Edit the draft instead of adding an addendum.", code="encounter_is_draft")
@@ -267,7 +276,7 @@ def addendum_add(*, actor, encounter: Encounter, text: str, request=None) -> Add
     return addendum
 
 
-def _addendum_decider_check(actor, addendum: Addendum) -> None:
+def _addendum_decider_check(actor: User, addendum: Addendum) -> None:
     """Who decides on an addendum: a supervisor of the team of the unit that logged the
     encounter, never its author."""
     if not actor.has_role(Role.SUPERVISOR):
@@ -289,7 +298,9 @@ def _addendum_already_decided(addendum: Addendum) -> Conflict:
     return Conflict(f"This addendum was already {done}.", code="addendum_decided")
 
 
-def addendum_approve(*, actor, addendum: Addendum, request=None) -> Addendum:
+def addendum_approve(
+    *, actor: User, addendum: Addendum, request: HttpRequest | None = None
+) -> Addendum:
     """A supervisor approves the addenda on their team's encounters (the team of the unit that
     logged it), never their own; approving twice changes nothing; a rejected one stays
     rejected (409)."""
@@ -312,7 +323,9 @@ def addendum_approve(*, actor, addendum: Addendum, request=None) -> Addendum:
     return addendum
 
 
-def addendum_reject(*, actor, addendum: Addendum, reason: str, request=None) -> Addendum:
+def addendum_reject(
+    *, actor: User, addendum: Addendum, reason: str, request: HttpRequest | None = None
+) -> Addendum:
     """A supervisor of the encounter's team (never its author) rejects an addendum, with the
     reason its author reads: the addendum stays on the record, marked not approved. Only an
     addendum not decided yet can be rejected (409 otherwise)."""

@@ -4,6 +4,7 @@ escalated when the window runs out, closed with an outcome."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
@@ -15,8 +16,15 @@ from acs.models import AuditAction
 from acs.roles import ASSIGNEE_ROLES, STAFF_ROLES, Role, has_any_role
 from cases.models import ContactAttempt, Encounter, FollowUp, FollowUpRule
 
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from cases.models import Resident
+    from resources.models import Referral
+    from responders.models import User
+
 # Outcomes that end the follow-up on their own, and those that count as no contact.
-CLOSING_OUTCOMES = {
+CLOSING_OUTCOMES: dict[str, str] = {
     ContactAttempt.Outcome.DECLINED: FollowUp.Outcome.DECLINED,
     ContactAttempt.Outcome.OPTED_OUT: FollowUp.Outcome.OPTED_OUT,
 }
@@ -50,7 +58,7 @@ def rule_for(disposition: str, risk_level: str = "") -> FollowUpRule | None:
     )
 
 
-def case_manager_for(encounter: Encounter):
+def case_manager_for(encounter: Encounter) -> User | None:
     """The active case manager with the fewest open follow-ups, of the unit's team if it has
     any, else of all; one query. None when there is no case manager."""
     from django.db.models import Count, Q
@@ -134,7 +142,7 @@ def followups_apply_risk(*, encounter: Encounter) -> int:
     return changed + len(followups_create_for_encounter(encounter=encounter))
 
 
-def followup_create_for_referral(*, referral, event: str) -> FollowUp | None:
+def followup_create_for_referral(*, referral: Referral, event: str) -> FollowUp | None:
     """A referral that left the resident without the service (declined, expired, not
     completed) becomes work for a case manager, as the active rule for that event says:
     assigned to the referrer when they work follow-ups. Running it again creates nothing."""
@@ -217,13 +225,13 @@ def _escalate(follow_up: FollowUp, at: datetime) -> None:
 
 def contact_attempt_log(
     *,
-    actor,
+    actor: User,
     follow_up: FollowUp,
     channel: str,
     outcome: str,
     at: datetime | None = None,
     next_step: str = "",
-    request=None,
+    request: HttpRequest | None = None,
 ) -> ContactAttempt:
     """Log one attempt. Declined or opted out closes the follow-up; contact made schedules
     the next check; no contact schedules the next attempt, and after the last one escalates
@@ -274,7 +282,9 @@ def contact_attempt_log(
     return attempt
 
 
-def follow_up_close(*, actor, follow_up: FollowUp, outcome: str, request=None) -> FollowUp:
+def follow_up_close(
+    *, actor: User, follow_up: FollowUp, outcome: str, request: HttpRequest | None = None
+) -> FollowUp:
     with transaction.atomic():
         follow_up = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
         if follow_up.status == FollowUp.Status.CLOSED:
@@ -299,14 +309,14 @@ def follow_up_close(*, actor, follow_up: FollowUp, outcome: str, request=None) -
 
 def follow_up_create(
     *,
-    actor,
-    resident,
+    actor: User,
+    resident: Resident,
     kind: str,
     due_at: datetime,
-    assignee=None,
+    assignee: User | None = None,
     window_days: int = 7,
     max_attempts: int = 3,
-    request=None,
+    request: HttpRequest | None = None,
 ) -> FollowUp:
     """A follow-up a case manager opens by hand from the resident's page (not from an
     encounter or a referral): due when they say, worked and escalated like any other."""
@@ -338,7 +348,7 @@ def follow_up_create(
     return follow_up
 
 
-def _check_assignee(assignee) -> None:
+def _check_assignee(assignee: User) -> None:
     if not assignee.is_active or not has_any_role(assignee, ASSIGNEE_ROLES):
         raise DomainError(
             "Follow-ups go to case managers and supervisors.",
@@ -347,7 +357,13 @@ def _check_assignee(assignee) -> None:
         )
 
 
-def follow_up_reassign(*, actor, follow_up: FollowUp, assignee, request=None) -> FollowUp:
+def follow_up_reassign(
+    *,
+    actor: User,
+    follow_up: FollowUp,
+    assignee: User | None,
+    request: HttpRequest | None = None,
+) -> FollowUp:
     """Hand an open follow-up to another case manager or supervisor (or to nobody, back to
     the shared queue). Only the assignee changes: the row is locked so that a contact attempt
     logged meanwhile is not undone."""
@@ -400,7 +416,13 @@ def followups_escalate_overdue(
 
 
 def follow_up_request(
-    *, actor, encounter: Encounter, resident, kind: str, due_at: datetime, request=None
+    *,
+    actor: User,
+    encounter: Encounter,
+    resident: Resident,
+    kind: str,
+    due_at: datetime,
+    request: HttpRequest | None = None,
 ) -> tuple[FollowUp, bool]:
     """A responder asks, from the encounter, for a follow-up with a person they met: the kind
     and when. One per person per encounter (the database's constraint): asking again returns

@@ -22,9 +22,10 @@ from __future__ import annotations
 import contextlib
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, cast
 
 from django.db import transaction
-from django.db.models import CharField, F, Func, Q, Value
+from django.db.models import CharField, F, Func, Q, QuerySet, Value
 from django.utils import timezone
 
 from acs.audit import audit_record
@@ -35,6 +36,9 @@ from acs.roles import Role
 from cases.models import ContactAttempt, EarlyReceipt, FollowUp, Notification, SmsOptOut
 from cases.services.followups import contact_attempt_log, follow_up_close
 from cases.services.notifications import notification_schedule
+
+if TYPE_CHECKING:
+    from responders.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +85,7 @@ ATTEMPT_OUTCOME = {
 }
 
 
-def system_user():
+def system_user() -> User:
     """The machine user behind writes made on the provider's word: no role, no password,
     inactive (so it can neither sign in nor be sent anything)."""
     from responders.models import User
@@ -144,7 +148,7 @@ def early_receipts_apply(message_sids: list[str]) -> int:
     return len(applied)
 
 
-def early_receipts_expired(*, now: datetime | None = None):
+def early_receipts_expired(*, now: datetime | None = None) -> QuerySet[EarlyReceipt]:
     """Receipts that found no text within EARLY_RECEIPT_TTL: not ours after all."""
     return EarlyReceipt.objects.filter(received_at__lt=(now or timezone.now()) - EARLY_RECEIPT_TTL)
 
@@ -182,7 +186,7 @@ def _status_apply(message_sid: str, status: str, code: str, now: datetime) -> No
         if (
             outcome
             and current < FINAL_RANK
-            and row.follow_up_id
+            and row.follow_up is not None
             and row.recipient_kind == N.Recipient.RESIDENT
         ):
             # Closed meanwhile (the resident answered, or a case manager closed it): the
@@ -254,7 +258,9 @@ def _answer_checkin(
 ) -> str:
     with transaction.atomic():
         # The follow-up's lock serialises two deliveries of the same text.
-        follow_up = FollowUp.objects.select_for_update(of=("self",)).get(pk=checkin.follow_up_id)
+        # cast: _checkin_answered takes only a check-in that has a follow-up.
+        follow_up_id = cast(int, checkin.follow_up_id)
+        follow_up = FollowUp.objects.select_for_update(of=("self",)).get(pk=follow_up_id)
         is_open = follow_up.status != FollowUp.Status.CLOSED
         if answer == CONNECTED:
             if not is_open:
@@ -292,7 +298,7 @@ def _answer_checkin(
     return f"answer {answer or 'unexpected'}: staff told"
 
 
-def _staff_for(follow_up: FollowUp | None) -> list:
+def _staff_for(follow_up: FollowUp | None) -> list[User]:
     """The follow-up's assignee; else the supervisors of the assignee's team; else all."""
     from responders.models import User
 
@@ -399,6 +405,8 @@ def _cancel_waiting_texts(phone: str, now: datetime) -> int:
     )
     ids = []
     for row in candidates:
+        if row.resident is None:  # matched on its resident's phone: there is one
+            continue
         resident = row.resident.merged_into or row.resident
         if phone_textable(resident.phone) == phone:
             ids.append(row.pk)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Field
 from django.utils import timezone
 
 from acs.audit import audit_record, audit_record_many
@@ -17,6 +19,12 @@ from acs.phones import phone_canonical
 from acs.roles import ACS_ROLES, STAFF_ROLES, has_any_role
 from cases.models import EncounterResident, Resident, ResidentMerge
 from cases.selectors import name_keys, normalize_name, resident_candidates
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from acs.roles import Role
+    from responders.models import User
 
 RESIDENT_FIELDS = (
     "preferred_name",
@@ -61,7 +69,7 @@ def _canonical_phone(values: dict[str, Any]) -> dict[str, Any]:
         raise DomainError(exc.messages[0], code="invalid", fields={"phone": exc.messages}) from exc
 
 
-def _require(actor, roles, action: str) -> None:
+def _require(actor: User, roles: Iterable[Role], action: str) -> None:
     if not has_any_role(actor, roles):
         raise Forbidden(f"Your role may not {action}.")
 
@@ -77,7 +85,9 @@ def refresh_search_names(resident: Resident) -> None:
     resident.search_keys = name_keys(resident.search_names)
 
 
-def resident_possible_duplicates(*, actor, data: dict[str, Any], request=None) -> list[Resident]:
+def resident_possible_duplicates(
+    *, actor: User, data: dict[str, Any], request: HttpRequest | None = None
+) -> list[Resident]:
     """The residents a new record with `data` would likely duplicate: a similar preferred or
     legal name (pg_trgm's word similarity above the threshold resident_candidates applies
     through the trigram index), and the same date of birth when one is given. Shown to the
@@ -100,10 +110,10 @@ def resident_possible_duplicates(*, actor, data: dict[str, Any], request=None) -
 
 def resident_create(
     *,
-    actor,
+    actor: User,
     data: dict[str, Any],
     confirm_new: bool = False,
-    request=None,
+    request: HttpRequest | None = None,
     public_id: uuid.UUID | None = None,
     client_id: uuid.UUID | None = None,
 ) -> Resident:
@@ -140,7 +150,11 @@ def resident_create(
 
 
 def resident_update(
-    *, actor, resident: Resident, changes: dict[str, Any], request=None
+    *,
+    actor: User,
+    resident: Resident,
+    changes: dict[str, Any],
+    request: HttpRequest | None = None,
 ) -> Resident:
     """Change a resident the actor can see (callers fetch it through the selector)."""
     _require(actor, ACS_ROLES, "change residents")
@@ -237,7 +251,9 @@ def _as_json(resident: Resident, name: str) -> Any:
 
 
 def _from_json(name: str, value: Any) -> Any:
-    return Resident._meta.get_field(name).to_python(value)
+    # cast: only the merge's fields come here, concrete ones, never a reverse relation.
+    field = cast("Field[Any, Any]", Resident._meta.get_field(name))
+    return field.to_python(value)
 
 
 def _apply_values(
@@ -269,11 +285,11 @@ def _apply_values(
 
 def resident_merge(
     *,
-    actor,
+    actor: User,
     survivor: Resident,
     duplicate: Resident,
     values: dict[str, Any] | None = None,
-    request=None,
+    request: HttpRequest | None = None,
 ) -> ResidentMerge:
     """Merge `duplicate` into `survivor` (case managers, supervisors, admins).
 
@@ -335,7 +351,9 @@ def resident_merge(
     return merge
 
 
-def resident_unmerge(*, actor, merge: ResidentMerge, request=None) -> ResidentMerge:
+def resident_unmerge(
+    *, actor: User, merge: ResidentMerge, request: HttpRequest | None = None
+) -> ResidentMerge:
     """Undo a merge: the duplicate comes back with its encounters; the survivor loses the
     aliases the merge gave it and gets back the values the merge replaced. Changes made to
     the survivor since are kept (a value changed again after the merge stays)."""

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -42,6 +42,9 @@ from cases.models import (
     ResidentMerge,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.sessions.models import Session
+
 BATCH = 1000
 
 
@@ -52,7 +55,7 @@ class RetentionReport:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def _stale_residents(cutoff: datetime):
+def _stale_residents(cutoff: datetime) -> QuerySet[Resident]:
     last = Greatest(
         "updated_at",
         Coalesce(Max("encounter_links__encounter__occurred_at"), "updated_at"),
@@ -66,7 +69,7 @@ def _stale_residents(cutoff: datetime):
     )
 
 
-def _merges_holding_values(involving: Q):
+def _merges_holding_values(involving: Q) -> QuerySet[ResidentMerge]:
     return ResidentMerge.objects.filter(involving).exclude(replaced_values={}, added_aliases=[])
 
 
@@ -169,7 +172,7 @@ def retention_deidentify(
     return report
 
 
-def _sessions_expired(*, now: datetime | None = None):
+def _sessions_expired(*, now: datetime | None = None) -> QuerySet[Session]:
     """Signed-in sessions past their expiry: Django never deletes them by itself, and one may
     hold a searched name (cases/admin/residents.py keeps it there, out of the URL)."""
     from django.contrib.sessions.models import Session
@@ -188,7 +191,9 @@ def _sessions_purge(*, now: datetime | None = None, batch: int = BATCH) -> int:
     )
 
 
-def retention_expired_copies(*, now: datetime | None = None, dry_run: bool = False) -> dict:
+def retention_expired_copies(
+    *, now: datetime | None = None, dry_run: bool = False
+) -> dict[str, int]:
     """Remove the copies of personal data kept for a short purpose once it is past; returns
     how many of each (with `dry_run`, how many there are, changing nothing). Beat runs it
     hourly (cases.tasks.sweep_expired_copies) and `manage.py retention` with everything else.

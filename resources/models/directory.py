@@ -9,6 +9,7 @@ electronic referrals and how fast it answers, when a listing was last verified, 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, GistIndex
@@ -19,6 +20,13 @@ from django.utils import timezone
 
 from acs.models import BaseModel
 from acs.phones import validate_directory_phone
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    _ExpressionField = models.Field[Any, Any]
+else:
+    _ExpressionField = models.Field  # not subscriptable at run time
 
 
 def capacity_stale_after() -> timedelta:
@@ -33,10 +41,10 @@ def capacity_stale_after() -> timedelta:
 EARTH_RADIUS_KM = 6371.0088
 
 
-class Cube(models.Field):
+class Cube(_ExpressionField):
     """The `cube` extension's type, for expressions only (no column has it)."""
 
-    def db_type(self, connection) -> str:
+    def db_type(self, connection: BaseDatabaseWrapper) -> str:
         return "cube"
 
 
@@ -101,7 +109,9 @@ class Weekday(models.TextChoices):
     SU = "SU", "Sunday"
 
 
-def _choices_valid(field: str, choices: type[models.TextChoices], name: str):
+def _choices_valid(
+    field: str, choices: type[models.TextChoices], name: str
+) -> models.CheckConstraint:
     return models.CheckConstraint(
         condition=Q(**{f"{field}__in": [c.value for c in choices]}), name=name
     )

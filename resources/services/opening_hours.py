@@ -25,7 +25,7 @@ synthetic generator).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
@@ -46,6 +46,7 @@ from resources.opening_hours import (
     RULE_FIELDS,
     Rule,
     ScheduleError,
+    ScheduleLike,
     effective_schedules,
     sessions_between,
 )
@@ -149,7 +150,7 @@ def _rebuild(sal_ids: list[int], days: list[date], *, every_day: bool = False) -
         ):
             for day in days:
                 # Many places share the same hours: compute each distinct set of rules once.
-                spans_of: dict[tuple[Rule, ...], list[str]] = {}
+                spans_of: dict[tuple[ScheduleLike, ...], list[str]] = {}
                 for sal_id in sorted(ids):
                     rules = governing[sal_id]
                     if rules not in spans_of:
@@ -233,7 +234,10 @@ def opening_intervals_affected(schedule_ids: Iterable[int]) -> dict[str, set[int
 
 
 def opening_intervals_roll(
-    *, today: date | None = None, force: bool = False, progress=lambda s: None
+    *,
+    today: date | None = None,
+    force: bool = False,
+    progress: Callable[[str], object] = lambda s: None,
 ) -> int | None:
     """Move the window to today's (yesterday to WINDOW_DAYS ahead): drop the days before it
     and compute the days it adds (every day when `force`d) for every service at location, a
@@ -276,11 +280,15 @@ def opening_intervals_roll(
 # --- model saves and deletes (bulk writers call the services above themselves) ---------------
 
 
+def _ids(value: int | None) -> set[int]:
+    return set() if value is None else {value}
+
+
 def _owners(schedule: Schedule) -> dict[str, set[int]]:
     return {
-        "service_at_location_ids": {schedule.service_at_location_id} - {None},
-        "service_ids": {schedule.service_id} - {None},
-        "location_ids": {schedule.location_id} - {None},
+        "service_at_location_ids": _ids(schedule.service_at_location_id),
+        "service_ids": _ids(schedule.service_id),
+        "location_ids": _ids(schedule.location_id),
     }
 
 
@@ -296,11 +304,17 @@ def _flush(gathered: list[dict[str, set[int]]]) -> None:
         for key, ids in one.items():
             owners.setdefault(key, set()).update(ids)
     if any(owners.values()):
-        opening_intervals_refresh(**owners)
+        opening_intervals_refresh(
+            service_at_location_ids=owners.get("service_at_location_ids", ()),
+            service_ids=owners.get("service_ids", ()),
+            location_ids=owners.get("location_ids", ()),
+        )
 
 
 @receiver(pre_save, sender=Schedule, dispatch_uid="opening_intervals_schedule_moved")
-def _schedule_moving(sender, instance: Schedule, raw=False, **kwargs) -> None:
+def _schedule_moving(
+    sender: type[Schedule], instance: Schedule, raw: bool = False, **kwargs: object
+) -> None:
     # A schedule moved to another owner leaves the old one's intervals to recompute too.
     if raw or instance.pk is None:
         return
@@ -311,13 +325,20 @@ def _schedule_moving(sender, instance: Schedule, raw=False, **kwargs) -> None:
 
 @receiver(post_save, sender=Schedule, dispatch_uid="opening_intervals_schedule_saved")
 @receiver(post_delete, sender=Schedule, dispatch_uid="opening_intervals_schedule_deleted")
-def _schedule_changed(sender, instance: Schedule, raw=False, **kwargs) -> None:
+def _schedule_changed(
+    sender: type[Schedule], instance: Schedule, raw: bool = False, **kwargs: object
+) -> None:
     if not raw:
         _refresh_on_commit(_owners(instance))
 
 
 @receiver(post_save, sender=ServiceAtLocation, dispatch_uid="opening_intervals_sal_saved")
-def _service_at_location_saved(sender, instance: ServiceAtLocation, raw=False, **kwargs) -> None:
+def _service_at_location_saved(
+    sender: type[ServiceAtLocation],
+    instance: ServiceAtLocation,
+    raw: bool = False,
+    **kwargs: object,
+) -> None:
     if not raw:
         empty: set[int] = set()
         _refresh_on_commit(
