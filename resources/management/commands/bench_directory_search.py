@@ -64,7 +64,7 @@ from acs.embedded import database_url as embedded_database_url
 from resources.api.hsds_pagination import COUNT_CAP, paginate
 from resources.models import EARTH_RADIUS_KM, Service, TaxonomyTerm, capacity_stale_after
 from resources.selectors import Point, service_search, text_query
-from resources.selectors.directory import TEXT_WEIGHTS
+from resources.selectors.directory.text import TEXT_WEIGHTS
 
 PAGE = 20
 CITY_LAT = (35.05, 35.15)
