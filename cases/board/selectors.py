@@ -28,7 +28,7 @@ from django.utils import timezone, translation
 from cases.models import Call, CallStatus, UnitAssignment
 from cases.selectors import ACTIVE_ASSIGNMENTS
 from resources.models import Capacity
-from resources.models.directory import capacity_stale_after
+from resources.models.capacity import capacity_stale_after
 from responders.models import Unit, UnitPosition, UnitStatus
 
 # Calls on the board: waiting for a unit, or being worked.
