@@ -25,11 +25,11 @@ the directory's service names, and the common ones of TYPOS, and prints recall@2
 queries whose first 20 results hold a service with every meant word in its name, organization
 or terms) and precision@20 (the mean share of such services in those 20).
 
-Then the field app's resources screen (responders/field/views.py) and the admin's directory searches
-(the service changelist's search box, and the referral picker of the resident page) over HTTP
-as signed-in users: a bench responder, and a bench case manager whose session is made here
-through django.contrib.auth's login and allauth's authentication records (password and second
-factor), as a browser sign-in with TOTP leaves it.
+Then the field app's resources screen (responders/field/directory_views.py) and the admin's
+directory searches (the service changelist's search box, and the referral picker of the resident
+page) over HTTP as signed-in users: a bench responder, and a bench case manager whose session is
+made here through django.contrib.auth's login and allauth's authentication records (password and
+second factor), as a browser sign-in with TOTP leaves it.
 
 Refuses to run on a database whose name lacks "bench".
 
