@@ -3,7 +3,7 @@
 Every transition locks the row, checks the move against TRANSITIONS (an illegal move is a
 409 naming the current state), appends a ReferralEvent with who and the note, bumps
 `updated_at` (the partners' polling clock) and queues the partner's webhooks in the same
-transaction (the outbox: resources/webhooks.py).
+transaction (the outbox: resources/webhooks/outbox.py).
 
 ACS staff create, send and cancel; the partner organization the referral was sent to accepts,
 declines, starts and completes it; both write notes on the thread.
