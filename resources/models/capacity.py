@@ -11,9 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from acs.models import BaseModel
-from resources.models.directory import (
-    ServiceAtLocation,
-)
+from resources.models.directory import ServiceAtLocation
 
 
 def capacity_stale_after() -> timedelta:

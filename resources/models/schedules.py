@@ -8,12 +8,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from acs.models import BaseModel
-from resources.models.directory import (
-    Location,
-    Service,
-    ServiceAtLocation,
-    choices_valid,
-)
+from resources.models.directory import Location, Service, ServiceAtLocation, choices_valid
 
 
 class ScheduleFreq(models.TextChoices):

@@ -5,10 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from acs.models import BaseModel
-from resources.models.directory import (
-    Service,
-    trigram_index,
-)
+from resources.models.directory import Service, trigram_index
 
 
 class Taxonomy(BaseModel):

@@ -17,9 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from acs.errors import DomainError, NotFound
 from cases import services as case_services
 from cases.lifecycle import EVENT_TYPES
-from cases.models import (
-    CallStatus,
-)
+from cases.models import CallStatus
 from responders.field import selectors
 from responders.field.views import _shell_context, field_page
 

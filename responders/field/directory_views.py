@@ -11,9 +11,7 @@ from django.views.decorators.http import require_GET
 
 from acs.errors import DomainError
 from acs.maps import distance_label
-from cases.models import (
-    Need,
-)
+from cases.models import Need
 from resources.selectors import (
     NEED_TERMS,
     Point,

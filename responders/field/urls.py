@@ -2,13 +2,7 @@
 
 from django.urls import path
 
-from responders.field import (
-    call_views,
-    directory_views,
-    encounter_views,
-    screening_views,
-    views,
-)
+from responders.field import call_views, directory_views, encounter_views, screening_views, views
 
 app_name = "field"
 

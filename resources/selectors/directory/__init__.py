@@ -28,10 +28,7 @@ from resources.selectors.directory.needs import (
     need_terms,
     service_needs,
 )
-from resources.selectors.directory.open_now import (
-    open_at_condition,
-    open_at_filter,
-)
+from resources.selectors.directory.open_now import open_at_condition, open_at_filter
 from resources.selectors.directory.search import (
     REACH_MAX_STOP,
     REACH_PLACES,

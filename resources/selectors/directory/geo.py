@@ -6,18 +6,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from django.db.models import (
-    BooleanField,
-    FloatField,
-    Func,
-    Value,
-)
+from django.db.models import BooleanField, FloatField, Func, Value
 from django.db.models.functions import ASin, Least
 
 from acs.errors import DomainError
-from resources.models import (
-    earth_point,
-)
+from resources.models import earth_point
 from resources.models.directory import EARTH_RADIUS_KM, Cube
 
 MAX_RADIUS_KM = 500.0

@@ -8,14 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from django.contrib.postgres.search import TrigramWordSimilarity
-from django.db.models import (
-    Exists,
-    OuterRef,
-    Prefetch,
-    Q,
-    QuerySet,
-    Value,
-)
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
 
 from resources.models import (
     Attribute,

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from resources.models import (
-    ServiceAtLocation,
-    TaxonomyTerm,
-)
+from resources.models import ServiceAtLocation, TaxonomyTerm
 
 # The taxonomy the needs are matched in (seeded by migration 0005).
 NEEDS_TAXONOMY = "ACS needs"

@@ -7,15 +7,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from django.db.models import (
-    Exists,
-    F,
-    OuterRef,
-    Prefetch,
-    Q,
-    QuerySet,
-    Value,
-)
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Upper
 from django.db.models.sql.where import WhereNode
 from django.utils import timezone

@@ -9,14 +9,7 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQueryField
 from django.db import connection
-from django.db.models import (
-    BooleanField,
-    F,
-    FloatField,
-    Func,
-    QuerySet,
-    Value,
-)
+from django.db.models import BooleanField, F, FloatField, Func, QuerySet, Value
 from django.db.models.functions import Cast, Least
 from rapidfuzz.distance import OSA
 

@@ -20,18 +20,9 @@ from resources.services.referrals.answers import (
     referral_note_add,
     referral_start,
 )
-from resources.services.referrals.expiry import (
-    EXPIRY_BATCH,
-    referrals_expire_overdue,
-)
-from resources.services.referrals.sending import (
-    referral_create,
-    referral_send,
-)
-from resources.services.referrals.transitions import (
-    PARTNER_ACTIONS,
-    TRANSITIONS,
-)
+from resources.services.referrals.expiry import EXPIRY_BATCH, referrals_expire_overdue
+from resources.services.referrals.sending import referral_create, referral_send
+from resources.services.referrals.transitions import PARTNER_ACTIONS, TRANSITIONS
 
 __all__ = [
     "EXPIRY_BATCH",

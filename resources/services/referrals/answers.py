@@ -19,12 +19,6 @@ from resources.models import (
     ReferralEvent,
     ReferralOutcome,
 )
-
-if TYPE_CHECKING:
-    from django.http import HttpRequest
-
-    from responders.models import User
-
 from resources.services.referrals.transitions import (
     S,
     is_partner,
@@ -33,6 +27,11 @@ from resources.services.referrals.transitions import (
     require_partner_of,
     require_referrer,
 )
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from responders.models import User
 
 
 def notify_after_answer(referral: Referral) -> None:

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
 
 from resources import webhooks
-from resources.models import (
-    Referral,
-)
-
-if TYPE_CHECKING:
-    pass
-
+from resources.models import Referral
 from resources.services.referrals.answers import notify_after_answer
 from resources.services.referrals.transitions import S, move
 

@@ -15,21 +15,15 @@ from acs.errors import DomainError, Forbidden
 from acs.models import AuditAction
 from acs.roles import OVERSIGHT_ROLES, has_any_role
 from resources import webhooks
-from resources.models import (
-    Referral,
-    ReferralEvent,
-    Service,
-    ServiceAtLocation,
-)
+from resources.models import Referral, ReferralEvent, Service, ServiceAtLocation
 from resources.selectors.referrals import sharing_consent_basis
+from resources.services.referrals.transitions import S, check_move, lock_row, move, require_referrer
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
     from cases.models import Encounter, FollowUp, Resident
     from responders.models import User
-
-from resources.services.referrals.transitions import S, check_move, lock_row, move, require_referrer
 
 
 def referral_create(

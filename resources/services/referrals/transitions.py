@@ -10,12 +10,7 @@ from django.utils import timezone
 
 from acs.errors import Conflict, Forbidden, NotFound
 from acs.roles import ACS_ROLES, Role, has_any_role
-from resources.models import (
-    OPEN_STATUSES,
-    Referral,
-    ReferralEvent,
-    ReferralStatus,
-)
+from resources.models import OPEN_STATUSES, Referral, ReferralEvent, ReferralStatus
 
 if TYPE_CHECKING:
     from responders.models import User
