@@ -6,8 +6,8 @@ and distances), `open_now` (open at an instant), `needs` (an encounter's needs a
 `hsds` (the public HSDS API's reads).
 """
 
+from resources.models.directory import EARTH_RADIUS_KM
 from resources.selectors.directory.geo import (
-    EARTH_RADIUS_KM,
     MAX_RADIUS_KM,
     Point,
     chord_km,

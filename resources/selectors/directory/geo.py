@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 
 from django.db.models import BooleanField, FloatField, Func, Value
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import ASin, Least
 
 from acs.errors import DomainError
@@ -47,7 +48,7 @@ def earth_box(point: Point, radius_km: float, *, location: str = "location__") -
     return in_chord_box(point, Value(chord), location=location)
 
 
-def in_chord_box(point: Point, chord, *, location: str = "location__") -> Func:
+def in_chord_box(point: Point, chord: Value, *, location: str = "location__") -> Func:
     """The location lies in the cube around `point` enlarged by `chord` km in each direction
     (a superset of the places within that straight-line distance; the GiST index's `<@`)."""
     box = Func(_earth_point_at(point), chord, Value(3), function="cube_enlarge")
@@ -72,7 +73,7 @@ def chord_km(point: Point, *, location: str = "location__") -> Func:
     )
 
 
-def distance_km(point: Point, *, location: str = "location__"):
+def distance_km(point: Point, *, location: str = "location__") -> CombinedExpression:
     """Great-circle distance in km from `point` to the location, in SQL (from the chord: the
     haversine formula's value, on the same sphere)."""
     half = chord_km(point, location=location) / Value(2 * EARTH_RADIUS_KM)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.postgres.search import SearchQueryField
 from django.db import connection
@@ -91,7 +92,7 @@ def _words(text: str) -> list[str]:
     return [w[:MAX_WORD_LENGTH] for w in words][:MAX_QUERY_WORDS]
 
 
-def _corrections(word: str, candidates: list[list]) -> list[str]:
+def _corrections(word: str, candidates: list[list[Any]]) -> list[str]:
     """The meant words among `candidates` ([word, trigram similarity, services using it])."""
     max_edits = MAX_EDITS if len(word) <= SHORT_WORD else MAX_EDITS + 1
     ranked = []
@@ -143,7 +144,7 @@ def text_query(text: str) -> TextQuery | None:
         return TextQuery(" | ".join(groups), corrections, all_words=False)
 
 
-def _tsquery(query: TextQuery):
+def _tsquery(query: TextQuery) -> Cast:
     return Cast(Value(query.tsquery), SearchQueryField())
 
 
@@ -170,7 +171,7 @@ def text_score(query: TextQuery, *, service: str = "service__") -> Func:
     )
 
 
-def text_search(qs: QuerySet, text: str, *, service: str) -> tuple[QuerySet, bool]:
+def text_search(qs: QuerySet[Any], text: str, *, service: str) -> tuple[QuerySet[Any], bool]:
     """`qs` cut to the services matching `text`, annotated `text_score` (the order) and `rank`
     (the score capped at 1: every word found in a name, organization or term); (qs, False)
     when `text` has nothing to search for."""
