@@ -1,7 +1,7 @@
 """Threshold crossings, told to the on-duty supervisors through the notification outbox.
 
-Two clocks (cases/board/selectors.py `Thresholds`): a call still waiting for a unit past its
-priority's BOARD_PENDING_MINUTES, and a unit on scene past BOARD_ON_SCENE_MINUTES without a
+Two clocks (cases/board/selectors/urgency.py `Thresholds`): a call still waiting for a unit past
+its priority's BOARD_PENDING_MINUTES, and a unit on scene past BOARD_ON_SCENE_MINUTES without a
 status since (its safety check-in missed: a status from the unit is its check-in). Each
 crossing is recorded once (`BoardAlert`, unique on kind, call or unit, and the moment its clock
 started), in the same transaction as its e-mails, so it notifies exactly once however often and

@@ -1,29 +1,23 @@
 """The records of the resources app: the directory (HSDS) and the referrals to it."""
 
-from resources.models.directory import (
-    EARTH_RADIUS_KM,
-    Address,
-    Attribute,
-    Capacity,
-    CapacityHistory,
+from resources.models.capacity import Capacity, CapacityHistory, capacity_stale_after
+from resources.models.details import (
     Contact,
     CostOption,
     Language,
-    Location,
-    LocationType,
-    Organization,
     Phone,
     PhoneType,
     RequiredDocument,
-    Schedule,
-    ScheduleFreq,
+)
+from resources.models.directory import (
+    EARTH_RADIUS_KM,
+    Address,
+    Location,
+    LocationType,
+    Organization,
     Service,
     ServiceAtLocation,
     ServiceStatus,
-    Taxonomy,
-    TaxonomyTerm,
-    Weekday,
-    capacity_stale_after,
     earth_point,
 )
 from resources.models.hsds_imports import HsdsImportRun
@@ -44,7 +38,9 @@ from resources.models.referrals import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from resources.models.schedules import Schedule, ScheduleFreq, Weekday
 from resources.models.search import DirectoryWord, ServiceSearchDocument
+from resources.models.taxonomy import Attribute, Taxonomy, TaxonomyTerm
 
 __all__ = [
     "CLOSED_STATUSES",

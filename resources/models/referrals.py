@@ -5,8 +5,8 @@ partner webhooks that announce them, and the idempotency keys of partner writes.
     accepted -> in_progress -> completed | not_completed      (with an outcome)
     any open state -> cancelled (by ACS) | expired (no answer within the response window)
 
-The allowed moves live in `resources/services/referrals.py` (TRANSITIONS); every move appends a
-`ReferralEvent`, and so does every note on the thread.
+The allowed moves live in `resources/services/referrals/transitions.py` (TRANSITIONS); every
+move appends a `ReferralEvent`, and so does every note on the thread.
 """
 
 from __future__ import annotations

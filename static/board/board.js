@@ -12,7 +12,7 @@
  *   the page comes back by itself. 401/403 (signed out, role removed) reloads the page, which
  *   then shows the sign-in.
  * - Ages tick here between snapshots, from the server's clock (the skew is measured on every
- *   answer), and the colours follow cases/board/selectors.py `call_urgency`.
+ *   answer), and the colours follow cases/board/selectors/urgency.py `call_urgency`.
  * - List and map in step: selecting a row highlights and centres its mark; selecting a mark
  *   selects and scrolls to its row. Everything works without the map (the tables are its
  *   text equivalent).
@@ -46,7 +46,7 @@
     return Date.now() + skew;
   }
 
-  // --- the urgency rule (mirrors cases/board/selectors.py call_urgency) -------------------
+  // --- the urgency rule (mirrors cases/board/selectors/urgency.py call_urgency) ----------
   function limitMinutes(call, th) {
     if (ON_SCENE_STEPS[call.status]) return th.on_scene_minutes;
     var limit = th.pending_minutes[String(call.priority)];
@@ -429,7 +429,7 @@
     });
   }
 
-  // --- merging a delta (cases/board/selectors.py board_delta) -------------------------------
+  // --- merging a delta (cases/board/selectors/updates.py board_delta) -----------------------
   function byId(list) {
     var index = {};
     list.forEach(function (item) {

@@ -13,14 +13,10 @@ from django.core.management import CommandError, call_command
 
 from resources.api import hsds_pagination
 from resources.api.hsds_pagination import capped_count
+from resources.management.bench_directory.queries import PAGE, Query
+from resources.management.bench_directory.queries import query_plan as _queries
 from resources.management.commands import bench_directory_search as bench_module
-from resources.management.commands.bench_directory_search import (
-    KINDS,
-    PAGE,
-    Query,
-    SqlFloor,
-    _queries,
-)
+from resources.management.commands.bench_directory_search import KINDS, SqlFloor
 from resources.selectors import page_rows, service_search
 
 TIMES = r"\d+\.\d/\d+\.\d/\d+\.\d"

@@ -2,13 +2,18 @@
 nothing is duplicated; the demo passwords are reset to the printed ones).
 
 Later features extend `Command.seed_*`; keep each step keyed on a natural or fixed id.
+
+The demo's people, teams, units, calls, residents and encounters are data, in
+acs/management/demo_data.json, read below into the tables the steps walk.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -31,202 +36,51 @@ from responders.models import Team, TeamKind, Unit, UnitStatus, User
 
 DEMO_NAMESPACE = uuid.UUID("6f1c1f0e-3c55-4d0c-9a8e-8f1d2c0a5e11")
 
+
+def _load() -> dict:
+    return json.loads((Path(__file__).parents[1] / "demo_data.json").read_text(encoding="utf-8"))
+
+
+_DATA = _load()
+
 # username -> (role, team name, unit call sign)
 DEMO_USERS: dict[str, tuple[Role, str | None, str | None]] = {
-    "responder": (Role.RESPONDER, "Behavioral Health Responders", "ACS-11"),
-    "casemanager": (Role.CASE_MANAGER, "Case Management", None),
-    "supervisor": (Role.SUPERVISOR, "Behavioral Health Responders", None),
-    "partner": (Role.PARTNER_USER, None, None),
-    "partner2": (Role.PARTNER_USER, None, None),
-    "cad": (Role.CAD_INTEGRATION, None, None),
-    "admin": (Role.ADMIN, None, None),
+    user["username"]: (Role(user["role"]), user["team"], user["unit"]) for user in _DATA["users"]
 }
-
-TEAMS = [
-    ("Behavioral Health Responders", TeamKind.BEHAVIORAL_HEALTH),
-    ("Mobile Crisis Team", TeamKind.MOBILE_CRISIS),
-    ("Community Responders", TeamKind.COMMUNITY),
-    ("Street Outreach & Resource", TeamKind.STREET_OUTREACH),
-    ("Case Management", TeamKind.CASE_MANAGEMENT),
-]
-
-UNITS = [
-    ("ACS-11", "Behavioral Health Responders", UnitStatus.ON_SCENE),
-    ("ACS-12", "Behavioral Health Responders", UnitStatus.AVAILABLE),
-    ("MCT-21", "Mobile Crisis Team", UnitStatus.AVAILABLE),
-    ("CR-31", "Community Responders", UnitStatus.EN_ROUTE),
-    ("CR-32", "Community Responders", UnitStatus.OUT_OF_SERVICE),
-    ("SOR-41", "Street Outreach & Resource", UnitStatus.AVAILABLE),
-]
-
+TEAMS = [(team["name"], TeamKind(team["kind"])) for team in _DATA["teams"]]
+UNITS = [(unit["call_sign"], unit["team"], UnitStatus(unit["status"])) for unit in _DATA["units"]]
 # incident number, source, type, priority, minutes ago, address, lat, lon, district, and the
 # timeline CAD sent: (minutes after the call was received, event, unit)
 CALLS = [
     (
-        "ACS-DEMO-0001",
-        CallSource.NINE_ONE_ONE,
-        "WELFARE",
-        2,
-        25,
-        "400 Central Ave SW",
-        "35.084100",
-        "-106.651400",
-        "2",
-        [(2, "dispatched", "ACS-11"), (4, "en_route", "ACS-11"), (14, "on_scene", "ACS-11")],
-    ),
-    (
-        "ACS-DEMO-0002",
-        CallSource.POLICE_REQUEST,
-        "MNTL",
-        1,
-        9,
-        "1800 Menaul Blvd NE",
-        "35.108900",
-        "-106.624700",
-        "7",
-        [(1, "dispatched", "CR-31"), (2, "en_route", "CR-31")],
-    ),
-    (
-        "ACS-DEMO-0003",
-        CallSource.THREE_ONE_ONE,
-        "VAG",
-        4,
-        4,
-        "6400 Coors Blvd NW",
-        "35.143300",
-        "-106.703900",
-        "5",
-        [],
-    ),
-    (
-        "ACS-DEMO-0004",
-        CallSource.NINE_ONE_ONE,
-        "INTOX",
-        3,
-        180,
-        "2100 4th St NW",
-        "35.105200",
-        "-106.648500",
-        "2",
-        [
-            (6, "dispatched", "ACS-12"),
-            (19, "on_scene", "ACS-12"),
-            (41, "transporting", "ACS-12"),
-            (63, "cleared", "ACS-12"),
-        ],
-    ),
-    (
-        "ACS-DEMO-0005",
-        CallSource.SELF_INITIATED,
-        "CITASST",
-        5,
-        1440,
-        "5000 Gibson Blvd SE",
-        "35.057100",
-        "-106.593800",
-        "6",
-        [(0, "on_scene", "SOR-41"), (35, "cleared", "SOR-41")],
-    ),
-    (
-        "ACS-DEMO-0006",
-        CallSource.NINE_ONE_ONE,
-        "SUICTHRT",
-        1,
-        300,
-        "3500 Central Ave SE",
-        "35.080300",
-        "-106.609100",
-        "6",
-        [
-            (3, "dispatched", "MCT-21"),
-            (15, "on_scene", "MCT-21"),
-            (22, "escalated", ""),
-            (70, "cleared", "MCT-21"),
-        ],
-    ),
-    (
-        "ACS-DEMO-0007",
-        CallSource.THREE_ONE_ONE,
-        "PHANDLE",
-        5,
-        600,
-        "Louisiana Blvd & I-40",
-        "35.102700",
-        "-106.566800",
-        "8",
-        [(95, "returned_to_police", "")],
-    ),
+        call["incident_number"],
+        CallSource(call["source"]),
+        call["type"],
+        call["priority"],
+        call["minutes_ago"],
+        call["address"],
+        call["latitude"],
+        call["longitude"],
+        call["district"],
+        [(step["minutes_after"], step["event"], step["unit"]) for step in call["timeline"]],
+    )
+    for call in _DATA["calls"]
 ]
-
 # fixed key, and the resident as the responder recorded them
 RESIDENTS = [
     (
-        "resident-1",
+        resident["key"],
         {
-            "preferred_name": "Sunny",
-            "aliases": ["Sun", "Blue Jacket"],
-            "dob_quality": "refused",
-            "housing_status": "unsheltered",
-            "where_to_find_me": "Mornings at the bus shelter by the library",
+            name: date.fromisoformat(value) if name == "date_of_birth" else value
+            for name, value in resident["fields"].items()
         },
-    ),
-    (
-        "resident-2",
-        {
-            "preferred_name": "Marisol",
-            "legal_name": "Marisol Ortega",
-            "aliases": ["Mari"],
-            "date_of_birth": date(1979, 3, 14),
-            "dob_quality": "full",
-            "preferred_language": "es",
-            "housing_status": "sheltered",
-            "where_to_find_me": "Stays with her sister on weekends",
-        },
-    ),
-    (
-        "resident-3",
-        {
-            "preferred_name": "Tío Beto",
-            "aliases": ["Beto"],
-            "date_of_birth": date(1961, 1, 1),
-            "dob_quality": "approximate",
-            "housing_status": "unsheltered",
-            "safety_flags": "Startles when woken; approach from the front.",
-            "where_to_find_me": "Under the Lomas overpass, east side",
-        },
-    ),
+    )
+    for resident in _DATA["residents"]
 ]
-
 # fixed key, call (or None), unit, residents, fields, submit?
 ENCOUNTERS = [
-    (
-        "encounter-1",
-        "ACS-DEMO-0001",
-        "ACS-11",
-        ["resident-1"],
-        {
-            "needs": ["shelter", "food"],
-            "services_on_scene": ["water", "resource_info"],
-            "risk_level": "low",
-            "narrative": "Cold night. Accepted water and the shelter list.",
-        },
-        False,
-    ),
-    (
-        "encounter-2",
-        None,
-        "ACS-11",
-        ["resident-2", "resident-3"],
-        {
-            "needs": ["id_documents", "benefits"],
-            "services_on_scene": ["resource_info"],
-            "risk_level": "low",
-            "disposition": "referred",
-            "anonymous_people": 1,
-            "narrative": "Self-initiated contact at the bus stop; both want help with IDs.",
-        },
-        True,
-    ),
+    (e["key"], e["call"], e["unit"], e["residents"], e["fields"], e["submit"])
+    for e in _DATA["encounters"]
 ]
 
 

@@ -25,13 +25,16 @@ the directory's service names, and the common ones of TYPOS, and prints recall@2
 queries whose first 20 results hold a service with every meant word in its name, organization
 or terms) and precision@20 (the mean share of such services in those 20).
 
-Then the field app's resources screen (responders/field/views.py) and the admin's directory searches
-(the service changelist's search box, and the referral picker of the resident page) over HTTP
-as signed-in users: a bench responder, and a bench case manager whose session is made here
-through django.contrib.auth's login and allauth's authentication records (password and second
-factor), as a browser sign-in with TOTP leaves it.
+Then the field app's resources screen (responders/field/directory_views.py) and the admin's
+directory searches (the service changelist's search box, and the referral picker of the resident
+page) over HTTP as signed-in users: a bench responder, and a bench case manager whose session is
+made here through django.contrib.auth's login and allauth's authentication records (password and
+second factor), as a browser sign-in with TOTP leaves it.
 
 Refuses to run on a database whose name lacks "bench".
+
+The queries are made in resources/management/bench_directory/queries.py, the server and the
+signed-in sessions in its server.py.
 """
 
 from __future__ import annotations
@@ -40,96 +43,35 @@ import argparse
 import math
 import os
 import random
-import re
 import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from datetime import time as dtime
 
 import requests
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
-from acs.embedded import database_url as embedded_database_url
 from resources.api.hsds_pagination import COUNT_CAP, paginate
+from resources.management.bench_directory.queries import (
+    PAGE,
+    TYPOS,
+    WORDS,
+    Query,
+    field_params,
+    field_queries,
+    misspellings,
+    query_plan,
+    relevant_share,
+)
+from resources.management.bench_directory.server import bench_session, get, gunicorn
 from resources.models import EARTH_RADIUS_KM, Service, TaxonomyTerm, capacity_stale_after
-from resources.selectors import Point, service_search, text_query
-from resources.selectors.directory import TEXT_WEIGHTS
-
-PAGE = 20
-CITY_LAT = (35.05, 35.15)
-CITY_LON = (-106.70, -106.55)
-WORDS = [
-    "shelter", "food pantry", "dental", "detox", "counseling", "legal aid", "showers",
-    "rental assistance", "bus pass", "birth certificate", "naloxone", "veterans", "comida",
-    "albergue", "clinic", "job training", "laundry", "hot meals", "crisis", "housing",
-]  # fmt: skip
-# Common misspellings and the words meant (recall).
-MEANT = {
-    "shleter": "shelter", "fod pantry": "food pantry", "detx": "detox", "clnic": "clinic",
-    "counceling": "counseling", "showres": "showers", "legl aid": "legal aid",
-    "dentl": "dental", "vetrans": "veterans", "benifits": "benefits",
-    "transportaion": "transportation", "laundy": "laundry", "hosuing": "housing",
-    "naloxon": "naloxone", "albege": "albergue", "comda": "comida", "crisiss": "crisis",
-    "hot mels": "hot meals", "rentl asistance": "rental assistance",
-    "birth certficate": "birth certificate",
-}  # fmt: skip
-TYPOS = list(MEANT)
-RECALL_TYPOS = 7  # the recall sample starts with the first seven (main's list before this one)
-LANGUAGES = ["es", "es", "es", "nv", "vi", "ar", "zh", "ker"]
-
-
-@dataclass(frozen=True)
-class Query:
-    text: str = ""
-    term: TaxonomyTerm | None = None
-    near: Point | None = None
-    radius_km: float | None = None
-    at: datetime | None = None
-    has_capacity: bool = False
-    language: str = ""
-    accepts_referrals: bool | None = None
-
-    def search_kwargs(self) -> dict:
-        return {
-            "text": self.text,
-            "taxonomy_terms": [self.term] if self.term else [],
-            "near": self.near,
-            "radius_km": self.radius_km,
-            "open_now": self.at is not None,
-            "at": self.at,
-            "has_capacity": self.has_capacity,
-            "language": self.language,
-            "accepts_referrals": self.accepts_referrals,
-        }
-
-    def api_params(self) -> dict:
-        params: dict = {"per_page": PAGE}
-        if self.text:
-            params["search"] = self.text
-        if self.term:
-            params["taxonomy_term_id"] = str(self.term.public_id)
-        if self.near:
-            params["latitude"], params["longitude"] = self.near.latitude, self.near.longitude
-        if self.radius_km:
-            params["radius_km"] = self.radius_km
-        if self.at:
-            params["open_at"] = self.at.isoformat()
-        if self.has_capacity:
-            params["has_capacity"] = "true"
-        if self.language:
-            params["language"] = self.language
-        return params
+from resources.selectors import service_search, text_query
+from resources.selectors.directory.text import TEXT_WEIGHTS
 
 
 @dataclass
@@ -265,232 +207,6 @@ class SqlFloor:
         return len(ids) if total is None else total
 
 
-# --- gunicorn and the signed-in users --------------------------------------------------------
-
-
-def database_url() -> str:
-    """This connection's database as a DATABASE_URL (the embedded server's socket too)."""
-    return embedded_database_url(connection.settings_dict)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def gunicorn(workers: int = 2) -> Iterator[str]:
-    """gunicorn with the project's settings (acs/gunicorn_conf.py) on a free port, on this
-    database, DEBUG off; yields its base URL and stops it on the way out."""
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "0", "WEB_CONCURRENCY": "2"}
-    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
-    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-        [
-            *(sys.executable, "-m", "gunicorn", "-c", "python:acs.gunicorn_conf"),
-            *("--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
-            *("--access-logfile", "/dev/null", "acs.wsgi"),
-        ],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180  # two workers booting on a loaded machine
-        while True:
-            try:
-                if requests.get(f"{base}/api/hsds/", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:  # not listening or still booting
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                tail = log.read().decode(errors="replace")[-2000:]
-                raise CommandError(f"gunicorn did not start:\n{tail}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-def bench_session(role: str) -> requests.Session:
-    """A signed-in HTTP session of a bench user of `role`, made on the server as a sign-in
-    leaves it: django.contrib.auth's login, and allauth's records of the password and (for desk
-    staff, acs/mfa.py) the second factor."""
-    # allauth's own writer of those records (its sign-in flows call it; internal module).
-    from allauth.account.internal.flows.login import record_authentication
-    from django.contrib.auth import get_user_model, login
-    from django.contrib.auth.models import Group
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.test import RequestFactory
-
-    from acs.roles import STAFF_ROLES
-
-    user, _ = get_user_model().objects.get_or_create(
-        username=f"bench-{role}",
-        defaults={"email": f"bench-{role}@example.org", "is_staff": role in STAFF_ROLES},
-    )
-    user.groups.add(Group.objects.get(name=role))
-    request = RequestFactory().get("/")
-    request.session = SessionStore()
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    record_authentication(request, user, method="password")
-    if role in STAFF_ROLES:
-        record_authentication(request, user, method="mfa", type="totp")
-    request.session.save()
-    http = requests.Session()
-    http.cookies.set(settings.SESSION_COOKIE_NAME, request.session.session_key)
-    return http
-
-
-def get(http: requests.Session, url: str, params: dict | None = None) -> requests.Response:
-    response = http.get(url, params=params, timeout=60, allow_redirects=False)
-    if response.status_code != 200:
-        raise CommandError(f"GET {response.url} answered {response.status_code}")
-    return response
-
-
-# --- the kinds -------------------------------------------------------------------------------
-
-
-def misspell(word: str, rng: random.Random) -> str:
-    """One edit a hurried typist makes: a letter dropped, two neighbours swapped, one replaced."""
-    i = rng.randrange(1, len(word) - 1)  # keep the first letter, as people mostly do
-    kind = rng.choice(["delete", "swap", "replace"])
-    if kind == "delete":
-        return word[:i] + word[i + 1 :]
-    if kind == "swap":
-        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
-    letter = rng.choice([c for c in "abcdefghijklmnopqrstuvwxyz" if c != word[i]])
-    return word[:i] + letter + word[i + 1 :]
-
-
-def misspellings(rng: random.Random, count: int) -> list[tuple[str, str]]:
-    """(misspelt query, the words meant): the first RECALL_TYPOS of TYPOS, then one or two
-    words of a random service's name with one of them misspelt."""
-    queries = [(typo, MEANT[typo]) for typo in TYPOS[:RECALL_TYPOS]]
-    names = list(Service.objects.order_by("id").values_list("name", flat=True))
-    for name in rng.sample(names, min(len(names), count * 2)):
-        if len(queries) >= count:
-            break
-        words = [w for w in re.findall(r"[a-z]+", name.lower()) if len(w) >= 4]
-        if not words:
-            continue
-        start = rng.randrange(len(words))
-        meant = words[start : start + rng.choice([1, 2])]
-        target = rng.randrange(len(meant))
-        typo = [misspell(w, rng) if i == target else w for i, w in enumerate(meant)]
-        queries.append((" ".join(typo), " ".join(meant)))
-    return queries[:count]
-
-
-def relevant_share(rows: list, meant: str) -> float:
-    """The share of `rows` (services at locations) with every word of `meant` in the service's
-    name, its organization's name or its taxonomy terms."""
-    if not rows:
-        return 0.0
-    words = meant.split()
-    relevant = 0
-    for sal in rows:
-        terms = " ".join(a.taxonomy_term.name for a in sal.service.attributes.all())
-        haystack = f"{sal.service.name} {sal.service.organization.name} {terms}".lower()
-        if all(re.search(rf"\b{re.escape(w)}", haystack) for w in words):
-            relevant += 1
-    return relevant / len(rows)
-
-
-def _queries(n: int, rng: random.Random) -> dict[str, tuple[str, list[Query]]]:
-    today = timezone.localdate()
-    terms = list(TaxonomyTerm.objects.filter(taxonomy__name="ACS needs").order_by("code"))
-
-    def point() -> Point:
-        return Point(round(rng.uniform(*CITY_LAT), 6), round(rng.uniform(*CITY_LON), 6))
-
-    def instant(hours: range = range(24)) -> datetime:
-        clock = dtime(rng.choice(hours), rng.randrange(60))
-        return timezone.make_aware(datetime.combine(today, clock))
-
-    def word(pool: list[str]) -> str:
-        return rng.choice(pool)
-
-    def make(build: Callable[[], Query]) -> list[Query]:
-        return [build() for _ in range(n)]
-
-    night = range(18, 24)
-    return {
-        "text": ("text only (correct words)", make(lambda: Query(text=word(WORDS)))),
-        "typo": ("a misspelt word", make(lambda: Query(text=word(TYPOS)))),
-        "open": ("open now only", make(lambda: Query(at=instant()))),
-        "taxonomy": ("one taxonomy term", make(lambda: Query(term=rng.choice(terms)))),
-        "near": ("within 5 km, nearest first", make(lambda: Query(near=point(), radius_km=5))),
-        "language": ("language", make(lambda: Query(language=word(LANGUAGES)))),
-        "capacity": ("places free", make(lambda: Query(has_capacity=True))),
-        "street": (
-            "street corner (text+open+3 km+free+es)",
-            make(
-                lambda: Query(
-                    text="shelter",
-                    at=instant(night),
-                    near=point(),
-                    radius_km=3,
-                    has_capacity=True,
-                    language="es",
-                )
-            ),
-        ),
-        "text_near": (
-            "text + within 5 km",
-            make(lambda: Query(text=word(WORDS), near=point(), radius_km=5)),
-        ),
-        "taxonomy_open": (
-            "taxonomy term + open now",
-            make(lambda: Query(term=rng.choice(terms), at=instant())),
-        ),
-        "language_free_near": (
-            "language + places free + 5 km",
-            make(lambda: Query(language="es", has_capacity=True, near=point(), radius_km=5)),
-        ),
-    }
-
-
-def _field_queries(n: int, rng: random.Random) -> list[Query]:
-    """What responders send from the resources screen: a word or none, often open now, places
-    free or Spanish, nearest first from where the tablet is (no radius)."""
-    out = []
-    for _ in range(n):
-        out.append(
-            Query(
-                text=rng.choice(["", "", *WORDS, *TYPOS[:5]]),
-                at=timezone.now() if rng.random() < 0.6 else None,
-                has_capacity=rng.random() < 0.3,
-                language="es" if rng.random() < 0.3 else "",
-                near=Point(round(rng.uniform(*CITY_LAT), 6), round(rng.uniform(*CITY_LON), 6)),
-            )
-        )
-    return out
-
-
-def _field_params(q: Query) -> dict:
-    params = {"lat": q.near.latitude, "lon": q.near.longitude}
-    if q.text:
-        params["q"] = q.text
-    if q.at:
-        params["open_now"] = "1"
-    if q.has_capacity:
-        params["has_capacity"] = "1"
-    if q.language:
-        params["language"] = q.language
-    return params
-
-
 KINDS = [
     "text",
     "typo",
@@ -542,11 +258,11 @@ class Command(BaseCommand):
         self.stdout.write("times in ms as p50/p95/max; rows: median matches (selector, SQL)")
         rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
         self.sql_floor = SqlFloor()
-        plan = _queries(queries, rng)
+        plan = query_plan(queries, rng)
         pairs = misspellings(random.Random(seed), queries)  # noqa: S311 - as above
         self.recall_meant = dict(pairs)
         plan["recall"] = ("misspellings (recall)", [Query(text=typo) for typo, _ in pairs])
-        field = _field_queries(queries, rng)
+        field = field_queries(queries, rng)
         with gunicorn() if http else _no_server() as base:
             if base:
                 floor = Timings()
@@ -607,7 +323,7 @@ class Command(BaseCommand):
         if base:
             session = bench_session("responder")
             url = f"{base}/field/resources/"
-            timed(lambda q: len(get(session, url, _field_params(q)).content), inputs, over_http)
+            timed(lambda q: len(get(session, url, field_params(q)).content), inputs, over_http)
         self.line("field app: resources screen (50)", inproc, over_http, sql)
 
     def admin_services(self, rng: random.Random, n: int, base: str) -> None:

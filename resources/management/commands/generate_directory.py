@@ -5,7 +5,7 @@
 
 Adds organizations, services, locations with Albuquerque-area addresses, services at
 locations, schedules (overnight, 24-hour, split, monthly, seasonal), languages, "ACS needs"
-attributes, phones and capacities (resources/synthetic.py), in chunks with a progress bar on a
+attributes, phones and capacities (resources/synthetic/), in chunks with a progress bar on a
 terminal; prints the time taken and the database's size. Refuses to run on a database whose
 name lacks "bench".
 """

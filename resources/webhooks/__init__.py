@@ -21,155 +21,80 @@ through the API, where what it sees is decided by the consent and audited.
 Signing (docs/api.md has a verification example):
 
     ACS-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>
+
+This package's own module is the delivery (claim, send, record); `outbox` queues the events and
+sweeps for the due ones, `endpoints` registers, disables and enables partner endpoints, and
+`signing` signs and verifies. Every public name is importable from `resources.webhooks`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from acs import outbound_http
 from acs.batches import process_pool
 from acs.metrics import event_count
-from acs.on_commit import enqueue_on_commit
 from acs.retry import backoff
-from resources.models import DeliveryStatus, Referral, WebhookDelivery, WebhookEndpoint
+from resources.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from resources.webhooks.endpoints import (
+    UnsafeEndpoint,
+    check_address,
+    endpoint_create,
+    endpoint_disable,
+    endpoint_enable,
+)
+from resources.webhooks.outbox import (
+    SWEEP_BATCH,
+    SWEEP_BATCHES_PER_STATEMENT,
+    SWEEP_SECONDS,
+    deliveries_queue,
+    deliveries_queue_due,
+    deliveries_sweep,
+    event_payload,
+    event_queue,
+    referral_url,
+)
+from resources.webhooks.signing import sign, verify
+
+__all__ = [
+    "LEASE_MARGIN",
+    "SWEEP_BATCH",
+    "SWEEP_BATCHES_PER_STATEMENT",
+    "SWEEP_SECONDS",
+    "USER_AGENT",
+    "UnsafeEndpoint",
+    "check_address",
+    "deliver",
+    "deliver_batch",
+    "deliveries_queue",
+    "deliveries_queue_due",
+    "deliveries_sweep",
+    "endpoint_create",
+    "endpoint_disable",
+    "endpoint_enable",
+    "event_payload",
+    "event_queue",
+    "referral_url",
+    "sign",
+    "verify",
+]
 
 logger = logging.getLogger(__name__)
 
-SWEEP_BATCH = 200
-# A sweep run hands out batches for at most this long (under beat's one-minute period).
-SWEEP_SECONDS = 40
-# The sweep marks this many batch tasks' rows per statement (deliveries_queue splits them).
-SWEEP_BATCHES_PER_STATEMENT = 10
 # A sending row whose worker has not reported back after this is taken up again.
 # A lease outlives the longest a task may run (Celery's hard time limit), so it lapses only
 # when its worker is gone.
 LEASE_MARGIN = timedelta(seconds=30)
 USER_AGENT = "ACS-Webhooks/1"
-
-
-# The endpoint's address is not one we send to (private network, bad scheme).
-UnsafeEndpoint = outbound_http.UnsafeAddress
-
-
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
-
-
-def verify(secret: str, header: str, body: bytes, *, tolerance: int = 300, now=None) -> bool:
-    """What a receiver does (and what docs/api.md shows): check the MAC and the age."""
-    try:
-        parts = dict(item.split("=", 1) for item in header.split(","))
-        timestamp = int(parts["t"])
-        given = parts["v1"]
-    except (KeyError, ValueError):
-        return False
-    now = int(now if now is not None else time.time())
-    if abs(now - timestamp) > tolerance:
-        return False
-    expected = sign(secret, timestamp, body).split("v1=", 1)[1]
-    return hmac.compare_digest(expected, given)
-
-
-def referral_url(referral: Referral) -> str:
-    return f"{settings.ACS_BASE_URL}/api/v1/referrals/{referral.public_id}"
-
-
-def event_payload(*, event_id: uuid.UUID, event_type: str, referral: Referral, at) -> dict:
-    return {
-        "id": str(event_id),
-        "type": event_type,
-        "created_at": at,
-        "data": {
-            "referral": {
-                "id": str(referral.public_id),
-                "status": referral.status,
-                "urgency": referral.urgency,
-                "service_id": str(referral.service.public_id),
-                "updated_at": referral.updated_at,
-                "url": referral_url(referral),
-            }
-        },
-    }
-
-
-def event_queue(*, referral: Referral, event_type: str) -> list[WebhookDelivery]:
-    """Queue `event_type` about `referral` for every active endpoint of its partner.
-
-    Call inside the transaction that changed the referral: the rows commit with it."""
-    endpoints = list(
-        WebhookEndpoint.objects.filter(organization_id=referral.organization_id, active=True)
-    )
-    if not endpoints:
-        return []
-    now = timezone.now()
-    rows = []
-    for endpoint in endpoints:
-        event_id = uuid.uuid4()
-        payload = event_payload(event_id=event_id, event_type=event_type, referral=referral, at=now)
-        rows.append(
-            WebhookDelivery(
-                public_id=event_id,
-                endpoint=endpoint,
-                referral=referral,
-                event_type=event_type,
-                payload=json.loads(json.dumps(payload, cls=DjangoJSONEncoder)),
-                next_attempt_at=now,
-            )
-        )
-    WebhookDelivery.objects.bulk_create(rows)
-    ids = [row.pk for row in rows]
-    enqueue_on_commit(deliveries_queue, ids)
-    return rows
-
-
-def deliveries_queue(pks: list[int], *, marked: bool = False) -> bool:
-    """Hand `pks` to batch tasks (WEBHOOK_BATCH_SIZE each), marked queued first (unless
-    `marked` already, as the sweep's statement does); when the broker is down the mark is
-    cleared again for the sweep. False when not queued."""
-    from resources.tasks import deliver_webhooks
-
-    if not pks:
-        return True
-    if not marked:
-        WebhookDelivery.objects.filter(pk__in=pks).update(queued_until=_queued_until())
-    size = max(1, settings.WEBHOOK_BATCH_SIZE)
-    for i in range(0, len(pks), size):
-        batch_ids = pks[i : i + size]
-        try:
-            deliver_webhooks.delay(batch_ids)
-        except Exception:  # the broker is down: the sweep will find the rows
-            WebhookDelivery.objects.filter(pk__in=pks[i:]).update(queued_until=None)
-            logger.warning("%s webhook deliveries not queued; the sweep will retry", len(pks[i:]))
-            return False
-    return True
-
-
-def _queued_until(now: datetime | None = None) -> datetime:
-    return (now or timezone.now()) + timedelta(seconds=settings.NOTIFICATION_QUEUED_SECONDS)
-
-
-def check_address(url: str) -> None:
-    """Refuse endpoints that are not HTTPS or that resolve to this machine or a private
-    network (server-side request forgery), unless WEBHOOK_ALLOW_PRIVATE_HOSTS. Each batch of
-    deliveries checks again, and connects only to the address it checked (acs/outbound_http.py)."""
-    outbound_http.check(url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_HOSTS)
 
 
 # One statement takes the batch: the lease (past the task's hard time limit), the attempt
@@ -208,22 +133,6 @@ RECORD_ROW = (
     "(%s::bigint, %s::int, %s::varchar, %s::int, %s::boolean, %s::int, %s::varchar,"
     " %s::timestamptz, %s::timestamptz)"
 )
-
-# Oldest first in the due index's order, joined back by id (as the notification sweep's).
-QUEUE_DUE = """
-UPDATE resources_webhookdelivery AS d SET queued_until = %(until)s
-FROM (
-    SELECT id, next_attempt_at FROM resources_webhookdelivery
-    WHERE status IN ('pending', 'sending') AND next_attempt_at <= %(now)s
-      AND (status = 'pending' OR lease_until < %(now)s)
-      AND (queued_until IS NULL OR queued_until < %(now)s)
-    ORDER BY next_attempt_at, id
-    LIMIT %(batch)s
-    FOR UPDATE SKIP LOCKED
-) AS due
-WHERE d.id = due.id
-RETURNING d.id, due.next_attempt_at
-"""
 
 
 @dataclass
@@ -451,95 +360,3 @@ def deliver(pk: int, *, now: datetime | None = None) -> str | None:
     """Make one attempt at delivery `pk`; returns its status after, or None when the row was
     not ours to send (already done, not due, or another worker holds it)."""
     return deliver_batch([pk], now=now).get(pk)
-
-
-def endpoint_disable(*, endpoint: WebhookEndpoint, reason: str) -> None:
-    """Stop sending to an endpoint: its waiting events are cancelled (the partner still sees
-    every change by polling) and ACS is told by e-mail."""
-    now = timezone.now()
-    endpoint.active = False
-    endpoint.disabled_at = now
-    endpoint.disabled_reason = reason[:255]
-    endpoint.save(update_fields=["active", "disabled_at", "disabled_reason", "updated_at"])
-    WebhookDelivery.objects.filter(
-        endpoint=endpoint, status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING]
-    ).update(
-        status=DeliveryStatus.CANCELLED,
-        last_error="The endpoint was disabled.",
-        lease_until=None,
-        updated_at=now,
-    )
-    logger.warning("webhook endpoint %s disabled: %s", endpoint.public_id, reason)
-    from resources.tasks import alert_endpoint_disabled
-
-    transaction.on_commit(lambda: alert_endpoint_disabled.delay(endpoint.pk))
-
-
-def endpoint_enable(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
-    endpoint.active = True
-    endpoint.consecutive_failures = 0
-    endpoint.disabled_at = None
-    endpoint.disabled_reason = ""
-    endpoint.save()
-    return endpoint
-
-
-def endpoint_create(*, organization, url: str, by=None) -> WebhookEndpoint:
-    """Register a partner endpoint (portal or admin); the secret is shown to the partner once."""
-    from django.db import IntegrityError
-
-    from acs.errors import DomainError
-
-    url = _normalized(url)
-    try:
-        check_address(url)
-    except UnsafeEndpoint as exc:
-        raise DomainError(str(exc), code="invalid", fields={"url": [str(exc)]}) from exc
-    already = DomainError(
-        "This endpoint is already registered.",
-        code="invalid",
-        fields={"url": ["Already registered."]},
-    )
-    if WebhookEndpoint.objects.filter(organization=organization, url=url).exists():
-        raise already
-    try:
-        with transaction.atomic():
-            return WebhookEndpoint.objects.create(organization=organization, url=url, created_by=by)
-    except IntegrityError as exc:  # the same URL registered a moment ago
-        raise already from exc
-
-
-def _normalized(url: str) -> str:
-    """Scheme and host in lower case (they are case-insensitive); path and query as given."""
-    parts = urlsplit(url.strip())
-    return parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()).geturl()
-
-
-def deliveries_sweep(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> list[int]:
-    """Ids of deliveries due now (pending, or sending with a lapsed lease) and in no batch
-    task presumed alive. SKIP LOCKED only keeps the sweep from waiting on a claim; the claim
-    in `deliver_batch` makes a second task for the same row a no-op."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        return list(
-            WebhookDelivery.objects.select_for_update(skip_locked=True)
-            .filter(next_attempt_at__lte=now)
-            .filter(
-                Q(status=DeliveryStatus.PENDING)
-                | Q(status=DeliveryStatus.SENDING, lease_until__lt=now)
-            )
-            .filter(Q(queued_until__isnull=True) | Q(queued_until__lt=now))
-            .order_by("next_attempt_at", "id")
-            .values_list("pk", flat=True)[:batch]
-        )
-
-
-def deliveries_queue_due(*, now: datetime | None = None, batch: int | None = None) -> list[int]:
-    """One statement: up to `batch` deliveries that are due and in no live batch task,
-    marked queued; their ids in event order, for one batch task."""
-    now = now or timezone.now()
-    batch = batch or settings.WEBHOOK_BATCH_SIZE
-    with connection.cursor() as cursor:
-        cursor.execute(QUEUE_DUE, {"until": _queued_until(now), "now": now, "batch": batch})
-        # In event order: a batch sends each endpoint's events in the order it is given.
-        return [pk for pk, _ in sorted(cursor.fetchall(), key=lambda row: (row[1], row[0]))]

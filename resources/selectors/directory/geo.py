@@ -1,0 +1,80 @@
+"""Places on the Earth: a point, the distance to a location and the box around a point that the
+locations' GiST index answers."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from django.db.models import BooleanField, FloatField, Func, Value
+from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import ASin, Least
+
+from acs.errors import DomainError
+from resources.models import earth_point
+from resources.models.directory import EARTH_RADIUS_KM, Cube
+
+MAX_RADIUS_KM = 500.0
+
+
+@dataclass(frozen=True)
+class Point:
+    latitude: float
+    longitude: float
+
+    def __post_init__(self) -> None:
+        if not (-90 <= self.latitude <= 90 and -180 <= self.longitude <= 180):
+            raise DomainError(
+                "The point is not on Earth.",
+                code="invalid",
+                fields={"point": ["Latitude must be within ±90 and longitude within ±180."]},
+            )
+
+
+def _earth_point_at(point: Point) -> Func:
+    return Func(
+        Value(float(point.latitude)),
+        Value(float(point.longitude)),
+        function="resources_earth_point",
+        output_field=Cube(),
+    )
+
+
+def earth_box(point: Point, radius_km: float, *, location: str = "location__") -> Func:
+    """True where the location lies in the cube around `point` holding every place within
+    `radius_km` (a superset, answered by the GiST index on locations): `point <@ box`."""
+    # The straight-line (chord) length of an arc of radius_km on the sphere.
+    chord = 2 * EARTH_RADIUS_KM * math.sin(min(radius_km / (2 * EARTH_RADIUS_KM), math.pi / 2))
+    return in_chord_box(point, Value(chord), location=location)
+
+
+def in_chord_box(point: Point, chord: Value, *, location: str = "location__") -> Func:
+    """The location lies in the cube around `point` enlarged by `chord` km in each direction
+    (a superset of the places within that straight-line distance; the GiST index's `<@`)."""
+    box = Func(_earth_point_at(point), chord, Value(3), function="cube_enlarge")
+    return Func(
+        earth_point(f"{location}latitude", f"{location}longitude"),
+        box,
+        template="(%(expressions)s)",
+        arg_joiner=" <@ ",
+        output_field=BooleanField(),
+    )
+
+
+def chord_km(point: Point, *, location: str = "location__") -> Func:
+    """The straight-line distance through the Earth from `point` to the location: grows with
+    the great-circle distance, and ordering by it ("nearest first") is the GiST index's `<->`."""
+    return Func(
+        earth_point(f"{location}latitude", f"{location}longitude"),
+        _earth_point_at(point),
+        template="(%(expressions)s)",
+        arg_joiner=" <-> ",
+        output_field=FloatField(),
+    )
+
+
+def distance_km(point: Point, *, location: str = "location__") -> CombinedExpression:
+    """Great-circle distance in km from `point` to the location, in SQL (from the chord: the
+    haversine formula's value, on the same sphere)."""
+    half = chord_km(point, location=location) / Value(2 * EARTH_RADIUS_KM)
+    return Value(2 * EARTH_RADIUS_KM) * ASin(Least(Value(1.0), half))

@@ -1,0 +1,143 @@
+"""Open now: the services at locations open at an instant, from the precomputed opening intervals
+or, outside their window, from the schedules read and judged in Python."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
+
+from resources.models import (
+    OpeningHoursWindow,
+    OpeningInterval,
+    Schedule,
+    ScheduleFreq,
+    ServiceAtLocation,
+)
+from resources.opening_hours import (
+    RULE_FIELDS,
+    WEEKDAYS,
+    Rule,
+    ScheduleError,
+    candidate_days,
+    effective_schedules,
+    is_open,
+)
+
+
+def _schedule_may_run(at: datetime) -> Q:
+    """SQL superset of the schedules that may have a session covering `at` (yesterday's or
+    today's, by validity and weekday); opening_hours.is_open decides exactly."""
+    yesterday, today = candidate_days(at)
+    weekday_codes = {WEEKDAYS[yesterday.weekday()], WEEKDAYS[today.weekday()]}
+    weekday = Q(byday="") | Q(freq=ScheduleFreq.MONTHLY)
+    for code in weekday_codes:
+        weekday |= Q(byday__icontains=code)
+    return (
+        Q(closed=False)
+        & (Q(valid_from__isnull=True) | Q(valid_from__lte=today))
+        & (Q(valid_to__isnull=True) | Q(valid_to__gte=yesterday))
+        & (Q(dtstart__isnull=True) | Q(dtstart__lte=today))
+        & (Q(until__isnull=True) | Q(until__gte=yesterday))
+        & weekday
+    )
+
+
+def in_ids(field: str, ids: Iterable[int]) -> Func:
+    """`field = ANY(%s)` with one array parameter: a long id list is one parameter, not
+    thousands (which psycopg and the planner both pay for)."""
+    return Func(
+        F(field),
+        Value(sorted(ids), output_field=ArrayField(BigIntegerField())),
+        template="%(expressions)s)",
+        arg_joiner=" = ANY(",
+        output_field=BooleanField(),
+    )
+
+
+def open_at_filter(queryset: QuerySet[ServiceAtLocation], at: datetime) -> list[int]:
+    """Ids of the rows of `queryset` that are open at `at`.
+
+    SQL keeps only rows with a schedule that may run around `at`; their schedules (all three
+    levels, closures included) are then read in one query and evaluated in Python.
+    """
+    may_run = Schedule.objects.filter(_schedule_may_run(at))
+    # Three EXISTS, one per level, so each can use its foreign-key index.
+    candidate_qs = queryset.filter(
+        Exists(may_run.filter(service_at_location=OuterRef("pk")))
+        | Exists(may_run.filter(service=OuterRef("service_id")))
+        | Exists(may_run.filter(location=OuterRef("location_id")))
+    ).order_by()
+    candidates = list(candidate_qs.values_list("id", "service_id", "location_id"))
+    if not candidates:
+        return []
+    sal_ids = {c[0] for c in candidates}
+    service_ids = {c[1] for c in candidates}
+    location_ids = {c[2] for c in candidates}
+    relevant = (
+        Q(in_ids("service_at_location_id", sal_ids))
+        | Q(in_ids("service_id", service_ids))
+        | Q(in_ids("location_id", location_ids))
+    )
+    by_sal: dict[int, list[Rule]] = defaultdict(list)
+    by_service: dict[int, list[Rule]] = defaultdict(list)
+    by_location: dict[int, list[Rule]] = defaultdict(list)
+    rows = (
+        # Every row, in or out of season: the level whose regular hours govern is the most
+        # specific one that has any (effective_schedules), whatever the date.
+        Schedule.objects.filter(relevant)
+        .order_by()
+        .values_list("service_at_location_id", "service_id", "location_id", *RULE_FIELDS)
+    )
+    for sal_id, service_id, location_id, *fields in rows:
+        rule = Rule(**dict(zip(RULE_FIELDS, fields, strict=True)))
+        if sal_id in sal_ids:
+            by_sal[sal_id].append(rule)
+        if service_id in service_ids:
+            by_service[service_id].append(rule)
+        if location_id in location_ids:
+            by_location[location_id].append(rule)
+    # Many places share the same hours; judge each distinct set of rules once.
+    verdicts: dict[tuple[Rule, ...], bool] = {}
+    open_ids = []
+    for sal_id, service_id, location_id in candidates:
+        governing = tuple(
+            effective_schedules(by_sal[sal_id], by_service[service_id], by_location[location_id])
+        )
+        if governing not in verdicts:
+            try:
+                verdicts[governing] = is_open(governing, at)
+            except ScheduleError:
+                verdicts[governing] = False  # an unreadable schedule never looks open
+        if verdicts[governing]:
+            open_ids.append(sal_id)
+    return open_ids
+
+
+def open_at_condition(at: datetime) -> Exists | None:
+    """`EXISTS` an opening interval of the row that contains `at` (the GiST index on
+    OpeningInterval.during), or None when the intervals do not answer for `at`: nothing built
+    yet, or `at` outside the window they were built for (see resources.services.opening_hours).
+    One small query (the window's row)."""
+    if at.tzinfo is None:  # as is_open: a naive instant has no place in time
+        raise ValueError("open now needs a timezone-aware datetime")
+    window = OpeningHoursWindow.objects.filter(pk=1).values_list("first_day", "last_day").first()
+    yesterday, today = candidate_days(at)
+    if window is None or not (window[0] <= yesterday and today <= window[1]):
+        return None
+    return Exists(
+        OpeningInterval.objects.filter(service_at_location=OuterRef("pk"), during__contains=at)
+    )

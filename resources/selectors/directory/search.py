@@ -1,0 +1,238 @@
+"""`service_search`, the one search of the field app, admin and API, and reading its pages (narrow
+keys, nearest first by an index walk, then wide rows)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Upper
+from django.db.models.sql.where import WhereNode
+from django.utils import timezone
+
+from acs.errors import DomainError
+from resources.models import (
+    Address,
+    Attribute,
+    Language,
+    Location,
+    ServiceAtLocation,
+    ServiceStatus,
+    TaxonomyTerm,
+    capacity_stale_after,
+)
+from resources.selectors.directory.geo import (
+    MAX_RADIUS_KM,
+    Point,
+    chord_km,
+    distance_km,
+    earth_box,
+    in_chord_box,
+)
+from resources.selectors.directory.open_now import in_ids, open_at_condition, open_at_filter
+from resources.selectors.directory.text import text_search
+
+
+def _term_ids(terms: Iterable[uuid.UUID | TaxonomyTerm]) -> list[uuid.UUID]:
+    return [t.public_id if isinstance(t, TaxonomyTerm) else t for t in terms]
+
+
+def service_search(
+    *,
+    text: str = "",
+    taxonomy_terms: Sequence[uuid.UUID | TaxonomyTerm] = (),
+    taxonomy: uuid.UUID | None = None,
+    organization: uuid.UUID | None = None,
+    language: str = "",
+    open_now: bool = False,
+    at: datetime | None = None,
+    has_capacity: bool = False,
+    accepts_referrals: bool | None = None,
+    near: Point | None = None,
+    radius_km: float | None = None,
+    modified_after: datetime | None = None,
+    postcode: str = "",
+    active_only: bool = True,
+) -> QuerySet[ServiceAtLocation]:
+    """Services at locations matching every filter given, best first.
+
+    - `text`: full-text match of every word (English and Spanish stemming) over the service's
+      name, organization, taxonomy terms and description, misspelt words corrected from the
+      directory's words (`text_query`); annotates `text_score` (the order) and `rank` (0-1).
+    - `taxonomy_terms`: any of these terms or their direct children.
+    - `language`: ISO code spoken by the service or at the location.
+    - `open_now`: open at `at` (default now) by the schedules: the precomputed opening
+      intervals where their window covers `at`, else opening_hours.is_open (the reference).
+    - `has_capacity`: a capacity figure with places free that is not stale.
+    - `near`: annotates `distance_km`; with `radius_km`, only places within it.
+    Ordered by distance when `near` is given (then rank), else by rank, else by name.
+
+    The result is a lazy queryset, but `text` reads the query's words (one or two small
+    queries) and `open_now` reads the intervals' window (one small query; two more to pick the
+    open rows when `at` is outside it) when this is called.
+    """
+    qs = ServiceAtLocation.objects.select_related(
+        "service__organization", "location__organization", "capacity"
+    ).prefetch_related(
+        "location__addresses",
+        Prefetch("service__languages", queryset=Language.objects.order_by("code", "id")),
+        Prefetch(
+            "service__attributes",
+            queryset=Attribute.objects.select_related(
+                "taxonomy_term__taxonomy", "taxonomy_term__parent"
+            ),
+        ),
+    )
+    if active_only:
+        qs = qs.filter(service__status=ServiceStatus.ACTIVE)
+    if organization:
+        qs = qs.filter(service__organization__public_id=organization)
+    if modified_after:
+        qs = qs.filter(
+            Q(updated_at__gte=modified_after) | Q(service__updated_at__gte=modified_after)
+        )
+    if accepts_referrals is not None:
+        qs = qs.filter(service__accepts_referrals=accepts_referrals)
+    if postcode:
+        qs = qs.filter(
+            Exists(Address.objects.filter(location=OuterRef("location_id"), postal_code=postcode))
+        )
+    if taxonomy_terms:
+        ids = _term_ids(taxonomy_terms)
+        qs = qs.filter(
+            Exists(
+                Attribute.objects.filter(service=OuterRef("service_id")).filter(
+                    Q(taxonomy_term__public_id__in=ids)
+                    | Q(taxonomy_term__parent__public_id__in=ids)
+                )
+            )
+        )
+    if taxonomy:
+        qs = qs.filter(
+            Exists(
+                Attribute.objects.filter(
+                    service=OuterRef("service_id"), taxonomy_term__taxonomy__public_id=taxonomy
+                )
+            )
+        )
+    if language:
+        # Case-blind on the indexed upper(code), and one EXISTS per owner: an OR of the two
+        # owners inside one EXISTS could use neither foreign key's index (a nested loop over
+        # every Spanish row for every candidate: seconds at 20,000 services).
+        spoken = Language.objects.alias(code_upper=Upper("code")).filter(
+            code_upper=language.strip().upper()
+        )
+        qs = qs.filter(
+            Exists(spoken.filter(service=OuterRef("service_id")))
+            | Exists(spoken.filter(location=OuterRef("location_id")))
+        )
+    if has_capacity:
+        qs = qs.filter(
+            capacity__available__gt=0,
+            capacity__updated_at__gte=timezone.now() - capacity_stale_after(),
+        )
+    ordering: list = []
+    if near is not None:
+        if radius_km is not None:
+            if not 0 < radius_km <= MAX_RADIUS_KM:
+                raise DomainError(
+                    "The radius is out of range.",
+                    code="invalid",
+                    fields={"radius_km": [f"Must be more than 0 and at most {MAX_RADIUS_KM:g}."]},
+                )
+            qs = qs.filter(earth_box(near, radius_km))
+        qs = qs.filter(location__latitude__isnull=False, location__longitude__isnull=False)
+        qs = qs.annotate(distance_km=distance_km(near))
+        if radius_km is not None:
+            qs = qs.filter(distance_km__lte=radius_km)
+        # The chord grows with the distance: the same order, and the one the index serves
+        # (page_keys walks the index nearest first: see _nearest_cut).
+        ordering.append(chord_km(near).asc())
+    text = text.strip()
+    if text:
+        qs, ranked = text_search(qs, text, service="service__")
+        if ranked:
+            ordering.append(F("text_score").desc())
+    if open_now:
+        at = at or timezone.now()
+        condition = open_at_condition(at)
+        if condition is None:  # beyond the intervals' window: judge the schedules in Python
+            condition = in_ids("id", open_at_filter(qs, at))
+        qs = qs.filter(condition)
+    qs = qs.order_by(*ordering, "service__name", "id")
+    if near is not None:
+        # Read by page_keys; the query's attributes follow its clones (filters, slices).
+        qs.query.nearest_first = (near, ordering[0])
+    return qs
+
+
+# How far the nearest-first cut looks for a page's `stop` matches: the nearest
+# REACH_PLACES * stop places. A search whose matches are sparser than that (a word, Spanish
+# and places free, say) is not cut: its own plan (the text index first) is the faster one.
+REACH_PLACES = 20
+# Pages ending further than this are not cut (the look would cover too many places).
+REACH_MAX_STOP = 200
+
+
+def _nearest_cut(queryset: QuerySet, stop: int) -> QuerySet:
+    """`queryset` (service_search's, nearest first) cut to the places no farther than its
+    `stop`-th nearest match, so its first `stop` rows come from an index walk, not a sort.
+
+    PostgreSQL walks the locations' GiST index in `<->` order only when that distance is the
+    whole ORDER BY; the search breaks its ties (rank, name, id), so on its own it sorts every
+    match by distance (every place in the city for "nearest first" without a radius). Here a
+    first small query takes the nearest REACH_PLACES * stop places (the index walk, bounded
+    whatever the filters) and the first `stop` matches among them by distance alone; the
+    search is then asked only for places in the cube of the farthest one's reach around the
+    point (the same index's `<@`, a constant the planner sees). Every match that ranks in the
+    first `stop` lies within that reach, ties included (`stop` matches are that near, so the
+    stop-th nearest match of all is at most that far), so the first `stop` rows and their
+    order are those of the uncut search. Fewer than `stop` matches among those places: no cut.
+    """
+    marker = getattr(queryset.query, "nearest_first", None)
+    if marker is None or stop > REACH_MAX_STOP:
+        return queryset
+    near, first = marker
+    if queryset.query.order_by[:1] != (first,):  # re-ordered since: not nearest first
+        return queryset
+    places = Location.objects.order_by(chord_km(near, location="")).values("id")
+    reach = list(
+        queryset.order_by(first)
+        .filter(location_id__in=places[: REACH_PLACES * stop])
+        .annotate(knn_chord=chord_km(near))
+        .values_list("knn_chord", flat=True)[:stop]
+    )
+    if len(reach) < stop:
+        return queryset
+    return queryset.filter(in_chord_box(near, Value(max(reach))))
+
+
+def page_keys(queryset: QuerySet, stop: int) -> list:
+    """The primary keys of queryset[:stop], in its order, found narrow: no select_related
+    joins (a sort over thousands of matches, a text rank say, does not drag their
+    organization, location and capacity rows along), nearest first by an index walk."""
+    return list(_nearest_cut(queryset, stop).values_list("pk", flat=True)[:stop])
+
+
+def rows_of(queryset: QuerySet, keys: Sequence) -> list:
+    """The rows of `queryset` with these primary keys, in that order, read wide: with
+    everything the queryset joins and prefetches (one query and its prefetches)."""
+    if not keys:
+        return []
+    wide = queryset.order_by()
+    # The keys passed every filter already: read them by primary key alone, not by searching
+    # again (a planner that starts from a 5 km box or an opening-hours index reads thousands
+    # of rows at 200,000 services to find these 20). The filters' joins stay: each is to one
+    # row (service, location, capacity, search document) that these rows have, and the
+    # annotations (distance, rank) read them.
+    wide.query.where = WhereNode()
+    found = {row.pk: row for row in wide.filter(pk__in=keys)}
+    return [found[key] for key in keys if key in found]
+
+
+def page_rows(queryset: QuerySet, start: int, stop: int) -> list:
+    """queryset[start:stop], found narrow and then read wide (page_keys, then rows_of). One
+    query more than a plain slice."""
+    return rows_of(queryset, page_keys(queryset, stop)[start:stop])

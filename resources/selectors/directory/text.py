@@ -1,0 +1,185 @@
+"""Full-text search of the directory: a query's words, stemmed in English and Spanish and
+misspellings corrected from the directory's word list, matched and ranked against each service's
+search document."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.postgres.search import SearchQueryField
+from django.db import connection
+from django.db.models import BooleanField, F, FloatField, Func, QuerySet, Value
+from django.db.models.functions import Cast, Least
+from rapidfuzz.distance import OSA
+
+# word_similarity of the query within a field: 0.3 lets "shleter" find "shelter" (0.33) and
+# "detx" find "detox" (0.6); near misses such as "food" in "flood" (0.4) rank below exact words.
+MIN_TEXT_RANK = 0.3
+
+
+# ts_rank_cd weights in PostgreSQL's order {D, C, B, A}: description, taxonomy terms,
+# organization name, service name. A term is a curated category, as telling as the name; an
+# organization runs services of many kinds; a description mentions much in passing.
+TEXT_WEIGHTS = (0.4, 1.0, 0.8, 1.0)
+_WEIGHTS_SQL = "'{" + ",".join(str(w) for w in TEXT_WEIGHTS) + "}'::float4[]"
+# A query word that is not a word of the directory also stands for the directory's words
+# nearest to it: those fewest edits away (optimal string alignment: a swap of two neighbours
+# is one edit; at most MAX_EDITS for a short word, MAX_EDITS + 1 for a longer one), or, when
+# more edits away, at least MIN_CORRECTION_SIMILARITY similar by trigrams ("shel"/"shelter"
+# 0.44); the closest MAX_CORRECTIONS, ties broken by similarity then by use.
+MIN_CORRECTION_SIMILARITY = 0.3
+MAX_EDITS = 1
+SHORT_WORD = 4
+MAX_CORRECTIONS = 3
+MAX_QUERY_WORDS = 12
+MAX_WORD_LENGTH = 60
+
+# One statement: for each query word, whether it is a stop word in English or Spanish (dropped,
+# as websearch_to_tsquery drops them) and, when it is not a word of the directory, candidate
+# corrections: its nearest words by trigram distance (GiST, nearest first) and the words within
+# two edits that share its first letter and about its length (btree on both). Stop words are
+# never candidates ("fod" is not "for"). ts_lexize returns '{}' for a stop word.
+_WORDS_SQL = """
+WITH q AS (
+  SELECT u.word, u.n,
+         ts_lexize('english_stem', u.word) = '{}' OR ts_lexize('spanish_stem', u.word) = '{}'
+           AS stop
+  FROM unnest(%s::text[]) WITH ORDINALITY AS u(word, n)
+)
+SELECT q.word, q.stop,
+  CASE WHEN q.stop OR length(q.word) < 3
+         OR EXISTS (SELECT 1 FROM resources_directoryword d WHERE d.word = q.word)
+  THEN NULL ELSE (
+    SELECT json_agg(json_build_array(c.word, c.sim, c.ndoc)) FROM (
+      SELECT cand.word, similarity(cand.word, q.word) AS sim, max(cand.ndoc) AS ndoc
+      FROM (
+        (SELECT d.word, d.ndoc FROM resources_directoryword d
+         ORDER BY d.word <-> q.word LIMIT 12)
+        UNION ALL
+        (SELECT d.word, d.ndoc FROM resources_directoryword d
+         WHERE left(d.word, 1) = left(q.word, 1)
+           AND length(d.word) BETWEEN length(q.word) - 2 AND length(q.word) + 2
+           AND levenshtein_less_equal(d.word, q.word, 2) <= 2)
+      ) AS cand
+      WHERE ts_lexize('english_stem', cand.word) <> '{}'
+        AND ts_lexize('spanish_stem', cand.word) <> '{}'
+      GROUP BY cand.word
+    ) AS c
+  ) END AS candidates
+FROM q ORDER BY q.n
+"""
+_TSQUERY_SQL = """
+SELECT (plainto_tsquery('english', w) || plainto_tsquery('spanish', w))::text
+FROM unnest(%s::text[]) AS w
+"""
+
+
+@dataclass(frozen=True)
+class TextQuery:
+    """A query's words as the documents are searched for them: `tsquery` (text form) matches
+    documents holding every group (or any, when none holds them all: `all_words` False);
+    `corrections` maps each misspelt word to the directory's words it also stands for."""
+
+    tsquery: str
+    corrections: dict[str, list[str]]
+    all_words: bool
+
+
+def _words(text: str) -> list[str]:
+    words = re.findall(r"[^\W_]+", text.casefold())
+    return [w[:MAX_WORD_LENGTH] for w in words][:MAX_QUERY_WORDS]
+
+
+def _corrections(word: str, candidates: list[list[Any]]) -> list[str]:
+    """The meant words among `candidates` ([word, trigram similarity, services using it])."""
+    max_edits = MAX_EDITS if len(word) <= SHORT_WORD else MAX_EDITS + 1
+    ranked = []
+    for candidate, similarity, ndoc in candidates:
+        edits = OSA.distance(word, candidate)
+        if edits <= max_edits or similarity >= MIN_CORRECTION_SIMILARITY:
+            ranked.append((edits, -similarity, -ndoc, candidate))
+    ranked.sort()
+    return [c for edits, *_, c in ranked if edits == ranked[0][0]][:MAX_CORRECTIONS]
+
+
+def text_query(text: str) -> TextQuery | None:
+    """The tsquery for `text` (None when it has no word to search for: empty, or only stop
+    words). Each word is read with English and Spanish stemming; a word that is not in the
+    directory's word list (DirectoryWord) also stands for its nearest words there, so
+    "fod pantry" searches (fod | food) & pantry. Three small queries at most: the words and
+    their corrections, their tsqueries, then, for several words, whether any document holds
+    them all; if none does, any word will do."""
+    words = _words(text)
+    if not words:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_WORDS_SQL, [words])
+        rows = cursor.fetchall()
+        kept = [(word, _corrections(word, found or [])) for word, stop, found in rows if not stop]
+        if not kept:
+            return None
+        variants = [[word, *fixes] for word, fixes in kept]
+        cursor.execute(_TSQUERY_SQL, [[v for group in variants for v in group]])
+        parts = iter(row[0] for row in cursor.fetchall())
+        groups = []
+        for group in variants:
+            alternatives = [p for p in (next(parts) for _ in group) if p]
+            if alternatives:
+                groups.append("(" + " | ".join(f"({a})" for a in alternatives) + ")")
+        if not groups:
+            return None
+        corrections = {word: fixes for word, fixes in kept if fixes}
+        every = " & ".join(groups)
+        if len(groups) == 1:
+            return TextQuery(every, corrections, all_words=True)
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM resources_servicesearchdocument "
+            "WHERE document @@ %s::tsquery)",
+            [every],
+        )
+        if cursor.fetchone()[0]:
+            return TextQuery(every, corrections, all_words=True)
+        return TextQuery(" | ".join(groups), corrections, all_words=False)
+
+
+def _tsquery(query: TextQuery) -> Cast:
+    return Cast(Value(query.tsquery), SearchQueryField())
+
+
+def text_matches(query: TextQuery, *, service: str = "service__") -> Func:
+    """The service's search document matches `query` (GIN index on the document)."""
+    return Func(
+        F(f"{service}search_document__document"),
+        _tsquery(query),
+        template="%(expressions)s",
+        arg_joiner=" @@ ",
+        output_field=BooleanField(),
+    )
+
+
+def text_score(query: TextQuery, *, service: str = "service__") -> Func:
+    """ts_rank_cd of the service's document for `query` with TEXT_WEIGHTS: each cover of the
+    query's words counts, so a word in the name and the terms outranks one in the name only."""
+    return Func(
+        F(f"{service}search_document__document"),
+        _tsquery(query),
+        function="ts_rank_cd",
+        template=f"%(function)s({_WEIGHTS_SQL}, %(expressions)s)",
+        output_field=FloatField(),
+    )
+
+
+def text_search(qs: QuerySet[Any], text: str, *, service: str) -> tuple[QuerySet[Any], bool]:
+    """`qs` cut to the services matching `text`, annotated `text_score` (the order) and `rank`
+    (the score capped at 1: every word found in a name, organization or term); (qs, False)
+    when `text` has nothing to search for."""
+    query = text_query(text)
+    if query is None:
+        return qs.none(), False
+    return (
+        qs.filter(text_matches(query, service=service))
+        .annotate(text_score=text_score(query, service=service))
+        .annotate(rank=Least(Value(1.0), F("text_score"), output_field=FloatField()))
+    ), True

@@ -1,0 +1,117 @@
+"""The field app's directory: the resources screen (the directory's one search, nearest first
+when the tablet shares its position) and the snapshot the service worker keeps for dead zones."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from acs.errors import DomainError
+from acs.maps import distance_label
+from cases.models import Need
+from resources.selectors import (
+    NEED_TERMS,
+    Point,
+    need_terms,
+    page_rows,
+    service_needs,
+    service_search,
+)
+from responders.field.views import _shell_context, field_page
+
+DIRECTORY_SNAPSHOT_LIMIT = 500
+
+
+def _search_params(request: HttpRequest) -> dict:
+    params = {
+        "text": request.GET.get("q", "")[:200],
+        "open_now": request.GET.get("open_now") == "1",
+        "has_capacity": request.GET.get("has_capacity") == "1",
+        "language": request.GET.get("language", "")[:8],
+        "accepts_referrals": True if request.GET.get("referrals") == "1" else None,
+    }
+    try:
+        lat, lon = float(request.GET["lat"]), float(request.GET["lon"])
+        params["near"] = Point(lat, lon)
+    except (KeyError, ValueError, TypeError, DomainError):
+        pass
+    return params
+
+
+@field_page
+@require_GET
+def resources(request: HttpRequest) -> HttpResponse:
+    """Resources nearby: open now, places free, languages, accepts referrals; nearest first
+    when the tablet shares its position (it stays on the tablet's request, never stored)."""
+    context = _shell_context(request)
+    params = _search_params(request)
+    try:
+        results = page_rows(service_search(**params), 0, 50)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        results = []
+    for sal in results:
+        sal.distance_label = distance_label(getattr(sal, "distance_km", None))
+    context.update(results=results, params=params, query=request.GET)
+    return render(request, "responders/field/resources.html", context)
+
+
+@field_page
+@require_GET
+def directory_snapshot(request: HttpRequest) -> JsonResponse:
+    """Services that accept referrals, as the encounter form's referral picker and the offline
+    resources screen need them: each with its place, places free (a full place is listed, the
+    responder decides) and the needs it meets. No personal data: the service worker keeps the
+    unfiltered answer for dead zones, and the picker filters that copy itself offline.
+
+    Online, the picker asks for what it shows: `need` (repeated; services meeting any of the
+    needs ticked) and `q` (typed; the directory's typo-tolerant search). Both go through
+    service_search, as every search of the directory does."""
+    now = timezone.now()
+    text = request.GET.get("q", "").strip()[:100]
+    needs = [n for n in request.GET.getlist("need") if n in Need.values][:20]
+    rows = service_search(text=text, taxonomy_terms=need_terms(needs), accepts_referrals=True)
+    services = []
+    for sal in rows[:DIRECTORY_SNAPSHOT_LIMIT]:
+        capacity = getattr(sal, "capacity", None)
+        address = next(iter(sal.location.addresses.all()), None)
+        services.append(
+            {
+                "service": str(sal.service.public_id),
+                "service_at_location": str(sal.public_id),
+                "name": sal.service.name,
+                "organization": sal.service.organization.name,
+                "organization_id": str(sal.service.organization.public_id),
+                "location": sal.location.name,
+                "address": address.address_1 if address else "",
+                "city": address.city if address else "",
+                "latitude": float(sal.location.latitude) if sal.location.latitude else None,
+                "longitude": float(sal.location.longitude) if sal.location.longitude else None,
+                "languages": [lang.code for lang in sal.service.languages.all()],
+                "needs": service_needs(sal),
+                "capacity": (
+                    {
+                        "available": capacity.available,
+                        "total": capacity.total,
+                        "unit": capacity.unit,
+                        "as_of": capacity.updated_at.isoformat(),
+                        "stale": capacity.is_stale,
+                    }
+                    if capacity
+                    else None
+                ),
+            }
+        )
+    return JsonResponse(
+        {
+            "as_of": now.isoformat(),
+            "filtered": bool(text or needs),
+            # The needs the directory's terms can meet (NEED_TERMS): the picker filters its
+            # offline copy by these only, as the server does.
+            "matchable_needs": list(NEED_TERMS),
+            "services": services,
+        }
+    )
