@@ -2,8 +2,14 @@
 capped-count list base class, records named as staff speak of them (acs/record_labels.py),
 and the bulk-action helpers."""
 
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, cast
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.paginator import Paginator
 from django.template.response import TemplateResponse
 from django.utils.functional import cached_property
@@ -13,20 +19,40 @@ from acs.errors import DomainError
 from acs.local_times import LocalTimesAdmin
 from acs.record_labels import message_label, staff_label, unbroken
 
+if TYPE_CHECKING:
+    from django.contrib.admin.options import InlineModelAdmin
+    from django.contrib.admin.views.main import ChangeList
+    from django.db import models
+    from django.db.models import QuerySet
+    from django.forms.models import BaseInlineFormSet
+    from django.http import HttpRequest, HttpResponse
+    from django.utils.safestring import SafeString
+
+    _Paginator = Paginator[Any]
+    _ModelAdmin = admin.ModelAdmin[Any]
+    # What NamedInlineMixin is mixed into (its subclasses also name an InlineModelAdmin).
+    _InlineBase = InlineModelAdmin[Any, Any]
+    _InlineFormSet = type[BaseInlineFormSet[Any, Any, forms.ModelForm[Any]]]
+else:  # not subscriptable at run time; the mixin stays a plain class there
+    _Paginator = Paginator
+    _ModelAdmin = admin.ModelAdmin
+    _InlineBase = object
+
 # How far an admin list counts its rows: `SELECT COUNT(*)` over a few million rows is seconds
 # of I/O for a number nobody reads past the first pages.
 LIST_COUNT_CAP = 10_000
 
 
-class CappedCountPaginator(Paginator):
+class CappedCountPaginator(_Paginator):
     """Counts no further than LIST_COUNT_CAP rows (a COUNT over a LIMIT subquery), so a list
     of a huge table costs the same as a small one; the pages past the cap are not offered."""
 
     cap = LIST_COUNT_CAP
 
     @cached_property
-    def count(self):
-        return self.object_list.order_by()[: self.cap].count()
+    def count(self) -> int:
+        queryset = cast("QuerySet[Any]", self.object_list)  # the admin pages a queryset
+        return queryset.order_by()[: self.cap].count()
 
 
 class FastListAdmin(LocalTimesAdmin):
@@ -38,7 +64,7 @@ class FastListAdmin(LocalTimesAdmin):
     list_per_page = 50
 
 
-class NamedRecordsAdmin(admin.ModelAdmin):
+class NamedRecordsAdmin(_ModelAdmin):
     """Records named as staff speak of them (acs/record_labels.py) on every screen of their admin:
     the list's first column ("__str__" in list_display), the change page's heading and
     breadcrumb, the history and delete pages' breadcrumbs. `__str__` stays opaque, so the
@@ -51,23 +77,23 @@ class NamedRecordsAdmin(admin.ModelAdmin):
     # Foreign keys in list_display shown by their label: {field: column heading}.
     record_columns: dict[str, str] = {}
 
-    def get_list_display(self, request):
+    def get_list_display(self, request: HttpRequest) -> list[str | Callable[[Any], str | bool]]:
         user = request.user
 
         @admin.display(description=self.record_heading, ordering=self.record_ordering)
-        def record(obj):
+        def record(obj: models.Model) -> SafeString:
             return unbroken(staff_label(obj, user))
 
-        def related(field, heading):
+        def related(field: str, heading: str) -> Callable[[models.Model], str]:
             @admin.display(description=heading)
-            def column(obj):
+            def column(obj: models.Model) -> str:
                 value = getattr(obj, field)
                 return "-" if value is None else unbroken(staff_label(value, user))
 
             column.__name__ = field
             return column
 
-        columns = []
+        columns: list[str | Callable[[Any], str | bool]] = []
         for name in super().get_list_display(request):
             if name == "__str__":
                 columns.append(record)
@@ -77,19 +103,21 @@ class NamedRecordsAdmin(admin.ModelAdmin):
                 columns.append(name)
         return columns
 
-    def get_object(self, request, object_id, from_field=None):
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> models.Model | None:
         obj = super().get_object(request, object_id, from_field)
         if obj is not None:
             obj._label_viewer = request.user  # for readonly_record, on this request's row only
         return obj
 
-    def get_changelist_instance(self, request):
+    def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
         changelist = super().get_changelist_instance(request)
         for obj in changelist.result_list:
             obj._label_viewer = request.user  # for action_checkbox, on this request's rows
         return changelist
 
-    def action_checkbox(self, obj):
+    def action_checkbox(self, obj: models.Model) -> SafeString:
         """Django's row checkbox, its accessible name the record's label (not __str__)."""
         label = staff_label(obj, getattr(obj, "_label_viewer", None))
         attrs = {
@@ -97,30 +125,42 @@ class NamedRecordsAdmin(admin.ModelAdmin):
             "aria-label": format_html("Select this object for an action - {}", label),
         }
         checkbox = forms.CheckboxInput(attrs, lambda value: False)
-        return checkbox.render(admin.helpers.ACTION_CHECKBOX_NAME, str(obj.pk))
+        return checkbox.render(ACTION_CHECKBOX_NAME, str(obj.pk))
 
-    def _named(self, request, context, obj) -> None:
+    def _named(
+        self, request: HttpRequest, context: dict[str, Any], obj: models.Model | None
+    ) -> None:
         if obj is not None and obj.pk is not None:
             # The page's heading and breadcrumb (templates/admin/change_form.html etc.); the
             # document title keeps only "Change resident" (browser history is a stored copy).
             context["record_label"] = staff_label(obj, request.user)
             context["subtitle"] = context["record_label"]
 
-    def response_change(self, request, obj):
+    def response_change(self, request: HttpRequest, obj: models.Model) -> HttpResponse:
         # Django's "The follow-up “…” was changed successfully." names the record by __str__
         # (opaque): by message_label instead (what and when, never whose: messages sit in a
         # cookie). The LogEntry was written before this, with the opaque name.
         return super().response_change(request, _MessageNamed(obj))
 
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: models.Model | None = None,
+    ) -> HttpResponse:
         self._named(request, context, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def render_delete_form(self, request, context):
+    def render_delete_form(self, request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
         self._named(request, context, context.get("object"))
         return super().render_delete_form(request, context)
 
-    def history_view(self, request, object_id, extra_context=None):
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         response = super().history_view(request, object_id, extra_context)
         if hasattr(response, "context_data"):
             self._named(request, response.context_data, response.context_data.get("object"))
@@ -131,27 +171,30 @@ class _MessageNamed:
     """`obj` as Django's change message sees it: every attribute its own, its str() the
     message label."""
 
-    def __init__(self, obj):
+    def __init__(self, obj: models.Model) -> None:
         self.__dict__["_obj"] = obj
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._obj, name)
 
     def __str__(self) -> str:
         return message_label(self._obj)
 
 
-class NamedInlineMixin:
+class NamedInlineMixin(_InlineBase):
     """Inline rows whose read-only foreign keys are readonly_record columns: each row's
     instance learns the viewer, as NamedRecordsAdmin.get_object does for the page's record."""
 
-    def get_formset(self, request, obj=None, **kwargs):
+    def get_formset(
+        self, request: HttpRequest, obj: models.Model | None = None, **kwargs: Any
+    ) -> _InlineFormSet:
         formset = super().get_formset(request, obj, **kwargs)
         viewer = request.user
 
-        class Named(formset):
-            def _construct_form(self, i, **kw):
-                form = super()._construct_form(i, **kw)
+        # mypy cannot take a base class from a variable (the formset class Django built here).
+        class Named(formset):  # type: ignore[valid-type, misc]
+            def _construct_form(self, i: int, **kw: Any) -> forms.ModelForm[Any]:
+                form: forms.ModelForm[Any] = super()._construct_form(i, **kw)
                 form.instance._label_viewer = viewer
                 return form
 
@@ -159,14 +202,14 @@ class NamedInlineMixin:
         return Named
 
 
-def readonly_record(field: str, description: str):
+def readonly_record(field: str, description: str) -> Callable[[object, Any], str]:
     """A read-only foreign key shown by its label and linked to its admin page (the admin's
     own read-only display prints the opaque `__str__`). The record must be select_related."""
     from django.urls import NoReverseMatch, reverse
     from django.utils.html import format_html
 
     @admin.display(description=description)
-    def show(self, obj):
+    def show(self: object, obj: Any) -> str:
         related = getattr(obj, field, None) if obj is not None else None
         if related is None:
             return "-"
@@ -188,7 +231,16 @@ def readonly_record(field: str, description: str):
 BULK_LISTED = 50
 
 
-def intermediate_form(modeladmin, request, queryset, *, form, action, title, submit):
+def intermediate_form(
+    modeladmin: _ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[Any],
+    *,
+    form: forms.BaseForm,
+    action: str,
+    title: str,
+    submit: str,
+) -> TemplateResponse:
     """The page between picking rows and applying a bulk action: the selected rows, the
     action's form, and the hidden fields that bring the admin back to the same action."""
     context = {
@@ -199,7 +251,7 @@ def intermediate_form(modeladmin, request, queryset, *, form, action, title, sub
         "action": action,
         "submit": submit,
         "queryset": queryset,
-        "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+        "selected": request.POST.getlist(ACTION_CHECKBOX_NAME),
         # "Select all N" across pages: the action applies to the whole filtered list.
         "select_across": request.POST.get("select_across", "0"),
         "shown": list(queryset[:BULK_LISTED]),
@@ -209,7 +261,13 @@ def intermediate_form(modeladmin, request, queryset, *, form, action, title, sub
     return TemplateResponse(request, "admin/bulk_action_form.html", context)
 
 
-def each_row(modeladmin, request, queryset, move, done: str) -> None:
+def each_row(
+    modeladmin: _ModelAdmin,
+    request: HttpRequest,
+    queryset: Iterable[Any],
+    move: Callable[[Any], object],
+    done: str,
+) -> None:
     """Apply `move` to every row: refusals are reported per row, the rest still done."""
     moved = 0
     for obj in queryset:
@@ -222,7 +280,18 @@ def each_row(modeladmin, request, queryset, move, done: str) -> None:
         modeladmin.message_user(request, f"{moved} {done}.", messages.SUCCESS)
 
 
-def form_action(modeladmin, request, queryset, *, form_class, action, title, submit, move, done):
+def form_action(
+    modeladmin: _ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[Any],
+    *,
+    form_class: type[forms.BaseForm],
+    action: str,
+    title: str,
+    submit: str,
+    move: Callable[[Any, dict[str, Any]], object],
+    done: str,
+) -> TemplateResponse | None:
     """A bulk action that asks for something first (an assignee, an outcome, a reason): the
     intermediate page until its form is valid, then `move(row, cleaned_data)` on every row
     through each_row (each call goes through a service)."""

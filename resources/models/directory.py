@@ -74,7 +74,9 @@ class LocationType(models.TextChoices):
     VIRTUAL = "virtual", "Virtual"
 
 
-def choices_valid(field: str, choices: type[models.TextChoices], name: str):
+def choices_valid(
+    field: str, choices: type[models.TextChoices], name: str
+) -> models.CheckConstraint:
     return models.CheckConstraint(
         condition=Q(**{f"{field}__in": [c.value for c in choices]}), name=name
     )
