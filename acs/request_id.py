@@ -58,19 +58,23 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-@before_task_publish.connect(dispatch_uid="acs.request_id.publish")
 def _publish_request_id(headers=None, **kwargs):
     request_id = current.get()
     if request_id and headers is not None:
         headers.setdefault(TASK_HEADER, request_id)
 
 
-@task_prerun.connect(dispatch_uid="acs.request_id.prerun")
 def _task_request_id(task=None, **kwargs):
     value = getattr(task.request, TASK_HEADER, None) if task is not None else None
     current.set(value if isinstance(value, str) and WELL_FORMED.fullmatch(value) else None)
 
 
-@task_postrun.connect(dispatch_uid="acs.request_id.postrun")
 def _task_request_id_done(**kwargs):
     current.set(None)
+
+
+def connect_receivers() -> None:
+    """Called by AcsConfig.ready: the request id into and out of Celery tasks."""
+    before_task_publish.connect(_publish_request_id, dispatch_uid="acs.request_id.publish")
+    task_prerun.connect(_task_request_id, dispatch_uid="acs.request_id.prerun")
+    task_postrun.connect(_task_request_id_done, dispatch_uid="acs.request_id.postrun")

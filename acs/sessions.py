@@ -22,7 +22,6 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
-from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
@@ -60,7 +59,6 @@ def idle_message() -> str:
     return f"You were signed out after {minutes} {unit} without activity."
 
 
-@receiver(user_logged_in, dispatch_uid="acs.sessions.start_idle_clock")
 def start_idle_clock(sender, request, user, **kwargs) -> None:
     """The idle clock starts at sign-in, written with the new session (no extra save later)."""
     if request is not None and hasattr(request, "session"):
@@ -107,3 +105,8 @@ class IdleSessionMiddleware:
         messages.info(request, message)
         # The path only: a query string could carry a search term.
         return redirect_to_login(request.path)
+
+
+def connect_receivers() -> None:
+    """Called by AcsConfig.ready: the idle clock starts at sign-in."""
+    user_logged_in.connect(start_idle_clock, dispatch_uid="acs.sessions.start_idle_clock")
