@@ -20,7 +20,13 @@ from acs import views
 from acs.local_times import LocalTimesAdmin
 from acs.models import ApiToken, AuditEvent
 from acs.roles import OVERSIGHT_ROLES, Role, has_any_role
-from acs.tokens import partner_organizations, token_issue, token_revoke, token_rotate
+from acs.tokens import (
+    TOKEN_KINDS,
+    partner_organizations,
+    token_issue,
+    token_revoke,
+    token_rotate,
+)
 
 # What the admin is: the case management desk, not "Django administration".
 admin.site.site_header = "ACS case management"
@@ -32,8 +38,6 @@ admin.site.index_title = "Case management desk"
 # limit.
 admin.site.login = views.admin_login
 admin.site.password_change = lambda request, extra_context=None: redirect("account_change_password")
-
-TOKEN_KINDS = {"cad": Role.CAD_INTEGRATION, "partner": Role.PARTNER_USER}
 
 
 class TokenIssueForm(forms.Form):

@@ -384,22 +384,26 @@ def _count_task(request: Any, outcome: str) -> None:
         event_count("acs_celery_tasks", queue=kind, outcome=outcome)
 
 
-@task_success.connect(dispatch_uid="acs.metrics.task_success")
 def _task_succeeded(sender: Any = None, **kwargs: object) -> None:
     _count_task(sender.request, "succeeded")
 
 
-@task_failure.connect(dispatch_uid="acs.metrics.task_failure")
 def _task_failed(sender: Any = None, **kwargs: object) -> None:
     _count_task(sender.request, "failed")
 
 
-@task_retry.connect(dispatch_uid="acs.metrics.task_retry")
 def _task_retried(sender: Any = None, request: Any = None, **kwargs: object) -> None:
     _count_task(request, "retried")
 
 
-@task_revoked.connect(dispatch_uid="acs.metrics.task_revoked")
 def _task_revoked(sender: Any = None, request: Any = None, **kwargs: object) -> None:
     # Revoked or expired before it ran (a heartbeat older than its 25 s, for one).
     _count_task(request, "revoked")
+
+
+def connect_receivers() -> None:
+    """Called by AcsConfig.ready: count each Celery task's outcome."""
+    task_success.connect(_task_succeeded, dispatch_uid="acs.metrics.task_success")
+    task_failure.connect(_task_failed, dispatch_uid="acs.metrics.task_failure")
+    task_retry.connect(_task_retried, dispatch_uid="acs.metrics.task_retry")
+    task_revoked.connect(_task_revoked, dispatch_uid="acs.metrics.task_revoked")

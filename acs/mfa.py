@@ -150,7 +150,8 @@ def continue_after_set_up(request: HttpRequest) -> dict[str, str]:
     return {"mfa_continue_url": target}
 
 
-def _connect_receivers() -> None:
+def connect_receivers() -> None:
+    """Called by AcsConfig.ready."""
     from allauth.account.internal.flows.login import record_authentication
     from allauth.mfa.signals import authenticator_added
 
@@ -170,6 +171,3 @@ def _connect_receivers() -> None:
             record_authentication(
                 request, user, "mfa", id=authenticator.pk, type=authenticator.type, setup=True
             )
-
-
-_connect_receivers()

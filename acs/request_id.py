@@ -64,7 +64,6 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-@before_task_publish.connect(dispatch_uid="acs.request_id.publish")
 # Celery ships no types: its task and the message headers are Any.
 def _publish_request_id(headers: dict[str, Any] | None = None, **kwargs: object) -> None:
     request_id = current.get()
@@ -72,12 +71,17 @@ def _publish_request_id(headers: dict[str, Any] | None = None, **kwargs: object)
         headers.setdefault(TASK_HEADER, request_id)
 
 
-@task_prerun.connect(dispatch_uid="acs.request_id.prerun")
 def _task_request_id(task: Any = None, **kwargs: object) -> None:
     value = getattr(task.request, TASK_HEADER, None) if task is not None else None
     current.set(value if isinstance(value, str) and WELL_FORMED.fullmatch(value) else None)
 
 
-@task_postrun.connect(dispatch_uid="acs.request_id.postrun")
 def _task_request_id_done(**kwargs: object) -> None:
     current.set(None)
+
+
+def connect_receivers() -> None:
+    """Called by AcsConfig.ready: the request id into and out of Celery tasks."""
+    before_task_publish.connect(_publish_request_id, dispatch_uid="acs.request_id.publish")
+    task_prerun.connect(_task_request_id, dispatch_uid="acs.request_id.prerun")
+    task_postrun.connect(_task_request_id_done, dispatch_uid="acs.request_id.postrun")

@@ -30,7 +30,7 @@ ACS_ROLES = frozenset({Role.RESPONDER, *STAFF_ROLES})
 # Who may hold follow-ups (and be handed them).
 ASSIGNEE_ROLES = frozenset({Role.CASE_MANAGER, Role.SUPERVISOR})
 # Oversight: send a referral without consent (with a reason), see and download every export,
-# read the audit trail.
+# read the audit trail, manage the screening forms.
 OVERSIGHT_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 

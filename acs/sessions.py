@@ -24,7 +24,6 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
-from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.utils import timezone
 
@@ -66,7 +65,6 @@ def idle_message() -> str:
     return f"You were signed out after {minutes} {unit} without activity."
 
 
-@receiver(user_logged_in, dispatch_uid="acs.sessions.start_idle_clock")
 def start_idle_clock(
     sender: type[User], request: HttpRequest | None, user: User, **kwargs: object
 ) -> None:
@@ -115,3 +113,8 @@ class IdleSessionMiddleware:
         messages.info(request, message)
         # The path only: a query string could carry a search term.
         return redirect_to_login(request.path)
+
+
+def connect_receivers() -> None:
+    """Called by AcsConfig.ready: the idle clock starts at sign-in."""
+    user_logged_in.connect(start_idle_clock, dispatch_uid="acs.sessions.start_idle_clock")

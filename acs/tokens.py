@@ -23,6 +23,9 @@ if TYPE_CHECKING:  # type-only: acs names no app at run time (pyproject.toml, im
     from responders.models import User
 
 TOKEN_PREFIX = "acs"  # noqa: S105 - a label, not a secret
+# The kinds of machine client a token is issued to (manage.py issue_token, the admin's form),
+# and the role each one's machine user holds.
+TOKEN_KINDS = {"cad": Role.CAD_INTEGRATION, "partner": Role.PARTNER_USER}
 # Refresh last_used_at at most this often: a write per request would cost more than it tells.
 LAST_USED_GRANULARITY = timedelta(minutes=5)
 

@@ -6,5 +6,7 @@ class ResourcesConfig(AppConfig):
     verbose_name = "Resource directory"
 
     def ready(self) -> None:
+        from resources.services import opening_hours
+
         # The receivers that keep the opening intervals equal to the schedules.
-        from resources.services import opening_hours  # noqa: F401
+        opening_hours.connect_receivers()

@@ -12,3 +12,4 @@ class RespondersConfig(AppConfig):
         from responders import sso
 
         register(sso.check_settings)
+        sso.connect_receivers()

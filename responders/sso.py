@@ -416,7 +416,9 @@ class MfaUnlessIdpDidStage(AuthenticateStage):
         return super()._should_handle(request)
 
 
-def _connect_receivers() -> None:
+def connect_receivers() -> None:
+    """Called by RespondersConfig.ready: an IdP's multi-factor sign-in counts as a second
+    factor."""
     from allauth.account.signals import user_logged_in
     from django.dispatch import receiver
 
@@ -424,6 +426,3 @@ def _connect_receivers() -> None:
     def idp_mfa_counts(sender, request, user, sociallogin=None, **kwargs):
         if sociallogin is not None and request is not None:
             record_idp_mfa(request, user, sociallogin)
-
-
-_connect_receivers()

@@ -80,8 +80,9 @@ class ResidentMergeActions:
             )
         consents = {r.pk: [] for r in (first, second)}
         for consent in Consent.objects.filter(resident__in=[a, b]).order_by("created_at"):
-            state = "revoked" if consent.revoked_at else "active" if consent.holds() else "expired"
-            consents[consent.resident_id].append(f"{consent.get_scope_display()} ({state})")
+            consents[consent.resident_id].append(
+                f"{consent.get_scope_display()} ({consent.state()})"
+            )
         rows = [
             {
                 "name": name,

@@ -259,12 +259,10 @@ class ResidentAdmin(ResidentMergeActions, NamedRecordsAdmin, FastListAdmin):
         now = timezone.now()
         rows = []
         for consent in obj.consents.select_related("organization").order_by("-created_at"):
-            if consent.revoked_at:
-                state = f"revoked {timezone.localtime(consent.revoked_at):%Y-%m-%d}"
-            elif not consent.holds(now):
-                state = f"expired {timezone.localtime(consent.expires_at):%Y-%m-%d}"
-            else:
-                state = "active"
+            state = consent.state(now)
+            since = {"revoked": consent.revoked_at, "expired": consent.expires_at}.get(state)
+            if since is not None:
+                state = f"{state} {timezone.localtime(since):%Y-%m-%d}"
             partner = f" ({consent.organization.name})" if consent.organization_id else ""
             rows.append((consent.get_scope_display(), partner, consent.get_method_display(), state))
         if not rows:

@@ -23,15 +23,14 @@ from django.views.decorators.http import require_GET
 
 from acs.errors import error_body
 from acs.maps import map_config
-from acs.roles import STAFF_ROLES
+from acs.roles import STAFF_ROLES, has_any_role
 from cases.board import selectors
-
-# Desk roles: case managers, supervisors (and dispatch liaisons holding either), admins.
-BOARD_ROLES = tuple(STAFF_ROLES)
 
 
 def _is_desk(user) -> bool:
-    return bool(user.is_authenticated and any(user.has_role(r) for r in BOARD_ROLES))
+    """The desk (acs.roles.STAFF_ROLES): case managers, supervisors (and dispatch liaisons
+    holding either), admins."""
+    return has_any_role(user, STAFF_ROLES)
 
 
 def desk_page(view):

@@ -202,7 +202,7 @@ class ExportJobAdmin(LocalTimesAdmin):
             return "Failed"
         if obj.status != ExportStatus.DONE:
             return "Not ready yet"
-        if obj.file_deleted_at or (obj.expires_at and obj.expires_at <= timezone.now()):
+        if obj.file_deleted_at or obj.has_expired():
             return "Expired"
         return format_html('<a href="{}" download>Download</a>', job_url(obj, "download"))
 

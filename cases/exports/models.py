@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, Storage
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from acs.models import BaseModel
 
@@ -144,3 +147,8 @@ class ExportJob(BaseModel):
     @property
     def is_finished(self) -> bool:
         return self.status in (ExportStatus.DONE, ExportStatus.FAILED)
+
+    def has_expired(self, at: datetime | None = None) -> bool:
+        """Past `expires_at`: the file is no longer handed out (export_sweep deletes it)."""
+        at = at or timezone.now()
+        return self.expires_at is not None and self.expires_at <= at

@@ -226,7 +226,7 @@ def _downloadable(actor, public_id) -> ExportJob:
     job = export_get_for_user(actor, public_id)
     if job.status != ExportStatus.DONE or not job.file:
         raise Conflict("This export has no file to download.", code="export_not_ready")
-    if job.expires_at and job.expires_at <= timezone.now():
+    if job.has_expired():
         raise Conflict("This export has expired; ask for a new one.", code="export_expired")
     return job
 

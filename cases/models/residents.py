@@ -242,3 +242,9 @@ class Consent(BaseModel):
         """`ConsentQuerySet.holding`'s rule for this row (no query): not revoked, not expired."""
         at = at or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > at)
+
+    def state(self, at: datetime | None = None) -> str:
+        """How the desk names it: "revoked", "expired" (past `expires_at`) or "active"."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "active" if self.holds(at) else "expired"

@@ -16,7 +16,7 @@ from acs.audit import audit_record
 from acs.client_ids import create_once, created_before, replayed
 from acs.errors import Conflict, DomainError, Forbidden
 from acs.models import AuditAction
-from acs.roles import Role
+from acs.roles import OVERSIGHT_ROLES, has_any_role
 from cases.models import (
     Encounter,
     FormDefinition,
@@ -26,11 +26,9 @@ from cases.models import (
 )
 from cases.screening import questionnaire, scoring
 
-MANAGER_ROLES = (Role.ADMIN, Role.SUPERVISOR)
-
 
 def _require_manager(actor) -> None:
-    if not any(actor.has_role(r) for r in MANAGER_ROLES):
+    if not has_any_role(actor, OVERSIGHT_ROLES):
         raise Forbidden("Supervisors and administrators manage forms.")
 
 

@@ -188,6 +188,14 @@ def _schedule_checkin(follow_up: FollowUp) -> None:
     )
 
 
+def _cancel_reminders(follow_up: FollowUp) -> None:
+    """However a follow-up closes (an attempt that closes it, or closing it), what is still to
+    be sent about it is cancelled."""
+    from cases.services.notifications import notifications_cancel
+
+    notifications_cancel(follow_up=follow_up, reason="The follow-up is closed.")
+
+
 def _notify_supervisors(follow_up: FollowUp) -> None:
     """Supervisors hear of an escalation at once: those of the assignee's team, or all."""
     from cases.services.notifications import notification_schedule
@@ -269,9 +277,7 @@ def contact_attempt_log(
         if follow_up.status == FollowUp.Status.ESCALATED and follow_up.escalated_at == at:
             _notify_supervisors(follow_up)
         if follow_up.status == FollowUp.Status.CLOSED:
-            from cases.services.notifications import notifications_cancel
-
-            notifications_cancel(follow_up=follow_up, reason="The follow-up is closed.")
+            _cancel_reminders(follow_up)
         audit_record(
             actor=actor,
             action=AuditAction.CHANGE,
@@ -294,9 +300,7 @@ def follow_up_close(
         follow_up.closed_at = timezone.now()
         follow_up.closed_by = actor
         follow_up.save()
-        from cases.services.notifications import notifications_cancel
-
-        notifications_cancel(follow_up=follow_up, reason="The follow-up is closed.")
+        _cancel_reminders(follow_up)
         audit_record(
             actor=actor,
             action=AuditAction.CHANGE,

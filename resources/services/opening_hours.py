@@ -18,9 +18,9 @@ Rows are kept per day a session starts on (spans merged within a day only), so t
 appends one day and drops one, and the table stays in time order.
 
 Write paths: model saves and deletes of Schedule and ServiceAtLocation (admin, demo seed,
-shell) are caught by the receivers at the bottom, which refresh after the transaction commits;
-bulk writers, which send no signals, call the service themselves (the HSDS import, the
-synthetic generator).
+shell) are caught by the receivers at the bottom (connected by ResourcesConfig.ready), which
+refresh after the transaction commits; bulk writers, which send no signals, call the service
+themselves (the HSDS import, the synthetic generator).
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from datetime import date, datetime, timedelta
 from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save, pre_save
-from django.dispatch import receiver
 from django.utils import timezone
 
 from acs.on_commit import enqueue_on_commit
@@ -311,7 +310,6 @@ def _flush(gathered: list[dict[str, set[int]]]) -> None:
         )
 
 
-@receiver(pre_save, sender=Schedule, dispatch_uid="opening_intervals_schedule_moved")
 def _schedule_moving(
     sender: type[Schedule], instance: Schedule, raw: bool = False, **kwargs: object
 ) -> None:
@@ -323,8 +321,6 @@ def _schedule_moving(
         _refresh_on_commit(_owners(old))
 
 
-@receiver(post_save, sender=Schedule, dispatch_uid="opening_intervals_schedule_saved")
-@receiver(post_delete, sender=Schedule, dispatch_uid="opening_intervals_schedule_deleted")
 def _schedule_changed(
     sender: type[Schedule], instance: Schedule, raw: bool = False, **kwargs: object
 ) -> None:
@@ -332,7 +328,6 @@ def _schedule_changed(
         _refresh_on_commit(_owners(instance))
 
 
-@receiver(post_save, sender=ServiceAtLocation, dispatch_uid="opening_intervals_sal_saved")
 def _service_at_location_saved(
     sender: type[ServiceAtLocation],
     instance: ServiceAtLocation,
@@ -344,3 +339,22 @@ def _service_at_location_saved(
         _refresh_on_commit(
             {"service_at_location_ids": {instance.pk}, "service_ids": empty, "location_ids": empty}
         )
+
+
+def connect_receivers() -> None:
+    """Called by ResourcesConfig.ready: the receivers that keep the opening intervals equal to
+    the schedules."""
+    pre_save.connect(
+        _schedule_moving, sender=Schedule, dispatch_uid="opening_intervals_schedule_moved"
+    )
+    post_save.connect(
+        _schedule_changed, sender=Schedule, dispatch_uid="opening_intervals_schedule_saved"
+    )
+    post_delete.connect(
+        _schedule_changed, sender=Schedule, dispatch_uid="opening_intervals_schedule_deleted"
+    )
+    post_save.connect(
+        _service_at_location_saved,
+        sender=ServiceAtLocation,
+        dispatch_uid="opening_intervals_sal_saved",
+    )

@@ -149,3 +149,21 @@ def test_a_consent_without_a_client_id_is_recorded_as_before(client, responder, 
 
     assert [a.status_code for a in answers] == [201, 201]
     assert Consent.objects.filter(client_id__isnull=True).count() == 2
+
+
+def test_the_desk_names_a_consent_revoked_expired_or_active(responder, sunny):
+    """Consent.state, which the resident page and the merge screen show."""
+    live = consent_record(
+        actor=responder,
+        resident=sunny,
+        scope="email",
+        method="electronic",
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    revoked = consent_record(actor=responder, resident=sunny, scope="sms", method="verbal")
+    revoked = consent_revoke(actor=responder, consent=revoked)
+
+    assert live.state() == "active"
+    assert live.state(live.expires_at + timedelta(seconds=1)) == "expired"
+    assert revoked.state() == "revoked"
+    assert revoked.state(timezone.now() - timedelta(days=365)) == "revoked"

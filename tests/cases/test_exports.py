@@ -219,3 +219,15 @@ def test_an_expired_export_cannot_be_downloaded_and_its_file_is_cleaned_up(
     job.refresh_from_db()
     assert job.file_deleted_at is not None  # the row stays: who exported what, and when
     assert exports_cleanup_expired(now=later) == 0
+
+
+def test_the_desk_lists_an_expired_export_as_expired(case, case_manager, exports_dir):
+    """The admin's File column reads ExportJob.has_expired, as the download does."""
+    from django.contrib import admin
+
+    job, _ = built(case_manager)
+    model_admin = admin.site._registry[ExportJob]
+
+    assert "Download" in model_admin.download_link(job)
+    job.expires_at = timezone.now() - timedelta(minutes=1)
+    assert model_admin.download_link(job) == "Expired"

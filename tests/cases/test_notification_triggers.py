@@ -53,6 +53,19 @@ def test_closing_the_follow_up_cancels_its_waiting_text(responder, unit, texting
     assert Notification.objects.get().status == Notification.Status.CANCELLED
 
 
+def test_an_attempt_that_closes_the_follow_up_cancels_its_waiting_text(
+    responder, unit, texting, case_manager
+):
+    from cases.services import contact_attempt_log
+
+    submitted_encounter(responder, unit, "settled_by_contact", texting)
+    contact_attempt_log(
+        actor=case_manager, follow_up=FollowUp.objects.get(), channel="phone", outcome="declined"
+    )
+    assert FollowUp.objects.get().status == FollowUp.Status.CLOSED
+    assert Notification.objects.get().status == Notification.Status.CANCELLED
+
+
 def test_escalation_tells_the_teams_supervisors_once(responder, unit, texting, supervisor, team):
     other_team_supervisor = UserFactory(username="sup-2", role=Role.SUPERVISOR)
     submitted_encounter(responder, unit, "settled_by_contact", texting)

@@ -9,10 +9,7 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
-from acs.roles import Role
-from acs.tokens import partner_organizations, token_issue
-
-KINDS = {"cad": Role.CAD_INTEGRATION, "partner": Role.PARTNER_USER}
+from acs.tokens import TOKEN_KINDS, partner_organizations, token_issue
 
 
 class Command(BaseCommand):
@@ -23,7 +20,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=sorted(KINDS), help="what the client is")
+        parser.add_argument("kind", choices=sorted(TOKEN_KINDS), help="what the client is")
         parser.add_argument(
             "names",
             nargs="+",
@@ -53,7 +50,7 @@ class Command(BaseCommand):
             raise CommandError("--expires-in-days cannot be negative")
         expires = timedelta(days=expires_in_days) if expires_in_days else None
         row, token = token_issue(
-            role=KINDS[kind], name=name, expires_in=expires, organization=organization
+            role=TOKEN_KINDS[kind], name=name, expires_in=expires, organization=organization
         )
         self.stdout.write(token)
         when = row.expires_at.isoformat() if row.expires_at else "never"

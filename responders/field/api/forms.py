@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from acs.errors import NotFound, named_in
 from acs.permissions import role_required
-from acs.roles import Role
+from acs.roles import ACS_ROLES
 from cases import selectors as case_selectors
 from cases.models import FormVersion
 from cases.screening import questionnaire, selectors, services
@@ -161,9 +161,7 @@ class EncounterFormsView(FieldView):
 
 
 class FormResponseFhirView(FieldView):
-    permission_classes = [
-        role_required(Role.RESPONDER, Role.CASE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
-    ]
+    permission_classes = [role_required(*ACS_ROLES)]
 
     @extend_schema(
         responses=OpenApiResponse(description="a FHIR R4 QuestionnaireResponse"),
