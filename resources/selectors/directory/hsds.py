@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
@@ -25,10 +26,10 @@ from resources.selectors.directory.search import service_search
 from resources.selectors.directory.text import MIN_TEXT_RANK, text_search
 
 
-def _detail_prefetches(prefix: str = "", *, shared: bool = True) -> list:
+def _detail_prefetches(prefix: str = "", *, shared: bool = True) -> list[str | Prefetch[Any]]:
     """Prefetches of a full service; `shared=False` leaves out the ones service_search does."""
     p = prefix
-    lookups: list = [
+    lookups: list[str | Prefetch[Any]] = [
         f"{p}phones__languages",
         f"{p}schedules",
         f"{p}cost_options",
@@ -102,11 +103,13 @@ def services_list(
     if text:
         qs, ranked = text_search(qs, text, service="")
         if ranked:
-            return qs.order_by("-text_score", "name", "id")
+            # text_search's annotation is on a QuerySet[Any]: the plugin checks this order
+            # against Service's fields alone.
+            return qs.order_by("-text_score", "name", "id")  # type: ignore[misc]
     return qs.order_by("name", "id")
 
 
-def service_at_locations_list(*, full: bool = False, **filters) -> QuerySet[ServiceAtLocation]:
+def service_at_locations_list(*, full: bool = False, **filters: Any) -> QuerySet[ServiceAtLocation]:
     qs = service_search(active_only=False, **filters)
     if full:
         qs = qs.prefetch_related(
@@ -151,7 +154,9 @@ def organizations_list(
     text = text.strip()
     if text:
         return (
-            qs.annotate(rank=TrigramWordSimilarity(Value(text), "name"))
+            # Django takes an expression as the string (and wraps a str in Value); the stubs
+            # say str.
+            qs.annotate(rank=TrigramWordSimilarity(Value(text), "name"))  # type: ignore[arg-type]
             .filter(rank__gte=MIN_TEXT_RANK)
             .order_by("-rank", "name", "id")
         )
@@ -195,7 +200,9 @@ def taxonomy_terms_list(
     text = text.strip()
     if text:
         return (
-            qs.annotate(rank=TrigramWordSimilarity(Value(text), "name"))
+            # Django takes an expression as the string (and wraps a str in Value); the stubs
+            # say str.
+            qs.annotate(rank=TrigramWordSimilarity(Value(text), "name"))  # type: ignore[arg-type]
             .filter(rank__gte=MIN_TEXT_RANK)
             .order_by("-rank", "code", "id")
         )

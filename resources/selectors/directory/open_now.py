@@ -32,6 +32,7 @@ from resources.opening_hours import (
     WEEKDAYS,
     Rule,
     ScheduleError,
+    ScheduleLike,
     candidate_days,
     effective_schedules,
     is_open,
@@ -111,8 +112,8 @@ def open_at_filter(queryset: QuerySet[ServiceAtLocation], at: datetime) -> list[
         if location_id in location_ids:
             by_location[location_id].append(rule)
     # Many places share the same hours; judge each distinct set of rules once.
-    verdicts: dict[tuple[Rule, ...], bool] = {}
-    open_ids = []
+    verdicts: dict[tuple[ScheduleLike, ...], bool] = {}
+    open_ids: list[int] = []
     for sal_id, service_id, location_id in candidates:
         governing = tuple(
             effective_schedules(by_sal[sal_id], by_service[service_id], by_location[location_id])

@@ -6,8 +6,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any, TypeVar
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import Exists, F, Func, Model, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models.expressions import OrderBy
 from django.db.models.functions import Upper
 from django.db.models.sql.where import WhereNode
 from django.utils import timezone
@@ -33,6 +35,8 @@ from resources.selectors.directory.geo import (
 )
 from resources.selectors.directory.open_now import in_ids, open_at_condition, open_at_filter
 from resources.selectors.directory.text import text_search
+
+_M = TypeVar("_M", bound=Model)
 
 
 def _term_ids(terms: Iterable[uuid.UUID | TaxonomyTerm]) -> list[uuid.UUID]:
@@ -133,7 +137,7 @@ def service_search(
             capacity__available__gt=0,
             capacity__updated_at__gte=timezone.now() - capacity_stale_after(),
         )
-    ordering: list = []
+    ordering: list[OrderBy] = []
     if near is not None:
         if radius_km is not None:
             if not 0 < radius_km <= MAX_RADIUS_KM:
@@ -157,14 +161,15 @@ def service_search(
             ordering.append(F("text_score").desc())
     if open_now:
         at = at or timezone.now()
-        condition = open_at_condition(at)
+        condition: Exists | Func | None = open_at_condition(at)
         if condition is None:  # beyond the intervals' window: judge the schedules in Python
             condition = in_ids("id", open_at_filter(qs, at))
         qs = qs.filter(condition)
     qs = qs.order_by(*ordering, "service__name", "id")
     if near is not None:
         # Read by page_keys; the query's attributes follow its clones (filters, slices).
-        qs.query.nearest_first = (near, ordering[0])
+        # An attribute of our own on Django's Query, which its stubs do not know.
+        qs.query.nearest_first = (near, ordering[0])  # type: ignore[attr-defined]
     return qs
 
 
@@ -176,7 +181,7 @@ REACH_PLACES = 20
 REACH_MAX_STOP = 200
 
 
-def _nearest_cut(queryset: QuerySet, stop: int) -> QuerySet:
+def _nearest_cut(queryset: QuerySet[_M], stop: int) -> QuerySet[_M]:
     """`queryset` (service_search's, nearest first) cut to the places no farther than its
     `stop`-th nearest match, so its first `stop` rows come from an index walk, not a sort.
 
@@ -209,14 +214,14 @@ def _nearest_cut(queryset: QuerySet, stop: int) -> QuerySet:
     return queryset.filter(in_chord_box(near, Value(max(reach))))
 
 
-def page_keys(queryset: QuerySet, stop: int) -> list:
+def page_keys(queryset: QuerySet[_M], stop: int) -> list[Any]:
     """The primary keys of queryset[:stop], in its order, found narrow: no select_related
     joins (a sort over thousands of matches, a text rank say, does not drag their
     organization, location and capacity rows along), nearest first by an index walk."""
     return list(_nearest_cut(queryset, stop).values_list("pk", flat=True)[:stop])
 
 
-def rows_of(queryset: QuerySet, keys: Sequence) -> list:
+def rows_of(queryset: QuerySet[_M], keys: Sequence[Any]) -> list[_M]:
     """The rows of `queryset` with these primary keys, in that order, read wide: with
     everything the queryset joins and prefetches (one query and its prefetches)."""
     if not keys:
@@ -232,7 +237,7 @@ def rows_of(queryset: QuerySet, keys: Sequence) -> list:
     return [found[key] for key in keys if key in found]
 
 
-def page_rows(queryset: QuerySet, start: int, stop: int) -> list:
+def page_rows(queryset: QuerySet[_M], start: int, stop: int) -> list[_M]:
     """queryset[start:stop], found narrow and then read wide (page_keys, then rows_of). One
     query more than a plain slice."""
     return rows_of(queryset, page_keys(queryset, stop)[start:stop])
