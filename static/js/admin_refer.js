@@ -40,15 +40,22 @@
         }
         // select2 triggers the change through jQuery.
         django.jQuery(select).on('change', () => ask(preview, select.value));
-        // select2's widgets take their name from the field's label, for screen readers.
-        const label = document.querySelector('label[for="' + select.id + '"]');
-        if (label) {
-            label.id = label.id || select.id + '-label';
-            const widget = select.nextElementSibling;
-            if (widget) {
-                widget.querySelectorAll('.select2-selection, .select2-selection__rendered')
-                    .forEach((node) => node.setAttribute('aria-labelledby', label.id));
-            }
-        }
+        // select2's widgets take their name from the field's label, for screen readers. The
+        // widget is made by autocomplete.js in a jQuery ready handler, which jQuery runs
+        // asynchronously, possibly after this load event: named from a ready handler of our
+        // own, which runs after it.
+        django.jQuery(() => name(select));
     });
+
+    function name(select) {
+        const label = document.querySelector('label[for="' + select.id + '"]');
+        const widget = select.nextElementSibling;
+        if (!label || !widget) {
+            return;
+        }
+        label.id = label.id || select.id + '-label';
+        widget.querySelectorAll('.select2-selection, .select2-selection__rendered')
+            .forEach((node) => node.setAttribute('aria-labelledby', label.id));
+        widget.dataset.named = 'yes';
+    }
 }

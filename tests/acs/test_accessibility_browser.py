@@ -36,6 +36,12 @@ def audit(page, base_url, paths: dict[str, str], include=None) -> dict[str, list
     for name, path in paths.items():
         response = page.goto(f"{base_url}{path}")
         assert response.status < 400, (name, response.status)
+        # The resident page's refer picker (select2) is named by admin_refer.js once jQuery's
+        # ready handlers have run, which may be after the load event goto waits for.
+        page.wait_for_function(
+            "() => { const s = document.getElementById('id_refer-service_at_location');"
+            " return !s || (s.nextElementSibling && s.nextElementSibling.dataset.named); }"
+        )
         found[name] = violations(page, include)
     return found
 
