@@ -5,6 +5,7 @@ are marked `redis`, real Redis from REDIS_URL. Without Redis those tests are ski
 says so loudly at the end; with CI=true a missing service fails the run instead.
 """
 
+import asyncio
 import os
 import shutil
 import time
@@ -99,26 +100,66 @@ def _role_groups_after_a_flush(request):
         Group.objects.get_or_create(name=role.value)
 
 
+@pytest.fixture(scope="session")
+def _chromium_of_this_process():
+    """One Playwright driver and one Chromium for each test process (each xdist worker),
+    started when its first browser test asks for it: starting them took 6-8 s of a busy
+    2-core machine, each test's context about 1 s (#19). The same connection does the
+    downloads, so `download.path()` works (a `launch-server` browser is remote and does not).
+
+    Between sync calls Playwright leaves its event loop marked as running in this thread (the
+    user code marks it, see playwright/_impl/_greenlets.py): `browser` marks it only for the
+    test that asks for it and clears it again after, so no later test runs under a loop."""
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(executable_path=chromium_or_skip())
+    except BaseException:
+        playwright.stop()
+        raise
+    finally:
+        loop = _running_loop_cleared()
+    yield chromium, loop
+    asyncio.events._set_running_loop(loop)
+    try:
+        chromium.close()
+    finally:
+        playwright.stop()
+        asyncio.events._set_running_loop(None)
+
+
+def _running_loop_cleared():
+    loop = asyncio.events._get_running_loop()
+    asyncio.events._set_running_loop(None)
+    return loop
+
+
 @pytest.fixture
-def browser(monkeypatch):
+def browser(monkeypatch, request):
     """Headless Chromium for tests marked `browser`. Playwright's sync API runs an event loop
     in the test's thread, so Django's guard against database calls from async code is lifted
     for the test (the calls are still synchronous).
 
-    Launched for each test: one browser per xdist worker behind `playwright launch-server`
-    (tried for #19) gives remote downloads, whose `download.path()` Playwright refuses, and a
-    session-long sync_playwright would leave its event loop running under every later test."""
-    from playwright.sync_api import sync_playwright
-
+    The Chromium is the test process's own (`_chromium_of_this_process`), shared by its
+    browser tests one after the other; each test makes its own contexts (`new_context`,
+    `new_page`), which share nothing, and whatever contexts it leaves open are closed after
+    it, so the next test finds the browser as a fresh one."""
+    chromium_or_skip()
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=chromium_or_skip())
+    chromium, loop = request.getfixturevalue("_chromium_of_this_process")
+    asyncio.events._set_running_loop(loop)
+    try:
         yield chromium
-        chromium.close()
+        for context in chromium.contexts:
+            context.close()
+    finally:
         # While Playwright's event loop runs in this thread, Django keeps database connections
         # per context (asgiref's Local), so the test's code opened connections of its own:
-        # close them here, or the test database cannot be dropped at the end of the run.
+        # close them here, while the loop is still marked, or the test database cannot be
+        # dropped at the end of the run.
         connections.close_all()
+        _running_loop_cleared()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

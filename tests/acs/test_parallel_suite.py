@@ -84,9 +84,9 @@ def test_clearing_the_cache_leaves_other_processes_keys(settings):
         other.delete(foreign)
 
 
-def run_probe(env_changes: dict[str, str], tmp_path) -> subprocess.CompletedProcess:
+def start_probe(env_changes: dict[str, str], basetemp: Path) -> subprocess.Popen:
     """The probe tests (tests/acs/service_probe.py) in a run with an xdist worker (one: each
-    process loads Django, which takes long on a loaded machine)."""
+    process loads Django, which takes long on a loaded machine), started in the background."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -96,30 +96,49 @@ def run_probe(env_changes: dict[str, str], tmp_path) -> subprocess.CompletedProc
     env.pop("CACHE_KEY_PREFIX", None)
     env.pop("ACS_LOCAL_DIR", None)
     env.update(env_changes)
-    return subprocess.run(
+    return subprocess.Popen(
         [
             *(sys.executable, "-m", "pytest", "-n", "1", "-p", "no:cacheprovider"),
-            *("--basetemp", str(tmp_path / "basetemp"), "tests/acs/service_probe.py"),
+            *("--basetemp", str(basetemp), "tests/acs/service_probe.py"),
         ],
         cwd=ROOT,
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=300,
     )
+
+
+def finished(probe: subprocess.Popen) -> subprocess.CompletedProcess:
+    try:
+        stdout, stderr = probe.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        probe.kill()
+        probe.communicate()
+        raise
+    return subprocess.CompletedProcess(probe.args, probe.returncode, stdout, stderr)
 
 
 def test_skips_for_want_of_a_service_are_listed_and_fail_ci_under_xdist(tmp_path):
     """A Redis that does not answer: listed loudly at the end of a parallel run, and a failure
     with CI=true."""
     bogus = {"REDIS_URL": "redis://127.0.0.1:9/0"}
-    run = run_probe(bogus, tmp_path)
+    # Both runs at once: each loads Django in its controller, then in its worker, one core at
+    # a time, so two side by side take about the time of one on a 2-core machine (#19).
+    plain = start_probe(bogus, tmp_path / "plain")
+    in_ci = start_probe({**bogus, "CI": "true"}, tmp_path / "ci")
+    try:
+        run, ci = finished(plain), finished(in_ci)
+    finally:
+        for probe in (plain, in_ci):
+            if probe.poll() is None:
+                probe.kill()
+                probe.communicate()
     assert run.returncode == 0, run.stdout + run.stderr
     assert "SKIPPED FOR WANT OF A SERVICE" in run.stdout, run.stdout
     assert "2 test(s) did not run because a service is missing" in run.stdout, run.stdout
     assert "Redis: ConnectionError connecting to REDIS_URL" in run.stdout
 
-    ci = run_probe({**bogus, "CI": "true"}, tmp_path)
     assert ci.returncode == 1, ci.stdout + ci.stderr
     assert "CI needs Redis but ConnectionError connecting to REDIS_URL" in ci.stdout
     assert "2 errors" in ci.stdout  # failed in the set-up, before the test's body

@@ -34,11 +34,12 @@ SPRING_FORWARD = date(2026, 3, 8)
 FALL_BACK = date(2026, 11, 1)
 
 # Windows that hold a change of clocks (either side of it), and any other day.
-todays = st.one_of(
-    st.dates(SPRING_FORWARD - timedelta(days=14), SPRING_FORWARD + timedelta(days=1)),
-    st.dates(FALL_BACK - timedelta(days=14), FALL_BACK + timedelta(days=1)),
-    st.dates(date(2026, 1, 1), date(2027, 12, 31)),
+NEAR_SPRING_FORWARD = st.dates(
+    SPRING_FORWARD - timedelta(days=14), SPRING_FORWARD + timedelta(days=1)
 )
+NEAR_FALL_BACK = st.dates(FALL_BACK - timedelta(days=14), FALL_BACK + timedelta(days=1))
+ANY_DAY = st.dates(date(2026, 1, 1), date(2027, 12, 31))
+todays = st.one_of(NEAR_SPRING_FORWARD, NEAR_FALL_BACK, ANY_DAY)
 # Quarter hours, with the hours around 02:00 (the missing and the repeated hour) likelier.
 times = st.one_of(
     st.builds(time, st.integers(0, 23), st.sampled_from([0, 15, 30, 45])),
@@ -83,9 +84,10 @@ def rules(draw, today: date, *, closure: bool = False) -> Rule:
 
 
 @st.composite
-def places(draw):
-    """Today, and the schedules of one service at location at its three levels."""
-    today = draw(todays)
+def places(draw, days=todays):
+    """Today (one of `days`), and the schedules of one service at location at its three
+    levels."""
+    today = draw(days)
 
     def level(max_regular: int) -> list[Rule]:
         regular = draw(st.lists(rules(today), max_size=max_regular))
@@ -156,14 +158,25 @@ def _write(rule: Rule, **owner) -> None:
     ScheduleFactory(**owner, **fields)
 
 
-@pytest.mark.django_db
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(place=places(), offsets=st.lists(st.integers(0, 16 * 24 * 3600 - 1), max_size=12))
-def test_service_search_reads_from_the_intervals_what_is_open_finds(place, offsets):
+def _service_search_property(days):
+    """The property below for the todays in `days`: one test for each of the three kinds of
+    day `todays` draws from, so that pytest-xdist runs them side by side (#19); the three
+    together take the 60 examples the one test took over `todays`, a third each."""
+
+    @pytest.mark.django_db
+    @settings(
+        max_examples=20,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(place=places(days), offsets=st.lists(st.integers(0, 16 * 24 * 3600 - 1), max_size=12))
+    def test(place, offsets):
+        _service_search_reads_from_the_intervals_what_is_open_finds(place, offsets)
+
+    return test
+
+
+def _service_search_reads_from_the_intervals_what_is_open_finds(place, offsets):
     today, at_sal, at_service, at_location = place
     governing = effective_schedules(at_sal, at_service, at_location)
     spans = sessions_between(governing, *window_for(today))
@@ -190,3 +203,14 @@ def test_service_search_reads_from_the_intervals_what_is_open_finds(place, offse
             raise Rollback
     except Rollback:
         pass
+
+
+test_service_search_reads_from_the_intervals_what_is_open_finds_near_spring_forward = (
+    _service_search_property(NEAR_SPRING_FORWARD)
+)
+test_service_search_reads_from_the_intervals_what_is_open_finds_near_fall_back = (
+    _service_search_property(NEAR_FALL_BACK)
+)
+test_service_search_reads_from_the_intervals_what_is_open_finds_on_any_day = (
+    _service_search_property(ANY_DAY)
+)
