@@ -392,8 +392,39 @@ def test_a_refused_submission_is_shown_fixed_and_sent_once(live_server, browser,
     encounter = Encounter.objects.get()
     assert encounter.narrative == "Kept after a refusal" and encounter.status == "submitted"
     assert [r.preferred_name for r in encounter.residents.all()] == ["John Begay"]
-    # Leaving the form after submitting saved nothing back: no draft, no outbox item.
     assert stored_on_tablet(page) == {"drafts": 0, "outbox": 0}
+    context.close()
+
+
+def test_leaving_the_form_after_submitting_saves_no_draft_back(live_server, browser, shift):
+    """The form saves its draft when the page is left (pagehide); once the encounter is
+    submitted into the outbox, leaving must not write the draft back (the tablet would list
+    an encounter already sent as a draft to finish). The send is held, so the page is still
+    the form when it is left."""
+    _unit, responder = shift
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    sign_in(page, live_server.url, responder.username)
+    held = []
+
+    def hold_posts(route):
+        if route.request.method == "POST":
+            held.append(route)  # never answered: the outbox keeps the item
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/field/**", hold_posts)
+    page.goto(f"{live_server.url}/field/encounters/new")
+    page.wait_for_selector("#people:not([hidden])")
+    page.check("input[name=disposition][value=settled_by_contact]")
+    page.fill("#narrative", "Left right after submitting")
+    page.click("button:has-text('Submit encounter')")
+    # Submitted into the outbox (the draft deleted, the flash set), the send under way.
+    page.wait_for_function("() => sessionStorage.getItem('acs-flash') !== null")
+    page.evaluate("window.dispatchEvent(new Event('pagehide'))")
+    page.wait_for_url(f"{live_server.url}/field/")
+    assert held  # the send was still waiting when the page was left
+    assert stored_on_tablet(page) == {"drafts": 0, "outbox": 1}
     context.close()
 
 
