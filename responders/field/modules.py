@@ -23,14 +23,14 @@ ENCOUNTER_ENTRY = "field/app/encounter.js"
 STATIC_IMPORT = re.compile(
     r"""^(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']\s*;""", re.M | re.S
 )
-DYNAMIC_IMPORT = re.compile(r"""\bimport\(\s*["']([^"']+)["']\s*\)""")
 
 
-def _targets(name: str, pattern: re.Pattern[str]) -> list[str]:
+def _targets(name: str) -> list[str]:
+    """The modules `name` imports statically, as paths under static/."""
     source = (STATIC / name).read_text()
     return [
         str(PurePosixPath(name).parent / target).replace("/./", "/")
-        for target in pattern.findall(source)
+        for target in STATIC_IMPORT.findall(source)
     ]
 
 
@@ -42,15 +42,8 @@ def static_closure(entry: str) -> tuple[str, ...]:
         name = todo.pop()
         if name not in seen:
             seen.add(name)
-            todo.extend(_targets(name, STATIC_IMPORT))
+            todo.extend(_targets(name))
     return (entry, *sorted(seen - {entry}))
-
-
-def dynamic_entries(entry: str) -> tuple[str, ...]:
-    """The modules loaded by `import()` from anything `entry` reaches statically."""
-    return tuple(
-        sorted({t for name in static_closure(entry) for t in _targets(name, DYNAMIC_IMPORT)})
-    )
 
 
 def preloaded(*, encounter_form: bool = False) -> tuple[str, ...]:
