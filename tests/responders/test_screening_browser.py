@@ -316,7 +316,9 @@ def test_a_required_form_recorded_on_an_unfinished_encounter_is_not_asked_for_ag
     page.click(f"#server-drafts li[data-encounter='{draft.public_id}'] a")
     section = page.locator("details[data-form='safety-plan']")
     page.wait_for_function(
-        "s => document.querySelector(s).textContent.includes('Recorded on the server')",
+        # (the form's sections are built once the page's script has run: null until then)
+        "s => { const b = document.querySelector(s);"
+        " return !!b && b.textContent.includes('Recorded on the server'); }",
         arg="details[data-form='safety-plan'] summary .badge",
     )
     shot(page, "unfinished-encounter-form-recorded")
