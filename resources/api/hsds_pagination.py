@@ -57,7 +57,11 @@ def paginate(queryset: QuerySet, *, page: int, per_page: int) -> tuple[list, dic
     unordered capped count plus a page of 20; docs/benchmarks.md.)"""
     offset = (page - 1) * per_page
     total_items, capped = capped_count(queryset, at_least=offset + per_page)
-    rows = page_rows(queryset, offset, offset + per_page) if offset < total_items else []
+    rows = (
+        page_rows(queryset, offset, offset + per_page, matches=None if capped else total_items)
+        if offset < total_items
+        else []
+    )
     total_pages = math.ceil(total_items / per_page)
     envelope = {
         "total_items": total_items,

@@ -118,6 +118,12 @@ def test_nearest_first_pages_walk_the_index_and_equal_the_uncut_search(crowded, 
         assert (" <-> " in reach) and ("LIMIT" in reach)
         cut = page.count("cube_enlarge") - str(qs.query).count("cube_enlarge")  # a radius's too
         assert cut == (1 if stop <= len(everything) else 0), stop
+    # Counted exactly and few: every match sorted, one statement and no reach query.
+    for stop in (1, 3, len(everything)):
+        with CaptureQueriesContext(connection) as captured:
+            keys = page_keys(qs, stop, matches=len(everything))
+        assert keys == everything[:stop], stop
+        assert len(captured) == 1 and "knn_chord" not in captured[0]["sql"]  # no reach
     # Re-ordered, the search is no longer nearest first: no cut.
     by_name = qs.order_by("service__name", "id")
     expected = list(by_name.values_list("pk", flat=True)[:3])

@@ -419,6 +419,19 @@ def test_list_query_count_does_not_grow_with_page_size(client, detailed, path):
     assert large == small
 
 
+def test_the_short_service_at_location_list_reads_no_nested_lists(client, detailed):
+    """The short form shows the one-to-one rows the page joins: the count, the page's keys and
+    its rows, and nothing prefetched (addresses, languages, terms: what the field app shows)."""
+    grow(detailed)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(f"{API}/service_at_locations?per_page=8")
+    assert response.status_code == 200 and response.json()["size"] == 8
+    statements = [q["sql"] for q in ctx.captured_queries]
+    assert len(statements) == 3, statements
+    for table in ("resources_address", "resources_language", "resources_attribute"):
+        assert not [sql for sql in statements if f'FROM "{table}"' in sql], table
+
+
 def test_organization_count_includes_every_organization(client, directory):
     assert get(client, "/organizations").json()["total_items"] == Organization.objects.count()
 

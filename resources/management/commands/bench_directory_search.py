@@ -70,7 +70,12 @@ from resources.management.bench_directory.queries import (
 )
 from resources.management.bench_directory.server import bench_session, get, gunicorn
 from resources.models import EARTH_RADIUS_KM, Service, TaxonomyTerm, capacity_stale_after
-from resources.selectors import service_search, text_query
+from resources.selectors import (
+    page_rows,
+    service_at_locations_list,
+    service_search,
+    text_query,
+)
 from resources.selectors.directory.text import TEXT_WEIGHTS
 
 
@@ -300,7 +305,9 @@ class Command(BaseCommand):
         inproc, over_http, sql = Timings(), Timings(), Timings()
 
         def page(q: Query) -> int:  # as the HSDS list: the capped count, the page's keys, rows
-            _rows, envelope = paginate(service_search(**q.search_kwargs()), page=1, per_page=PAGE)
+            # Active services only, as the floor (the API lists every status).
+            listed = service_at_locations_list(active_only=True, **q.search_kwargs())
+            _rows, envelope = paginate(listed, page=1, per_page=PAGE)
             return envelope["total_items"]
 
         timed(page, inputs, inproc)
@@ -317,7 +324,12 @@ class Command(BaseCommand):
         def now(q: Query) -> Query:  # the screen asks for "open now", at the time it is asked
             return replace(q, at=timezone.now() if q.at else None)
 
-        timed(lambda q: len(list(service_search(**now(q).search_kwargs())[:50])), inputs, inproc)
+        # As the screen reads it (responders/field/directory_views.py): page_rows.
+        timed(
+            lambda q: len(page_rows(service_search(**now(q).search_kwargs()), 0, 50)),
+            inputs,
+            inproc,
+        )
         self.sql_floor.prepare(q.text for q in inputs)
         timed(lambda q: self.sql_floor.run(now(q), page=50, count=False), inputs, sql)
         if base:

@@ -26,27 +26,23 @@ from resources.selectors.directory.search import service_search
 from resources.selectors.directory.text import MIN_TEXT_RANK, text_search
 
 
-def _detail_prefetches(prefix: str = "", *, shared: bool = True) -> list[str | Prefetch[Any]]:
-    """Prefetches of a full service; `shared=False` leaves out the ones service_search does."""
+def _detail_prefetches(prefix: str = "") -> list[str | Prefetch[Any]]:
+    """Prefetches of a full service."""
     p = prefix
-    lookups: list[str | Prefetch[Any]] = [
+    return [
         f"{p}phones__languages",
         f"{p}schedules",
         f"{p}cost_options",
         f"{p}required_documents",
         f"{p}contacts__phones__languages",
-    ]
-    if shared:
-        lookups += [
-            Prefetch(f"{p}languages", queryset=Language.objects.order_by("code", "id")),
-            Prefetch(
-                f"{p}attributes",
-                queryset=Attribute.objects.select_related(
-                    "taxonomy_term__taxonomy", "taxonomy_term__parent"
-                ),
+        Prefetch(f"{p}languages", queryset=Language.objects.order_by("code", "id")),
+        Prefetch(
+            f"{p}attributes",
+            queryset=Attribute.objects.select_related(
+                "taxonomy_term__taxonomy", "taxonomy_term__parent"
             ),
-        ]
-    return lookups
+        ),
+    ]
 
 
 def services_list(
@@ -109,11 +105,19 @@ def services_list(
     return qs.order_by("name", "id")
 
 
-def service_at_locations_list(*, full: bool = False, **filters: Any) -> QuerySet[ServiceAtLocation]:
-    qs = service_search(active_only=False, **filters)
+def service_at_locations_list(
+    *, full: bool = False, active_only: bool = False, **filters: Any
+) -> QuerySet[ServiceAtLocation]:
+    """service_search for the HSDS list (every status, unless `active_only`): the one-to-one
+    rows it joins are all the short form shows (ServiceAtLocationOut), so its prefetches (the
+    field app's and the picker's addresses, languages and needs) are dropped: three statements
+    and about 150 model instances a page of 20 that nothing read. `full` prefetches everything
+    HSDS nests."""
+    qs = service_search(active_only=active_only, **filters).prefetch_related(None)
     if full:
         qs = qs.prefetch_related(
-            *_detail_prefetches("service__", shared=False),
+            *_detail_prefetches("service__"),
+            "location__addresses",
             "phones__languages",
             "schedules",
             "contacts__phones__languages",

@@ -179,6 +179,8 @@ def service_search(
 REACH_PLACES = 20
 # Pages ending further than this are not cut (the look would cover too many places).
 REACH_MAX_STOP = 200
+# A search counted to at most this many matches is sorted whole rather than cut (page_keys).
+CUT_WORTH_FROM = 1000
 
 
 def _nearest_cut(queryset: QuerySet[_M], stop: int) -> QuerySet[_M]:
@@ -214,11 +216,18 @@ def _nearest_cut(queryset: QuerySet[_M], stop: int) -> QuerySet[_M]:
     return queryset.filter(in_chord_box(near, Value(max(reach))))
 
 
-def page_keys(queryset: QuerySet[_M], stop: int) -> list[Any]:
+def page_keys(queryset: QuerySet[_M], stop: int, *, matches: int | None = None) -> list[Any]:
     """The primary keys of queryset[:stop], in its order, found narrow: no select_related
     joins (a sort over thousands of matches, a text rank say, does not drag their
-    organization, location and capacity rows along), nearest first by an index walk."""
-    return list(_nearest_cut(queryset, stop).values_list("pk", flat=True)[:stop])
+    organization, location and capacity rows along), nearest first by an index walk.
+
+    `matches`, when the caller has counted them exactly (a count that was not capped): so
+    few that sorting them all is cheaper than the nearest-first cut's own query (the street
+    corner's 18 matches within 3 km: the cut's reach query alone took 10 ms at 20,000
+    services, the sort of every match under 1 ms), so the page is read uncut."""
+    if matches is None or matches > CUT_WORTH_FROM:
+        queryset = _nearest_cut(queryset, stop)
+    return list(queryset.values_list("pk", flat=True)[:stop])
 
 
 def rows_of(queryset: QuerySet[_M], keys: Sequence[Any]) -> list[_M]:
@@ -237,7 +246,9 @@ def rows_of(queryset: QuerySet[_M], keys: Sequence[Any]) -> list[_M]:
     return [found[key] for key in keys if key in found]
 
 
-def page_rows(queryset: QuerySet[_M], start: int, stop: int) -> list[_M]:
+def page_rows(
+    queryset: QuerySet[_M], start: int, stop: int, *, matches: int | None = None
+) -> list[_M]:
     """queryset[start:stop], found narrow and then read wide (page_keys, then rows_of). One
-    query more than a plain slice."""
-    return rows_of(queryset, page_keys(queryset, stop)[start:stop])
+    query more than a plain slice. `matches`: as page_keys's."""
+    return rows_of(queryset, page_keys(queryset, stop, matches=matches)[start:stop])
