@@ -7,7 +7,7 @@ import math
 from django.db.models import QuerySet
 from rest_framework import serializers
 
-from resources.selectors import page_rows
+from resources.selectors import counted_page_keys, page_keys, rows_of
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
@@ -29,20 +29,25 @@ class PageParams(serializers.Serializer):
 COUNT_CAP = 1000
 
 
+def _count_limit(at_least: int) -> int:
+    # A page number past any real list (99999999999999999999999) must not overflow LIMIT.
+    return min(max(COUNT_CAP, at_least), 2**31)
+
+
 def capped_count(queryset: QuerySet, *, at_least: int = 0) -> tuple[int, bool]:
     """(count, capped): the exact number of rows when there are at most max(COUNT_CAP,
     at_least); otherwise that limit + 1 with capped True, meaning "at least this many". One
     query that reads at most limit + 1 rows (`SELECT count(*) FROM (... LIMIT n)`), with
     the ordering and the annotations (a text rank) left out."""
-    # A page number past any real list (99999999999999999999999) must not overflow LIMIT.
-    limit = min(max(COUNT_CAP, at_least), 2**31)
+    limit = _count_limit(at_least)
     counted = queryset.order_by().values("pk")[: limit + 1].count()
     return counted, counted > limit
 
 
 def paginate(queryset: QuerySet, *, page: int, per_page: int) -> tuple[list, dict]:
-    """The page's rows and the envelope without `contents`. Three queries (count, the page's
-    keys, its rows; four nearest first: page_keys) and the queryset's prefetches.
+    """The page's rows and the envelope without `contents`: the count and, when it is exact,
+    the page's keys in one statement (counted_page_keys), the keys of a capped one by
+    page_keys (four statements nearest first), then its rows and the queryset's prefetches.
 
     The count is exact up to COUNT_CAP rows (or to the end of the asked page, if further);
     past it `total_items` is a lower bound, one more than that limit, and
@@ -52,16 +57,17 @@ def paginate(queryset: QuerySet, *, page: int, per_page: int) -> tuple[list, dic
     `last_page` is false until the real end, and clients paging on `last_page` or
     `total_pages` walk the whole list.
 
-    (Keys and count in one statement, the first COUNT_CAP + 1 ordered keys, was tried: at
-    200,000 services it was slower, the ordered walk 1,001 deep costing more than the
-    unordered capped count plus a page of 20; docs/benchmarks.md.)"""
-    offset = (page - 1) * per_page
-    total_items, capped = capped_count(queryset, at_least=offset + per_page)
-    rows = (
-        page_rows(queryset, offset, offset + per_page, matches=None if capped else total_items)
-        if offset < total_items
-        else []
-    )
+    (The first COUNT_CAP + 1 keys in order whatever the count was tried: at 200,000
+    services it was slower, the ordered walk 1,001 deep costing more than the unordered
+    capped count plus a page of 20; docs/benchmarks.md. Only matches the count has read,
+    at most COUNT_CAP of them, are sorted here.)"""
+    offset, stop = (page - 1) * per_page, page * per_page
+    limit = _count_limit(stop)
+    total_items, keys = counted_page_keys(queryset, min(stop, limit), limit=limit)
+    capped = total_items > limit
+    if keys is None and offset < total_items:
+        keys = page_keys(queryset, stop)
+    rows = rows_of(queryset, keys[offset:stop]) if keys else []
     total_pages = math.ceil(total_items / per_page)
     envelope = {
         "total_items": total_items,

@@ -102,7 +102,7 @@ def test_nearest_first_pages_walk_the_index_and_equal_the_uncut_search(crowded, 
     included, is the uncut search's, and the cut is in the statement."""
     from django.test.utils import CaptureQueriesContext
 
-    from resources.selectors import page_keys
+    from resources.selectors import counted_page_keys, page_keys
 
     qs = service_search(near=HERE, **filters)
     everything = list(qs.values_list("pk", flat=True))
@@ -118,12 +118,14 @@ def test_nearest_first_pages_walk_the_index_and_equal_the_uncut_search(crowded, 
         assert (" <-> " in reach) and ("LIMIT" in reach)
         cut = page.count("cube_enlarge") - str(qs.query).count("cube_enlarge")  # a radius's too
         assert cut == (1 if stop <= len(everything) else 0), stop
-    # Counted exactly and few: every match sorted, one statement and no reach query.
+    # Counted, and few: the matches the count read are sorted, in the count's statement.
     for stop in (1, 3, len(everything)):
         with CaptureQueriesContext(connection) as captured:
-            keys = page_keys(qs, stop, matches=len(everything))
-        assert keys == everything[:stop], stop
+            count, keys = counted_page_keys(qs, stop, limit=len(everything))
+        assert (count, keys) == (len(everything), everything[:stop]), stop
         assert len(captured) == 1 and "knn_chord" not in captured[0]["sql"]  # no reach
+    # More than the limit: the count alone (one more than the limit), no keys.
+    assert counted_page_keys(qs, 3, limit=len(everything) - 1) == (len(everything), None)
     # Re-ordered, the search is no longer nearest first: no cut.
     by_name = qs.order_by("service__name", "id")
     expected = list(by_name.values_list("pk", flat=True)[:3])

@@ -17,7 +17,7 @@ from resources.models import (
     ServiceAtLocation,
     ServiceSearchDocument,
 )
-from resources.selectors import service_search, services_list, text_query
+from resources.selectors import Point, service_search, services_list, text_query
 from resources.services import directory_words_rebuild
 from tests.factories import (
     AttributeFactory,
@@ -25,9 +25,10 @@ from tests.factories import (
     ServiceFactory,
     TaxonomyTermFactory,
 )
-from tests.resources.conftest import place
+from tests.resources.conftest import DOWNTOWN, place
 
 pytestmark = pytest.mark.django_db
+DOWNTOWN_POINT = Point(*DOWNTOWN)
 
 
 def names(qs):
@@ -291,6 +292,37 @@ def test_a_page_keeps_the_order_of_the_search(directory):
     )
     rows, _ = paginate(nearest_first, page=2, per_page=3)
     assert names(rows) == ["Walk-in clinic"]
+
+
+@pytest.mark.parametrize("cap", [1000, 2], ids=["counted-and-sorted", "capped"])
+@pytest.mark.parametrize(
+    "search",
+    [
+        {"text": "shelter food detox clinic"},
+        {"text": "shelter detox pantry", "near": DOWNTOWN_POINT},
+        {"near": DOWNTOWN_POINT, "radius_km": 5},
+        {"language": "es"},
+        {},
+    ],
+    ids=["ranked", "ranked-near", "within", "language", "by-name"],
+)
+def test_every_page_is_the_searchs_own_slice_whether_its_count_is_capped_or_not(
+    directory, search, cap
+):
+    """paginate sorts the matches its count read when they are few, and asks page_keys past the
+    cap: either way each page is the search's own rows in its order."""
+    from resources.api import hsds_pagination
+
+    qs = service_search(**search)
+    everything = [row.pk for row in qs]
+    assert len(everything) >= 2, "a page after the first"
+    hsds_pagination.COUNT_CAP = cap
+    try:
+        for page in range(1, len(everything) + 2):
+            rows, envelope = paginate(qs, page=page, per_page=1)
+            assert [row.pk for row in rows] == everything[page - 1 : page], (page, envelope)
+    finally:
+        hsds_pagination.COUNT_CAP = COUNT_CAP
 
 
 def test_the_count_query_reads_a_bounded_number_of_rows_without_ranking(directory):

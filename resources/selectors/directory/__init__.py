@@ -32,6 +32,7 @@ from resources.selectors.directory.open_now import open_at_condition, open_at_fi
 from resources.selectors.directory.search import (
     REACH_MAX_STOP,
     REACH_PLACES,
+    counted_page_keys,
     page_keys,
     page_rows,
     rows_of,
@@ -70,6 +71,7 @@ __all__ = [
     "Point",
     "TextQuery",
     "chord_km",
+    "counted_page_keys",
     "distance_km",
     "earth_box",
     "need_terms",

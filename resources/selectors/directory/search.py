@@ -8,8 +8,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+from django.db import connections
 from django.db.models import Exists, F, Func, Model, OuterRef, Prefetch, Q, QuerySet, Value
-from django.db.models.expressions import OrderBy
+from django.db.models.expressions import OrderBy, RawSQL
 from django.db.models.functions import Upper
 from django.db.models.sql.where import WhereNode
 from django.utils import timezone
@@ -179,8 +180,6 @@ def service_search(
 REACH_PLACES = 20
 # Pages ending further than this are not cut (the look would cover too many places).
 REACH_MAX_STOP = 200
-# A search counted to at most this many matches is sorted whole rather than cut (page_keys).
-CUT_WORTH_FROM = 1000
 
 
 def _nearest_cut(queryset: QuerySet[_M], stop: int) -> QuerySet[_M]:
@@ -216,18 +215,49 @@ def _nearest_cut(queryset: QuerySet[_M], stop: int) -> QuerySet[_M]:
     return queryset.filter(in_chord_box(near, Value(max(reach))))
 
 
-def page_keys(queryset: QuerySet[_M], stop: int, *, matches: int | None = None) -> list[Any]:
+def page_keys(queryset: QuerySet[_M], stop: int) -> list[Any]:
     """The primary keys of queryset[:stop], in its order, found narrow: no select_related
     joins (a sort over thousands of matches, a text rank say, does not drag their
-    organization, location and capacity rows along), nearest first by an index walk.
+    organization, location and capacity rows along), nearest first by an index walk."""
+    return list(_nearest_cut(queryset, stop).values_list("pk", flat=True)[:stop])
 
-    `matches`, when the caller has counted them exactly (a count that was not capped): so
-    few that sorting them all is cheaper than the nearest-first cut's own query (the street
-    corner's 18 matches within 3 km: the cut's reach query alone took 10 ms at 20,000
-    services, the sort of every match under 1 ms), so the page is read uncut."""
-    if matches is None or matches > CUT_WORTH_FROM:
-        queryset = _nearest_cut(queryset, stop)
-    return list(queryset.values_list("pk", flat=True)[:stop])
+
+def counted_page_keys(
+    queryset: QuerySet[_M], stop: int, *, limit: int
+) -> tuple[int, list[Any] | None]:
+    """(count, keys) in one statement: the number of matches, read no further than `limit` + 1
+    (so `limit` + 1 means "more than `limit`"), and, when there are at most `limit`, the keys
+    of queryset[:stop] in its order, sorted from those matches alone (keys None past `limit`:
+    page_keys finds them, by an index walk where it can).
+
+    A search with few matches (the street corner's 18, a rare language's 200) was counted,
+    then searched again for its page; now the matches the count reads are the ones sorted."""
+    matches = queryset.order_by().values("pk")[: limit + 1]
+    matches_sql, matches_params = matches.query.sql_with_params()
+    ordered = _by_keys(queryset).filter(pk__in=RawSQL("SELECT pk FROM matches", ()))
+    ordered_sql, ordered_params = ordered.values_list("pk", flat=True)[
+        :stop
+    ].query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(  # Django's own compiled SQL of the two querysets, with their params
+            f"WITH matches AS MATERIALIZED ({matches_sql}) "  # noqa: S608
+            "SELECT n, CASE WHEN n <= %s THEN ARRAY("
+            f"{ordered_sql}) END FROM (SELECT count(*) AS n FROM matches) AS counted",
+            (*matches_params, limit, *ordered_params),
+        )
+        count, keys = cursor.fetchone()
+    return count, keys
+
+
+def _by_keys(queryset: QuerySet[_M]) -> QuerySet[_M]:
+    """`queryset` without its filters: for rows whose keys passed every filter already, read
+    by key alone, not by searching again (a planner that starts from a 5 km box or an
+    opening-hours index reads thousands of rows at 200,000 services to find 20). The filters'
+    joins stay: each is to one row (service, location, capacity, search document) that these
+    rows have, and the annotations and order (distance, rank) read them."""
+    unfiltered = queryset.all()
+    unfiltered.query.where = WhereNode()
+    return unfiltered
 
 
 def rows_of(queryset: QuerySet[_M], keys: Sequence[Any]) -> list[_M]:
@@ -235,20 +265,11 @@ def rows_of(queryset: QuerySet[_M], keys: Sequence[Any]) -> list[_M]:
     everything the queryset joins and prefetches (one query and its prefetches)."""
     if not keys:
         return []
-    wide = queryset.order_by()
-    # The keys passed every filter already: read them by primary key alone, not by searching
-    # again (a planner that starts from a 5 km box or an opening-hours index reads thousands
-    # of rows at 200,000 services to find these 20). The filters' joins stay: each is to one
-    # row (service, location, capacity, search document) that these rows have, and the
-    # annotations (distance, rank) read them.
-    wide.query.where = WhereNode()
-    found = {row.pk: row for row in wide.filter(pk__in=keys)}
+    found = {row.pk: row for row in _by_keys(queryset).order_by().filter(pk__in=keys)}
     return [found[key] for key in keys if key in found]
 
 
-def page_rows(
-    queryset: QuerySet[_M], start: int, stop: int, *, matches: int | None = None
-) -> list[_M]:
+def page_rows(queryset: QuerySet[_M], start: int, stop: int) -> list[_M]:
     """queryset[start:stop], found narrow and then read wide (page_keys, then rows_of). One
-    query more than a plain slice. `matches`: as page_keys's."""
-    return rows_of(queryset, page_keys(queryset, stop, matches=matches)[start:stop])
+    query more than a plain slice."""
+    return rows_of(queryset, page_keys(queryset, stop)[start:stop])
