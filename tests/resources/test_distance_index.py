@@ -134,6 +134,34 @@ def test_nearest_first_pages_walk_the_index_and_equal_the_uncut_search(crowded, 
     assert len(captured) == 1  # no reach query: the page as asked
 
 
+@pytest.mark.parametrize("filters", [{}, {"text": "tied"}], ids=["nearest", "text"])
+def test_matches_too_sparse_to_cut_are_found_by_the_filters_then_sorted(
+    crowded, filters, monkeypatch
+):
+    """Fewer than `stop` matches among the nearest places: the search's own filters find the
+    matches (at most SPARSE_MATCHES) and they are sorted, rather than every place being walked
+    nearest first; past that many, the uncut search. The page is the uncut search's."""
+    from django.test.utils import CaptureQueriesContext
+
+    from resources.selectors import page_keys
+    from resources.selectors.directory import search
+
+    qs = service_search(near=HERE, **filters)
+    everything = list(qs.values_list("pk", flat=True))
+    monkeypatch.setattr(search, "REACH_PLACES", 0)  # no place in reach: always too sparse
+    with CaptureQueriesContext(connection) as captured:
+        assert page_keys(qs, 5) == everything[:5]
+    # (No place in reach: Django runs no reach query.) The count that sorts, and no other.
+    (counted,) = [q["sql"] for q in captured]
+    assert counted.startswith("WITH matches AS MATERIALIZED")
+
+    monkeypatch.setattr(search, "SPARSE_MATCHES", len(everything) - 1)
+    with CaptureQueriesContext(connection) as captured:
+        assert page_keys(qs, 5) == everything[:5]
+    counted, uncut = [q["sql"] for q in captured]  # the count past SPARSE_MATCHES, the page
+    assert counted.startswith("WITH matches") and not uncut.startswith("WITH matches")
+
+
 def test_nearest_first_with_no_match_is_empty(scattered):
     from resources.selectors import page_keys
 
