@@ -195,6 +195,26 @@ def test_the_picker_offers_only_services_taking_referrals(client, supervisor, pl
     assert len(texts) == 2 and not any("Food pantry" in t for t in texts)
 
 
+def test_the_pickers_pages_follow_the_search_one_after_the_other(
+    client, case_manager, places, monkeypatch
+):
+    """select2 asks for page after page while `more` is true: together they are the search's
+    own order, each place once."""
+    from cases.admin import resident_page
+    from resources.selectors import service_search
+
+    monkeypatch.setattr(resident_page, "OPTIONS_PER_PAGE", 1)
+    signed_in(client, case_manager)
+    expected = [str(sal.pk) for sal in service_search(accepts_referrals=True)]
+
+    seen, page, more = [], 1, True
+    while more:
+        answer = client.get("/admin/cases/resident/refer/options/", {"page": page}).json()
+        seen += [r["id"] for r in answer["results"]]
+        more, page = answer["pagination"]["more"], page + 1
+    assert len(expected) >= 2 and seen == expected
+
+
 def test_the_picker_is_for_desk_staff_only(client, responder, places):
     client.force_login(responder)
 

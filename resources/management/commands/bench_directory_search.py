@@ -350,7 +350,9 @@ class Command(BaseCommand):
         words = [rng.choice([*WORDS, *TYPOS]) for _ in range(n)]
         inproc, over_http, sql = Timings(), Timings(), Timings()
         timed(
-            lambda w: len(list(service_search(text=w, accepts_referrals=True)[:21])), words, inproc
+            lambda w: len(page_rows(service_search(text=w, accepts_referrals=True), 0, 21)),
+            words,
+            inproc,
         )
         self.sql_floor.prepare(words)
         timed(
