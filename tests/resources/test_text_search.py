@@ -325,6 +325,16 @@ def test_every_page_is_the_searchs_own_slice_whether_its_count_is_capped_or_not(
         hsds_pagination.COUNT_CAP = COUNT_CAP
 
 
+@pytest.mark.parametrize("text", ["the", "%", "(a+)+$"])
+def test_a_text_with_nothing_to_search_for_pages_to_nothing_without_a_query(directory, text):
+    with CaptureQueriesContext(connection) as ctx:
+        queryset = service_search(text=text)
+    with CaptureQueriesContext(connection) as paging:
+        rows, envelope = paginate(queryset, page=1, per_page=20)
+    assert (rows, envelope["total_items"], envelope["empty"]) == ([], 0, True)
+    assert len(paging.captured_queries) == 0, len(ctx.captured_queries)
+
+
 def test_the_count_query_reads_a_bounded_number_of_rows_without_ranking(directory):
     with CaptureQueriesContext(connection) as ctx:
         capped_count(service_search(text="shelter"))

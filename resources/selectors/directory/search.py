@@ -250,6 +250,8 @@ def counted_page_keys(
 
     A search with few matches (the street corner's 18, a rare language's 200) was counted,
     then searched again for its page; now the matches the count reads are the ones sorted."""
+    if queryset.query.is_empty():  # .none(): a text of stop words or symbols only
+        return 0, []
     matches = queryset.order_by().values("pk")[: limit + 1]
     matches_sql, matches_params = matches.query.sql_with_params()
     ordered = _by_keys(queryset).filter(pk__in=RawSQL("SELECT pk FROM matches", ()))
