@@ -28,7 +28,7 @@ from acs.roles import ACS_ROLES, OVERSIGHT_ROLES, has_any_role
 from cases.models import FollowUp, Resident
 from cases.selectors import timeline
 from resources.models import OPEN_STATUSES, Referral, ServiceAtLocation
-from resources.selectors import page_rows, service_search, sharing_consent_for
+from resources.selectors import listed_with, page_rows, service_search, sharing_consent_for
 from resources.services.referrals import referral_create
 
 REFER_PREFIX = "refer"
@@ -292,9 +292,8 @@ def refer_options_view(model_admin, request):
     start = (page - 1) * OPTIONS_PER_PAGE
     # page_rows: the page's keys found narrow, then its rows (a plain slice sorted every
     # match with its joined rows: p95 441 -> 120 ms at 200,000 services, docs/benchmarks.md).
-    rows = page_rows(
-        service_search(text=term, accepts_referrals=True), start, start + OPTIONS_PER_PAGE + 1
-    )
+    searched = listed_with(service_search(text=term, accepts_referrals=True), addresses=True)
+    rows = page_rows(searched, start, start + OPTIONS_PER_PAGE + 1)
     return JsonResponse(
         {
             "results": [

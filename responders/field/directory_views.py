@@ -15,6 +15,7 @@ from cases.models import Need
 from resources.selectors import (
     NEED_TERMS,
     Point,
+    listed_with,
     need_terms,
     page_rows,
     service_needs,
@@ -49,7 +50,9 @@ def resources(request: HttpRequest) -> HttpResponse:
     context = _shell_context(request)
     params = _search_params(request)
     try:
-        results = page_rows(service_search(**params), 0, 50)
+        # The screen shows each place's address and languages, not its needs.
+        searched = listed_with(service_search(**params), addresses=True, languages=True)
+        results = page_rows(searched, 0, 50)
     except DomainError as exc:
         messages.error(request, exc.message)
         results = []

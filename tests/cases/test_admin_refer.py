@@ -215,6 +215,19 @@ def test_the_pickers_pages_follow_the_search_one_after_the_other(
     assert len(expected) >= 2 and seen == expected
 
 
+def test_the_picker_reads_the_addresses_it_labels_and_no_other_list(client, case_manager, places):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    signed_in(client, case_manager)
+    with CaptureQueriesContext(connection) as ctx:
+        assert options(client, "shelter")
+    read = [q["sql"] for q in ctx.captured_queries]
+    assert [sql for sql in read if 'FROM "resources_address"' in sql]
+    for table in ("resources_language", "resources_attribute"):
+        assert not [sql for sql in read if f'FROM "{table}"' in sql], table
+
+
 def test_the_picker_is_for_desk_staff_only(client, responder, places):
     client.force_login(responder)
 

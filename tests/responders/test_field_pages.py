@@ -265,6 +265,26 @@ def test_resources_filter_by_places_free(client, responder):
     assert "Full Shelter" not in html
 
 
+def test_the_resources_screen_reads_the_lists_it_shows_and_not_the_needs(client, responder):
+    """Each place's address and languages are on the screen, its needs (terms) are not: they
+    are not read (the snapshot, which the picker filters by need, reads them)."""
+    for i in range(3):
+        ServiceAtLocationFactory(service__name=f"Shelter {i}", service__accepts_referrals=True)
+    client.force_login(responder)
+
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get("/field/resources/").content.decode()
+    with CaptureQueriesContext(connection) as snapshot:
+        client.get("/field/directory.json")
+
+    assert "Shelter 2" in html
+    read = [q["sql"] for q in ctx.captured_queries]
+    assert [sql for sql in read if 'FROM "resources_address"' in sql]
+    assert [sql for sql in read if 'FROM "resources_language"' in sql]
+    assert not [sql for sql in read if 'FROM "resources_attribute"' in sql]
+    assert [q for q in snapshot.captured_queries if 'FROM "resources_attribute"' in q["sql"]]
+
+
 def test_resources_take_garbage_coordinates_calmly(client, responder):
     client.force_login(responder)
 

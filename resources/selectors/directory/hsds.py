@@ -22,7 +22,7 @@ from resources.models import (
     TaxonomyTerm,
 )
 from resources.selectors.directory.geo import Point
-from resources.selectors.directory.search import service_search
+from resources.selectors.directory.search import listed_with, service_search
 from resources.selectors.directory.text import MIN_TEXT_RANK, text_search
 
 
@@ -113,7 +113,7 @@ def service_at_locations_list(
     field app's and the picker's addresses, languages and needs) are dropped: three statements
     and about 150 model instances a page of 20 that nothing read. `full` prefetches everything
     HSDS nests."""
-    qs = service_search(active_only=active_only, **filters).prefetch_related(None)
+    qs = listed_with(service_search(active_only=active_only, **filters))
     if full:
         qs = qs.prefetch_related(
             *_detail_prefetches("service__"),

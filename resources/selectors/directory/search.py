@@ -44,6 +44,44 @@ def _term_ids(terms: Iterable[uuid.UUID | TaxonomyTerm]) -> list[uuid.UUID]:
     return [t.public_id if isinstance(t, TaxonomyTerm) else t for t in terms]
 
 
+def _listing_prefetches(
+    *, addresses: bool, languages: bool, needs: bool
+) -> list[str | Prefetch[Any]]:
+    chosen: list[str | Prefetch[Any]] = []
+    if addresses:
+        chosen.append("location__addresses")
+    if languages:
+        chosen.append(
+            Prefetch("service__languages", queryset=Language.objects.order_by("code", "id"))
+        )
+    if needs:  # the terms service_needs reads
+        chosen.append(
+            Prefetch(
+                "service__attributes",
+                queryset=Attribute.objects.select_related(
+                    "taxonomy_term__taxonomy", "taxonomy_term__parent"
+                ),
+            )
+        )
+    return chosen
+
+
+def listed_with(
+    queryset: QuerySet[ServiceAtLocation],
+    *,
+    addresses: bool = False,
+    languages: bool = False,
+    needs: bool = False,
+) -> QuerySet[ServiceAtLocation]:
+    """service_search's rows with only the lists the caller shows prefetched (service_search
+    prefetches all three: the field app's snapshot shows them all): the addresses, the
+    service's languages, its terms (`needs`). A list not shown is a statement and its model
+    instances (four per term) a page that nothing reads."""
+    return queryset.prefetch_related(None).prefetch_related(
+        *_listing_prefetches(addresses=addresses, languages=languages, needs=needs)
+    )
+
+
 def service_search(
     *,
     text: str = "",
@@ -80,16 +118,7 @@ def service_search(
     """
     qs = ServiceAtLocation.objects.select_related(
         "service__organization", "location__organization", "capacity"
-    ).prefetch_related(
-        "location__addresses",
-        Prefetch("service__languages", queryset=Language.objects.order_by("code", "id")),
-        Prefetch(
-            "service__attributes",
-            queryset=Attribute.objects.select_related(
-                "taxonomy_term__taxonomy", "taxonomy_term__parent"
-            ),
-        ),
-    )
+    ).prefetch_related(*_listing_prefetches(addresses=True, languages=True, needs=True))
     if active_only:
         qs = qs.filter(service__status=ServiceStatus.ACTIVE)
     if organization:
