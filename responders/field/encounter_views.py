@@ -90,20 +90,8 @@ def encounter_new(request: HttpRequest) -> HttpResponse:
         context = _encounter_form_context(request)
         context["errors"] = data.errors
         return render(request, "responders/field/encounter.html", context, status=400)
-    values = dict(data.validated_data)
     try:
-        unit, call = case_selectors.encounter_unit_and_call(
-            request.user, call_sign=values.pop("unit"), call_id=values.pop("call")
-        )
-        encounter, _created = case_services.encounter_create(
-            actor=request.user,
-            client_id=values.pop("client_id"),
-            unit=unit,
-            call=call,
-            resident_ids=values.pop("residents", []),
-            data=values,
-            request=request,
-        )
+        encounter, _created = data.create_encounter(request)
         case_services.encounter_submit(actor=request.user, encounter=encounter, request=request)
     except DomainError as exc:
         context = _encounter_form_context(request)

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.postgres.search import TrigramWordSimilarity
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import Prefetch, QuerySet, Value
 
 from resources.models import (
     Attribute,
@@ -22,7 +22,12 @@ from resources.models import (
     TaxonomyTerm,
 )
 from resources.selectors.directory.geo import Point
-from resources.selectors.directory.search import listed_with, service_search
+from resources.selectors.directory.search import (
+    in_taxonomy,
+    listed_with,
+    offers_terms,
+    service_search,
+)
 from resources.selectors.directory.text import MIN_TEXT_RANK, text_search
 
 
@@ -61,22 +66,9 @@ def services_list(
     if modified_after:
         qs = qs.filter(updated_at__gte=modified_after)
     if taxonomy_terms:
-        qs = qs.filter(
-            Exists(
-                Attribute.objects.filter(service=OuterRef("pk")).filter(
-                    Q(taxonomy_term__public_id__in=taxonomy_terms)
-                    | Q(taxonomy_term__parent__public_id__in=taxonomy_terms)
-                )
-            )
-        )
+        qs = qs.filter(offers_terms(taxonomy_terms, service="pk"))
     if taxonomy:
-        qs = qs.filter(
-            Exists(
-                Attribute.objects.filter(
-                    service=OuterRef("pk"), taxonomy_term__taxonomy__public_id=taxonomy
-                )
-            )
-        )
+        qs = qs.filter(in_taxonomy(taxonomy, service="pk"))
     if full:
         qs = qs.prefetch_related(
             *_detail_prefetches(),

@@ -44,6 +44,26 @@ def _term_ids(terms: Iterable[uuid.UUID | TaxonomyTerm]) -> list[uuid.UUID]:
     return [t.public_id if isinstance(t, TaxonomyTerm) else t for t in terms]
 
 
+def offers_terms(terms: Iterable[uuid.UUID | TaxonomyTerm], *, service: str) -> Exists:
+    """The service (the row's `service` column: "pk" for a Service, "service_id" for a
+    service at a location) has any of these terms or one of their direct children."""
+    ids = _term_ids(terms)
+    return Exists(
+        Attribute.objects.filter(service=OuterRef(service)).filter(
+            Q(taxonomy_term__public_id__in=ids) | Q(taxonomy_term__parent__public_id__in=ids)
+        )
+    )
+
+
+def in_taxonomy(taxonomy: uuid.UUID, *, service: str) -> Exists:
+    """The service (as offers_terms's `service`) has a term of this taxonomy."""
+    return Exists(
+        Attribute.objects.filter(
+            service=OuterRef(service), taxonomy_term__taxonomy__public_id=taxonomy
+        )
+    )
+
+
 def _listing_prefetches(
     *, addresses: bool, languages: bool, needs: bool
 ) -> list[str | Prefetch[Any]]:
@@ -134,23 +154,9 @@ def service_search(
             Exists(Address.objects.filter(location=OuterRef("location_id"), postal_code=postcode))
         )
     if taxonomy_terms:
-        ids = _term_ids(taxonomy_terms)
-        qs = qs.filter(
-            Exists(
-                Attribute.objects.filter(service=OuterRef("service_id")).filter(
-                    Q(taxonomy_term__public_id__in=ids)
-                    | Q(taxonomy_term__parent__public_id__in=ids)
-                )
-            )
-        )
+        qs = qs.filter(offers_terms(taxonomy_terms, service="service_id"))
     if taxonomy:
-        qs = qs.filter(
-            Exists(
-                Attribute.objects.filter(
-                    service=OuterRef("service_id"), taxonomy_term__taxonomy__public_id=taxonomy
-                )
-            )
-        )
+        qs = qs.filter(in_taxonomy(taxonomy, service="service_id"))
     if language:
         # Case-blind on the indexed upper(code), and one EXISTS per owner: an OR of the two
         # owners inside one EXISTS could use neither foreign key's index (a nested loop over

@@ -1,7 +1,10 @@
 """Input and output shapes of the field API (responders, signed in): residents, encounters,
 consents, follow-ups and units' moves. Those it shares with the CAD API (the call as rendered,
-times with an offset, coordinates) are in cases/api/serializers.py. Input serializers validate;
+times with an offset, coordinates) are in cases/api/serializers.py. Input serializers validate
+(the encounter's also hands what it validated to the service, for the API and the page alike);
 output ones render."""
+
+from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -13,6 +16,7 @@ from acs.serializers import (
     StrictUUIDField,
     UTCDateTimeField,
 )
+from cases import selectors, services
 from cases.api.serializers import (
     UNIT_CALL_STATUSES,
     UNIT_SERVICE_STATUSES,
@@ -23,6 +27,7 @@ from cases.models import (
     ConsentScope,
     Disposition,
     DobQuality,
+    Encounter,
     FollowUpKind,
     HousingStatus,
     Language,
@@ -147,6 +152,24 @@ class EncounterCreateInput(EncounterInput):
     client_id = StrictUUIDField()
     unit = StrictCharField(max_length=32)
     call = StrictUUIDField(required=False, allow_null=True, default=None)
+
+    def create_encounter(self, request: Any) -> tuple[Encounter, bool]:
+        """The validated form as one encounter of the requesting responder (the API and the
+        page without a script): its unit and call resolved for them, then encounter_create,
+        once per client_id. DomainError as the service raises it."""
+        values = dict(self.validated_data)
+        unit, call = selectors.encounter_unit_and_call(
+            request.user, call_sign=values.pop("unit"), call_id=values.pop("call")
+        )
+        return services.encounter_create(
+            actor=request.user,
+            client_id=values.pop("client_id"),
+            unit=unit,
+            call=call,
+            resident_ids=values.pop("residents", []),
+            data=values,
+            request=request,
+        )
 
 
 class AddendumInput(serializers.Serializer):

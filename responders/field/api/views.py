@@ -276,19 +276,7 @@ class EncountersView(FieldView):
     def post(self, request: Request) -> Response:
         data = EncounterCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        unit, call = selectors.encounter_unit_and_call(
-            request.user, call_sign=values.pop("unit"), call_id=values.pop("call")
-        )
-        encounter, created = services.encounter_create(
-            actor=request.user,
-            client_id=values.pop("client_id"),
-            unit=unit,
-            call=call,
-            resident_ids=values.pop("residents", []),
-            data=values,
-            request=request,
-        )
+        encounter, created = data.create_encounter(request)
         return Response(
             _render_encounter(encounter),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
