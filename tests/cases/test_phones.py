@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import re
 import uuid
 from pathlib import Path
 
@@ -247,10 +248,14 @@ def test_the_migration_rewrites_old_rows_keeps_what_it_cannot_read_and_logs_no_n
         "(505) 555-0142": "(505) 555-0142",
         "garbage": "garbage",
     }
-    logged = caplog.text
+    logged = "\n".join(caplog.messages)
     assert str(residents[IMPOSSIBLE].pk) in logged and str(opt_outs["garbage"].pk) in logged
+    # The ids are logged on purpose; a row's id can hold a number's digits ("123", "0142"), so
+    # look for the numbers in what is left once each id is taken out.
+    ids = {str(row.pk) for row in [*residents.values(), *opt_outs.values()]}
+    words = [word for word in re.split(r"[\s,;]+", logged) if word not in ids]
     for number in ("123", "456-7890", "555-0100", "0142", "garbage", "shelter"):
-        assert number not in logged, number
+        assert not any(number in word for word in words), number
     migration.forwards(django_apps, None)  # a second run changes nothing
     residents[IMPOSSIBLE].refresh_from_db()
     assert residents[IMPOSSIBLE].phone == IMPOSSIBLE

@@ -107,10 +107,15 @@ def post(client, path, params, *, signature=""):
     )
 
 
+# A fresh message id with no digits in it: the tests look for the resident's number's digits
+# ("0142") in what is stored and logged, and a random hex id holds them now and then.
+_NO_DIGITS = str.maketrans("0123456789", "ghijklmnop")
+
+
 def text(client, body, *, sid=None, from_number=PHONE, **kwargs):
     params = {
         "AccountSid": SID,
-        "MessageSid": sid or f"SM{uuid.uuid4().hex}",
+        "MessageSid": sid or f"SM{uuid.uuid4().hex.translate(_NO_DIGITS)}",
         "From": from_number,
         "To": OUR_NUMBER,
         "Body": body,
