@@ -116,6 +116,9 @@ def test_nearest_first_pages_walk_the_index_and_equal_the_uncut_search(crowded, 
         # past the last match there is no reach: the page uncut.
         reach, page = [q["sql"] for q in captured]
         assert (" <-> " in reach) and ("LIMIT" in reach)
+        # The reach starts from the nearest places: a radius is read on its rows, not
+        # searched by its cube (which PostgreSQL would walk whole).
+        assert "cube_enlarge" not in reach
         cut = page.count("cube_enlarge") - str(qs.query).count("cube_enlarge")  # a radius's too
         assert cut == (1 if stop <= len(everything) else 0), stop
     # Counted, and few: the matches the count read are sorted, in the count's statement.

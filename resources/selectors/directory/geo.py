@@ -61,6 +61,32 @@ def in_chord_box(point: Point, chord: Value, *, location: str = "location__") ->
     )
 
 
+class WithinRadius(Func):
+    """True where the location lies within `radius_km` of `point`: in the cube around it that
+    the GiST index answers (earth_box), and at most that far by great-circle distance
+    (distance_km). One expression, so a reader of the query can tell the radius from the
+    other filters: the nearest-first cut looks at the nearest places without it (search.py,
+    _nearest_cut)."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " AND "
+    output_field = BooleanField()
+
+    def __init__(self, point: Point, radius_km: float, *, location: str = "location__") -> None:
+        self.point, self.radius_km, self.location = point, float(radius_km), location
+        super().__init__(earth_box(point, radius_km, location=location), self.at_most())
+
+    def at_most(self) -> Func:
+        """The exact half alone, `distance <= radius`: no index, read on rows found otherwise."""
+        return Func(
+            distance_km(self.point, location=self.location),
+            Value(self.radius_km),
+            template="(%(expressions)s)",
+            arg_joiner=" <= ",
+            output_field=BooleanField(),
+        )
+
+
 def chord_km(point: Point, *, location: str = "location__") -> Func:
     """The straight-line distance through the Earth from `point` to the location: grows with
     the great-circle distance, and ordering by it ("nearest first") is the GiST index's `<->`."""

@@ -3,16 +3,30 @@ keys, nearest first by an index walk, then wide rows)."""
 
 from __future__ import annotations
 
+import operator
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import reduce
 from typing import Any, TypeVar
 
 from django.db import connections
-from django.db.models import Exists, F, Func, Model, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    Model,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.db.models.expressions import OrderBy, RawSQL
 from django.db.models.functions import Upper
-from django.db.models.sql.where import WhereNode
+from django.db.models.sql.where import AND, WhereNode
 from django.utils import timezone
 
 from acs.errors import DomainError
@@ -29,9 +43,9 @@ from resources.models import (
 from resources.selectors.directory.geo import (
     MAX_RADIUS_KM,
     Point,
+    WithinRadius,
     chord_km,
     distance_km,
-    earth_box,
     in_chord_box,
 )
 from resources.selectors.directory.open_now import in_ids, open_at_condition, open_at_filter
@@ -182,11 +196,9 @@ def service_search(
                     code="invalid",
                     fields={"radius_km": [f"Must be more than 0 and at most {MAX_RADIUS_KM:g}."]},
                 )
-            qs = qs.filter(earth_box(near, radius_km))
+            qs = qs.filter(WithinRadius(near, radius_km))
         qs = qs.filter(location__latitude__isnull=False, location__longitude__isnull=False)
         qs = qs.annotate(distance_km=distance_km(near))
-        if radius_km is not None:
-            qs = qs.filter(distance_km__lte=radius_km)
         # The chord grows with the distance: the same order, and the one the index serves
         # (page_keys walks the index nearest first: see _nearest_cut).
         ordering.append(chord_km(near).asc())
@@ -243,15 +255,45 @@ def _nearest_cut(queryset: QuerySet[_M], stop: int) -> QuerySet[_M] | None:
     if queryset.query.order_by[:1] != (first,):  # re-ordered since: not nearest first
         return queryset
     places = Location.objects.order_by(chord_km(near, location="")).values("id")
-    reach = list(
-        queryset.order_by(first)
+    looked, within = _without_radius(queryset)
+    rows = list(
+        looked.order_by(first)
         .filter(location_id__in=places[: REACH_PLACES * stop])
-        .annotate(knn_chord=chord_km(near))
-        .values_list("knn_chord", flat=True)[:stop]
+        .annotate(knn_chord=chord_km(near), knn_within=within)
+        .values_list("knn_chord", "knn_within")[:stop]
     )
+    # Nearest first, the matches within the radius come before any beyond it.
+    reach = [chord for chord, inside in rows if inside]
     if len(reach) < stop:
         return None
     return queryset.filter(in_chord_box(near, Value(max(reach))))
+
+
+def _without_radius(queryset: QuerySet[_M]) -> tuple[QuerySet[_M], ExpressionWrapper[Any]]:
+    """`queryset` without its radius filters (WithinRadius), and their exact halves
+    (`distance <= radius`) as one expression to read on each row (True when there are none).
+
+    The nearest-first cut's first look reads the few hundred places nearest the point. With
+    the radius among its filters, PostgreSQL started from the radius's cube instead, which it
+    cannot count (it guessed 73 places where a 5 km cube in the synthetic city holds 33,000):
+    it read and measured every place in the cube, then kept those among the nearest (50 ms at
+    200,000 services, against 12 ms without it)."""
+    where = queryset.query.where
+    kept, radii = [], []
+    for child in where.children:
+        condition = getattr(child, "lhs", None)
+        if isinstance(condition, WithinRadius) and where.connector == AND and not where.negated:
+            radii.append(Q(condition.at_most()))
+        else:
+            kept.append(child)
+    within = ExpressionWrapper(
+        reduce(operator.and_, radii) if radii else Value(True), output_field=BooleanField()
+    )
+    if not radii:
+        return queryset, within
+    looked = queryset.all()
+    looked.query.where = WhereNode(kept, connector=AND)
+    return looked, within
 
 
 def page_keys(queryset: QuerySet[_M], stop: int) -> list[Any]:
