@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ORDER_VAR
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -28,7 +29,7 @@ from resources.models import (
     ServiceAtLocation,
     TaxonomyTerm,
 )
-from resources.selectors import service_search
+from resources.selectors import text_search
 
 UNVERIFIED_AFTER = timedelta(days=180)
 
@@ -159,11 +160,17 @@ class ServiceAdmin(ReferrersPickFrom, HttpsUrls, FastListAdmin):
     ]
 
     def get_search_results(self, request, queryset, search_term):
-        """Typo-tolerant: the same trigram search the API and the field app use."""
+        """The directory's text search (typo-tolerant, as the API and the field app search),
+        over every service the list holds: inactive ones and those with no place yet too,
+        which staff look for to reopen or place them (the field app and the refer pickers
+        offer active places only). Best match first, then by name, unless the user sorts by
+        a column (the list orders before it searches, so the order is set here)."""
         if not search_term:
             return queryset, False
-        service_ids = service_search(text=search_term).values("service_id")
-        return queryset.filter(id__in=service_ids), False
+        searched, ranked = text_search(queryset, search_term, service="")
+        if ranked and ORDER_VAR not in request.GET:
+            searched = searched.order_by("-text_score", "name", "pk")
+        return searched, False
 
 
 class LocationAdmin(HttpsUrls, FastListAdmin):

@@ -27,6 +27,7 @@ from resources.selectors.directory import (
     text_matches,
     text_query,
     text_score,
+    text_search,
 )
 from resources.selectors.referrals import (
     PartnerCard,
@@ -88,4 +89,5 @@ __all__ = [
     "text_matches",
     "text_query",
     "text_score",
+    "text_search",
 ]

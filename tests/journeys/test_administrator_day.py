@@ -1,11 +1,13 @@
 """An administrator's day in the admin: first sign-in with the authenticator set up, the
 dashboard, a new case manager added with one Roles field, a partner agency's API token issued
-and shown once, the audit trail read, the API documentation (offline); then the new case
+and shown once, a closed service found in the directory by a misspelt search, the audit trail
+read, the API documentation (offline); then the new case
 manager signs in for the first time and lands on their own dashboard."""
 
 import pytest
 
 from acs.models import ApiToken
+from resources.models import Service, ServiceStatus
 from responders.models import User
 from tests.journeys.harness import DESK_TABLET, DESKTOP, Journey, seed_demo
 from tests.totp import totp_now
@@ -60,6 +62,17 @@ def test_an_administrators_day(live_server, browser):
     day.shot("token-issued")
     issued = ApiToken.objects.get(name="westside-ehr")
     assert issued.user.organization == agency
+
+    # The directory: a shelter closed for the season is still found by the list's search,
+    # misspelt, so it can be reopened in November (the field app lists open ones only).
+    Service.objects.filter(name="Winter overnight shelter").update(status=ServiceStatus.INACTIVE)
+    day.goto("/admin/resources/service/")
+    day.page.fill("#searchbar", "wintr shleter")
+    day.page.locator("#changelist-search input[type=submit]").click()
+    day.at(r"/admin/resources/service/\?q=.*")
+    row = day.page.locator("#result_list tbody tr").first
+    assert "Winter overnight shelter" in row.inner_text()
+    day.shot("directory-search-closed-service")
 
     day.goto("/admin/acs/auditevent/")
     assert day.page.locator("#result_list tbody tr").count() > 0

@@ -104,3 +104,28 @@ def test_directory_lists_never_count_the_whole_table(client, admin_user, directo
     counts = [q["sql"] for q in captured if "COUNT(" in q["sql"].upper()]
     assert counts and all(" LIMIT " in sql.upper() for sql in counts), counts
     assert response.context["cl"].show_full_result_count is False
+
+
+def test_admin_service_search_finds_every_service_best_match_first(client, admin_user):
+    """The service list searches every service it lists: staff look for an inactive one to
+    reopen it, or one with no place yet to place it (the field app and the refer pickers
+    offer active places only). Best match first while searching, unless a column is sorted."""
+    from resources.models import ServiceStatus
+    from tests.factories import ServiceFactory
+
+    closed = ServiceFactory(name="Winter shelter", status=ServiceStatus.INACTIVE)
+    unplaced = ServiceFactory(name="Youth shelter")  # no service at location yet
+    mentioned = ServiceFactory(name="Aardvark meals", description="Meals; ask about shelter.")
+    ServiceFactory(name="Dental clinic")
+    client.force_login(admin_user)
+
+    response = client.get("/admin/resources/service/", {"q": "shelter"})
+
+    assert response.status_code == 200
+    listed = list(response.context["cl"].result_list)
+    assert set(listed) == {closed, unplaced, mentioned}
+    assert listed[-1] == mentioned  # named for it first; mentioned in passing last
+    by_name = client.get("/admin/resources/service/", {"q": "shelter", "o": "1"})
+    assert next(iter(by_name.context["cl"].result_list)) == mentioned  # the user's sort
+    nothing = client.get("/admin/resources/service/", {"q": "the"})  # only a stop word
+    assert nothing.status_code == 200 and not nothing.context["cl"].result_list

@@ -52,6 +52,7 @@ from resources.selectors.directory.text import (
     text_matches,
     text_query,
     text_score,
+    text_search,
 )
 
 __all__ = [
@@ -93,4 +94,5 @@ __all__ = [
     "text_matches",
     "text_query",
     "text_score",
+    "text_search",
 ]
