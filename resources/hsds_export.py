@@ -16,13 +16,18 @@ from __future__ import annotations
 import copy
 import csv
 import json
+import multiprocessing
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Model, Prefetch, QuerySet
+from django.db import connections
+from django.db.models import Model, Prefetch, Q, QuerySet
 from rest_framework import serializers
 
 from acs.csv_cells import csv_cell
@@ -193,6 +198,136 @@ def full_services() -> QuerySet[Service]:
     )
 
 
+# --- in parallel ---------------------------------------------------------------------------
+
+# An export of at least PARALLEL_FROM rows (services for the JSON, a table's rows for the CSV) is
+# written by one process per core, at most EXPORT_PROCESSES, each a contiguous part of the rows
+# into a file of its own, joined in order at the end: the export is CPU-bound in Python (model
+# instances and serializers: 0.74 ms of CPU a full service), so one process used one core.
+# Fewer rows, one process: starting more costs more than it saves. A daemonic process (a
+# Celery pool's) may not start processes of its own: one.
+PARALLEL_FROM = 5_000
+EXPORT_PROCESSES = 4
+_COUNT_EVERY = 100
+
+
+def export_processes(rows: int) -> int:
+    if rows < PARALLEL_FROM or multiprocessing.current_process().daemon:
+        return 1
+    return max(1, min(EXPORT_PROCESSES, os.cpu_count() or 1))
+
+
+class _Counter:
+    """Rows a part has written, added to the count its parent's progress bar reads (every
+    _COUNT_EVERY rows, and at the end)."""
+
+    def __init__(self, shared: Any) -> None:
+        self.shared, self.pending = shared, 0
+
+    def add(self) -> None:
+        self.pending += 1
+        if self.pending >= _COUNT_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            with self.shared.get_lock():
+                self.shared.value += self.pending
+            self.pending = 0
+
+
+PartWriter = Callable[[IO[str], int, _Counter], int]
+
+
+def _part(write: PartWriter, path: Path, shared: Any, results: Any, index: int) -> None:
+    """In a child process: write part `index` to `path`, its own database connection."""
+    counter = _Counter(shared)
+    try:
+        with path.open("w", encoding="utf-8", newline="") as stream:
+            results[index] = write(stream, index, counter)
+        counter.flush()
+    finally:
+        connections.close_all()
+
+
+def _in_parts(
+    write: PartWriter, parts: int, total: int, folder: Path, bar: BarFactory, label: str
+) -> list[tuple[Path, int]]:
+    """write(stream, part, counter) for each part 0..parts-1, each in a process of its own
+    (forked: the parent's database connections are closed first, so each opens its own);
+    returns each part's file and row count, in order. One part failing fails the export."""
+    context = multiprocessing.get_context("fork")
+    shared = context.Value("q", 0)
+    results = context.Array("q", [-1] * parts)
+    paths = [folder / f"part-{index}" for index in range(parts)]
+    connections.close_all()
+    processes = [
+        context.Process(target=_part, args=(write, paths[index], shared, results, index))
+        for index in range(parts)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        with bar(total, label) as done:
+            seen = 0
+            for process in processes:
+                while process.is_alive():
+                    process.join(timeout=0.2)
+                    now = shared.value
+                    done.update(now - seen)
+                    seen = now
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+                process.join()
+    codes = [process.exitcode for process in processes]
+    if any(codes) or min(results) < 0:
+        raise RuntimeError(f"An export process failed (exit codes {codes}); nothing was written.")
+    return list(zip(paths, list(results), strict=True))
+
+
+def _join(stream: IO[str], pieces: list[tuple[Path, int]], between: str = "") -> None:
+    first = True
+    for path, rows in pieces:
+        if rows:
+            stream.write("" if first else between)
+            with path.open(encoding="utf-8", newline="") as part:
+                shutil.copyfileobj(part, stream)
+            first = False
+
+
+# --- JSON, continued ---------------------------------------------------------------------------
+
+
+def _service_bounds(parts: int, total: int) -> list[tuple[str, int] | None]:
+    """Where each part of the services (in the export's order: name, id) starts and ends."""
+    ordered = Service.objects.order_by("name", "id").values_list("name", "id")
+    return [None, *(ordered[total * k // parts] for k in range(1, parts)), None]
+
+
+def _services_between(start: tuple[str, int] | None, end: tuple[str, int] | None) -> QuerySet:
+    qs = full_services()
+    if start is not None:
+        qs = qs.filter(Q(name__gt=start[0]) | Q(name=start[0], id__gte=start[1]))
+    if end is not None:
+        qs = qs.filter(Q(name__lt=end[0]) | Q(name=end[0], id__lt=end[1]))
+    return qs
+
+
+def _write_services(stream: IO[str], qs: QuerySet, tick: Callable[[], Any]) -> int:
+    """The services' full objects, one per line, joined by commas; returns the count."""
+    serializer = out.ServiceFullOut(context={"prefetched": True})
+    encode = DjangoJSONEncoder(ensure_ascii=False).encode
+    count = 0
+    for service in qs.iterator(chunk_size=CHUNK):
+        stream.write(",\n" if count else "")
+        stream.write(encode(serializer.to_representation(service)))
+        count += 1
+        tick()
+    return count
+
+
 def service_objects(bar: BarFactory = no_bar) -> Iterator[dict]:
     """The full HSDS service objects, a chunk of services (and their relations) in memory at
     a time, through one serializer (built once: building it per service was most of the
@@ -206,15 +341,27 @@ def service_objects(bar: BarFactory = no_bar) -> Iterator[dict]:
 
 
 def write_json(stream: IO[str], *, bar: BarFactory = no_bar) -> int:
-    """Write a JSON array of full HSDS service objects, one per line. Returns the count."""
-    count = 0
-    stream.write("[")
-    encode = DjangoJSONEncoder(ensure_ascii=False).encode
-    for item in service_objects(bar):
-        stream.write(",\n" if count else "\n")
-        stream.write(encode(item))
-        count += 1
-    stream.write("\n]\n")
+    """Write a JSON array of full HSDS service objects, one per line. Returns the count. A
+    large directory is written in parts, one process each (export_processes)."""
+    total = Service.objects.count()
+    parts = export_processes(total)
+    stream.write("[\n")
+    if parts == 1:
+        with bar(total, "services") as done:
+            count = _write_services(stream, full_services(), done.update)
+    else:
+        bounds = _service_bounds(parts, total)
+
+        def write(part: IO[str], index: int, counter: _Counter) -> int:
+            return _write_services(
+                part, _services_between(bounds[index], bounds[index + 1]), counter.add
+            )
+
+        with tempfile.TemporaryDirectory(prefix="hsds-export-") as folder:
+            pieces = _in_parts(write, parts, total, Path(folder), bar, "services")
+            _join(stream, pieces, between=",\n")
+        count = sum(rows for _path, rows in pieces)
+    stream.write("\n]\n" if count else "]\n")
     return count
 
 
@@ -266,6 +413,45 @@ def _row(obj: Model, serializer: out.Hsds, fields: list[dict]) -> list[str]:
     return row
 
 
+def _write_table(
+    stream: IO[str], table: Table, fields: list[dict], bar: BarFactory, label: str
+) -> int:
+    """The table's rows (after its header), in id order; a large table in parts, one
+    process each (export_processes). Returns the count."""
+    qs = table.queryset()
+    serializer = _flat(table.serializer, fields)
+    total = qs.count()
+
+    def write(part: IO[str], rows: QuerySet, tick: Callable[[], Any]) -> int:
+        writer = csv.writer(part)
+        n = 0
+        for obj in rows.iterator(chunk_size=CHUNK * 4):
+            writer.writerow(_row(obj, serializer, fields))
+            n += 1
+            tick()
+        return n
+
+    parts = export_processes(total)
+    if parts == 1:
+        with bar(total, label) as done:
+            return write(stream, qs, done.update)
+    ids = qs.values_list("id", flat=True)
+    bounds = [None, *(ids[total * k // parts] for k in range(1, parts)), None]
+
+    def write_part(part: IO[str], index: int, counter: _Counter) -> int:
+        rows = qs
+        if bounds[index] is not None:
+            rows = rows.filter(id__gte=bounds[index])
+        if bounds[index + 1] is not None:
+            rows = rows.filter(id__lt=bounds[index + 1])
+        return write(part, rows, counter.add)
+
+    with tempfile.TemporaryDirectory(prefix="hsds-export-") as folder:
+        pieces = _in_parts(write_part, parts, total, Path(folder), bar, label)
+        _join(stream, pieces)
+    return sum(rows for _path, rows in pieces)
+
+
 def write_datapackage(
     folder: Path, *, progress: Progress = lambda s: None, bar: BarFactory = no_bar
 ) -> dict[str, int]:
@@ -283,13 +469,7 @@ def write_datapackage(
             writer.writerow([field["name"] for field in fields])
             n = 0
             if table is not None:
-                qs = table.queryset()
-                serializer = _flat(table.serializer, fields)
-                with bar(qs.count(), resource["path"]) as done:
-                    for obj in qs.iterator(chunk_size=CHUNK * 4):
-                        writer.writerow(_row(obj, serializer, fields))
-                        n += 1
-                        done.update()
+                n = _write_table(f, table, fields, bar, resource["path"])
         counts[resource["name"]] = n
         progress(f"  {resource['path']}: {n} rows")
     (folder / "datapackage.json").write_text(

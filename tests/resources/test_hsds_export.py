@@ -196,3 +196,83 @@ def test_export_does_not_overwrite_without_being_told(tmp_path, directory):
         stderr=io.StringIO(),
     )
     assert len(json.loads((tmp_path / "services.json").read_text())) == 4
+
+
+# --- a large directory, in parts ---------------------------------------------------------------
+
+
+@pytest.fixture
+def needs_taxonomy(transactional_db):
+    """A transactional test before this one may have flushed the seeded taxonomy."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("resources.migrations.0005_acs_needs_taxonomy").forwards(apps, None)
+
+
+def _exports(tmp_path, name):
+    json_path = tmp_path / f"{name}.json"
+    call_command("hsds_export", json=str(json_path), csv=str(tmp_path / name), stderr=io.StringIO())
+    files = sorted(p.name for p in (tmp_path / name).iterdir())
+    return json_path.read_bytes(), {f: (tmp_path / name / f).read_bytes() for f in files}
+
+
+@pytest.mark.django_db(transaction=True)  # the parts' processes read what is committed
+def test_a_large_directory_is_written_in_parts_byte_for_byte_the_same(
+    needs_taxonomy, tmp_path, detailed, monkeypatch
+):
+    """A directory of at least PARALLEL_FROM rows is written by one process per core, each a
+    part of the rows, joined in order: the files are those one process writes."""
+    from resources import hsds_export
+
+    for i in range(7):  # names that sort before, between and after the fixture's
+        ServiceFactory(name=f"{'AMZ'[i % 3]}-service {i}")
+    one_json, one_csv = _exports(tmp_path, "one")
+    monkeypatch.setattr(hsds_export, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(hsds_export, "EXPORT_PROCESSES", 3)
+    monkeypatch.setattr(hsds_export.os, "cpu_count", lambda: 3)
+    assert hsds_export.export_processes(10) == 3
+
+    parts_json, parts_csv = _exports(tmp_path, "parts")
+
+    assert parts_json == one_json and json.loads(one_json)
+    assert parts_csv == one_csv
+    assert one_csv["services.csv"].count(b"\r\n") == Service.objects.count() + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_part_that_fails_fails_the_export_and_leaves_no_file(
+    needs_taxonomy, tmp_path, detailed, monkeypatch
+):
+    from resources import hsds_export
+    from resources.api import hsds_serializers
+
+    monkeypatch.setattr(hsds_export, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(hsds_export.os, "cpu_count", lambda: 2)
+    represent = hsds_serializers.ServiceFullOut.to_representation
+
+    def broken(self, service):
+        if service.name == "Walk-in clinic":  # in one part's process only
+            raise RuntimeError("a database error, say")
+        return represent(self, service)
+
+    monkeypatch.setattr(hsds_serializers.ServiceFullOut, "to_representation", broken)
+    target = tmp_path / "services.json"
+
+    with pytest.raises(RuntimeError, match="An export process failed"):
+        call_command("hsds_export", json=str(target), stderr=io.StringIO())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_pools_process_writes_in_one_process(monkeypatch):
+    """A Celery pool's processes are daemonic and may not start processes of their own."""
+    from resources import hsds_export
+
+    class Daemonic:
+        daemon = True
+
+    assert hsds_export.export_processes(10**6) >= 1
+    monkeypatch.setattr(hsds_export.multiprocessing, "current_process", Daemonic)
+    assert hsds_export.export_processes(10**6) == 1
+    assert hsds_export.export_processes(hsds_export.PARALLEL_FROM - 1) == 1
