@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import admin
-from django.contrib.admin.views.main import ORDER_VAR
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -142,6 +142,16 @@ class VerifiedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class BestMatchFirst(ChangeList):
+    """The service list while searching: ordered best match first (ServiceAdmin's
+    get_search_results), so no column's header claims the order."""
+
+    def get_ordering_field_columns(self):
+        if self.query.strip() and ORDER_VAR not in self.params:
+            return {}
+        return super().get_ordering_field_columns()
+
+
 class ServiceAdmin(ReferrersPickFrom, HttpsUrls, FastListAdmin):
     list_display = ("name", "organization", "status", "accepts_referrals", "last_verified_at")
     list_filter = ("status", "accepts_referrals", VerifiedFilter)
@@ -171,6 +181,9 @@ class ServiceAdmin(ReferrersPickFrom, HttpsUrls, FastListAdmin):
         if ranked and ORDER_VAR not in request.GET:
             searched = searched.order_by("-text_score", "name", "pk")
         return searched, False
+
+    def get_changelist(self, request, **kwargs):
+        return BestMatchFirst
 
 
 class LocationAdmin(HttpsUrls, FastListAdmin):

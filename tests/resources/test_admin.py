@@ -125,6 +125,8 @@ def test_admin_service_search_finds_every_service_best_match_first(client, admin
     listed = list(response.context["cl"].result_list)
     assert set(listed) == {closed, unplaced, mentioned}
     assert listed[-1] == mentioned  # named for it first; mentioned in passing last
+    assert response.context["cl"].get_ordering_field_columns() == {}  # no header claims it
+    assert client.get("/admin/resources/service/").context["cl"].get_ordering_field_columns()
     by_name = client.get("/admin/resources/service/", {"q": "shelter", "o": "1"})
     assert next(iter(by_name.context["cl"].result_list)) == mentioned  # the user's sort
     nothing = client.get("/admin/resources/service/", {"q": "the"})  # only a stop word
