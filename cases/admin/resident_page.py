@@ -28,7 +28,13 @@ from acs.roles import ACS_ROLES, OVERSIGHT_ROLES, has_any_role
 from cases.models import FollowUp, Resident
 from cases.selectors import timeline
 from resources.models import OPEN_STATUSES, Referral, ServiceAtLocation
-from resources.selectors import listed_with, page_rows, service_search, sharing_consent_for
+from resources.selectors import (
+    listed_with,
+    not_referrable,
+    page_rows,
+    service_search,
+    sharing_consent_for,
+)
 from resources.services.referrals import referral_create
 
 REFER_PREFIX = "refer"
@@ -294,19 +300,27 @@ def refer_options_view(model_admin, request):
     # match with its joined rows: p95 441 -> 120 ms at 200,000 services, docs/benchmarks.md).
     searched = listed_with(service_search(text=term, accepts_referrals=True), addresses=True)
     rows = page_rows(searched, start, start + OPTIONS_PER_PAGE + 1)
-    return JsonResponse(
-        {
-            "results": [
-                {
-                    "id": str(sal.pk),
-                    "text": option_label(sal),
-                    "capacity": capacity_state(sal)[0],
-                }
-                for sal in rows[:OPTIONS_PER_PAGE]
-            ],
-            "pagination": {"more": len(rows) > OPTIONS_PER_PAGE},
-        }
-    )
+    answer = {
+        "results": [
+            {
+                "id": str(sal.pk),
+                "text": option_label(sal),
+                "capacity": capacity_state(sal)[0],
+            }
+            for sal in rows[:OPTIONS_PER_PAGE]
+        ],
+        "pagination": {"more": len(rows) > OPTIONS_PER_PAGE},
+    }
+    if term and not rows and page == 1:
+        # Nothing to offer: say which services the words meant and why they are not offered
+        # (closed, taking no referrals, not yet placed), rather than a bare "No results"
+        # (admin_refer.js shows it in the picker).
+        left_out = not_referrable(term)
+        if left_out:
+            answer["hint"] = (
+                "Not offered here: " + "; ".join(f"{name} ({why})" for name, why in left_out) + "."
+            )
+    return JsonResponse(answer)
 
 
 def refer_preview_view(model_admin, request, resident: Resident):

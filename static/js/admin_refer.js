@@ -40,6 +40,30 @@
         }
         // select2 triggers the change through jQuery.
         django.jQuery(select).on('change', () => ask(preview, select.value));
+        // Nothing to offer for the words typed: the options' answer says which services they
+        // meant and why those are not offered (closed, taking no referrals, not yet placed),
+        // shown in place of select2's bare "No results found". jQuery reports the request
+        // complete before select2 draws its answer (select2 reads it in a `then`, which jQuery
+        // runs later), so the hint is kept, and put in when select2 draws its message.
+        let hint = null;
+        django.jQuery(document).on('ajaxComplete', (event, xhr) => {
+            hint = (xhr.responseJSON && xhr.responseJSON.hint) || null;
+        });
+        const drawn = new MutationObserver(() => {
+            const message = document.querySelector(
+                '.select2-container--open .select2-results__message');
+            if (hint && message && message.textContent !== hint) {
+                message.textContent = hint;
+                message.classList.add('refer-hint');
+            }
+        });
+        django.jQuery(select).on('select2:open', () => {
+            const list = document.getElementById('select2-' + select.id + '-results');
+            if (list) {
+                drawn.observe(list, {childList: true, subtree: true});
+            }
+        });
+        django.jQuery(select).on('select2:close', () => drawn.disconnect());
         // select2's widgets take their name from the field's label, for screen readers. The
         // widget is made by autocomplete.js in a jQuery ready handler, which jQuery runs
         // asynchronously, possibly after this load event: named from a ready handler of our

@@ -12,7 +12,7 @@ from django.utils import timezone
 from acs.models import AuditAction, AuditEvent
 from cases.display import when
 from cases.models import Consent, FollowUp
-from resources.models import Referral, Service
+from resources.models import Referral, Service, ServiceStatus
 from resources.services import capacity_update
 from tests.factories import (
     AddressFactory,
@@ -438,3 +438,26 @@ def test_the_page_puts_follow_ups_referrals_and_timeline_before_the_form(
         ).count()
         == 1
     )
+
+
+def test_nothing_to_offer_says_which_services_were_meant_and_why(client, case_manager, places):
+    """No place to offer for the words typed: the answer names the services they meant and
+    why none is offered, for the picker to show instead of a bare "No results found"."""
+    signed_in(client, case_manager)
+    Service.objects.filter(name="Overnight emergency shelter").update(status=ServiceStatus.INACTIVE)
+    ServiceFactory(name="Youth shelter", accepts_referrals=True)  # no place yet
+
+    def answer(term):
+        response = client.get("/admin/cases/resident/refer/options/", {"term": term})
+        assert response.status_code == 200
+        return response.json()
+
+    closed = answer("shleter")
+    assert closed["results"] == []
+    assert closed["hint"] == (
+        "Not offered here: Overnight emergency shelter (inactive); "
+        "Youth shelter (has no place yet)."
+    )
+    assert answer("pantry")["hint"] == "Not offered here: Food pantry (does not take referrals)."
+    assert "hint" not in answer("detox")  # something to offer
+    assert "hint" not in answer("xylophone")  # nothing meant

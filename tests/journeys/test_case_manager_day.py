@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from acs.management.commands.seed_demo import demo_uuid
 from cases.models import FollowUp, Resident
-from resources.models import Referral
+from resources.models import Referral, Service, ServiceStatus
 from tests.journeys.harness import DESK_TABLET, DESKTOP, Journey, seed_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -45,9 +45,18 @@ def test_a_case_managers_day(live_server, browser):
     assert "Marisol" in day.page.locator("#content h2").first.inner_text()
     assert "Marisol" in day.page.locator(".breadcrumbs").inner_text()
 
-    # Refer from the page: found by a need, place and consent shown before sending.
+    # Refer from the page. A shelter closed for the season is not offered: the picker says
+    # so, rather than "No results found".
+    Service.objects.filter(name="Winter overnight shelter").update(status=ServiceStatus.INACTIVE)
     day.page.locator("#refer .select2-selection").click()
-    day.page.locator(".select2-container--open .select2-search__field").fill("medicaid")
+    search = day.page.locator(".select2-container--open .select2-search__field")
+    search.fill("winter overnight")
+    hint = day.page.locator(".select2-results__message.refer-hint")
+    hint.wait_for()
+    assert "Winter overnight shelter (inactive)" in hint.inner_text()
+    day.shot("refer-not-offered")
+    # Found by a need, place and consent shown before sending.
+    search.fill("medicaid")
     option = day.page.locator(".select2-results__option", has_text="Medicaid").first
     option.wait_for()
     day.shot("refer-options")

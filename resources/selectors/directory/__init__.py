@@ -15,6 +15,7 @@ from resources.selectors.directory.geo import (
     earth_box,
 )
 from resources.selectors.directory.hsds import (
+    not_referrable,
     organizations_list,
     postcode_centroid,
     service_at_locations_list,
@@ -78,6 +79,7 @@ __all__ = [
     "earth_box",
     "listed_with",
     "need_terms",
+    "not_referrable",
     "open_at_condition",
     "open_at_filter",
     "organizations_list",
