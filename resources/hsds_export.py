@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Model, Prefetch, Q, QuerySet
 from rest_framework import serializers
 
@@ -239,11 +239,30 @@ class _Counter:
 PartWriter = Callable[[IO[str], int, _Counter], int]
 
 
-def _part(write: PartWriter, path: Path, shared: Any, results: Any, index: int) -> None:
-    """In a child process: write part `index` to `path`, its own database connection."""
+def _exported_snapshot() -> tuple[Any, str]:
+    """A connection of its own holding a read-only REPEATABLE READ transaction, and the id of
+    its snapshot (pg_export_snapshot): every part reads the directory as of that one instant,
+    as pg_dump's parallel jobs do, so a service renamed or added while they run is neither
+    written twice nor left out. Held open until the parts are done."""
+    connection = connections["default"]
+    holder = connection.get_new_connection(connection.get_connection_params())
+    holder.autocommit = True
+    holder.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    row = holder.execute("SELECT pg_export_snapshot()").fetchone()
+    return holder, row[0]
+
+
+def _part(
+    write: PartWriter, path: Path, snapshot: str, shared: Any, results: Any, index: int
+) -> None:
+    """In a child process: write part `index` to `path`, its own database connection reading
+    the parent's snapshot."""
     counter = _Counter(shared)
     try:
-        with path.open("w", encoding="utf-8", newline="") as stream:
+        with transaction.atomic(), path.open("w", encoding="utf-8", newline="") as stream:
+            with connections["default"].cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
             results[index] = write(stream, index, counter)
         counter.flush()
     finally:
@@ -254,20 +273,24 @@ def _in_parts(
     write: PartWriter, parts: int, total: int, folder: Path, bar: BarFactory, label: str
 ) -> list[tuple[Path, int]]:
     """write(stream, part, counter) for each part 0..parts-1, each in a process of its own
-    (forked: the parent's database connections are closed first, so each opens its own);
-    returns each part's file and row count, in order. One part failing fails the export."""
+    (forked: the parent's database connections are closed first, so each opens its own) and
+    all reading one snapshot; returns each part's file and row count, in order. One part
+    failing fails the export."""
     context = multiprocessing.get_context("fork")
     shared = context.Value("q", 0)
     results = context.Array("q", [-1] * parts)
     paths = [folder / f"part-{index}" for index in range(parts)]
+    holder, snapshot = _exported_snapshot()
+    # Last before the fork: a connection open now would be shared with the children, and the
+    # first to close it would close it for all.
     connections.close_all()
     processes = [
-        context.Process(target=_part, args=(write, paths[index], shared, results, index))
+        context.Process(target=_part, args=(write, paths[index], snapshot, shared, results, index))
         for index in range(parts)
     ]
-    for process in processes:
-        process.start()
     try:
+        for process in processes:
+            process.start()
         with bar(total, label) as done:
             seen = 0
             for process in processes:
@@ -281,6 +304,7 @@ def _in_parts(
             if process.is_alive():
                 process.terminate()
                 process.join()
+        holder.close()
     codes = [process.exitcode for process in processes]
     if any(codes) or min(results) < 0:
         raise RuntimeError(f"An export process failed (exit codes {codes}); nothing was written.")
@@ -315,29 +339,26 @@ def _services_between(start: tuple[str, int] | None, end: tuple[str, int] | None
     return qs
 
 
-def _write_services(stream: IO[str], qs: QuerySet, tick: Callable[[], Any]) -> int:
-    """The services' full objects, one per line, joined by commas; returns the count."""
+def service_objects(services: QuerySet | None = None) -> Iterator[dict]:
+    """The full HSDS service objects of `services` (default: every one, full_services), a
+    chunk of services (and their relations) in memory at a time, through one serializer
+    (built once: building it per service was most of the time)."""
     serializer = out.ServiceFullOut(context={"prefetched": True})
+    qs = full_services() if services is None else services
+    for service in qs.iterator(chunk_size=CHUNK):
+        yield serializer.to_representation(service)
+
+
+def _write_services(stream: IO[str], services: QuerySet, tick: Callable[[], Any]) -> int:
+    """The services' full objects, one per line, joined by commas; returns the count."""
     encode = DjangoJSONEncoder(ensure_ascii=False).encode
     count = 0
-    for service in qs.iterator(chunk_size=CHUNK):
+    for item in service_objects(services):
         stream.write(",\n" if count else "")
-        stream.write(encode(serializer.to_representation(service)))
+        stream.write(encode(item))
         count += 1
         tick()
     return count
-
-
-def service_objects(bar: BarFactory = no_bar) -> Iterator[dict]:
-    """The full HSDS service objects, a chunk of services (and their relations) in memory at
-    a time, through one serializer (built once: building it per service was most of the
-    time)."""
-    qs = full_services()
-    serializer = out.ServiceFullOut(context={"prefetched": True})
-    with bar(qs.count(), "services") as done:
-        for service in qs.iterator(chunk_size=CHUNK):
-            yield serializer.to_representation(service)
-            done.update()
 
 
 def write_json(stream: IO[str], *, bar: BarFactory = no_bar) -> int:

@@ -143,11 +143,11 @@ class VerifiedFilter(admin.SimpleListFilter):
 
 
 class BestMatchFirst(ChangeList):
-    """The service list while searching: ordered best match first (ServiceAdmin's
-    get_search_results), so no column's header claims the order."""
+    """The service list: while its rows are ordered best match first (ServiceAdmin's
+    get_search_results), no column's header claims the order."""
 
     def get_ordering_field_columns(self):
-        if self.query.strip() and ORDER_VAR not in self.params:
+        if self.queryset.query.order_by[:1] == ("-text_score",):
             return {}
         return super().get_ordering_field_columns()
 

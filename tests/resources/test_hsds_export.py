@@ -242,6 +242,35 @@ def test_a_large_directory_is_written_in_parts_byte_for_byte_the_same(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_the_parts_read_one_snapshot_whatever_changes_while_they_run(
+    needs_taxonomy, tmp_path, detailed, monkeypatch
+):
+    """A service renamed after the export began (here: right after its snapshot was taken,
+    before any part reads) is written as it was, where it was: every part reads the
+    directory as of one instant."""
+    from resources import hsds_export
+
+    for i in range(6):
+        ServiceFactory(name=f"{'AMZ'[i % 3]}-service {i}")
+    before, _csv = _exports(tmp_path, "before")
+    monkeypatch.setattr(hsds_export, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(hsds_export.os, "cpu_count", lambda: 3)
+    taken = hsds_export._exported_snapshot
+
+    def then_renamed():
+        held = taken()
+        Service.objects.filter(name="A-service 0").update(name="Z-service renamed")
+        return held
+
+    monkeypatch.setattr(hsds_export, "_exported_snapshot", then_renamed)
+    during = tmp_path / "during.json"
+    call_command("hsds_export", json=str(during), stderr=io.StringIO())
+
+    assert during.read_bytes() == before
+    assert Service.objects.filter(name="Z-service renamed").exists()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_part_that_fails_fails_the_export_and_leaves_no_file(
     needs_taxonomy, tmp_path, detailed, monkeypatch
 ):
@@ -272,7 +301,8 @@ def test_a_pools_process_writes_in_one_process(monkeypatch):
     class Daemonic:
         daemon = True
 
-    assert hsds_export.export_processes(10**6) >= 1
+    monkeypatch.setattr(hsds_export.os, "cpu_count", lambda: 2)
+    assert hsds_export.export_processes(10**6) == 2
     monkeypatch.setattr(hsds_export.multiprocessing, "current_process", Daemonic)
     assert hsds_export.export_processes(10**6) == 1
     assert hsds_export.export_processes(hsds_export.PARALLEL_FROM - 1) == 1

@@ -15,7 +15,6 @@ from resources.selectors.directory.geo import (
     earth_box,
 )
 from resources.selectors.directory.hsds import (
-    not_referrable,
     organizations_list,
     postcode_centroid,
     service_at_locations_list,
@@ -35,6 +34,7 @@ from resources.selectors.directory.search import (
     REACH_PLACES,
     counted_page_keys,
     listed_with,
+    not_referrable,
     page_keys,
     page_rows,
     rows_of,

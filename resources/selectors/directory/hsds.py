@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.postgres.search import TrigramWordSimilarity
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Value
+from django.db.models import Prefetch, QuerySet, Value
 
 from resources.models import (
     Attribute,
@@ -18,7 +18,6 @@ from resources.models import (
     Organization,
     Service,
     ServiceAtLocation,
-    ServiceStatus,
     Taxonomy,
     TaxonomyTerm,
 )
@@ -96,33 +95,6 @@ def services_list(
             # against Service's fields alone.
             return qs.order_by("-text_score", "name", "id")  # type: ignore[misc]
     return qs.order_by("name", "id")
-
-
-def not_referrable(text: str, *, limit: int = 3) -> list[tuple[str, str]]:
-    """The services best matching `text` (every status) that cannot be referred to, each with
-    why, for a picker that offers active services taking referrals at a place and found none:
-    "inactive" (or its other status), "does not take referrals", "has no place yet". One
-    query; directory data only."""
-    qs, ranked = text_search(Service.objects.all(), text, service="")
-    if not ranked:
-        return []
-    placed = ServiceAtLocation.objects.filter(service=OuterRef("pk"))
-    rows = (
-        qs.annotate(placed=Exists(placed))
-        .exclude(status=ServiceStatus.ACTIVE, accepts_referrals=True, placed=True)
-        .order_by("-text_score", "name", "id")
-        .values_list("name", "status", "accepts_referrals")[:limit]
-    )
-    reasons = []
-    for name, status, takes_referrals in rows:
-        if status != ServiceStatus.ACTIVE:
-            why = ServiceStatus(status).label.lower()
-        elif not takes_referrals:
-            why = "does not take referrals"
-        else:  # active and taking referrals, so left out for having no place
-            why = "has no place yet"
-        reasons.append((name, why))
-    return reasons
 
 
 def service_at_locations_list(

@@ -35,6 +35,7 @@ from resources.models import (
     Attribute,
     Language,
     Location,
+    Service,
     ServiceAtLocation,
     ServiceStatus,
     TaxonomyTerm,
@@ -221,6 +222,34 @@ def service_search(
     return qs
 
 
+def not_referrable(text: str, *, limit: int = 3) -> list[tuple[str, str]]:
+    """The services best matching `text` (every status) that `service_search(text=text,
+    accepts_referrals=True)` leaves out, each with why, for a picker that offers what that
+    search finds and found nothing: "inactive" (or its other status, by active_only), "does
+    not take referrals", "has no place yet" (the search lists services at locations). One
+    query; directory data only."""
+    qs, ranked = text_search(Service.objects.all(), text, service="")
+    if not ranked:
+        return []
+    placed = ServiceAtLocation.objects.filter(service=OuterRef("pk"))
+    rows = (
+        qs.annotate(placed=Exists(placed))
+        .exclude(status=ServiceStatus.ACTIVE, accepts_referrals=True, placed=True)
+        .order_by("-text_score", "name", "id")
+        .values_list("name", "status", "accepts_referrals")[:limit]
+    )
+    reasons = []
+    for name, status, takes_referrals in rows:
+        if status != ServiceStatus.ACTIVE:
+            why = ServiceStatus(status).label.lower()
+        elif not takes_referrals:
+            why = "does not take referrals"
+        else:  # active and taking referrals, so left out for having no place
+            why = "has no place yet"
+        reasons.append((name, why))
+    return reasons
+
+
 # How far the nearest-first cut looks for a page's `stop` matches: the nearest
 # REACH_PLACES * stop places. A search whose matches are sparser than that (a word, Spanish
 # and places free, say) is not cut: see page_keys.
@@ -280,12 +309,13 @@ def _without_radius(queryset: QuerySet[_M]) -> tuple[QuerySet[_M], ExpressionWra
     200,000 services, against 12 ms without it)."""
     where = queryset.query.where
     kept, radii = [], []
-    for child in where.children:
-        condition = getattr(child, "lhs", None)
-        if isinstance(condition, WithinRadius) and where.connector == AND and not where.negated:
-            radii.append(Q(condition.at_most()))
-        else:
-            kept.append(child)
+    if where.connector == AND and not where.negated:  # each child a filter of its own
+        for child in where.children:
+            condition = getattr(child, "lhs", None)
+            if isinstance(condition, WithinRadius):
+                radii.append(Q(condition.at_most()))
+            else:
+                kept.append(child)
     within = ExpressionWrapper(
         reduce(operator.and_, radii) if radii else Value(True), output_field=BooleanField()
     )
