@@ -29,8 +29,8 @@ from cases.models import FollowUp, Resident
 from cases.selectors import timeline
 from resources.models import OPEN_STATUSES, Referral, ServiceAtLocation
 from resources.selectors import (
+    left_out_of_search,
     listed_with,
-    not_referrable,
     page_rows,
     service_search,
     sharing_consent_for,
@@ -315,7 +315,7 @@ def refer_options_view(model_admin, request):
         # Nothing to offer: say which services the words meant and why they are not offered
         # (closed, taking no referrals, not yet placed), rather than a bare "No results"
         # (admin_refer.js shows it in the picker).
-        left_out = not_referrable(term)
+        left_out = left_out_of_search(term, accepts_referrals=True)
         if left_out:
             answer["hint"] = (
                 "Not offered here: " + "; ".join(f"{name} ({why})" for name, why in left_out) + "."

@@ -15,6 +15,7 @@ from cases.models import Need
 from resources.selectors import (
     NEED_TERMS,
     Point,
+    left_out_of_search,
     listed_with,
     need_terms,
     page_rows,
@@ -53,12 +54,19 @@ def resources(request: HttpRequest) -> HttpResponse:
         # The screen shows each place's address and languages, not its needs.
         searched = listed_with(service_search(**params), addresses=True, languages=True)
         results = page_rows(searched, 0, 50)
+        # Nothing found for words that name services: say which and why they are not
+        # listed (closed, not yet placed...), rather than only "Nothing matches".
+        left_out = (
+            left_out_of_search(params["text"], accepts_referrals=bool(params["accepts_referrals"]))
+            if params["text"].strip() and not results
+            else []
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
-        results = []
+        results, left_out = [], []
     for sal in results:
         sal.distance_label = distance_label(getattr(sal, "distance_km", None))
-    context.update(results=results, params=params, query=request.GET)
+    context.update(results=results, params=params, query=request.GET, left_out=left_out)
     return render(request, "responders/field/resources.html", context)
 
 
@@ -72,7 +80,9 @@ def directory_snapshot(request: HttpRequest) -> JsonResponse:
 
     Online, the picker asks for what it shows: `need` (repeated; services meeting any of the
     needs ticked) and `q` (typed; the directory's typo-tolerant search). Both go through
-    service_search, as every search of the directory does."""
+    service_search, as every search of the directory does. When words find nothing,
+    `not_offered` names the services they meant and why none is offered (closed, taking no
+    referrals, not yet placed)."""
     now = timezone.now()
     text = request.GET.get("q", "").strip()[:100]
     needs = [n for n in request.GET.getlist("need") if n in Need.values][:20]
@@ -108,13 +118,15 @@ def directory_snapshot(request: HttpRequest) -> JsonResponse:
                 ),
             }
         )
-    return JsonResponse(
-        {
-            "as_of": now.isoformat(),
-            "filtered": bool(text or needs),
-            # The needs the directory's terms can meet (NEED_TERMS): the picker filters its
-            # offline copy by these only, as the server does.
-            "matchable_needs": list(NEED_TERMS),
-            "services": services,
-        }
-    )
+    answer: dict[str, object] = {
+        "as_of": now.isoformat(),
+        "filtered": bool(text or needs),
+        # The needs the directory's terms can meet (NEED_TERMS): the picker filters its
+        # offline copy by these only, as the server does.
+        "matchable_needs": list(NEED_TERMS),
+        "services": services,
+    }
+    left_out = left_out_of_search(text, accepts_referrals=True) if text and not services else []
+    if left_out:
+        answer["not_offered"] = [{"name": name, "why": why} for name, why in left_out]
+    return JsonResponse(answer)

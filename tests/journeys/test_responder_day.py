@@ -1,14 +1,15 @@
 """A responder's shift in the field app (a tablet held upright, and a laptop in the vehicle),
 on the demo's data: sign in, home with the unit and its call, the call page with what is known
 at the address, a mistaken status tap taken back, an encounter with a resident found by a
-misspelt name and a referral picked from the services that meet the needs ticked, "Sent.", the
+misspelt name and a referral picked from the services that meet the needs ticked (a shelter
+closed for the season named with why, in the picker and on the resources screen), "Sent.", the
 encounter's page with everything recorded on it, the call cleared, sign out."""
 
 import pytest
 
 from acs.management.commands.seed_demo import demo_uuid
 from cases.models import Call, CallEvent, Encounter, Resident
-from resources.models import Referral
+from resources.models import Referral, Service, ServiceStatus
 from tests.journeys.harness import DESKTOP, FIELD_TABLET, Journey, seed_demo
 from tests.workers import wait_until
 
@@ -55,6 +56,18 @@ def test_a_responders_shift(live_server, browser):
     options.first.wait_for()
     assert " free" in options.first.inner_text()  # places free, shown before choosing
     day.shot("referral-picker")
+    # The shelter asked for by name is closed for the season: the picker says so, rather
+    # than only "No service matches".
+    Service.objects.filter(name="Winter overnight shelter").update(
+        status=ServiceStatus.TEMPORARILY_CLOSED
+    )
+    person.locator("[data-referral-search]").fill("winter overnigt")
+    not_offered = person.locator("[data-referral-options] li.not-offered")
+    not_offered.wait_for()
+    assert "Winter overnight shelter (temporarily closed)" in not_offered.inner_text()
+    day.shot("referral-not-offered")
+    person.locator("[data-referral-search]").fill("")
+    options.first.wait_for()
     options.first.locator("input[type=radio]").check()
     day.page.check("input[name=disposition][value=referred]")
     day.page.fill("#narrative", "Cold night; asked for a bed.")
@@ -81,6 +94,16 @@ def test_a_responders_shift(live_server, browser):
     day.shot("cleared")
     day.page.click("#cleared >> text=Back to my calls")
     assert call.incident_number not in day.page.inner_text("main")
+
+    # Resources nearby, searched by name: the closed shelter is named, with why.
+    day.page.click("nav >> text=Resources")
+    day.at(r"/field/resources/")
+    day.page.fill("#q", "winter overnight shelter")
+    day.page.click("#resource-search button[type=submit]")
+    day.at(r"/field/resources/")
+    left_out = day.page.locator("#resource-list li.left-out")
+    assert "Winter overnight shelter (temporarily closed)" in left_out.inner_text()
+    day.shot("resources-not-listed")
 
     # End of the shift on a shared tablet: nothing is left unsent, so no question is asked.
     day.page.click("#sign-out button")

@@ -13,8 +13,14 @@ from django.utils import timezone
 
 from cases.models import Encounter, EncounterResident
 from cases.services import encounter_create, resident_create
+from resources.models import ServiceStatus
 from tests.cases.helpers import dispatched_call, logged_encounter
-from tests.factories import CapacityFactory, ResidentFactory, ServiceAtLocationFactory
+from tests.factories import (
+    CapacityFactory,
+    ResidentFactory,
+    ServiceAtLocationFactory,
+    ServiceFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -283,6 +289,39 @@ def test_the_resources_screen_reads_the_lists_it_shows_and_not_the_needs(client,
     assert [sql for sql in read if 'FROM "resources_language"' in sql]
     assert not [sql for sql in read if 'FROM "resources_attribute"' in sql]
     assert [q for q in snapshot.captured_queries if 'FROM "resources_attribute"' in q["sql"]]
+
+
+def test_resources_say_which_services_the_words_meant_when_none_is_listed(client, responder):
+    """Words that name only services the screen does not list (closed, not yet placed, or
+    taking no referrals when only those are asked for): the screen says which and why, not
+    only "Nothing matches"."""
+    closed = ServiceAtLocationFactory(service__name="Winter overnight shelter")
+    closed.service.status = ServiceStatus.TEMPORARILY_CLOSED
+    closed.service.save()
+    ServiceFactory(name="Youth overnight shelter")  # no place yet
+    walk_in = ServiceAtLocationFactory(service__name="Walk in pantry")
+    walk_in.service.accepts_referrals = False
+    walk_in.service.save()
+    client.force_login(responder)
+
+    html = client.get("/field/resources/", {"q": "overnigt"}).content.decode()
+    assert "Nothing matches." in html and "Try fewer filters" not in html  # none set
+    assert (
+        "Not listed here: Winter overnight shelter (temporarily closed); "
+        "Youth overnight shelter (has no place yet)." in html
+    )
+    listed = client.get("/field/resources/", {"q": "pantry"}).content.decode()
+    assert "Walk in pantry" in listed and "Not listed here" not in listed
+    referrals = client.get("/field/resources/", {"q": "pantry", "referrals": "1"})
+    assert "Walk in pantry (does not take referrals)." in referrals.content.decode()
+    assert "Nothing matches. Try fewer filters." in referrals.content.decode()
+    nothing = client.get("/field/resources/", {"q": "xylophone"}).content.decode()
+    assert "Nothing matches" in nothing and "Not listed here" not in nothing
+
+    responder.language = "es"
+    responder.save(update_fields=["language"])
+    spanish = client.get("/field/resources/", {"q": "overnigt"}).content.decode()
+    assert "No figura aquí: Winter overnight shelter (cerrado temporalmente)" in spanish
 
 
 def test_resources_take_garbage_coordinates_calmly(client, responder):

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from cases.models import Consent
 from cases.services import consent_record, consent_revoke, resident_create
+from resources.models import ServiceStatus
 from resources.selectors import NEED_TERMS, need_terms, sharing_consent_for
 from tests.factories import (
     AddressFactory,
@@ -76,6 +77,24 @@ def test_the_needs_ticked_choose_the_services_and_a_full_place_is_listed(field, 
 def test_typing_searches_the_directory_typo_tolerant_within_the_needs(field, places):
     assert names(field.get(URL, {"q": "pantri"}).json()) == ["Roadrunner Pantry"]
     assert field.get(URL, {"q": "pantry", "need": "shelter"}).json()["services"] == []
+
+
+def test_words_that_find_nothing_offered_say_which_services_they_meant_and_why(field, places):
+    """The picker offers services that take referrals at a place; words that meant others
+    get them named with why (for the picker to show instead of a bare "No service matches")."""
+    places["detox"].service.status = ServiceStatus.INACTIVE
+    places["detox"].service.save()
+
+    body = field.get(URL, {"q": "turquoise"}).json()
+    assert body["services"] == []
+    assert body["not_offered"] == [{"name": "Turquoise Lodge", "why": "inactive"}]
+    refused = field.get(URL, {"q": "no referrals"}).json()
+    assert refused["not_offered"] == [
+        {"name": "No Referrals Shelter", "why": "does not take referrals"}
+    ]
+    assert "not_offered" not in field.get(URL, {"q": "pantry"}).json()  # something offered
+    assert "not_offered" not in field.get(URL, {"q": "xylophone"}).json()  # nothing meant
+    assert "not_offered" not in field.get(URL).json()  # the snapshot kept offline
 
 
 def test_the_snapshot_kept_offline_carries_every_service_with_its_needs(field, places):
@@ -180,3 +199,4 @@ def test_the_pickers_words_are_in_spanish_for_a_spanish_speaker(field, responder
     assert "Lleno: %(a)s de %(t)s %(unit)s libres" in html
     assert "Sin conexión: servicios y lugares libres de la última sincronización" in html
     assert "Consentimiento registrado para este socio" in html
+    assert "No se ofrece aquí: %(services)s." in html

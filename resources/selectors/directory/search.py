@@ -28,6 +28,7 @@ from django.db.models.expressions import OrderBy, RawSQL
 from django.db.models.functions import Upper
 from django.db.models.sql.where import AND, WhereNode
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from acs.errors import DomainError
 from resources.models import (
@@ -222,32 +223,46 @@ def service_search(
     return qs
 
 
-def not_referrable(text: str, *, limit: int = 3) -> list[tuple[str, str]]:
+def left_out_of_search(
+    text: str, *, accepts_referrals: bool = False, limit: int = 3
+) -> list[tuple[str, str]]:
     """The services best matching `text` (every status) that `service_search(text=text,
-    accepts_referrals=True)` leaves out, each with why, for a picker that offers what that
-    search finds and found nothing: "inactive" (or its other status, by active_only), "does
-    not take referrals", "has no place yet" (the search lists services at locations). One
+    accepts_referrals=...)` leaves out, each with why, for a screen or picker that shows what
+    that search finds and found nothing: its status when it is not active ("inactive",
+    "temporarily closed"...), "does not take referrals" (when only those are asked for), "has
+    no place yet" (the search lists services at locations). In the active language. One
     query; directory data only."""
     qs, ranked = text_search(Service.objects.all(), text, service="")
     if not ranked:
         return []
     placed = ServiceAtLocation.objects.filter(service=OuterRef("pk"))
+    listed = Q(status=ServiceStatus.ACTIVE, placed=True)
+    if accepts_referrals:
+        listed &= Q(accepts_referrals=True)
     rows = (
         qs.annotate(placed=Exists(placed))
-        .exclude(status=ServiceStatus.ACTIVE, accepts_referrals=True, placed=True)
+        .exclude(listed)
         .order_by("-text_score", "name", "id")
         .values_list("name", "status", "accepts_referrals")[:limit]
     )
     reasons = []
     for name, status, takes_referrals in rows:
         if status != ServiceStatus.ACTIVE:
-            why = ServiceStatus(status).label.lower()
-        elif not takes_referrals:
-            why = "does not take referrals"
-        else:  # active and taking referrals, so left out for having no place
-            why = "has no place yet"
-        reasons.append((name, why))
+            why = _STATUS_REASONS.get(status, status)
+        elif accepts_referrals and not takes_referrals:
+            why = gettext("does not take referrals")
+        else:  # active (and taking referrals, if asked), so left out for having no place
+            why = gettext("has no place yet")
+        reasons.append((name, str(why)))
     return reasons
+
+
+# A service status as the reason it is not listed (the labels are HSDS's, untranslated).
+_STATUS_REASONS = {
+    ServiceStatus.INACTIVE: gettext_lazy("inactive"),
+    ServiceStatus.DEFUNCT: gettext_lazy("defunct"),
+    ServiceStatus.TEMPORARILY_CLOSED: gettext_lazy("temporarily closed"),
+}
 
 
 # How far the nearest-first cut looks for a page's `stop` matches: the nearest

@@ -122,6 +122,15 @@ export function wirePicker(li, person, ctx) {
       empty.className = "empty";
       empty.textContent = data.missing ? "" : t(needs.length ? "no_services_for_needs" : "no_services");
       if (empty.textContent) options.appendChild(empty);
+      // The words meant services that are not offered (closed, no referrals, no place yet):
+      // the server says which and why (online only; the offline copy holds offered ones).
+      var left = (data.not_offered || []).map(function (s) { return s.name + " (" + s.why + ")"; });
+      if (left.length) {
+        var why = document.createElement("li");
+        why.className = "empty not-offered";
+        why.textContent = t("not_offered", { services: left.join("; ") });
+        options.appendChild(why);
+      }
     }
     more.hidden = rows.length <= PICKER_SHOWN;
     more.textContent = t("more_options", { n: rows.length - PICKER_SHOWN });
