@@ -21,7 +21,7 @@ from resources.models.directory import (
     earth_point,
 )
 from resources.models.hsds_imports import HsdsImportRun
-from resources.models.opening_hours import OpeningHoursWindow, OpeningInterval
+from resources.models.opening_hours import OpeningHoursWindow, OpeningInterval, OpeningSpans
 from resources.models.referrals import (
     CLOSED_STATUSES,
     COMPLETED_OUTCOMES,
@@ -64,6 +64,7 @@ __all__ = [
     "LocationType",
     "OpeningHoursWindow",
     "OpeningInterval",
+    "OpeningSpans",
     "Organization",
     "Phone",
     "PhoneType",

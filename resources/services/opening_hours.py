@@ -15,7 +15,10 @@ decides *which* services at locations to recompute and *for which days*:
   day recomputed), `generate_directory` and `manage.py build_opening_intervals` do.
 
 Rows are kept per day a session starts on (spans merged within a day only), so that a roll
-appends one day and drops one, and the table stays in time order.
+appends one day and drops one, and the table stays in time order. Each service at location's
+rows are also kept as one multirange (OpeningSpans, their `range_agg`), rewritten in the same
+transaction as its intervals (by a roll, once after its last day, before the window it
+records covers the new days): the search asks that row, one per place.
 
 Write paths: model saves and deletes of Schedule and ServiceAtLocation (admin, demo seed,
 shell) are caught by the receivers at the bottom (connected by ResourcesConfig.ready), which
@@ -90,19 +93,44 @@ def _span_literal(start: datetime, end: datetime) -> str:
     return f"[{start.isoformat()},{end.isoformat()})"
 
 
-def _rebuild(sal_ids: list[int], days: list[date], *, every_day: bool = False) -> int:
+# Each service at location's spans, rewritten from its intervals (OpeningSpans).
+_SPANS_DELETE = "DELETE FROM resources_openingspans WHERE service_at_location_id = ANY(%s)"
+_SPANS_INSERT = """
+INSERT INTO resources_openingspans (service_at_location_id, spans)
+SELECT service_at_location_id, range_agg(during) FROM resources_openinginterval
+WHERE service_at_location_id = ANY(%s)
+GROUP BY service_at_location_id"""
+
+
+def _locked(sal_ids: list[int]) -> list[tuple[int, int, int]]:
+    """(id, service, location) of these services at locations, locked by id (a refresh and a
+    roll never interleave on one of them). Inside a transaction."""
+    return list(
+        ServiceAtLocation.objects.select_for_update()
+        .filter(id__in=sal_ids)
+        .order_by("id")
+        .values_list("id", "service_id", "location_id")
+    )
+
+
+def _spans_rewrite(sal_ids: list[int]) -> None:
+    """OpeningSpans of these services at locations, equal to their intervals again (none for
+    a place with no interval). Inside the transaction that locked them."""
+    with connection.cursor() as cursor:
+        cursor.execute(_SPANS_DELETE, [sal_ids])
+        cursor.execute(_SPANS_INSERT, [sal_ids])
+
+
+def _rebuild(
+    sal_ids: list[int], days: list[date], *, every_day: bool = False, with_spans: bool = True
+) -> int:
     """Recompute the rows of these services at locations for the sessions starting on `days`
-    (and drop their rows of any other day when `every_day`); returns the rows written. One
-    transaction, the services at locations locked by id (a refresh and a roll never interleave
-    on one of them). Rows go in day by day, so the table stays ordered by time, which keeps
-    the GiST index tight."""
+    (and drop their rows of any other day when `every_day`), and their spans unless
+    `with_spans` is False (a roll rewrites them once, after its last day); returns the rows
+    written. One transaction, the services at locations locked by id. Rows go in day by day,
+    so the table stays ordered by time, which keeps the GiST index tight."""
     with transaction.atomic():
-        rows = list(
-            ServiceAtLocation.objects.select_for_update()
-            .filter(id__in=sal_ids)
-            .order_by("id")
-            .values_list("id", "service_id", "location_id")
-        )
+        rows = _locked(sal_ids)
         stale = OpeningInterval.objects.filter(service_at_location_id__in=sal_ids)
         (stale if every_day else stale.filter(day__in=days)).delete()
         if not rows:
@@ -161,6 +189,8 @@ def _rebuild(sal_ids: list[int], days: list[date], *, every_day: bool = False) -
                     for literal in spans_of[rules]:
                         copy.write_row((sal_id, day, literal))
                         written += 1
+        if with_spans:
+            _spans_rewrite(sorted(ids))
         return written
 
 
@@ -267,8 +297,13 @@ def opening_intervals_roll(
             if shared and shared[0] <= day <= shared[1]:
                 continue  # every row of that day is there already
             for batch in _all_batches():
-                written += _rebuild(batch, [day])
+                written += _rebuild(batch, [day], with_spans=False)
             progress(f"  opening intervals: {day}, {written} spans so far")
+        # The spans once, from the whole window's intervals (the days dropped above included).
+        for batch in _all_batches():
+            with transaction.atomic():
+                _spans_rewrite([row[0] for row in _locked(batch)])
+        progress("  opening spans rewritten")
         _record_window(target)
         return written
     finally:

@@ -15,7 +15,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from resources.hsds_import import directory_import
-from resources.models import OpeningHoursWindow, OpeningInterval, Schedule, Service
+from resources.models import (
+    OpeningHoursWindow,
+    OpeningInterval,
+    OpeningSpans,
+    Schedule,
+    Service,
+)
 from resources.selectors import service_search
 from resources.services.opening_hours import (
     opening_intervals_roll,
@@ -37,6 +43,20 @@ def every_hour(first: date, days: int) -> list[datetime]:
     return [start + timedelta(hours=i) for i in range(days * 24)]
 
 
+def spans_agree_with_intervals() -> bool:
+    """Each service at location's OpeningSpans row is the range_agg of its intervals, and
+    a place with no interval has no row."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT count(*) FROM (
+                SELECT service_at_location_id, range_agg(during) AS spans
+                FROM resources_openinginterval GROUP BY 1
+            ) i FULL JOIN resources_openingspans o USING (service_at_location_id)
+            WHERE o.spans IS DISTINCT FROM i.spans"""
+        )
+        return cursor.fetchone()[0] == 0
+
+
 def tables_read(at: datetime, **filters) -> tuple[list[str], str]:
     with CaptureQueriesContext(connection) as ctx:
         found = names(service_search(open_now=True, at=at, **filters))
@@ -53,7 +73,8 @@ def test_inside_the_window_open_now_is_one_condition_on_the_intervals(directory)
     for at, expected in zip(instants, by_schedules, strict=True):
         found, sql = tables_read(at)
         assert found == expected, at
-        assert '"resources_openinginterval"' in sql and '"resources_schedule"' not in sql
+        assert '"resources_openingspans"' in sql and '"resources_schedule"' not in sql
+    assert spans_agree_with_intervals()
     assert by_schedules[instants.index(TUESDAY_11PM)] == [
         "Crisis stabilization",
         "Overnight emergency shelter",
@@ -66,7 +87,7 @@ def test_the_open_now_condition_is_served_by_the_range_index(directory):
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = qs.explain()
-    assert "resources_openinterval_gist" in plan or "resources_openinginterval_service" in plan
+    assert "resources_openingspans_gist" in plan or "resources_openingspans_pkey" in plan
 
 
 def test_outside_the_window_open_now_judges_the_schedules(directory):
@@ -79,9 +100,9 @@ def test_outside_the_window_open_now_judges_the_schedules(directory):
         datetime.combine(last + timedelta(days=1), time(12), tzinfo=DENVER),
     ):
         _found, sql = tables_read(at)
-        assert '"resources_schedule"' in sql and '"resources_openinginterval"' not in sql
+        assert '"resources_schedule"' in sql and '"resources_openingspans"' not in sql
     _found, sql = tables_read(datetime.combine(last, time(12), tzinfo=DENVER))
-    assert '"resources_openinginterval"' in sql
+    assert '"resources_openingspans"' in sql
 
 
 def test_a_schedule_saved_moved_or_deleted_is_reflected_after_the_commit(
@@ -114,6 +135,10 @@ def test_a_schedule_saved_moved_or_deleted_is_reflected_after_the_commit(
     with django_capture_on_commit_callbacks(execute=True):
         ScheduleFactory(service=saturday.service, opens_at=time(19), closes_at=time(7))
     assert "Overnight emergency shelter" in tables_read(TUESDAY_11PM)[0]
+    assert spans_agree_with_intervals()
+    with django_capture_on_commit_callbacks(execute=True):
+        pantry.delete()
+    assert spans_agree_with_intervals()
 
 
 def test_a_new_place_of_a_service_gets_the_service_hours(
@@ -212,6 +237,7 @@ def test_the_hsds_import_rebuilds_the_intervals_it_changes(tmp_path, db):
     directory_import(path)
     assert tables_read(TUESDAY_NOON)[0] == []
     assert tables_read(TUESDAY_NOON - timedelta(hours=4))[0] == ["Imported pantry"]
+    assert spans_agree_with_intervals()
 
 
 def test_the_roll_moves_the_window_once_a_day(directory):
@@ -229,6 +255,7 @@ def test_the_roll_moves_the_window_once_a_day(directory):
     assert window_recorded() == window_for(TUESDAY + timedelta(days=1))
     starts = OpeningInterval.objects.values_list("during", flat=True)
     assert min(r.lower for r in starts) >= datetime.combine(TUESDAY, time(0), tzinfo=DENVER)
+    assert spans_agree_with_intervals()  # the dropped day's spans gone, the new day's there
 
 
 def test_a_roll_while_another_runs_does_nothing(directory):
@@ -258,6 +285,7 @@ def test_generate_directory_builds_the_intervals(db):
     call_command("generate_directory", services=20, force=True, stdout=io.StringIO())
     assert window_recorded() is not None
     assert OpeningInterval.objects.exists()
+    assert OpeningSpans.objects.exists() and spans_agree_with_intervals()
 
 
 def test_out_of_season_hours_still_outrank_the_next_level_on_both_paths(
@@ -276,4 +304,4 @@ def test_out_of_season_hours_still_outrank_the_next_level_on_both_paths(
 
     opening_intervals_roll(today=TUESDAY)
     found, sql = tables_read(TUESDAY_NOON)
-    assert "Food pantry" not in found and '"resources_openinginterval"' in sql
+    assert "Food pantry" not in found and '"resources_openingspans"' in sql

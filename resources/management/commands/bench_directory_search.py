@@ -110,10 +110,10 @@ TEXT_RANK_SQL = "ts_rank_cd(%(weights)s::float4[], d.document, %(tsq)s::tsquery)
 POINT_SQL = "resources_earth_point(l.latitude::float8, l.longitude::float8)"
 CHORD_SQL = f"({POINT_SQL} <-> resources_earth_point(%(lat)s, %(lon)s))"
 DISTANCE_SQL = f"(2 * {EARTH_RADIUS_KM} * asin(least(1.0, {CHORD_SQL} / (2 * {EARTH_RADIUS_KM}))))"
-# Open at %(at)s: one of the row's opening intervals holds the instant (the GiST index on
-# `during`), as open_at_condition.
-OPEN_SQL = """EXISTS (SELECT 1 FROM resources_openinginterval i
-    WHERE i.service_at_location_id = sal.id AND i.during @> %(at)s)"""
+# Open at %(at)s: the row's opening spans (its intervals as one multirange) hold the instant
+# (the GiST index on `spans`), as open_at_condition.
+OPEN_SQL = """EXISTS (SELECT 1 FROM resources_openingspans o
+    WHERE o.service_at_location_id = sal.id AND o.spans @> %(at)s::timestamptz)"""
 
 
 def plain_sql(q: Query, tsquery: str | None, *, page: int = PAGE) -> tuple[str, str, dict]:

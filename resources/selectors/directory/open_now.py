@@ -22,7 +22,7 @@ from django.db.models import (
 
 from resources.models import (
     OpeningHoursWindow,
-    OpeningInterval,
+    OpeningSpans,
     Schedule,
     ScheduleFreq,
     ServiceAtLocation,
@@ -129,10 +129,11 @@ def open_at_filter(queryset: QuerySet[ServiceAtLocation], at: datetime) -> list[
 
 
 def open_at_condition(at: datetime) -> Exists | None:
-    """`EXISTS` an opening interval of the row that contains `at` (the GiST index on
-    OpeningInterval.during), or None when the intervals do not answer for `at`: nothing built
-    yet, or `at` outside the window they were built for (see resources.services.opening_hours).
-    One small query (the window's row)."""
+    """`EXISTS` the row's opening spans (its intervals as one multirange: OpeningSpans) and
+    they contain `at` (one row per place; their GiST index for the whole directory), or None
+    when the intervals do not answer for `at`: nothing built yet, or `at` outside the window
+    they were built for (see resources.services.opening_hours). One small query (the
+    window's row)."""
     if at.tzinfo is None:  # as is_open: a naive instant has no place in time
         raise ValueError("open now needs a timezone-aware datetime")
     window = OpeningHoursWindow.objects.filter(pk=1).values_list("first_day", "last_day").first()
@@ -140,5 +141,5 @@ def open_at_condition(at: datetime) -> Exists | None:
     if window is None or not (window[0] <= yesterday and today <= window[1]):
         return None
     return Exists(
-        OpeningInterval.objects.filter(service_at_location=OuterRef("pk"), during__contains=at)
+        OpeningSpans.objects.filter(service_at_location=OuterRef("pk"), spans__contains=at)
     )
