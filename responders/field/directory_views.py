@@ -54,11 +54,14 @@ def resources(request: HttpRequest) -> HttpResponse:
         # The screen shows each place's address and languages, not its needs.
         searched = listed_with(service_search(**params), addresses=True, languages=True)
         results = page_rows(searched, 0, 50)
-        # Nothing found for words that name services: say which and why they are not
-        # listed (closed, not yet placed...), rather than only "Nothing matches".
+        # Nothing found for words that name services, and no filter but the words (and
+        # referrals) to blame: say which services they meant and why they are not listed
+        # (closed, not yet placed...), rather than only "Nothing matches". With open now,
+        # places free or a language set, "Try fewer filters" is the answer.
+        filtered = params["open_now"] or params["has_capacity"] or params["language"]
         left_out = (
             left_out_of_search(params["text"], accepts_referrals=bool(params["accepts_referrals"]))
-            if params["text"].strip() and not results
+            if params["text"].strip() and not results and not filtered
             else []
         )
     except DomainError as exc:

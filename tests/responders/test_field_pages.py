@@ -315,6 +315,10 @@ def test_resources_say_which_services_the_words_meant_when_none_is_listed(client
     referrals = client.get("/field/resources/", {"q": "pantry", "referrals": "1"})
     assert "Walk in pantry (does not take referrals)." in referrals.content.decode()
     assert "Nothing matches. Try fewer filters." in referrals.content.decode()
+    # A filter set (open now, places free, a language) is the likelier reason: no names.
+    open_now = client.get("/field/resources/", {"q": "overnigt", "open_now": "1"})
+    assert "Try fewer filters" in open_now.content.decode()
+    assert "Not listed here" not in open_now.content.decode()
     nothing = client.get("/field/resources/", {"q": "xylophone"}).content.decode()
     assert "Nothing matches" in nothing and "Not listed here" not in nothing
 

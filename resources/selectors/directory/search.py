@@ -230,8 +230,8 @@ def left_out_of_search(
     accepts_referrals=...)` leaves out, each with why, for a screen or picker that shows what
     that search finds and found nothing: its status when it is not active ("inactive",
     "temporarily closed"...), "does not take referrals" (when only those are asked for), "has
-    no place yet" (the search lists services at locations). In the active language. One
-    query; directory data only."""
+    no place yet" (the search lists services at locations); a name and reason once. In the
+    active language. One query; directory data only."""
     qs, ranked = text_search(Service.objects.all(), text, service="")
     if not ranked:
         return []
@@ -243,9 +243,11 @@ def left_out_of_search(
         qs.annotate(placed=Exists(placed))
         .exclude(listed)
         .order_by("-text_score", "name", "id")
-        .values_list("name", "status", "accepts_referrals")[:limit]
+        # A few more than `limit`: services of one name (each partner's "Food pantry") and
+        # one reason are named once.
+        .values_list("name", "status", "accepts_referrals")[: limit * 3]
     )
-    reasons = []
+    reasons: list[tuple[str, str]] = []
     for name, status, takes_referrals in rows:
         if status != ServiceStatus.ACTIVE:
             why = _STATUS_REASONS.get(status, status)
@@ -253,8 +255,9 @@ def left_out_of_search(
             why = gettext("does not take referrals")
         else:  # active (and taking referrals, if asked), so left out for having no place
             why = gettext("has no place yet")
-        reasons.append((name, str(why)))
-    return reasons
+        if (name, str(why)) not in reasons:
+            reasons.append((name, str(why)))
+    return reasons[:limit]
 
 
 # A service status as the reason it is not listed (the labels are HSDS's, untranslated).
