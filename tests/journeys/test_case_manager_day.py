@@ -75,6 +75,16 @@ def test_a_case_managers_day(live_server, browser):
     assert sent.service.name in day.page.locator("#referrals").inner_text()
     day.shot("referred")
 
+    # The closed shelter, looked up in the directory (read-only for her): found though
+    # misspelt and closed, with its status.
+    day.goto("/admin/resources/service/")
+    day.page.fill("#searchbar", "wintr shleter")
+    day.page.locator("#changelist-search input[type=submit]").click()
+    day.at(r"/admin/resources/service/\?q=.*")
+    row = day.page.locator("#result_list tbody tr").first
+    assert "Winter overnight shelter" in row.inner_text() and "Inactive" in row.inner_text()
+    day.shot("directory-closed-shelter")
+
     # Her follow-up on Marisol, from the resident's page: a call made, the attempt logged.
     follow_up = FollowUp.objects.filter(resident=marisol, assignee__username="casemanager").first()
     day.goto(f"/admin/cases/resident/{marisol.pk}/change/")
