@@ -40,7 +40,15 @@ class User(AbstractUser):
 
     @property
     def role_names(self) -> list[str]:
-        # Reads the prefetch cache when a list view prefetched groups.
+        # One read of the groups per instance (request.user is loaded afresh each request; a
+        # list view may have prefetched them): kept in the prefetch cache, which the groups
+        # manager's add, remove, set and clear empty. An admin page asked every model's
+        # permissions and read the groups once for each (nine times for the service list).
+        cache = self.__dict__.setdefault("_prefetched_objects_cache", {})
+        if "groups" not in cache:
+            groups = self.groups.all()
+            list(groups)  # read once; the manager answers from it until it changes them
+            cache["groups"] = groups
         valid = set(Role.values)
         return sorted(g.name for g in self.groups.all() if g.name in valid)
 

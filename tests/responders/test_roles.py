@@ -29,6 +29,24 @@ def test_a_user_holds_only_the_roles_given(responder, case_manager):
     assert case_manager.role_names == [Role.CASE_MANAGER.value]
 
 
+def test_a_users_roles_are_read_once_and_follow_the_groups_they_are_given(
+    case_manager, django_assert_num_queries
+):
+    """An admin page asks every model's permissions: the groups are read once per loaded
+    user, not once per question, and a role given or taken through the user is seen."""
+    user = User.objects.get(pk=case_manager.pk)  # as a request loads it
+    with django_assert_num_queries(1):
+        for _ in range(9):
+            assert user.has_role(Role.CASE_MANAGER)
+    user.groups.add(Group.objects.get(name=Role.SUPERVISOR.value))
+    assert user.role_names == [Role.CASE_MANAGER.value, Role.SUPERVISOR.value]
+    user.groups.remove(Group.objects.get(name=Role.CASE_MANAGER.value))
+    assert user.role_names == [Role.SUPERVISOR.value]
+    User.objects.get(pk=user.pk).groups.clear()  # another instance: this one reads again
+    user.refresh_from_db()
+    assert user.role_names == []
+
+
 def test_only_desk_roles_reach_the_admin(
     responder, case_manager, supervisor, partner_a, cad_client
 ):
