@@ -9,14 +9,17 @@ import re
 
 import pytest
 from django.apps import apps
+from django.contrib.admin import site as admin_site
 from django.core.management import CommandError, call_command
 
+from acs.admin_base import LIST_COUNT_CAP
 from resources.api import hsds_pagination
 from resources.api.hsds_pagination import capped_count
-from resources.management.bench_directory.queries import PAGE, Query
+from resources.management.bench_directory.queries import PAGE, TYPOS, WORDS, Query
 from resources.management.bench_directory.queries import query_plan as _queries
 from resources.management.commands import bench_directory_search as bench_module
 from resources.management.commands.bench_directory_search import KINDS, SqlFloor
+from resources.models import Service
 from resources.selectors import page_rows, service_search
 
 TIMES = r"\d+\.\d/\d+\.\d/\d+\.\d"
@@ -77,7 +80,9 @@ def test_every_kind_runs_in_process_over_http_and_in_plain_sql_with_the_same_row
     assert re.search(
         r"^  recall@20 [01]\.\d{3}  precision@20 [01]\.\d{3}  \(2 misspelt queries\)$", output, re.M
     )
-    assert re.search(rf"^admin: service list search box +in-process - +http {TIMES} ", output, re.M)
+    assert re.search(
+        rf"^admin: service list search box +in-process - +http {TIMES} +sql {TIMES} ", output, re.M
+    )
     assert len(KINDS) == len(API_LABELS) + 1
 
 
@@ -119,6 +124,27 @@ def test_each_plain_sql_floor_returns_the_selectors_page_and_capped_count():
             assert total == capped_count(qs, at_least=PAGE)[0], q
             compared += bool(ids)
     assert compared >= 20  # most queries find rows: the comparison is not of empty pages
+
+
+@pytest.mark.django_db
+def test_the_admin_lists_plain_sql_floor_returns_its_first_page_and_capped_count(rf):
+    """The service list's floor answers what ServiceAdmin's search does: the same first page
+    of ids in the same order (every status, best match first) and the same capped count."""
+    call_command("generate_directory", services=120, force=True, stdout=io.StringIO())
+    Service.objects.filter(pk__in=Service.objects.order_by("pk")[:30]).update(status="inactive")
+    service_admin = admin_site._registry[Service]
+    floor = SqlFloor()
+    words = [*WORDS[:6], *TYPOS[:4]]
+    floor.prepare(words)
+    compared = 0
+    for word in words:
+        request = rf.get("/admin/resources/service/", {"q": word})
+        searched, _ = service_admin.get_search_results(request, Service.objects.all(), word)
+        ids, total = floor.admin_rows(word)
+        assert ids == list(searched.values_list("pk", flat=True)[:50]), word
+        assert total == searched.order_by()[:LIST_COUNT_CAP].count(), word
+        compared += bool(ids)
+    assert compared >= 6
 
 
 @pytest.mark.django_db
