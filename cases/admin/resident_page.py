@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect, JsonResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from acs.audit import audit_record
 from acs.errors import DomainError
@@ -30,6 +31,7 @@ from cases.selectors import timeline
 from resources.models import OPEN_STATUSES, Referral, ServiceAtLocation
 from resources.selectors import (
     left_out_of_search,
+    left_out_text,
     listed_with,
     page_rows,
     service_search,
@@ -317,9 +319,9 @@ def refer_options_view(model_admin, request):
         # (admin_refer.js shows it in the picker).
         left_out = left_out_of_search(term, accepts_referrals=True)
         if left_out:
-            answer["hint"] = (
-                "Not offered here: " + "; ".join(f"{name} ({why})" for name, why in left_out) + "."
-            )
+            answer["hint"] = gettext("Not offered here: %(services)s.") % {
+                "services": left_out_text(left_out)
+            }
     return JsonResponse(answer)
 
 

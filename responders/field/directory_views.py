@@ -16,6 +16,7 @@ from resources.selectors import (
     NEED_TERMS,
     Point,
     left_out_of_search,
+    left_out_text,
     listed_with,
     need_terms,
     page_rows,
@@ -50,6 +51,7 @@ def resources(request: HttpRequest) -> HttpResponse:
     when the tablet shares its position (it stays on the tablet's request, never stored)."""
     context = _shell_context(request)
     params = _search_params(request)
+    narrowed = bool(params["open_now"] or params["has_capacity"] or params["language"])
     try:
         # The screen shows each place's address and languages, not its needs.
         searched = listed_with(service_search(**params), addresses=True, languages=True)
@@ -58,18 +60,27 @@ def resources(request: HttpRequest) -> HttpResponse:
         # referrals) to blame: say which services they meant and why they are not listed
         # (closed, not yet placed...), rather than only "Nothing matches". With open now,
         # places free or a language set, "Try fewer filters" is the answer.
-        filtered = params["open_now"] or params["has_capacity"] or params["language"]
         left_out = (
-            left_out_of_search(params["text"], accepts_referrals=bool(params["accepts_referrals"]))
-            if params["text"].strip() and not results and not filtered
-            else []
+            left_out_text(
+                left_out_of_search(
+                    params["text"], accepts_referrals=bool(params["accepts_referrals"])
+                )
+            )
+            if params["text"].strip() and not results and not narrowed
+            else ""
         )
     except DomainError as exc:
         messages.error(request, exc.message)
-        results, left_out = [], []
+        results, left_out = [], ""
     for sal in results:
         sal.distance_label = distance_label(getattr(sal, "distance_km", None))
-    context.update(results=results, params=params, query=request.GET, left_out=left_out)
+    context.update(
+        results=results,
+        params=params,
+        query=request.GET,
+        left_out=left_out,
+        filtered=narrowed or bool(params["accepts_referrals"]),
+    )
     return render(request, "responders/field/resources.html", context)
 
 

@@ -461,3 +461,7 @@ def test_nothing_to_offer_says_which_services_were_meant_and_why(client, case_ma
     assert answer("pantry")["hint"] == "Not offered here: Food pantry (does not take referrals)."
     assert "hint" not in answer("detox")  # something to offer
     assert "hint" not in answer("xylophone")  # nothing meant
+
+    case_manager.language = "es"  # in the words of whoever asks
+    case_manager.save(update_fields=["language"])
+    assert answer("pantry")["hint"] == "No se ofrece aquí: Food pantry (no acepta remisiones)."

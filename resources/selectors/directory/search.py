@@ -260,6 +260,11 @@ def left_out_of_search(
     return reasons[:limit]
 
 
+def left_out_text(left_out: Iterable[tuple[str, str]]) -> str:
+    """left_out_of_search's answer as people read it: "Name (why); Name (why)"."""
+    return "; ".join(f"{name} ({why})" for name, why in left_out)
+
+
 # A service status as the reason it is not listed (the labels are HSDS's, untranslated).
 _STATUS_REASONS = {
     ServiceStatus.INACTIVE: gettext_lazy("inactive"),
