@@ -98,7 +98,10 @@
         }).addTo(map);
         bounds.push([hereLat, hereLng]);
       }
-      if (bounds.length > 1) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 16 });
+      // At once, not animated: the places are where they will stay as soon as they are drawn
+      // (a tap on a marker during the zoom landed where it no longer was), and an old tablet
+      // is spared the animation.
+      if (bounds.length > 1) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 16, animate: false });
     }
 
     function drop() {
