@@ -32,7 +32,7 @@ from resources.models import OPEN_STATUSES, Referral, ServiceAtLocation
 from resources.selectors import (
     left_out_of_search,
     left_out_text,
-    listed_with,
+    listed_brief,
     page_rows,
     service_search,
     sharing_consent_for,
@@ -53,12 +53,11 @@ def desk_may_refer(user) -> bool:
 
 def place_text(sal: ServiceAtLocation, *, besides: str = "") -> str:
     """Where the service is: the location's name (unless it is `besides`, already said) and
-    its first address (prefetched)."""
-    address = next(iter(sal.location.addresses.all()), None)
+    its first address (listed_brief's `street` and `city`)."""
     name = sal.location.name
     parts = [name] if name and name != besides else []
-    if address is not None:
-        parts.append(f"{address.address_1}, {address.city}")
+    if sal.street is not None:
+        parts.append(f"{sal.street}, {sal.city}")
     return " · ".join(parts) or "No address listed"
 
 
@@ -116,8 +115,8 @@ def refer_preview(resident: Resident, sal: ServiceAtLocation) -> dict:
 
 def referrable_places():
     """What may be picked: active services that take electronic referrals, at a location,
-    with what the labels read (the directory's search, without a text)."""
-    return service_search(accepts_referrals=True)
+    with what the labels read (the directory's search, without a text, listed brief)."""
+    return listed_brief(service_search(accepts_referrals=True))
 
 
 # --- the refer form -----------------------------------------------------------------------
@@ -164,9 +163,7 @@ class ReferPanelForm(forms.Form):
         field = self.fields["service_at_location"]
         # Any place: the picker offers those taking referrals, and referral_create says why
         # another one is refused (a service that stopped taking them since it was picked).
-        field.queryset = ServiceAtLocation.objects.select_related(
-            "service__organization", "location", "capacity"
-        ).prefetch_related("location__addresses")
+        field.queryset = listed_brief(ServiceAtLocation.objects.all())
         field.widget = PlacePicker(
             Referral._meta.get_field("service_at_location"),
             admin_site,
@@ -300,7 +297,7 @@ def refer_options_view(model_admin, request):
     start = (page - 1) * OPTIONS_PER_PAGE
     # page_rows: the page's keys found narrow, then its rows (a plain slice sorted every
     # match with its joined rows: p95 441 -> 120 ms at 200,000 services, docs/benchmarks.md).
-    searched = listed_with(service_search(text=term, accepts_referrals=True), addresses=True)
+    searched = listed_brief(service_search(text=term, accepts_referrals=True))
     rows = page_rows(searched, start, start + OPTIONS_PER_PAGE + 1)
     answer = {
         "results": [

@@ -17,6 +17,7 @@ from resources.selectors import (
     Point,
     left_out_of_search,
     left_out_text,
+    listed_brief,
     listed_with,
     need_terms,
     page_rows,
@@ -53,8 +54,8 @@ def resources(request: HttpRequest) -> HttpResponse:
     params = _search_params(request)
     narrowed = bool(params["open_now"] or params["has_capacity"] or params["language"])
     try:
-        # The screen shows each place's address and languages, not its needs.
-        searched = listed_with(service_search(**params), addresses=True, languages=True)
+        # The screen shows a line of each place: its address and languages, not its needs.
+        searched = listed_brief(service_search(**params), languages=True)
         results = page_rows(searched, 0, 50)
         # Nothing found for words that name services, and no filter but the words (and
         # referrals) to blame: say which services they meant and why they are not listed
@@ -100,11 +101,17 @@ def directory_snapshot(request: HttpRequest) -> JsonResponse:
     now = timezone.now()
     text = request.GET.get("q", "").strip()[:100]
     needs = [n for n in request.GET.getlist("need") if n in Need.values][:20]
-    rows = service_search(text=text, taxonomy_terms=need_terms(needs), accepts_referrals=True)
+    # A line of each place (listed_brief) and the needs it meets (service_needs's terms).
+    rows = listed_with(
+        listed_brief(
+            service_search(text=text, taxonomy_terms=need_terms(needs), accepts_referrals=True),
+            languages=True,
+        ),
+        needs=True,
+    )
     services = []
     for sal in rows[:DIRECTORY_SNAPSHOT_LIMIT]:
         capacity = getattr(sal, "capacity", None)
-        address = next(iter(sal.location.addresses.all()), None)
         services.append(
             {
                 "service": str(sal.service.public_id),
@@ -113,11 +120,11 @@ def directory_snapshot(request: HttpRequest) -> JsonResponse:
                 "organization": sal.service.organization.name,
                 "organization_id": str(sal.service.organization.public_id),
                 "location": sal.location.name,
-                "address": address.address_1 if address else "",
-                "city": address.city if address else "",
+                "address": sal.street or "",
+                "city": sal.city or "",
                 "latitude": float(sal.location.latitude) if sal.location.latitude else None,
                 "longitude": float(sal.location.longitude) if sal.location.longitude else None,
-                "languages": [lang.code for lang in sal.service.languages.all()],
+                "languages": sal.language_codes,
                 "needs": service_needs(sal),
                 "capacity": (
                     {

@@ -16,7 +16,9 @@ from cases.services import encounter_create, resident_create
 from resources.models import ServiceStatus
 from tests.cases.helpers import dispatched_call, logged_encounter
 from tests.factories import (
+    AddressFactory,
     CapacityFactory,
+    LanguageFactory,
     ResidentFactory,
     ServiceAtLocationFactory,
     ServiceFactory,
@@ -289,6 +291,49 @@ def test_the_resources_screen_reads_the_lists_it_shows_and_not_the_needs(client,
     assert [sql for sql in read if 'FROM "resources_language"' in sql]
     assert not [sql for sql in read if 'FROM "resources_attribute"' in sql]
     assert [q for q in snapshot.captured_queries if 'FROM "resources_attribute"' in q["sql"]]
+
+
+def test_each_place_is_one_line_read_with_the_page_first_address_and_languages(client, responder):
+    """The screen, the snapshot and the admin's picker show each place's first address and
+    (the field app) its service's languages by code: read with the page's rows in one
+    statement (listed_brief), not each list as model instances."""
+    from cases.admin.resident_page import option_label, referrable_places
+
+    sal = ServiceAtLocationFactory(
+        service__name="Westside shelter", service__accepts_referrals=True
+    )
+    AddressFactory(location=sal.location, address_1="12 First St", city="Albuquerque")
+    AddressFactory(location=sal.location, address_1="99 Second St", city="Rio Rancho")
+    for code in ("vi", "es", "en"):
+        LanguageFactory(service=sal.service, code=code)
+    bare = ServiceAtLocationFactory(service__name="Bare clinic", service__accepts_referrals=True)
+    client.force_login(responder)
+
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get("/field/resources/").content.decode()
+    snapshot = client.get("/field/directory.json").json()["services"]
+
+    westside = html[html.index("Westside shelter") : html.index("</li>", html.index("Westside"))]
+    assert "12 First St, Albuquerque" in westside and "Second St" not in westside
+    assert re.findall(r'<span class="badge">(\w+)</span>', westside) == ["en", "es", "vi"]
+    bare_line = html[html.index("Bare clinic") : html.index("</li>", html.index("Bare clinic"))]
+    assert "Albuquerque" not in bare_line and "None" not in bare_line
+    # No statement reads addresses or languages on their own (a prefetch): they are
+    # subqueries of the rows' statement.
+    assert not [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].startswith(('SELECT "resources_address"', 'SELECT "resources_language"'))
+    ]
+    by_name = {s["name"]: s for s in snapshot}
+    assert by_name["Westside shelter"]["address"] == "12 First St"
+    assert by_name["Westside shelter"]["city"] == "Albuquerque"
+    assert by_name["Westside shelter"]["languages"] == ["en", "es", "vi"]
+    assert (by_name["Bare clinic"]["address"], by_name["Bare clinic"]["languages"]) == ("", [])
+    picked = referrable_places().get(pk=sal.pk)
+    assert "12 First St, Albuquerque" in option_label(picked)
+    bare_label = option_label(referrable_places().get(pk=bare.pk))
+    assert bare_label.endswith(f"{bare.location.name} · No capacity figure")
 
 
 def test_resources_say_which_services_the_words_meant_when_none_is_listed(client, responder):

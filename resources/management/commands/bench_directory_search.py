@@ -72,6 +72,7 @@ from resources.management.bench_directory.queries import (
 from resources.management.bench_directory.server import bench_session, get, gunicorn
 from resources.models import EARTH_RADIUS_KM, Service, TaxonomyTerm, capacity_stale_after
 from resources.selectors import (
+    listed_brief,
     page_rows,
     service_at_locations_list,
     service_search,
@@ -356,7 +357,11 @@ class Command(BaseCommand):
 
         # As the screen reads it (responders/field/directory_views.py): page_rows.
         timed(
-            lambda q: len(page_rows(service_search(**now(q).search_kwargs()), 0, 50)),
+            lambda q: len(
+                page_rows(
+                    listed_brief(service_search(**now(q).search_kwargs()), languages=True), 0, 50
+                )
+            ),
             inputs,
             inproc,
         )
@@ -382,7 +387,9 @@ class Command(BaseCommand):
         words = [rng.choice([*WORDS, *TYPOS]) for _ in range(n)]
         inproc, over_http, sql = Timings(), Timings(), Timings()
         timed(
-            lambda w: len(page_rows(service_search(text=w, accepts_referrals=True), 0, 21)),
+            lambda w: len(
+                page_rows(listed_brief(service_search(text=w, accepts_referrals=True)), 0, 21)
+            ),
             words,
             inproc,
         )
