@@ -47,7 +47,8 @@ def capped_count(queryset: QuerySet, *, at_least: int = 0) -> tuple[int, bool]:
 def paginate(queryset: QuerySet, *, page: int, per_page: int) -> tuple[list, dict]:
     """The page's rows and the envelope without `contents`: the count and, when it is exact,
     the page's keys in one statement (counted_page_keys), the keys of a capped one by
-    page_keys (four statements nearest first), then its rows and the queryset's prefetches.
+    page_keys (told the count is past `limit`: no second count), then its rows and the
+    queryset's prefetches.
 
     The count is exact up to COUNT_CAP rows (or to the end of the asked page, if further);
     past it `total_items` is a lower bound, one more than that limit, and
@@ -66,7 +67,7 @@ def paginate(queryset: QuerySet, *, page: int, per_page: int) -> tuple[list, dic
     total_items, keys = counted_page_keys(queryset, min(stop, limit), limit=limit)
     capped = total_items > limit
     if keys is None and offset < total_items:
-        keys = page_keys(queryset, stop)
+        keys = page_keys(queryset, stop, counted_past=limit)
     rows = rows_of(queryset, keys[offset:stop]) if keys else []
     total_pages = math.ceil(total_items / per_page)
     envelope = {

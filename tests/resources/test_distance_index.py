@@ -103,17 +103,25 @@ def test_nearest_first_pages_walk_the_index_and_equal_the_uncut_search(crowded, 
     from django.test.utils import CaptureQueriesContext
 
     from resources.selectors import counted_page_keys, page_keys
+    from resources.selectors.directory.search import SPARSE_MATCHES
 
     qs = service_search(near=HERE, **filters)
     everything = list(qs.values_list("pk", flat=True))
     assert len(everything) >= 10
 
+    # Few matches (at most SPARSE_MATCHES): counted and sorted in one statement, no reach.
     for stop in range(1, len(everything) + 2):
         with CaptureQueriesContext(connection) as captured:
             keys = page_keys(qs, stop)
         assert keys == everything[:stop], stop
+        assert [q["sql"][:22] for q in captured] == ["WITH matches AS MATERI"], stop
+    # More of them (as the HSDS list's count tells page_keys): the cut.
+    for stop in range(1, len(everything) + 2):
+        with CaptureQueriesContext(connection) as captured:
+            keys = page_keys(qs, stop, counted_past=SPARSE_MATCHES)
+        assert keys == everything[:stop], stop
         # The reach (the nearest places' first `stop` matches), then the page in its cube;
-        # past the last match there is no reach: the page uncut.
+        # past the last match (too sparse to cut) the page uncut.
         reach, page = [q["sql"] for q in captured]
         assert (" <-> " in reach) and ("LIMIT" in reach)
         # The reach starts from the nearest places: a radius is read on its rows, not
@@ -163,6 +171,29 @@ def test_matches_too_sparse_to_cut_are_found_by_the_filters_then_sorted(
         assert page_keys(qs, 5) == everything[:5]
     counted, uncut = [q["sql"] for q in captured]  # the count past SPARSE_MATCHES, the page
     assert counted.startswith("WITH matches") and not uncut.startswith("WITH matches")
+
+
+def test_the_hsds_list_counts_its_matches_once(crowded, monkeypatch):
+    """The HSDS list counts the matches itself (paginate): past SPARSE_MATCHES, page_keys is
+    told so and goes to the cut without counting them again."""
+    from django.test.utils import CaptureQueriesContext
+
+    from resources.api import hsds_pagination
+    from resources.api.hsds_pagination import paginate
+    from resources.selectors.directory import search
+
+    qs = service_search(near=HERE)
+    everything = list(qs.values_list("pk", flat=True))
+    monkeypatch.setattr(search, "SPARSE_MATCHES", 3)
+    monkeypatch.setattr(hsds_pagination, "COUNT_CAP", 3)
+    with CaptureQueriesContext(connection) as captured:
+        rows, envelope = paginate(qs, page=1, per_page=2)
+
+    assert [row.pk for row in rows] == everything[:2]
+    assert envelope["total_items_capped"] is True
+    counts = [q for q in captured if q["sql"].startswith("WITH matches")]
+    assert len(counts) == 1
+    assert [q for q in captured if "knn_chord" in q["sql"]]  # the cut's reach
 
 
 def test_nearest_first_with_no_match_is_empty(scattered):

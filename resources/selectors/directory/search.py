@@ -321,6 +321,17 @@ REACH_MAX_STOP = 200
 SPARSE_MATCHES = 1000
 
 
+def _nearest_first(queryset: QuerySet[_M], stop: int) -> tuple[Point, OrderBy] | None:
+    """service_search's (point, first order key) when `queryset` is still nearest first and
+    its page ends near enough (REACH_MAX_STOP) to be cut; else None."""
+    marker: tuple[Point, OrderBy] | None = getattr(queryset.query, "nearest_first", None)
+    if marker is None or stop > REACH_MAX_STOP:
+        return None
+    if queryset.query.order_by[:1] != (marker[1],):  # re-ordered since: not nearest first
+        return None
+    return marker
+
+
 def _nearest_cut(queryset: QuerySet[_M], stop: int) -> QuerySet[_M] | None:
     """`queryset` (service_search's, nearest first) cut to the places no farther than its
     `stop`-th nearest match, so its first `stop` rows come from an index walk, not a sort.
@@ -337,12 +348,10 @@ def _nearest_cut(queryset: QuerySet[_M], stop: int) -> QuerySet[_M] | None:
     order are those of the uncut search. Fewer than `stop` matches among those places: None
     (the matches are sparse).
     """
-    marker = getattr(queryset.query, "nearest_first", None)
-    if marker is None or stop > REACH_MAX_STOP:
+    marker = _nearest_first(queryset, stop)
+    if marker is None:
         return queryset
     near, first = marker
-    if queryset.query.order_by[:1] != (first,):  # re-ordered since: not nearest first
-        return queryset
     places = Location.objects.order_by(chord_km(near, location="")).values("id")
     looked, within = _without_radius(queryset)
     rows = list(
@@ -386,25 +395,29 @@ def _without_radius(queryset: QuerySet[_M]) -> tuple[QuerySet[_M], ExpressionWra
     return looked, within
 
 
-def page_keys(queryset: QuerySet[_M], stop: int) -> list[Any]:
+def page_keys(queryset: QuerySet[_M], stop: int, *, counted_past: int = 0) -> list[Any]:
     """The primary keys of queryset[:stop], in its order, found narrow: no select_related
     joins (a sort over thousands of matches, a text rank say, does not drag their
     organization, location and capacity rows along), nearest first by an index walk.
 
-    Nearest first, matches too sparse for the cut (fewer than `stop` among the nearest
-    places) are found by the search's own filters and sorted, when there are at most
-    SPARSE_MATCHES (counted_page_keys): asked for the uncut order, PostgreSQL walks every
+    Nearest first, the matches are first counted, and sorted in the same statement when there
+    are at most SPARSE_MATCHES (counted_page_keys), unless the caller counted past that many
+    already (`counted_past`, the HSDS list's count). Most of the field app's searches (a word,
+    open now, places free, Spanish) have fewer than 50 matches among the nearest 1,000
+    places, too sparse for the cut: asked first, the cut's look was read for nothing (42 of
+    the benchmark's 50; counted first: 33-36 -> 20-25 ms p50 at 20,000 services, 211-275 ->
+    175-197 at 200,000; docs/benchmarks.md). Asked for the uncut order, PostgreSQL walks every
     place nearest first hoping to meet `stop` matches soon, and met none of the "food pantry,
     open now" on a Sunday morning at 200,000 services until it had read all 220,000 places
-    (2.6 s). More of them: the uncut search (an unbounded reach, walking the index until
-    `stop` matches, then the cut page, was tried: no faster at 200,000 services)."""
-    cut = _nearest_cut(queryset, stop)
-    if cut is None:
+    (2.6 s). More matches than that: the cut (_nearest_cut), or, too sparse among the nearest
+    places, the uncut search (an unbounded reach, walking the index until `stop` matches,
+    then the cut page, was tried: no faster at 200,000 services)."""
+    if counted_past < SPARSE_MATCHES and _nearest_first(queryset, stop) is not None:
         _count, keys = counted_page_keys(queryset, stop, limit=SPARSE_MATCHES)
         if keys is not None:
             return keys
-        cut = queryset
-    return list(cut.values_list("pk", flat=True)[:stop])
+    cut = _nearest_cut(queryset, stop)
+    return list((queryset if cut is None else cut).values_list("pk", flat=True)[:stop])
 
 
 def counted_page_keys(
