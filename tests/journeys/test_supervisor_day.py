@@ -1,12 +1,13 @@
 """A supervisor's day at the desk (1024-wide tablet and desktop), on the demo's data: first
 sign-in with the authenticator set up, the dashboard's queue of addenda, one approved, the team's
-unassigned follow-up given to a case manager, and a resident's audit trail read from the
-resident's page."""
+unassigned follow-up given to a case manager, the referral picker naming a shelter closed for
+now, and a resident's audit trail read from the resident's page."""
 
 import pytest
 
 from acs.management.commands.seed_demo import demo_uuid
 from cases.models import Addendum, FollowUp, Resident
+from resources.models import Service, ServiceStatus
 from responders.models import User
 from tests.journeys.harness import DESK_TABLET, DESKTOP, Journey, seed_demo
 
@@ -49,8 +50,22 @@ def test_a_supervisors_day(live_server, browser):
     unassigned.refresh_from_db()
     assert unassigned.assignee == casemanager
 
-    # Who has read Marisol's record: from her page to her audit trail.
+    # Who has read Marisol's record: from her page to her audit trail. On the way, the
+    # referral picker: a shelter closed for now is named, with why, rather than "No results";
+    # the supervisor alone may send without consent, with a reason.
     day.goto(f"/admin/cases/resident/{marisol.pk}/change/")
+    Service.objects.filter(name="Winter overnight shelter").update(
+        status=ServiceStatus.TEMPORARILY_CLOSED
+    )
+    day.page.locator("#refer .select2-selection").click()
+    search = day.page.locator(".select2-container--open .select2-search__field")
+    search.fill("winter overnigt")
+    hint = day.page.locator(".select2-results__message.refer-hint")
+    hint.wait_for()
+    assert "Winter overnight shelter (temporarily closed)" in hint.inner_text()
+    day.shot("refer-not-offered")
+    day.page.keyboard.press("Escape")
+    assert day.page.locator("#id_refer-consent_override_reason").is_visible()
     day.page.get_by_role("link", name="Audit trail").click()
     day.at(r"/admin/acs/auditevent/")
     assert day.page.locator("#result_list tbody tr").count() > 0
