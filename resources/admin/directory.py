@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from acs.admin_base import FastListAdmin
+from acs.admin_base import FastListAdmin, KeysFirstPaginator
 from acs.roles import STAFF_ROLES, has_any_role
 from resources.models import (
     Address,
@@ -158,6 +158,8 @@ class ServiceAdmin(ReferrersPickFrom, HttpsUrls, FastListAdmin):
     list_select_related = ("organization",)
     search_fields = ("name", "organization__name")
     autocomplete_fields = ("organization",)
+    # Best match first sorts every match: its keys, then the page's rows.
+    paginator = KeysFirstPaginator
     inlines = [
         ServiceAtLocationInline,
         ScheduleInline,

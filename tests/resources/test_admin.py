@@ -4,6 +4,8 @@ the stale-listing filter works, and capacity saved in the admin lands in the his
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from resources.models import CapacityHistory, Service
@@ -88,8 +90,6 @@ def test_directory_lists_never_count_the_whole_table(client, admin_user, directo
     """At 200,000 services an exact COUNT(*) of the list (and the unfiltered total beside a
     search) is a scan on every page: each count reads a LIMITed subquery instead
     (cases.admin.CappedCountPaginator), and the unfiltered total is not asked for."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     client.force_login(admin_user)
     client.get("/admin/")
@@ -131,3 +131,39 @@ def test_admin_service_search_finds_every_service_best_match_first(client, admin
     assert next(iter(by_name.context["cl"].result_list)) == mentioned  # the user's sort
     nothing = client.get("/admin/resources/service/", {"q": "the"})  # only a stop word
     assert nothing.status_code == 200 and not nothing.context["cl"].result_list
+
+
+def test_a_searched_service_list_pages_by_keys_then_rows_in_the_search_order(
+    client, admin_user, monkeypatch
+):
+    """Past one page, the list finds the page's keys in its order over the keys alone (no
+    organization joined into the sort of every match), then reads those rows: each page is
+    the search's own slice, best match first, and pages meet without a gap or a repeat."""
+    from django.contrib import admin
+
+    from tests.factories import ServiceFactory
+
+    for i in range(7):
+        ServiceFactory(name=f"Shelter {i}")
+        ServiceFactory(name=f"Clinic {i}", description="Ask about the shelter.")
+    monkeypatch.setattr(admin.site._registry[Service], "list_per_page", 3)
+    client.force_login(admin_user)
+    everything = list(
+        client.get("/admin/resources/service/", {"q": "shelter", "all": ""})
+        .context["cl"]
+        .result_list
+    )
+    assert len(everything) == 14 and everything[0].name.startswith("Shelter")
+
+    paged = []
+    for page in range(1, 6):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/admin/resources/service/", {"q": "shelter", "p": page})
+        rows = list(response.context["cl"].result_list)
+        paged += rows
+        keys = [
+            q["sql"] for q in captured if q["sql"].startswith('SELECT "resources_service"."id"')
+        ]
+        assert keys and "resources_organization" not in keys[0], page  # narrow: no join
+
+    assert paged == everything
