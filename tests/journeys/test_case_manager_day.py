@@ -7,12 +7,14 @@ data."""
 
 import re
 
+import factory
 import pytest
 from django.utils import timezone
 
 from acs.management.commands.seed_demo import demo_uuid
 from cases.models import FollowUp, Resident
 from resources.models import Referral, Service, ServiceStatus
+from tests.factories import ServiceFactory
 from tests.journeys.harness import DESK_TABLET, DESKTOP, Journey, seed_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -84,6 +86,20 @@ def test_a_case_managers_day(live_server, browser):
     row = day.page.locator("#result_list tbody tr").first
     assert "Winter overnight shelter" in row.inner_text() and "Inactive" in row.inner_text()
     day.shot("directory-closed-shelter")
+    # A word many services share (a statewide feed's pantries): the second page follows the
+    # first, best match first, with no service twice.
+    pantries = ServiceFactory.create_batch(60, name=factory.Sequence(lambda n: f"Pantry {n:03d}"))
+    day.page.fill("#searchbar", "pantry")
+    day.page.locator("#changelist-search input[type=submit]").click()
+    day.at(r"/admin/resources/service/\?q=pantry")
+    first_page = day.page.locator("#result_list tbody th").all_inner_texts()
+    assert len(first_page) == 50
+    day.page.locator(".paginator a", has_text="2").first.click()
+    day.at(r"/admin/resources/service/\?(.*&)?p=2(&.*)?")
+    second_page = day.page.locator("#result_list tbody th").all_inner_texts()
+    assert second_page and not set(first_page) & set(second_page)
+    assert {p.name for p in pantries} <= set(first_page) | set(second_page)
+    day.shot("directory-second-page")
 
     # Her follow-up on Marisol, from the resident's page: a call made, the attempt logged.
     follow_up = FollowUp.objects.filter(resident=marisol, assignee__username="casemanager").first()
