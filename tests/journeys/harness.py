@@ -165,6 +165,20 @@ class Journey:
             self.page.screenshot(path=str(path), full_page=True)
             self.shots.append(path)
 
+    def refer_picker(self, typed: str):
+        """On a resident's page: open the Refer panel's service picker and type `typed`; its
+        search field, to type again."""
+        self.page.locator("#refer .select2-selection").click()
+        search = self.page.locator(".select2-container--open .select2-search__field")
+        search.fill(typed)
+        return search
+
+    def refer_hint(self) -> str:
+        """What the picker says when nothing it offers matches (which services, and why)."""
+        hint = self.page.locator(".select2-results__message.refer-hint")
+        hint.wait_for()
+        return hint.inner_text()
+
     def sign_in(self, username: str) -> None:
         self.goto("/accounts/login/")
         self.shot("sign-in")

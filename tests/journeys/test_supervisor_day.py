@@ -57,12 +57,8 @@ def test_a_supervisors_day(live_server, browser):
     Service.objects.filter(name="Winter overnight shelter").update(
         status=ServiceStatus.TEMPORARILY_CLOSED
     )
-    day.page.locator("#refer .select2-selection").click()
-    search = day.page.locator(".select2-container--open .select2-search__field")
-    search.fill("winter overnigt")
-    hint = day.page.locator(".select2-results__message.refer-hint")
-    hint.wait_for()
-    assert "Winter overnight shelter (temporarily closed)" in hint.inner_text()
+    day.refer_picker("winter overnigt")
+    assert "Winter overnight shelter (temporarily closed)" in day.refer_hint()
     day.shot("refer-not-offered")
     day.page.keyboard.press("Escape")
     assert day.page.locator("#id_refer-consent_override_reason").is_visible()
