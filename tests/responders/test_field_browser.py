@@ -596,6 +596,48 @@ def test_after_the_idle_limit_the_tablet_drops_the_pages_it_kept(live_server, br
     context.close()
 
 
+def test_a_tap_made_while_the_tablet_is_sending_goes_out_when_that_round_ends(
+    live_server, browser, shift
+):
+    """On scene tapped while En route is still on its way (a slow line): the tap goes out as
+    soon as that round of sending ends, not at the next timed round 20 s later (dispatch saw
+    the unit arrive late, and a tap seemed lost)."""
+    unit, responder = shift
+    call = dispatched_call(unit, "ACS-26-000124", event="dispatched")
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    sign_in(page, live_server.url, responder.username)
+    held = []
+
+    def hold_the_first(route):
+        if route.request.method == "POST" and not held:
+            held.append(route)  # answered below: the round is still sending meanwhile
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/field/units/*/status", hold_the_first)
+    page.goto(f"{live_server.url}/field/calls/")
+    page.click("#call-rows a")
+    wait_for_status(page, "Everything is synced")  # the page's script is running
+    page.click("button:has-text('En route')")
+    for _ in range(100):  # Playwright hands the route over while it waits
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "En route was sent by the page's script"
+    page.click("button:has-text('On scene')")
+    page.wait_for_timeout(500)
+    held[0].continue_()
+
+    on_scene = UnitAssignment.objects.filter(call=call, unit=unit, status="on_scene")
+    for _ in range(40):  # 8 s: well before the next timed round (every 20 s)
+        if on_scene.exists():
+            break
+        page.wait_for_timeout(200)
+    assert on_scene.exists()
+    context.close()
+
+
 def test_my_calls_update_without_a_reload(live_server, browser, shift, settings):
     settings.FIELD_CALLS_REFRESH_SECONDS = 1
     unit, responder = shift

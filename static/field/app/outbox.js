@@ -7,8 +7,16 @@ import { sendEncounter } from "./send_encounter.js";
 import { render } from "./status.js";
 
 var syncing = false;
+// Asked for while a round was sending (null: not asked): one more round when it ends, so a
+// tap made meanwhile goes out then, not at the next timed round. True only if every asker
+// was in the background.
+var again = null;
 // Whether a round is sending now (an undo then asks the server to take a tap back).
 export function isSyncing() { return syncing; }
+function askAgain(background) {
+  again = again === null ? background : again && background;
+  return Promise.resolve();
+}
 
 function sendUnitStatus(item, background) {
   return api("POST", "units/" + encodeURIComponent(item.unit) + "/status", item.body, background)
@@ -22,7 +30,7 @@ function sendUnitStatus(item, background) {
 }
 
 function syncOnce(background) {
-  if (syncing) return Promise.resolve();
+  if (syncing) return askAgain(background);
   syncing = true;
   render({ syncing: true });
   return idb.all("outbox").then(function (items) {
@@ -58,9 +66,14 @@ function syncOnce(background) {
     syncing = false;
     render({});
     document.dispatchEvent(new CustomEvent("acs:synced"));
+    if (again === null) return null;
+    var asked = again;
+    again = null;
+    return syncOnce(asked);  // still holding the lock, when there is one
   });
 }
 export function sync(background) {
+  if (syncing) return askAgain(background);  // this tab is sending: once more after it
   if (navigator.locks && navigator.locks.request) {
     // One tab at a time sends the outbox.
     return navigator.locks.request("acs-field-sync", { ifAvailable: true }, function (lock) {
