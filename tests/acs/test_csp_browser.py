@@ -2,16 +2,15 @@
 through the real forms (the admin with its TOTP code), report no policy violation and no
 console error. A screenshot of the filtered audit trail goes to .local/artifacts/."""
 
-import time
 from pathlib import Path
 
 import pytest
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.conf import settings
 
 from acs.audit import audit_record
 from acs.roles import Role
 from tests.factories import DEFAULT_PASSWORD, OrganizationFactory, UserFactory
+from tests.totp import totp_now
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -78,10 +77,6 @@ class Watched:
         self.collect()
 
 
-def current_totp() -> str:
-    return format_hotp_value(hotp_value(TOTP_SECRET, int(time.time()) // 30))
-
-
 def test_pages_run_under_the_policy_without_a_single_violation(role_groups, live_server, browser):
     admin = UserFactory(username="csp-admin", role=Role.ADMIN)
     partner = UserFactory(
@@ -97,7 +92,7 @@ def test_pages_run_under_the_policy_without_a_single_violation(role_groups, live
     staff.sign_in("csp-admin")
     # allauth's second step: the TOTP code, from the persona's secret.
     assert "/accounts/2fa/authenticate/" in staff.page.url
-    staff.page.fill("input[name=code]", current_totp())
+    staff.page.fill("input[name=code]", totp_now(TOTP_SECRET))
     staff.page.get_by_role("button", name="Sign In").click()
     staff.page.wait_for_url(live_server.url + "/admin/")
     staff.collect()

@@ -18,24 +18,19 @@ from tests.cases.test_exports_browser import (  # noqa: F401 (role_groups: a fix
 )
 from tests.cases.test_exports_s3 import bucket, s3_endpoint  # noqa: F401
 from tests.factories import DEFAULT_PASSWORD, ResidentFactory
+from tests.totp import totp_now
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 ARTIFACTS = Path(django_settings.BASE_DIR) / ".local" / "artifacts"
 
 
 def sign_in(page, live_server, user):
-    import time
-
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-
     page.goto(live_server.url + "/accounts/login/")
     page.fill("input[name=login]", user.username)
     page.fill("input[name=password]", DEFAULT_PASSWORD)
     page.get_by_role("button", name="Sign In").click()
     page.wait_for_url("**/accounts/2fa/authenticate/**")
-    page.fill(
-        "input[name=code]", format_hotp_value(hotp_value(TOTP_SECRET, int(time.time()) // 30))
-    )
+    page.fill("input[name=code]", totp_now(TOTP_SECRET))
     page.get_by_role("button", name="Sign In").click()
     page.wait_for_url(live_server.url + "/admin/")
 
