@@ -39,7 +39,7 @@ from resources.models.referrals import (
     WebhookEndpoint,
 )
 from resources.models.schedules import Schedule, ScheduleFreq, Weekday
-from resources.models.search import DirectoryWord, ServiceSearchDocument
+from resources.models.search import DirectoryWord, SearchPlace, ServiceSearchDocument
 from resources.models.taxonomy import Attribute, Taxonomy, TaxonomyTerm
 
 __all__ = [
@@ -76,6 +76,7 @@ __all__ = [
     "RequiredDocument",
     "Schedule",
     "ScheduleFreq",
+    "SearchPlace",
     "Service",
     "ServiceAtLocation",
     "ServiceSearchDocument",

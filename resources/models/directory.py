@@ -35,7 +35,8 @@ EARTH_RADIUS_KM = 6371.0088
 
 
 class Cube(_ExpressionField):
-    """The `cube` extension's type, for expressions only (no column has it)."""
+    """The `cube` extension's type: of expressions, and of SearchPlace.point (written and read
+    in SQL only; Python never needs its value)."""
 
     def db_type(self, connection: BaseDatabaseWrapper) -> str:
         return "cube"

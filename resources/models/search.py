@@ -10,10 +10,13 @@ drops those no service uses any more. Neither leaves the database, so neither ha
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models.functions import Left, Length
+
+from resources.models.directory import Cube
 
 
 class ServiceSearchDocument(models.Model):
@@ -68,3 +71,51 @@ class DirectoryWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+class SearchPlace(models.Model):
+    """One row per service at location holding everything most searches filter and order on:
+    the service's name, status and referral flag, the location's Earth point, the service's
+    search document and the languages spoken by the service or at the location (upper case).
+
+    A search that combines them (a word within 5 km, Spanish near a point, nearest first)
+    then reads one table, whose indexes PostgreSQL combines (a bitmap AND of the document's
+    GIN and the point's GiST) or walks (the point's GiST, nearest first, every filter read on
+    the same row), instead of joining four tables for every candidate of each filter
+    (docs/benchmarks.md, "One search row per place"). Written only by the database: the
+    triggers of migration 0025 rewrite a place's row in the same statement as any change to
+    what it copies (the service at location, its service, its location, the service's
+    document, a language), whatever wrote it. Derived, like the documents: no public id."""
+
+    # The row goes with its service at location (ON DELETE CASCADE, migration 0025).
+    service_at_location = models.OneToOneField(
+        "resources.ServiceAtLocation",
+        on_delete=models.DO_NOTHING,
+        primary_key=True,
+        related_name="search_place",
+        db_constraint=False,
+    )
+    service_id = models.BigIntegerField()
+    location_id = models.BigIntegerField()
+    name = models.CharField(max_length=255)  # the service's
+    status = models.CharField(max_length=20)  # the service's
+    accepts_referrals = models.BooleanField()  # the service's
+    point = Cube(null=True)  # resources_earth_point of the location; null without one
+    document = SearchVectorField(null=True)  # the service's (ServiceSearchDocument)
+    languages = ArrayField(models.CharField(max_length=16), default=list)
+
+    class Meta:
+        indexes = [
+            GistIndex(fields=["point"], name="resources_searchplace_point"),
+            GinIndex(
+                fields=["document"], name="resources_searchplace_doc", gin_pending_list_limit=128
+            ),
+            GinIndex(fields=["languages"], name="resources_searchplace_lang"),
+            # Searches without text or a point are in name order (then id).
+            models.Index(fields=["name", "service_at_location"], name="resources_searchplace_name"),
+            models.Index(fields=["service_id"], name="resources_searchplace_service"),
+            models.Index(fields=["location_id"], name="resources_searchplace_location"),
+        ]
+
+    def __str__(self) -> str:
+        return f"search row of service at location {self.service_at_location_id}"

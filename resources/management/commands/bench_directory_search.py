@@ -109,41 +109,43 @@ def timed(runner: Callable, inputs: list, out: Timings) -> None:
 # --- the plain SQL floor ---------------------------------------------------------------------
 
 TEXT_RANK_SQL = "ts_rank_cd(%(weights)s::float4[], d.document, %(tsq)s::tsquery)"
-POINT_SQL = "resources_earth_point(l.latitude::float8, l.longitude::float8)"
+# The search rows' (SearchPlace, migration 0025): the service's name, status, referral flag and
+# document, the location's point and the languages of both, on one row per place.
+PLACE_RANK_SQL = "ts_rank_cd(%(weights)s::float4[], p.document, %(tsq)s::tsquery)"
+POINT_SQL = "p.point"
 CHORD_SQL = f"({POINT_SQL} <-> resources_earth_point(%(lat)s, %(lon)s))"
 DISTANCE_SQL = f"(2 * {EARTH_RADIUS_KM} * asin(least(1.0, {CHORD_SQL} / (2 * {EARTH_RADIUS_KM}))))"
 # Open at %(at)s: the row's opening spans (its intervals as one multirange) hold the instant
 # (the GiST index on `spans`), as open_at_condition.
 OPEN_SQL = """EXISTS (SELECT 1 FROM resources_openingspans o
-    WHERE o.service_at_location_id = sal.id AND o.spans @> %(at)s::timestamptz)"""
+    WHERE o.service_at_location_id = p.service_at_location_id
+      AND o.spans @> %(at)s::timestamptz)"""
 
 
 def plain_sql(q: Query, tsquery: str | None, *, page: int = PAGE) -> tuple[str, str, dict]:
     """The statements returning the rows service_search returns for `q`: the ids of the first
     page, and the count capped as the HSDS API's (`capped_count`). `tsquery` is what
     text_query made of `q.text` (None: nothing to search for, no row)."""
-    where = ["s.status = 'active'"]
+    where = ["p.status = 'active'"]
     joins = ""
     params: dict = {}
     order = []
     select_rank = "0.0"
     if q.accepts_referrals is not None:
-        where.append("s.accepts_referrals = %(referrals)s")
+        where.append("p.accepts_referrals = %(referrals)s")
         params["referrals"] = q.accepts_referrals
     if q.term is not None:
         children = TaxonomyTerm.objects.filter(parent=q.term).values_list("id", flat=True)
         where.append(
-            "EXISTS (SELECT 1 FROM resources_attribute a WHERE a.service_id = s.id"
+            "EXISTS (SELECT 1 FROM resources_attribute a WHERE a.service_id = p.service_id"
             " AND a.taxonomy_term_id = ANY(%(terms)s))"
         )
         params["terms"] = [q.term.pk, *children]
     if q.language:
-        where.append(
-            "EXISTS (SELECT 1 FROM resources_language g WHERE upper(g.code) = upper(%(lang)s)"
-            " AND (g.service_id = s.id OR g.location_id = l.id))"
-        )
+        where.append("p.languages @> ARRAY[upper(%(lang)s)]::varchar(16)[]")
         params["lang"] = q.language
     if q.has_capacity:
+        joins += " JOIN resources_capacity c ON c.service_at_location_id = p.service_at_location_id"
         where.append("c.available > 0 AND c.updated_at >= %(fresh)s")
         params["fresh"] = timezone.now() - capacity_stale_after()
     if q.near is not None:
@@ -156,29 +158,24 @@ def plain_sql(q: Query, tsquery: str | None, *, page: int = PAGE) -> tuple[str, 
                 f" %(chord)s, 3) AND {DISTANCE_SQL} <= %(radius)s"
             )
         else:
-            where.append("l.latitude IS NOT NULL AND l.longitude IS NOT NULL")
+            where.append("p.point IS NOT NULL")
         order.append(CHORD_SQL)
     if q.text.strip():
         if tsquery is None:
             where.append("false")
         else:
-            joins = "JOIN resources_servicesearchdocument d ON d.service_id = s.id"
             params["tsq"] = tsquery
             params["weights"] = list(TEXT_WEIGHTS)
-            where.append("d.document @@ %(tsq)s::tsquery")
-            select_rank = TEXT_RANK_SQL
+            where.append("p.document @@ %(tsq)s::tsquery")
+            select_rank = PLACE_RANK_SQL
             order.append("rank DESC")
     if q.at is not None:
         params["at"] = q.at
         where.append(OPEN_SQL)
-    order += ["s.name", "sal.id"]
-    from_where = f"""FROM resources_serviceatlocation sal
-JOIN resources_service s ON s.id = sal.service_id
-JOIN resources_location l ON l.id = sal.location_id
-LEFT JOIN resources_capacity c ON c.service_at_location_id = sal.id
-{joins}
+    order += ["p.name", "p.service_at_location_id"]
+    from_where = f"""FROM resources_searchplace p{joins}
 WHERE {" AND ".join(where)}"""
-    page_sql = f"""SELECT sal.id, {select_rank} AS rank {from_where}
+    page_sql = f"""SELECT p.service_at_location_id, {select_rank} AS rank {from_where}
 ORDER BY {", ".join(order)}
 LIMIT {int(page)}"""
     count_sql = f"SELECT count(*) FROM (SELECT 1 {from_where} LIMIT {COUNT_CAP + 1}) AS m"  # noqa: S608

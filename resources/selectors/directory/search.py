@@ -27,7 +27,6 @@ from django.db.models import (
     Value,
 )
 from django.db.models.expressions import OrderBy, RawSQL
-from django.db.models.functions import Upper
 from django.db.models.sql.where import AND, WhereNode
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
@@ -37,7 +36,7 @@ from resources.models import (
     Address,
     Attribute,
     Language,
-    Location,
+    SearchPlace,
     Service,
     ServiceAtLocation,
     ServiceStatus,
@@ -56,6 +55,10 @@ from resources.selectors.directory.open_now import in_ids, open_at_condition, op
 from resources.selectors.directory.text import text_search
 
 _M = TypeVar("_M", bound=Model)
+
+# The path from a service at location to its search row (SearchPlace): the name, status,
+# referral flag, point, document and languages the search filters and orders on, on one table.
+PLACE = "search_place__"
 
 
 def _term_ids(terms: Iterable[uuid.UUID | TaxonomyTerm]) -> list[uuid.UUID]:
@@ -193,7 +196,7 @@ def service_search(
         "service__organization", "location__organization", "capacity"
     ).prefetch_related(*_listing_prefetches(addresses=True, languages=True, needs=True))
     if active_only:
-        qs = qs.filter(service__status=ServiceStatus.ACTIVE)
+        qs = qs.filter(search_place__status=ServiceStatus.ACTIVE)
     if organization:
         qs = qs.filter(service__organization__public_id=organization)
     if modified_after:
@@ -201,7 +204,7 @@ def service_search(
             Q(updated_at__gte=modified_after) | Q(service__updated_at__gte=modified_after)
         )
     if accepts_referrals is not None:
-        qs = qs.filter(service__accepts_referrals=accepts_referrals)
+        qs = qs.filter(search_place__accepts_referrals=accepts_referrals)
     if postcode:
         qs = qs.filter(
             Exists(Address.objects.filter(location=OuterRef("location_id"), postal_code=postcode))
@@ -211,16 +214,9 @@ def service_search(
     if taxonomy:
         qs = qs.filter(in_taxonomy(taxonomy, service="service_id"))
     if language:
-        # Case-blind on the indexed upper(code), and one EXISTS per owner: an OR of the two
-        # owners inside one EXISTS could use neither foreign key's index (a nested loop over
-        # every Spanish row for every candidate: seconds at 20,000 services).
-        spoken = Language.objects.alias(code_upper=Upper("code")).filter(
-            code_upper=language.strip().upper()
-        )
-        qs = qs.filter(
-            Exists(spoken.filter(service=OuterRef("service_id")))
-            | Exists(spoken.filter(location=OuterRef("location_id")))
-        )
+        # Case-blind: the search row holds the upper-case codes of the service's and the
+        # location's languages, under a GIN index.
+        qs = qs.filter(search_place__languages__contains=[language.strip().upper()])
     if has_capacity:
         qs = qs.filter(
             capacity__available__gt=0,
@@ -235,15 +231,15 @@ def service_search(
                     code="invalid",
                     fields={"radius_km": [f"Must be more than 0 and at most {MAX_RADIUS_KM:g}."]},
                 )
-            qs = qs.filter(WithinRadius(near, radius_km))
-        qs = qs.filter(location__latitude__isnull=False, location__longitude__isnull=False)
-        qs = qs.annotate(distance_km=distance_km(near))
+            qs = qs.filter(WithinRadius(near, radius_km, place=PLACE))
+        qs = qs.filter(search_place__point__isnull=False)
+        qs = qs.annotate(distance_km=distance_km(near, place=PLACE))
         # The chord grows with the distance: the same order, and the one the index serves
         # (page_keys walks the index nearest first: see _nearest_cut).
-        ordering.append(chord_km(near).asc())
+        ordering.append(chord_km(near, place=PLACE).asc())
     text = text.strip()
     if text:
-        qs, ranked = text_search(qs, text, service="service__")
+        qs, ranked = text_search(qs, text, service="service__", place=PLACE)
         if ranked:
             ordering.append(F("text_score").desc())
     if open_now:
@@ -252,7 +248,7 @@ def service_search(
         if condition is None:  # beyond the intervals' window: judge the schedules in Python
             condition = in_ids("id", open_at_filter(qs, at))
         qs = qs.filter(condition)
-    qs = qs.order_by(*ordering, "service__name", "id")
+    qs = qs.order_by(*ordering, "search_place__name", "id")
     if near is not None:
         # Read by page_keys; the query's attributes follow its clones (filters, slices).
         # An attribute of our own on Django's Query, which its stubs do not know.
@@ -352,19 +348,19 @@ def _nearest_cut(queryset: QuerySet[_M], stop: int) -> QuerySet[_M] | None:
     if marker is None:
         return queryset
     near, first = marker
-    places = Location.objects.order_by(chord_km(near, location="")).values("id")
+    places = SearchPlace.objects.order_by(chord_km(near, place="")).values("pk")
     looked, within = _without_radius(queryset)
     rows = list(
         looked.order_by(first)
-        .filter(location_id__in=places[: REACH_PLACES * stop])
-        .annotate(knn_chord=chord_km(near), knn_within=within)
+        .filter(pk__in=places[: REACH_PLACES * stop])
+        .annotate(knn_chord=chord_km(near, place=PLACE), knn_within=within)
         .values_list("knn_chord", "knn_within")[:stop]
     )
     # Nearest first, the matches within the radius come before any beyond it.
     reach = [chord for chord, inside in rows if inside]
     if len(reach) < stop:
         return None
-    return queryset.filter(in_chord_box(near, Value(max(reach))))
+    return queryset.filter(in_chord_box(near, Value(max(reach)), place=PLACE))
 
 
 def _without_radius(queryset: QuerySet[_M]) -> tuple[QuerySet[_M], ExpressionWrapper[Any]]:

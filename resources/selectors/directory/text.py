@@ -148,10 +148,18 @@ def _tsquery(query: TextQuery) -> Cast:
     return Cast(Value(query.tsquery), SearchQueryField())
 
 
-def text_matches(query: TextQuery, *, service: str = "service__") -> Func:
+def _document(service: str, place: str | None) -> F:
+    """The path to the search document: a search row's copy (`place`, the path to a
+    SearchPlace) or the service's own (`service`, the path to a Service). Each has its GIN."""
+    if place is not None:
+        return F(f"{place}document")
+    return F(f"{service}search_document__document")
+
+
+def text_matches(query: TextQuery, *, service: str = "service__", place: str | None = None) -> Func:
     """The service's search document matches `query` (GIN index on the document)."""
     return Func(
-        F(f"{service}search_document__document"),
+        _document(service, place),
         _tsquery(query),
         template="%(expressions)s",
         arg_joiner=" @@ ",
@@ -159,11 +167,11 @@ def text_matches(query: TextQuery, *, service: str = "service__") -> Func:
     )
 
 
-def text_score(query: TextQuery, *, service: str = "service__") -> Func:
+def text_score(query: TextQuery, *, service: str = "service__", place: str | None = None) -> Func:
     """ts_rank_cd of the service's document for `query` with TEXT_WEIGHTS: each cover of the
     query's words counts, so a word in the name and the terms outranks one in the name only."""
     return Func(
-        F(f"{service}search_document__document"),
+        _document(service, place),
         _tsquery(query),
         function="ts_rank_cd",
         template=f"%(function)s({_WEIGHTS_SQL}, %(expressions)s)",
@@ -171,15 +179,18 @@ def text_score(query: TextQuery, *, service: str = "service__") -> Func:
     )
 
 
-def text_search(qs: QuerySet[Any], text: str, *, service: str) -> tuple[QuerySet[Any], bool]:
+def text_search(
+    qs: QuerySet[Any], text: str, *, service: str, place: str | None = None
+) -> tuple[QuerySet[Any], bool]:
     """`qs` cut to the services matching `text`, annotated `text_score` (the order) and `rank`
     (the score capped at 1: every word found in a name, organization or term); (qs, False)
-    when `text` has nothing to search for."""
+    when `text` has nothing to search for. With `place` (the path to a SearchPlace), read on
+    the search row's copy of the document."""
     query = text_query(text)
     if query is None:
         return qs.none(), False
     return (
-        qs.filter(text_matches(query, service=service))
-        .annotate(text_score=text_score(query, service=service))
+        qs.filter(text_matches(query, service=service, place=place))
+        .annotate(text_score=text_score(query, service=service, place=place))
         .annotate(rank=Least(Value(1.0), F("text_score"), output_field=FloatField()))
     ), True

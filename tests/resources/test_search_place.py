@@ -1,0 +1,210 @@
+"""One search row per service at location (SearchPlace, migration 0025): the triggers keep it
+equal to what it copies after every kind of write (ORM saves, bulk writes, queryset updates,
+deletes, the deferred refresh of an import), and the search reads it (its indexes in the plan).
+"""
+
+import random
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+
+from resources.models import (
+    Attribute,
+    Language,
+    Location,
+    SearchPlace,
+    Service,
+    ServiceAtLocation,
+    ServiceSearchDocument,
+    ServiceStatus,
+)
+from resources.selectors import Point, service_search
+from resources.services import search_refresh_deferred
+from tests.factories import (
+    LanguageFactory,
+    LocationFactory,
+    OrganizationFactory,
+    ServiceAtLocationFactory,
+    ServiceFactory,
+    TaxonomyTermFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def expected(sal_id: int) -> tuple | None:
+    """What the search row of this service at location must hold, read from the directory
+    itself (not from the refresh function the triggers call)."""
+    sal = ServiceAtLocation.objects.filter(pk=sal_id).select_related("service", "location").first()
+    if sal is None:
+        return None
+    service, location = sal.service, sal.location
+    codes = {
+        code.upper()
+        for code in Language.objects.filter(service=service).values_list("code", flat=True)
+    } | {
+        code.upper()
+        for code in Language.objects.filter(location=location).values_list("code", flat=True)
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT CASE WHEN %s::float8 IS NULL OR %s::float8 IS NULL THEN NULL"
+            " ELSE resources_earth_point(%s::float8, %s::float8)::text END",
+            [location.latitude, location.longitude] * 2,
+        )
+        (point,) = cursor.fetchone()
+    document = (
+        ServiceSearchDocument.objects.filter(service=service)
+        .values_list("document", flat=True)
+        .first()
+    )
+    return (
+        service.pk,
+        location.pk,
+        service.name,
+        service.status,
+        service.accepts_referrals,
+        point,
+        None if document is None else str(document),
+        sorted(codes),
+    )
+
+
+def row(sal_id: int) -> tuple | None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT service_id, location_id, name, status, accepts_referrals, point::text,"
+            " document::text, languages FROM resources_searchplace"
+            " WHERE service_at_location_id = %s",
+            [sal_id],
+        )
+        found = cursor.fetchone()
+    return None if found is None else (*found[:-1], list(found[-1]))
+
+
+def assert_every_row_exact() -> None:
+    ids = set(ServiceAtLocation.objects.values_list("pk", flat=True))
+    assert set(SearchPlace.objects.values_list("pk", flat=True)) == ids  # none missing, none left
+    for sal_id in ids:
+        assert row(sal_id) == expected(sal_id), sal_id
+
+
+def at(lat: str, lon: str, **kwargs) -> Location:
+    return LocationFactory(latitude=Decimal(lat), longitude=Decimal(lon), **kwargs)
+
+
+def test_each_write_to_what_a_row_copies_rewrites_it():
+    organization = OrganizationFactory(name="Casa de Paz")
+    service = ServiceFactory(organization=organization, name="Night shelter")
+    here = at("35.084400", "-106.650400")
+    sal = ServiceAtLocationFactory(service=service, location=here)
+    assert_every_row_exact()
+    assert "'night'" in row(sal.pk)[6]
+
+    service.name, service.status = "Winter shelter", ServiceStatus.TEMPORARILY_CLOSED
+    service.accepts_referrals = not service.accepts_referrals
+    service.save()
+    assert_every_row_exact()
+    assert "'winter'" in row(sal.pk)[6] and row(sal.pk)[3] == ServiceStatus.TEMPORARILY_CLOSED
+
+    here.latitude = Decimal("35.100000")
+    here.save()
+    assert_every_row_exact()
+    here.latitude = None
+    here.save()
+    assert row(sal.pk)[5] is None
+    assert_every_row_exact()
+
+    spanish = LanguageFactory(service=service, code="es")
+    LanguageFactory(location=here, code="nv")
+    LanguageFactory(location=here, code="ES")  # once, upper case, whoever speaks it
+    assert row(sal.pk)[7] == ["ES", "NV"]
+    spanish.code = "vi"
+    spanish.save()
+    assert row(sal.pk)[7] == ["ES", "NV", "VI"]
+    Language.objects.filter(location=here).delete()
+    assert row(sal.pk)[7] == ["VI"]
+    assert_every_row_exact()
+
+    Attribute.objects.create(service=service, taxonomy_term=TaxonomyTermFactory(name="Warming"))
+    organization.name = "Casa Esperanza"
+    organization.save()
+    assert "'warm'" in row(sal.pk)[6] and "'esperanza'" in row(sal.pk)[6]
+
+    elsewhere = at("35.200000", "-106.600000")
+    ServiceAtLocation.objects.filter(pk=sal.pk).update(location=elsewhere)
+    assert row(sal.pk)[1] == elsewhere.pk
+    assert_every_row_exact()
+
+    sal.delete()
+    assert row(sal.pk) is None
+    other = ServiceAtLocationFactory(service=service)
+    service.delete()
+    assert row(other.pk) is None
+    assert not SearchPlace.objects.exists()
+
+
+def test_bulk_writes_and_queryset_updates_keep_every_row():
+    organization = OrganizationFactory()
+    services = Service.objects.bulk_create(
+        Service(organization=organization, name=f"Pantry {n}") for n in range(30)
+    )
+    locations = Location.objects.bulk_create(
+        Location(
+            organization=organization,
+            name=f"Site {n}",
+            latitude=Decimal("35.0") + Decimal(n) / 100,
+            longitude=Decimal("-106.6"),
+        )
+        for n in range(10)
+    )
+    rng = random.Random(25)  # noqa: S311 - test data
+    ServiceAtLocation.objects.bulk_create(
+        ServiceAtLocation(service=service, location=rng.choice(locations)) for service in services
+    )
+    Language.objects.bulk_create(
+        Language(location=location, code=rng.choice(["es", "vi", "zh"]))
+        for location in locations[:5]
+    )
+    assert_every_row_exact()
+
+    Service.objects.filter(name__endswith="1").update(status=ServiceStatus.INACTIVE)
+    Service.objects.filter(name__endswith="2").update(name="Food bank")
+    Location.objects.filter(pk__in=[loc.pk for loc in locations[:3]]).update(longitude=None)
+    Language.objects.filter(code="vi").update(code="ar")
+    Language.objects.filter(code="zh").delete()
+    assert_every_row_exact()
+
+
+def test_a_deferred_refresh_leaves_the_rows_exact_on_the_way_out():
+    """An HSDS import and the generator defer the documents (search_refresh_deferred): the
+    rows, written with no document at first, take it when the documents are written."""
+    with transaction.atomic(), search_refresh_deferred():
+        service = Service.objects.create(organization=OrganizationFactory(), name="Dental van")
+        sal = ServiceAtLocationFactory(service=service)
+        assert row(sal.pk)[6] is None  # no document yet
+    assert "'dental'" in row(sal.pk)[6]
+    assert_every_row_exact()
+
+
+def test_a_search_filters_and_orders_on_the_search_row_alone():
+    """Status, referrals, text, a language, a radius and the order (distance, rank, name) are
+    read on the search row: the page's keys join no service, location, document or language
+    table, so PostgreSQL can combine the row's own indexes."""
+    service = ServiceFactory(name="Night shelter", accepts_referrals=True)
+    sal = ServiceAtLocationFactory(
+        service=service, location=at("35.084400", "-106.650400", name="Here")
+    )
+    LanguageFactory(service=service, code="es")
+    here = Point(35.0844, -106.6504)
+    found = service_search(
+        text="shelter", near=here, radius_km=5, language="ES", accepts_referrals=True
+    )
+    keys = str(found.values("pk").query)
+    assert "resources_searchplace" in keys
+    for table in ("resources_service", "resources_location", "resources_language"):
+        assert f'"{table}"' not in keys, table
+    assert [s.pk for s in found] == [sal.pk]
+    assert found[0].distance_km == pytest.approx(0, abs=1e-6)
+    assert str(service_search(language="es").values("pk").query).count("JOIN") == 1
