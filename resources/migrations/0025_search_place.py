@@ -1,6 +1,7 @@
 """One search row per service at location (resources/models/search.py, SearchPlace): the
-service's name, status, referral flag and search document, the location's Earth point and the
-languages of both, kept by triggers, so the search filters and orders on one table.
+service's name, status, referral flag, search document and terms, the location's Earth point,
+the languages of both and the place's capacity, kept by triggers, so the search filters and
+orders on one table.
 
 Statement-level triggers with transition tables, as migration 0015's: a bulk_create of 2,000
 places or an `.update()` over thousands rewrites their rows in one set-based statement. Each
@@ -25,7 +26,8 @@ FUNCTIONS = r"""
 CREATE FUNCTION resources_searchplace_refresh(ids bigint[]) RETURNS void
 LANGUAGE sql AS $$
   INSERT INTO resources_searchplace AS p (service_at_location_id, service_id, location_id,
-    name, status, accepts_referrals, point, document, languages)
+    name, status, accepts_referrals, point, document, languages, terms, available,
+    capacity_updated_at)
   SELECT sal.id, s.id, l.id, s.name, s.status, s.accepts_referrals,
          CASE WHEN l.latitude IS NOT NULL AND l.longitude IS NOT NULL
            THEN resources_earth_point(l.latitude::float8, l.longitude::float8) END,
@@ -33,22 +35,28 @@ LANGUAGE sql AS $$
          ARRAY(SELECT upper(g.code) FROM resources_language g WHERE g.service_id = s.id
                UNION
                SELECT upper(g.code) FROM resources_language g WHERE g.location_id = l.id
-               ORDER BY 1)
+               ORDER BY 1),
+         ARRAY(SELECT DISTINCT a.taxonomy_term_id FROM resources_attribute a
+               WHERE a.service_id = s.id ORDER BY 1),
+         c.available, c.updated_at
   FROM resources_serviceatlocation sal
   JOIN resources_service s ON s.id = sal.service_id
   JOIN resources_location l ON l.id = sal.location_id
   LEFT JOIN resources_servicesearchdocument d ON d.service_id = s.id
+  LEFT JOIN resources_capacity c ON c.service_at_location_id = sal.id
   WHERE sal.id = ANY(ids)
   ON CONFLICT (service_at_location_id) DO UPDATE SET
     service_id = EXCLUDED.service_id, location_id = EXCLUDED.location_id,
     name = EXCLUDED.name, status = EXCLUDED.status,
     accepts_referrals = EXCLUDED.accepts_referrals, point = EXCLUDED.point,
-    document = EXCLUDED.document, languages = EXCLUDED.languages
+    document = EXCLUDED.document, languages = EXCLUDED.languages, terms = EXCLUDED.terms,
+    available = EXCLUDED.available, capacity_updated_at = EXCLUDED.capacity_updated_at
   WHERE (p.service_id, p.location_id, p.name, p.status, p.accepts_referrals, p.point,
-         p.document, p.languages)
+         p.document, p.languages, p.terms, p.available, p.capacity_updated_at)
         IS DISTINCT FROM
         (EXCLUDED.service_id, EXCLUDED.location_id, EXCLUDED.name, EXCLUDED.status,
-         EXCLUDED.accepts_referrals, EXCLUDED.point, EXCLUDED.document, EXCLUDED.languages)
+         EXCLUDED.accepts_referrals, EXCLUDED.point, EXCLUDED.document, EXCLUDED.languages,
+         EXCLUDED.terms, EXCLUDED.available, EXCLUDED.capacity_updated_at)
 $$;
 
 CREATE FUNCTION resources_searchplace_of_services(services bigint[]) RETURNS void
@@ -110,6 +118,30 @@ BEGIN
   RETURN NULL;
 END $$;
 
+-- An attribute's service: its places (old and new service on an update).
+CREATE FUNCTION resources_searchplace_attribute_written() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    PERFORM resources_searchplace_of_services(ARRAY(SELECT service_id FROM new_rows));
+  END IF;
+  IF TG_OP IN ('DELETE', 'UPDATE') THEN
+    PERFORM resources_searchplace_of_services(ARRAY(SELECT service_id FROM old_rows));
+  END IF;
+  RETURN NULL;
+END $$;
+
+-- A capacity's place (a responder's count of beds: one row a statement).
+CREATE FUNCTION resources_searchplace_capacity_written() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    PERFORM resources_searchplace_refresh(ARRAY(SELECT service_at_location_id FROM new_rows));
+  END IF;
+  IF TG_OP IN ('DELETE', 'UPDATE') THEN
+    PERFORM resources_searchplace_refresh(ARRAY(SELECT service_at_location_id FROM old_rows));
+  END IF;
+  RETURN NULL;
+END $$;
+
 -- The row goes with its service at location (Django leaves it to the database: DO_NOTHING).
 ALTER TABLE resources_searchplace
   ADD CONSTRAINT resources_searchplace_sal_fk FOREIGN KEY (service_at_location_id)
@@ -142,9 +174,33 @@ CREATE TRIGGER resources_searchplace_lang_upd AFTER UPDATE ON resources_language
 CREATE TRIGGER resources_searchplace_lang_del AFTER DELETE ON resources_language
   REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT EXECUTE FUNCTION resources_searchplace_language_written();
+CREATE TRIGGER resources_searchplace_attr_ins AFTER INSERT ON resources_attribute
+  REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION resources_searchplace_attribute_written();
+CREATE TRIGGER resources_searchplace_attr_upd AFTER UPDATE ON resources_attribute
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION resources_searchplace_attribute_written();
+CREATE TRIGGER resources_searchplace_attr_del AFTER DELETE ON resources_attribute
+  REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION resources_searchplace_attribute_written();
+CREATE TRIGGER resources_searchplace_capacity_ins AFTER INSERT ON resources_capacity
+  REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION resources_searchplace_capacity_written();
+CREATE TRIGGER resources_searchplace_capacity_upd AFTER UPDATE ON resources_capacity
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION resources_searchplace_capacity_written();
+CREATE TRIGGER resources_searchplace_capacity_del AFTER DELETE ON resources_capacity
+  REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION resources_searchplace_capacity_written();
 """
 
 REVERSE = """
+DROP TRIGGER IF EXISTS resources_searchplace_capacity_del ON resources_capacity;
+DROP TRIGGER IF EXISTS resources_searchplace_capacity_upd ON resources_capacity;
+DROP TRIGGER IF EXISTS resources_searchplace_capacity_ins ON resources_capacity;
+DROP TRIGGER IF EXISTS resources_searchplace_attr_del ON resources_attribute;
+DROP TRIGGER IF EXISTS resources_searchplace_attr_upd ON resources_attribute;
+DROP TRIGGER IF EXISTS resources_searchplace_attr_ins ON resources_attribute;
 DROP TRIGGER IF EXISTS resources_searchplace_lang_del ON resources_language;
 DROP TRIGGER IF EXISTS resources_searchplace_lang_upd ON resources_language;
 DROP TRIGGER IF EXISTS resources_searchplace_lang_ins ON resources_language;
@@ -155,6 +211,8 @@ DROP TRIGGER IF EXISTS resources_searchplace_service_upd ON resources_service;
 DROP TRIGGER IF EXISTS resources_searchplace_sal_upd ON resources_serviceatlocation;
 DROP TRIGGER IF EXISTS resources_searchplace_sal_ins ON resources_serviceatlocation;
 ALTER TABLE resources_searchplace DROP CONSTRAINT IF EXISTS resources_searchplace_sal_fk;
+DROP FUNCTION IF EXISTS resources_searchplace_capacity_written();
+DROP FUNCTION IF EXISTS resources_searchplace_attribute_written();
 DROP FUNCTION IF EXISTS resources_searchplace_language_written();
 DROP FUNCTION IF EXISTS resources_searchplace_location_updated();
 DROP FUNCTION IF EXISTS resources_searchplace_document_written();
@@ -167,11 +225,18 @@ DROP FUNCTION IF EXISTS resources_searchplace_refresh(bigint[]);
 
 FILL = "SELECT resources_searchplace_refresh(ARRAY(SELECT id FROM resources_serviceatlocation))"
 
-# (name, method, column list) of each index, as the model's Meta declares them.
+# (name, method, columns, options) of each index, as the model's Meta declares them.
 INDEXES = [
     ("resources_searchplace_point", "gist", "(point)", ""),
     ("resources_searchplace_doc", "gin", "(document)", " WITH (gin_pending_list_limit = 128)"),
     ("resources_searchplace_lang", "gin", "(languages)", ""),
+    ("resources_searchplace_terms", "gin", "(terms)", ""),
+    (
+        "resources_searchplace_free",
+        "btree",
+        "(capacity_updated_at)",
+        " WHERE available > 0",
+    ),
     ("resources_searchplace_name", "btree", "(name, service_at_location_id)", ""),
     ("resources_searchplace_service", "btree", "(service_id)", ""),
     ("resources_searchplace_location", "btree", "(location_id)", ""),
@@ -211,6 +276,14 @@ class Migration(migrations.Migration):
                         base_field=models.CharField(max_length=16), default=list, size=None
                     ),
                 ),
+                (
+                    "terms",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.BigIntegerField(), default=list, size=None
+                    ),
+                ),
+                ("available", models.PositiveIntegerField(null=True)),
+                ("capacity_updated_at", models.DateTimeField(null=True)),
             ],
         ),
         # The functions, the foreign key and the triggers in one statement (one transaction):
@@ -245,6 +318,20 @@ class Migration(migrations.Migration):
                     model_name="searchplace",
                     index=django.contrib.postgres.indexes.GinIndex(
                         fields=["languages"], name="resources_searchplace_lang"
+                    ),
+                ),
+                migrations.AddIndex(
+                    model_name="searchplace",
+                    index=django.contrib.postgres.indexes.GinIndex(
+                        fields=["terms"], name="resources_searchplace_terms"
+                    ),
+                ),
+                migrations.AddIndex(
+                    model_name="searchplace",
+                    index=models.Index(
+                        condition=models.Q(("available__gt", 0)),
+                        fields=["capacity_updated_at"],
+                        name="resources_searchplace_free",
                     ),
                 ),
                 migrations.AddIndex(

@@ -75,17 +75,20 @@ class DirectoryWord(models.Model):
 
 class SearchPlace(models.Model):
     """One row per service at location holding everything most searches filter and order on:
-    the service's name, status and referral flag, the location's Earth point, the service's
-    search document and the languages spoken by the service or at the location (upper case).
+    the service's name, status, referral flag, search document and taxonomy terms, the
+    location's Earth point, the languages spoken by the service or at the location (upper
+    case) and the place's live capacity (places free, and when they were counted).
 
     A search that combines them (a word within 5 km, Spanish near a point, nearest first)
     then reads one table, whose indexes PostgreSQL combines (a bitmap AND of the document's
     GIN and the point's GiST) or walks (the point's GiST, nearest first, every filter read on
-    the same row), instead of joining four tables for every candidate of each filter
+    the same row), instead of joining six tables for every candidate of each filter
     (docs/benchmarks.md, "One search row per place"). Written only by the database: the
     triggers of migration 0025 rewrite a place's row in the same statement as any change to
     what it copies (the service at location, its service, its location, the service's
-    document, a language), whatever wrote it. Derived, like the documents: no public id."""
+    document, an attribute, a language, the capacity), whatever wrote it. Only the opening
+    spans, rewritten for every place each day, stay in their own table (one row per place,
+    found by this row's key). Derived, like the documents: no public id."""
 
     # The row goes with its service at location (ON DELETE CASCADE, migration 0025).
     service_at_location = models.OneToOneField(
@@ -103,6 +106,9 @@ class SearchPlace(models.Model):
     point = Cube(null=True)  # resources_earth_point of the location; null without one
     document = SearchVectorField(null=True)  # the service's (ServiceSearchDocument)
     languages = ArrayField(models.CharField(max_length=16), default=list)
+    terms = ArrayField(models.BigIntegerField(), default=list)  # the service's attributes' terms
+    available = models.PositiveIntegerField(null=True)  # the capacity's; null without one
+    capacity_updated_at = models.DateTimeField(null=True)  # when `available` was counted
 
     class Meta:
         indexes = [
@@ -111,6 +117,13 @@ class SearchPlace(models.Model):
                 fields=["document"], name="resources_searchplace_doc", gin_pending_list_limit=128
             ),
             GinIndex(fields=["languages"], name="resources_searchplace_lang"),
+            GinIndex(fields=["terms"], name="resources_searchplace_terms"),
+            # Places free and not stale (capacity_stale_after), as the capacity's own index.
+            models.Index(
+                fields=["capacity_updated_at"],
+                name="resources_searchplace_free",
+                condition=models.Q(available__gt=0),
+            ),
             # Searches without text or a point are in name order (then id).
             models.Index(fields=["name", "service_at_location"], name="resources_searchplace_name"),
             models.Index(fields=["service_id"], name="resources_searchplace_service"),

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 
 from resources.models import (
     Attribute,
+    Capacity,
     Language,
     Location,
     SearchPlace,
@@ -20,7 +21,7 @@ from resources.models import (
     ServiceStatus,
 )
 from resources.selectors import Point, service_search
-from resources.services import search_refresh_deferred
+from resources.services import capacity_update, search_refresh_deferred
 from tests.factories import (
     LanguageFactory,
     LocationFactory,
@@ -59,6 +60,10 @@ def expected(sal_id: int) -> tuple | None:
         .values_list("document", flat=True)
         .first()
     )
+    terms = sorted(
+        set(Attribute.objects.filter(service=service).values_list("taxonomy_term_id", flat=True))
+    )
+    capacity = Capacity.objects.filter(service_at_location=sal).first()
     return (
         service.pk,
         location.pk,
@@ -68,6 +73,9 @@ def expected(sal_id: int) -> tuple | None:
         point,
         None if document is None else str(document),
         sorted(codes),
+        terms,
+        capacity and capacity.available,
+        capacity and capacity.updated_at,
     )
 
 
@@ -75,12 +83,12 @@ def row(sal_id: int) -> tuple | None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT service_id, location_id, name, status, accepts_referrals, point::text,"
-            " document::text, languages FROM resources_searchplace"
-            " WHERE service_at_location_id = %s",
+            " document::text, languages, terms, available, capacity_updated_at"
+            " FROM resources_searchplace WHERE service_at_location_id = %s",
             [sal_id],
         )
         found = cursor.fetchone()
-    return None if found is None else (*found[:-1], list(found[-1]))
+    return None if found is None else (*found[:7], list(found[7]), list(found[8]), *found[9:])
 
 
 def assert_every_row_exact() -> None:
@@ -127,10 +135,28 @@ def test_each_write_to_what_a_row_copies_rewrites_it():
     assert row(sal.pk)[7] == ["VI"]
     assert_every_row_exact()
 
-    Attribute.objects.create(service=service, taxonomy_term=TaxonomyTermFactory(name="Warming"))
+    warming = Attribute.objects.create(
+        service=service, taxonomy_term=TaxonomyTermFactory(name="Warming")
+    )
     organization.name = "Casa Esperanza"
     organization.save()
     assert "'warm'" in row(sal.pk)[6] and "'esperanza'" in row(sal.pk)[6]
+    assert row(sal.pk)[8] == [warming.taxonomy_term_id]
+    warming.taxonomy_term = TaxonomyTermFactory(name="Cooling")
+    warming.save()
+    assert row(sal.pk)[8] == [warming.taxonomy_term_id]
+    assert_every_row_exact()
+
+    capacity_update(service_at_location=sal, available=3, total=10)
+    assert row(sal.pk)[9] == 3
+    capacity_update(service_at_location=sal, available=0, total=10)
+    assert row(sal.pk)[9] == 0
+    assert_every_row_exact()
+    Capacity.objects.filter(service_at_location=sal).delete()
+    assert row(sal.pk)[9:] == (None, None)
+    warming.delete()
+    assert row(sal.pk)[8] == []
+    assert_every_row_exact()
 
     elsewhere = at("35.200000", "-106.600000")
     ServiceAtLocation.objects.filter(pk=sal.pk).update(location=elsewhere)
@@ -174,6 +200,15 @@ def test_bulk_writes_and_queryset_updates_keep_every_row():
     Location.objects.filter(pk__in=[loc.pk for loc in locations[:3]]).update(longitude=None)
     Language.objects.filter(code="vi").update(code="ar")
     Language.objects.filter(code="zh").delete()
+    term = TaxonomyTermFactory(name="Groceries")
+    Attribute.objects.bulk_create(Attribute(service=s, taxonomy_term=term) for s in services[:7])
+    Capacity.objects.bulk_create(
+        Capacity(service_at_location=sal, available=n % 3, total=5)
+        for n, sal in enumerate(ServiceAtLocation.objects.all()[:12])
+    )
+    assert_every_row_exact()
+    Capacity.objects.filter(available=0).update(available=4)
+    Attribute.objects.filter(service__in=services[:3]).delete()
     assert_every_row_exact()
 
 
@@ -189,22 +224,33 @@ def test_a_deferred_refresh_leaves_the_rows_exact_on_the_way_out():
 
 
 def test_a_search_filters_and_orders_on_the_search_row_alone():
-    """Status, referrals, text, a language, a radius and the order (distance, rank, name) are
-    read on the search row: the page's keys join no service, location, document or language
-    table, so PostgreSQL can combine the row's own indexes."""
+    """Status, referrals, text, a language, terms, places free, a radius and the order
+    (distance, rank, name) are read on the search row: the page's keys join no service,
+    location, document, language, attribute or capacity table, so PostgreSQL can combine the
+    row's own indexes."""
     service = ServiceFactory(name="Night shelter", accepts_referrals=True)
     sal = ServiceAtLocationFactory(
         service=service, location=at("35.084400", "-106.650400", name="Here")
     )
     LanguageFactory(service=service, code="es")
+    term = TaxonomyTermFactory(name="Emergency shelter")
+    Attribute.objects.create(service=service, taxonomy_term=term)
+    capacity_update(service_at_location=sal, available=2, total=9)
     here = Point(35.0844, -106.6504)
     found = service_search(
-        text="shelter", near=here, radius_km=5, language="ES", accepts_referrals=True
+        text="shelter",
+        near=here,
+        radius_km=5,
+        language="ES",
+        accepts_referrals=True,
+        taxonomy_terms=[term.public_id],
+        has_capacity=True,
     )
     keys = str(found.values("pk").query)
     assert "resources_searchplace" in keys
-    for table in ("resources_service", "resources_location", "resources_language"):
-        assert f'"{table}"' not in keys, table
+    tables = ["service", "location", "language", "attribute", "capacity"]
+    for table in tables:
+        assert f'"resources_{table}"' not in keys, table
     assert [s.pk for s in found] == [sal.pk]
     assert found[0].distance_km == pytest.approx(0, abs=1e-6)
     assert str(service_search(language="es").values("pk").query).count("JOIN") == 1

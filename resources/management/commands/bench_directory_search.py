@@ -127,7 +127,6 @@ def plain_sql(q: Query, tsquery: str | None, *, page: int = PAGE) -> tuple[str, 
     page, and the count capped as the HSDS API's (`capped_count`). `tsquery` is what
     text_query made of `q.text` (None: nothing to search for, no row)."""
     where = ["p.status = 'active'"]
-    joins = ""
     params: dict = {}
     order = []
     select_rank = "0.0"
@@ -136,17 +135,13 @@ def plain_sql(q: Query, tsquery: str | None, *, page: int = PAGE) -> tuple[str, 
         params["referrals"] = q.accepts_referrals
     if q.term is not None:
         children = TaxonomyTerm.objects.filter(parent=q.term).values_list("id", flat=True)
-        where.append(
-            "EXISTS (SELECT 1 FROM resources_attribute a WHERE a.service_id = p.service_id"
-            " AND a.taxonomy_term_id = ANY(%(terms)s))"
-        )
+        where.append("p.terms && %(terms)s::bigint[]")
         params["terms"] = [q.term.pk, *children]
     if q.language:
         where.append("p.languages @> ARRAY[upper(%(lang)s)]::varchar(16)[]")
         params["lang"] = q.language
     if q.has_capacity:
-        joins += " JOIN resources_capacity c ON c.service_at_location_id = p.service_at_location_id"
-        where.append("c.available > 0 AND c.updated_at >= %(fresh)s")
+        where.append("p.available > 0 AND p.capacity_updated_at >= %(fresh)s")
         params["fresh"] = timezone.now() - capacity_stale_after()
     if q.near is not None:
         params.update(lat=q.near.latitude, lon=q.near.longitude)
@@ -173,7 +168,7 @@ def plain_sql(q: Query, tsquery: str | None, *, page: int = PAGE) -> tuple[str, 
         params["at"] = q.at
         where.append(OPEN_SQL)
     order += ["p.name", "p.service_at_location_id"]
-    from_where = f"""FROM resources_searchplace p{joins}
+    from_where = f"""FROM resources_searchplace p
 WHERE {" AND ".join(where)}"""
     page_sql = f"""SELECT p.service_at_location_id, {select_rank} AS rank {from_where}
 ORDER BY {", ".join(order)}

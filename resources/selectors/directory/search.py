@@ -76,6 +76,14 @@ def offers_terms(terms: Iterable[uuid.UUID | TaxonomyTerm], *, service: str) -> 
     )
 
 
+def offers_terms_here(terms: Iterable[uuid.UUID | TaxonomyTerm]) -> Q:
+    """offers_terms on a service at location's search row: its service's terms (SearchPlace
+    `terms`, under a GIN index) hold any of these terms or one of their direct children."""
+    ids = _term_ids(terms)
+    wanted = TaxonomyTerm.objects.filter(Q(public_id__in=ids) | Q(parent__public_id__in=ids))
+    return Q(search_place__terms__overlap=ArraySubquery(wanted.values("id")))
+
+
 def in_taxonomy(taxonomy: uuid.UUID, *, service: str) -> Exists:
     """The service (as offers_terms's `service`) has a term of this taxonomy."""
     return Exists(
@@ -210,7 +218,7 @@ def service_search(
             Exists(Address.objects.filter(location=OuterRef("location_id"), postal_code=postcode))
         )
     if taxonomy_terms:
-        qs = qs.filter(offers_terms(taxonomy_terms, service="service_id"))
+        qs = qs.filter(offers_terms_here(taxonomy_terms))
     if taxonomy:
         qs = qs.filter(in_taxonomy(taxonomy, service="service_id"))
     if language:
@@ -219,8 +227,8 @@ def service_search(
         qs = qs.filter(search_place__languages__contains=[language.strip().upper()])
     if has_capacity:
         qs = qs.filter(
-            capacity__available__gt=0,
-            capacity__updated_at__gte=timezone.now() - capacity_stale_after(),
+            search_place__available__gt=0,
+            search_place__capacity_updated_at__gte=timezone.now() - capacity_stale_after(),
         )
     ordering: list[OrderBy] = []
     if near is not None:
