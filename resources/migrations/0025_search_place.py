@@ -59,21 +59,42 @@ LANGUAGE sql AS $$
          EXCLUDED.terms, EXCLUDED.available, EXCLUDED.capacity_updated_at)
 $$;
 
+-- What every trigger calls: the rows refreshed now, or, inside a bulk write that deferred
+-- the search's upkeep (resources.services.search.search_refresh_deferred: the setting
+-- `resources.search_refresh` at 'deferred', or 'places' while the documents are being
+-- written on the way out), noted in a temporary table and refreshed once at its end: an
+-- HSDS import writes a place, then its languages, its capacity and its service's document.
+CREATE FUNCTION resources_searchplace_touch(ids bigint[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF ids IS NULL OR cardinality(ids) = 0 THEN
+    RETURN;
+  END IF;
+  IF current_setting('resources.search_refresh', true) IN ('deferred', 'places') THEN
+    CREATE TEMPORARY TABLE IF NOT EXISTS resources_searchplace_pending
+      (service_at_location_id bigint) ON COMMIT DROP;
+    INSERT INTO resources_searchplace_pending (service_at_location_id) SELECT unnest(ids);
+    RETURN;
+  END IF;
+  PERFORM resources_searchplace_refresh(ids);
+END
+$$;
+
 CREATE FUNCTION resources_searchplace_of_services(services bigint[]) RETURNS void
 LANGUAGE sql AS $$
-  SELECT resources_searchplace_refresh(ARRAY(
+  SELECT resources_searchplace_touch(ARRAY(
     SELECT id FROM resources_serviceatlocation WHERE service_id = ANY(services)))
 $$;
 
 CREATE FUNCTION resources_searchplace_of_locations(locations bigint[]) RETURNS void
 LANGUAGE sql AS $$
-  SELECT resources_searchplace_refresh(ARRAY(
+  SELECT resources_searchplace_touch(ARRAY(
     SELECT id FROM resources_serviceatlocation WHERE location_id = ANY(locations)))
 $$;
 
 CREATE FUNCTION resources_searchplace_sal_written() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM resources_searchplace_refresh(ARRAY(SELECT id FROM new_rows));
+  PERFORM resources_searchplace_touch(ARRAY(SELECT id FROM new_rows));
   RETURN NULL;
 END $$;
 
@@ -134,10 +155,10 @@ END $$;
 CREATE FUNCTION resources_searchplace_capacity_written() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    PERFORM resources_searchplace_refresh(ARRAY(SELECT service_at_location_id FROM new_rows));
+    PERFORM resources_searchplace_touch(ARRAY(SELECT service_at_location_id FROM new_rows));
   END IF;
   IF TG_OP IN ('DELETE', 'UPDATE') THEN
-    PERFORM resources_searchplace_refresh(ARRAY(SELECT service_at_location_id FROM old_rows));
+    PERFORM resources_searchplace_touch(ARRAY(SELECT service_at_location_id FROM old_rows));
   END IF;
   RETURN NULL;
 END $$;
@@ -220,6 +241,7 @@ DROP FUNCTION IF EXISTS resources_searchplace_service_updated();
 DROP FUNCTION IF EXISTS resources_searchplace_sal_written();
 DROP FUNCTION IF EXISTS resources_searchplace_of_locations(bigint[]);
 DROP FUNCTION IF EXISTS resources_searchplace_of_services(bigint[]);
+DROP FUNCTION IF EXISTS resources_searchplace_touch(bigint[]);
 DROP FUNCTION IF EXISTS resources_searchplace_refresh(bigint[]);
 """
 

@@ -41,18 +41,21 @@ def directory_words_rebuild() -> int:
 @contextmanager
 def search_refresh_deferred() -> Iterator[None]:
     """Within a transaction: the search triggers note the services they would refresh
-    (migration 0021) and their documents and words are rewritten once, in one set-based
-    statement, on the way out; for bulk writes that touch each service several times (an
-    HSDS import writes a service, then its terms; the generator, its services, then their
-    attributes). Searches in the same transaction meanwhile see the documents as they were.
-    On an exception nothing is refreshed: the transaction is rolled back anyway."""
+    (migration 0021) and the places whose search rows they would (migration 0025), and
+    their documents and words, then those rows, are rewritten once, each in one set-based
+    statement, on the way out; for bulk writes that touch each service and place several
+    times (an HSDS import writes a service, then its terms, a place, then its languages and
+    capacity; the generator, its services, then their attributes). Searches in the same
+    transaction meanwhile see the documents and rows as they were (a new place has none
+    yet). On an exception nothing is refreshed: the transaction is rolled back anyway."""
     if not connection.in_atomic_block:
         raise RuntimeError("search_refresh_deferred needs a transaction (transaction.atomic)")
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('resources.search_refresh', 'deferred', true)")
     yield  # on an exception, the setting (SET LOCAL) ends with the rolled-back transaction
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('resources.search_refresh', '', true)")
+        # The documents now; the rows they change are still noted, and rewritten once below.
+        cursor.execute("SELECT set_config('resources.search_refresh', 'places', true)")
         cursor.execute("SELECT to_regclass('pg_temp.resources_search_pending') IS NOT NULL")
         if cursor.fetchone()[0]:
             cursor.execute(
@@ -60,3 +63,11 @@ def search_refresh_deferred() -> Iterator[None]:
                 "SELECT DISTINCT service_id FROM pg_temp.resources_search_pending))"
             )
             cursor.execute("DROP TABLE pg_temp.resources_search_pending")
+        cursor.execute("SELECT set_config('resources.search_refresh', '', true)")
+        cursor.execute("SELECT to_regclass('pg_temp.resources_searchplace_pending') IS NOT NULL")
+        if cursor.fetchone()[0]:
+            cursor.execute(
+                "SELECT resources_searchplace_refresh(ARRAY(SELECT DISTINCT"
+                " service_at_location_id FROM pg_temp.resources_searchplace_pending))"
+            )
+            cursor.execute("DROP TABLE pg_temp.resources_searchplace_pending")

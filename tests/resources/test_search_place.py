@@ -213,14 +213,20 @@ def test_bulk_writes_and_queryset_updates_keep_every_row():
 
 
 def test_a_deferred_refresh_leaves_the_rows_exact_on_the_way_out():
-    """An HSDS import and the generator defer the documents (search_refresh_deferred): the
-    rows, written with no document at first, take it when the documents are written."""
+    """An HSDS import and the generator defer the search's upkeep (search_refresh_deferred):
+    the places they write are noted, and their rows written once, on the way out, with the
+    documents written just before."""
     with transaction.atomic(), search_refresh_deferred():
         service = Service.objects.create(organization=OrganizationFactory(), name="Dental van")
         sal = ServiceAtLocationFactory(service=service)
-        assert row(sal.pk)[6] is None  # no document yet
-    assert "'dental'" in row(sal.pk)[6]
+        LanguageFactory(service=service, code="es")
+        capacity_update(service_at_location=sal, available=1, total=2)
+        assert row(sal.pk) is None  # noted, not written yet
+    assert "'dental'" in row(sal.pk)[6] and row(sal.pk)[7] == ["ES"] and row(sal.pk)[9] == 1
     assert_every_row_exact()
+    with connection.cursor() as cursor:  # the notes went with the refresh
+        cursor.execute("SELECT to_regclass('pg_temp.resources_searchplace_pending')")
+        assert cursor.fetchone()[0] is None
 
 
 def test_a_search_filters_and_orders_on_the_search_row_alone():
