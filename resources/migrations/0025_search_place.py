@@ -259,6 +259,12 @@ INDEXES = [
         "(capacity_updated_at)",
         " WHERE available > 0",
     ),
+    (
+        "resources_searchplace_active",
+        "btree",
+        "(service_at_location_id)",
+        " WHERE status = 'active'",
+    ),
     ("resources_searchplace_name", "btree", "(name, service_at_location_id)", ""),
     ("resources_searchplace_service", "btree", "(service_id)", ""),
     ("resources_searchplace_location", "btree", "(location_id)", ""),
@@ -354,6 +360,14 @@ class Migration(migrations.Migration):
                         condition=models.Q(("available__gt", 0)),
                         fields=["capacity_updated_at"],
                         name="resources_searchplace_free",
+                    ),
+                ),
+                migrations.AddIndex(
+                    model_name="searchplace",
+                    index=models.Index(
+                        condition=models.Q(("status", "active")),
+                        fields=["service_at_location"],
+                        name="resources_searchplace_active",
                     ),
                 ),
                 migrations.AddIndex(

@@ -205,6 +205,11 @@ def service_search(
     ).prefetch_related(*_listing_prefetches(addresses=True, languages=True, needs=True))
     if active_only:
         qs = qs.filter(search_place__status=ServiceStatus.ACTIVE)
+    else:
+        # Every place has its search row (the triggers write it with the place): joined
+        # inner, as any filter on it would, so the name order can walk its index (a left
+        # join, the HSDS list's every status, hashed every place: 3 -> 9.5 ms a page).
+        qs = qs.filter(search_place__isnull=False)
     if organization:
         qs = qs.filter(service__organization__public_id=organization)
     if modified_after:
