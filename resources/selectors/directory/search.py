@@ -57,7 +57,8 @@ from resources.selectors.directory.text import text_search
 _M = TypeVar("_M", bound=Model)
 
 # The path from a service at location to its search row (SearchPlace): the name, status,
-# referral flag, point, document and languages the search filters and orders on, on one table.
+# referral flag, point, document, terms, languages and capacity the search filters and orders
+# on, on one table.
 PLACE = "search_place__"
 
 
