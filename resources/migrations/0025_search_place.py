@@ -45,6 +45,9 @@ LANGUAGE sql AS $$
   LEFT JOIN resources_servicesearchdocument d ON d.service_id = s.id
   LEFT JOIN resources_capacity c ON c.service_at_location_id = sal.id
   WHERE sal.id = ANY(ids)
+  -- Rows locked in key order, whoever writes: a service's edit and a location's language
+  -- rewrite overlapping rows, and in one order they wait for each other, never deadlock.
+  ORDER BY sal.id
   ON CONFLICT (service_at_location_id) DO UPDATE SET
     service_id = EXCLUDED.service_id, location_id = EXCLUDED.location_id,
     name = EXCLUDED.name, status = EXCLUDED.status,
