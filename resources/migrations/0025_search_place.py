@@ -25,10 +25,9 @@ FUNCTIONS = r"""
 -- missing, update those that differ, leave the others (and ids with no service at location).
 CREATE FUNCTION resources_searchplace_refresh(ids bigint[]) RETURNS void
 LANGUAGE sql AS $$
-  INSERT INTO resources_searchplace AS p (service_at_location_id, service_id, location_id,
-    name, status, accepts_referrals, point, document, languages, terms, available,
-    capacity_updated_at)
-  SELECT sal.id, s.id, l.id, s.name, s.status, s.accepts_referrals,
+  INSERT INTO resources_searchplace AS p (service_at_location_id, name, status,
+    accepts_referrals, point, document, languages, terms, available, capacity_updated_at)
+  SELECT sal.id, s.name, s.status, s.accepts_referrals,
          CASE WHEN l.latitude IS NOT NULL AND l.longitude IS NOT NULL
            THEN resources_earth_point(l.latitude::float8, l.longitude::float8) END,
          d.document,
@@ -49,17 +48,16 @@ LANGUAGE sql AS $$
   -- rewrite overlapping rows, and in one order they wait for each other, never deadlock.
   ORDER BY sal.id
   ON CONFLICT (service_at_location_id) DO UPDATE SET
-    service_id = EXCLUDED.service_id, location_id = EXCLUDED.location_id,
     name = EXCLUDED.name, status = EXCLUDED.status,
     accepts_referrals = EXCLUDED.accepts_referrals, point = EXCLUDED.point,
     document = EXCLUDED.document, languages = EXCLUDED.languages, terms = EXCLUDED.terms,
     available = EXCLUDED.available, capacity_updated_at = EXCLUDED.capacity_updated_at
-  WHERE (p.service_id, p.location_id, p.name, p.status, p.accepts_referrals, p.point,
-         p.document, p.languages, p.terms, p.available, p.capacity_updated_at)
+  WHERE (p.name, p.status, p.accepts_referrals, p.point, p.document, p.languages, p.terms,
+         p.available, p.capacity_updated_at)
         IS DISTINCT FROM
-        (EXCLUDED.service_id, EXCLUDED.location_id, EXCLUDED.name, EXCLUDED.status,
-         EXCLUDED.accepts_referrals, EXCLUDED.point, EXCLUDED.document, EXCLUDED.languages,
-         EXCLUDED.terms, EXCLUDED.available, EXCLUDED.capacity_updated_at)
+        (EXCLUDED.name, EXCLUDED.status, EXCLUDED.accepts_referrals, EXCLUDED.point,
+         EXCLUDED.document, EXCLUDED.languages, EXCLUDED.terms, EXCLUDED.available,
+         EXCLUDED.capacity_updated_at)
 $$;
 
 -- What every trigger calls: the rows refreshed now, or, inside a bulk write that deferred
@@ -269,8 +267,6 @@ INDEXES = [
         " WHERE status = 'active'",
     ),
     ("resources_searchplace_name", "btree", "(name, service_at_location_id)", ""),
-    ("resources_searchplace_service", "btree", "(service_id)", ""),
-    ("resources_searchplace_location", "btree", "(location_id)", ""),
 ]
 
 
@@ -294,8 +290,6 @@ class Migration(migrations.Migration):
                         to="resources.serviceatlocation",
                     ),
                 ),
-                ("service_id", models.BigIntegerField()),
-                ("location_id", models.BigIntegerField()),
                 ("name", models.CharField(max_length=255)),
                 ("status", models.CharField(max_length=20)),
                 ("accepts_referrals", models.BooleanField()),
@@ -377,16 +371,6 @@ class Migration(migrations.Migration):
                     model_name="searchplace",
                     index=models.Index(
                         fields=["name", "service_at_location"], name="resources_searchplace_name"
-                    ),
-                ),
-                migrations.AddIndex(
-                    model_name="searchplace",
-                    index=models.Index(fields=["service_id"], name="resources_searchplace_service"),
-                ),
-                migrations.AddIndex(
-                    model_name="searchplace",
-                    index=models.Index(
-                        fields=["location_id"], name="resources_searchplace_location"
                     ),
                 ),
             ],

@@ -98,8 +98,6 @@ class SearchPlace(models.Model):
         related_name="search_place",
         db_constraint=False,
     )
-    service_id = models.BigIntegerField()
-    location_id = models.BigIntegerField()
     name = models.CharField(max_length=255)  # the service's
     status = models.CharField(max_length=20)  # the service's
     accepts_referrals = models.BooleanField()  # the service's
@@ -133,8 +131,6 @@ class SearchPlace(models.Model):
             ),
             # Searches without text or a point are in name order (then id).
             models.Index(fields=["name", "service_at_location"], name="resources_searchplace_name"),
-            models.Index(fields=["service_id"], name="resources_searchplace_service"),
-            models.Index(fields=["location_id"], name="resources_searchplace_location"),
         ]
 
     def __str__(self) -> str:

@@ -34,7 +34,7 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-def expected(sal_id: int) -> tuple | None:
+def expected(sal_id: int) -> dict | None:
     """What the search row of this service at location must hold, read from the directory
     itself (not from the refresh function the triggers call)."""
     sal = ServiceAtLocation.objects.filter(pk=sal_id).select_related("service", "location").first()
@@ -64,31 +64,35 @@ def expected(sal_id: int) -> tuple | None:
         set(Attribute.objects.filter(service=service).values_list("taxonomy_term_id", flat=True))
     )
     capacity = Capacity.objects.filter(service_at_location=sal).first()
-    return (
-        service.pk,
-        location.pk,
-        service.name,
-        service.status,
-        service.accepts_referrals,
-        point,
-        None if document is None else str(document),
-        sorted(codes),
-        terms,
-        capacity and capacity.available,
-        capacity and capacity.updated_at,
-    )
+    return {
+        "name": service.name,
+        "status": service.status,
+        "accepts_referrals": service.accepts_referrals,
+        "point": point,
+        "document": None if document is None else str(document),
+        "languages": sorted(codes),
+        "terms": terms,
+        "available": capacity and capacity.available,
+        "capacity_updated_at": capacity and capacity.updated_at,
+    }
 
 
-def row(sal_id: int) -> tuple | None:
+def row(sal_id: int) -> dict | None:
+    """The search row as stored, by column."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT service_id, location_id, name, status, accepts_referrals, point::text,"
-            " document::text, languages, terms, available, capacity_updated_at"
+            "SELECT name, status, accepts_referrals, point::text, document::text, languages,"
+            " terms, available, capacity_updated_at"
             " FROM resources_searchplace WHERE service_at_location_id = %s",
             [sal_id],
         )
         found = cursor.fetchone()
-    return None if found is None else (*found[:7], list(found[7]), list(found[8]), *found[9:])
+        columns = [c.name for c in cursor.description]
+    if found is None:
+        return None
+    stored = dict(zip(columns, found, strict=True))
+    stored["languages"], stored["terms"] = list(stored["languages"]), list(stored["terms"])
+    return stored
 
 
 def assert_every_row_exact() -> None:
@@ -108,31 +112,34 @@ def test_each_write_to_what_a_row_copies_rewrites_it():
     here = at("35.084400", "-106.650400")
     sal = ServiceAtLocationFactory(service=service, location=here)
     assert_every_row_exact()
-    assert "'night'" in row(sal.pk)[6]
+    assert "'night'" in row(sal.pk)["document"]
 
     service.name, service.status = "Winter shelter", ServiceStatus.TEMPORARILY_CLOSED
     service.accepts_referrals = not service.accepts_referrals
     service.save()
     assert_every_row_exact()
-    assert "'winter'" in row(sal.pk)[6] and row(sal.pk)[3] == ServiceStatus.TEMPORARILY_CLOSED
+    assert (
+        "'winter'" in row(sal.pk)["document"]
+        and row(sal.pk)["status"] == ServiceStatus.TEMPORARILY_CLOSED
+    )
 
     here.latitude = Decimal("35.100000")
     here.save()
     assert_every_row_exact()
     here.latitude = None
     here.save()
-    assert row(sal.pk)[5] is None
+    assert row(sal.pk)["point"] is None
     assert_every_row_exact()
 
     spanish = LanguageFactory(service=service, code="es")
     LanguageFactory(location=here, code="nv")
     LanguageFactory(location=here, code="ES")  # once, upper case, whoever speaks it
-    assert row(sal.pk)[7] == ["ES", "NV"]
+    assert row(sal.pk)["languages"] == ["ES", "NV"]
     spanish.code = "vi"
     spanish.save()
-    assert row(sal.pk)[7] == ["ES", "NV", "VI"]
+    assert row(sal.pk)["languages"] == ["ES", "NV", "VI"]
     Language.objects.filter(location=here).delete()
-    assert row(sal.pk)[7] == ["VI"]
+    assert row(sal.pk)["languages"] == ["VI"]
     assert_every_row_exact()
 
     warming = Attribute.objects.create(
@@ -140,27 +147,28 @@ def test_each_write_to_what_a_row_copies_rewrites_it():
     )
     organization.name = "Casa Esperanza"
     organization.save()
-    assert "'warm'" in row(sal.pk)[6] and "'esperanza'" in row(sal.pk)[6]
-    assert row(sal.pk)[8] == [warming.taxonomy_term_id]
+    assert "'warm'" in row(sal.pk)["document"] and "'esperanza'" in row(sal.pk)["document"]
+    assert row(sal.pk)["terms"] == [warming.taxonomy_term_id]
     warming.taxonomy_term = TaxonomyTermFactory(name="Cooling")
     warming.save()
-    assert row(sal.pk)[8] == [warming.taxonomy_term_id]
+    assert row(sal.pk)["terms"] == [warming.taxonomy_term_id]
     assert_every_row_exact()
 
     capacity_update(service_at_location=sal, available=3, total=10)
-    assert row(sal.pk)[9] == 3
+    assert row(sal.pk)["available"] == 3
     capacity_update(service_at_location=sal, available=0, total=10)
-    assert row(sal.pk)[9] == 0
+    assert row(sal.pk)["available"] == 0
     assert_every_row_exact()
     Capacity.objects.filter(service_at_location=sal).delete()
-    assert row(sal.pk)[9:] == (None, None)
+    assert (row(sal.pk)["available"], row(sal.pk)["capacity_updated_at"]) == (None, None)
     warming.delete()
-    assert row(sal.pk)[8] == []
+    assert row(sal.pk)["terms"] == []
     assert_every_row_exact()
 
+    before = row(sal.pk)["point"]  # null: the location has no latitude now
     elsewhere = at("35.200000", "-106.600000")
     ServiceAtLocation.objects.filter(pk=sal.pk).update(location=elsewhere)
-    assert row(sal.pk)[1] == elsewhere.pk
+    assert row(sal.pk)["point"] not in (None, before)
     assert_every_row_exact()
 
     sal.delete()
@@ -222,7 +230,11 @@ def test_a_deferred_refresh_leaves_the_rows_exact_on_the_way_out():
         LanguageFactory(service=service, code="es")
         capacity_update(service_at_location=sal, available=1, total=2)
         assert row(sal.pk) is None  # noted, not written yet
-    assert "'dental'" in row(sal.pk)[6] and row(sal.pk)[7] == ["ES"] and row(sal.pk)[9] == 1
+    assert (
+        "'dental'" in row(sal.pk)["document"]
+        and row(sal.pk)["languages"] == ["ES"]
+        and row(sal.pk)["available"] == 1
+    )
     assert_every_row_exact()
     with connection.cursor() as cursor:  # the notes went with the refresh
         cursor.execute("SELECT to_regclass('pg_temp.resources_searchplace_pending')")
