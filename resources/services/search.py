@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 
 # The words of a service, as the trigger function resources_search_refresh reads them.
 WORDS_SQL = r"""
@@ -56,18 +57,22 @@ def search_refresh_deferred() -> Iterator[None]:
     with connection.cursor() as cursor:
         # The documents now; the rows they change are still noted, and rewritten once below.
         cursor.execute("SELECT set_config('resources.search_refresh', 'places', true)")
-        cursor.execute("SELECT to_regclass('pg_temp.resources_search_pending') IS NOT NULL")
-        if cursor.fetchone()[0]:
-            cursor.execute(
-                "SELECT resources_search_refresh(ARRAY("
-                "SELECT DISTINCT service_id FROM pg_temp.resources_search_pending))"
-            )
-            cursor.execute("DROP TABLE pg_temp.resources_search_pending")
+        _flush(cursor, "resources_search_pending", "resources_search_refresh", "service_id")
         cursor.execute("SELECT set_config('resources.search_refresh', '', true)")
-        cursor.execute("SELECT to_regclass('pg_temp.resources_searchplace_pending') IS NOT NULL")
-        if cursor.fetchone()[0]:
-            cursor.execute(
-                "SELECT resources_searchplace_refresh(ARRAY(SELECT DISTINCT"
-                " service_at_location_id FROM pg_temp.resources_searchplace_pending))"
-            )
-            cursor.execute("DROP TABLE pg_temp.resources_searchplace_pending")
+        _flush(
+            cursor,
+            "resources_searchplace_pending",
+            "resources_searchplace_refresh",
+            "service_at_location_id",
+        )
+
+
+def _flush(cursor: CursorWrapper, notes: str, refresh: str, column: str) -> None:
+    """What the triggers noted in the temporary table `notes` rewritten once, by the SQL
+    function `refresh` over the distinct `column` values, and the notes dropped (none: no
+    trigger fired). The names are this module's constants, never input."""
+    cursor.execute(f"SELECT to_regclass('pg_temp.{notes}') IS NOT NULL")
+    if cursor.fetchone()[0]:
+        noted = f"SELECT DISTINCT {column} FROM pg_temp.{notes}"  # noqa: S608 - constants
+        cursor.execute(f"SELECT {refresh}(ARRAY({noted}))")
+        cursor.execute(f"DROP TABLE pg_temp.{notes}")

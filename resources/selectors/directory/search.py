@@ -66,13 +66,18 @@ def _term_ids(terms: Iterable[uuid.UUID | TaxonomyTerm]) -> list[uuid.UUID]:
     return [t.public_id if isinstance(t, TaxonomyTerm) else t for t in terms]
 
 
+def _terms_or_children(terms: Iterable[uuid.UUID | TaxonomyTerm]) -> QuerySet[TaxonomyTerm]:
+    """These terms and their direct children: what asking for a term means."""
+    ids = _term_ids(terms)
+    return TaxonomyTerm.objects.filter(Q(public_id__in=ids) | Q(parent__public_id__in=ids))
+
+
 def offers_terms(terms: Iterable[uuid.UUID | TaxonomyTerm], *, service: str) -> Exists:
     """The service (the row's `service` column: "pk" for a Service, "service_id" for a
     service at a location) has any of these terms or one of their direct children."""
-    ids = _term_ids(terms)
     return Exists(
-        Attribute.objects.filter(service=OuterRef(service)).filter(
-            Q(taxonomy_term__public_id__in=ids) | Q(taxonomy_term__parent__public_id__in=ids)
+        Attribute.objects.filter(
+            service=OuterRef(service), taxonomy_term__in=_terms_or_children(terms)
         )
     )
 
@@ -80,9 +85,7 @@ def offers_terms(terms: Iterable[uuid.UUID | TaxonomyTerm], *, service: str) -> 
 def offers_terms_here(terms: Iterable[uuid.UUID | TaxonomyTerm]) -> Q:
     """offers_terms on a service at location's search row: its service's terms (SearchPlace
     `terms`, under a GIN index) hold any of these terms or one of their direct children."""
-    ids = _term_ids(terms)
-    wanted = TaxonomyTerm.objects.filter(Q(public_id__in=ids) | Q(parent__public_id__in=ids))
-    return Q(search_place__terms__overlap=ArraySubquery(wanted.values("id")))
+    return Q(search_place__terms__overlap=ArraySubquery(_terms_or_children(terms).values("id")))
 
 
 def in_taxonomy(taxonomy: uuid.UUID, *, service: str) -> Exists:
@@ -342,9 +345,12 @@ def _nearest_first(queryset: QuerySet[_M], stop: int) -> tuple[Point, OrderBy] |
     return marker
 
 
-def _nearest_cut(queryset: QuerySet[_M], stop: int) -> QuerySet[_M] | None:
-    """`queryset` (service_search's, nearest first) cut to the places no farther than its
-    `stop`-th nearest match, so its first `stop` rows come from an index walk, not a sort.
+def _nearest_cut(
+    queryset: QuerySet[_M], stop: int, marker: tuple[Point, OrderBy]
+) -> QuerySet[_M] | None:
+    """`queryset` (service_search's, nearest first: `marker` is _nearest_first's) cut to the
+    places no farther than its `stop`-th nearest match, so its first `stop` rows come from an
+    index walk, not a sort.
 
     PostgreSQL walks the locations' GiST index in `<->` order only when that distance is the
     whole ORDER BY; the search breaks its ties (rank, name, id), so on its own it sorts every
@@ -358,9 +364,6 @@ def _nearest_cut(queryset: QuerySet[_M], stop: int) -> QuerySet[_M] | None:
     order are those of the uncut search. Fewer than `stop` matches among those places: None
     (the matches are sparse).
     """
-    marker = _nearest_first(queryset, stop)
-    if marker is None:
-        return queryset
     near, first = marker
     places = SearchPlace.objects.order_by(chord_km(near, place="")).values("pk")
     looked, within = _without_radius(queryset)
@@ -422,11 +425,14 @@ def page_keys(queryset: QuerySet[_M], stop: int, *, counted_past: int = 0) -> li
     (2.6 s). More matches than that: the cut (_nearest_cut), or, too sparse among the nearest
     places, the uncut search (an unbounded reach, walking the index until `stop` matches,
     then the cut page, was tried: no faster at 200,000 services)."""
-    if counted_past < SPARSE_MATCHES and _nearest_first(queryset, stop) is not None:
-        _count, keys = counted_page_keys(queryset, stop, limit=SPARSE_MATCHES)
-        if keys is not None:
-            return keys
-    cut = _nearest_cut(queryset, stop)
+    marker = _nearest_first(queryset, stop)
+    cut = None
+    if marker is not None:
+        if counted_past < SPARSE_MATCHES:
+            _count, keys = counted_page_keys(queryset, stop, limit=SPARSE_MATCHES)
+            if keys is not None:
+                return keys
+        cut = _nearest_cut(queryset, stop, marker)
     return list((queryset if cut is None else cut).values_list("pk", flat=True)[:stop])
 
 
