@@ -20,13 +20,14 @@ from django.db import migrations, models
 
 import resources.models.directory
 
-FUNCTIONS = r"""
--- Rewrite the search rows of these services at locations from what they copy: insert those
--- missing, update those that differ, leave the others (and ids with no service at location).
-CREATE FUNCTION resources_searchplace_refresh(ids bigint[]) RETURNS void
+# resources_searchplace_refresh: rewrite the search rows of these services at locations from
+# what they copy: insert those missing, update those that differ, leave the others (and ids
+# with no service at location). A template, as migration 0026 adds the opening spans to it.
+REFRESH_TEMPLATE = r"""
+CREATE OR REPLACE FUNCTION resources_searchplace_refresh(ids bigint[]) RETURNS void
 LANGUAGE sql AS $$
   INSERT INTO resources_searchplace AS p (service_at_location_id, name, status,
-    accepts_referrals, point, document, languages, terms, available, capacity_updated_at)
+    accepts_referrals, point, document, languages, terms, available, capacity_updated_at{cols})
   SELECT sal.id, s.name, s.status, s.accepts_referrals,
          CASE WHEN l.latitude IS NOT NULL AND l.longitude IS NOT NULL
            THEN resources_earth_point(l.latitude::float8, l.longitude::float8) END,
@@ -37,12 +38,12 @@ LANGUAGE sql AS $$
                ORDER BY 1),
          ARRAY(SELECT DISTINCT a.taxonomy_term_id FROM resources_attribute a
                WHERE a.service_id = s.id ORDER BY 1),
-         c.available, c.updated_at
+         c.available, c.updated_at{vals}
   FROM resources_serviceatlocation sal
   JOIN resources_service s ON s.id = sal.service_id
   JOIN resources_location l ON l.id = sal.location_id
   LEFT JOIN resources_servicesearchdocument d ON d.service_id = s.id
-  LEFT JOIN resources_capacity c ON c.service_at_location_id = sal.id
+  LEFT JOIN resources_capacity c ON c.service_at_location_id = sal.id{join}
   WHERE sal.id = ANY(ids)
   -- Rows locked in key order, whoever writes: a service's edit and a location's language
   -- rewrite overlapping rows, and in one order they wait for each other, never deadlock.
@@ -51,15 +52,32 @@ LANGUAGE sql AS $$
     name = EXCLUDED.name, status = EXCLUDED.status,
     accepts_referrals = EXCLUDED.accepts_referrals, point = EXCLUDED.point,
     document = EXCLUDED.document, languages = EXCLUDED.languages, terms = EXCLUDED.terms,
-    available = EXCLUDED.available, capacity_updated_at = EXCLUDED.capacity_updated_at
+    available = EXCLUDED.available, capacity_updated_at = EXCLUDED.capacity_updated_at{sets}
   WHERE (p.name, p.status, p.accepts_referrals, p.point, p.document, p.languages, p.terms,
-         p.available, p.capacity_updated_at)
+         p.available, p.capacity_updated_at{cols_p})
         IS DISTINCT FROM
         (EXCLUDED.name, EXCLUDED.status, EXCLUDED.accepts_referrals, EXCLUDED.point,
          EXCLUDED.document, EXCLUDED.languages, EXCLUDED.terms, EXCLUDED.available,
-         EXCLUDED.capacity_updated_at)
+         EXCLUDED.capacity_updated_at{cols_x})
 $$;
+"""
 
+
+def refresh_sql(*, spans: bool) -> str:
+    """resources_searchplace_refresh's definition, with the opening spans or without."""
+    if not spans:
+        return REFRESH_TEMPLATE.format(cols="", vals="", join="", sets="", cols_p="", cols_x="")
+    return REFRESH_TEMPLATE.format(
+        cols=", spans",
+        vals=", o.spans",
+        join="\n  LEFT JOIN resources_openingspans o ON o.service_at_location_id = sal.id",
+        sets=", spans = EXCLUDED.spans",
+        cols_p=", p.spans",
+        cols_x=", EXCLUDED.spans",
+    )
+
+
+TRIGGERS = r"""
 -- What every trigger calls: the rows refreshed now, or, inside a bulk write that deferred
 -- the search's upkeep (resources.services.search.search_refresh_deferred: the setting
 -- `resources.search_refresh` at 'deferred', or 'places' while the documents are being
@@ -215,6 +233,7 @@ CREATE TRIGGER resources_searchplace_capacity_del AFTER DELETE ON resources_capa
   REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT EXECUTE FUNCTION resources_searchplace_capacity_written();
 """
+FUNCTIONS = refresh_sql(spans=False) + TRIGGERS
 
 REVERSE = """
 DROP TRIGGER IF EXISTS resources_searchplace_capacity_del ON resources_capacity;

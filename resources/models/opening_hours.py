@@ -78,9 +78,11 @@ class OpeningSpans(models.Model):
 
     "Open at t" is then one containment test on one row per place, not a probe of the
     intervals' index for each (at 200,000 services: text and open now 273 -> 135 ms, open now
-    alone 10 -> 1.7 ms a statement; docs/benchmarks.md, "Open now: one row per place"), and
-    the GiST index finds the places open at t for the whole directory. Derived rows, like the
-    intervals: no public id, never in a URL or payload."""
+    alone 10 -> 1.7 ms a statement; docs/benchmarks.md, "Open now: one row per place"). The
+    search asks it on the place's search row (SearchPlace.spans, copied from here by the
+    triggers of migration 0026, under a GiST index), where it combines with the other
+    filters' indexes. Derived rows, like the intervals: no public id, never in a URL or
+    payload."""
 
     service_at_location = models.OneToOneField(
         ServiceAtLocation,
@@ -89,9 +91,6 @@ class OpeningSpans(models.Model):
         related_name="opening_spans",
     )
     spans = DateTimeMultirangeField()
-
-    class Meta:
-        indexes = [GistIndex(fields=["spans"], name="resources_openingspans_gist")]
 
     def __str__(self) -> str:
         return f"{self.service_at_location_id}: {self.spans}"

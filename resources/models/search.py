@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models.functions import Left, Length
 
 from resources.models.directory import Cube
+from resources.models.opening_hours import DateTimeMultirangeField
 
 
 class ServiceSearchDocument(models.Model):
@@ -86,9 +87,9 @@ class SearchPlace(models.Model):
     (docs/benchmarks.md, "One search row per place"). Written only by the database: the
     triggers of migration 0025 rewrite a place's row in the same statement as any change to
     what it copies (the service at location, its service, its location, the service's
-    document, an attribute, a language, the capacity), whatever wrote it. Only the opening
-    spans, rewritten for every place each day, stay in their own table (one row per place,
-    found by this row's key). Derived, like the documents: no public id."""
+    document, an attribute, a language, the capacity), whatever wrote it, and the triggers
+    of migration 0026 copy the place's opening spans (OpeningSpans) when they are rewritten.
+    Derived, like the documents: no public id."""
 
     # The row goes with its service at location (ON DELETE CASCADE, migration 0025).
     service_at_location = models.OneToOneField(
@@ -107,6 +108,9 @@ class SearchPlace(models.Model):
     terms = ArrayField(models.BigIntegerField(), default=list)  # the service's attributes' terms
     available = models.PositiveIntegerField(null=True)  # the capacity's; null without one
     capacity_updated_at = models.DateTimeField(null=True)  # when `available` was counted
+    # The place's opening spans (OpeningSpans, copied by migration 0026's triggers): null
+    # before they are built, or when the place has no session in the window.
+    spans = DateTimeMultirangeField(null=True)
 
     class Meta:
         indexes = [
@@ -116,6 +120,9 @@ class SearchPlace(models.Model):
             ),
             GinIndex(fields=["languages"], name="resources_searchplace_lang"),
             GinIndex(fields=["terms"], name="resources_searchplace_terms"),
+            # Open at an instant (`spans @> t`), for the whole directory or ANDed with the
+            # other indexes (a common word open now: docs/benchmarks.md).
+            GistIndex(fields=["spans"], name="resources_searchplace_spans"),
             # Places free and not stale (capacity_stale_after), as the capacity's own index.
             models.Index(
                 fields=["capacity_updated_at"],

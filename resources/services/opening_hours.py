@@ -93,13 +93,21 @@ def _span_literal(start: datetime, end: datetime) -> str:
     return f"[{start.isoformat()},{end.isoformat()})"
 
 
-# Each service at location's spans, rewritten from its intervals (OpeningSpans).
-_SPANS_DELETE = "DELETE FROM resources_openingspans WHERE service_at_location_id = ANY(%s)"
-_SPANS_INSERT = """
-INSERT INTO resources_openingspans (service_at_location_id, spans)
+# Each service at location's spans, rewritten from its intervals (OpeningSpans): written
+# where they changed, deleted where no interval is left. Each row written once (not deleted
+# and inserted again), since the search row's triggers copy every write (migration 0026).
+_SPANS_WRITE = """
+INSERT INTO resources_openingspans AS o (service_at_location_id, spans)
 SELECT service_at_location_id, range_agg(during) FROM resources_openinginterval
 WHERE service_at_location_id = ANY(%s)
-GROUP BY service_at_location_id"""
+GROUP BY service_at_location_id
+ORDER BY service_at_location_id
+ON CONFLICT (service_at_location_id) DO UPDATE SET spans = EXCLUDED.spans
+WHERE o.spans IS DISTINCT FROM EXCLUDED.spans"""
+_SPANS_DELETE = """
+DELETE FROM resources_openingspans o WHERE o.service_at_location_id = ANY(%s)
+AND NOT EXISTS (SELECT 1 FROM resources_openinginterval i
+                WHERE i.service_at_location_id = o.service_at_location_id)"""
 
 
 def _locked(sal_ids: list[int]) -> list[tuple[int, int, int]]:
@@ -117,8 +125,8 @@ def _spans_rewrite(sal_ids: list[int]) -> None:
     """OpeningSpans of these services at locations, equal to their intervals again (none for
     a place with no interval). Inside the transaction that locked them."""
     with connection.cursor() as cursor:
+        cursor.execute(_SPANS_WRITE, [sal_ids])
         cursor.execute(_SPANS_DELETE, [sal_ids])
-        cursor.execute(_SPANS_INSERT, [sal_ids])
 
 
 def _rebuild(

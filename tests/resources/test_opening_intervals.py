@@ -20,6 +20,7 @@ from resources.models import (
     OpeningInterval,
     OpeningSpans,
     Schedule,
+    SearchPlace,
     Service,
 )
 from resources.selectors import service_search
@@ -45,7 +46,8 @@ def every_hour(first: date, days: int) -> list[datetime]:
 
 def spans_agree_with_intervals() -> bool:
     """Each service at location's OpeningSpans row is the range_agg of its intervals, and
-    a place with no interval has no row."""
+    a place with no interval has no row; each search row holds its place's spans (null
+    without)."""
     with connection.cursor() as cursor:
         cursor.execute(
             """SELECT count(*) FROM (
@@ -54,7 +56,17 @@ def spans_agree_with_intervals() -> bool:
             ) i FULL JOIN resources_openingspans o USING (service_at_location_id)
             WHERE o.spans IS DISTINCT FROM i.spans"""
         )
-        return cursor.fetchone()[0] == 0
+        spans_differ = cursor.fetchone()[0]
+        cursor.execute(
+            """SELECT count(*) FROM resources_searchplace p
+            LEFT JOIN resources_openingspans o USING (service_at_location_id)
+            WHERE p.spans IS DISTINCT FROM o.spans"""
+        )
+        return spans_differ == 0 and cursor.fetchone()[0] == 0
+
+
+# How the search names the spans it asks (on the search row: SearchPlace.spans).
+SPANS_SQL = '"resources_searchplace"."spans" @>'
 
 
 def tables_read(at: datetime, **filters) -> tuple[list[str], str]:
@@ -73,7 +85,7 @@ def test_inside_the_window_open_now_is_one_condition_on_the_intervals(directory)
     for at, expected in zip(instants, by_schedules, strict=True):
         found, sql = tables_read(at)
         assert found == expected, at
-        assert '"resources_openingspans"' in sql and '"resources_schedule"' not in sql
+        assert SPANS_SQL in sql and '"resources_schedule"' not in sql
     assert spans_agree_with_intervals()
     assert by_schedules[instants.index(TUESDAY_11PM)] == [
         "Crisis stabilization",
@@ -83,11 +95,12 @@ def test_inside_the_window_open_now_is_one_condition_on_the_intervals(directory)
 
 def test_the_open_now_condition_is_served_by_the_range_index(directory):
     opening_intervals_roll(today=TUESDAY)
-    qs = service_search(open_now=True, at=TUESDAY_NOON)
+    assert SPANS_SQL in tables_read(TUESDAY_NOON)[1]  # asked on the search row, whose index
+    qs = SearchPlace.objects.filter(spans__contains=TUESDAY_NOON)  # serves it
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = qs.explain()
-    assert "resources_openingspans_gist" in plan or "resources_openingspans_pkey" in plan
+    assert "resources_searchplace_spans" in plan
 
 
 def test_outside_the_window_open_now_judges_the_schedules(directory):
@@ -100,9 +113,9 @@ def test_outside_the_window_open_now_judges_the_schedules(directory):
         datetime.combine(last + timedelta(days=1), time(12), tzinfo=DENVER),
     ):
         _found, sql = tables_read(at)
-        assert '"resources_schedule"' in sql and '"resources_openingspans"' not in sql
+        assert '"resources_schedule"' in sql and SPANS_SQL not in sql
     _found, sql = tables_read(datetime.combine(last, time(12), tzinfo=DENVER))
-    assert '"resources_openingspans"' in sql
+    assert SPANS_SQL in sql
 
 
 def test_a_schedule_saved_moved_or_deleted_is_reflected_after_the_commit(
@@ -304,4 +317,4 @@ def test_out_of_season_hours_still_outrank_the_next_level_on_both_paths(
 
     opening_intervals_roll(today=TUESDAY)
     found, sql = tables_read(TUESDAY_NOON)
-    assert "Food pantry" not in found and '"resources_openingspans"' in sql
+    assert "Food pantry" not in found and SPANS_SQL in sql

@@ -4,6 +4,7 @@ deletes, the deferred refresh of an import), and the search reads it (its indexe
 """
 
 import random
+from datetime import date, time
 from decimal import Decimal
 
 import pytest
@@ -22,10 +23,12 @@ from resources.models import (
 )
 from resources.selectors import Point, service_search
 from resources.services import capacity_update, search_refresh_deferred
+from resources.services.opening_hours import opening_intervals_refresh, opening_intervals_roll
 from tests.factories import (
     LanguageFactory,
     LocationFactory,
     OrganizationFactory,
+    ScheduleFactory,
     ServiceAtLocationFactory,
     ServiceFactory,
     TaxonomyTermFactory,
@@ -64,6 +67,12 @@ def expected(sal_id: int) -> dict | None:
         set(Attribute.objects.filter(service=service).values_list("taxonomy_term_id", flat=True))
     )
     capacity = Capacity.objects.filter(service_at_location=sal).first()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT spans::text FROM resources_openingspans WHERE service_at_location_id = %s",
+            [sal_id],
+        )
+        spans = cursor.fetchone()
     return {
         "name": service.name,
         "status": service.status,
@@ -74,6 +83,7 @@ def expected(sal_id: int) -> dict | None:
         "terms": terms,
         "available": capacity and capacity.available,
         "capacity_updated_at": capacity and capacity.updated_at,
+        "spans": spans and spans[0],
     }
 
 
@@ -82,7 +92,7 @@ def row(sal_id: int) -> dict | None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT name, status, accepts_referrals, point::text, document::text, languages,"
-            " terms, available, capacity_updated_at"
+            " terms, available, capacity_updated_at, spans::text"
             " FROM resources_searchplace WHERE service_at_location_id = %s",
             [sal_id],
         )
@@ -177,6 +187,31 @@ def test_each_write_to_what_a_row_copies_rewrites_it():
     service.delete()
     assert row(other.pk) is None
     assert not SearchPlace.objects.exists()
+
+
+def test_the_opening_spans_are_copied_when_written_and_cleared_when_they_go():
+    """The spans are the roll's and the refresh's (OpeningSpans, migration 0026's triggers):
+    copied when written, cleared when the place's last session goes, and inside a deferred
+    refresh written once on the way out."""
+    sal = ServiceAtLocationFactory(service=ServiceFactory(name="Day center"))
+    hours = ScheduleFactory(service_at_location=sal, opens_at=time(9), closes_at=time(17))
+    assert row(sal.pk)["spans"] is None
+    opening_intervals_roll(today=date(2026, 3, 3))
+    assert row(sal.pk)["spans"] is not None
+    assert_every_row_exact()
+
+    hours.delete()
+    opening_intervals_refresh(service_at_location_ids=[sal.pk])
+    assert row(sal.pk)["spans"] is None
+    assert_every_row_exact()
+
+    with transaction.atomic(), search_refresh_deferred():
+        ScheduleFactory(service_at_location=sal, opens_at=time(8), closes_at=time(12))
+        opening_intervals_refresh(service_at_location_ids=[sal.pk])
+        assert row(sal.pk)["spans"] is None  # noted, not written yet
+    # 8 am in Albuquerque is 15:00 UTC in March (the first hours, 9 am, were 16:00).
+    assert "15:00:00+00" in row(sal.pk)["spans"] and "16:00:00+00" not in row(sal.pk)["spans"]
+    assert_every_row_exact()
 
 
 def test_bulk_writes_and_queryset_updates_keep_every_row():

@@ -22,7 +22,6 @@ from django.db.models import (
 
 from resources.models import (
     OpeningHoursWindow,
-    OpeningSpans,
     Schedule,
     ScheduleFreq,
     ServiceAtLocation,
@@ -128,18 +127,16 @@ def open_at_filter(queryset: QuerySet[ServiceAtLocation], at: datetime) -> list[
     return open_ids
 
 
-def open_at_condition(at: datetime) -> Exists | None:
-    """`EXISTS` the row's opening spans (its intervals as one multirange: OpeningSpans) and
-    they contain `at` (one row per place; their GiST index for the whole directory), or None
-    when the intervals do not answer for `at`: nothing built yet, or `at` outside the window
-    they were built for (see resources.services.opening_hours). One small query (the
-    window's row)."""
+def open_at_condition(at: datetime, *, place: str = "search_place__") -> Q | None:
+    """The row's opening spans (its intervals as one multirange, copied onto its search row
+    `place`: SearchPlace.spans) contain `at` (one condition on the row the search reads; a
+    GiST index for the whole directory), or None when the intervals do not answer for `at`:
+    nothing built yet, or `at` outside the window they were built for (see
+    resources.services.opening_hours). One small query (the window's row)."""
     if at.tzinfo is None:  # as is_open: a naive instant has no place in time
         raise ValueError("open now needs a timezone-aware datetime")
     window = OpeningHoursWindow.objects.filter(pk=1).values_list("first_day", "last_day").first()
     yesterday, today = candidate_days(at)
     if window is None or not (window[0] <= yesterday and today <= window[1]):
         return None
-    return Exists(
-        OpeningSpans.objects.filter(service_at_location=OuterRef("pk"), spans__contains=at)
-    )
+    return Q(**{f"{place}spans__contains": at})

@@ -261,7 +261,7 @@ def service_search(
             ordering.append(F("text_score").desc())
     if open_now:
         at = at or timezone.now()
-        condition: Exists | Func | None = open_at_condition(at)
+        condition: Q | Func | None = open_at_condition(at, place=PLACE)
         if condition is None:  # beyond the intervals' window: judge the schedules in Python
             condition = in_ids("id", open_at_filter(qs, at))
         qs = qs.filter(condition)
