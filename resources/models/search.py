@@ -115,6 +115,9 @@ class SearchPlace(models.Model):
     class Meta:
         indexes = [
             GistIndex(fields=["point"], name="resources_searchplace_point"),
+            # Words nearest first: a walk in distance order that checks the words in the
+            # index and reads only the rows that have them (migration 0027).
+            GistIndex(fields=["point", "document"], name="resources_searchplace_point_doc"),
             GinIndex(
                 fields=["document"], name="resources_searchplace_doc", gin_pending_list_limit=128
             ),

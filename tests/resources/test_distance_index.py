@@ -91,6 +91,17 @@ def crowded(scattered):
     place(inactive, "Nearby", HERE.latitude, HERE.longitude)
 
 
+# The statements that set and put back how a search with words is planned (search.py,
+# _planned_without) around the search's own.
+PLANNING = ("SAVEPOINT", "RELEASE SAVEPOINT", "BEGIN", "COMMIT", "SELECT current_setting(")
+PLANNING += ("SELECT set_config(",)
+
+
+def searched(captured) -> list[str]:
+    """The search's own statements among those captured."""
+    return [q["sql"] for q in captured if not q["sql"].startswith(PLANNING)]
+
+
 @pytest.mark.parametrize(
     "filters",
     [{}, {"text": "tied"}, {"radius_km": 15}, {"has_capacity": False, "language": ""}],
@@ -114,7 +125,7 @@ def test_nearest_first_pages_walk_the_index_and_equal_the_uncut_search(crowded, 
         with CaptureQueriesContext(connection) as captured:
             keys = page_keys(qs, stop)
         assert keys == everything[:stop], stop
-        assert [q["sql"][:22] for q in captured] == ["WITH matches AS MATERI"], stop
+        assert [sql[:22] for sql in searched(captured)] == ["WITH matches AS MATERI"], stop
     # More of them (as the HSDS list's count tells page_keys): the cut.
     for stop in range(1, len(everything) + 2):
         with CaptureQueriesContext(connection) as captured:
@@ -122,7 +133,7 @@ def test_nearest_first_pages_walk_the_index_and_equal_the_uncut_search(crowded, 
         assert keys == everything[:stop], stop
         # The reach (the nearest places' first `stop` matches), then the page in its cube;
         # past the last match (too sparse to cut) the page uncut.
-        reach, page = [q["sql"] for q in captured]
+        reach, page = searched(captured)
         assert (" <-> " in reach) and ("LIMIT" in reach)
         # The reach starts from the nearest places: a radius is read on its rows, not
         # searched by its cube (which PostgreSQL would walk whole).
@@ -134,7 +145,7 @@ def test_nearest_first_pages_walk_the_index_and_equal_the_uncut_search(crowded, 
         with CaptureQueriesContext(connection) as captured:
             count, keys = counted_page_keys(qs, stop, limit=len(everything))
         assert (count, keys) == (len(everything), everything[:stop]), stop
-        assert len(captured) == 1 and "knn_chord" not in captured[0]["sql"]  # no reach
+        assert len(searched(captured)) == 1 and "knn_chord" not in searched(captured)[0]
     # More than the limit: the count alone (one more than the limit), no keys.
     assert counted_page_keys(qs, 3, limit=len(everything) - 1) == (len(everything), None)
     # Re-ordered, the search is no longer nearest first: no cut.
@@ -163,14 +174,21 @@ def test_matches_too_sparse_to_cut_are_found_by_the_filters_then_sorted(
     with CaptureQueriesContext(connection) as captured:
         assert page_keys(qs, 5) == everything[:5]
     # (No place in reach: Django runs no reach query.) The count that sorts, and no other.
-    (counted,) = [q["sql"] for q in captured]
+    (counted,) = searched(captured)
     assert counted.startswith("WITH matches AS MATERIALIZED")
 
     monkeypatch.setattr(search, "SPARSE_MATCHES", len(everything) - 1)
     with CaptureQueriesContext(connection) as captured:
         assert page_keys(qs, 5) == everything[:5]
-    counted, uncut = [q["sql"] for q in captured]  # the count past SPARSE_MATCHES, the page
-    assert counted.startswith("WITH matches") and not uncut.startswith("WITH matches")
+    if "text" in filters:
+        # Words walk the places nearest first, whatever the reach (the point and document's
+        # index checks the words), until 5 match: then the page in their cube.
+        counted, walk, page = searched(captured)
+        assert "knn_chord" in walk and "cube_enlarge" in page
+    else:
+        counted, uncut = searched(captured)  # the count past SPARSE_MATCHES, the page
+        assert not uncut.startswith("WITH matches")
+    assert counted.startswith("WITH matches")
 
 
 def test_the_hsds_list_counts_its_matches_once(crowded, monkeypatch):
@@ -200,3 +218,48 @@ def test_nearest_first_with_no_match_is_empty(scattered):
     from resources.selectors import page_keys
 
     assert page_keys(service_search(near=HERE, text="nothingatallhere"), 5) == []
+
+
+def _settings() -> tuple[str, str, str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan'),"
+            " current_setting('enable_bitmapscan'), current_setting('enable_sort')"
+        )
+        return cursor.fetchone()
+
+
+def test_words_are_planned_from_their_indexes_and_the_settings_are_put_back(crowded):
+    """A search with words is counted from the indexes' bitmaps and walked nearest first
+    through the point and document's GiST index (PostgreSQL, misjudging open now, would read
+    every place in order or sort every match), with planner settings that hold for those
+    statements only: put back after, within the caller's transaction too, and after an
+    error."""
+    from django.db import DatabaseError, transaction
+
+    from resources.models import SearchPlace
+    from resources.selectors.directory.search import _planned_without
+    from resources.selectors.directory.text import text_matches, text_query
+
+    on = ("on", "on", "on", "on")
+    with transaction.atomic():  # as a request in a transaction would call it
+        assert _settings() == on
+        with _planned_without(connection.alias, "bitmapscan", "sort"):
+            assert _settings() == ("on", "on", "off", "off")
+            walk = (
+                SearchPlace.objects.filter(text_matches(text_query("tied"), place=""))
+                .order_by(chord_km(HERE, place=""))
+                .values("pk")[:5]
+            )
+            assert "resources_searchplace_point_doc" in walk.explain()
+        assert _settings() == on
+        with _planned_without(connection.alias, "seqscan", "indexscan"):
+            assert _settings() == ("off", "off", "on", "on")
+        assert _settings() == on
+        with (
+            pytest.raises(DatabaseError),
+            _planned_without(connection.alias, "sort"),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("SELECT 1 / 0")
+        assert _settings() == on

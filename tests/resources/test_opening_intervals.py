@@ -318,3 +318,25 @@ def test_out_of_season_hours_still_outrank_the_next_level_on_both_paths(
     opening_intervals_roll(today=TUESDAY)
     found, sql = tables_read(TUESDAY_NOON)
     assert "Food pantry" not in found and SPANS_SQL in sql
+
+
+def test_words_open_now_are_counted_from_the_indexes(directory):
+    """PostgreSQL takes far more places for open than are (its estimate sees each place's whole
+    window), so a word open now is counted with sequential and ordered index scans off: from
+    the indexes' bitmaps. A word alone, or open now judged from the schedules, is left to
+    the planner."""
+    from resources.selectors import counted_page_keys
+
+    opening_intervals_roll(today=TUESDAY)
+
+    def planned_off(**filters) -> bool:
+        with CaptureQueriesContext(connection) as ctx:
+            counted_page_keys(service_search(**filters), 5, limit=1000)
+        return any("set_config('enable_seqscan', 'off'" in q["sql"] for q in ctx)
+
+    assert planned_off(text="shelter", open_now=True, at=TUESDAY_11PM)
+    assert not planned_off(text="shelter")
+    assert not planned_off(open_now=True, at=TUESDAY_11PM)
+    first, _last = window_recorded()
+    before_the_window = datetime.combine(first, time(3), tzinfo=DENVER)
+    assert not planned_off(text="shelter", open_now=True, at=before_the_window)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import operator
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from functools import reduce
 from typing import Any, TypeVar
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import (
     BooleanField,
     Exists,
@@ -264,6 +265,8 @@ def service_search(
         condition: Q | Func | None = open_at_condition(at, place=PLACE)
         if condition is None:  # beyond the intervals' window: judge the schedules in Python
             condition = in_ids("id", open_at_filter(qs, at))
+        else:  # read by counted_page_keys, as nearest_first below
+            qs.query.open_by_spans = True  # type: ignore[attr-defined]
         qs = qs.filter(condition)
     qs = qs.order_by(*ordering, "search_place__name", "id")
     if near is not None:
@@ -362,22 +365,53 @@ def _nearest_cut(
     first `stop` lies within that reach, ties included (`stop` matches are that near, so the
     stop-th nearest match of all is at most that far), so the first `stop` rows and their
     order are those of the uncut search. Fewer than `stop` matches among those places: None
-    (the matches are sparse).
+    (the matches are sparse). A search with words looks without that bound: it walks every
+    place nearest first, checking the words in the index, until `stop` match.
     """
     near, first = marker
-    places = SearchPlace.objects.order_by(chord_km(near, place="")).values("pk")
-    looked, within = _without_radius(queryset)
-    rows = list(
-        looked.order_by(first)
-        .filter(pk__in=places[: REACH_PLACES * stop])
-        .annotate(knn_chord=chord_km(near, place=PLACE), knn_within=within)
-        .values_list("knn_chord", "knn_within")[:stop]
+    unbounded, within = _without_radius(queryset)
+    looked = unbounded.order_by(first).annotate(
+        knn_chord=chord_km(near, place=PLACE), knn_within=within
     )
+    if "text_score" in queryset.query.annotations:
+        # Words: the walk itself, nearest first through the GiST index of the point and the
+        # document, which checks the words in the index and reads only the rows that have
+        # them (their other filters), until `stop` of those match. PostgreSQL, misjudging
+        # how many places match a word and places free (or open now) together, would rather
+        # read every match and sort them (a word with places free near the tablet at 200,000
+        # services: 103 -> 5 ms walked). The walk reads no more than that: at worst the
+        # index's entries and every row with the words.
+        with _planned_without(looked.db, "bitmapscan", "sort"):
+            rows = list(looked.values_list("knn_chord", "knn_within")[:stop])
+    else:
+        places = SearchPlace.objects.order_by(chord_km(near, place="")).values("pk")
+        rows = list(
+            looked.filter(pk__in=places[: REACH_PLACES * stop]).values_list(
+                "knn_chord", "knn_within"
+            )[:stop]
+        )
     # Nearest first, the matches within the radius come before any beyond it.
     reach = [chord for chord, inside in rows if inside]
     if len(reach) < stop:
         return None
     return queryset.filter(in_chord_box(near, Value(max(reach)), place=PLACE))
+
+
+@contextmanager
+def _planned_without(using: str, *methods: str) -> Iterator[None]:
+    """Statements inside are planned without these methods ("seqscan", "bitmapscan", "sort":
+    PostgreSQL's `enable_*` settings), set for the transaction and put back on the way out (a
+    savepoint: an error inside rolls them back with it)."""
+    names = [f"enable_{method}" for method in methods]
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        current = ", ".join("current_setting(%s)" for _ in names)
+        off = ", ".join("set_config(%s, 'off', true)" for _ in names)
+        cursor.execute(f"SELECT {current}, {off}", [*names, *names])
+        before = cursor.fetchone()[: len(names)]
+        yield
+        put_back = ", ".join("set_config(%s, %s, true)" for _ in names)
+        pairs = [value for pair in zip(names, before, strict=True) for value in pair]
+        cursor.execute(f"SELECT {put_back}", pairs)
 
 
 def _without_radius(queryset: QuerySet[_M]) -> tuple[QuerySet[_M], ExpressionWrapper[Any]]:
@@ -454,7 +488,20 @@ def counted_page_keys(
     ordered_sql, ordered_params = ordered.values_list("pk", flat=True)[
         :stop
     ].query.sql_with_params()
-    with connections[queryset.db].cursor() as cursor:
+    # Words open now: the matches are found from the indexes' bitmaps (the documents' first),
+    # never by reading the table, or an index of every place, in order until `limit` of them
+    # turn up. PostgreSQL takes open now for far more places than are open (its estimate,
+    # like the spans' index, sees each place's whole window), so with a word it expected
+    # 16,631 matches where there were 408 ("clinic", open now, at 200,000 services) and read
+    # all 220,000 rows for them: 148 -> 38 ms from the bitmaps (docs/benchmarks.md). Words
+    # alone it estimates well, and is left to plan.
+    misjudged = "text_score" in queryset.query.annotations and getattr(
+        queryset.query, "open_by_spans", False
+    )
+    with (
+        _planned_without(queryset.db, "seqscan", "indexscan") if misjudged else nullcontext(),
+        connections[queryset.db].cursor() as cursor,
+    ):
         cursor.execute(  # Django's own compiled SQL of the two querysets, with their params
             f"WITH matches AS MATERIALIZED ({matches_sql}) "  # noqa: S608
             "SELECT n, CASE WHEN n <= %s THEN ARRAY("
