@@ -94,10 +94,13 @@ def directory_import(
         importer.check()
         if dry_run or (report.rejected and not partial):
             return report
-        # Each service's document once, at the end, not per batch and again for its terms.
+        # Each service's document and each place's search row once, at the end, not per
+        # batch and again for its terms, languages, capacity and opening spans (the spans
+        # written after the rows would rewrite every row a second time: 47.6 -> 56.7 s for
+        # a first import of 20,000 services).
         with search_refresh_deferred():
             importer.write()
-        opening_intervals_refresh(**importer.hours_owners)
+            opening_intervals_refresh(**importer.hours_owners)
         report.written = True
         if digest is not None and not report.rejected and set(source.files) == set(files):
             unchanged.remember(str(path), digest, report)
