@@ -93,8 +93,14 @@ def crowded(scattered):
 
 # The statements that set and put back how a search with words is planned (search.py,
 # _planned_without) around the search's own.
-PLANNING = ("SAVEPOINT", "RELEASE SAVEPOINT", "BEGIN", "COMMIT", "SELECT current_setting(")
-PLANNING += ("SELECT set_config(",)
+PLANNING = (
+    "SAVEPOINT",
+    "RELEASE SAVEPOINT",
+    "BEGIN",
+    "COMMIT",
+    "SELECT current_setting(",
+    "SELECT set_config(",
+)
 
 
 def searched(captured) -> list[str]:

@@ -127,7 +127,7 @@ def open_at_filter(queryset: QuerySet[ServiceAtLocation], at: datetime) -> list[
     return open_ids
 
 
-def open_at_condition(at: datetime, *, place: str = "search_place__") -> Q | None:
+def open_at_condition(at: datetime, *, place: str) -> Q | None:
     """The row's opening spans (its intervals as one multirange, copied onto its search row
     `place`: SearchPlace.spans) contain `at` (one condition on the row the search reads; a
     GiST index for the whole directory), or None when the intervals do not answer for `at`:

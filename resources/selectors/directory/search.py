@@ -44,6 +44,7 @@ from resources.models import (
     TaxonomyTerm,
     capacity_stale_after,
 )
+from resources.models.opening_hours import MultirangeContains
 from resources.selectors.directory.geo import (
     MAX_RADIUS_KM,
     Point,
@@ -265,8 +266,6 @@ def service_search(
         condition: Q | Func | None = open_at_condition(at, place=PLACE)
         if condition is None:  # beyond the intervals' window: judge the schedules in Python
             condition = in_ids("id", open_at_filter(qs, at))
-        else:  # read by counted_page_keys, as nearest_first below
-            qs.query.open_by_spans = True  # type: ignore[attr-defined]
         qs = qs.filter(condition)
     qs = qs.order_by(*ordering, "search_place__name", "id")
     if near is not None:
@@ -495,9 +494,7 @@ def counted_page_keys(
     # 16,631 matches where there were 408 ("clinic", open now, at 200,000 services) and read
     # all 220,000 rows for them: 148 -> 38 ms from the bitmaps (docs/benchmarks.md). Words
     # alone it estimates well, and is left to plan.
-    misjudged = "text_score" in queryset.query.annotations and getattr(
-        queryset.query, "open_by_spans", False
-    )
+    misjudged = "text_score" in queryset.query.annotations and _asks_spans(queryset.query.where)
     with (
         _planned_without(queryset.db, "seqscan", "indexscan") if misjudged else nullcontext(),
         connections[queryset.db].cursor() as cursor,
@@ -510,6 +507,16 @@ def counted_page_keys(
         )
         count, keys = cursor.fetchone()
     return count, keys
+
+
+def _asks_spans(where: WhereNode) -> bool:
+    """The filters ask whether the opening spans hold an instant (open now from the
+    intervals, open_at_condition), anywhere in the tree."""
+    return any(
+        isinstance(child, MultirangeContains)
+        or (isinstance(child, WhereNode) and _asks_spans(child))
+        for child in where.children
+    )
 
 
 def _by_keys(queryset: QuerySet[_M]) -> QuerySet[_M]:
