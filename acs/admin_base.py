@@ -69,9 +69,14 @@ class KeysFirstPaginator(CappedCountPaginator):
         if top + self.orphans >= self.count:
             top = self.count
         queryset = cast("QuerySet[Any]", self.object_list)
-        keys = list(queryset.values_list("pk", flat=True)[bottom:top])
+        keys = self.keys(queryset, bottom, top)
         found = {row.pk: row for row in queryset.order_by().filter(pk__in=keys)}
         return Page([found[key] for key in keys if key in found], number, self)
+
+    def keys(self, queryset: QuerySet[Any], bottom: int, top: int) -> list[Any]:
+        """The keys of queryset[bottom:top], in its order: a list with a faster way to find
+        them overrides this (the directory's best match first)."""
+        return list(queryset.values_list("pk", flat=True)[bottom:top])
 
 
 class FastListAdmin(LocalTimesAdmin):

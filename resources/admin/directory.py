@@ -4,6 +4,7 @@ edited inline, listings not verified lately, and capacity with its history."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
@@ -29,7 +30,7 @@ from resources.models import (
     ServiceAtLocation,
     TaxonomyTerm,
 )
-from resources.selectors import text_search
+from resources.selectors import few_matches, page_keys, text_search
 
 UNVERIFIED_AFTER = timedelta(days=180)
 
@@ -152,14 +153,25 @@ class BestMatchFirst(ChangeList):
         return super().get_ordering_field_columns()
 
 
+class BestMatchKeysPaginator(KeysFirstPaginator):
+    """The service list's pages found as the directory's searches find theirs (page_keys):
+    best match first, a one-word search's page from its words' heaviest documents rather
+    than from every match ranked."""
+
+    def keys(self, queryset: QuerySet[Any], bottom: int, top: int) -> list[Any]:
+        if few_matches(self.count):  # sorted whole, as any list
+            return super().keys(queryset, bottom, top)
+        return page_keys(queryset, top, counted_past=self.count)[bottom:top]
+
+
 class ServiceAdmin(ReferrersPickFrom, HttpsUrls, FastListAdmin):
     list_display = ("name", "organization", "status", "accepts_referrals", "last_verified_at")
     list_filter = ("status", "accepts_referrals", VerifiedFilter)
     list_select_related = ("organization",)
     search_fields = ("name", "organization__name")
     autocomplete_fields = ("organization",)
-    # Best match first sorts every match: its keys, then the page's rows.
-    paginator = KeysFirstPaginator
+    # Best match first sorts many matches: its keys, then the page's rows.
+    paginator = BestMatchKeysPaginator
     inlines = [
         ServiceAtLocationInline,
         ScheduleInline,

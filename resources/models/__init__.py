@@ -39,7 +39,12 @@ from resources.models.referrals import (
     WebhookEndpoint,
 )
 from resources.models.schedules import Schedule, ScheduleFreq, Weekday
-from resources.models.search import DirectoryWord, SearchPlace, ServiceSearchDocument
+from resources.models.search import (
+    DirectoryWord,
+    DocumentWeight,
+    SearchPlace,
+    ServiceSearchDocument,
+)
 from resources.models.taxonomy import Attribute, Taxonomy, TaxonomyTerm
 
 __all__ = [
@@ -57,6 +62,7 @@ __all__ = [
     "CostOption",
     "DeliveryStatus",
     "DirectoryWord",
+    "DocumentWeight",
     "HsdsImportRun",
     "IdempotencyKey",
     "Language",

@@ -49,6 +49,40 @@ class ServiceSearchDocument(models.Model):
         return f"search document of service {self.service_id}"
 
 
+class DocumentWeight(models.Model):
+    """A heavy word of a service's search document: a lexeme whose positions weigh at least
+    1 by the rank's weights (a name's or a term's word, an organization's with the
+    description's, a word the description says three times), and `weight`, five times their
+    sum (text.TEXT_WEIGHTS: A 1.0, B 0.8, C 1.0, D 0.4 count 5, 4, 5 and 2).
+
+    For a query of one word (its English and Spanish stems and its corrections, any of
+    them), a document's rank (ts_rank_cd) is the sum of its words' weights, so the best
+    matches are found by walking this table's index heaviest first instead of ranking every
+    match (selectors.heaviest_page_keys; docs/directory.md, "Ranking a word from its
+    heaviest documents"). Written only by the database, with the document (migration 0028's
+    triggers); goes with it (ON DELETE CASCADE)."""
+
+    pk = models.CompositePrimaryKey("service_id", "lexeme")
+    service = models.ForeignKey(  # the primary key's first column is its index
+        ServiceSearchDocument, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False
+    )
+    lexeme = models.TextField()
+    weight = models.SmallIntegerField()
+
+    class Meta:
+        indexes = [
+            # A word's documents heaviest first, read from the index alone.
+            models.Index(
+                fields=["lexeme", "-weight"],
+                include=["service"],
+                name="resources_docweight_heaviest",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lexeme} ({self.weight}) in the document of service {self.service_id}"
+
+
 class DirectoryWord(models.Model):
     """A distinct word of the directory's names, terms and descriptions (lower case, letters
     only, three or more), with the number of services using it: what a misspelt query word is

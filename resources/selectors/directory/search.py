@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import operator
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from datetime import datetime
 from functools import reduce
 from typing import Any, TypeVar
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db import connections, transaction
+from django.db import connections
 from django.db.models import (
     BooleanField,
     Exists,
@@ -54,7 +54,8 @@ from resources.selectors.directory.geo import (
     in_chord_box,
 )
 from resources.selectors.directory.open_now import in_ids, open_at_condition, open_at_filter
-from resources.selectors.directory.text import text_search
+from resources.selectors.directory.planner import planned_without as _planned_without
+from resources.selectors.directory.text import heaviest_page_keys, ranked_tsquery, text_search
 
 _M = TypeVar("_M", bound=Model)
 
@@ -396,23 +397,6 @@ def _nearest_cut(
     return queryset.filter(in_chord_box(near, Value(max(reach)), place=PLACE))
 
 
-@contextmanager
-def _planned_without(using: str, *methods: str) -> Iterator[None]:
-    """Statements inside are planned without these methods ("seqscan", "bitmapscan", "sort":
-    PostgreSQL's `enable_*` settings), set for the transaction and put back on the way out (a
-    savepoint: an error inside rolls them back with it)."""
-    names = [f"enable_{method}" for method in methods]
-    with transaction.atomic(using=using), connections[using].cursor() as cursor:
-        current = ", ".join("current_setting(%s)" for _ in names)
-        off = ", ".join("set_config(%s, 'off', true)" for _ in names)
-        cursor.execute(f"SELECT {current}, {off}", [*names, *names])
-        before = cursor.fetchone()[: len(names)]
-        yield
-        put_back = ", ".join("set_config(%s, %s, true)" for _ in names)
-        pairs = [value for pair in zip(names, before, strict=True) for value in pair]
-        cursor.execute(f"SELECT {put_back}", pairs)
-
-
 def _without_radius(queryset: QuerySet[_M]) -> tuple[QuerySet[_M], ExpressionWrapper[Any]]:
     """`queryset` without its radius filters (WithinRadius), and their exact halves
     (`distance <= radius`) as one expression to read on each row (True when there are none).
@@ -457,16 +441,41 @@ def page_keys(queryset: QuerySet[_M], stop: int, *, counted_past: int = 0) -> li
     open now" on a Sunday morning at 200,000 services until it had read all 220,000 places
     (2.6 s). More matches than that: the cut (_nearest_cut), or, too sparse among the nearest
     places, the uncut search (an unbounded reach, walking the index until `stop` matches,
-    then the cut page, was tried: no faster at 200,000 services)."""
+    then the cut page, was tried: no faster at 200,000 services).
+
+    Best match first (a text rank leads the order: ranked_tsquery), the same: counted and
+    sorted whole up to SPARSE_MATCHES; past that, a one-word query's page is read from its
+    words' heaviest documents when that is proven exact (heaviest_page_keys), or every match
+    is ranked."""
     marker = _nearest_first(queryset, stop)
+    best_first = marker is None and ranked_tsquery(queryset) is not None
+    if (marker is not None or best_first) and counted_past < SPARSE_MATCHES:
+        _count, keys = counted_page_keys(queryset, stop, limit=SPARSE_MATCHES)
+        if keys is not None:
+            return keys
     cut = None
-    if marker is not None:
-        if counted_past < SPARSE_MATCHES:
-            _count, keys = counted_page_keys(queryset, stop, limit=SPARSE_MATCHES)
-            if keys is not None:
-                return keys
+    if best_first:
+        # Many matches, best first: from the heaviest documents of the query's words, where
+        # that is proven to find the page (a query of one word: heaviest_page_keys); else
+        # every match ranked, below.
+        keys = heaviest_page_keys(queryset, stop, service=_service_key(queryset))
+        if keys is not None:
+            return keys
+    elif marker is not None:
         cut = _nearest_cut(queryset, stop, marker)
     return list((queryset if cut is None else cut).values_list("pk", flat=True)[:stop])
+
+
+def few_matches(count: int) -> bool:
+    """Whether a search of `count` matches is few enough to sort whole (a page of any order
+    from every match costs no more than finding it another way): page_keys's own limit."""
+    return count <= SPARSE_MATCHES
+
+
+def _service_key(queryset: QuerySet[_M]) -> str:
+    """The path to the service's key on `queryset`'s rows: a Service's own, or a service at
+    a location's service."""
+    return "pk" if queryset.model is Service else "service_id"
 
 
 def counted_page_keys(

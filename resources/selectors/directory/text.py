@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.postgres.search import SearchQueryField
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import BooleanField, F, FloatField, Func, QuerySet, Value
+from django.db.models.expressions import OrderBy, RawSQL
 from django.db.models.functions import Cast, Least
 from rapidfuzz.distance import OSA
 
@@ -194,3 +195,105 @@ def text_search(
         .annotate(text_score=text_score(query, service=service, place=place))
         .annotate(rank=Least(Value(1.0), F("text_score"), output_field=FloatField()))
     ), True
+
+
+# The best matches of a one-word query, heaviest first (DocumentWeight, migration 0028). The
+# weights of a document's heavy words are five times ts_rank_cd's (whole numbers), and a
+# word of the document weighs at least HEAVY when it is stored.
+WEIGHT_SCALE = 5
+HEAVY = 5
+# How deep each word's heaviest documents are read (as a share of the page: its heaviest
+# document, then as many as the page, then eight times as many), with every document as
+# heavy as the last one read; then every match is ranked, as without them. Ranks tie in
+# steps (a name's word, a term's), so the heaviest step alone is often a page.
+HEAVY_DEPTHS = (0, 1, 8)
+# Half the step between two ranks of a one-word query (0.2: 1 / WEIGHT_SCALE), so a float
+# rank's rounding never decides whether a page is the best.
+_RANK_MARGIN = 0.1
+_OPERAND = re.compile(r"'((?:[^'\\]|'')*)'")
+
+
+def any_of_lexemes(tsquery: str) -> list[str] | None:
+    """The lexemes of a tsquery (its text form) that asks for any of them (operands joined by
+    `|` alone: one word, its stems and its corrections, or words none of which a document
+    holds together), distinct and sorted; None for any other query (words together, `&`)."""
+    if re.sub(_OPERAND, "", tsquery).strip("|() "):
+        return None
+    return sorted({lexeme.replace("''", "'") for lexeme in _OPERAND.findall(tsquery)})
+
+
+def ranked_tsquery(queryset: QuerySet[Any]) -> str | None:
+    """The tsquery (text) whose rank `queryset` is ordered by first (text_search's
+    `text_score`, best first), or None when it is ordered otherwise."""
+    first = queryset.query.order_by[0] if queryset.query.order_by else None
+    if not (
+        first == "-text_score"
+        or (isinstance(first, OrderBy) and first.descending and first.expression == F("text_score"))
+    ):
+        return None
+    score = queryset.query.annotations.get("text_score")
+    values = [
+        e.value
+        for e in (score.flatten() if score is not None else ())
+        if isinstance(e, Value) and isinstance(e.value, str)
+    ]
+    return values[0] if len(values) == 1 else None
+
+
+# For one lexeme: the weight of its `depth`-th heaviest document (NULL: fewer are stored)
+# and, only then, whether any document holds it at all (resources_document_holds, from the
+# GIN index: a misspelling's own lexemes are in none). One per lexeme, in UNION ALL.
+_HEAVIEST_SQL = """
+SELECT x.nth, CASE WHEN x.nth IS NULL THEN resources_document_holds(%s) END
+FROM (SELECT (SELECT w.weight FROM resources_documentweight w WHERE w.lexeme = %s
+              ORDER BY w.weight DESC OFFSET %s LIMIT 1) AS nth) AS x
+"""
+_CANDIDATES_SQL = (
+    "SELECT w.service_id FROM unnest(%s::text[], %s::int[]) AS t(lexeme, weight) "
+    "JOIN resources_documentweight w ON w.lexeme = t.lexeme AND w.weight >= t.weight"
+)
+
+
+def heaviest_page_keys(queryset: QuerySet[Any], stop: int, *, service: str) -> list[Any] | None:
+    """The keys of queryset[:stop] (ordered by a text rank first: ranked_tsquery) read from
+    the heaviest documents of the query's words, when the query asks for any of its lexemes
+    (any_of_lexemes) and that is proven to find them; else None (rank every match).
+
+    For such a query ts_rank_cd is the sum of the weights of the lexemes' positions (each
+    position a cover of its own: PostgreSQL's calc_rank_cd), so a document's rank is the sum
+    of its DocumentWeight rows / WEIGHT_SCALE. Each lexeme's `depth` heaviest documents (and
+    every other of the last one's weight) are the candidates; a document left out weighs less
+    than that last weight in each lexeme (less than HEAVY if fewer are stored; nothing if the
+    lexeme is in no document), so its rank is at most the sum of those bounds. When the
+    stop-th best candidate (with `queryset`'s filters, ranked by ts_rank_cd itself) ranks
+    above that sum, no document left out can reach the page, ties on name included: the page
+    is exact. `service` is the path to the service's key ("pk" for a Service, "service_id"
+    for a service at a location). "clinic" at 200,000 services: the page of 30,401 matching
+    places from 163 candidate services (docs/directory.md, "Ranking a word from its heaviest
+    documents")."""
+    tsquery = ranked_tsquery(queryset)
+    lexemes = any_of_lexemes(tsquery) if tsquery else None
+    if not lexemes:
+        return None
+    heaviest = " UNION ALL ".join([_HEAVIEST_SQL] * len(lexemes))
+    for depth in HEAVY_DEPTHS:
+        offset = max(depth * stop - 1, 0)
+        with connections[queryset.db].cursor() as cursor:
+            cursor.execute(
+                heaviest,
+                [x for lexeme in lexemes for x in (lexeme, lexeme, offset)],
+            )
+            bounds = cursor.fetchall()
+        floors = [HEAVY if nth is None else nth for nth, _found in bounds]
+        # What a document left out may weigh in each lexeme, at most.
+        left_out = sum(
+            nth - 1 if nth is not None else (HEAVY - 1 if found else 0) for nth, found in bounds
+        )
+        # A constant statement; the lexemes and weights are its parameters.
+        candidates = RawSQL(_CANDIDATES_SQL, (lexemes, floors))  # noqa: S611
+        rows = list(
+            queryset.filter(**{f"{service}__in": candidates}).values_list("pk", "text_score")[:stop]
+        )
+        if len(rows) == stop and rows[-1][1] > left_out / WEIGHT_SCALE + _RANK_MARGIN:
+            return [pk for pk, _score in rows]
+    return None

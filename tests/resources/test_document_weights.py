@@ -1,0 +1,249 @@
+"""The heavy words of each search document (DocumentWeight, migration 0028) and the page of a
+one-word query read from them (heaviest_page_keys): the table follows every write of the
+documents, a one-word rank is the sum of its words' weights, and the page found from the
+heaviest documents is always the page of every match ranked, or not given at all."""
+
+import importlib
+import io
+import random
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from resources.models import DocumentWeight, Service
+from resources.selectors import page_keys, service_search, text_search
+from resources.selectors.directory.text import (
+    HEAVY,
+    TEXT_WEIGHTS,
+    WEIGHT_SCALE,
+    any_of_lexemes,
+    heaviest_page_keys,
+    ranked_tsquery,
+    text_query,
+)
+from resources.services import search_refresh_deferred
+from tests.factories import (
+    AttributeFactory,
+    OrganizationFactory,
+    ServiceFactory,
+    TaxonomyTermFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+MIGRATION = importlib.import_module("resources.migrations.0028_document_weights")
+
+
+def expected_weights() -> set[tuple[int, str, int]]:
+    """(service, lexeme, weight) of every heavy word, read from the documents in Python."""
+    levels = dict(zip("DCBA", (round(w * WEIGHT_SCALE) for w in TEXT_WEIGHTS), strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT d.service_id, u.lexeme, u.weights FROM resources_servicesearchdocument d,"
+            " unnest(d.document) AS u"
+        )
+        rows = cursor.fetchall()
+    found = set()
+    for service_id, lexeme, weights in rows:
+        weight = sum(levels[w] for w in weights)
+        if weight >= HEAVY:
+            found.add((service_id, lexeme, weight))
+    return found
+
+
+def stored_weights() -> set[tuple[int, str, int]]:
+    return set(DocumentWeight.objects.values_list("service_id", "lexeme", "weight"))
+
+
+def test_the_migrations_weights_are_five_times_the_ranks():
+    levels = {
+        letter: round(weight * WEIGHT_SCALE)
+        for letter, weight in zip("DCBA", TEXT_WEIGHTS, strict=True)
+    }
+    assert levels == MIGRATION.LEVELS
+    assert all(weight * WEIGHT_SCALE == round(weight * WEIGHT_SCALE) for weight in TEXT_WEIGHTS), (
+        "whole numbers, so ranks compare exactly"
+    )
+    assert MIGRATION.HEAVY == HEAVY
+
+
+def test_the_words_follow_every_write_of_the_documents(db):
+    org = OrganizationFactory(name="Juniper Outreach")
+    term = TaxonomyTermFactory(code="laundry-term", name="Laundry")
+    service = ServiceFactory(
+        organization=org, name="Laundry vouchers", description="Laundry on Tuesdays, laundry."
+    )
+    AttributeFactory(service=service, taxonomy_term=term)
+    other = ServiceFactory(name="Quilt drive", description="Quilts")
+    assert stored_weights() == expected_weights()
+    assert ("laundri", 5 + 5 + 2 + 2) in {
+        (lexeme, weight) for sid, lexeme, weight in stored_weights() if sid == service.pk
+    }, "name, term, twice in the description"
+
+    service.name = "Washers and dryers"
+    service.save()
+    org.name = "Mesa Friends"
+    org.save()
+    term.name = "Showers"
+    term.save()
+    Service.objects.filter(pk=other.pk).update(description="Blankets, quilts and quilts")
+    assert stored_weights() == expected_weights()
+
+    service.delete()
+    assert stored_weights() == expected_weights()
+    assert not DocumentWeight.objects.filter(service_id=service.pk).exists()
+
+    with transaction.atomic(), search_refresh_deferred():
+        for n in range(3):
+            ServiceFactory(name=f"Deferred pantry {n}", organization=org)
+        Service.objects.filter(pk=other.pk).update(name="Quilt and blanket drive")
+    assert stored_weights() == expected_weights()
+
+
+def test_an_unchanged_document_keeps_its_words_unwritten(db):
+    """The refresh rewrites every document it is asked for; words of an unchanged one stay."""
+    service = ServiceFactory(name="Laundry vouchers")
+    sql = "SELECT xmin::text FROM resources_documentweight WHERE service_id = %s"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [service.pk])
+        written = {row[0] for row in cursor.fetchall()}
+        cursor.execute("SELECT resources_search_refresh(ARRAY[%s]::bigint[])", [service.pk])
+        cursor.execute(sql, [service.pk])
+        assert {row[0] for row in cursor.fetchall()} == written != set()
+
+
+@pytest.mark.parametrize(
+    ("tsquery", "lexemes"),
+    [
+        ("'shelter'", ["shelter"]),
+        ("( 'shelter' | 'shelt' )", ["shelt", "shelter"]),
+        ("( 'food' | 'food' ) | ( 'pantri' | 'pantry' )", ["food", "pantri", "pantry"]),
+        ("( 'food' | 'food' ) & ( 'pantri' | 'pantry' )", None),
+        ("'hot' <-> 'meal'", None),
+        ("!'hot'", None),
+    ],
+)
+def test_a_query_of_any_of_its_lexemes_is_told_from_others(tsquery, lexemes):
+    assert any_of_lexemes(tsquery) == lexemes
+
+
+@pytest.fixture
+def generated(db):
+    call_command("generate_directory", services=160, force=True, stdout=io.StringIO())
+
+
+def _words() -> list[str]:
+    """Words of the generated directory's names, and a misspelling of some."""
+    names = Service.objects.order_by("id").values_list("name", flat=True)
+    words = sorted({w for name in names for w in name.lower().split() if len(w) > 3})
+    rng = random.Random(7)  # noqa: S311 - test data
+    typos = [w[:2] + w[3:] for w in rng.sample(words, 8)]
+    return [*words, *typos]
+
+
+def test_a_one_word_rank_is_the_sum_of_its_words_weights(generated):
+    """What heaviest_page_keys rests on: for a query asking for any of its lexemes,
+    ts_rank_cd is the sum of the weights of their positions (each one a cover)."""
+    checked = 0
+    for word in _words():
+        query = text_query(word)
+        lexemes = any_of_lexemes(query.tsquery) if query else None
+        if not lexemes:
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT d.service_id, ts_rank_cd(%s::float4[], d.document,"
+                " %s::tsquery), (SELECT coalesce(sum(CASE p WHEN 'A' THEN %s WHEN 'B' THEN %s"
+                " WHEN 'C' THEN %s ELSE %s END), 0) FROM unnest(d.document) u,"
+                " unnest(u.weights) p WHERE u.lexeme = ANY(%s))"
+                " FROM resources_servicesearchdocument d WHERE d.document @@ %s::tsquery",
+                [
+                    list(TEXT_WEIGHTS),
+                    query.tsquery,
+                    *(MIGRATION.LEVELS[x] for x in "ABCD"),
+                    lexemes,
+                    query.tsquery,
+                ],
+            )
+            for _service, rank, weight in cursor.fetchall():
+                assert rank == pytest.approx(weight / WEIGHT_SCALE, abs=1e-5), word
+                checked += 1
+    assert checked > 500
+
+
+def _searches(word: str) -> list[tuple[str, object]]:
+    services, ranked = text_search(Service.objects.all(), word, service="")
+    searches = [
+        ("places", service_search(text=word)),
+        ("places taking referrals", service_search(text=word, accepts_referrals=True)),
+        ("every status", service_search(text=word, active_only=False)),
+    ]
+    if ranked:
+        searches.append(("services", services.order_by("-text_score", "name", "id")))
+    return searches
+
+
+def test_the_heaviest_documents_page_is_every_matchs_page_or_none(generated):
+    """Random one-word queries, filters and page ends over a generated directory (its
+    services share names, so ranks tie in long runs): whenever heaviest_page_keys answers, it
+    is the page of every match ranked; and it answers often enough to matter."""
+    rng = random.Random(11)  # noqa: S311 - test data
+    answered = asked = 0
+    for word in _words():
+        for label, qs in _searches(word):
+            if ranked_tsquery(qs) is None:
+                continue  # nothing to search for
+            stop = rng.choice([1, 2, 5, 10, 20, 30])
+            service = "pk" if qs.model is Service else "service_id"
+            keys = heaviest_page_keys(qs, stop, service=service)
+            asked += 1
+            if keys is not None:
+                answered += 1
+                assert keys == list(qs.values_list("pk", flat=True)[:stop]), (word, label, stop)
+    assert asked > 100 and answered > asked / 5, (answered, asked)
+
+
+def test_words_together_are_ranked_as_before(generated):
+    qs = service_search(text="food pantry")
+    assert any_of_lexemes(ranked_tsquery(qs)) is None
+    with CaptureQueriesContext(connection) as ctx:
+        assert heaviest_page_keys(qs, 5, service="service_id") is None
+    assert not ctx.captured_queries
+
+
+def test_page_keys_reads_a_one_word_page_from_the_heaviest_documents(generated, monkeypatch):
+    word = Service.objects.order_by("id").values_list("name", flat=True)[0].split()[0].lower()
+    qs = service_search(text=word)
+    everything = list(qs.values_list("pk", flat=True))
+    assert len(everything) > 3
+    # As if it had more matches than are sorted whole: the heaviest documents first.
+    monkeypatch.setattr("resources.selectors.directory.search.SPARSE_MATCHES", 2)
+    with CaptureQueriesContext(connection) as ctx:
+        keys = page_keys(qs, 3)
+    assert keys == everything[:3]
+    assert any("resources_documentweight" in q["sql"] for q in ctx.captured_queries)
+
+
+def test_the_admins_service_list_pages_a_one_word_search_from_the_heaviest_documents(
+    client, admin_user, generated, monkeypatch
+):
+    """A case manager's search of the service list: the same rows in the same order as every
+    match ranked, its page read from the heaviest documents when the matches are many."""
+    word = Service.objects.order_by("id").values_list("name", flat=True)[0].split()[0].lower()
+    services, _ranked = text_search(Service.objects.all(), word, service="")
+    best = list(services.order_by("-text_score", "name", "id").values_list("pk", flat=True))
+    assert len(best) > 3
+    client.force_login(admin_user)
+    monkeypatch.setattr("resources.selectors.directory.search.SPARSE_MATCHES", 2)
+    monkeypatch.setattr("resources.admin.ServiceAdmin.list_per_page", 3)
+
+    with CaptureQueriesContext(connection) as ctx:
+        first = client.get("/admin/resources/service/", {"q": word})
+        second = client.get("/admin/resources/service/", {"q": word, "p": 2})
+
+    assert first.status_code == second.status_code == 200
+    assert [s.pk for s in first.context["cl"].result_list] == best[:3]
+    assert [s.pk for s in second.context["cl"].result_list] == best[3:6]
+    assert any("resources_documentweight" in q["sql"] for q in ctx.captured_queries)
