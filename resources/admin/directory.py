@@ -30,7 +30,7 @@ from resources.models import (
     ServiceAtLocation,
     TaxonomyTerm,
 )
-from resources.selectors import few_matches, page_keys, text_search
+from resources.selectors import page_keys, pages_by_slice, text_search
 
 UNVERIFIED_AFTER = timedelta(days=180)
 
@@ -159,7 +159,7 @@ class BestMatchKeysPaginator(KeysFirstPaginator):
     than from every match ranked."""
 
     def keys(self, queryset: QuerySet[Any], bottom: int, top: int) -> list[Any]:
-        if few_matches(self.count):  # sorted whole, as any list
+        if pages_by_slice(queryset, self.count):  # few matches, or sorted by a column
             return super().keys(queryset, bottom, top)
         return page_keys(queryset, top, counted_past=self.count)[bottom:top]
 

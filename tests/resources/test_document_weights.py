@@ -247,3 +247,36 @@ def test_the_admins_service_list_pages_a_one_word_search_from_the_heaviest_docum
     assert [s.pk for s in first.context["cl"].result_list] == best[:3]
     assert [s.pk for s in second.context["cl"].result_list] == best[3:6]
     assert any("resources_documentweight" in q["sql"] for q in ctx.captured_queries)
+
+
+def test_a_look_that_finds_no_new_candidates_is_not_asked_again(generated):
+    """Past the stored heavy documents of every lexeme, a deeper look has the same candidates:
+    each distinct set is ranked once, then every match."""
+    word = Service.objects.order_by("id").values_list("name", flat=True)[0].split()[0].lower()
+    qs = service_search(text=word)
+    with CaptureQueriesContext(connection) as ctx:
+        assert heaviest_page_keys(qs, 500, service="service_id") is None  # more than match
+    pages = [q["sql"] for q in ctx.captured_queries if "resources_documentweight w ON" in q["sql"]]
+    assert pages and len(pages) == len(set(pages))
+
+
+def test_the_admins_list_sorted_by_a_column_pages_by_a_plain_slice(
+    client, admin_user, generated, monkeypatch
+):
+    """Sorted by a column, many matches: a deep page is one OFFSET, not every key before it."""
+    word = Service.objects.order_by("id").values_list("name", flat=True)[0].split()[0].lower()
+    client.force_login(admin_user)
+    monkeypatch.setattr("resources.selectors.directory.search.SPARSE_MATCHES", 2)
+    monkeypatch.setattr("resources.admin.ServiceAdmin.list_per_page", 2)
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/admin/resources/service/", {"q": word, "o": "1", "p": 2})
+
+    assert response.status_code == 200
+    keys = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].startswith('SELECT "resources_service"."id" AS "pk" FROM')
+    ]
+    assert keys and "OFFSET 2" in keys[0]
+    assert not any("resources_documentweight" in q["sql"] for q in ctx.captured_queries)

@@ -466,10 +466,14 @@ def page_keys(queryset: QuerySet[_M], stop: int, *, counted_past: int = 0) -> li
     return list((queryset if cut is None else cut).values_list("pk", flat=True)[:stop])
 
 
-def few_matches(count: int) -> bool:
-    """Whether a search of `count` matches is few enough to sort whole (a page of any order
-    from every match costs no more than finding it another way): page_keys's own limit."""
-    return count <= SPARSE_MATCHES
+def pages_by_slice(queryset: QuerySet[_M], count: int) -> bool:
+    """Whether page_keys has no better way than a plain slice to a page of `queryset` of
+    `count` matches: few enough to sort whole (SPARSE_MATCHES, page_keys's own limit), or
+    ordered neither best match first nor nearest first (a list sorted by a column, whose
+    deep pages a slice's OFFSET reaches without reading every key before them)."""
+    if count <= SPARSE_MATCHES:
+        return True
+    return ranked_tsquery(queryset) is None and _nearest_first(queryset, 1) is None
 
 
 def _service_key(queryset: QuerySet[_M]) -> str:

@@ -276,8 +276,8 @@ def heaviest_page_keys(queryset: QuerySet[Any], stop: int, *, service: str) -> l
     if not lexemes:
         return None
     heaviest = " UNION ALL ".join([_HEAVIEST_SQL] * len(lexemes))
-    for depth in HEAVY_DEPTHS:
-        offset = max(depth * stop - 1, 0)
+    tried: list[list[int]] = []
+    for offset in sorted({max(depth * stop - 1, 0) for depth in HEAVY_DEPTHS}):
         with connections[queryset.db].cursor() as cursor:
             cursor.execute(
                 heaviest,
@@ -285,6 +285,9 @@ def heaviest_page_keys(queryset: QuerySet[Any], stop: int, *, service: str) -> l
             )
             bounds = cursor.fetchall()
         floors = [HEAVY if nth is None else nth for nth, _found in bounds]
+        if floors in tried:  # the same candidates as a shallower look (ties, or none stored)
+            continue
+        tried.append(floors)
         # What a document left out may weigh in each lexeme, at most.
         left_out = sum(
             nth - 1 if nth is not None else (HEAVY - 1 if found else 0) for nth, found in bounds
