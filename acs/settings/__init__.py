@@ -137,8 +137,15 @@ DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
 # searches at 20,000 services and more) for 50-60 ms, longer than many then ran
 # (docs/benchmarks.md, "Text rank at 200,000"). A startup option of the connection: behind a
 # pooler that does not pass it on, set DB_JIT=1 and `ALTER ROLE ... SET jit = off` instead.
-if not env.bool("DB_JIT", default=False):
-    DATABASES["default"]["OPTIONS"]["options"] = "-c jit=off"
+_startup = [] if env.bool("DB_JIT", default=False) else ["-c jit=off"]
+# No parallel workers for the application's statements either (DB_PARALLEL=1 puts them back):
+# starting one costs more than most of its statements take, and on a busy server the cores
+# are the other requests' (a word open now near the tablet at 20,000 services: 10-16 ms with
+# a worker, 4.7 without; docs/benchmarks.md, "No parallel workers").
+if not env.bool("DB_PARALLEL", default=False):
+    _startup.append("-c max_parallel_workers_per_gather=0")
+if _startup:
+    DATABASES["default"]["OPTIONS"]["options"] = " ".join(_startup)
 # The test database is named after the database in use, so that checkouts sharing one server
 # (CI, several working trees) never share a test database.
 DATABASES["default"]["TEST"] = {

@@ -370,6 +370,13 @@ def test_the_application_connections_do_not_jit_compile(db):
         assert cursor.fetchone()[0] == "off"
 
 
+def test_the_application_connections_start_no_parallel_workers(db):
+    # Starting a worker cost more than the directory's statements take (acs/settings/__init__.py).
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] == "0"
+
+
 def test_the_hsds_page_says_when_total_items_is_a_lower_bound(client, directory):
     from resources.api import hsds_pagination
 

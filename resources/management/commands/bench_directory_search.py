@@ -31,10 +31,15 @@ page) over HTTP as signed-in users: a bench responder, and a bench case manager 
 made here through django.contrib.auth's login and allauth's authentication records (password and
 second factor), as a browser sign-in with TOTP leaves it.
 
+Last, the `concurrent` kind: `--clients` clients at once (2, as gunicorn's workers) for
+`--seconds`, each sending the text, misspelt, open now and taxonomy searches and the field
+screen's, drawn at random, one after another: the requests answered a second and each kind's
+p50/p95 under that load, then the same clients on the view that reads nothing (its floor).
+
 Refuses to run on a database whose name lacks "bench".
 
 The queries are made in resources/management/bench_directory/queries.py, the server and the
-signed-in sessions in its server.py.
+signed-in sessions in its server.py, the concurrent clients in its load.py.
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ from django.utils import timezone
 
 from acs.admin_base import LIST_COUNT_CAP, FastListAdmin
 from resources.api.hsds_pagination import COUNT_CAP, paginate
+from resources.management.bench_directory.load import MIXED_KINDS, concurrent
 from resources.management.bench_directory.queries import (
     PAGE,
     TYPOS,
@@ -249,6 +255,7 @@ KINDS = [
     "field",
     "admin_services",
     "admin_picker",
+    "concurrent",
 ]
 
 
@@ -263,13 +270,21 @@ class Command(BaseCommand):
             "--http", action=argparse.BooleanOptionalAction, default=True, help="gunicorn too"
         )
         parser.add_argument("--force", action="store_true", help="run on any database")
+        parser.add_argument(
+            "--clients", type=int, default=2, help="clients at once (the concurrent kind)"
+        )
+        parser.add_argument(
+            "--seconds", type=float, default=30.0, help="how long they send (concurrent kind)"
+        )
 
-    def handle(self, *args, queries, seed, only, http, force, **options):
+    def handle(self, *args, queries, seed, only, http, force, clients, seconds, **options):
         name = connection.settings_dict["NAME"]
         if "bench" not in name and not force:
             raise CommandError(f"Refusing to benchmark {name!r}: use a *bench* database.")
         if queries < 1:
             raise CommandError("--queries must be at least 1.")
+        if clients < 1 or seconds <= 0:
+            raise CommandError("--clients must be at least 1 and --seconds more than 0.")
         total = Service.objects.count()
         if total == 0:
             raise CommandError("No services: run manage.py generate_directory first.")
@@ -310,6 +325,9 @@ class Command(BaseCommand):
                     self.admin_services(rng, queries, base)
                 elif kind == "admin_picker":
                     self.admin_picker(rng, queries, base)
+                elif kind == "concurrent" and base:
+                    jobs = [(k, q) for k in MIXED_KINDS for q in plan[k][1]]
+                    self.concurrent(base, [*jobs, *(("field", q) for q in field)], clients, seconds)
 
     def line(self, label: str, inproc: Timings, over_http: Timings, sql: Timings) -> None:
         rows = "-"
@@ -396,6 +414,26 @@ class Command(BaseCommand):
             url = f"{base}/admin/cases/resident/refer/options/"
             timed(lambda w: len(get(session, url, {"term": w}).json()["results"]), words, over_http)
         self.line("admin: referral picker (21)", inproc, over_http, sql)
+
+    def concurrent(self, base: str, jobs: list, clients: int, seconds: float) -> None:
+        """Throughput and latency with `clients` at once: the mix, then the floor (the view
+        that reads nothing, as many clients, a quarter of the time)."""
+        responder = bench_session("responder")
+
+        def session() -> requests.Session:
+            http = requests.Session()
+            http.cookies.update(responder.cookies)
+            return http
+
+        for label, mix, length in (
+            (f"concurrent: {clients} clients, the mix", jobs, seconds),
+            (f"concurrent: {clients} clients, floor", [("floor", Query())], seconds / 4),
+        ):
+            load = concurrent(
+                base, mix, clients=clients, seconds=length, session=session, seed=clients
+            )
+            self.stdout.write(f"{label:<40} http {load.summary()}")
+            self.stdout.flush()
 
     def recall(self, inputs: list[Query]) -> None:
         """recall@PAGE and precision@PAGE of the misspelt queries (not timed)."""
