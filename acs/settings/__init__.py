@@ -141,7 +141,9 @@ _startup = [] if env.bool("DB_JIT", default=False) else ["-c jit=off"]
 # No parallel workers for the application's statements either (DB_PARALLEL=1 puts them back):
 # starting one costs more than most of its statements take, and on a busy server the cores
 # are the other requests' (a word open now near the tablet at 20,000 services: 10-16 ms with
-# a worker, 4.7 without; docs/benchmarks.md, "No parallel workers").
+# a worker, 4.7 without; two clients at once on 200,000 services: 35-37 -> 40 requests a
+# second; docs/benchmarks.md, "No parallel workers"). Behind such a pooler: DB_PARALLEL=1 and
+# `ALTER ROLE ... SET max_parallel_workers_per_gather = 0`.
 if not env.bool("DB_PARALLEL", default=False):
     _startup.append("-c max_parallel_workers_per_gather=0")
 if _startup:
