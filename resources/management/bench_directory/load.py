@@ -10,7 +10,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import requests
 
@@ -26,8 +26,8 @@ MIXED_KINDS = ("text", "typo", "open", "taxonomy")
 class Load:
     """What each kind of request took under load, and how many requests were answered."""
 
-    seconds: float
-    ms: dict[str, list[float]] = field(default_factory=dict)
+    ms: dict[str, list[float]]
+    seconds: float = 0.0  # how long the clients ran, measured
 
     def summary(self) -> str:
         every = sorted(x for values in self.ms.values() for x in values)
@@ -56,7 +56,7 @@ def concurrent(
     signed-in responder), sending requests drawn from `jobs` (kind, query) one after another
     for `seconds` (each client sends one of each kind first, however short the time): each
     kind's latencies, and the number answered a second."""
-    load = Load(seconds=seconds, ms={kind: [] for kind, _ in jobs})
+    load = Load(ms={kind: [] for kind, _ in jobs})
     lock = threading.Lock()
     stop = time.monotonic() + seconds
     failures: list[BaseException] = []

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import operator
 import uuid
-from collections.abc import Iterable, Sequence
-from contextlib import nullcontext
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from functools import reduce
 from typing import Any, TypeVar
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import (
     BooleanField,
     Exists,
@@ -54,7 +54,6 @@ from resources.selectors.directory.geo import (
     in_chord_box,
 )
 from resources.selectors.directory.open_now import in_ids, open_at_condition, open_at_filter
-from resources.selectors.directory.planner import planned_without as _planned_without
 from resources.selectors.directory.text import heaviest_page_keys, ranked_tsquery, text_search
 
 _M = TypeVar("_M", bound=Model)
@@ -395,6 +394,23 @@ def _nearest_cut(
     if len(reach) < stop:
         return None
     return queryset.filter(in_chord_box(near, Value(max(reach)), place=PLACE))
+
+
+@contextmanager
+def _planned_without(using: str, *methods: str) -> Iterator[None]:
+    """Statements inside are planned without these methods ("seqscan", "bitmapscan", "sort":
+    PostgreSQL's `enable_*` settings), set for the transaction and put back on the way out (a
+    savepoint: an error inside rolls them back with it)."""
+    names = [f"enable_{method}" for method in methods]
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        current = ", ".join("current_setting(%s)" for _ in names)
+        off = ", ".join("set_config(%s, 'off', true)" for _ in names)
+        cursor.execute(f"SELECT {current}, {off}", [*names, *names])
+        before = cursor.fetchone()[: len(names)]
+        yield
+        put_back = ", ".join("set_config(%s, %s, true)" for _ in names)
+        pairs = [value for pair in zip(names, before, strict=True) for value in pair]
+        cursor.execute(f"SELECT {put_back}", pairs)
 
 
 def _without_radius(queryset: QuerySet[_M]) -> tuple[QuerySet[_M], ExpressionWrapper[Any]]:
