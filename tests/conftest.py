@@ -14,6 +14,7 @@ import pytest
 from django.core.cache.backends.redis import RedisCache
 from django.db import connections
 from django.test import Client
+from django.utils import translation
 
 from acs.roles import Role
 from tests.database import django_db_setup  # noqa: F401 - the test database from a template
@@ -77,6 +78,37 @@ def _require_marked_services(request):
         redis_url_or_skip()
     if request.node.get_closest_marker("browser"):
         chromium_or_skip()
+
+
+@pytest.fixture(autouse=True)
+def _no_tasks_left_by_earlier_tests(request):
+    """A test that starts a worker finds its queues empty. Tests before it in this process
+    may have queued tasks no worker ran (their queues are this process's, tests/environment.py);
+    a worker started later ran those first, and a test that waited for "a batch task
+    succeeded" saw the stale one, which had claimed nothing (CI, stop 36)."""
+    if request.node.get_closest_marker("worker"):
+        redis_url_or_skip()
+        no_tasks_left_by_earlier_tests()
+
+
+def no_tasks_left_by_earlier_tests() -> None:
+    from acs.celery import app
+
+    app.control.purge()  # the queues of CELERY_TASK_QUEUES: this process's only
+
+
+def start_in_the_default_language() -> None:
+    """Django's LocaleMiddleware activates a language for each request and never resets it, so
+    a test-client request as a Spanish-speaking user left Spanish active in the test's thread,
+    and a later test there read `get_kind_display()` in Spanish (CI, stop 36)."""
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    start_in_the_default_language()
+    yield
+    start_in_the_default_language()
 
 
 @pytest.fixture(autouse=True)

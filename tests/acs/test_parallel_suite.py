@@ -142,3 +142,32 @@ def test_skips_for_want_of_a_service_are_listed_and_fail_ci_under_xdist(tmp_path
     assert ci.returncode == 1, ci.stdout + ci.stderr
     assert "CI needs Redis but ConnectionError connecting to REDIS_URL" in ci.stdout
     assert "2 errors" in ci.stdout  # failed in the set-up, before the test's body
+
+
+@pytest.mark.django_db
+def test_a_spanish_request_leaves_its_thread_in_spanish_until_the_next_test_starts(
+    client, responder
+):
+    from django.utils import translation
+
+    from tests.conftest import start_in_the_default_language
+
+    responder.language = "es"
+    responder.save(update_fields=["language"])
+    client.force_login(responder)
+    assert client.get("/field/").status_code == 200
+    assert translation.get_language() == "es"  # Django leaves it so: each test resets it
+    start_in_the_default_language()
+    assert translation.get_language() == settings.LANGUAGE_CODE
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_a_test_that_starts_a_worker_finds_this_process_queues_empty():
+    from acs.celery import app
+    from cases.tasks import send_notifications
+    from tests.conftest import no_tasks_left_by_earlier_tests
+
+    send_notifications.apply_async(([0],), countdown=60)
+    no_tasks_left_by_earlier_tests()
+    assert app.control.purge() == 0
