@@ -163,7 +163,8 @@ class ReferPanelForm(forms.Form):
         field = self.fields["service_at_location"]
         # Any place: the picker offers those taking referrals, and referral_create says why
         # another one is refused (a service that stopped taking them since it was picked).
-        field.queryset = listed_brief(ServiceAtLocation.objects.all())
+        # The place picked is the referral's: read wide, as referral_create reads it.
+        field.queryset = listed_brief(ServiceAtLocation.objects.all()).defer(None)
         field.widget = PlacePicker(
             Referral._meta.get_field("service_at_location"),
             admin_site,

@@ -228,6 +228,28 @@ def test_the_picker_reads_the_addresses_it_labels_and_no_other_list(client, case
         assert not [sql for sql in read if f'FROM "{table}"' in sql], table
 
 
+def test_the_picker_costs_the_same_queries_for_two_places_or_ten(client, case_manager, places):
+    """Its lines read only the columns they show (listed_brief's BRIEF_FIELDS): one left out
+    and then shown would be read again for every row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    signed_in(client, case_manager)
+    options(client, "")
+    with CaptureQueriesContext(connection) as two:
+        assert len(options(client, "")) == 2
+    for i in range(8):
+        sal = ServiceAtLocationFactory(
+            service__name=f"Shelter {i}", service__accepts_referrals=True
+        )
+        AddressFactory(location=sal.location, address_1=f"{i} Second St")
+        capacity_update(service_at_location=sal, available=i, total=10)
+    with CaptureQueriesContext(connection) as ten:
+        assert len(options(client, "")) == 10
+
+    assert len(ten) == len(two)
+
+
 def test_the_picker_is_for_desk_staff_only(client, responder, places):
     client.force_login(responder)
 

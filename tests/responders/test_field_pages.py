@@ -592,3 +592,37 @@ def test_a_responder_adds_a_note_to_a_submitted_encounter_without_a_script(clien
     assert (refused.status_code, empty.status_code) == (400, 400)
     assert "Edit the draft instead" in refused.content.decode()
     assert Addendum.objects.count() == 1
+
+
+def test_the_resources_screen_and_the_snapshot_cost_the_same_queries_for_one_place_or_ten(
+    client, responder
+):
+    """A line of a place reads only the columns it shows (listed_brief's BRIEF_FIELDS): one
+    it left out and then showed would be read again for every row."""
+
+    def place(i):
+        sal = ServiceAtLocationFactory(
+            service__name=f"Shelter {i}", service__accepts_referrals=True
+        )
+        AddressFactory(location=sal.location, address_1=f"{i} First St", city="Albuquerque")
+        LanguageFactory(service=sal.service, code="es")
+        CapacityFactory(service_at_location=sal, available=i, total=20)
+
+    client.force_login(responder)
+    place(0)
+    client.get("/field/resources/")  # the session's first request does more
+    counts = []
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as screen:
+            html = client.get("/field/resources/?lat=35.08&lon=-106.65").content.decode()
+        with CaptureQueriesContext(connection) as snapshot:
+            services = client.get("/field/directory.json").json()["services"]
+        counts.append((len(screen), len(snapshot), html.count("First St"), len(services)))
+        for i in range(1, 10):
+            place(i)
+
+    (one_screen, one_snapshot, one_line, one_row), (ten_screen, ten_snapshot, ten_lines, rows) = (
+        counts
+    )
+    assert (one_line, one_row, ten_lines, rows) == (1, 1, 10, 10)
+    assert (ten_screen, ten_snapshot) == (one_screen, one_snapshot)
