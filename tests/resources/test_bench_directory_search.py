@@ -110,6 +110,10 @@ def test_without_http_and_with_only_one_kind():
     street = re.escape(API_LABELS[8])
     assert re.search(rf"^{street} +in-process {TIMES} +http - +sql {TIMES} ", output, re.M)
     assert "open now only" not in output
+    # A kind measured over HTTP only says so rather than printing nothing.
+    output = bench(only=["concurrent", "admin_services"], http=False)
+    for kind in ("concurrent", "admin_services"):
+        assert re.search(rf"^{kind} +not run: it is measured over HTTP only", output, re.M)
 
 
 @pytest.mark.django_db

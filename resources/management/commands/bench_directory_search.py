@@ -257,6 +257,8 @@ KINDS = [
     "admin_picker",
     "concurrent",
 ]
+# Kinds that only a request to the server measures (a list page, clients at once).
+HTTP_ONLY = ("admin_services", "concurrent")
 
 
 class Command(BaseCommand):
@@ -314,7 +316,9 @@ class Command(BaseCommand):
                     f"{'HTTP floor: GET /api/hsds/ (no query)':<40} http {floor.summary()}"
                 )
             for kind in kinds:
-                if kind in plan:
+                if kind in HTTP_ONLY and not base:
+                    self.stdout.write(f"{kind:<40} not run: it is measured over HTTP only (--http)")
+                elif kind in plan:
                     label, inputs = plan[kind]
                     self.api_kind(label, inputs, base, anonymous if base else None)
                     if kind == "recall":
@@ -327,7 +331,8 @@ class Command(BaseCommand):
                     self.admin_picker(rng, queries, base)
                 elif kind == "concurrent" and base:
                     jobs = [(k, q) for k in MIXED_KINDS for q in plan[k][1]]
-                    self.concurrent(base, [*jobs, *(("field", q) for q in field)], clients, seconds)
+                    mix = [*jobs, *(("field", q) for q in field)]
+                    self.concurrent(base, mix, clients=clients, seconds=seconds, seed=seed)
 
     def line(self, label: str, inproc: Timings, over_http: Timings, sql: Timings) -> None:
         rows = "-"
@@ -415,7 +420,7 @@ class Command(BaseCommand):
             timed(lambda w: len(get(session, url, {"term": w}).json()["results"]), words, over_http)
         self.line("admin: referral picker (21)", inproc, over_http, sql)
 
-    def concurrent(self, base: str, jobs: list, clients: int, seconds: float) -> None:
+    def concurrent(self, base: str, jobs: list, *, clients: int, seconds: float, seed: int) -> None:
         """Throughput and latency with `clients` at once: the mix, then the floor (the view
         that reads nothing, as many clients, a quarter of the time)."""
         responder = bench_session("responder")
@@ -430,7 +435,7 @@ class Command(BaseCommand):
             (f"concurrent: {clients} clients, floor", [("floor", Query())], seconds / 4),
         ):
             load = concurrent(
-                base, mix, clients=clients, seconds=length, session=session, seed=clients
+                base, mix, clients=clients, seconds=length, session=session, seed=seed
             )
             self.stdout.write(f"{label:<40} http {load.summary()}")
             self.stdout.flush()

@@ -145,7 +145,6 @@ BRIEF_FIELDS = (
     "public_id",
     "service__public_id",
     "service__name",
-    "service__status",
     "service__accepts_referrals",
     "service__organization__public_id",
     "service__organization__name",
