@@ -56,7 +56,8 @@ class DocumentWeight(models.Model):
     sum (text.TEXT_WEIGHTS: A 1.0, B 0.8, C 1.0, D 0.4 count 5, 4, 5 and 2).
 
     For a query of one word (its English and Spanish stems and its corrections, any of
-    them), a document's rank (ts_rank_cd) is the sum of its words' weights, so the best
+    them), and for several (ranked by any of them: TextQuery.rank_tsquery), a document's rank
+    (ts_rank_cd) is the sum of its words' weights, so the best
     matches are found by walking this table's index heaviest first instead of ranking every
     match (selectors.heaviest_page_keys; docs/directory.md, "Ranking a word from its
     heaviest documents"). Written only by the database, with the document (migration 0028's
@@ -150,8 +151,15 @@ class SearchPlace(models.Model):
         indexes = [
             GistIndex(fields=["point"], name="resources_searchplace_point"),
             # Words nearest first: a walk in distance order that checks the words in the
-            # index and reads only the rows that have them (migration 0027).
-            GistIndex(fields=["point", "document"], name="resources_searchplace_point_doc"),
+            # index and reads only the rows that have them (migration 0027). Only rows with
+            # a point, so that only a search near a point (which says `point IS NOT NULL`)
+            # can read it: PostgreSQL took it over the document's GIN index for words alone
+            # (migration 0029).
+            GistIndex(
+                fields=["point", "document"],
+                name="resources_searchplace_point_doc",
+                condition=models.Q(point__isnull=False),
+            ),
             GinIndex(
                 fields=["document"], name="resources_searchplace_doc", gin_pending_list_limit=128
             ),
