@@ -155,7 +155,7 @@ class BestMatchFirst(ChangeList):
 
 class BestMatchKeysPaginator(KeysFirstPaginator):
     """The service list's pages found as the directory's searches find theirs (page_keys):
-    best match first, a one-word search's page from its words' heaviest documents rather
+    best match first, a search's page from its words' heaviest documents rather
     than from every match ranked."""
 
     def keys(self, queryset: QuerySet[Any], bottom: int, top: int) -> list[Any]:

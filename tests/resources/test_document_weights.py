@@ -1,10 +1,11 @@
 """The heavy words of each search document (DocumentWeight, migration 0028) and the page of a
-one-word query read from them (heaviest_page_keys): the table follows every write of the
-documents, a one-word rank is the sum of its words' weights, and the page found from the
+query read from them (heaviest_page_keys): the table follows every write of the documents, a
+rank (of one word or several) is the sum of its words' weights, and the page found from the
 heaviest documents is always the page of every match ranked, or not given at all."""
 
 import importlib
 import io
+import itertools
 import random
 
 import pytest
@@ -143,13 +144,27 @@ def _words() -> list[str]:
     return [*words, *typos]
 
 
-def test_a_one_word_rank_is_the_sum_of_its_words_weights(generated):
-    """What heaviest_page_keys rests on: for a query asking for any of its lexemes,
-    ts_rank_cd is the sum of the weights of their positions (each one a cover)."""
+def _phrases() -> list[str]:
+    """Two words standing together in the generated directory's names, and a misspelling of
+    one word in some: queries of several words, all of which a match must hold."""
+    names = Service.objects.order_by("id").values_list("name", flat=True)
+    pairs = sorted(
+        {" ".join(p) for name in names for p in itertools.pairwise(name.lower().split())}
+    )
+    rng = random.Random(5)  # noqa: S311 - test data
+    chosen = rng.sample(pairs, min(len(pairs), 40))
+    typos = [p[:2] + p[3:] for p in chosen[:10]]
+    return [*chosen, *typos]
+
+
+def test_a_rank_is_the_sum_of_its_words_weights(generated):
+    """What heaviest_page_keys rests on: for a query asking for any of its lexemes (the rank
+    of one word or of several), ts_rank_cd is the sum of the weights of their positions
+    (each one a cover)."""
     checked = 0
-    for word in _words():
+    for word in [*_words(), *_phrases()]:
         query = text_query(word)
-        lexemes = any_of_lexemes(query.tsquery) if query else None
+        lexemes = any_of_lexemes(query.rank_tsquery) if query else None
         if not lexemes:
             continue
         with connection.cursor() as cursor:
@@ -161,7 +176,7 @@ def test_a_one_word_rank_is_the_sum_of_its_words_weights(generated):
                 " FROM resources_servicesearchdocument d WHERE d.document @@ %s::tsquery",
                 [
                     list(TEXT_WEIGHTS),
-                    query.tsquery,
+                    query.rank_tsquery,
                     *(MIGRATION.LEVELS[x] for x in "ABCD"),
                     lexemes,
                     query.tsquery,
@@ -186,12 +201,15 @@ def _searches(word: str) -> list[tuple[str, object]]:
 
 
 def test_the_heaviest_documents_page_is_every_matchs_page_or_none(generated):
-    """Random one-word queries, filters and page ends over a generated directory (its
-    services share names, so ranks tie in long runs): whenever heaviest_page_keys answers, it
-    is the page of every match ranked; and it answers often enough to matter."""
+    """Random queries of one word and of two, filters and page ends over a generated
+    directory (its services share names, so ranks tie in long runs): whenever
+    heaviest_page_keys answers, it is the page of every match ranked; and it answers often
+    enough to matter, for two words as for one."""
     rng = random.Random(11)  # noqa: S311 - test data
     answered = asked = 0
-    for word in _words():
+    answered_phrases = 0
+    phrases = _phrases()
+    for word in [*_words(), *phrases]:
         for label, qs in _searches(word):
             if ranked_tsquery(qs) is None:
                 continue  # nothing to search for
@@ -201,16 +219,28 @@ def test_the_heaviest_documents_page_is_every_matchs_page_or_none(generated):
             asked += 1
             if keys is not None:
                 answered += 1
+                answered_phrases += word in phrases
                 assert keys == list(qs.values_list("pk", flat=True)[:stop]), (word, label, stop)
     assert asked > 100 and answered > asked / 5, (answered, asked)
+    assert answered_phrases > len(phrases) / 2, answered_phrases
 
 
-def test_words_together_are_ranked_as_before(generated):
+def test_words_together_are_all_found_and_ranked_by_the_sum_of_their_weights(generated):
+    """A place must hold every word of "food pantry" (or a correction of it), and is ranked
+    by any of them: the sum of the weights of the places each word stands in."""
     qs = service_search(text="food pantry")
-    assert any_of_lexemes(ranked_tsquery(qs)) is None
-    with CaptureQueriesContext(connection) as ctx:
-        assert heaviest_page_keys(qs, 5, service="service_id") is None
-    assert not ctx.captured_queries
+    assert any_of_lexemes(ranked_tsquery(qs)) == ["food", "pantri", "pantry"]
+    found = list(qs)
+    assert len(found) > 5
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT bool_and(document @@ 'food'::tsquery"
+            " AND document @@ 'pantri | pantry'::tsquery)"
+            " FROM resources_servicesearchdocument WHERE service_id = ANY(%s)",
+            [[place.service_id for place in found]],
+        )
+        assert cursor.fetchone() == (True,)
+    assert heaviest_page_keys(qs, 5, service="service_id") == [p.pk for p in found[:5]]
 
 
 def test_page_keys_reads_a_one_word_page_from_the_heaviest_documents(generated, monkeypatch):

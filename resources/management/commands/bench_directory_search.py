@@ -84,7 +84,7 @@ from resources.selectors import (
     service_search,
     text_query,
 )
-from resources.selectors.directory.text import TEXT_WEIGHTS
+from resources.selectors.directory.text import TEXT_WEIGHTS, TextQuery
 
 
 @dataclass
@@ -114,10 +114,11 @@ def timed(runner: Callable, inputs: list, out: Timings) -> None:
 
 # --- the plain SQL floor ---------------------------------------------------------------------
 
-TEXT_RANK_SQL = "ts_rank_cd(%(weights)s::float4[], d.document, %(tsq)s::tsquery)"
+# A match is ranked by any of its words (TextQuery.rank_tsquery): the sum of their weights.
+TEXT_RANK_SQL = "ts_rank_cd(%(weights)s::float4[], d.document, %(rank_tsq)s::tsquery)"
 # The search rows' (SearchPlace, migration 0025): the service's name, status, referral flag and
 # document, the location's point and the languages of both, on one row per place.
-PLACE_RANK_SQL = "ts_rank_cd(%(weights)s::float4[], p.document, %(tsq)s::tsquery)"
+PLACE_RANK_SQL = "ts_rank_cd(%(weights)s::float4[], p.document, %(rank_tsq)s::tsquery)"
 POINT_SQL = "p.point"
 CHORD_SQL = f"({POINT_SQL} <-> resources_earth_point(%(lat)s, %(lon)s))"
 DISTANCE_SQL = f"(2 * {EARTH_RADIUS_KM} * asin(least(1.0, {CHORD_SQL} / (2 * {EARTH_RADIUS_KM}))))"
@@ -126,7 +127,7 @@ DISTANCE_SQL = f"(2 * {EARTH_RADIUS_KM} * asin(least(1.0, {CHORD_SQL} / (2 * {EA
 OPEN_SQL = "p.spans @> %(at)s::timestamptz"
 
 
-def plain_sql(q: Query, tsquery: str | None, *, page: int = PAGE) -> tuple[str, str, dict]:
+def plain_sql(q: Query, tsquery: TextQuery | None, *, page: int = PAGE) -> tuple[str, str, dict]:
     """The statements returning the rows service_search returns for `q`: the ids of the first
     page, and the count capped as the HSDS API's (`capped_count`). `tsquery` is what
     text_query made of `q.text` (None: nothing to search for, no row)."""
@@ -163,7 +164,8 @@ def plain_sql(q: Query, tsquery: str | None, *, page: int = PAGE) -> tuple[str, 
         if tsquery is None:
             where.append("false")
         else:
-            params["tsq"] = tsquery
+            params["tsq"] = tsquery.tsquery
+            params["rank_tsq"] = tsquery.rank_tsquery
             params["weights"] = list(TEXT_WEIGHTS)
             where.append("p.document @@ %(tsq)s::tsquery")
             select_rank = PLACE_RANK_SQL
@@ -181,14 +183,18 @@ LIMIT {int(page)}"""
     return page_sql, count_sql, params
 
 
-def admin_services_sql(tsquery: str, *, page: int, cap: int) -> tuple[str, str, dict]:
+def admin_services_sql(tsquery: TextQuery, *, page: int, cap: int) -> tuple[str, str, dict]:
     """The admin's service list searched (ServiceAdmin.get_search_results): every service
     whose document matches, best match first, its first page and its capped count
     (CappedCountPaginator), in plain SQL."""
     from_where = """FROM resources_service s
 JOIN resources_servicesearchdocument d ON d.service_id = s.id
 WHERE d.document @@ %(tsq)s::tsquery"""
-    params = {"tsq": tsquery, "weights": list(TEXT_WEIGHTS)}
+    params = {
+        "tsq": tsquery.tsquery,
+        "rank_tsq": tsquery.rank_tsquery,
+        "weights": list(TEXT_WEIGHTS),
+    }
     page_sql = f"""SELECT s.id, {TEXT_RANK_SQL} AS rank {from_where}
 ORDER BY rank DESC, s.name, s.id
 LIMIT {int(page)}"""
@@ -201,13 +207,13 @@ class SqlFloor:
     tsquery of each text is made once, by text_query, before any timing (prepare)."""
 
     def __init__(self):
-        self.tsqueries: dict[str, str | None] = {}
+        self.tsqueries: dict[str, TextQuery | None] = {}
 
     def prepare(self, texts) -> None:
         for text in texts:
             if text.strip() and text not in self.tsqueries:
                 query = text_query(text)
-                self.tsqueries[text] = query.tsquery if query else None
+                self.tsqueries[text] = query
 
     def rows(self, q: Query, *, page: int = PAGE, count: bool = True) -> tuple[list, int | None]:
         """The page's ids and (with `count`) the capped count."""

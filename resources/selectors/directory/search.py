@@ -482,9 +482,8 @@ def page_keys(queryset: QuerySet[_M], stop: int, *, counted_past: int = 0) -> li
     then the cut page, was tried: no faster at 200,000 services).
 
     Best match first (a text rank leads the order: ranked_tsquery), the same: counted and
-    sorted whole up to SPARSE_MATCHES; past that, a one-word query's page is read from its
-    words' heaviest documents when that is proven exact (heaviest_page_keys), or every match
-    is ranked."""
+    sorted whole up to SPARSE_MATCHES; past that, the page is read from its words' heaviest
+    documents when that is proven exact (heaviest_page_keys), or every match is ranked."""
     marker = _nearest_first(queryset, stop)
     best_first = marker is None and ranked_tsquery(queryset) is not None
     if (marker is not None or best_first) and counted_past < SPARSE_MATCHES:
@@ -494,8 +493,8 @@ def page_keys(queryset: QuerySet[_M], stop: int, *, counted_past: int = 0) -> li
     cut = None
     if best_first:
         # Many matches, best first: from the heaviest documents of the query's words, where
-        # that is proven to find the page (a query of one word: heaviest_page_keys); else
-        # every match ranked, below.
+        # that is proven to find the page (heaviest_page_keys); else every match ranked,
+        # below.
         keys = heaviest_page_keys(queryset, stop, service=_service_key(queryset))
         if keys is not None:
             return keys

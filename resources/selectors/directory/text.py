@@ -81,11 +81,16 @@ FROM unnest(%s::text[]) AS w
 class TextQuery:
     """A query's words as the documents are searched for them: `tsquery` (text form) matches
     documents holding every group (or any, when none holds them all: `all_words` False);
-    `corrections` maps each misspelt word to the directory's words it also stands for."""
+    `corrections` maps each misspelt word to the directory's words it also stands for;
+    `rank_tsquery` is what a match is ranked by: any of the words, so that its rank is the sum
+    of the weights of the places its words stand in (the name, the organization, the terms,
+    the description), word by word, as for a query of one word (docs/directory.md, "Ranking
+    several words")."""
 
     tsquery: str
     corrections: dict[str, list[str]]
     all_words: bool
+    rank_tsquery: str
 
 
 def _words(text: str) -> list[str]:
@@ -134,19 +139,20 @@ def text_query(text: str) -> TextQuery | None:
         corrections = {word: fixes for word, fixes in kept if fixes}
         every = " & ".join(groups)
         if len(groups) == 1:
-            return TextQuery(every, corrections, all_words=True)
+            return TextQuery(every, corrections, all_words=True, rank_tsquery=every)
+        any_word = " | ".join(groups)
         cursor.execute(
             "SELECT EXISTS (SELECT 1 FROM resources_servicesearchdocument "
             "WHERE document @@ %s::tsquery)",
             [every],
         )
         if cursor.fetchone()[0]:
-            return TextQuery(every, corrections, all_words=True)
-        return TextQuery(" | ".join(groups), corrections, all_words=False)
+            return TextQuery(every, corrections, all_words=True, rank_tsquery=any_word)
+        return TextQuery(any_word, corrections, all_words=False, rank_tsquery=any_word)
 
 
-def _tsquery(query: TextQuery) -> Cast:
-    return Cast(Value(query.tsquery), SearchQueryField())
+def _tsquery(tsquery: str) -> Cast:
+    return Cast(Value(tsquery), SearchQueryField())
 
 
 def _document(service: str, place: str | None) -> F:
@@ -161,7 +167,7 @@ def text_matches(query: TextQuery, *, service: str = "service__", place: str | N
     """The service's search document matches `query` (GIN index on the document)."""
     return Func(
         _document(service, place),
-        _tsquery(query),
+        _tsquery(query.tsquery),
         template="%(expressions)s",
         arg_joiner=" @@ ",
         output_field=BooleanField(),
@@ -169,11 +175,12 @@ def text_matches(query: TextQuery, *, service: str = "service__", place: str | N
 
 
 def text_score(query: TextQuery, *, service: str = "service__", place: str | None = None) -> Func:
-    """ts_rank_cd of the service's document for `query` with TEXT_WEIGHTS: each cover of the
-    query's words counts, so a word in the name and the terms outranks one in the name only."""
+    """ts_rank_cd of the service's document for any of `query`'s words (`rank_tsquery`) with
+    TEXT_WEIGHTS: every place a word stands counts by its weight, so a word in the name and
+    the terms outranks one in the name only, and two words in the name outrank one."""
     return Func(
         _document(service, place),
-        _tsquery(query),
+        _tsquery(query.rank_tsquery),
         function="ts_rank_cd",
         template=f"%(function)s({_WEIGHTS_SQL}, %(expressions)s)",
         output_field=FloatField(),
@@ -183,8 +190,9 @@ def text_score(query: TextQuery, *, service: str = "service__", place: str | Non
 def text_search(
     qs: QuerySet[Any], text: str, *, service: str, place: str | None = None
 ) -> tuple[QuerySet[Any], bool]:
-    """`qs` cut to the services matching `text`, annotated `text_score` (the order) and `rank`
-    (the score capped at 1: every word found in a name, organization or term); (qs, False)
+    """`qs` cut to the services matching `text` (every word), annotated `text_score` (the
+    order: the sum of the words' weights, text_score) and `rank` (the score capped at 1: a
+    word found in a name, organization or term); (qs, False)
     when `text` has nothing to search for. With `place` (the path to a SearchPlace), read on
     the search row's copy of the document."""
     query = text_query(text)
@@ -197,17 +205,23 @@ def text_search(
     ), True
 
 
-# The best matches of a one-word query, heaviest first (DocumentWeight, migration 0028). The
+# The best matches of a query, heaviest first (DocumentWeight, migration 0028). The
 # weights of a document's heavy words are five times ts_rank_cd's (whole numbers), and a
 # word of the document weighs at least HEAVY when it is stored.
 WEIGHT_SCALE = 5
 HEAVY = 5
 # How deep each word's heaviest documents are read (as a share of the page: its heaviest
-# document, then as many as the page, then eight times as many), with every document as
+# document, then as many as the page, then 8 and 64 times as many), with every document as
 # heavy as the last one read; then every match is ranked, as without them. Ranks tie in
-# steps (a name's word, a term's), so the heaviest step alone is often a page.
-HEAVY_DEPTHS = (0, 1, 8)
-# Half the step between two ranks of a one-word query (0.2: 1 / WEIGHT_SCALE), so a float
+# steps (a name's word, a term's), so the heaviest step alone is often a page; a query of
+# several words, or of a misspelling and its corrections, sums the bounds of each of its
+# lexemes, so it may need a step or two more ("hot mels" at 200,000 services: 64 pages).
+HEAVY_DEPTHS = (0, 1, 8, 64)
+# No deeper look than this many of the lexemes' documents (rows of DocumentWeight): ranking
+# that many candidates costs about as much as ranking every match (9 us a candidate, 3 us a
+# match read from the GIN index at 200,000 services).
+MAX_HEAVY_CANDIDATES = 12_000
+# Half the step between two ranks of a query (0.2: 1 / WEIGHT_SCALE), so a float
 # rank's rounding never decides whether a page is the best.
 _RANK_MARGIN = 0.1
 _OPERAND = re.compile(r"'((?:[^'\\]|'')*)'")
@@ -240,11 +254,14 @@ def ranked_tsquery(queryset: QuerySet[Any]) -> str | None:
     return values[0] if len(values) == 1 else None
 
 
-# For one lexeme: the weight of its `depth`-th heaviest document (NULL: fewer are stored)
-# and, only then, whether any document holds it at all (resources_document_holds, from the
-# GIN index: a misspelling's own lexemes are in none). One per lexeme, in UNION ALL.
+# For one lexeme: the weight of its `depth`-th heaviest document (NULL: fewer are stored),
+# only then whether any document holds it at all (resources_document_holds, from the GIN
+# index: a misspelling's own lexemes are in none), and how many documents are at least as
+# heavy (read no further than a limit). One per lexeme, in UNION ALL.
 _HEAVIEST_SQL = """
-SELECT x.nth, CASE WHEN x.nth IS NULL THEN resources_document_holds(%s) END
+SELECT x.nth, CASE WHEN x.nth IS NULL THEN resources_document_holds(%s) END,
+  (SELECT count(*) FROM (SELECT 1 FROM resources_documentweight c WHERE c.lexeme = %s
+     AND c.weight >= coalesce(x.nth, %s) LIMIT %s) AS r)
 FROM (SELECT (SELECT w.weight FROM resources_documentweight w WHERE w.lexeme = %s
               ORDER BY w.weight DESC OFFSET %s LIMIT 1) AS nth) AS x
 """
@@ -256,10 +273,11 @@ _CANDIDATES_SQL = (
 
 def heaviest_page_keys(queryset: QuerySet[Any], stop: int, *, service: str) -> list[Any] | None:
     """The keys of queryset[:stop] (ordered by a text rank first: ranked_tsquery) read from
-    the heaviest documents of the query's words, when the query asks for any of its lexemes
-    (any_of_lexemes) and that is proven to find them; else None (rank every match).
+    the heaviest documents of the query's words, when the rank asks for any of its lexemes
+    (any_of_lexemes: a query of one word, and the rank of several, `rank_tsquery`) and that
+    is proven to find them; else None (rank every match).
 
-    For such a query ts_rank_cd is the sum of the weights of the lexemes' positions (each
+    For such a rank ts_rank_cd is the sum of the weights of the lexemes' positions (each
     position a cover of its own: PostgreSQL's calc_rank_cd), so a document's rank is the sum
     of its DocumentWeight rows / WEIGHT_SCALE. Each lexeme's `depth` heaviest documents (and
     every other of the last one's weight) are the candidates; a document left out weighs less
@@ -267,10 +285,10 @@ def heaviest_page_keys(queryset: QuerySet[Any], stop: int, *, service: str) -> l
     lexeme is in no document), so its rank is at most the sum of those bounds. When the
     stop-th best candidate (with `queryset`'s filters, ranked by ts_rank_cd itself) ranks
     above that sum, no document left out can reach the page, ties on name included: the page
-    is exact. `service` is the path to the service's key ("pk" for a Service, "service_id"
-    for a service at a location). "clinic" at 200,000 services: the page of 30,401 matching
-    places from 163 candidate services (docs/directory.md, "Ranking a word from its heaviest
-    documents")."""
+    is exact. No deeper look than MAX_HEAVY_CANDIDATES documents. `service` is the path to
+    the service's key ("pk" for a Service, "service_id" for a service at a location).
+    "clinic" at 200,000 services: the page of 30,401 matching places from 163 candidate
+    services (docs/directory.md, "Ranking a word from its heaviest documents")."""
     tsquery = ranked_tsquery(queryset)
     lexemes = any_of_lexemes(tsquery) if tsquery else None
     if not lexemes:
@@ -281,9 +299,16 @@ def heaviest_page_keys(queryset: QuerySet[Any], stop: int, *, service: str) -> l
         with connections[queryset.db].cursor() as cursor:
             cursor.execute(
                 heaviest,
-                [x for lexeme in lexemes for x in (lexeme, lexeme, offset)],
+                [
+                    x
+                    for lexeme in lexemes
+                    for x in (lexeme, lexeme, HEAVY, MAX_HEAVY_CANDIDATES + 1, lexeme, offset)
+                ],
             )
-            bounds = cursor.fetchall()
+            looked = cursor.fetchall()
+        if sum(count for *_, count in looked) > MAX_HEAVY_CANDIDATES:
+            return None  # a deeper look reads at least as many: rank every match
+        bounds = [(nth, found) for nth, found, _count in looked]
         floors = [HEAVY if nth is None else nth for nth, _found in bounds]
         if floors in tried:  # the same candidates as a shallower look (ties, or none stored)
             continue
