@@ -310,3 +310,14 @@ def test_the_admins_list_sorted_by_a_column_pages_by_a_plain_slice(
     ]
     assert keys and "OFFSET 2" in keys[0]
     assert not any("resources_documentweight" in q["sql"] for q in ctx.captured_queries)
+
+
+def test_no_look_reads_more_documents_than_the_cap(generated, monkeypatch):
+    """Past MAX_HEAVY_CANDIDATES of the words' documents, every match is ranked instead:
+    no candidates are ranked for nothing."""
+    qs = service_search(text="food pantry")
+    assert heaviest_page_keys(qs, 5, service="service_id") is not None
+    monkeypatch.setattr("resources.selectors.directory.text.MAX_HEAVY_CANDIDATES", 3)
+    with CaptureQueriesContext(connection) as ctx:
+        assert heaviest_page_keys(qs, 5, service="service_id") is None
+    assert len(ctx.captured_queries) == 1, [q["sql"] for q in ctx.captured_queries]
