@@ -34,7 +34,9 @@ def _walk_best_first(live_server, browser, monkeypatch, username: str, text: str
     monkeypatch.setattr(directory_search, "heaviest_page_keys", watched)
 
     slug = text.replace(" ", "-")
-    desk = Journey(browser, live_server.url, f"directory-{username}", (DESK_TABLET, DESKTOP))
+    # A folder of its own for each search: a journey clears its folder's shots as it starts,
+    # and the walks of one user run at once on two workers.
+    desk = Journey(browser, live_server.url, f"directory-{slug}-{username}", (DESK_TABLET, DESKTOP))
     desk.sign_in(username)
     desk.set_up_authenticator()
     desk.goto("/admin/resources/service/")
@@ -43,12 +45,12 @@ def _walk_best_first(live_server, browser, monkeypatch, username: str, text: str
     desk.at(r"/admin/resources/service/\?q=" + text.replace(" ", r"\+"))
     first_page = desk.page.locator("#result_list tbody th").all_inner_texts()
     assert first_page == best[:50]
-    desk.shot(f"{slug}-best-first")
+    desk.shot("best-first")
     desk.page.locator(".paginator a", has_text="2").first.click()
     desk.at(r"/admin/resources/service/\?(.*&)?p=2(&.*)?")
     second_page = desk.page.locator("#result_list tbody th").all_inner_texts()
     assert second_page == best[50:100]
-    desk.shot(f"{slug}-second-page")
+    desk.shot("second-page")
     assert answered and all(answered), "each page from the heaviest documents"
     desk.finish()
 
