@@ -45,8 +45,9 @@ def place_line(sal: ServiceAtLocation) -> dict:
         "location": sal.location.name,
         "address": sal.street or "",
         "city": sal.city or "",
-        "latitude": float(sal.location.latitude) if sal.location.latitude else None,
-        "longitude": float(sal.location.longitude) if sal.location.longitude else None,
+        # None only without a point: 0 is a coordinate (the template's test before place_line).
+        "latitude": None if sal.location.latitude is None else float(sal.location.latitude),
+        "longitude": None if sal.location.longitude is None else float(sal.location.longitude),
         "languages": sal.language_codes,
         "capacity": (
             {

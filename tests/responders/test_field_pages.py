@@ -626,3 +626,19 @@ def test_the_resources_screen_and_the_snapshot_cost_the_same_queries_for_one_pla
     )
     assert (one_line, one_row, ten_lines, rows) == (1, 1, 10, 10)
     assert (ten_screen, ten_snapshot) == (one_screen, one_snapshot)
+
+
+def test_a_place_on_the_equator_or_the_meridian_keeps_its_point(client, responder):
+    """Latitude or longitude 0 is a coordinate, not a missing one: the screen's marker and the
+    snapshot's point are kept (place_line tests for None, not for a false value)."""
+    ServiceAtLocationFactory(
+        service__name="Zero point",
+        service__accepts_referrals=True,
+        location__latitude=0,
+        location__longitude=0,
+    )
+    client.force_login(responder)
+    html = client.get("/field/resources/").content.decode()
+    (line,) = client.get("/field/directory.json").json()["services"]
+    assert 'data-lat="0.0" data-lng="0.0"' in html
+    assert (line["latitude"], line["longitude"]) == (0.0, 0.0)

@@ -191,8 +191,8 @@ def text_search(
     qs: QuerySet[Any], text: str, *, service: str, place: str | None = None
 ) -> tuple[QuerySet[Any], bool]:
     """`qs` cut to the services matching `text` (every word), annotated `text_score` (the
-    order: the sum of the words' weights, text_score) and `rank` (the score capped at 1: a
-    word found in a name, organization or term); (qs, False)
+    order: the sum of the words' weights) and `rank` (the score capped at 1: a word found in
+    a name, organization or term); (qs, False)
     when `text` has nothing to search for. With `place` (the path to a SearchPlace), read on
     the search row's copy of the document."""
     query = text_query(text)
