@@ -11,7 +11,7 @@ from acs.management.commands.seed_demo import demo_uuid
 from cases.models import Resident
 from resources.models import Service
 from resources.selectors import listed_brief, page_rows, service_search, text_search
-from resources.selectors.directory import search as directory_search
+from resources.selectors.directory import pages as directory_search
 from tests.factories import ServiceAtLocationFactory, ServiceFactory
 from tests.journeys.harness import DESK_TABLET, DESKTOP, FIELD_TABLET, Journey, seed_demo
 

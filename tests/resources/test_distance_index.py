@@ -120,7 +120,7 @@ def test_nearest_first_pages_walk_the_index_and_equal_the_uncut_search(crowded, 
     from django.test.utils import CaptureQueriesContext
 
     from resources.selectors import counted_page_keys, page_keys
-    from resources.selectors.directory.search import SPARSE_MATCHES
+    from resources.selectors.directory.pages import SPARSE_MATCHES
 
     qs = service_search(near=HERE, **filters)
     everything = list(qs.values_list("pk", flat=True))
@@ -172,7 +172,7 @@ def test_matches_too_sparse_to_cut_are_found_by_the_filters_then_sorted(
     from django.test.utils import CaptureQueriesContext
 
     from resources.selectors import page_keys
-    from resources.selectors.directory import search
+    from resources.selectors.directory import pages as search
 
     qs = service_search(near=HERE, **filters)
     everything = list(qs.values_list("pk", flat=True))
@@ -204,7 +204,7 @@ def test_the_hsds_list_counts_its_matches_once(crowded, monkeypatch):
 
     from resources.api import hsds_pagination
     from resources.api.hsds_pagination import paginate
-    from resources.selectors.directory import search
+    from resources.selectors.directory import pages as search
 
     qs = service_search(near=HERE)
     everything = list(qs.values_list("pk", flat=True))
@@ -244,7 +244,7 @@ def test_words_are_planned_from_their_indexes_and_the_settings_are_put_back(crow
     from django.db import DatabaseError, transaction
 
     from resources.models import SearchPlace
-    from resources.selectors.directory.search import _planned_without
+    from resources.selectors.directory.pages import _planned_without
     from resources.selectors.directory.text import text_matches, text_query
 
     on = ("on", "on", "on", "on")
@@ -278,7 +278,7 @@ def test_words_without_a_point_are_found_from_the_documents_gin_index(crowded):
     its 134 MB of signatures (at 200,000 services) for what the document's GIN index answers
     in a few ms; PostgreSQL took it for words it expected few matches of."""
     from resources.models import SearchPlace
-    from resources.selectors.directory.search import _planned_without
+    from resources.selectors.directory.pages import _planned_without
     from resources.selectors.directory.text import text_matches, text_query
 
     with connection.cursor() as cursor:

@@ -249,7 +249,7 @@ def test_page_keys_reads_a_one_word_page_from_the_heaviest_documents(generated, 
     everything = list(qs.values_list("pk", flat=True))
     assert len(everything) > 3
     # As if it had more matches than are sorted whole: the heaviest documents first.
-    monkeypatch.setattr("resources.selectors.directory.search.SPARSE_MATCHES", 2)
+    monkeypatch.setattr("resources.selectors.directory.pages.SPARSE_MATCHES", 2)
     with CaptureQueriesContext(connection) as ctx:
         keys = page_keys(qs, 3)
     assert keys == everything[:3]
@@ -266,7 +266,7 @@ def test_the_admins_service_list_pages_a_one_word_search_from_the_heaviest_docum
     best = list(services.order_by("-text_score", "name", "id").values_list("pk", flat=True))
     assert len(best) > 3
     client.force_login(admin_user)
-    monkeypatch.setattr("resources.selectors.directory.search.SPARSE_MATCHES", 2)
+    monkeypatch.setattr("resources.selectors.directory.pages.SPARSE_MATCHES", 2)
     monkeypatch.setattr("resources.admin.ServiceAdmin.list_per_page", 3)
 
     with CaptureQueriesContext(connection) as ctx:
@@ -296,7 +296,7 @@ def test_the_admins_list_sorted_by_a_column_pages_by_a_plain_slice(
     """Sorted by a column, many matches: a deep page is one OFFSET, not every key before it."""
     word = Service.objects.order_by("id").values_list("name", flat=True)[0].split()[0].lower()
     client.force_login(admin_user)
-    monkeypatch.setattr("resources.selectors.directory.search.SPARSE_MATCHES", 2)
+    monkeypatch.setattr("resources.selectors.directory.pages.SPARSE_MATCHES", 2)
     monkeypatch.setattr("resources.admin.ServiceAdmin.list_per_page", 2)
 
     with CaptureQueriesContext(connection) as ctx:

@@ -1,9 +1,9 @@
 """Reads of the directory. `service_search` is the one search of the field app, admin and API.
 
 The directory is public (no personal data), so these selectors take no acting user. By concern:
-`search` (the search and its pages), `text` (full-text search and corrections), `geo` (points
-and distances), `open_now` (open at an instant), `needs` (an encounter's needs as terms) and
-`hsds` (the public HSDS API's reads).
+`search` (the search), `pages` (reading its pages), `text` (full-text search and corrections),
+`geo` (points and distances), `open_now` (open at an instant), `needs` (an encounter's needs
+as terms) and `hsds` (the public HSDS API's reads).
 """
 
 from resources.models.directory import EARTH_RADIUS_KM
@@ -29,18 +29,20 @@ from resources.selectors.directory.needs import (
     service_needs,
 )
 from resources.selectors.directory.open_now import open_at_condition, open_at_filter
-from resources.selectors.directory.search import (
+from resources.selectors.directory.pages import (
     REACH_MAX_STOP,
     REACH_PLACES,
     counted_page_keys,
-    left_out_of_search,
-    left_out_text,
-    listed_brief,
-    listed_with,
     page_keys,
     page_rows,
     pages_by_slice,
     rows_of,
+)
+from resources.selectors.directory.search import (
+    left_out_of_search,
+    left_out_text,
+    listed_brief,
+    listed_with,
     service_search,
 )
 from resources.selectors.directory.text import (
