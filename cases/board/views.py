@@ -24,7 +24,11 @@ from django.views.decorators.http import require_GET
 from acs.errors import error_body
 from acs.maps import map_config
 from acs.roles import STAFF_ROLES, has_any_role
+from acs.static_modules import static_closure
 from cases.board import selectors
+
+# The modules static/board/board.js imports, which the page preloads.
+BOARD_MODULES = static_closure("board/board.js")[1:]
 
 
 def _is_desk(user) -> bool:
@@ -66,7 +70,7 @@ def board(request: HttpRequest) -> HttpResponse:
     response = render(
         request,
         "cases/board/board.html",
-        {"snapshot": snapshot, "config": config},
+        {"snapshot": snapshot, "config": config, "modules": BOARD_MODULES},
     )
     response["ETag"] = f'"{snapshot["version"]}"'
     return _private(response)

@@ -6,44 +6,16 @@ half of the app) are loaded by a dynamic `import()` on that page only, so a firs
 other page on a slow line does not wait for them. Each page preloads what it will run
 (`<link rel="modulepreload">`: fetched at once rather than one level of imports at a time); the
 service worker precaches them all (`SHELL_STATIC` in views), so the encounter form opens
-offline too. The lists are read from the import statements, never written by hand.
+offline too. The lists are read from the import statements (acs.static_modules), never
+written by hand.
 """
 
 from __future__ import annotations
 
-import re
-from pathlib import Path, PurePosixPath
+from acs.static_modules import static_closure
 
-from django.conf import settings
-
-STATIC = Path(settings.BASE_DIR) / "static"
 ENTRY = "field/field.js"
 ENCOUNTER_ENTRY = "field/app/encounter.js"
-# `import {a} from "./x.js";` / `export {a} from "./x.js";` (one statement may span lines).
-STATIC_IMPORT = re.compile(
-    r"""^(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']\s*;""", re.M | re.S
-)
-
-
-def _targets(name: str) -> list[str]:
-    """The modules `name` imports statically, as paths under static/."""
-    source = (STATIC / name).read_text()
-    return [
-        str(PurePosixPath(name).parent / target).replace("/./", "/")
-        for target in STATIC_IMPORT.findall(source)
-    ]
-
-
-def static_closure(entry: str) -> tuple[str, ...]:
-    """Every module `entry` reaches through static imports, itself first, then by name."""
-    seen: set[str] = set()
-    todo = [entry]
-    while todo:
-        name = todo.pop()
-        if name not in seen:
-            seen.add(name)
-            todo.extend(_targets(name))
-    return (entry, *sorted(seen - {entry}))
 
 
 def preloaded(*, encounter_form: bool = False) -> tuple[str, ...]:

@@ -3,12 +3,14 @@ conditional update (ETag / 304)."""
 
 import hashlib
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -17,6 +19,8 @@ from cases.board.synthetic import board_fleet_generate
 from cases.models import UnitAssignment
 from responders.models import Unit, UnitPosition
 from tests.factories import CallFactory, CapacityFactory, UnitFactory
+from tests.static_modules import PRODUCTION_STORAGES, collect
+from tests.static_modules import requested as modules_requested
 
 pytestmark = pytest.mark.django_db
 
@@ -207,3 +211,23 @@ def test_every_admin_page_links_to_the_board(desk):
     page = desk.get("/admin/").content.decode()
 
     assert 'href="/board/">Operations board</a>' in page
+
+
+def test_the_board_s_modules_are_served_hashed_and_preloaded(desk, tmp_path):
+    """static/board/board.js imports ./app/*.js. Once the production storage has hashed them,
+    every import names a hashed file that exists, and the page names the hashed entry and
+    preloads exactly the modules it reaches (one round of requests, not one per level)."""
+    manifest = collect(tmp_path, "board", "vendor", "js", "css")
+    entry = manifest["board/board.js"]
+
+    requested = modules_requested(tmp_path, entry)
+
+    modules = {n for n in manifest if n.startswith("board/") and n.endswith(".js")}
+    assert requested == {manifest[n] for n in modules}
+    for name in requested:
+        assert (tmp_path / name).is_file(), name
+    with override_settings(STORAGES=PRODUCTION_STORAGES, STATIC_ROOT=tmp_path):
+        page = desk.get("/board/").content.decode()
+    assert f'<script type="module" src="/static/{entry}">' in page
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="/static/([^"]+)">', page))
+    assert preloaded == requested - {entry}

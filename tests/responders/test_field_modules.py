@@ -12,58 +12,16 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-from pathlib import Path, PurePosixPath
 
 import pytest
-from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.test import override_settings
 
-from acs.static_storage import StaticFilesStorage
 from responders.field.views import SHELL_STATIC
+from tests.static_modules import PRODUCTION_STORAGES
+from tests.static_modules import collect as _collect
+from tests.static_modules import requested as _requested
 
 pytestmark = pytest.mark.django_db
-
-FIELD = Path(settings.BASE_DIR) / "static" / "field"
-IMPORT = re.compile(r"""^(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']\s*;""", re.M | re.S)
-DYNAMIC = re.compile(r"""\bimport\(\s*["']([^"']+)["']\s*\)""")
-PRODUCTION_STORAGES = {
-    **settings.STORAGES,
-    "staticfiles": {"BACKEND": "acs.static_storage.StaticFilesStorage"},
-}
-
-
-def _collect(root: Path) -> dict[str, str]:
-    """static/field/ copied under root and post-processed as collectstatic does: the manifest."""
-    shutil.copytree(FIELD, root / "field")
-    source = FileSystemStorage(location=root)
-    names = [p.relative_to(root).as_posix() for p in (root / "field").rglob("*") if p.is_file()]
-    storage = StaticFilesStorage(location=root, base_url="/static/")
-    for _name, _hashed, processed in storage.post_process(
-        {name: (source, name) for name in names}, dry_run=False
-    ):
-        if isinstance(processed, Exception):
-            raise processed
-    return json.loads((root / "staticfiles.json").read_text())["paths"]
-
-
-def _requested(root: Path, entry: str, *, dynamic: bool = True) -> set[str]:
-    """What the browser fetches, from the hashed entry on: each relative import, resolved
-    (with `dynamic`, the modules loaded by `import()` too: what some page runs)."""
-    seen: set[str] = set()
-    todo = [entry]
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        source = (root / name).read_text()
-        targets = IMPORT.findall(source) + (DYNAMIC.findall(source) if dynamic else [])
-        for target in targets:
-            assert target.startswith("./"), f"{name} imports {target}: relative imports only"
-            todo.append(str(PurePosixPath(name).parent / target).replace("/./", "/"))
-    return seen
 
 
 def test_every_module_is_served_hashed_and_precached_by_the_service_worker(
