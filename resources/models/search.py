@@ -146,6 +146,13 @@ class SearchPlace(models.Model):
     # The place's opening spans (OpeningSpans, copied by migration 0026's triggers): null
     # before they are built, or when the place has no session in the window.
     spans = DateTimeMultirangeField(null=True)
+    # The hours of the week (UTC, 0-167: opening_hours.hour_of_week) in which the spans are
+    # open at any moment, written by PostgreSQL whenever `spans` is (resources_open_hours,
+    # migration 0030) and indexed with the words, so a search of words open now reads only
+    # the places with the words that open in this hour from one index, then checks the spans
+    # on those rows (docs/directory.md, "Words open now"). A superset of "open now", never
+    # the answer alone; null with the spans.
+    open_hours = ArrayField(models.SmallIntegerField(), null=True, editable=False)
 
     class Meta:
         indexes = [
@@ -160,8 +167,14 @@ class SearchPlace(models.Model):
                 name="resources_searchplace_point_doc",
                 condition=models.Q(point__isnull=False),
             ),
+            # The words, and with them the languages and the hours open (a multicolumn GIN:
+            # any of its columns alone is served as by an index of its own), so that words
+            # with Spanish, open now, are one scan that steps through the common keys' lists
+            # by the rare word's (migration 0030): not three bitmaps ANDed.
             GinIndex(
-                fields=["document"], name="resources_searchplace_doc", gin_pending_list_limit=128
+                fields=["document", "languages", "open_hours"],
+                name="resources_searchplace_doc",
+                gin_pending_list_limit=128,
             ),
             GinIndex(fields=["languages"], name="resources_searchplace_lang"),
             GinIndex(fields=["terms"], name="resources_searchplace_terms"),

@@ -3,8 +3,9 @@ and instants within the window: seasonal, monthly, overnight, 24-hour, closures 
 and America/Denver's spring-forward (2026-03-08) and fall-back (2026-11-01) nights.
 
 Two properties: the spans `sessions_between` computes (pure, many examples), and the rows the
-database holds and `service_search(open_now=True)` reads through its `@>` condition (fewer
-examples: each writes a small directory and rolls it back).
+database holds and `service_search(open_now=True)` reads through its `@>` condition, and with
+words through the hours of the week each row opens in (fewer examples: each writes a small
+directory and rolls it back).
 """
 
 from __future__ import annotations
@@ -199,6 +200,10 @@ def _service_search_reads_from_the_intervals_what_is_open_finds(place, offsets):
 
             for at in instants(today, spans, offsets)[:12]:
                 found = service_search(open_now=True, at=at, active_only=False)
+                assert (sal in found) == is_open(governing, at), at.astimezone(DEPARTMENT_TZ)
+                # With words, from the hours of the week the row opens in (migration 0030),
+                # then its spans: the same answer.
+                found = service_search(text="random", open_now=True, at=at, active_only=False)
                 assert (sal in found) == is_open(governing, at), at.astimezone(DEPARTMENT_TZ)
             raise Rollback
     except Rollback:

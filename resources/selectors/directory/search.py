@@ -274,7 +274,8 @@ def service_search(
             ordering.append(F("text_score").desc())
     if open_now:
         at = at or timezone.now()
-        condition: Q | Func | None = open_at_condition(at, place=PLACE)
+        # With words, open now is asked from the words' index (their hour), then on the rows.
+        condition: Q | Func | None = open_at_condition(at, place=PLACE, words=bool(text))
         if condition is None:  # beyond the intervals' window: judge the schedules in Python
             condition = in_ids("id", open_at_filter(qs, at))
         qs = qs.filter(condition)
