@@ -321,11 +321,11 @@ def test_out_of_season_hours_still_outrank_the_next_level_on_both_paths(
     assert "Food pantry" not in found and SPANS_SQL in sql
 
 
-def test_words_open_now_are_counted_from_the_indexes(directory):
-    """PostgreSQL takes far more places for open than are (its estimate sees each place's whole
-    window), so a word open now is counted with sequential and ordered index scans off: from
-    the indexes' bitmaps. A word alone, or open now judged from the schedules, is left to
-    the planner."""
+def test_words_open_now_are_counted_as_the_planner_chooses(directory):
+    """Words open now were once counted with sequential and ordered index scans off, because
+    PostgreSQL took open now for far more places than were open. Since words ask the hour
+    from their own index (migration 0030) it estimates them well: no statement of the count
+    changes how PostgreSQL plans, with or without words, inside or outside the window."""
     from resources.selectors import counted_page_keys
 
     opening_intervals_roll(today=TUESDAY)
@@ -333,9 +333,9 @@ def test_words_open_now_are_counted_from_the_indexes(directory):
     def planned_off(**filters) -> bool:
         with CaptureQueriesContext(connection) as ctx:
             counted_page_keys(service_search(**filters), 5, limit=1000)
-        return any("set_config('enable_seqscan', 'off'" in q["sql"] for q in ctx)
+        return any("set_config('enable_" in q["sql"] for q in ctx)
 
-    assert planned_off(text="shelter", open_now=True, at=TUESDAY_11PM)
+    assert not planned_off(text="shelter", open_now=True, at=TUESDAY_11PM)
     assert not planned_off(text="shelter")
     assert not planned_off(open_now=True, at=TUESDAY_11PM)
     first, _last = window_recorded()

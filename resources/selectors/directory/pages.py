@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from functools import reduce
 from typing import Any, TypeVar
 
@@ -16,7 +16,6 @@ from django.db.models.expressions import OrderBy, RawSQL
 from django.db.models.sql.where import AND, WhereNode
 
 from resources.models import SearchPlace, Service
-from resources.models.opening_hours import MultirangeContains
 from resources.selectors.directory.geo import Point, WithinRadius, chord_km, in_chord_box
 from resources.selectors.directory.search import PLACE
 from resources.selectors.directory.text import heaviest_page_keys, ranked_tsquery
@@ -213,18 +212,14 @@ def counted_page_keys(
     ordered_sql, ordered_params = ordered.values_list("pk", flat=True)[
         :stop
     ].query.sql_with_params()
-    # Words open now: the matches are found from the indexes' bitmaps (the documents' first),
-    # never by reading the table, or an index of every place, in order until `limit` of them
-    # turn up. PostgreSQL takes open now for far more places than are open (its estimate,
-    # like the spans' index, sees each place's whole window), so with a word it expected
-    # 16,631 matches where there were 408 ("clinic", open now, at 200,000 services) and read
-    # all 220,000 rows for them: 148 -> 38 ms from the bitmaps (docs/benchmarks.md). Words
-    # alone it estimates well, and is left to plan.
-    misjudged = "text_score" in queryset.query.annotations and _asks_spans(queryset.query.where)
-    with (
-        _planned_without(queryset.db, "seqscan", "indexscan") if misjudged else nullcontext(),
-        connections[queryset.db].cursor() as cursor,
-    ):
+    # Words open now are left to the planner: it once took open now for far more places than
+    # were open (the spans' GiST sees each place's whole window), so this statement was
+    # planned without sequential and ordered index scans ("clinic" open now at 200,000
+    # services read all 220,000 rows: 148 -> 38 ms); since words ask the hour from their own
+    # index (open_at_condition, migration 0030) it estimates them well, and those settings,
+    # which also made each match's rows be read through a bitmap of one, cost 2-35 ms
+    # (docs/benchmarks.md, "Words open now from one index").
+    with connections[queryset.db].cursor() as cursor:
         cursor.execute(  # Django's own compiled SQL of the two querysets, with their params
             f"WITH matches AS MATERIALIZED ({matches_sql}) "  # noqa: S608
             "SELECT n, CASE WHEN n <= %s THEN ARRAY("
@@ -233,16 +228,6 @@ def counted_page_keys(
         )
         count, keys = cursor.fetchone()
     return count, keys
-
-
-def _asks_spans(where: WhereNode) -> bool:
-    """The filters ask whether the opening spans hold an instant (open now from the
-    intervals, open_at_condition), anywhere in the tree."""
-    return any(
-        isinstance(child, MultirangeContains)
-        or (isinstance(child, WhereNode) and _asks_spans(child))
-        for child in where.children
-    )
 
 
 def _by_keys(queryset: QuerySet[_M]) -> QuerySet[_M]:
