@@ -12,10 +12,9 @@ from pathlib import Path, PurePosixPath
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 
+from acs.static_modules import STATIC, STATIC_IMPORT
 from acs.static_storage import StaticFilesStorage
 
-STATIC = Path(settings.BASE_DIR) / "static"
-IMPORT = re.compile(r"""^(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']\s*;""", re.M | re.S)
 DYNAMIC = re.compile(r"""\bimport\(\s*["']([^"']+)["']\s*\)""")
 PRODUCTION_STORAGES = {
     **settings.STORAGES,
@@ -51,7 +50,7 @@ def requested(root: Path, entry: str, *, dynamic: bool = True) -> set[str]:
             continue
         seen.add(name)
         source = (root / name).read_text()
-        targets = IMPORT.findall(source) + (DYNAMIC.findall(source) if dynamic else [])
+        targets = STATIC_IMPORT.findall(source) + (DYNAMIC.findall(source) if dynamic else [])
         for target in targets:
             assert target.startswith("./"), f"{name} imports {target}: relative imports only"
             todo.append(str(PurePosixPath(name).parent / target).replace("/./", "/"))
