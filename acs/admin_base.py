@@ -6,14 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import quote as url_quote
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.utils import quote
+from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Page, Paginator
 from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.utils.http import RFC3986_SUBDELIMS
 
 from acs.errors import DomainError
 from acs.local_times import LocalTimesAdmin
@@ -21,7 +27,6 @@ from acs.record_labels import message_label, staff_label, unbroken
 
 if TYPE_CHECKING:
     from django.contrib.admin.options import InlineModelAdmin
-    from django.contrib.admin.views.main import ChangeList
     from django.db import models
     from django.db.models import QuerySet
     from django.forms.models import BaseInlineFormSet
@@ -79,13 +84,59 @@ class KeysFirstPaginator(CappedCountPaginator):
         return list(queryset.values_list("pk", flat=True)[bottom:top])
 
 
+# Stands for a row's key in the one change URL a list reverses (FastChangeList): letters and
+# digits, which neither admin.utils.quote nor reverse() escapes; only its first occurrence,
+# in the URL's path (a search's words come after it), is replaced.
+_ROW_KEY = "0ROW0KEY0"
+_PATH_SAFE = RFC3986_SUBDELIMS + "/~:@"
+
+
+class FastChangeList(ChangeList):
+    """Django's change list, its rows' links made from one URL: Django reverses each row's
+    change URL and, when the list is searched or filtered, resolves that URL again to add the
+    filters to it (add_preserved_filters), about 100 us a row, 4-5 ms a page of 50. Every
+    row's link is the same change view's, so here the first is made as Django makes it and
+    the others by putting each row's key in its place: the same links."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._row_link: str | None = None
+        try:
+            url = super().url_for_result(cast("models.Model", _KeyStandIn(self.pk_attname)))
+        except NoReverseMatch:  # no change view: the rows are shown unlinked, as Django does
+            return
+        self._row_link = add_preserved_filters(
+            {"preserved_filters": self.preserved_filters, "opts": self.opts}, url
+        )
+        # Added already: items_for_result would add them again, resolving every row's URL.
+        self.preserved_filters = ""
+
+    def url_for_result(self, result: models.Model) -> str:
+        key = str(quote(getattr(result, self.pk_attname)))
+        if self._row_link is None or not key:
+            raise NoReverseMatch("No change view for this row.")
+        # Quoted as reverse() quotes an argument of the path.
+        return self._row_link.replace(_ROW_KEY, url_quote(key, safe=_PATH_SAFE), 1)
+
+
+class _KeyStandIn:
+    """A row whose key is _ROW_KEY, for ChangeList.url_for_result."""
+
+    def __init__(self, attname: str) -> None:
+        setattr(self, attname, _ROW_KEY)
+
+
 class FastListAdmin(LocalTimesAdmin):
-    """Lists that stay fast on big tables: no unfiltered total, a capped count; their times
-    read as the dashboard's (acs/local_times.py)."""
+    """Lists that stay fast on big tables: no unfiltered total, a capped count, rows linked
+    without a URL reversed and resolved for each (FastChangeList); their times read as the
+    dashboard's (acs/local_times.py)."""
 
     show_full_result_count = False
     paginator = CappedCountPaginator
     list_per_page = 50
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return FastChangeList
 
 
 class NamedRecordsAdmin(_ModelAdmin):

@@ -6,7 +6,6 @@ import secrets
 from datetime import timedelta
 
 from django.contrib import admin, messages
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -16,7 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from acs.admin_base import FastListAdmin, NamedRecordsAdmin
+from acs.admin_base import FastChangeList, FastListAdmin, NamedRecordsAdmin
 from acs.audit import audit_record
 from acs.errors import DomainError
 from acs.local_times import local_time
@@ -40,7 +39,7 @@ SEARCH_SESSION_PREFIX = "resident_search:"
 SEARCH_SESSION_KEEP = 20
 
 
-class SearchKeyChangeList(ChangeList):
+class SearchKeyChangeList(FastChangeList):
     """Keeps the `search` key (not a filter) in the links of a searched list."""
 
     def get_filters_params(self, params=None):

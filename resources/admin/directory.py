@@ -7,13 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin.views.main import ORDER_VAR, ChangeList
+from django.contrib.admin.views.main import ORDER_VAR
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from acs.admin_base import FastListAdmin, KeysFirstPaginator
+from acs.admin_base import FastChangeList, FastListAdmin, KeysFirstPaginator
 from acs.roles import STAFF_ROLES, has_any_role
 from resources.models import (
     Address,
@@ -143,7 +143,7 @@ class VerifiedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class BestMatchFirst(ChangeList):
+class BestMatchFirst(FastChangeList):
     """The service list: while its rows are ordered best match first (ServiceAdmin's
     get_search_results), no column's header claims the order."""
 

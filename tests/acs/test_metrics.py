@@ -350,6 +350,11 @@ def test_the_scrapes_backlog_queries_can_only_run_on_the_partial_indexes_of_open
     }
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
+        # The list of notifications by status (the admin's) is served by an index of every
+        # row, which a near-empty table's planner may price the same as the partial one
+        # (seen once in a parallel run); set aside for this test's transaction, it leaves the
+        # plan to the partial index or to a scan of the table.
+        cursor.execute("DROP INDEX cases_notif_status_idx")
     for indexes, querysets in queries.items():
         indexes = (indexes,) if isinstance(indexes, str) else indexes
         for queryset in querysets:
