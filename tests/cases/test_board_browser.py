@@ -1,4 +1,5 @@
-"""The operations board in headless Chromium, as a supervisor: CAD pushes a call and moves a
+"""The operations board in headless Chromium, as a supervisor (and, more briefly, as a case
+manager and an administrator): CAD pushes a call and moves a
 unit and the board shows both within 5 seconds, without a reload; selecting a row highlights
 its mark and selecting a mark selects its row; a call CAD clears leaves the list and the map
 (the update carries only what changed); a dropped connection shows "reconnecting" and
@@ -245,6 +246,44 @@ def test_a_supervisors_board_follows_cad_within_5_seconds_and_list_and_map_selec
     assert page.evaluate("performance.timeOrigin") == loaded
     assert unit_mark.bounding_box() == placed
     page.screenshot(path=str(SHOTS / f"board-{tiles}-back.png"), full_page=True)
+    assert page.problems == []
+
+
+@pytest.mark.parametrize("role", [Role.CASE_MANAGER, Role.ADMIN])
+def test_the_rest_of_the_desk_follows_the_board_and_selects_from_list_and_map(
+    live_server, browser, floor, settings, role
+):
+    """Case managers and administrators hold the board too (the desk's roles): the same
+    lists and marks, a call CAD pushes shown without a reload, a row and its mark selected
+    together. Screenshots: board-<role>-*.png."""
+    settings.TILE_URL = "/static/board/tile.png"
+    settings.BOARD_POLL_SECONDS = 1.5
+    user = UserFactory(username=f"{role}-board", role=role)
+    page = page_for(browser, live_server, user)
+    page.goto(f"{live_server.url}/board/")
+    page.wait_for_selector("#calls-body tr[data-kind=call]")
+    page.wait_for_selector("#board-map.acs-map-ready")
+    assert page.locator("#units-body tr").count() == 1
+    for kind in ("call", "unit", "resource"):
+        assert page.locator(f"#board-map [data-kind={kind}]").count() == 1, kind
+    page.screenshot(path=str(SHOTS / f"board-{role}-start.png"))
+
+    loaded = page.evaluate("performance.timeOrigin")
+    cad_put(cad_client(), "B-0002", 35.06, -106.62, priority=1)
+    page.wait_for_selector("#calls-body tr[aria-label^='B-0002']", timeout=LIVE_SECONDS * 1000)
+    assert page.evaluate("performance.timeOrigin") == loaded
+
+    waiting_id = str(floor["waiting"].public_id)
+    page.locator(f"#calls-body tr[data-id='{waiting_id}']").click()
+    expect(page.locator(f"#board-map [data-kind=call][data-id='{waiting_id}']")).to_have_attribute(
+        "stroke-width", "4"
+    )
+    unit_id = str(floor["unit"].public_id)
+    page.locator(f"#board-map [data-kind=unit][data-id='{unit_id}']").click()
+    expect(page.locator(f"#units-body tr[data-id='{unit_id}']")).to_have_attribute(
+        "aria-selected", "true"
+    )
+    page.screenshot(path=str(SHOTS / f"board-{role}-mark-selected.png"))
     assert page.problems == []
 
 
