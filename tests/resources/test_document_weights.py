@@ -225,6 +225,60 @@ def test_the_heaviest_documents_page_is_every_matchs_page_or_none(generated):
     assert answered_phrases > len(phrases) / 2, answered_phrases
 
 
+@pytest.mark.parametrize("tier", ["ranked", "in name order"])
+def test_the_top_tier_page_is_every_matchs_page_or_none(generated, monkeypatch, tier):
+    """The page read down one word's heaviest documents (_top_tier_keys), or its top tier
+    read in name order (_top_tier_by_name, made to answer every tier here: the generated
+    directory is small), is always the page of every match ranked, for one word and two,
+    with filters; and each way answers often."""
+    from resources.selectors.directory import text
+
+    answers = {"ranked": 0, "in name order": 0}
+    tiered, walked = text._top_tier_keys, text._top_tier_by_name
+
+    def counted(way, found):
+        def wrapper(*args, **kwargs):
+            keys = found(*args, **kwargs)
+            answers[way] += keys is not None
+            return keys
+
+        return wrapper
+
+    monkeypatch.setattr(text, "_top_tier_keys", counted("ranked", tiered))
+    monkeypatch.setattr(text, "_top_tier_by_name", counted("in name order", walked))
+    if tier == "in name order":
+        monkeypatch.setattr(text, "TIER_RANKED", 0)
+        monkeypatch.setattr(text, "TIER_WALK_MAX_PLACES", 10**6)
+    rng = random.Random(3)  # noqa: S311 - test data
+    for word in [*_words(), *_phrases()]:
+        for label, qs in _searches(word):
+            if ranked_tsquery(qs) is None:
+                continue
+            stop = rng.choice([1, 2, 5, 10, 20])
+            service = "pk" if qs.model is Service else "service_id"
+            keys = heaviest_page_keys(qs, stop, service=service)
+            if keys is not None:
+                assert keys == list(qs.values_list("pk", flat=True)[:stop]), (word, label, stop)
+    assert answers[tier] > 10, answers
+
+
+def test_ranks_are_whole_fifths_so_equal_sums_tie_exactly(generated):
+    """text_score reads ts_rank_cd in whole fifths (every weight is one): equal sums of
+    weights are one value, so the name orders them, as the top tier in name order needs."""
+    for word in _words()[:30]:
+        scores = service_search(text=word).values_list("text_score", flat=True)
+        assert all(score * WEIGHT_SCALE == round(score * WEIGHT_SCALE) for score in scores)
+
+
+def test_a_words_lexemes_are_grouped_as_its_rank_names_them():
+    from resources.selectors.directory.text import _lexeme_groups
+
+    rank = "(('food' | 'food')) | (('pantri' | 'pantry') | ('pantr' | 'pantr'))"
+    assert _lexeme_groups(rank) == [["food"], ["pantr", "pantri", "pantry"]]
+    assert _lexeme_groups("('o''neil' | 'oneil') | ('oneil')") == [["o'neil", "oneil"]]
+    assert _lexeme_groups("('a' & 'b') | ('c')") is None
+
+
 def test_words_together_are_all_found_and_ranked_by_the_sum_of_their_weights(generated):
     """A place must hold every word of "food pantry" (or a correction of it), and is ranked
     by any of them: the sum of the weights of the places each word stands in."""
@@ -318,6 +372,8 @@ def test_no_look_reads_more_documents_than_the_cap(generated, monkeypatch):
     qs = service_search(text="food pantry")
     assert heaviest_page_keys(qs, 5, service="service_id") is not None
     monkeypatch.setattr("resources.selectors.directory.text.MAX_HEAVY_CANDIDATES", 3)
+    # The looks alone: a word's top tier (its own test, above) reads places, not the looks.
+    monkeypatch.setattr("resources.selectors.directory.text._top_tier_keys", lambda *a, **k: None)
     with CaptureQueriesContext(connection) as ctx:
         assert heaviest_page_keys(qs, 5, service="service_id") is None
     assert len(ctx.captured_queries) == 1, [q["sql"] for q in ctx.captured_queries]

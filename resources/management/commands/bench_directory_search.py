@@ -114,11 +114,14 @@ def timed(runner: Callable, inputs: list, out: Timings) -> None:
 
 # --- the plain SQL floor ---------------------------------------------------------------------
 
-# A match is ranked by any of its words (TextQuery.rank_tsquery): the sum of their weights.
-TEXT_RANK_SQL = "ts_rank_cd(%(weights)s::float4[], d.document, %(rank_tsq)s::tsquery)"
+# A match is ranked by any of its words (TextQuery.rank_tsquery): the sum of their weights,
+# in whole fifths (text_score).
+TEXT_RANK_SQL = (
+    "(round(ts_rank_cd(%(weights)s::float4[], d.document, %(rank_tsq)s::tsquery)::float8 * 5) / 5)"
+)
 # The search rows' (SearchPlace, migration 0025): the service's name, status, referral flag and
 # document, the location's point and the languages of both, on one row per place.
-PLACE_RANK_SQL = "ts_rank_cd(%(weights)s::float4[], p.document, %(rank_tsq)s::tsquery)"
+PLACE_RANK_SQL = TEXT_RANK_SQL.replace("d.document", "p.document")
 POINT_SQL = "p.point"
 CHORD_SQL = f"({POINT_SQL} <-> resources_earth_point(%(lat)s, %(lon)s))"
 DISTANCE_SQL = f"(2 * {EARTH_RADIUS_KM} * asin(least(1.0, {CHORD_SQL} / (2 * {EARTH_RADIUS_KM}))))"

@@ -4,6 +4,7 @@ search document."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,12 @@ MIN_TEXT_RANK = 0.3
 # organization runs services of many kinds; a description mentions much in passing.
 TEXT_WEIGHTS = (0.4, 1.0, 0.8, 1.0)
 _WEIGHTS_SQL = "'{" + ",".join(str(w) for w in TEXT_WEIGHTS) + "}'::float4[]"
+# Every weight is a whole number of fifths, so is every rank (for a query asking for any of
+# its words, the sum of the weights of their positions: heaviest_page_keys). The rank is read
+# as that whole number of fifths: ts_rank_cd's float4 of an equal sum could differ in its last
+# bit with the order the positions were added in, and equal ranks must tie exactly for the
+# name to order them (the top tier read in name order: _top_tier_by_name).
+WEIGHT_SCALE = 5
 # A query word that is not a word of the directory also stands for the directory's words
 # nearest to it: those fewest edits away (optimal string alignment: a swap of two neighbours
 # is one edit; at most MAX_EDITS for a short word, MAX_EDITS + 1 for a longer one), or, when
@@ -177,12 +184,16 @@ def text_matches(query: TextQuery, *, service: str = "service__", place: str | N
 def text_score(query: TextQuery, *, service: str = "service__", place: str | None = None) -> Func:
     """ts_rank_cd of the service's document for any of `query`'s words (`rank_tsquery`) with
     TEXT_WEIGHTS: every place a word stands counts by its weight, so a word in the name and
-    the terms outranks one in the name only, and two words in the name outrank one."""
+    the terms outranks one in the name only, and two words in the name outrank one. Read in
+    whole fifths (WEIGHT_SCALE), so that equal sums tie exactly."""
     return Func(
         _document(service, place),
         _tsquery(query.rank_tsquery),
         function="ts_rank_cd",
-        template=f"%(function)s({_WEIGHTS_SQL}, %(expressions)s)",
+        template=(
+            f"(round(%(function)s({_WEIGHTS_SQL}, %(expressions)s)::float8 * {WEIGHT_SCALE})"
+            f" / {WEIGHT_SCALE})"
+        ),
         output_field=FloatField(),
     )
 
@@ -207,8 +218,7 @@ def text_search(
 
 # The best matches of a query, heaviest first (DocumentWeight, migration 0028). The
 # weights of a document's heavy words are five times ts_rank_cd's (whole numbers), and a
-# word of the document weighs at least HEAVY when it is stored.
-WEIGHT_SCALE = 5
+# word of the document weighs at least HEAVY when it is stored (WEIGHT_SCALE, above).
 HEAVY = 5
 # How deep each word's heaviest documents are read (as a share of the page: its heaviest
 # document, then as many as the page, then 8 and 64 times as many), with every document as
@@ -270,6 +280,206 @@ _CANDIDATES_SQL = (
     "JOIN resources_documentweight w ON w.lexeme = t.lexeme AND w.weight >= t.weight"
 )
 
+# The best matches read down the rank's rarest lexeme (_top_tier_keys): up to TIER_RANKED
+# of its heaviest documents ranked with their filters, as a look of heaviest_page_keys
+# ranks its candidates. More at its heaviest weight (the generated directory names thousands
+# of services alike: "crisis" at 200,000 services, 4,666 documents at the heaviest weight)
+# are not ranked whole to find their first places by name: the first places of the
+# directory by name are read instead, TIER_WALK_SPREAD times as many as should hold the page
+# among them, no more than TIER_WALK_MAX_PLACES (services at locations only: the search
+# rows' name index).
+TIER_RANKED = 1_000
+# How many floors a word is read down (its heaviest weight, then the next lighter one):
+# deeper, the looks of every word do as well ("hot mels" at 20,000 services: 4 floors, none
+# the page, 15 ms).
+TIER_STEPS = 2
+TIER_WALK_SPREAD = 3
+TIER_WALK_MAX_PLACES = 6_000
+_TIER_SQL = (
+    "SELECT w.service_id FROM resources_documentweight w WHERE w.lexeme = %s AND w.weight >= %s"
+)
+# A lexeme's next lighter stored weight than %s (NULL: none is stored), and how many of its
+# documents weigh at least that much (or %s, with none lighter), read no further than a
+# limit. One per lexeme, in UNION ALL.
+_LIGHTER_SQL = """
+SELECT x.w, (SELECT count(*) FROM (SELECT 1 FROM resources_documentweight c
+    WHERE c.lexeme = %s AND c.weight >= coalesce(x.w, %s) LIMIT %s) AS r)
+FROM (SELECT max(w.weight) AS w FROM resources_documentweight w
+      WHERE w.lexeme = %s AND w.weight < %s) AS x
+"""
+# The search rows (SearchPlace) in name order, the first %s of them: those whose rank (in
+# whole fifths, as text_score) is the top one. A CASE, so that only rows with the words
+# are ranked.
+_TIER_WALK_SQL = f"""
+SELECT w.pk FROM (
+  SELECT p.service_at_location_id AS pk,
+    CASE WHEN p.document @@ %s::tsquery THEN
+      round(ts_rank_cd({_WEIGHTS_SQL}, p.document, %s::tsquery)::float8 * {WEIGHT_SCALE}) >= %s
+    ELSE false END AS top
+  FROM resources_searchplace p ORDER BY p.name, p.service_at_location_id LIMIT %s
+) AS w WHERE w.top
+"""  # noqa: S608 - constants only; the tsquery, rank and limit are parameters
+# PostgreSQL's estimate of the number of search rows (0 or less: not yet analyzed).
+_PLACES_SQL = "SELECT reltuples FROM pg_class WHERE oid = 'resources_searchplace'::regclass"
+
+
+def _lexeme_groups(tsquery: str) -> list[list[str]] | None:
+    """The lexemes of each word of a rank (text_query's `rank_tsquery`: its words' groups
+    joined by `|`, each a word's stems and corrections), words sharing a lexeme merged; None
+    when a group is not a query of any of its lexemes (any_of_lexemes)."""
+    parts, depth, start, quoted, i = [], 0, 0, False, 0
+    while i < len(tsquery):
+        char = tsquery[i]
+        if quoted:
+            if char == "'" and tsquery[i + 1 : i + 2] == "'":
+                i += 1  # an escaped quote inside a lexeme
+            elif char == "'":
+                quoted = False
+        elif char == "'":
+            quoted = True
+        elif char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == "|" and depth == 0:
+            parts.append(tsquery[start:i])
+            start = i + 1
+        i += 1
+    parts.append(tsquery[start:])
+    groups: list[set[str]] = []
+    for part in parts:
+        lexemes = any_of_lexemes(part)
+        if not lexemes:
+            return None
+        merged = set(lexemes)
+        for group in [g for g in groups if g & merged]:
+            merged |= group
+            groups.remove(group)
+        groups.append(merged)
+    return [sorted(group) for group in groups]
+
+
+def _top_tier_keys(
+    queryset: QuerySet[Any],
+    stop: int,
+    *,
+    service: str,
+    tsquery: str,
+    lexemes: list[str],
+    looked: list[tuple[Any, ...]],
+) -> list[Any] | None:
+    """The keys of queryset[:stop] (best match first, then by name and id) read down the
+    heaviest documents of one word of the rank, the rarest, when that proves them; else
+    None.
+
+    `looked` is heaviest_page_keys's first look: for each of the rank's `lexemes`, its
+    heaviest stored weight, whether a document holds it at all, and how many documents weigh
+    that much. No document weighs more than the heaviest in any lexeme. So a document that
+    weighs less than its floor in each lexeme of one word (its stems and corrections,
+    _lexeme_groups) ranks at most the sum of those floors less one each, plus the other
+    words' heaviest weights: the documents at least that heavy in one of the word's lexemes
+    are the candidates (up to TIER_RANKED of them, ranked with the filters), and the page is
+    theirs when its last place ranks above that bound. The floors start at the heaviest
+    weights (the top tier: the places ranking the sum of every lexeme's heaviest weight) and
+    step down the word's stored weights together, TIER_STEPS floors at most. The word is the
+    one with the fewest heaviest documents. A look of heaviest_page_keys takes every word's
+    documents down to one depth: "food pantry" at 200,000 services, 3,791 candidates (food,
+    and pantry's two stems, at their heaviest) where food's 51 heaviest documents start its
+    top tier. A word with more than TIER_RANKED heaviest documents has its top tier read in
+    name order (_top_tier_by_name), when `queryset` lists service_search's places."""
+    heaviest: dict[str, tuple[int, int]] = {}  # lexeme: (weight, documents that heavy)
+    for lexeme, (nth, found, count) in zip(lexemes, looked, strict=True):
+        if nth is None:
+            if found:  # the lexeme stands only in light places: its heaviest weight unknown
+                return None
+            continue  # in no document: it adds nothing to any rank
+        heaviest[lexeme] = (nth, count)
+    groups = _lexeme_groups(tsquery)
+    if not heaviest or groups is None:
+        return None
+    top = sum(weight for weight, _count in heaviest.values())
+    sized = [
+        (sum(heaviest[lexeme][1] for lexeme in stored), stored)
+        for stored in ([lexeme for lexeme in group if lexeme in heaviest] for group in groups)
+        if stored
+    ]
+    reached, word = min(sized)
+    if reached > min(TIER_RANKED, MAX_HEAVY_CANDIDATES):
+        tier = min(count for _weight, count in heaviest.values())
+        return _top_tier_by_name(queryset, stop, tsquery=tsquery, top=top, tier=tier)
+    if len(sized) == 1:
+        return None  # one word: heaviest_page_keys's looks read the same documents down
+    floors = {lexeme: heaviest[lexeme][0] for lexeme in word}
+    others = top - sum(floors.values())  # the other words' heaviest weights
+    for step in range(1, TIER_STEPS + 1):
+        # A constant statement; the lexemes and weights are its parameters.
+        candidates = RawSQL(_CANDIDATES_SQL, (word, [floors[x] for x in word]))  # noqa: S611
+        rows = list(
+            queryset.filter(**{f"{service}__in": candidates}).values_list("pk", "text_score")[:stop]
+        )
+        bound = sum(floor - 1 for floor in floors.values()) + others
+        if len(rows) == stop and round(rows[-1][1] * WEIGHT_SCALE) > bound:
+            return [pk for pk, _score in rows]
+        if step == TIER_STEPS:
+            break
+        with connections[queryset.db].cursor() as cursor:  # each lexeme one weight lighter
+            cursor.execute(
+                " UNION ALL ".join([_LIGHTER_SQL] * len(word)),
+                [
+                    x
+                    for lexeme in word
+                    for x in (lexeme, floors[lexeme], TIER_RANKED + 1, lexeme, floors[lexeme])
+                ],
+            )
+            lighter = cursor.fetchall()
+        if all(weight is None for weight, _count in lighter):
+            return None  # every stored document is a candidate already
+        if sum(count for _weight, count in lighter) > min(TIER_RANKED, MAX_HEAVY_CANDIDATES):
+            return None
+        for lexeme, (weight, _count) in zip(word, lighter, strict=True):
+            if weight is not None:
+                floors[lexeme] = weight
+    return None
+
+
+def _top_tier_by_name(
+    queryset: QuerySet[Any], stop: int, *, tsquery: str, top: int, tier: int
+) -> list[Any] | None:
+    """_top_tier_keys's page read in name order, for a tier of `tier` documents (more than
+    TIER_RANKED) of places listed by service_search (best match first, then by name and id).
+
+    The places ranking the top rank (`top`, in fifths) come first, by name then id (equal
+    ranks tie exactly: text_score). Read in that order, the first places found among the
+    directory's first N by name that rank the top rank and pass the filters are the page
+    when there are `stop` of them: any other place ranking it comes after the first N. N is
+    TIER_WALK_SPREAD times the places among which `stop` of the tier should stand if its
+    documents were spread evenly by name; the page is not given when N would pass
+    TIER_WALK_MAX_PLACES or holds too few. "crisis" at 200,000 services: the 20 first by name
+    of 4,941 places at the top rank read from 2,820 places in name order, where ranking them
+    all took 44 ms (docs/directory.md, "The top tier")."""
+    if queryset.model._meta.db_table != "resources_serviceatlocation" or tuple(
+        queryset.query.order_by[1:]
+    ) != ("search_place__name", "id"):
+        return None  # not service_search's order of places
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(_PLACES_SQL)
+        row = cursor.fetchone()
+        places = row[0] if row else 0
+        if places < 1:
+            return None
+        reach = math.ceil(TIER_WALK_SPREAD * stop * places / tier)
+        if reach > TIER_WALK_MAX_PLACES:
+            return None
+        cursor.execute(_TIER_WALK_SQL, [tsquery, tsquery, top, reach])
+        keys = [key for (key,) in cursor.fetchall()]
+    if len(keys) < stop:
+        return None
+    # The filters (status, referrals, languages, ...) on the few found, in the page's order.
+    rows = list(
+        queryset.filter(pk__in=keys)
+        .order_by(*queryset.query.order_by[1:])
+        .values_list("pk", flat=True)[:stop]
+    )
+    return rows if len(rows) == stop else None
+
 
 def heaviest_page_keys(queryset: QuerySet[Any], stop: int, *, service: str) -> list[Any] | None:
     """The keys of queryset[:stop] (ordered by a text rank first: ranked_tsquery) read from
@@ -291,7 +501,7 @@ def heaviest_page_keys(queryset: QuerySet[Any], stop: int, *, service: str) -> l
     services (docs/directory.md, "Ranking a word from its heaviest documents")."""
     tsquery = ranked_tsquery(queryset)
     lexemes = any_of_lexemes(tsquery) if tsquery else None
-    if not lexemes:
+    if tsquery is None or not lexemes:
         return None
     heaviest = " UNION ALL ".join([_HEAVIEST_SQL] * len(lexemes))
     tried: list[list[int]] = []
@@ -306,6 +516,12 @@ def heaviest_page_keys(queryset: QuerySet[Any], stop: int, *, service: str) -> l
                 ],
             )
             looked = cursor.fetchall()
+        if offset == 0:  # the top tier: in name order when it is too many to rank
+            keys = _top_tier_keys(
+                queryset, stop, service=service, tsquery=tsquery, lexemes=lexemes, looked=looked
+            )
+            if keys is not None:
+                return keys
         if sum(count for *_, count in looked) > MAX_HEAVY_CANDIDATES:
             return None  # a deeper look reads at least as many: rank every match
         bounds = [(nth, found) for nth, found, _count in looked]
