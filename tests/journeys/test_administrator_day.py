@@ -1,6 +1,7 @@
 """An administrator's day in the admin: first sign-in with the authenticator set up, the
 dashboard, a new case manager added with one Roles field, a partner agency's API token issued
-and shown once, a closed service found in the directory by a misspelt search, the audit trail
+and shown once, a closed service found in the directory by a misspelt search and reopened from
+the list (back on the search after saving), the audit trail
 read, the API documentation (offline); then the new case
 manager signs in for the first time and lands on their own dashboard."""
 
@@ -73,6 +74,20 @@ def test_an_administrators_day(live_server, browser):
     row = day.page.locator("#result_list tbody tr").first
     assert "Winter overnight shelter" in row.inner_text()
     day.shot("directory-search-closed-service")
+    # November: she reopens it from the list, and saving brings her back to her search.
+    row.locator("th a").click()
+    day.at(r"/admin/resources/service/\d+/change/")
+    assert "_changelist_filters=q%3Dwintr" in day.page.url
+    day.page.select_option("#id_status", "active")
+    day.page.locator("input[name=_save]").click()
+    day.at(r"/admin/resources/service/")
+    assert "q=wintr" in day.page.url
+    day.page.get_by_text("was changed successfully").wait_for()
+    assert (
+        "Winter overnight shelter" in day.page.locator("#result_list tbody tr").first.inner_text()
+    )
+    assert Service.objects.get(name="Winter overnight shelter").status == ServiceStatus.ACTIVE
+    day.shot("directory-service-reopened")
 
     day.goto("/admin/acs/auditevent/")
     assert day.page.locator("#result_list tbody tr").count() > 0
