@@ -5,6 +5,7 @@ and the bulk-action helpers."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote as url_quote
 
@@ -16,7 +17,7 @@ from django.contrib.admin.utils import quote
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Page, Paginator
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch
+from django.urls import NoReverseMatch, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import RFC3986_SUBDELIMS
@@ -102,7 +103,9 @@ class FastChangeList(ChangeList):
         super().__init__(*args, **kwargs)
         self._row_link: str | None = None
         try:
-            url = super().url_for_result(cast("models.Model", _KeyStandIn(self.pk_attname)))
+            # A row whose key is _ROW_KEY.
+            stand_in = SimpleNamespace(**{self.pk_attname: _ROW_KEY})
+            url = super().url_for_result(cast("models.Model", stand_in))
         except NoReverseMatch:  # no change view: the rows are shown unlinked, as Django does
             return
         self._row_link = add_preserved_filters(
@@ -117,13 +120,6 @@ class FastChangeList(ChangeList):
             raise NoReverseMatch("No change view for this row.")
         # Quoted as reverse() quotes an argument of the path.
         return self._row_link.replace(_ROW_KEY, url_quote(key, safe=_PATH_SAFE), 1)
-
-
-class _KeyStandIn:
-    """A row whose key is _ROW_KEY, for ChangeList.url_for_result."""
-
-    def __init__(self, attname: str) -> None:
-        setattr(self, attname, _ROW_KEY)
 
 
 class FastListAdmin(LocalTimesAdmin):
@@ -280,8 +276,6 @@ class NamedInlineMixin(_InlineBase):
 def readonly_record(field: str, description: str) -> Callable[[object, Any], str]:
     """A read-only foreign key shown by its label and linked to its admin page (the admin's
     own read-only display prints the opaque `__str__`). The record must be select_related."""
-    from django.urls import NoReverseMatch, reverse
-    from django.utils.html import format_html
 
     @admin.display(description=description)
     def show(self: object, obj: Any) -> str:

@@ -84,7 +84,7 @@ from resources.selectors import (
     service_search,
     text_query,
 )
-from resources.selectors.directory.text import TEXT_WEIGHTS, TextQuery
+from resources.selectors.directory.text import WEIGHT_SCALE, TextQuery, rank_fifths_sql
 
 
 @dataclass
@@ -116,9 +116,7 @@ def timed(runner: Callable, inputs: list, out: Timings) -> None:
 
 # A match is ranked by any of its words (TextQuery.rank_tsquery): the sum of their weights,
 # in whole fifths (text_score).
-TEXT_RANK_SQL = (
-    "(round(ts_rank_cd(%(weights)s::float4[], d.document, %(rank_tsq)s::tsquery)::float8 * 5) / 5)"
-)
+TEXT_RANK_SQL = f"({rank_fifths_sql('d.document, %(rank_tsq)s::tsquery')} / {WEIGHT_SCALE})"
 # The search rows' (SearchPlace, migration 0025): the service's name, status, referral flag and
 # document, the location's point and the languages of both, on one row per place.
 PLACE_RANK_SQL = TEXT_RANK_SQL.replace("d.document", "p.document")
@@ -169,7 +167,6 @@ def plain_sql(q: Query, tsquery: TextQuery | None, *, page: int = PAGE) -> tuple
         else:
             params["tsq"] = tsquery.tsquery
             params["rank_tsq"] = tsquery.rank_tsquery
-            params["weights"] = list(TEXT_WEIGHTS)
             where.append("p.document @@ %(tsq)s::tsquery")
             select_rank = PLACE_RANK_SQL
             order.append("rank DESC")
@@ -196,7 +193,6 @@ WHERE d.document @@ %(tsq)s::tsquery"""
     params = {
         "tsq": tsquery.tsquery,
         "rank_tsq": tsquery.rank_tsquery,
-        "weights": list(TEXT_WEIGHTS),
     }
     page_sql = f"""SELECT s.id, {TEXT_RANK_SQL} AS rank {from_where}
 ORDER BY rank DESC, s.name, s.id

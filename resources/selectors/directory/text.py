@@ -16,6 +16,8 @@ from django.db.models.expressions import OrderBy, RawSQL
 from django.db.models.functions import Cast, Least
 from rapidfuzz.distance import OSA
 
+from resources.models import ServiceAtLocation
+
 # word_similarity of the query within a field: 0.3 lets "shleter" find "shelter" (0.33) and
 # "detx" find "detox" (0.6); near misses such as "food" in "flood" (0.4) rank below exact words.
 MIN_TEXT_RANK = 0.3
@@ -32,6 +34,14 @@ _WEIGHTS_SQL = "'{" + ",".join(str(w) for w in TEXT_WEIGHTS) + "}'::float4[]"
 # bit with the order the positions were added in, and equal ranks must tie exactly for the
 # name to order them (the top tier read in name order: _top_tier_by_name).
 WEIGHT_SCALE = 5
+
+
+def rank_fifths_sql(arguments: str) -> str:
+    """SQL of ts_rank_cd with TEXT_WEIGHTS of `arguments` (SQL: "document, tsquery") in whole
+    fifths, an integer: what text_score orders by, times WEIGHT_SCALE."""
+    return f"round(ts_rank_cd({_WEIGHTS_SQL}, {arguments})::float8 * {WEIGHT_SCALE})"
+
+
 # A query word that is not a word of the directory also stands for the directory's words
 # nearest to it: those fewest edits away (optimal string alignment: a swap of two neighbours
 # is one edit; at most MAX_EDITS for a short word, MAX_EDITS + 1 for a longer one), or, when
@@ -189,11 +199,7 @@ def text_score(query: TextQuery, *, service: str = "service__", place: str | Non
     return Func(
         _document(service, place),
         _tsquery(query.rank_tsquery),
-        function="ts_rank_cd",
-        template=(
-            f"(round(%(function)s({_WEIGHTS_SQL}, %(expressions)s)::float8 * {WEIGHT_SCALE})"
-            f" / {WEIGHT_SCALE})"
-        ),
+        template=f"({rank_fifths_sql('%(expressions)s')} / {WEIGHT_SCALE})",
         output_field=FloatField(),
     )
 
@@ -313,8 +319,7 @@ FROM (SELECT max(w.weight) AS w FROM resources_documentweight w
 _TIER_WALK_SQL = f"""
 SELECT w.pk FROM (
   SELECT p.service_at_location_id AS pk,
-    CASE WHEN p.document @@ %s::tsquery THEN
-      round(ts_rank_cd({_WEIGHTS_SQL}, p.document, %s::tsquery)::float8 * {WEIGHT_SCALE}) >= %s
+    CASE WHEN p.document @@ %s::tsquery THEN {rank_fifths_sql("p.document, %s::tsquery")} >= %s
     ELSE false END AS top
   FROM resources_searchplace p ORDER BY p.name, p.service_at_location_id LIMIT %s
 ) AS w WHERE w.top
@@ -402,7 +407,8 @@ def _top_tier_keys(
         if stored
     ]
     reached, word = min(sized)
-    if reached > min(TIER_RANKED, MAX_HEAVY_CANDIDATES):
+    most = min(TIER_RANKED, MAX_HEAVY_CANDIDATES)  # candidates ranked, at most
+    if reached > most:
         tier = min(count for _weight, count in heaviest.values())
         return _top_tier_by_name(queryset, stop, tsquery=tsquery, top=top, tier=tier)
     if len(sized) == 1:
@@ -426,13 +432,13 @@ def _top_tier_keys(
                 [
                     x
                     for lexeme in word
-                    for x in (lexeme, floors[lexeme], TIER_RANKED + 1, lexeme, floors[lexeme])
+                    for x in (lexeme, floors[lexeme], most + 1, lexeme, floors[lexeme])
                 ],
             )
             lighter = cursor.fetchall()
         if all(weight is None for weight, _count in lighter):
             return None  # every stored document is a candidate already
-        if sum(count for _weight, count in lighter) > min(TIER_RANKED, MAX_HEAVY_CANDIDATES):
+        if sum(count for _weight, count in lighter) > most:
             return None
         for lexeme, (weight, _count) in zip(word, lighter, strict=True):
             if weight is not None:
@@ -455,9 +461,10 @@ def _top_tier_by_name(
     TIER_WALK_MAX_PLACES or holds too few. "crisis" at 200,000 services: the 20 first by name
     of 4,941 places at the top rank read from 2,820 places in name order, where ranking them
     all took 44 ms (docs/directory.md, "The top tier")."""
-    if queryset.model._meta.db_table != "resources_serviceatlocation" or tuple(
-        queryset.query.order_by[1:]
-    ) != ("search_place__name", "id"):
+    if queryset.model is not ServiceAtLocation or tuple(queryset.query.order_by[1:]) != (
+        "search_place__name",
+        "id",
+    ):
         return None  # not service_search's order of places
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(_PLACES_SQL)
