@@ -50,15 +50,27 @@ LIST_COUNT_CAP = 10_000
 
 
 class CappedCountPaginator(_Paginator):
-    """Counts no further than LIST_COUNT_CAP rows (a COUNT over a LIMIT subquery), so a list
-    of a huge table costs the same as a small one; the pages past the cap are not offered."""
+    """Counts no further than `cap` rows (LIST_COUNT_CAP: a COUNT over a LIMIT subquery), so
+    a list of a huge table costs the same as a small one; the pages past the cap are not
+    offered, and a list with more rows says so ("10000+ results": `capped`, read by
+    templates/admin/search_form.html and pagination.html)."""
 
     cap = LIST_COUNT_CAP
 
     @cached_property
-    def count(self) -> int:
+    def counted(self) -> int:
+        """The rows, counted no further than one past the cap."""
         queryset = cast("QuerySet[Any]", self.object_list)  # the admin pages a queryset
-        return queryset.order_by()[: self.cap].count()
+        return queryset.order_by().values("pk")[: self.cap + 1].count()
+
+    @cached_property
+    def count(self) -> int:
+        return min(self.counted, self.cap)
+
+    @property
+    def capped(self) -> bool:
+        """Whether the list has more rows than `count` says."""
+        return self.counted > self.cap
 
 
 class KeysFirstPaginator(CappedCountPaginator):
@@ -113,6 +125,12 @@ class FastChangeList(ChangeList):
         )
         # Added already: items_for_result would add them again, resolving every row's URL.
         self.preserved_filters = ""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        if getattr(self.paginator, "capped", False):
+            # Not every row was counted: "Show all" would list an unknown number.
+            self.can_show_all = False
 
     def url_for_result(self, result: models.Model) -> str:
         key = str(quote(getattr(result, self.pk_attname)))

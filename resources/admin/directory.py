@@ -4,7 +4,7 @@ edited inline, listings not verified lately, and capacity with its history."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ORDER_VAR
@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from acs.admin_base import FastChangeList, FastListAdmin, KeysFirstPaginator
 from acs.roles import STAFF_ROLES, has_any_role
@@ -30,7 +31,7 @@ from resources.models import (
     ServiceAtLocation,
     TaxonomyTerm,
 )
-from resources.selectors import page_keys, pages_by_slice, text_search
+from resources.selectors import MATCHES_COUNTED, page_keys, pages_by_slice, text_search
 
 UNVERIFIED_AFTER = timedelta(days=180)
 
@@ -156,12 +157,19 @@ class BestMatchFirst(FastChangeList):
 class BestMatchKeysPaginator(KeysFirstPaginator):
     """The service list's pages found as the directory's searches find theirs (page_keys):
     best match first, a search's page from its words' heaviest documents rather
-    than from every match ranked."""
+    than from every match ranked. A search counts its matches no further than the HSDS
+    list does (MATCHES_COUNTED: "1000+ results", 20 pages of the best matches): counting
+    10,000 of a common word's matches at 200,000 services took 14-70 ms a page."""
+
+    @cached_property
+    def cap(self) -> int:  # type: ignore[override]
+        queryset = cast("QuerySet[Any]", self.object_list)
+        return MATCHES_COUNTED if "text_score" in queryset.query.annotations else super().cap
 
     def keys(self, queryset: QuerySet[Any], bottom: int, top: int) -> list[Any]:
-        if pages_by_slice(queryset, self.count):  # few matches, or sorted by a column
+        if pages_by_slice(queryset, self.counted):  # few matches, or sorted by a column
             return super().keys(queryset, bottom, top)
-        return page_keys(queryset, top, counted_past=self.count)[bottom:top]
+        return page_keys(queryset, top, counted_past=self.counted)[bottom:top]
 
 
 class ServiceAdmin(ReferrersPickFrom, HttpsUrls, FastListAdmin):

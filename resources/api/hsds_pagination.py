@@ -7,7 +7,7 @@ import math
 from django.db.models import QuerySet
 from rest_framework import serializers
 
-from resources.selectors import counted_page_keys, page_keys, rows_of
+from resources.selectors import MATCHES_COUNTED, counted_page_keys, page_keys, rows_of
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
@@ -26,7 +26,7 @@ class PageParams(serializers.Serializer):
 
 
 # Counting stops here: an exact count of a large match set is a scan of it on every page.
-COUNT_CAP = 1000
+COUNT_CAP = MATCHES_COUNTED
 
 
 def _count_limit(at_least: int) -> int:

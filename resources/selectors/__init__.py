@@ -2,6 +2,7 @@
 
 from resources.selectors.directory import (
     EARTH_RADIUS_KM,
+    MATCHES_COUNTED,
     MAX_RADIUS_KM,
     MIN_TEXT_RANK,
     NEED_TERMS,
@@ -54,6 +55,7 @@ from resources.selectors.referrals import (
 
 __all__ = [
     "EARTH_RADIUS_KM",
+    "MATCHES_COUNTED",
     "MAX_RADIUS_KM",
     "MIN_TEXT_RANK",
     "NEED_TERMS",

@@ -139,7 +139,11 @@ def test_the_paginator_stops_counting_at_the_cap(monkeypatch, case_manager):
         ResidentFactory()
     monkeypatch.setattr(CappedCountPaginator, "cap", 3)
 
-    assert CappedCountPaginator(Resident.objects.order_by("id"), 2).count == 3
+    paginator = CappedCountPaginator(Resident.objects.order_by("id"), 2)
+    assert (paginator.count, paginator.capped) == (3, True)
+    monkeypatch.setattr(CappedCountPaginator, "cap", 4)
+    paginator = CappedCountPaginator(Resident.objects.order_by("id"), 2)
+    assert (paginator.count, paginator.capped) == (4, False)
     assert LIST_COUNT_CAP >= 1000
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from acs.management.commands.seed_demo import demo_uuid
 from cases.models import Resident
+from resources.admin import directory as directory_admin
 from resources.models import Service
 from resources.selectors import listed_brief, page_rows, service_search, text_search
 from resources.selectors.directory import pages as directory_search
@@ -24,8 +25,10 @@ def _walk_best_first(live_server, browser, monkeypatch, username: str, text: str
     services, _ranked = text_search(Service.objects.all(), text, service="")
     best = list(services.order_by("-text_score", "name", "id").values_list("name", flat=True))
     assert len(best) > 100
-    # As a statewide directory's thousands of matches: past the few sorted whole.
+    # As a statewide directory's thousands of matches: past the few sorted whole, and past
+    # the search's count, which says so.
     monkeypatch.setattr(directory_search, "SPARSE_MATCHES", 10)
+    monkeypatch.setattr(directory_admin, "MATCHES_COUNTED", 100)
     answered = []
     heaviest = directory_search.heaviest_page_keys
 
@@ -48,6 +51,9 @@ def _walk_best_first(live_server, browser, monkeypatch, username: str, text: str
     desk.at(r"/admin/resources/service/\?q=" + text.replace(" ", r"\+"))
     first_page = desk.page.locator("#result_list tbody th").all_inner_texts()
     assert first_page == best[:50]
+    assert "100+ results" in desk.page.locator("#changelist-search").inner_text()
+    assert "100+ services" in desk.page.locator(".paginator").inner_text()
+    assert desk.page.locator(".paginator .showall").count() == 0  # not every row was counted
     desk.shot("best-first")
     desk.page.locator(".paginator a", has_text="2").first.click()
     desk.at(r"/admin/resources/service/\?(.*&)?p=2(&.*)?")

@@ -106,6 +106,50 @@ def test_directory_lists_never_count_the_whole_table(client, admin_user, directo
     assert response.context["cl"].show_full_result_count is False
 
 
+def test_a_list_longer_than_its_count_says_so(monkeypatch, client, admin_user):
+    """Past the cap a list says "3+ organizations", searched or not: "3" would be a count."""
+    from acs.admin_base import CappedCountPaginator
+    from tests.factories import OrganizationFactory
+
+    for n in range(4):
+        OrganizationFactory(name=f"Kit {n}")
+    client.force_login(admin_user)
+    monkeypatch.setattr(CappedCountPaginator, "cap", 3)
+
+    listed = client.get("/admin/resources/organization/").content.decode()
+    searched = client.get("/admin/resources/organization/", {"q": "Kit"}).content.decode()
+
+    assert "3+ organizations" in listed
+    assert "3+ results" in searched and "3+ organizations" in searched
+    monkeypatch.setattr(CappedCountPaginator, "cap", 4)
+    listed = client.get("/admin/resources/organization/").content.decode()
+    assert "4 organizations" in listed and "4+" not in listed
+
+
+def test_a_searched_service_list_counts_as_far_as_the_hsds_list(monkeypatch, client, admin_user):
+    """Best match first, 20 pages of 50 are the search's; its count stops where the HSDS
+    list's does (MATCHES_COUNTED), the list's own (LIST_COUNT_CAP) when not searched."""
+    from acs.admin_base import CappedCountPaginator
+    from resources import selectors
+    from resources.admin import directory
+    from resources.api import hsds_pagination
+    from tests.factories import ServiceFactory
+
+    for n in range(4):
+        ServiceFactory(name=f"Night shelter {n}")
+    client.force_login(admin_user)
+    monkeypatch.setattr(directory, "MATCHES_COUNTED", 2)
+    monkeypatch.setattr(CappedCountPaginator, "cap", 3)
+    assert hsds_pagination.COUNT_CAP == selectors.MATCHES_COUNTED == 1000
+
+    searched = client.get("/admin/resources/service/", {"q": "shelter"})
+    listed = client.get("/admin/resources/service/")
+
+    assert searched.context["cl"].result_count == 2 and searched.context["cl"].paginator.capped
+    assert "2+ results" in searched.content.decode()
+    assert listed.context["cl"].result_count == 3 and listed.context["cl"].paginator.capped
+
+
 def test_admin_service_search_finds_every_service_best_match_first(client, admin_user):
     """The service list searches every service it lists: staff look for an inactive one to
     reopen it, or one with no place yet to place it (the field app and the refer pickers

@@ -197,6 +197,9 @@ def _searches(word: str) -> list[tuple[str, object]]:
     ]
     if ranked:
         searches.append(("services", services.order_by("-text_score", "name", "id")))
+        # The admin's service list, filtered (ServiceAdmin.get_search_results).
+        active = services.filter(status="active", accepts_referrals=True)
+        searches.append(("active services", active.order_by("-text_score", "name", "pk")))
     return searches
 
 
@@ -230,16 +233,21 @@ def test_the_top_tier_page_is_every_matchs_page_or_none(generated, monkeypatch, 
     """The page read down one word's heaviest documents (_top_tier_keys), or its top tier
     read in name order (_top_tier_by_name, made to answer every tier here: the generated
     directory is small), is always the page of every match ranked, for one word and two,
-    with filters; and each way answers often."""
+    with filters; and each way answers often, in name order for places (their search rows
+    ranked) and for services (their names and weights)."""
     from resources.selectors.directory import text
 
     answers = {"ranked": 0, "in name order": 0}
+    walked_services = 0
     tiered, walked = text._top_tier_keys, text._top_tier_by_name
 
     def counted(way, found):
         def wrapper(*args, **kwargs):
+            nonlocal walked_services
             keys = found(*args, **kwargs)
             answers[way] += keys is not None
+            if way == "in name order" and keys is not None:
+                walked_services += args[0].model is Service
             return keys
 
         return wrapper
@@ -249,6 +257,7 @@ def test_the_top_tier_page_is_every_matchs_page_or_none(generated, monkeypatch, 
     if tier == "in name order":
         monkeypatch.setattr(text, "TIER_RANKED", 0)
         monkeypatch.setattr(text, "TIER_WALK_MAX_PLACES", 10**6)
+        monkeypatch.setattr(text, "TIER_WALK_MAX_SERVICES", 10**6)
     rng = random.Random(3)  # noqa: S311 - test data
     for word in [*_words(), *_phrases()]:
         for label, qs in _searches(word):
@@ -260,6 +269,8 @@ def test_the_top_tier_page_is_every_matchs_page_or_none(generated, monkeypatch, 
             if keys is not None:
                 assert keys == list(qs.values_list("pk", flat=True)[:stop]), (word, label, stop)
     assert answers[tier] > 10, answers
+    if tier == "in name order":
+        assert 5 < walked_services < answers[tier], (walked_services, answers)
 
 
 def test_ranks_are_whole_fifths_so_equal_sums_tie_exactly(generated):

@@ -61,7 +61,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
-from acs.admin_base import LIST_COUNT_CAP, FastListAdmin
+from acs.admin_base import FastListAdmin
 from resources.api.hsds_pagination import COUNT_CAP, paginate
 from resources.management.bench_directory.load import MIXED_KINDS, concurrent
 from resources.management.bench_directory.queries import (
@@ -78,6 +78,7 @@ from resources.management.bench_directory.queries import (
 from resources.management.bench_directory.server import bench_session, get, gunicorn
 from resources.models import EARTH_RADIUS_KM, Service, TaxonomyTerm, capacity_stale_after
 from resources.selectors import (
+    MATCHES_COUNTED,
     listed_brief,
     page_rows,
     service_at_locations_list,
@@ -186,7 +187,7 @@ LIMIT {int(page)}"""
 def admin_services_sql(tsquery: TextQuery, *, page: int, cap: int) -> tuple[str, str, dict]:
     """The admin's service list searched (ServiceAdmin.get_search_results): every service
     whose document matches, best match first, its first page and its capped count
-    (CappedCountPaginator), in plain SQL."""
+    (BestMatchKeysPaginator: one past MATCHES_COUNTED, "1000+"), in plain SQL."""
     from_where = """FROM resources_service s
 JOIN resources_servicesearchdocument d ON d.service_id = s.id
 WHERE d.document @@ %(tsq)s::tsquery"""
@@ -235,7 +236,7 @@ class SqlFloor:
         if tsquery is None:
             return [], 0
         page_sql, count_sql, params = admin_services_sql(
-            tsquery, page=FastListAdmin.list_per_page, cap=LIST_COUNT_CAP
+            tsquery, page=FastListAdmin.list_per_page, cap=MATCHES_COUNTED + 1
         )
         with connection.cursor() as cursor:
             cursor.execute(count_sql, params)

@@ -30,6 +30,7 @@ from resources.selectors.directory.needs import (
 )
 from resources.selectors.directory.open_now import open_at_condition, open_at_filter
 from resources.selectors.directory.pages import (
+    MATCHES_COUNTED,
     REACH_MAX_STOP,
     REACH_PLACES,
     counted_page_keys,
@@ -64,6 +65,7 @@ from resources.selectors.directory.text import (
 
 __all__ = [
     "EARTH_RADIUS_KM",
+    "MATCHES_COUNTED",
     "MAX_CORRECTIONS",
     "MAX_EDITS",
     "MAX_QUERY_WORDS",

@@ -28,6 +28,10 @@ _M = TypeVar("_M", bound=Model)
 REACH_PLACES = 20
 # Pages ending further than this are not cut (the look would cover too many places).
 REACH_MAX_STOP = 200
+# How far a search's matches are counted (the HSDS list's `total_items`, the admin's service
+# list): past it the count says "at least", since an exact count of a common word's matches
+# is a scan of them on every page.
+MATCHES_COUNTED = 1000
 # A search too sparse to cut is counted this far and, if it has no more matches, those are
 # sorted (counted_page_keys).
 SPARSE_MATCHES = 1000
