@@ -22,6 +22,7 @@ from resources.selectors.directory.text import (
     any_of_lexemes,
     heaviest_page_keys,
     ranked_tsquery,
+    ranked_words,
     text_query,
 )
 from resources.services import search_refresh_deferred
@@ -319,6 +320,29 @@ def test_page_keys_reads_a_one_word_page_from_the_heaviest_documents(generated, 
         keys = page_keys(qs, 3)
     assert keys == everything[:3]
     assert any("resources_documentweight" in q["sql"] for q in ctx.captured_queries)
+
+
+def test_a_one_words_page_is_read_from_its_first_look_before_any_count(generated):
+    """One word: its heaviest documents' first look proves a page, and its matches are not
+    counted for nothing; two words are counted first (few matches, sorted whole)."""
+    asked = answered = 0
+    for word in _words()[:40]:
+        for _label, qs in _searches(word)[:2]:  # the places, and those taking referrals
+            if ranked_words(qs) != 1:
+                continue
+            asked += 1
+            with CaptureQueriesContext(connection) as ctx:
+                keys = page_keys(qs, 2)
+            assert keys == list(qs.values_list("pk", flat=True)[:2]), word
+            counted = any("WITH matches AS" in q["sql"] for q in ctx.captured_queries)
+            answered += not counted
+    assert asked > 20 and answered > asked / 4, (answered, asked)
+    qs = service_search(text="food pantry")
+    assert ranked_words(qs) == 2
+    with CaptureQueriesContext(connection) as ctx:
+        keys = page_keys(qs, 5)
+    assert keys == list(qs.values_list("pk", flat=True)[:5])
+    assert "WITH matches AS" in ctx.captured_queries[0]["sql"]
 
 
 def test_the_admins_service_list_pages_a_one_word_search_from_the_heaviest_documents(

@@ -18,7 +18,12 @@ from django.db.models.sql.where import AND, WhereNode
 from resources.models import SearchPlace, Service
 from resources.selectors.directory.geo import Point, WithinRadius, chord_km, in_chord_box
 from resources.selectors.directory.search import PLACE
-from resources.selectors.directory.text import heaviest_page_keys, ranked_tsquery
+from resources.selectors.directory.text import (
+    HEAVY_DEPTHS,
+    heaviest_page_keys,
+    ranked_tsquery,
+    ranked_words,
+)
 
 _M = TypeVar("_M", bound=Model)
 
@@ -165,6 +170,19 @@ def page_keys(queryset: QuerySet[_M], stop: int, *, counted_past: int = 0) -> li
     documents when that is proven exact (heaviest_page_keys), or every match is ranked."""
     marker = _nearest_first(queryset, stop)
     best_first = marker is None and ranked_tsquery(queryset) is not None
+    depths: tuple[int, ...] = HEAVY_DEPTHS
+    if best_first and counted_past < SPARSE_MATCHES and ranked_words(queryset) == 1:
+        # One word: its heaviest documents' first look (and top tier) before the count. A
+        # common word's page is proven there, and counting its first thousand matches was
+        # for nothing (the referral picker at 200,000 services: "shelter", 15 ms). Several
+        # words are counted first: their first look ranks more candidates, and their
+        # matches are fewer.
+        keys = heaviest_page_keys(
+            queryset, stop, service=_service_key(queryset), depths=HEAVY_DEPTHS[:1]
+        )
+        if keys is not None:
+            return keys
+        depths = HEAVY_DEPTHS[1:]
     if (marker is not None or best_first) and counted_past < SPARSE_MATCHES:
         _count, keys = counted_page_keys(queryset, stop, limit=SPARSE_MATCHES)
         if keys is not None:
@@ -174,7 +192,7 @@ def page_keys(queryset: QuerySet[_M], stop: int, *, counted_past: int = 0) -> li
         # Many matches, best first: from the heaviest documents of the query's words, where
         # that is proven to find the page (heaviest_page_keys); else every match ranked,
         # below.
-        keys = heaviest_page_keys(queryset, stop, service=_service_key(queryset))
+        keys = heaviest_page_keys(queryset, stop, service=_service_key(queryset), depths=depths)
         if keys is not None:
             return keys
     elif marker is not None:

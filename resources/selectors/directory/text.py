@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -344,6 +345,14 @@ SELECT w.id FROM (
 _ROWS_SQL = "SELECT reltuples FROM pg_class WHERE oid = %s::regclass"
 
 
+def ranked_words(queryset: QuerySet[Any]) -> int | None:
+    """How many words `queryset`'s rank (ranked_tsquery) is the sum of (a word's stems and
+    corrections are one); None when it is not ordered by a rank of any of its lexemes."""
+    tsquery = ranked_tsquery(queryset)
+    groups = _lexeme_groups(tsquery) if tsquery else None
+    return None if groups is None else len(groups)
+
+
 def _lexeme_groups(tsquery: str) -> list[list[str]] | None:
     """The lexemes of each word of a rank (text_query's `rank_tsquery`: its words' groups
     joined by `|`, each a word's stems and corrections), words sharing a lexeme merged; None
@@ -524,7 +533,9 @@ def _top_tier_by_name(
     return page if len(page) == stop else None
 
 
-def heaviest_page_keys(queryset: QuerySet[Any], stop: int, *, service: str) -> list[Any] | None:
+def heaviest_page_keys(
+    queryset: QuerySet[Any], stop: int, *, service: str, depths: Sequence[int] = HEAVY_DEPTHS
+) -> list[Any] | None:
     """The keys of queryset[:stop] (ordered by a text rank first: ranked_tsquery) read from
     the heaviest documents of the query's words, when the rank asks for any of its lexemes
     (any_of_lexemes: a query of one word, and the rank of several, `rank_tsquery`) and that
@@ -540,15 +551,17 @@ def heaviest_page_keys(queryset: QuerySet[Any], stop: int, *, service: str) -> l
     above that sum, no document left out can reach the page, ties on name included: the page
     is exact. No deeper look than MAX_HEAVY_CANDIDATES documents. `service` is the path to
     the service's key ("pk" for a Service, "service_id" for a service at a location).
-    "clinic" at 200,000 services: the page of 30,401 matching places from 163 candidate
-    services (docs/directory.md, "Ranking a word from its heaviest documents")."""
+    `depths` are the looks to take, of HEAVY_DEPTHS (page_keys takes a word's first look
+    before counting its matches, and the deeper ones after). "clinic" at 200,000 services:
+    the page of 30,401 matching places from 163 candidate services (docs/directory.md,
+    "Ranking a word from its heaviest documents")."""
     tsquery = ranked_tsquery(queryset)
     lexemes = any_of_lexemes(tsquery) if tsquery else None
     if tsquery is None or not lexemes:
         return None
     heaviest = " UNION ALL ".join([_HEAVIEST_SQL] * len(lexemes))
     tried: list[list[int]] = []
-    for offset in sorted({max(depth * stop - 1, 0) for depth in HEAVY_DEPTHS}):
+    for offset in sorted({max(depth * stop - 1, 0) for depth in depths}):
         with connections[queryset.db].cursor() as cursor:
             cursor.execute(
                 heaviest,
