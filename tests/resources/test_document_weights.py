@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from resources.models import DocumentWeight, Service
+from resources.models import DocumentWeight, Service, ServiceAtLocation
 from resources.selectors import page_keys, service_search, text_search
 from resources.selectors.directory.text import (
     HEAVY,
@@ -229,36 +229,37 @@ def test_the_heaviest_documents_page_is_every_matchs_page_or_none(generated):
     assert answered_phrases > len(phrases) / 2, answered_phrases
 
 
-@pytest.mark.parametrize("tier", ["ranked", "in name order"])
+@pytest.mark.parametrize("tier", ["ranked", "in name order", "in name order by weights"])
 def test_the_top_tier_page_is_every_matchs_page_or_none(generated, monkeypatch, tier):
     """The page read down one word's heaviest documents (_top_tier_keys), or its top tier
     read in name order (_top_tier_by_name, made to answer every tier here: the generated
     directory is small), is always the page of every match ranked, for one word and two,
     with filters; and each way answers often, in name order for places (their search rows
-    ranked) and for services (their names and weights)."""
+    ranked on the way, or their services' weights read) and for services (their weights)."""
     from resources.selectors.directory import text
 
     answers = {"ranked": 0, "in name order": 0}
-    walked_services = 0
-    tiered, walked = text._top_tier_keys, text._top_tier_by_name
+    walked = {ServiceAtLocation: 0, Service: 0}
+    tiered, by_name = text._top_tier_keys, text._top_tier_by_name
 
     def counted(way, found):
         def wrapper(*args, **kwargs):
-            nonlocal walked_services
             keys = found(*args, **kwargs)
             answers[way] += keys is not None
             if way == "in name order" and keys is not None:
-                walked_services += args[0].model is Service
+                walked[args[0].model] += 1
             return keys
 
         return wrapper
 
     monkeypatch.setattr(text, "_top_tier_keys", counted("ranked", tiered))
-    monkeypatch.setattr(text, "_top_tier_by_name", counted("in name order", walked))
-    if tier == "in name order":
+    monkeypatch.setattr(text, "_top_tier_by_name", counted("in name order", by_name))
+    if tier != "ranked":
         monkeypatch.setattr(text, "TIER_RANKED", 0)
-        monkeypatch.setattr(text, "TIER_WALK_MAX_PLACES", 10**6)
-        monkeypatch.setattr(text, "TIER_WALK_MAX_SERVICES", 10**6)
+        # Places ranked on the way, or (none ranked so) read from their services' weights.
+        places = 10**6 if tier == "in name order" else 0
+        monkeypatch.setattr(text, "TIER_WALK_MAX_PLACES", places)
+        monkeypatch.setattr(text, "TIER_WALK_MAX_NAMES", 10**6)
     rng = random.Random(3)  # noqa: S311 - test data
     for word in [*_words(), *_phrases()]:
         for label, qs in _searches(word):
@@ -269,9 +270,10 @@ def test_the_top_tier_page_is_every_matchs_page_or_none(generated, monkeypatch, 
             keys = heaviest_page_keys(qs, stop, service=service)
             if keys is not None:
                 assert keys == list(qs.values_list("pk", flat=True)[:stop]), (word, label, stop)
-    assert answers[tier] > 10, answers
-    if tier == "in name order":
-        assert 5 < walked_services < answers[tier], (walked_services, answers)
+    if tier == "ranked":
+        assert answers["ranked"] > 10, answers
+    else:
+        assert walked[ServiceAtLocation] > 10 and walked[Service] > 5, walked
 
 
 def test_ranks_are_whole_fifths_so_equal_sums_tie_exactly(generated):

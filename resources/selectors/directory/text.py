@@ -302,10 +302,15 @@ TIER_RANKED = 1_000
 TIER_STEPS = 2
 TIER_WALK_SPREAD = 3
 TIER_WALK_MAX_PLACES = 6_000
-# A walk of the services' names reads their index alone (the admin's list, 50 a page, at
-# 200,000 services: "crisis" reaches 6,394 names, "detox" 20,300 in 3 ms, where ranking its
-# 1,478 heaviest documents took 14).
-TIER_WALK_MAX_SERVICES = 40_000
+# A walk that knows the top tier by its weights reads the names' index alone, so it may go
+# further: the admin's list, 50 a page, at 200,000 services: "crisis" reaches 6,394 names,
+# "detox" 20,300 in 3 ms, where ranking its 1,478 heaviest documents took 14; the places'
+# walk, "shelter" 10,873 names in 4 ms (its 1,214 heaviest services' places found first).
+TIER_WALK_MAX_NAMES = 40_000
+# A walk whose rows the filters mostly leave out (the referral picker: places taking
+# referrals, 39% of the generated directory's) is walked once more, as much further as the
+# share they kept needs.
+TIER_WALKS = 2
 _TIER_SQL = (
     "SELECT w.service_id FROM resources_documentweight w WHERE w.lexeme = %s AND w.weight >= %s"
 )
@@ -329,18 +334,29 @@ SELECT w.pk FROM (
   FROM resources_searchplace p ORDER BY p.name, p.service_at_location_id LIMIT %s
 ) AS w WHERE w.top
 """  # noqa: S608 - constants only; the tsquery, rank and limit are parameters
-# The services in name order, the first %s of them: those stored at each lexeme's heaviest
-# weight, every lexeme (the lexemes, weights and their number): the top rank's. From the
-# names' index alone, and the weights' (_top_tier_by_name, the admin's service list).
-_TIER_SERVICES_WALK_SQL = """
+# The documents stored at each lexeme's heaviest weight, every lexeme (the lexemes, weights
+# and their number): the top rank's (no document weighs more, so only those rank the sum).
+_TIER_WEIGHED_SQL = """
+SELECT d.service_id FROM unnest(%s::text[], %s::int[]) AS t(lexeme, weight)
+JOIN resources_documentweight d ON d.lexeme = t.lexeme AND d.weight >= t.weight
+GROUP BY d.service_id HAVING count(*) = %s
+"""
+# The services, or the search rows, in name order, the first %s of them: those of the top
+# tier (_TIER_WEIGHED_SQL's parameters follow). From the names' index alone, and the
+# weights' (and, for places, the services' places).
+_TIER_SERVICES_WALK_SQL = f"""
 SELECT w.id FROM (
   SELECT s.id FROM resources_service s ORDER BY s.name, s.id LIMIT %s
-) AS w WHERE w.id IN (
-  SELECT d.service_id FROM unnest(%s::text[], %s::int[]) AS t(lexeme, weight)
-  JOIN resources_documentweight d ON d.lexeme = t.lexeme AND d.weight >= t.weight
-  GROUP BY d.service_id HAVING count(*) = %s
+) AS w WHERE w.id IN ({_TIER_WEIGHED_SQL})
+"""  # noqa: S608 - constants only
+_TIER_PLACES_WALK_SQL = f"""
+SELECT w.pk FROM (
+  SELECT p.service_at_location_id AS pk FROM resources_searchplace p
+  ORDER BY p.name, p.service_at_location_id LIMIT %s
+) AS w WHERE w.pk IN (
+  SELECT sal.id FROM resources_serviceatlocation sal WHERE sal.service_id IN ({_TIER_WEIGHED_SQL})
 )
-"""
+"""  # noqa: S608 - constants only
 # PostgreSQL's estimate of the number of rows of a table (0 or less: not yet analyzed).
 _ROWS_SQL = "SELECT reltuples FROM pg_class WHERE oid = %s::regclass"
 
@@ -492,45 +508,58 @@ def _top_tier_by_name(
     directory's first N by name that rank the top rank and pass the filters are the page
     when there are `stop` of them: any other row ranking it comes after the first N. N is
     TIER_WALK_SPREAD times the rows among which `stop` of the tier should stand if its
-    documents were spread evenly by name; the page is not given when N would pass the
-    walk's limit or holds too few. A place's search row is ranked on the way (only those
-    with the words); a service is of the top rank when it is stored at each lexeme's
-    heaviest weight (none weighs more, so only those rank the sum), read from the names'
-    index and the weights' without a document (up to MAX_HEAVY_CANDIDATES of them).
-    "crisis" at 200,000 services: the 20 first by name of 4,941 places at the top rank read
-    from 2,820 places in name order, where ranking them all took 44 ms; the admin's 50
-    first of 4,692 services from 6,394 names, where ranking them took 29 ms
-    (docs/directory.md, "The top tier")."""
+    documents were spread evenly by name, and, when the filters leave too few of those
+    found, as much further as the share they kept needs (TIER_WALKS); the page is not
+    given when N would pass the walk's limit or holds too few.
+
+    Up to TIER_WALK_MAX_PLACES places are walked ranking each search row that has the words.
+    Further, and for services, a row is of the top tier when its service is stored at each
+    lexeme's heaviest weight (none weighs more, so only those rank the sum): read from the
+    names' index and the weights' without a document, up to TIER_WALK_MAX_NAMES rows, when
+    the lexemes' heaviest documents are at most MAX_HEAVY_CANDIDATES. "crisis" at 200,000
+    services: the 20 first by name of 4,941 places at the top rank read from 2,820 places in
+    name order, where ranking them all took 44 ms; the admin's 50 first of 4,692 services
+    from 6,394 names, where ranking them took 29 ms (docs/directory.md, "The top tier")."""
     order = tuple(queryset.query.order_by[1:])
-    if queryset.model is ServiceAtLocation and order == ("search_place__name", "id"):
-        table, most = "resources_searchplace", TIER_WALK_MAX_PLACES
-    elif queryset.model is Service and order in {("name", "pk"), ("name", "id")}:
-        table, most = "resources_service", TIER_WALK_MAX_SERVICES
-        if sum(count for _weight, count in heaviest.values()) > MAX_HEAVY_CANDIDATES:
-            return None
-    else:
+    places = queryset.model is ServiceAtLocation and order == ("search_place__name", "id")
+    services = queryset.model is Service and order in {("name", "pk"), ("name", "id")}
+    if not (places or services):
         return None  # neither list's order
+    weighed = sum(count for _weight, count in heaviest.values()) <= MAX_HEAVY_CANDIDATES
+    lexemes = sorted(heaviest)
+    tier_params: list[Any] = [lexemes, [heaviest[lexeme][0] for lexeme in lexemes], len(lexemes)]
     with connections[queryset.db].cursor() as cursor:
-        cursor.execute(_ROWS_SQL, [table])
+        cursor.execute(_ROWS_SQL, ["resources_searchplace" if places else "resources_service"])
         row = cursor.fetchone()
-        rows = row[0] if row else 0
-        if rows < 1:
-            return None
-        reach = math.ceil(TIER_WALK_SPREAD * stop * rows / tier)
-        if reach > most:
-            return None
-        if queryset.model is Service:
-            lexemes = sorted(heaviest)
-            weights = [heaviest[lexeme][0] for lexeme in lexemes]
-            cursor.execute(_TIER_SERVICES_WALK_SQL, [reach, lexemes, weights, len(lexemes)])
-        else:
-            cursor.execute(_TIER_WALK_SQL, [tsquery, tsquery, top, reach])
-        keys = [key for (key,) in cursor.fetchall()]
-    if len(keys) < stop:
+    rows = row[0] if row else 0
+    if rows < 1:
         return None
-    # The filters (status, referrals, languages, ...) on the few found, in the page's order.
-    page = list(queryset.filter(pk__in=keys).order_by(*order).values_list("pk", flat=True)[:stop])
-    return page if len(page) == stop else None
+    reach = math.ceil(TIER_WALK_SPREAD * stop * rows / tier)
+    params: list[Any]
+    for _walk in range(TIER_WALKS):
+        if places and reach <= TIER_WALK_MAX_PLACES:
+            walk, params = _TIER_WALK_SQL, [tsquery, tsquery, top, reach]
+        elif weighed and reach <= TIER_WALK_MAX_NAMES:
+            walk = _TIER_PLACES_WALK_SQL if places else _TIER_SERVICES_WALK_SQL
+            params = [reach, *tier_params]
+        else:
+            return None
+        with connections[queryset.db].cursor() as cursor:
+            cursor.execute(walk, params)
+            keys = [key for (key,) in cursor.fetchall()]
+        if len(keys) < stop:
+            return None
+        # The filters (status, referrals, languages, ...) on the few found, in the page's
+        # order.
+        page = list(
+            queryset.filter(pk__in=keys).order_by(*order).values_list("pk", flat=True)[:stop]
+        )
+        if len(page) == stop:
+            return page
+        if not page:
+            return None
+        reach = math.ceil(2 * reach * stop / len(page))
+    return None
 
 
 def heaviest_page_keys(
