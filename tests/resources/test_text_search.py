@@ -166,6 +166,22 @@ def test_a_swap_of_two_letters_in_a_short_word_is_one_edit(directory):
     assert query is not None and query.corrections == {"fodo": ["food"]}
 
 
+def test_a_words_group_names_each_lexeme_once(directory):
+    """A word, its English and Spanish stems and its corrections name each lexeme once:
+    PostgreSQL estimates an OR of lexemes as if each were another word, and took a
+    misspelling's matches for six times as many (docs/directory.md, "Text search")."""
+    ServiceFactory(name="Naloxone kits")
+
+    query = text_query("naloxon")
+
+    assert query is not None and query.corrections == {"naloxon": ["naloxone"]}
+    assert query.tsquery == "('naloxon')"  # was (('naloxon' | 'naloxon') | ('naloxon' | 'naloxon'))
+    assert [s.name for s in services_list(text="naloxon")] == ["Naloxone kits"]
+    together = text_query("naloxon pantry")
+    assert together is not None
+    assert together.rank_tsquery == "('naloxon') | ('pantri' | 'pantry')"
+
+
 def test_a_stop_word_is_never_a_correction(directory):
     ServiceFactory(name="Shoes for kids")
 

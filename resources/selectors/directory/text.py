@@ -151,7 +151,7 @@ def text_query(text: str) -> TextQuery | None:
         for group in variants:
             alternatives = [p for p in (next(parts) for _ in group) if p]
             if alternatives:
-                groups.append("(" + " | ".join(f"({a})" for a in alternatives) + ")")
+                groups.append(_any_of(alternatives))
         if not groups:
             return None
         corrections = {word: fixes for word, fixes in kept if fixes}
@@ -167,6 +167,20 @@ def text_query(text: str) -> TextQuery | None:
         if cursor.fetchone()[0]:
             return TextQuery(every, corrections, all_words=True, rank_tsquery=any_word)
         return TextQuery(any_word, corrections, all_words=False, rank_tsquery=any_word)
+
+
+def _any_of(alternatives: list[str]) -> str:
+    """One word's group of a tsquery: any of its `alternatives` (the tsqueries of the word,
+    its stems and its corrections), each lexeme once. English and Spanish often stem a word
+    alike and its corrections share stems ("naloxon": 'naloxon' five times of six), and
+    PostgreSQL estimates an OR of lexemes as if each were another word: it took "naloxon"
+    for 13% of the directory where it is 2%, and read 41,000 places one by one to count
+    1,001 rather than from the words' index (28 ms at 200,000 services)."""
+    lexemes = [any_of_lexemes(alternative) for alternative in alternatives]
+    if any(found is None for found in lexemes):  # a phrase or words together: as they are
+        return "(" + " | ".join(f"({a})" for a in dict.fromkeys(alternatives)) + ")"
+    distinct = sorted({lexeme for found in lexemes for lexeme in found or ()})
+    return "(" + " | ".join("'" + lexeme.replace("'", "''") + "'" for lexeme in distinct) + ")"
 
 
 def _tsquery(tsquery: str) -> Cast:
