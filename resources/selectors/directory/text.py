@@ -322,12 +322,9 @@ TIER_WALK_MAX_PLACES = 6_000
 # walk, "shelter" 10,873 names in 4 ms (its 1,214 heaviest services' places found first).
 TIER_WALK_MAX_NAMES = 40_000
 # A walk whose rows the filters mostly leave out (the referral picker: places taking
-# referrals, 39% of the generated directory's) is walked once more, as much further as the
-# share they kept needs.
+# referrals, 39% of the generated directory's) is walked once more, twice as far as the
+# share they kept needs (names are not spread evenly).
 TIER_WALKS = 2
-_TIER_SQL = (
-    "SELECT w.service_id FROM resources_documentweight w WHERE w.lexeme = %s AND w.weight >= %s"
-)
 # A lexeme's next lighter stored weight than %s (NULL: none is stored), and how many of its
 # documents weigh at least that much (or %s, with none lighter), read no further than a
 # limit. One per lexeme, in UNION ALL.
@@ -523,7 +520,7 @@ def _top_tier_by_name(
     when there are `stop` of them: any other row ranking it comes after the first N. N is
     TIER_WALK_SPREAD times the rows among which `stop` of the tier should stand if its
     documents were spread evenly by name, and, when the filters leave too few of those
-    found, as much further as the share they kept needs (TIER_WALKS); the page is not
+    found, twice as far as the share they kept needs (TIER_WALKS); the page is not
     given when N would pass the walk's limit or holds too few.
 
     Up to TIER_WALK_MAX_PLACES places are walked ranking each search row that has the words.
