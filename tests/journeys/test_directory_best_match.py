@@ -1,6 +1,7 @@
-"""A case manager and a supervisor search the admin's service list for a word a statewide
-directory's services share, and for two words: best match first, page after page, each page
-read from the words' heaviest documents (heaviest_page_keys, #18), the same rows as every
+"""A case manager, a supervisor and an administrator search the admin's service list for a
+word a statewide directory's services share, and for two words: best match first, page after
+page ("100+ results" past the search's count), each page read from the words' heaviest
+documents (heaviest_page_keys, #18), the same rows as every
 match ranked. Two words ranked by the sum of their weights where each role meets them: the
 responder's resources screen, the desk's referral picker."""
 
@@ -64,7 +65,7 @@ def _walk_best_first(live_server, browser, monkeypatch, username: str, text: str
     desk.finish()
 
 
-@pytest.mark.parametrize("username", ["casemanager", "supervisor"])
+@pytest.mark.parametrize("username", ["casemanager", "supervisor", "admin"])
 def test_a_word_many_services_share_pages_best_match_first(
     live_server, browser, monkeypatch, username
 ):

@@ -15,14 +15,18 @@ from django.test.utils import CaptureQueriesContext
 
 from resources.models import DocumentWeight, Service, ServiceAtLocation
 from resources.selectors import page_keys, service_search, text_search
-from resources.selectors.directory.text import (
+from resources.selectors.directory import heaviest
+from resources.selectors.directory.heaviest import (
     HEAVY,
+    _lexeme_groups,
+    heaviest_page_keys,
+    ranked_words,
+)
+from resources.selectors.directory.text import (
     TEXT_WEIGHTS,
     WEIGHT_SCALE,
     any_of_lexemes,
-    heaviest_page_keys,
     ranked_tsquery,
-    ranked_words,
     text_query,
 )
 from resources.services import search_refresh_deferred
@@ -236,11 +240,9 @@ def test_the_top_tier_page_is_every_matchs_page_or_none(generated, monkeypatch, 
     directory is small), is always the page of every match ranked, for one word and two,
     with filters; and each way answers often, in name order for places (their search rows
     ranked on the way, or their services' weights read) and for services (their weights)."""
-    from resources.selectors.directory import text
-
     answers = {"ranked": 0, "in name order": 0}
     walked = {ServiceAtLocation: 0, Service: 0}
-    tiered, by_name = text._top_tier_keys, text._top_tier_by_name
+    tiered, by_name = heaviest._top_tier_keys, heaviest._top_tier_by_name
 
     def counted(way, found):
         def wrapper(*args, **kwargs):
@@ -252,14 +254,14 @@ def test_the_top_tier_page_is_every_matchs_page_or_none(generated, monkeypatch, 
 
         return wrapper
 
-    monkeypatch.setattr(text, "_top_tier_keys", counted("ranked", tiered))
-    monkeypatch.setattr(text, "_top_tier_by_name", counted("in name order", by_name))
+    monkeypatch.setattr(heaviest, "_top_tier_keys", counted("ranked", tiered))
+    monkeypatch.setattr(heaviest, "_top_tier_by_name", counted("in name order", by_name))
     if tier != "ranked":
-        monkeypatch.setattr(text, "TIER_RANKED", 0)
+        monkeypatch.setattr(heaviest, "TIER_RANKED", 0)
         # Places ranked on the way, or (none ranked so) read from their services' weights.
         places = 10**6 if tier == "in name order" else 0
-        monkeypatch.setattr(text, "TIER_WALK_MAX_PLACES", places)
-        monkeypatch.setattr(text, "TIER_WALK_MAX_NAMES", 10**6)
+        monkeypatch.setattr(heaviest, "TIER_WALK_MAX_PLACES", places)
+        monkeypatch.setattr(heaviest, "TIER_WALK_MAX_NAMES", 10**6)
     rng = random.Random(3)  # noqa: S311 - test data
     for word in [*_words(), *_phrases()]:
         for label, qs in _searches(word):
@@ -285,8 +287,6 @@ def test_ranks_are_whole_fifths_so_equal_sums_tie_exactly(generated):
 
 
 def test_a_words_lexemes_are_grouped_as_its_rank_names_them():
-    from resources.selectors.directory.text import _lexeme_groups
-
     rank = "(('food' | 'food')) | (('pantri' | 'pantry') | ('pantr' | 'pantr'))"
     assert _lexeme_groups(rank) == [["food"], ["pantr", "pantri", "pantry"]]
     assert _lexeme_groups("('o''neil' | 'oneil') | ('oneil')") == [["o'neil", "oneil"]]
@@ -408,9 +408,9 @@ def test_no_look_reads_more_documents_than_the_cap(generated, monkeypatch):
     no candidates are ranked for nothing."""
     qs = service_search(text="food pantry")
     assert heaviest_page_keys(qs, 5, service="service_id") is not None
-    monkeypatch.setattr("resources.selectors.directory.text.MAX_HEAVY_CANDIDATES", 3)
+    monkeypatch.setattr(heaviest, "MAX_HEAVY_CANDIDATES", 3)
     # The looks alone: a word's top tier (its own test, above) reads places, not the looks.
-    monkeypatch.setattr("resources.selectors.directory.text._top_tier_keys", lambda *a, **k: None)
+    monkeypatch.setattr(heaviest, "_top_tier_keys", lambda *a, **k: None)
     with CaptureQueriesContext(connection) as ctx:
         assert heaviest_page_keys(qs, 5, service="service_id") is None
     assert len(ctx.captured_queries) == 1, [q["sql"] for q in ctx.captured_queries]

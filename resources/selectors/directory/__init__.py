@@ -14,6 +14,7 @@ from resources.selectors.directory.geo import (
     distance_km,
     earth_box,
 )
+from resources.selectors.directory.heaviest import heaviest_page_keys
 from resources.selectors.directory.hsds import (
     organizations_list,
     postcode_centroid,
@@ -56,7 +57,6 @@ from resources.selectors.directory.text import (
     SHORT_WORD,
     TEXT_WEIGHTS,
     TextQuery,
-    heaviest_page_keys,
     text_matches,
     text_query,
     text_score,

@@ -17,13 +17,9 @@ from django.db.models.sql.where import AND, WhereNode
 
 from resources.models import SearchPlace, Service
 from resources.selectors.directory.geo import Point, WithinRadius, chord_km, in_chord_box
+from resources.selectors.directory.heaviest import HEAVY_DEPTHS, heaviest_page_keys, ranked_words
 from resources.selectors.directory.search import PLACE
-from resources.selectors.directory.text import (
-    HEAVY_DEPTHS,
-    heaviest_page_keys,
-    ranked_tsquery,
-    ranked_words,
-)
+from resources.selectors.directory.text import ranked_tsquery
 
 _M = TypeVar("_M", bound=Model)
 
