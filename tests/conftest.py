@@ -161,6 +161,19 @@ def _chromium_of_this_process():
         asyncio.events._set_running_loop(None)
 
 
+def _live_server_requests_finished(request, timeout: float = 10.0) -> None:
+    """Wait for the requests the live server is still answering (a page the browser asked
+    for just before it closed): a transactional test's flush after it TRUNCATEs every table,
+    and a request reading them meanwhile deadlocked with it (CI, a field app test, once).
+    The server's request threads are socketserver.ThreadingMixIn's, which tracks them to
+    join on close (`_threads`, `block_on_close`); the live server stays up for the session."""
+    if "live_server" not in request.fixturenames:
+        return
+    server = getattr(request.getfixturevalue("live_server").thread, "httpd", None)
+    for thread in list(getattr(server, "_threads", ())):
+        thread.join(timeout)
+
+
 def _running_loop_cleared():
     loop = asyncio.events._get_running_loop()
     asyncio.events._set_running_loop(None)
@@ -185,6 +198,7 @@ def browser(monkeypatch, request):
         yield chromium
         for context in chromium.contexts:
             context.close()
+        _live_server_requests_finished(request)
     finally:
         # While Playwright's event loop runs in this thread, Django keeps database connections
         # per context (asgiref's Local), so the test's code opened connections of its own:
