@@ -6,6 +6,7 @@ from datetime import datetime, time
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import Count, F
 from django.utils import timezone
 
@@ -90,3 +91,22 @@ def test_generated_services_validate_against_hsds(db):
     assert len(items) == 30
     for item in items:
         assert errors(item, "service.json") == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_generated_directory_is_vacuumed_as_autovacuum_would_leave_it():
+    # The search rows are rewritten as each chunk's documents refresh; unvacuumed, a
+    # benchmark read the dead ones too, and every key's row beside its index entry.
+    output = generate(services=30, force=True)
+
+    assert "vacuumed in" in output
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relpages, relallvisible FROM pg_class WHERE relname = 'resources_searchplace'"
+        )
+        pages, all_visible = cursor.fetchone()
+    assert pages > 0 and all_visible == pages
+
+
+def test_inside_a_transaction_the_directory_is_analyzed_only(db):
+    assert "not vacuumed: inside a transaction" in generate(services=5, force=True)
