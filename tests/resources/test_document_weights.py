@@ -414,3 +414,26 @@ def test_no_look_reads_more_documents_than_the_cap(generated, monkeypatch):
     with CaptureQueriesContext(connection) as ctx:
         assert heaviest_page_keys(qs, 5, service="service_id") is None
     assert len(ctx.captured_queries) == 1, [q["sql"] for q in ctx.captured_queries]
+
+
+def test_a_looks_candidates_are_read_from_their_services_not_from_the_words_matches(
+    generated, monkeypatch
+):
+    # PostgreSQL guesses a few hundred documents for words thousands hold, so asked for the
+    # rows of candidate services `IN (...)`, it read every match of the words from their
+    # index and joined the candidates to them (a directory this small never tempts it): the
+    # candidates are an array computed first, their rows found by the services' index.
+    word = Service.objects.order_by("id").values_list("name", flat=True)[0].split()[0].lower()
+    qs = service_search(text=word, accepts_referrals=True)
+    monkeypatch.setattr("resources.selectors.directory.pages.SPARSE_MATCHES", 2)
+    with CaptureQueriesContext(connection) as ctx:
+        page_keys(qs, 3)
+    looks = [q["sql"] for q in ctx.captured_queries if "SELECT w.service_id" in q["sql"]]
+    assert looks
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for sql in looks:
+            assert '"service_id" = ANY(ARRAY(SELECT w.service_id' in sql, sql
+            cursor.execute(f"EXPLAIN {sql}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "resources_serviceatlocation_service_id" in plan, plan
