@@ -393,6 +393,14 @@ def test_the_application_connections_start_no_parallel_workers(db):
         assert cursor.fetchone()[0] == "0"
 
 
+def test_the_application_connections_cost_random_reads_as_cached(db):
+    # At the default 4 the planner hashed every service at a location to join a few hundred
+    # search rows rather than look each up by key (acs/settings/__init__.py).
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone()[0] == "1.1"
+
+
 def test_the_hsds_page_says_when_total_items_is_a_lower_bound(client, directory):
     from resources.api import hsds_pagination
 
