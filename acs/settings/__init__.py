@@ -154,7 +154,12 @@ if not env.bool("DB_PARALLEL", default=False):
 # directory's search faster, docs/benchmarks.md, "Random reads costed as cached").
 _random_page_cost = env.str("DB_RANDOM_PAGE_COST", default="1.1")
 if _random_page_cost != "server":
-    _startup.append(f"-c random_page_cost={float(_random_page_cost):g}")
+    try:
+        _startup.append(f"-c random_page_cost={float(_random_page_cost):g}")
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"DB_RANDOM_PAGE_COST must be a number or 'server', not {_random_page_cost!r}"
+        ) from None
 if _startup:
     DATABASES["default"]["OPTIONS"]["options"] = " ".join(_startup)
 # The test database is named after the database in use, so that checkouts sharing one server
