@@ -148,6 +148,16 @@ class ScheduleFactory(factory.django.DjangoModelFactory):
     byday = "MO,TU,WE,TH,FR,SA,SU"
 
 
+def seed_acs_needs_taxonomy() -> None:
+    """Seed resources/migrations/0005_acs_needs_taxonomy.py's taxonomy again: a transactional
+    test before this one may have flushed it."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("resources.migrations.0005_acs_needs_taxonomy").forwards(apps, None)
+
+
 def acs_needs_taxonomy():
     """The taxonomy seeded by resources/migrations/0005_acs_needs_taxonomy.py."""
     from resources.models import Taxonomy

@@ -2,13 +2,11 @@
 directory: every query kind still runs in process, over HTTP through gunicorn and in plain SQL,
 the floors are measured in the same run, and the plain SQL returns the selector's rows."""
 
-import importlib
 import io
 import random
 import re
 
 import pytest
-from django.apps import apps
 from django.contrib.admin import site as admin_site
 from django.core.management import CommandError, call_command
 
@@ -20,6 +18,7 @@ from resources.management.commands import bench_directory_search as bench_module
 from resources.management.commands.bench_directory_search import KINDS, SqlFloor
 from resources.models import Service
 from resources.selectors import page_rows, service_search
+from tests.factories import seed_acs_needs_taxonomy
 
 TIMES = r"\d+\.\d/\d+\.\d/\d+\.\d"
 API_LABELS = [
@@ -49,15 +48,9 @@ def bench(**options) -> str:
     return stdout.getvalue()
 
 
-def _needs_taxonomy() -> None:
-    # A transactional test before this one may have flushed the seeded taxonomy: seed it again.
-    seed = importlib.import_module("resources.migrations.0005_acs_needs_taxonomy")
-    seed.forwards(apps, None)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_every_kind_runs_in_process_over_http_and_in_plain_sql_with_the_same_rows():
-    _needs_taxonomy()
+    seed_acs_needs_taxonomy()
     call_command("generate_directory", services=30, force=True, stdout=io.StringIO())
 
     output = bench()

@@ -15,6 +15,7 @@ from resources.hsds_schemas import errors
 from resources.models import Capacity, Language, Location, Schedule, Service, ServiceAtLocation
 from resources.selectors import Point, service_search
 from resources.synthetic import LAT_RANGE, LON_RANGE
+from tests.factories import seed_acs_needs_taxonomy
 
 pytestmark = pytest.mark.django_db
 
@@ -97,6 +98,7 @@ def test_generated_services_validate_against_hsds(db):
 def test_a_generated_directory_is_vacuumed_as_autovacuum_would_leave_it():
     # The search rows are rewritten as each chunk's documents refresh; unvacuumed, a
     # benchmark read the dead ones too, and every key's row beside its index entry.
+    seed_acs_needs_taxonomy()
     output = generate(services=30, force=True)
 
     assert "vacuumed in" in output
