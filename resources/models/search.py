@@ -177,7 +177,13 @@ class SearchPlace(models.Model):
                 gin_pending_list_limit=128,
             ),
             GinIndex(fields=["languages"], name="resources_searchplace_lang"),
-            GinIndex(fields=["terms"], name="resources_searchplace_terms"),
+            # The terms, and with them the hours open: a term open now is one scan, not
+            # every place of the term read to check its spans (migration 0031).
+            GinIndex(
+                fields=["terms", "open_hours"],
+                name="resources_searchplace_terms",
+                gin_pending_list_limit=128,
+            ),
             # Open at an instant (`spans @> t`), for the whole directory or ANDed with the
             # other indexes (a common word open now: docs/benchmarks.md).
             GistIndex(fields=["spans"], name="resources_searchplace_spans"),

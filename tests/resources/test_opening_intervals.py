@@ -368,3 +368,31 @@ def test_words_open_now_are_found_from_the_words_index_then_checked_on_the_rows(
         assert cursor.fetchone() == (0, 0)
     words_open = service_search(text="shelter", open_now=True, at=TUESDAY_11PM)
     assert [s.service.name for s in words_open] == ["Overnight emergency shelter"]
+
+
+def test_a_term_open_now_is_found_from_the_terms_index_then_checked_on_the_rows(directory):
+    """A taxonomy term open now is one scan of the terms' GIN index, which holds each place's
+    hours of the week open too (migration 0031), not every place of the term read to check
+    its spans; the term's keys are a constant the planner can count, not a subquery."""
+    from resources.models import TaxonomyTerm
+    from resources.selectors.directory.pages import _planned_without
+
+    opening_intervals_roll(today=TUESDAY)
+    shelter = TaxonomyTerm.objects.get(code="shelter-emergency")
+    found = service_search(taxonomy_terms=[shelter], open_now=True, at=TUESDAY_11PM)
+    with _planned_without(connection.alias, "seqscan", "indexscan"):
+        plan = found.order_by().values("pk").explain()
+    # (Which index serves the terms and the hour at scale is PostgreSQL's choice, shown in
+    # docs/benchmarks.md; on this tiny directory it may read another.)
+    assert "open_hours @>" in plan and "multirange_contains_elem(" in plan, plan
+    assert "resources_searchplace_spans" not in plan, plan
+    assert "InitPlan" not in plan and "SubPlan" not in plan, plan  # the keys, read before
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'resources_searchplace_terms'"
+        )
+        assert "USING gin (terms, open_hours)" in cursor.fetchone()[0]
+    assert [s.service.name for s in found] == ["Overnight emergency shelter"]
+    assert [s.service.name for s in service_search(taxonomy_terms=[shelter])] == [
+        "Overnight emergency shelter"
+    ]

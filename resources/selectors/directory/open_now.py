@@ -128,24 +128,25 @@ def open_at_filter(queryset: QuerySet[ServiceAtLocation], at: datetime) -> list[
     return open_ids
 
 
-def open_at_condition(at: datetime, *, place: str, words: bool = False) -> Q | None:
+def open_at_condition(at: datetime, *, place: str, hours_indexed: bool = False) -> Q | None:
     """The row's opening spans (its intervals as one multirange, copied onto its search row
     `place`: SearchPlace.spans) contain `at` (one condition on the row the search reads; a
     GiST index for the whole directory), or None when the intervals do not answer for `at`:
     nothing built yet, or `at` outside the window they were built for (see
     resources.services.opening_hours). One small query (the window's row).
 
-    With `words` (the search matches words too), the row opens in `at`'s hour of the week
-    (SearchPlace.open_hours, in the words' GIN index), and its spans, checked on the rows
-    that index finds (`holds`, which no index serves), contain `at`: one index scan for the
-    words, the languages and the hour instead of a bitmap of every place open now ANDed
-    with the words' (migration 0030)."""
+    With `hours_indexed` (the search matches words or taxonomy terms, whose GIN indexes hold
+    the hours open too), the row opens in `at`'s hour of the week (SearchPlace.open_hours),
+    and its spans, checked on the rows that index finds (`holds`, which no index serves),
+    contain `at`: one index scan for the words (or terms), the languages and the hour
+    instead of a bitmap of every place open now ANDed with the words' (migration 0030), or
+    every place of a term read to check its spans (migration 0031)."""
     if at.tzinfo is None:  # as is_open: a naive instant has no place in time
         raise ValueError("open now needs a timezone-aware datetime")
     window = OpeningHoursWindow.objects.filter(pk=1).values_list("first_day", "last_day").first()
     yesterday, today = candidate_days(at)
     if window is None or not (window[0] <= yesterday and today <= window[1]):
         return None
-    if words:
+    if hours_indexed:
         return Q(**{f"{place}open_hours__contains": [hour_of_week(at)], f"{place}spans__holds": at})
     return Q(**{f"{place}spans__contains": at})

@@ -75,8 +75,15 @@ def offers_terms(terms: Iterable[uuid.UUID | TaxonomyTerm], *, service: str) -> 
 
 def offers_terms_here(terms: Iterable[uuid.UUID | TaxonomyTerm]) -> Q:
     """offers_terms on a service at location's search row: its service's terms (SearchPlace
-    `terms`, under a GIN index) hold any of these terms or one of their direct children."""
-    return Q(search_place__terms__overlap=ArraySubquery(_terms_or_children(terms).values("id")))
+    `terms`, under a GIN index) hold any of these terms or one of their direct children.
+
+    The terms' keys are read first (one small query) and given as a constant array: from a
+    subquery PostgreSQL could not know how many places they name, guessed a few hundred,
+    and sorted every match of a common term open now to find its first page by name where it
+    walks the names' index (a primary care term open at five on a Monday at 200,000
+    services: 19,832 places, 82 -> 3 ms)."""
+    keys = sorted(_terms_or_children(terms).values_list("id", flat=True))
+    return Q(search_place__terms__overlap=keys)
 
 
 def in_taxonomy(taxonomy: uuid.UUID, *, service: str) -> Exists:
@@ -274,8 +281,11 @@ def service_search(
             ordering.append(F("text_score").desc())
     if open_now:
         at = at or timezone.now()
-        # With words, open now is asked from the words' index (their hour), then on the rows.
-        condition: Q | Func | None = open_at_condition(at, place=PLACE, words=bool(text))
+        # With words or terms, open now is asked from their index (the hour), then on the
+        # rows it finds.
+        condition: Q | Func | None = open_at_condition(
+            at, place=PLACE, hours_indexed=bool(text or taxonomy_terms)
+        )
         if condition is None:  # beyond the intervals' window: judge the schedules in Python
             condition = in_ids("id", open_at_filter(qs, at))
         qs = qs.filter(condition)
