@@ -8,23 +8,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import connections
-from django.db.models import BooleanField, F, Func, QuerySet
+from django.db.models import Func, QuerySet
 from django.db.models.expressions import RawSQL
 
 from resources.models import Service, ServiceAtLocation
+from resources.selectors.directory.open_now import equals_any
 from resources.selectors.directory.text import (
     WEIGHT_SCALE,
     any_of_lexemes,
     rank_fifths_sql,
     ranked_tsquery,
 )
-
-if TYPE_CHECKING:
-    from django.db.backends.base.base import BaseDatabaseWrapper
-    from django.db.models.sql.compiler import SQLCompiler
 
 # The best matches of a query, heaviest first (DocumentWeight, migration 0028). The
 # weights of a document's heavy words are five times ts_rank_cd's (whole numbers), and a
@@ -63,7 +60,7 @@ _CANDIDATES_SQL = (
 )
 
 
-class _AmongCandidates(Func):
+def _among_candidates(service: str, candidates: RawSQL) -> Func:
     """`service = ANY(ARRAY(candidates))`: the rows of these candidate services, read from
     them. As `IN (candidates)`, PostgreSQL could start from the search's other conditions
     instead: it guesses a few hundred documents for words that thousands hold, so it read
@@ -71,25 +68,7 @@ class _AmongCandidates(Func):
     certificate" in the referral picker at 200,000 services: 4,999 matches read for 724
     candidate services, 8-20 ms). The array is computed first, and the rows are found by
     their service's index."""
-
-    output_field = BooleanField()
-
-    def __init__(self, service: str, candidates: RawSQL) -> None:
-        super().__init__(F(service), candidates)
-
-    def as_sql(
-        self,
-        compiler: SQLCompiler,
-        connection: BaseDatabaseWrapper,
-        function: str | None = None,
-        template: str | None = None,
-        arg_joiner: str | None = None,
-        **extra_context: Any,
-    ) -> Any:
-        column, candidates = self.get_source_expressions()
-        column_sql, column_params = compiler.compile(column)
-        rows_sql, rows_params = compiler.compile(candidates)  # RawSQL: "(SELECT ...)"
-        return f"{column_sql} = ANY(ARRAY{rows_sql})", (*column_params, *rows_params)
+    return equals_any(service, Func(candidates, template="ARRAY%(expressions)s"))
 
 
 def _candidates(lexemes: Sequence[str], floors: Sequence[int]) -> RawSQL:
@@ -267,7 +246,7 @@ def _top_tier_keys(
     floors = {lexeme: heaviest[lexeme][0] for lexeme in word}
     others = top - sum(floors.values())  # the other words' heaviest weights
     for step in range(1, TIER_STEPS + 1):
-        among = _AmongCandidates(service, _candidates(word, [floors[x] for x in word]))
+        among = _among_candidates(service, _candidates(word, [floors[x] for x in word]))
         rows = list(queryset.filter(among).values_list("pk", "text_score")[:stop])
         bound = sum(floor - 1 for floor in floors.values()) + others
         if len(rows) == stop and round(rows[-1][1] * WEIGHT_SCALE) > bound:
@@ -423,7 +402,7 @@ def heaviest_page_keys(
         left_out = sum(
             nth - 1 if nth is not None else (HEAVY - 1 if found else 0) for nth, found in bounds
         )
-        among = _AmongCandidates(service, _candidates(lexemes, floors))
+        among = _among_candidates(service, _candidates(lexemes, floors))
         rows = list(queryset.filter(among).values_list("pk", "text_score")[:stop])
         if len(rows) == stop and rows[-1][1] > left_out / WEIGHT_SCALE + _RANK_MARGIN:
             return [pk for pk, _score in rows]

@@ -12,6 +12,7 @@ from django.db.models import (
     BigIntegerField,
     BooleanField,
     Exists,
+    Expression,
     F,
     Func,
     OuterRef,
@@ -57,16 +58,21 @@ def _schedule_may_run(at: datetime) -> Q:
     )
 
 
-def in_ids(field: str, ids: Iterable[int]) -> Func:
-    """`field = ANY(%s)` with one array parameter: a long id list is one parameter, not
-    thousands (which psycopg and the planner both pay for)."""
+def equals_any(field: str, array: Expression) -> Func:
+    """`field = ANY(array)`, a condition to filter on."""
     return Func(
         F(field),
-        Value(sorted(ids), output_field=ArrayField(BigIntegerField())),
+        array,
         template="%(expressions)s)",
         arg_joiner=" = ANY(",
         output_field=BooleanField(),
     )
+
+
+def in_ids(field: str, ids: Iterable[int]) -> Func:
+    """`field = ANY(%s)` with one array parameter: a long id list is one parameter, not
+    thousands (which psycopg and the planner both pay for)."""
+    return equals_any(field, Value(sorted(ids), output_field=ArrayField(BigIntegerField())))
 
 
 def open_at_filter(queryset: QuerySet[ServiceAtLocation], at: datetime) -> list[int]:
