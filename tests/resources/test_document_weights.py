@@ -233,6 +233,20 @@ def test_the_heaviest_documents_page_is_every_matchs_page_or_none(generated):
     assert answered_phrases > len(phrases) / 2, answered_phrases
 
 
+def _every_answer_is_every_matchs_page(rng: random.Random) -> None:
+    """heaviest_page_keys over the words, phrases and misspellings, each search and a random
+    page length: every page it gives is the page of every match ranked."""
+    for word in [*_words(), *_phrases()]:
+        for label, qs in _searches(word):
+            if ranked_tsquery(qs) is None:
+                continue
+            stop = rng.choice([1, 2, 5, 10, 20])
+            service = "pk" if qs.model is Service else "service_id"
+            keys = heaviest_page_keys(qs, stop, service=service)
+            if keys is not None:
+                assert keys == list(qs.values_list("pk", flat=True)[:stop]), (word, label, stop)
+
+
 @pytest.mark.parametrize("tier", ["ranked", "in name order", "in name order by weights"])
 def test_the_top_tier_page_is_every_matchs_page_or_none(generated, monkeypatch, tier):
     """The page read down one word's heaviest documents (_top_tier_keys), or its top tier
@@ -262,16 +276,7 @@ def test_the_top_tier_page_is_every_matchs_page_or_none(generated, monkeypatch, 
         places = 10**6 if tier == "in name order" else 0
         monkeypatch.setattr(heaviest, "TIER_WALK_MAX_PLACES", places)
         monkeypatch.setattr(heaviest, "TIER_WALK_MAX_NAMES", 10**6)
-    rng = random.Random(3)  # noqa: S311 - test data
-    for word in [*_words(), *_phrases()]:
-        for label, qs in _searches(word):
-            if ranked_tsquery(qs) is None:
-                continue
-            stop = rng.choice([1, 2, 5, 10, 20])
-            service = "pk" if qs.model is Service else "service_id"
-            keys = heaviest_page_keys(qs, stop, service=service)
-            if keys is not None:
-                assert keys == list(qs.values_list("pk", flat=True)[:stop]), (word, label, stop)
+    _every_answer_is_every_matchs_page(random.Random(3))  # noqa: S311 - test data
     if tier == "ranked":
         assert answers["ranked"] > 10, answers
     else:
@@ -437,3 +442,75 @@ def test_a_looks_candidates_are_read_from_their_services_not_from_the_words_matc
             cursor.execute(f"EXPLAIN {sql}")
             plan = "\n".join(row[0] for row in cursor.fetchall())
             assert "resources_serviceatlocation_service_id" in plan, plan
+
+
+def _left_out(stored, whole, held, floor):
+    """What a document under `floor` may weigh in a lexeme (stored weights `stored`)."""
+    lighter = [w for w, _c in stored if w < floor]
+    if lighter:
+        return max(lighter)
+    if stored and not whole and floor <= stored[-1][0]:
+        return None  # under the last weight read: unknown
+    return HEAVY - 1 if held else 0
+
+
+def test_planned_floors_are_the_cheapest_that_leave_out_only_lighter_documents():
+    """planned_floors against every choice of floors, over random lexemes' weights: its
+    floors leave out documents that weigh less than `below` in all, with no cheaper such
+    choice; None exactly when none is within the cap."""
+    rng = random.Random(13)  # noqa: S311 - test data
+    for _case in range(400):
+        lexemes = rng.randint(1, 4)
+        weights, complete, light = [], [], []
+        for _ in range(lexemes):
+            stored = sorted(rng.sample(range(HEAVY, 18), rng.randint(0, 4)), reverse=True)
+            weights.append([(w, rng.randint(1, 60)) for w in stored])
+            complete.append(rng.random() < 0.7)
+            light.append(bool(stored) or rng.random() < 0.5)
+        below, most = rng.randint(1, 50), rng.randint(0, 150)
+        # Every floor a lexeme may take: over its heaviest (none of its documents), or one of
+        # its weights read (the last only when all were read).
+        choices = []
+        for stored, whole in zip(weights, complete, strict=True):
+            floors = [stored[0][0] + 1 if stored else HEAVY]
+            floors += [w for i, (w, _c) in enumerate(stored) if i + 1 < len(stored) or whole]
+            choices.append(floors)
+        best = None
+        for floors in itertools.product(*choices):
+            bound = cost = 0
+            for stored, whole, held, floor in zip(weights, complete, light, floors, strict=True):
+                bound += _left_out(stored, whole, held, floor)
+                cost += sum(c for w, c in stored if w >= floor)
+            if bound < below and cost <= most and (best is None or cost < best):
+                best = cost
+        plan = heaviest.planned_floors(weights, complete, light, below, most)
+        if best is None:
+            assert plan is None
+            continue
+        floors, bound = plan
+        assert bound < below
+        assert bound == sum(
+            _left_out(stored, whole, held, floor)
+            for stored, whole, held, floor in zip(weights, complete, light, floors, strict=True)
+        )
+        taken = zip(weights, floors, strict=True)
+        assert sum(c for stored, f in taken for w, c in stored if w >= f) == best
+
+
+def test_a_planned_look_gives_the_page_of_every_match_or_none(generated, monkeypatch):
+    """A look planned from a full page's rank (_Planner): over the looks' random words,
+    phrases, misspellings, filters and page lengths, whenever it answers the page is that of
+    every match ranked, and it answers often (the generated directory is small: its planned
+    candidates capped as low as the looks' to be asked)."""
+    answered = []
+    keys_of = heaviest._Planner.keys
+
+    def watched(self, below):
+        keys = keys_of(self, below)
+        answered.append(keys is not None)
+        return keys
+
+    monkeypatch.setattr(heaviest._Planner, "keys", watched)
+    monkeypatch.setattr(heaviest, "MAX_PLANNED_CANDIDATES", 60)
+    _every_answer_is_every_matchs_page(random.Random(17))  # noqa: S311 - test data
+    assert sum(answered) > 10, (sum(answered), len(answered))

@@ -45,12 +45,15 @@ _RANK_MARGIN = 0.1
 
 # For one lexeme: the weight of its `depth`-th heaviest document (NULL: fewer are stored),
 # only then whether any document holds it at all (resources_document_holds, from the GIN
-# index: a misspelling's own lexemes are in none), and how many documents are at least as
-# heavy (read no further than a limit). One per lexeme, in UNION ALL.
+# index: a misspelling's own lexemes are in none), how many documents are at least as
+# heavy (read no further than a limit), and the next lighter weight stored (NULL: none),
+# the most a document lighter than the depth-th can weigh. One per lexeme, in UNION ALL.
 _HEAVIEST_SQL = """
 SELECT x.nth, CASE WHEN x.nth IS NULL THEN resources_document_holds(%s) END,
   (SELECT count(*) FROM (SELECT 1 FROM resources_documentweight c WHERE c.lexeme = %s
-     AND c.weight >= coalesce(x.nth, %s) LIMIT %s) AS r)
+     AND c.weight >= coalesce(x.nth, %s) LIMIT %s) AS r),
+  (SELECT max(l.weight) FROM resources_documentweight l WHERE l.lexeme = %s
+     AND l.weight < x.nth)
 FROM (SELECT (SELECT w.weight FROM resources_documentweight w WHERE w.lexeme = %s
               ORDER BY w.weight DESC OFFSET %s LIMIT 1) AS nth) AS x
 """
@@ -58,6 +61,31 @@ _CANDIDATES_SQL = (
     "SELECT w.service_id FROM unnest(%s::text[], %s::int[]) AS t(lexeme, weight) "
     "JOIN resources_documentweight w ON w.lexeme = t.lexeme AND w.weight >= t.weight"
 )
+
+
+# A planned look (_Planner): no more candidates than this (rows of DocumentWeight, the
+# lexemes' documents at least as heavy as their floors), about 15 ms of ranking at 200,000
+# services; each lexeme's stored weights are read no further than that many documents.
+MAX_PLANNED_CANDIDATES = 6_000
+# Each lexeme's stored weights, heaviest first, with how many documents weigh each, read from
+# no more than %s of its heaviest documents (the index on (lexeme, weight DESC)), and, for a
+# lexeme with none stored, whether any document holds it (resources_document_holds). Every
+# lexeme in one statement: its place in the list, a weight (NULL: none), the documents, held.
+_WEIGHTS_SQL = """
+SELECT t.n, h.weight, h.documents,
+  CASE WHEN h.weight IS NULL THEN resources_document_holds(t.lexeme) END
+FROM unnest(%s::text[]) WITH ORDINALITY AS t(lexeme, n)
+LEFT JOIN LATERAL (
+  SELECT x.weight, count(*) AS documents FROM (
+    SELECT w.weight FROM resources_documentweight w WHERE w.lexeme = t.lexeme
+    ORDER BY w.weight DESC LIMIT %s) AS x
+  GROUP BY x.weight) AS h ON true
+"""
+
+
+def _look_params(lexeme: str, offset: int) -> tuple[Any, ...]:
+    """_HEAVIEST_SQL's parameters for one lexeme at one depth (`offset`)."""
+    return (lexeme, lexeme, HEAVY, MAX_HEAVY_CANDIDATES + 1, lexeme, lexeme, offset)
 
 
 def _among_candidates(service: str, candidates: RawSQL) -> Func:
@@ -198,33 +226,37 @@ def _top_tier_keys(
     tsquery: str,
     lexemes: list[str],
     looked: list[tuple[Any, ...]],
+    planner: _Planner,
 ) -> list[Any] | None:
-    """The keys of queryset[:stop] (best match first, then by name and id) read down the
-    heaviest documents of one word of the rank, the rarest, when that proves them; else
-    None.
+    """The keys of queryset[:stop] (best match first, then by name and id) read down the heaviest
+    documents of one word of the rank, the rarest, when that proves them; else None.
 
-    `looked` is heaviest_page_keys's first look: for each of the rank's `lexemes`, its
-    heaviest stored weight, whether a document holds it at all, and how many documents weigh
-    that much. No document weighs more than the heaviest in any lexeme. So a document that
-    weighs less than its floor in each lexeme of one word (its stems and corrections,
-    _lexeme_groups) ranks at most the sum of those floors less one each, plus the other
-    words' heaviest weights: the documents at least that heavy in one of the word's lexemes
-    are the candidates (up to TIER_RANKED of them, ranked with the filters), and the page is
-    theirs when its last place ranks above that bound. The floors start at the heaviest
+    `looked` is heaviest_page_keys's first look: for each of the rank's `lexemes`, its heaviest
+    stored weight, whether a document holds it at all, how many documents weigh that much, and
+    the next lighter weight stored. No document weighs more than the heaviest in any lexeme. So
+    a document that weighs less than its floor in each lexeme of one word (its stems and
+    corrections, _lexeme_groups) ranks at most the sum of what it can weigh under those floors
+    (the next lighter weights stored, at the first floor; the floors less one after), plus the
+    other words' heaviest weights: the documents at least that heavy in one of the word's
+    lexemes are the candidates (up to TIER_RANKED of them, ranked with the filters), and the
+    page is theirs when its last place ranks above that bound. The floors start at the heaviest
     weights (the top tier: the places ranking the sum of every lexeme's heaviest weight) and
-    step down the word's stored weights together, TIER_STEPS floors at most. The word is the
-    one with the fewest heaviest documents. A look of heaviest_page_keys takes every word's
-    documents down to one depth: "food pantry" at 200,000 services, 3,791 candidates (food,
-    and pantry's two stems, at their heaviest) where food's 51 heaviest documents start its
-    top tier. A word with more than TIER_RANKED heaviest documents has its top tier read in
+    step down the word's stored weights together, TIER_STEPS floors at most. The word is the one
+    with the fewest heaviest documents. A look of heaviest_page_keys takes every word's
+    documents down to one depth: "food pantry" at 200,000 services, 3,791 candidates (food, and
+    pantry's two stems, at their heaviest) where food's 51 heaviest documents start its top
+    tier. A full page that is not proven plans a look from its last place's rank (`planner`,
+    _Planner). A word with more than TIER_RANKED heaviest documents has its top tier read in
     name order (_top_tier_by_name), when `queryset` lists service_search's places."""
     heaviest: dict[str, tuple[int, int]] = {}  # lexeme: (weight, documents that heavy)
-    for lexeme, (nth, found, count) in zip(lexemes, looked, strict=True):
+    under: dict[str, int] = {}  # lexeme: the most a document under its floor weighs
+    for lexeme, (nth, found, count, lighter) in zip(lexemes, looked, strict=True):
         if nth is None:
             if found:  # the lexeme stands only in light places: its heaviest weight unknown
                 return None
             continue  # in no document: it adds nothing to any rank
         heaviest[lexeme] = (nth, count)
+        under[lexeme] = lighter or HEAVY - 1
     groups = _lexeme_groups(tsquery)
     if not heaviest or groups is None:
         return None
@@ -248,9 +280,13 @@ def _top_tier_keys(
     for step in range(1, TIER_STEPS + 1):
         among = _among_candidates(service, _candidates(word, [floors[x] for x in word]))
         rows = list(queryset.filter(among).values_list("pk", "text_score")[:stop])
-        bound = sum(floor - 1 for floor in floors.values()) + others
+        bound = sum(under[lexeme] for lexeme in word) + others
         if len(rows) == stop and round(rows[-1][1] * WEIGHT_SCALE) > bound:
             return [pk for pk, _score in rows]
+        if len(rows) == stop:  # a full page, not proven: plan from its last place's rank
+            keys = planner.keys(round(rows[-1][1] * WEIGHT_SCALE))
+            if keys is not None:
+                return keys
         if step == TIER_STEPS:
             break
         with connections[queryset.db].cursor() as cursor:  # each lexeme one weight lighter
@@ -270,6 +306,7 @@ def _top_tier_keys(
         for lexeme, (weight, _count) in zip(word, lighter, strict=True):
             if weight is not None:
                 floors[lexeme] = weight
+                under[lexeme] = weight - 1
     return None
 
 
@@ -346,6 +383,102 @@ def _top_tier_by_name(
     return None
 
 
+def planned_floors(
+    weights: Sequence[Sequence[tuple[int, int]]],
+    complete: Sequence[bool],
+    light: Sequence[bool],
+    below: int,
+    most: int = MAX_PLANNED_CANDIDATES,
+) -> tuple[list[int], int] | None:
+    """Each lexeme's floor for the fewest candidates (the documents at least as heavy as its
+    floor in some lexeme) such that a document left out ranks below `below` (in fifths), and
+    what it ranks at most; None when no more than `most` candidates do.
+
+    `weights[i]` are lexeme i's stored weights, heaviest first, with how many documents weigh
+    each (all of them when `complete[i]`; else the last weight's count may be short and
+    lighter ones unread); `light[i]`: some document may hold it lighter than any stored
+    weight (less than HEAVY: a description's word; a misspelling's own lexeme is in none).
+
+    A document left out weighs less than the floor in each lexeme: at most the next lighter
+    stored weight, or HEAVY - 1 below every stored one, or 0 if none holds the lexeme; a
+    floor over the heaviest weight takes none of the lexeme's documents and leaves out its
+    heaviest. The floors are chosen by dynamic programming over the lexemes, keyed on the sum
+    of what the documents left out may weigh (a few dozen fifths): the cheapest whose sum is
+    below `below`, the tightest of equal cost."""
+    # cheapest[bound] = (candidates, floors so far) over the lexemes seen.
+    cheapest: dict[int, tuple[int, list[int]]] = {0: (0, [])}
+    for stored, whole, held in zip(weights, complete, light, strict=True):
+        under = HEAVY - 1 if held else 0  # what a document may weigh below every stored weight
+        options = [(0, stored[0][0] if stored else under, (stored[0][0] + 1) if stored else HEAVY)]
+        taken = 0
+        for i, (weight, documents) in enumerate(stored):
+            taken += documents
+            if i + 1 < len(stored):
+                options.append((taken, stored[i + 1][0], weight))
+            elif whole:
+                options.append((taken, HEAVY - 1, weight))
+        reached: dict[int, tuple[int, list[int]]] = {}
+        for bound, (cost, floors) in cheapest.items():
+            for more, left_out, floor in options:
+                total, sum_ = cost + more, bound + left_out
+                if total > most or sum_ >= below:
+                    continue
+                if sum_ not in reached or total < reached[sum_][0]:
+                    reached[sum_] = (total, [*floors, floor])
+        if not reached:
+            return None
+        cheapest = reached
+    bound, (_cost, floors) = min(cheapest.items(), key=lambda item: (item[1][0], item[0]))
+    return floors, bound
+
+
+class _Planner:
+    """Planned looks for one search: the keys of queryset[:stop] from the candidates
+    planned_floors chooses, once some candidates ranked had a full page whose last place
+    ranks `below` (fifths): the true page's last place ranks at least that much, so a
+    document weighing less than what `below` allows in every lexeme cannot enter it. Each
+    lexeme goes down its own stored weights, where a look takes every lexeme to one depth:
+    "hot mels" at 200,000 services (hot, and meals in four spellings; the hot meals rank 36
+    fifths), 2,878 candidates (hot down to 10, the heaviest "meals", "mes" down to 7) rather
+    than 9,500 four looks down (28 ms). The lexemes' stored weights are read once, at the
+    first plan; a search plans again only from a higher rank."""
+
+    def __init__(self, queryset: QuerySet[Any], stop: int, service: str, lexemes: list[str]):
+        self.queryset, self.stop, self.service, self.lexemes = queryset, stop, service, lexemes
+        self.below = 0
+        self.read: tuple[list[list[tuple[int, int]]], list[bool], list[bool]] | None = None
+
+    def _weights(self) -> tuple[list[list[tuple[int, int]]], list[bool], list[bool]]:
+        if self.read is None:
+            with connections[self.queryset.db].cursor() as cursor:
+                cursor.execute(_WEIGHTS_SQL, [self.lexemes, MAX_PLANNED_CANDIDATES + 1])
+                rows = cursor.fetchall()
+            weights: list[list[tuple[int, int]]] = [[] for _ in self.lexemes]
+            light = [True] * len(self.lexemes)
+            for n, weight, documents, held in sorted(rows, key=lambda r: (r[0], -(r[1] or 0))):
+                if weight is None:
+                    light[n - 1] = bool(held)
+                else:
+                    weights[n - 1].append((weight, documents))
+            complete = [sum(c for _w, c in stored) <= MAX_PLANNED_CANDIDATES for stored in weights]
+            self.read = (weights, complete, light)
+        return self.read
+
+    def keys(self, below: int) -> list[Any] | None:
+        if below <= self.below:
+            return None  # planned from this rank already
+        self.below = below
+        plan = planned_floors(*self._weights(), below)
+        if plan is None:
+            return None
+        floors, left_out = plan
+        among = _among_candidates(self.service, _candidates(self.lexemes, floors))
+        rows = list(self.queryset.filter(among).values_list("pk", "text_score")[: self.stop])
+        if len(rows) == self.stop and rows[-1][1] > left_out / WEIGHT_SCALE + _RANK_MARGIN:
+            return [pk for pk, _score in rows]
+        return None
+
+
 def heaviest_page_keys(
     queryset: QuerySet[Any], stop: int, *, service: str, depths: Sequence[int] = HEAVY_DEPTHS
 ) -> list[Any] | None:
@@ -374,36 +507,44 @@ def heaviest_page_keys(
         return None
     heaviest = " UNION ALL ".join([_HEAVIEST_SQL] * len(lexemes))
     tried: list[list[int]] = []
+    planner = _Planner(queryset, stop, service, lexemes)
     for offset in sorted({max(depth * stop - 1, 0) for depth in depths}):
         with connections[queryset.db].cursor() as cursor:
             cursor.execute(
                 heaviest,
-                [
-                    x
-                    for lexeme in lexemes
-                    for x in (lexeme, lexeme, HEAVY, MAX_HEAVY_CANDIDATES + 1, lexeme, offset)
-                ],
+                [x for lexeme in lexemes for x in _look_params(lexeme, offset)],
             )
             looked = cursor.fetchall()
         if offset == 0:  # the top tier: in name order when it is too many to rank
             keys = _top_tier_keys(
-                queryset, stop, service=service, tsquery=tsquery, lexemes=lexemes, looked=looked
+                queryset,
+                stop,
+                service=service,
+                tsquery=tsquery,
+                lexemes=lexemes,
+                looked=looked,
+                planner=planner,
             )
             if keys is not None:
                 return keys
-        if sum(count for *_, count in looked) > MAX_HEAVY_CANDIDATES:
+        if sum(count for _nth, _found, count, _lighter in looked) > MAX_HEAVY_CANDIDATES:
             return None  # a deeper look reads at least as many: rank every match
-        bounds = [(nth, found) for nth, found, _count in looked]
-        floors = [HEAVY if nth is None else nth for nth, _found in bounds]
+        floors = [HEAVY if nth is None else nth for nth, *_ in looked]
         if floors in tried:  # the same candidates as a shallower look (ties, or none stored)
             continue
         tried.append(floors)
-        # What a document left out may weigh in each lexeme, at most.
+        # What a document left out may weigh in each lexeme, at most: the next lighter
+        # weight stored, or less than HEAVY if none is, or nothing if no document holds it.
         left_out = sum(
-            nth - 1 if nth is not None else (HEAVY - 1 if found else 0) for nth, found in bounds
+            (lighter or HEAVY - 1) if nth is not None else (HEAVY - 1 if found else 0)
+            for nth, found, _count, lighter in looked
         )
         among = _among_candidates(service, _candidates(lexemes, floors))
         rows = list(queryset.filter(among).values_list("pk", "text_score")[:stop])
         if len(rows) == stop and rows[-1][1] > left_out / WEIGHT_SCALE + _RANK_MARGIN:
             return [pk for pk, _score in rows]
+        if len(rows) == stop:  # a full page, not proven: plan from its last place's rank
+            keys = planner.keys(round(rows[-1][1] * WEIGHT_SCALE))
+            if keys is not None:
+                return keys
     return None
