@@ -31,7 +31,14 @@ from resources.models import (
     ServiceAtLocation,
     TaxonomyTerm,
 )
-from resources.selectors import MATCHES_COUNTED, page_keys, pages_by_slice, text_search
+from resources.selectors import (
+    MATCHES_COUNTED,
+    documents_matching,
+    only_text_match,
+    page_keys,
+    pages_by_slice,
+    text_search,
+)
 
 UNVERIFIED_AFTER = timedelta(days=180)
 
@@ -165,6 +172,16 @@ class BestMatchKeysPaginator(KeysFirstPaginator):
     def cap(self) -> int:  # type: ignore[override]
         queryset = cast("QuerySet[Any]", self.object_list)
         return MATCHES_COUNTED if "text_score" in queryset.query.annotations else super().cap
+
+    @cached_property
+    def counted(self) -> int:
+        """A search and nothing else (no list filter) is counted from the documents' index
+        alone (documents_matching), not through the services."""
+        queryset = cast("QuerySet[Any]", self.object_list)
+        tsquery = only_text_match(queryset) if queryset.model is Service else None
+        if tsquery is None:
+            return super().counted
+        return documents_matching(tsquery, limit=self.cap + 1)
 
     def keys(self, queryset: QuerySet[Any], bottom: int, top: int) -> list[Any]:
         if pages_by_slice(queryset, self.counted):  # few matches, or sorted by a column

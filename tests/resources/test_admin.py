@@ -150,6 +150,31 @@ def test_a_searched_service_list_counts_as_far_as_the_hsds_list(monkeypatch, cli
     assert listed.context["cl"].result_count == 3 and listed.context["cl"].paginator.capped
 
 
+def test_a_searched_service_list_counts_its_matches_from_the_documents_alone(client, admin_user):
+    """A search and no list filter is counted from the documents' index alone (no join to
+    the services, whose key order PostgreSQL walked); with a filter, through the services:
+    the same count either way, the filter's rows left out."""
+    from tests.factories import ServiceFactory
+
+    for n in range(3):
+        ServiceFactory(name=f"Night shelter {n}")
+    ServiceFactory(name="Closed shelter", status="inactive")
+    ServiceFactory(name="Laundry vouchers")
+    client.force_login(admin_user)
+
+    with CaptureQueriesContext(connection) as searched:
+        everything = client.get("/admin/resources/service/", {"q": "shelter"})
+    with CaptureQueriesContext(connection) as filtered:
+        active = client.get("/admin/resources/service/", {"q": "shelter", "status": "active"})
+
+    assert everything.context["cl"].result_count == 4
+    assert active.context["cl"].result_count == 3
+    (count,) = [q["sql"] for q in searched if "COUNT(" in q["sql"].upper()]
+    assert "resources_servicesearchdocument" in count and '"resources_service"' not in count
+    (count,) = [q["sql"] for q in filtered if "COUNT(" in q["sql"].upper()]
+    assert '"resources_service"."status"' in count
+
+
 def test_admin_service_search_finds_every_service_best_match_first(client, admin_user):
     """The service list searches every service it lists: staff look for an inactive one to
     reopen it, or one with no place yet to place it (the field app and the refer pickers

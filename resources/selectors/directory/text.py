@@ -191,15 +191,17 @@ def _document(service: str, place: str | None) -> F:
     return F(f"{service}search_document__document")
 
 
+class TextMatch(Func):
+    """`document @@ tsquery`: a search document matches a query (text_matches)."""
+
+    template = "%(expressions)s"
+    arg_joiner = " @@ "
+    output_field = BooleanField()
+
+
 def text_matches(query: TextQuery, *, service: str = "service__", place: str | None = None) -> Func:
     """The service's search document matches `query` (GIN index on the document)."""
-    return Func(
-        _document(service, place),
-        _tsquery(query.tsquery),
-        template="%(expressions)s",
-        arg_joiner=" @@ ",
-        output_field=BooleanField(),
-    )
+    return TextMatch(_document(service, place), _tsquery(query.tsquery))
 
 
 def text_score(query: TextQuery, *, service: str = "service__", place: str | None = None) -> Func:
@@ -231,6 +233,37 @@ def text_search(
         .annotate(text_score=text_score(query, service=service, place=place))
         .annotate(rank=Least(Value(1.0), F("text_score"), output_field=FloatField()))
     ), True
+
+
+def only_text_match(queryset: QuerySet[Any]) -> str | None:
+    """The tsquery (text form) of the text match (text_matches) that is `queryset`'s only
+    condition, or None when it has another (a list's filter) or none."""
+    where = queryset.query.where
+    if where.negated or len(where.children) != 1:
+        return None
+    (condition,) = where.children
+    matches = [e for e in getattr(condition, "flatten", tuple)() if isinstance(e, TextMatch)]
+    if len(matches) != 1:
+        return None
+    values = [e.value for e in matches[0].flatten() if isinstance(e, Value)]
+    return values[0] if len(values) == 1 and isinstance(values[0], str) else None
+
+
+def documents_matching(tsquery: str, *, limit: int) -> int:
+    """How many services' search documents match `tsquery` (text form), counted no further
+    than `limit`: from the documents' GIN index alone. Each document is one service's, so
+    this is the count of a service list searched for it and filtered no further; counted
+    through the services instead, PostgreSQL walked both tables in key order (guessing a
+    match in every few rows) and read 10,000 documents to find 1,000 matches of "shelter"
+    (7.7 -> 0.7 ms at 20,000 services)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM resources_servicesearchdocument"
+            " WHERE document @@ %s::tsquery LIMIT %s) AS found",
+            [tsquery, limit],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 # A lexeme of a tsquery's text form, quoted (a quote inside doubled).
