@@ -181,7 +181,7 @@ class BestMatchKeysPaginator(KeysFirstPaginator):
         tsquery = only_text_match(queryset) if queryset.model is Service else None
         if tsquery is None:
             return super().counted
-        return documents_matching(tsquery, limit=self.cap + 1)
+        return documents_matching(tsquery, limit=self.cap + 1, using=queryset.db)
 
     def keys(self, queryset: QuerySet[Any], bottom: int, top: int) -> list[Any]:
         if pages_by_slice(queryset, self.counted):  # few matches, or sorted by a column

@@ -468,7 +468,7 @@ class _Planner:
         if below <= self.below:
             return None  # planned from this rank already
         self.below = below
-        plan = planned_floors(*self._weights(), below)
+        plan = planned_floors(*self._weights(), below, MAX_PLANNED_CANDIDATES)
         if plan is None:
             return None
         floors, left_out = plan
