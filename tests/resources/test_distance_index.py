@@ -197,6 +197,36 @@ def test_matches_too_sparse_to_cut_are_found_by_the_filters_then_sorted(
     assert counted.startswith("WITH matches")
 
 
+def test_a_radius_too_sparse_among_the_nearest_places_is_walked_nearest_first(crowded, monkeypatch):
+    """Within a radius holding more matches than are sorted whole, when the nearest places
+    hold some matches but fewer than the page: the places are walked nearest first until the
+    page's matches are met (the radius bounds the walk), then the page in their cube; the
+    page is the uncut search's."""
+    from django.test.utils import CaptureQueriesContext
+
+    from resources.selectors import page_keys
+    from resources.selectors.directory import pages as search
+    from resources.selectors.directory.pages import SPARSE_MATCHES
+
+    qs = service_search(near=HERE, radius_km=15)
+    everything = list(qs.values_list("pk", flat=True))
+    monkeypatch.setattr(search, "REACH_PLACES", 1)  # the nearest `stop` places: one is closed
+    walked = 0
+    for stop in range(2, len(everything)):
+        with CaptureQueriesContext(connection) as captured:
+            keys = page_keys(qs, stop, counted_past=SPARSE_MATCHES)
+        assert keys == everything[:stop], stop
+        statements = searched(captured)
+        if len(statements) == 3:  # the reach, the walk, the page in its cube
+            reach, walk, page = statements
+            assert "cube_enlarge" not in reach  # the nearest places, the radius read on them
+            assert "knn_chord" in walk and "cube_enlarge" in walk and "LIMIT" in walk
+            assert page.count("cube_enlarge") > str(qs.query).count("cube_enlarge")  # the cut
+            assert any(q["sql"].startswith("SELECT set_config(") for q in captured)
+            walked += 1
+    assert walked > 3, walked
+
+
 def test_the_hsds_list_counts_its_matches_once(crowded, monkeypatch):
     """The HSDS list counts the matches itself (paginate): past SPARSE_MATCHES, page_keys is
     told so and goes to the cut without counting them again."""
