@@ -175,6 +175,22 @@ def test_a_searched_service_list_counts_its_matches_from_the_documents_alone(cli
     assert '"resources_service"."status"' in count
 
 
+def test_only_a_search_standing_alone_is_counted_from_the_documents(db):
+    """only_text_match names the search's tsquery only when it is the list's one condition:
+    not beside a filter, and not inside an OR with another condition."""
+    from django.db.models import Q
+
+    from resources.selectors import only_text_match, text_search
+    from resources.selectors.directory.text import text_matches, text_query
+
+    searched, _ranked = text_search(Service.objects.all(), "shelter", service="")
+    assert only_text_match(searched) == text_query("shelter").tsquery
+    assert only_text_match(searched.filter(status="active")) is None
+    assert only_text_match(Service.objects.all()) is None
+    either = Q(text_matches(text_query("shelter"), service="")) | Q(name="Quilt drive")
+    assert only_text_match(Service.objects.filter(either)) is None
+
+
 def test_admin_service_search_finds_every_service_best_match_first(client, admin_user):
     """The service list searches every service it lists: staff look for an inactive one to
     reopen it, or one with no place yet to place it (the field app and the refer pickers

@@ -13,6 +13,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import BooleanField, F, FloatField, Func, QuerySet, Value
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import Cast, Least
+from django.db.models.lookups import Exact
 from rapidfuzz.distance import OSA
 
 # word_similarity of the query within a field: 0.3 lets "shleter" find "shelter" (0.33) and
@@ -242,10 +243,11 @@ def only_text_match(queryset: QuerySet[Any]) -> str | None:
     if where.negated or len(where.children) != 1:
         return None
     (condition,) = where.children
-    matches = [e for e in getattr(condition, "flatten", tuple)() if isinstance(e, TextMatch)]
-    if len(matches) != 1:
+    if isinstance(condition, Exact) and condition.rhs is True:  # how filter() keeps it
+        condition = condition.lhs
+    if not isinstance(condition, TextMatch):  # another condition, or words ORed with one
         return None
-    values = [e.value for e in matches[0].flatten() if isinstance(e, Value)]
+    values = [e.value for e in condition.flatten() if isinstance(e, Value)]
     return values[0] if len(values) == 1 and isinstance(values[0], str) else None
 
 
