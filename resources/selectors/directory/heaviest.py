@@ -105,6 +105,23 @@ def _candidates(lexemes: Sequence[str], floors: Sequence[int]) -> RawSQL:
     return RawSQL(_CANDIDATES_SQL, (list(lexemes), list(floors)))  # noqa: S611
 
 
+def _ranked_candidates(
+    queryset: QuerySet[Any], stop: int, service: str, lexemes: Sequence[str], floors: Sequence[int]
+) -> list[tuple[Any, float]]:
+    """The first `stop` (key, text_score) of `queryset` among the services holding any of
+    `lexemes` at least as heavy as its floor: one look's candidates ranked with the filters."""
+    among = _among_candidates(service, _candidates(lexemes, floors))
+    return list(queryset.filter(among).values_list("pk", "text_score")[:stop])
+
+
+def _proven(rows: list[tuple[Any, float]], stop: int, left_out: int) -> list[Any] | None:
+    """The page's keys when `rows` fill it and its last ranks above what a document left out
+    may weigh (`left_out`, fifths, by half a step: _RANK_MARGIN); else None."""
+    if len(rows) == stop and rows[-1][1] > left_out / WEIGHT_SCALE + _RANK_MARGIN:
+        return [pk for pk, _score in rows]
+    return None
+
+
 # The best matches read down the rank's rarest lexeme (_top_tier_keys): up to TIER_RANKED
 # of its heaviest documents ranked with their filters, as a look of heaviest_page_keys
 # ranks its candidates. More at its heaviest weight (the generated directory names thousands
@@ -278,8 +295,7 @@ def _top_tier_keys(
     floors = {lexeme: heaviest[lexeme][0] for lexeme in word}
     others = top - sum(floors.values())  # the other words' heaviest weights
     for step in range(1, TIER_STEPS + 1):
-        among = _among_candidates(service, _candidates(word, [floors[x] for x in word]))
-        rows = list(queryset.filter(among).values_list("pk", "text_score")[:stop])
+        rows = _ranked_candidates(queryset, stop, service, word, [floors[x] for x in word])
         bound = sum(under[lexeme] for lexeme in word) + others
         if len(rows) == stop and round(rows[-1][1] * WEIGHT_SCALE) > bound:
             return [pk for pk, _score in rows]
@@ -472,11 +488,8 @@ class _Planner:
         if plan is None:
             return None
         floors, left_out = plan
-        among = _among_candidates(self.service, _candidates(self.lexemes, floors))
-        rows = list(self.queryset.filter(among).values_list("pk", "text_score")[: self.stop])
-        if len(rows) == self.stop and rows[-1][1] > left_out / WEIGHT_SCALE + _RANK_MARGIN:
-            return [pk for pk, _score in rows]
-        return None
+        rows = _ranked_candidates(self.queryset, self.stop, self.service, self.lexemes, floors)
+        return _proven(rows, self.stop, left_out)
 
 
 def heaviest_page_keys(
@@ -539,10 +552,10 @@ def heaviest_page_keys(
             (lighter or HEAVY - 1) if nth is not None else (HEAVY - 1 if found else 0)
             for nth, found, _count, lighter in looked
         )
-        among = _among_candidates(service, _candidates(lexemes, floors))
-        rows = list(queryset.filter(among).values_list("pk", "text_score")[:stop])
-        if len(rows) == stop and rows[-1][1] > left_out / WEIGHT_SCALE + _RANK_MARGIN:
-            return [pk for pk, _score in rows]
+        rows = _ranked_candidates(queryset, stop, service, lexemes, floors)
+        keys = _proven(rows, stop, left_out)
+        if keys is not None:
+            return keys
         if len(rows) == stop:  # a full page, not proven: plan from its last place's rank
             keys = planner.keys(round(rows[-1][1] * WEIGHT_SCALE))
             if keys is not None:

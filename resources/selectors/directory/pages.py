@@ -75,9 +75,16 @@ def _nearest_cut(
     """
     near, first = marker
     unbounded, within = _without_radius(queryset)
-    looked = unbounded.order_by(first).annotate(
-        knn_chord=chord_km(near, place=PLACE), knn_within=within
-    )
+
+    def nearest(searched: QuerySet[_M], inside: Any) -> QuerySet[Any]:
+        return searched.order_by(first).annotate(
+            knn_chord=chord_km(near, place=PLACE), knn_within=inside
+        )
+
+    def walked(searched: QuerySet[_M], inside: Any) -> list[tuple[float, bool]]:
+        with _planned_without(searched.db, "bitmapscan", "sort"):
+            return list(nearest(searched, inside).values_list("knn_chord", "knn_within")[:stop])
+
     if "text_score" in queryset.query.annotations:
         # Words: the walk itself, nearest first through the GiST index of the point and the
         # document, which checks the words in the index and reads only the rows that have
@@ -86,26 +93,20 @@ def _nearest_cut(
         # read every match and sort them (a word with places free near the tablet at 200,000
         # services: 103 -> 5 ms walked). The walk reads no more than that: at worst the
         # index's entries and every row with the words.
-        with _planned_without(looked.db, "bitmapscan", "sort"):
-            rows = list(looked.values_list("knn_chord", "knn_within")[:stop])
+        rows = walked(unbounded, within)
     else:
         places = SearchPlace.objects.order_by(chord_km(near, place="")).values("pk")
         rows = list(
-            looked.filter(pk__in=places[: REACH_PLACES * stop]).values_list(
-                "knn_chord", "knn_within"
-            )[:stop]
+            nearest(unbounded, within)
+            .filter(pk__in=places[: REACH_PLACES * stop])
+            .values_list("knn_chord", "knn_within")[:stop]
         )
         if 0 < len(rows) < stop and unbounded is not queryset:
             # Some matches among the nearest places, too few, and a radius: walk the places
             # nearest first, as for words, until `stop` match. The radius holds more than
             # SPARSE_MATCHES matches (page_keys counted them), so the walk ends inside its
             # cube, and soon where the nearest places held some.
-            with _planned_without(looked.db, "bitmapscan", "sort"):
-                rows = list(
-                    queryset.order_by(first)
-                    .annotate(knn_chord=chord_km(near, place=PLACE), knn_within=Value(True))
-                    .values_list("knn_chord", "knn_within")[:stop]
-                )
+            rows = walked(queryset, Value(True))
     # Nearest first, the matches within the radius come before any beyond it.
     reach = [chord for chord, inside in rows if inside]
     if len(reach) < stop:
