@@ -114,6 +114,7 @@ class FastChangeList(ChangeList):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._row_link: str | None = None
+        self._preserved_link: str | None = None
         try:
             # A row whose key is _ROW_KEY.
             stand_in = SimpleNamespace(**{self.pk_attname: _ROW_KEY})
@@ -133,11 +134,24 @@ class FastChangeList(ChangeList):
             self.can_show_all = False
 
     def url_for_result(self, result: models.Model) -> str:
+        return self._link(self._row_link, result)
+
+    def preserved_url_for_result(self, result: models.Model) -> str:
+        """The row's link as Django's list cells make it (admin_list.items_for_result):
+        url_for_result, then add_preserved_filters, which (the filters being in the link
+        already) rewrites the link's query alike for every row, so it is done once."""
+        if self._preserved_link is None and self._row_link is not None:
+            self._preserved_link = add_preserved_filters(
+                {"preserved_filters": self.preserved_filters, "opts": self.opts}, self._row_link
+            )
+        return self._link(self._preserved_link, result)
+
+    def _link(self, link: str | None, result: models.Model) -> str:
         key = str(quote(getattr(result, self.pk_attname)))
-        if self._row_link is None or not key:
+        if link is None or not key:
             raise NoReverseMatch("No change view for this row.")
-        # Quoted as reverse() quotes an argument of the path.
-        return self._row_link.replace(_ROW_KEY, url_quote(key, safe=_PATH_SAFE), 1)
+        # Quoted as reverse() quotes an argument of the path, which comes before the query.
+        return link.replace(_ROW_KEY, url_quote(key, safe=_PATH_SAFE), 1)
 
 
 class FastListAdmin(LocalTimesAdmin):

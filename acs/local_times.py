@@ -29,7 +29,12 @@ else:
 def when(at: datetime, *, now: datetime | None = None) -> str:
     """A local moment, short: "5 Dec 08:47"; the year only when it is not this year's."""
     local = timezone.localtime(at)
-    this_year = timezone.localtime(now).year if now else timezone.localtime().year
+    return _short(local, now=timezone.localtime(now) if now else None)
+
+
+def _short(local: datetime, *, now: datetime | None = None) -> str:
+    """when() of a moment already local (the current time zone's: its tzinfo tells "now")."""
+    this_year = (now or datetime.now(local.tzinfo)).year
     if local.year != this_year:
         return f"{local.day} {local:%b %Y %H:%M}"
     return f"{local.day} {local:%b %H:%M}"
@@ -48,7 +53,9 @@ def local_time(value: datetime | date | None) -> SafeString | str:
     if value is None:
         return "-"
     if isinstance(value, datetime):
-        iso, text = timezone.localtime(value).isoformat(), when(value)
+        # One look-up of the current time zone a moment (a list shows one on every row).
+        local = timezone.localtime(value)
+        iso, text = local.isoformat(), _short(local)
     else:
         iso, text = value.isoformat(), day(value)
     return format_html('<time class="nowrap" datetime="{}">{}</time>', iso, text)

@@ -153,7 +153,14 @@ class VerifiedFilter(admin.SimpleListFilter):
 
 class BestMatchFirst(FastChangeList):
     """The service list: while its rows are ordered best match first (ServiceAdmin's
-    get_search_results), no column's header claims the order."""
+    get_search_results), no column's header claims the order. Its rows read only the columns
+    the list shows (ServiceAdmin.list_display): descriptions and timestamps of the service and
+    its organization were half of each row read."""
+
+    columns = ("name", "status", "accepts_referrals", "last_verified_at", "organization__name")
+
+    def get_queryset(self, request, exclude_parameters=None):
+        return super().get_queryset(request, exclude_parameters).only(*self.columns)
 
     def get_ordering_field_columns(self):
         if self.queryset.query.order_by[:1] == ("-text_score",):
