@@ -72,3 +72,57 @@ def test_a_boolean_column_shows_only_true_false_and_none_from_the_pages_icons():
     page.icons = {value: admin_list._boolean_icon(value) for value in (True, False, None)}
     for value in (True, False, None, 1, 0):
         assert page.icon(value) == admin_list._boolean_icon(value)
+
+
+def _djangos_sidebar(response) -> str:
+    from django.template.loader import render_to_string
+
+    return render_to_string(
+        "admin/app_list.html",
+        {
+            "app_list": response.context["available_apps"],
+            "show_changelinks": False,
+            "request": response.wsgi_request,
+        },
+    )
+
+
+def test_the_sidebar_is_djangos_for_each_user_page_and_language(client, case_manager, admin_user):
+    """acs/admin_sidebar.py keeps the sidebar's rendering per distinct list of links, page and
+    language: each page shows the list Django would render there, for this user now (a role
+    given since shows at once) and in the user's language."""
+    from django.contrib.auth.models import Group
+
+    from acs.roles import Role
+
+    def sidebar_of(user, url: str) -> tuple[str, str]:
+        client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        return _djangos_sidebar(response), response.content.decode()
+
+    seen = set()
+    for user in (case_manager, admin_user):
+        for url in ("/admin/cases/followup/", "/admin/resources/service/", "/admin/cases/call/"):
+            djangos, page = sidebar_of(user, url)
+            assert djangos in page, (user, url)
+            assert '<nav class="sticky" id="nav-sidebar"' in page
+            seen.add(djangos)
+    assert len(seen) == 6  # each page marks its own model; each user sees their own links
+
+    # A record's page marks the same links as its list's: one rendering serves both.
+    from tests.factories import CallFactory
+
+    call = CallFactory()
+    djangos, page = sidebar_of(admin_user, f"/admin/cases/call/{call.pk}/change/")
+    assert djangos in page
+
+    before, _ = sidebar_of(case_manager, "/admin/resources/service/")
+    case_manager.groups.add(Group.objects.get(name=Role.SUPERVISOR))
+    djangos, page = sidebar_of(case_manager, "/admin/resources/service/")
+    assert djangos != before and djangos in page
+
+    case_manager.language = "es"
+    case_manager.save(update_fields=["language"])
+    spanish, page = sidebar_of(case_manager, "/admin/resources/service/")
+    assert spanish in page
