@@ -1,13 +1,14 @@
 """A desk list's rows, rendered cell for cell as Django's admin renders them
 (`admin_list.items_for_result`), with what a column needs worked out once a page rather than
 once a cell: its class, whether it holds the row's link, the empty value, a choice field's
-labels, the yes/no icons, the link's preserved filters.
+labels, the yes/no icons, the link's preserved filters. Each row reaches the template as one
+item (its cells joined), which writes the same HTML.
 
-Django's way was a fifth of a searched service list's time at 20,000 services (50 rows of 5
-cells, about 5.5 ms of 27 in process: docs/benchmarks.md, "A desk list's rows"). The cells are
-the same: tests/acs/test_admin_rows.py renders every desk list both ways and compares them.
-Lists this does not cover (editable lists, pop-ups, lists not on FastChangeList) are rendered
-by Django's own tag."""
+Django's way was a sixth of a searched service list's time at 20,000 services (50 rows of 5
+cells, 4.4 ms of 26 in process; now 1.7: docs/benchmarks.md, "A desk list's rows and
+sidebar"). The HTML is the same: tests/acs/test_admin_rows.py renders every desk list both
+ways and compares them. Lists this does not cover (editable lists, pop-ups, lists not on
+FastChangeList) are rendered by Django's own tag."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """The admin's navigation sidebar (on every desk page: the apps and models the user may open),
 rendered once per process for each distinct list of links, page and language rather than on
 every request: Django's template (admin/app_list.html) took about 3 ms of each desk page, a
-tenth of a searched service list's (docs/benchmarks.md, "A desk list's rows"). The list is
-still worked out for each request (AdminSite.each_context: the user's permissions); only
-its rendering is kept, keyed by everything the template reads."""
+tenth of a searched service list's (docs/benchmarks.md, "A desk list's rows and sidebar").
+The list is still worked out for each request (AdminSite.each_context: the user's
+permissions); only its rendering is kept, keyed by everything the template reads."""
 
 from __future__ import annotations
 
