@@ -252,3 +252,40 @@ def test_a_searched_service_list_pages_by_keys_then_rows_in_the_search_order(
         assert keys and "resources_organization" not in keys[0], page  # narrow: no join
 
     assert paged == everything
+
+
+def test_a_word_held_heavily_by_enough_documents_is_counted_from_their_index(db):
+    """documents_matching: a word whose heavy documents (a name's word) reach the limit is
+    the limit without counting the documents; below it, every match is counted, the light
+    ones (a description's single mention) too, and words together are counted as before."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from resources.selectors.directory.text import documents_matching, text_query
+    from tests.factories import ServiceFactory
+
+    for n in range(3):
+        ServiceFactory(name=f"Night shelter {n}")
+    for n in range(2):
+        ServiceFactory(name=f"Pantry {n}", description="Next to the shelter on Main Street.")
+    shelter = text_query("shelter").tsquery
+
+    def counted(tsquery: str, limit: int) -> tuple[int, bool]:
+        with CaptureQueriesContext(connection) as statements:
+            n = documents_matching(tsquery, limit=limit)
+        (sql,) = [q["sql"] for q in statements]
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, COSTS OFF) " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        # Whether the documents themselves were read (their scan ran at least once).
+        read = any(
+            "resources_servicesearchdocument" in line and "never executed" not in line
+            for line in plan.splitlines()
+        )
+        return n, read
+
+    assert counted(shelter, 3) == (3, False)  # three names say it: settled by their index
+    assert counted(shelter, 10) == (5, True)  # two more mention it: every match counted
+    assert counted(shelter, 5) == (5, True)
+    together = text_query("night shelter").tsquery
+    assert counted(together, 10) == (3, True)
