@@ -35,6 +35,20 @@ def when_ready(server: Any) -> None:
     announce("web")
 
 
+# A worker's objects from start-up (Django, the apps, the URLconf: about 150,000) are kept out
+# of the garbage collector's full passes, which otherwise stopped a request in every hundred
+# or so for 75-95 ms to walk them all (docs/benchmarks.md, "A worker's full collections").
+# They live as long as the worker; only what requests create is collected, as before.
+def post_worker_init(worker: Any) -> None:
+    import gc
+
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - loaded now, so that it is frozen with the rest
+    gc.collect()
+    gc.freeze()
+
+
 # Metrics from every worker process (acs/metrics.py): prometheus_client's multi-process mode,
 # on when PROMETHEUS_MULTIPROC_DIR names a folder. It is emptied at each start (figures of a
 # previous run must not be added in) and an exited worker's live gauges are dropped.
