@@ -157,6 +157,8 @@ class BestMatchFirst(FastChangeList):
     the list shows (ServiceAdmin.list_display): descriptions and timestamps of the service and
     its organization were half of each row read."""
 
+    # ServiceAdmin.list_display's columns (its organization by name); one left out would be
+    # read row by row (tests/cases/test_admin_query_counts.py).
     columns = ("name", "status", "accepts_referrals", "last_verified_at", "organization__name")
 
     def get_queryset(self, request, exclude_parameters=None):

@@ -18,7 +18,7 @@ from cases.models import (
     Notification,
     Resident,
 )
-from tests.factories import CallFactory, ResidentFactory, UnitFactory
+from tests.factories import CallFactory, ResidentFactory, ServiceFactory, UnitFactory
 from tests.resources.referral_helpers import referrable_service, referral_in
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +37,8 @@ def build(case_manager, responder, agency_a):
             return resident
         if kind == "call":
             return CallFactory()
+        if kind == "service":
+            return ServiceFactory()
         if kind == "encounter":
             encounter = Encounter.objects.create(
                 client_id=uuid.uuid4(),
@@ -92,6 +94,9 @@ LISTS = {
     "notification": "/admin/cases/notification/",
     # Both residents named on every row (cases/display.py): selected with the row.
     "residentmerge": "/admin/cases/residentmerge/",
+    # Reads only the columns it shows (BestMatchFirst.columns): one left out would be read
+    # row by row.
+    "service": "/admin/resources/service/",
 }
 
 
@@ -111,11 +116,12 @@ def test_a_changelist_costs_the_same_with_one_row_or_thirty(client, case_manager
     client.get(f"{LISTS[kind]}{first.pk}/change/")  # warms the content-type cache
     page_one = queries(client, f"{LISTS[kind]}{first.pk}/change/")
 
+    listed = client.get(LISTS[kind]).context["cl"].result_count  # the fixture's own rows too
     for _ in range(29):
         build(kind)
     response = client.get(LISTS[kind])
 
-    assert response.context["cl"].result_count == 30
+    assert response.context["cl"].result_count == listed + 29 >= 30
     assert queries(client, LISTS[kind]) == one
     assert queries(client, f"{LISTS[kind]}{first.pk}/change/") == page_one
 
