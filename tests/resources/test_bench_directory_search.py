@@ -168,3 +168,29 @@ def test_the_plain_sql_count_is_capped_as_the_apis(monkeypatch):
     q = Query()
 
     assert floor.rows(q)[1] == 6 == capped_count(service_search(), at_least=5)[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bench_interleaved_sends_each_request_to_both_checkouts(tmp_path):
+    """`bench_interleaved` (this checkout against another; here against itself) starts a
+    gunicorn from each, times every kind and the HTTP floor on both sides, and refuses what
+    is not another checkout."""
+    from django.conf import settings
+
+    seed_acs_needs_taxonomy()
+    call_command("generate_directory", services=30, force=True, stdout=io.StringIO())
+    stdout = io.StringIO()
+    call_command(
+        "bench_interleaved", against=str(settings.BASE_DIR), queries=2, rounds=1, force=True,
+        stdout=stdout,
+    )  # fmt: skip
+    output = stdout.getvalue()
+
+    assert "30 services in" in output
+    for label in ("HTTP floor: GET /api/hsds/", "admin", "field", "picker"):
+        assert re.search(rf"^{re.escape(label)} +this {TIMES}  other {TIMES}$", output, re.M), (
+            label,
+            output,
+        )
+    with pytest.raises(CommandError, match="not a checkout"):
+        call_command("bench_interleaved", against=str(tmp_path), force=True)

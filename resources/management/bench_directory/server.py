@@ -32,9 +32,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(workers: int = 2) -> Iterator[str]:
+def gunicorn(workers: int = 2, root: str | os.PathLike[str] | None = None) -> Iterator[str]:
     """gunicorn with the project's settings (acs/gunicorn_conf.py) on a free port, on this
-    database, DEBUG off; yields its base URL and stops it on the way out."""
+    database, DEBUG off; yields its base URL and stops it on the way out. `root`: the checkout
+    whose code it runs (another one, to compare with: bench_interleaved); this one's by
+    default."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "0", "WEB_CONCURRENCY": "2"}
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
@@ -44,7 +46,7 @@ def gunicorn(workers: int = 2) -> Iterator[str]:
             *("--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
             *("--access-logfile", "/dev/null", "acs.wsgi"),
         ],
-        cwd=settings.BASE_DIR,
+        cwd=root or settings.BASE_DIR,
         env=env,
         stdout=log,
         stderr=log,
