@@ -37,7 +37,7 @@ def when_ready(server: Any) -> None:
 
 # A worker's objects from start-up (Django, the apps, the URLconf: about 150,000) are kept out
 # of the garbage collector's full passes, which otherwise stopped a request in every hundred
-# or so for 75-95 ms to walk them all (docs/benchmarks.md, "A worker's full collections").
+# or so for 75-155 ms to walk them all (docs/benchmarks.md, "A worker's full collections").
 # They live as long as the worker; only what requests create is collected, as before.
 def post_worker_init(worker: Any) -> None:
     import gc
